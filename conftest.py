@@ -1,0 +1,116 @@
+"""Shared test personas.
+
+Two cities: 南市 (`city`, loaded from the sample plan file with the real loader) and 北市
+(`other_city`, built by factories). Who may see what:
+
+- counselor:   相談員 at 北地域包括支援センター (南市). Sees 南市's structure.
+- coordinator: 多機関協働 coordinator at 地域福祉課 (南市). Sees 南市's structure and meetings.
+- manager:     管理者 at 地域福祉課 (南市). Sees 南市's structure and targets.
+- admin:       システム管理者 at 地域福祉課 (南市). Also opens the admin site.
+- receiver:    相談員 at 南市くらしサポートセンター (困窮). Sees what is referred to it, under
+               a live grant, within the grant's scope.
+- third:       相談員 at 南市障がい者相談支援センター. Sees no person or consultation of the
+               others: nothing was referred to it.
+- outsider:    相談員 at an agency of 北市. Sees nothing of 南市.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from tsunagu.accounts.models import Role, User
+from tsunagu.accounts.services import user_create
+from tsunagu.cityplan.planfile import read_plan_file
+from tsunagu.cityplan.services import plan_load
+from tsunagu.organizations.models import Municipality, Organization
+
+SAMPLE_PLAN = Path(__file__).parent / "tsunagu/cityplan/tests/files/minimal.yaml"
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def city(db: None) -> Municipality:
+    return plan_load(plan=read_plan_file(SAMPLE_PLAN)).municipality
+
+
+@pytest.fixture
+def other_city(db: None) -> Municipality:
+    municipality = Municipality.objects.create(
+        code="999989",
+        slug="kita",
+        name="北市",
+        prefecture="架空県",
+        plan_name="北市重層的支援体制整備事業実施計画",
+        plan_start_fiscal_year=2026,
+        plan_end_fiscal_year=2026,
+    )
+    Organization.objects.create(
+        municipality=municipality,
+        code="soudan",
+        name="北市相談センター",
+        kind=Organization.Kind.AGENCY,
+    )
+    return municipality
+
+
+def make_user(municipality: Municipality, org_code: str, role: str, username: str) -> User:
+    org = Organization.objects.get(municipality=municipality, code=org_code)
+    return user_create(
+        username=username,
+        organization=org,
+        roles=[role],
+        password=PASSWORD,
+        family_name="試験",
+        given_name=username,
+    )
+
+
+@pytest.fixture
+def counselor(city: Municipality) -> User:
+    return make_user(city, "hokatsu-kita", Role.COUNSELOR, "counselor")
+
+
+@pytest.fixture
+def receiver(city: Municipality) -> User:
+    return make_user(city, "jiritsu-soudan", Role.COUNSELOR, "receiver")
+
+
+@pytest.fixture
+def third(city: Municipality) -> User:
+    return make_user(city, "shogai-soudan", Role.COUNSELOR, "third")
+
+
+@pytest.fixture
+def coordinator(city: Municipality) -> User:
+    return make_user(city, "chiiki-fukushi-ka", Role.COORDINATOR, "coordinator")
+
+
+@pytest.fixture
+def manager(city: Municipality) -> User:
+    return make_user(city, "chiiki-fukushi-ka", Role.MANAGER, "manager")
+
+
+@pytest.fixture
+def admin_user(city: Municipality) -> User:
+    return make_user(city, "chiiki-fukushi-ka", Role.ADMIN, "sysadmin")
+
+
+@pytest.fixture
+def outsider(other_city: Municipality) -> User:
+    return make_user(other_city, "soudan", Role.COUNSELOR, "outsider")
+
+
+def client_for(user: User | None) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: object) -> None:
+    # PBKDF2's deliberate slowness is for production; tests only need a working hasher.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]

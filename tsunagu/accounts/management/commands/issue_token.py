@@ -1,0 +1,24 @@
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from tsunagu.accounts.models import User
+from tsunagu.accounts.tokens import api_token_create
+
+
+class Command(BaseCommand):
+    help = "職員のAPIトークンを発行し、トークンだけを表示します（二度と表示されません）"
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("username")
+
+    def handle(self, *args: Any, username: str, **options: Any) -> None:
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            raise CommandError(f"ユーザー {username!r} はいません")
+        if not user.is_active:
+            raise CommandError(f"ユーザー {username!r} は無効になっています")
+        if user.organization is None:
+            raise CommandError(f"ユーザー {username!r} は機関に所属していないため発行できません")
+        self.stdout.write(api_token_create(user=user))

@@ -1,0 +1,436 @@
+"""Plan files: a city's 重層的支援体制 as it stands in its implementation plan, in YAML.
+
+`read_plan_file(path)` parses and checks a file and returns a `PlanFile`; every problem is a
+`PlanFileError` that names the file, the line and the field (`organizations[3].department`).
+Nothing here touches the database: `services.plan_load` writes a checked `PlanFile`.
+The format is documented in docs/plan-files.md.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from tsunagu.cityplan.models import Clause
+from tsunagu.meetings.models import MeetingBodyKind
+from tsunagu.organizations.models import Area, Organization, SupportField
+
+type FieldPath = tuple[str | int, ...]
+
+CODE_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+Code = Annotated[str, Field(pattern=CODE_PATTERN, max_length=80)]
+
+
+class PlanFileError(Exception):
+    def __init__(self, path: Path, line: int | None, field: str, message: str) -> None:
+        self.path, self.line, self.field, self.message = path, line, field, message
+        where = f"{path}:{line}" if line else str(path)
+        super().__init__(f"{where}: {field or '(ファイル全体)'}: {message}")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+
+class PlanInfo(_Strict):
+    name: str = Field(min_length=1, max_length=200)
+    nickname: str = ""
+    start_fiscal_year: int = Field(ge=2000, le=2100)
+    end_fiscal_year: int = Field(ge=2000, le=2100)
+    published: str = ""
+    department: str = ""
+
+
+class MunicipalityEntry(_Strict):
+    code: str = Field(pattern=r"^\d{6}$")
+    slug: Code
+    name: str = Field(min_length=1, max_length=50)
+    prefecture: str = Field(min_length=1, max_length=10)
+    fiscal_year_start_month: int = Field(default=4, ge=1, le=12)
+    plan: PlanInfo
+
+    @field_validator("code")
+    @classmethod
+    def _check_digit(cls, value: str) -> str:
+        # 全国地方公共団体コード: the 6th digit is 11 − (Σ digit×6,5,4,3,2 mod 11), last digit.
+        total = sum(int(d) * w for d, w in zip(value[:5], (6, 5, 4, 3, 2), strict=True))
+        if int(value[5]) != (11 - total % 11) % 10:
+            raise ValueError(f"全国地方公共団体コード {value} の検査数字が合いません")
+        return value
+
+
+class AreaEntry(_Strict):
+    code: Code
+    name: str = Field(min_length=1, max_length=100)
+    kind: Area.Kind
+    parent: Code | None = None
+    localities: list[str] = []
+
+
+class OrganizationEntry(_Strict):
+    code: Code
+    name: str = Field(min_length=1, max_length=200)
+    kind: Organization.Kind
+    fields: list[SupportField] = []
+    operation: Organization.Operation | None = None
+    operator: str = ""
+    department: Code | None = None
+    target_group: str = ""
+    description: str = ""
+    postal_code: str = Field(default="", pattern=r"^(\d{3}-?\d{4})?$")
+    address: str = ""
+    phone: str = ""
+    email: str = ""
+    site_count: int = Field(default=1, ge=1, le=1000)
+    staffing: str = ""
+    areas: list[Code] = []
+
+
+class Carrier(_Strict):
+    organization: Code
+    role: str = ""
+
+
+def _carrier(value: Any) -> Any:
+    return {"organization": value} if isinstance(value, str) else value
+
+
+class ProgramEntry(_Strict):
+    code: Code
+    clause: Clause
+    name: str = Field(min_length=1, max_length=200)
+    existing_scheme: str = ""
+    legal_basis: str = ""
+    target_group: str = ""
+    description: str = ""
+    area_description: str = ""
+    start_fiscal_year: int | None = Field(default=None, ge=2000, le=2100)
+    department: Code | None = None
+    organizations: list[Carrier] = []
+
+    @field_validator("clause", mode="before")
+    @classmethod
+    def _clause_from_label(cls, value: Any) -> Any:
+        labels = {label: code for code, label in Clause.choices}
+        if isinstance(value, str) and value in labels:
+            return labels[value]
+        raise ValueError(f"根拠条項は {'・'.join(labels)} のいずれかです")
+
+    @field_validator("organizations", mode="before")
+    @classmethod
+    def _short_carriers(cls, value: Any) -> Any:
+        return [_carrier(v) for v in value] if isinstance(value, list) else value
+
+
+class MeetingBodyEntry(_Strict):
+    code: Code
+    name: str = Field(min_length=1, max_length=200)
+    kind: MeetingBodyKind
+    parent: Code | None = None
+    purpose: str = ""
+    members_description: str = ""
+    frequency: str = ""
+    secretariat: Code | None = None
+    members: list[Carrier] = []
+
+    @field_validator("members", mode="before")
+    @classmethod
+    def _short_members(cls, value: Any) -> Any:
+        return [_carrier(v) for v in value] if isinstance(value, list) else value
+
+
+class Figure(_Strict):
+    value: Decimal = Field(ge=0, max_digits=14, decimal_places=3)
+    note: str = Field(default="", max_length=100)
+
+
+def _figure(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("数値ではありません")
+    if isinstance(value, int | float):
+        return {"value": value}
+    if isinstance(value, str):
+        raise ValueError(f"数値ではありません: {value!r}")
+    return value
+
+
+class IndicatorEntry(_Strict):
+    code: Code
+    name: str = Field(min_length=1, max_length=200)
+    unit: str = Field(min_length=1, max_length=20)
+    program: Code | None = None
+    organization: Code | None = None
+    note: str = ""
+    targets: dict[int, Figure] = {}
+    actuals: dict[int, Figure] = {}
+
+    @field_validator("targets", "actuals", mode="before")
+    @classmethod
+    def _short_figures(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        out = {}
+        for year, figure in value.items():
+            try:
+                out[year] = _figure(figure)
+            except ValueError as exc:
+                raise ValueError(f"{year}年度: {exc}") from exc
+        return out
+
+
+class PlanFile(_Strict):
+    municipality: MunicipalityEntry
+    areas: list[AreaEntry] = []
+    organizations: list[OrganizationEntry] = []
+    programs: list[ProgramEntry] = []
+    meeting_bodies: list[MeetingBodyEntry] = []
+    indicators: list[IndicatorEntry] = []
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+def _field_name(path: FieldPath) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) and out else f".{part}" if out else str(part)
+    return out
+
+
+class _Located:
+    """The parsed YAML with the line of every key and list item."""
+
+    def __init__(self, path: Path, text: str) -> None:
+        self.path = path
+        self.lines: dict[FieldPath, int] = {}
+        loader = yaml.SafeLoader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                raise PlanFileError(path, None, "", "ファイルが空です")
+            self._walk(loader, node, ())
+            self.data = loader.construct_document(node)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line = mark.line + 1 if mark else None
+            raise PlanFileError(path, line, "", f"YAMLとして読めません: {exc.problem}") from exc
+        finally:
+            loader.dispose()
+
+    def _walk(self, loader: yaml.SafeLoader, node: yaml.Node, path: FieldPath) -> None:
+        self.lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            seen: set[Any] = set()
+            for key_node, value_node in node.value:
+                key = loader.construct_object(key_node, deep=True)
+                sub = (*path, key)
+                if key in seen:
+                    raise PlanFileError(
+                        self.path,
+                        key_node.start_mark.line + 1,
+                        _field_name(sub),
+                        "同じ項目が2回書かれています",
+                    )
+                seen.add(key)
+                self.lines[sub] = key_node.start_mark.line + 1
+                self._walk(loader, value_node, sub)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                self._walk(loader, item, (*path, i))
+
+    def line_of(self, path: FieldPath) -> int | None:
+        for end in range(len(path), -1, -1):
+            if path[:end] in self.lines:
+                return self.lines[path[:end]]
+        return None
+
+    def error(self, path: FieldPath, message: str) -> PlanFileError:
+        return PlanFileError(self.path, self.line_of(path), _field_name(path), message)
+
+
+_MESSAGES = {
+    "missing": "必須項目がありません",
+    "extra_forbidden": "この項目はありません（綴りを確かめてください）",
+    "string_pattern_mismatch": "形式が違います",
+    "string_type": "文字列ではありません",
+    "string_too_short": "空です",
+    "string_too_long": "長すぎます",
+    "int_type": "整数ではありません",
+    "int_parsing": "整数ではありません",
+    "int_from_float": "整数ではありません",
+    "decimal_type": "数値ではありません",
+    "decimal_parsing": "数値ではありません",
+    "decimal_max_digits": "桁数が多すぎます",
+    "decimal_max_places": "小数点以下が3桁を超えています",
+    "greater_than_equal": "小さすぎます",
+    "less_than_equal": "大きすぎます",
+    "list_type": "リスト（- で始まる項目）ではありません",
+    "dict_type": "項目の集まり（キー: 値）ではありません",
+    "model_type": "項目の集まり（キー: 値）ではありません",
+}
+
+
+def _pydantic_message(err: Any) -> str:
+    kind = err["type"]
+    if kind == "enum":
+        return f"使えない値です（{err['ctx']['expected']}）"
+    if kind in {"greater_than_equal", "less_than_equal"}:
+        bound = err["ctx"].get("ge", err["ctx"].get("le"))
+        return f"{_MESSAGES[kind]}（{'下限' if kind == 'greater_than_equal' else '上限'} {bound}）"
+    if kind == "value_error":
+        return str(err["msg"]).removeprefix("Value error, ")
+    return _MESSAGES.get(kind, str(err["msg"]))
+
+
+def read_plan_file(path: Path) -> PlanFile:
+    """Parse and check a plan file; raise PlanFileError naming the first problem."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise PlanFileError(path, None, "", "ファイルがありません") from exc
+    except UnicodeDecodeError as exc:
+        raise PlanFileError(path, None, "", "UTF-8 で読めません") from exc
+    located = _Located(path, text)
+    try:
+        plan = PlanFile.model_validate(located.data)
+    except ValidationError as exc:
+        # A misspelt key gives "unknown key" and "missing key"; the unknown one says more.
+        first = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")[0]
+        loc: FieldPath = tuple(p for p in first["loc"] if isinstance(p, str | int))
+        # pydantic adds the name of a union member or validator to the location; drop it
+        loc = tuple(p for p in loc if not (isinstance(p, str) and p.startswith("function-")))
+        raise located.error(loc, _pydantic_message(first)) from exc
+    _check_references(plan, located)
+    return plan
+
+
+def _duplicates(items: list[Any]) -> Iterator[int]:
+    seen: set[str] = set()
+    for i, item in enumerate(items):
+        if item.code in seen:
+            yield i
+        seen.add(item.code)
+
+
+def _check_references(plan: PlanFile, located: _Located) -> None:
+    sections: dict[str, list[Any]] = {
+        "areas": list(plan.areas),
+        "organizations": list(plan.organizations),
+        "programs": list(plan.programs),
+        "meeting_bodies": list(plan.meeting_bodies),
+        "indicators": list(plan.indicators),
+    }
+    for section, items in sections.items():
+        for i in _duplicates(items):
+            raise located.error((section, i, "code"), f"コード {items[i].code!r} が重複しています")
+
+    areas = {a.code for a in plan.areas}
+    orgs = {o.code: o for o in plan.organizations}
+    programs = {p.code for p in plan.programs}
+    bodies = {m.code for m in plan.meeting_bodies}
+    m = plan.municipality
+    if m.plan.end_fiscal_year < m.plan.start_fiscal_year:
+        raise located.error(
+            ("municipality", "plan", "end_fiscal_year"), "計画期間の終了年度が開始年度より前です"
+        )
+
+    def need(ok: bool, path: FieldPath, message: str) -> None:
+        if not ok:
+            raise located.error(path, message)
+
+    def need_department(code: str | None, path: FieldPath) -> None:
+        if code is not None:
+            need(code in orgs, path, f"組織コード {code!r} がありません")
+            need(
+                orgs[code].kind == Organization.Kind.DEPARTMENT,
+                path,
+                f"{code!r} は庁内課（kind: department）ではありません",
+            )
+
+    for i, a in enumerate(plan.areas):
+        need(
+            a.parent is None or a.parent in areas,
+            ("areas", i, "parent"),
+            f"圏域コード {a.parent!r} がありません",
+        )
+        need(a.parent != a.code, ("areas", i, "parent"), "自分自身を上位にできません")
+    for i, o in enumerate(plan.organizations):
+        need_department(o.department, ("organizations", i, "department"))
+        for j, code in enumerate(o.areas):
+            need(
+                code in areas, ("organizations", i, "areas", j), f"圏域コード {code!r} がありません"
+            )
+    for i, p in enumerate(plan.programs):
+        need_department(p.department, ("programs", i, "department"))
+        for j, c in enumerate(p.organizations):
+            need(
+                c.organization in orgs,
+                ("programs", i, "organizations", j),
+                f"組織コード {c.organization!r} がありません",
+            )
+    for i, b in enumerate(plan.meeting_bodies):
+        need(
+            b.parent is None or b.parent in bodies,
+            ("meeting_bodies", i, "parent"),
+            f"会議体コード {b.parent!r} がありません",
+        )
+        need(
+            b.secretariat is None or b.secretariat in orgs,
+            ("meeting_bodies", i, "secretariat"),
+            f"組織コード {b.secretariat!r} がありません",
+        )
+        for j, c in enumerate(b.members):
+            need(
+                c.organization in orgs,
+                ("meeting_bodies", i, "members", j),
+                f"組織コード {c.organization!r} がありません",
+            )
+    period = range(m.plan.start_fiscal_year, m.plan.end_fiscal_year + 1)
+    for i, ind in enumerate(plan.indicators):
+        need(
+            ind.program is None or ind.program in programs,
+            ("indicators", i, "program"),
+            f"事業コード {ind.program!r} がありません",
+        )
+        need(
+            ind.organization is None or ind.organization in orgs,
+            ("indicators", i, "organization"),
+            f"組織コード {ind.organization!r} がありません",
+        )
+        need(
+            bool(ind.targets or ind.actuals),
+            ("indicators", i),
+            "targets か actuals の少なくとも一方が必要です",
+        )
+        for fy in ind.targets:
+            need(
+                fy in period,
+                ("indicators", i, "targets", fy),
+                f"目標の年度 {fy} が計画期間（{period.start}〜{period.stop - 1}年度）の外です",
+            )
+        for fy in ind.actuals:
+            need(
+                fy <= period.stop - 1,
+                ("indicators", i, "actuals", fy),
+                f"実績の年度 {fy} が計画期間の終わりより後です",
+            )
+
+
+CITY_DATA_DIR = Path(__file__).resolve().parent / "data"
+
+
+def plan_file_path(city: str) -> Path:
+    """The data file of a seed city (`ise`), or the path given as is."""
+    if re.fullmatch(r"[a-z0-9-]+", city):
+        return CITY_DATA_DIR / f"{city}.yaml"
+    return Path(city)
+
+
+def known_cities() -> list[str]:
+    return sorted(p.stem for p in CITY_DATA_DIR.glob("*.yaml"))

@@ -1,0 +1,200 @@
+"""Reading and loading plan files: every bad input names file, line and field; nothing is
+half-loaded; loading twice changes nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from conftest import SAMPLE_PLAN
+from tsunagu.cityplan.models import Indicator, IndicatorValue, Program
+from tsunagu.cityplan.planfile import PlanFileError, read_plan_file
+from tsunagu.cityplan.services import plan_load
+from tsunagu.meetings.models import MeetingBody
+from tsunagu.organizations.models import Municipality, Organization
+
+
+def broken(tmp_path: Path, old: str, new: str) -> Path:
+    text = SAMPLE_PLAN.read_text(encoding="utf-8")
+    assert old in text, old
+    path = tmp_path / "broken.yaml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+def line_of(path: Path, fragment: str) -> int:
+    """The line of the last occurrence (a duplicate is reported where it repeats)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    found = [n for n, line in enumerate(lines, start=1) if fragment.strip("\n") in line]
+    assert found, fragment
+    return found[-1]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "marker", "message"),
+    [
+        (
+            "    kind: agency",
+            "    kind: agncy",
+            "organizations[1].kind",
+            "kind: agncy",
+            "使えない値",
+        ),
+        (
+            "  - code: hokatsu-kita\n",
+            "  - code: chiiki-fukushi-ka\n",
+            "organizations[1].code",
+            "  - code: chiiki-fukushi-ka\n",
+            "重複",
+        ),
+        (
+            "targets: {2026: 2000, 2027: 2100}",
+            "targets: {2025: 2000}",
+            "indicators[0].targets[2025]",
+            "targets: {2025",
+            "計画期間",
+        ),
+        ("    clause: 第5号", "    clause: 第7号", "programs[1].clause", "第7号", "根拠条項"),
+        (
+            "      2024: 2250",
+            "      2024: 多い",
+            "indicators[0].actuals",
+            "actuals:",
+            "数値ではありません",
+        ),
+        (
+            "    department: chiiki-fukushi-ka\n    address",
+            "    department: hokatsu-kita\n    address",
+            "organizations[1].department",
+            "department: hokatsu-kita",
+            "庁内課",
+        ),
+        ("    unit: 件", "    unt: 件", "indicators[0].unt", "unt:", "この項目はありません"),
+        ('  code: "999997"', '  code: "999998"', "municipality.code", 'code: "999998"', "検査数字"),
+        (
+            "    members: [chiiki-fukushi-ka, hokatsu-kita, jiritsu-soudan]",
+            "    members: [chiiki-fukushi-ka, nowhere, jiritsu-soudan]",
+            "meeting_bodies[0].members[1]",
+            "nowhere",
+            "組織コード",
+        ),
+    ],
+)
+def test_bad_input_names_file_line_and_field(
+    tmp_path: Path, old: str, new: str, field: str, marker: str, message: str
+) -> None:
+    path = broken(tmp_path, old, new)
+    with pytest.raises(PlanFileError) as caught:
+        read_plan_file(path)
+    err = caught.value
+    assert err.path == path
+    assert err.field == field
+    assert err.line == line_of(path, marker)
+    assert message in err.message
+    assert f"{path}:{err.line}: {field}: " in str(err)
+
+
+def test_yaml_syntax_error_has_a_line(tmp_path: Path) -> None:
+    path = broken(tmp_path, "  name: 南市\n", "  name: [南市\n")
+    with pytest.raises(PlanFileError, match="YAMLとして読めません") as caught:
+        read_plan_file(path)
+    assert caught.value.line is not None
+
+
+def test_duplicate_key_is_refused(tmp_path: Path) -> None:
+    path = broken(tmp_path, "  name: 南市\n", "  name: 南市\n  name: 西市\n")
+    with pytest.raises(PlanFileError, match="2回") as caught:
+        read_plan_file(path)
+    assert caught.value.field == "municipality.name"
+
+
+def test_missing_and_empty_files(tmp_path: Path) -> None:
+    with pytest.raises(PlanFileError, match="ファイルがありません"):
+        read_plan_file(tmp_path / "nope.yaml")
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("", encoding="utf-8")
+    with pytest.raises(PlanFileError, match="空"):
+        read_plan_file(empty)
+    sjis = tmp_path / "sjis.yaml"
+    sjis.write_bytes("name: 南市".encode("cp932"))
+    with pytest.raises(PlanFileError, match="UTF-8"):
+        read_plan_file(sjis)
+
+
+@pytest.mark.django_db
+def test_loading_twice_changes_nothing() -> None:
+    plan = read_plan_file(SAMPLE_PLAN)
+    first = plan_load(plan=plan)
+    snapshot = (
+        list(Organization.objects.values().order_by("pk")),
+        list(Program.objects.values().order_by("pk")),
+        list(MeetingBody.objects.values().order_by("pk")),
+        sorted(
+            IndicatorValue.objects.values_list("indicator__code", "fiscal_year", "kind", "value")
+        ),
+    )
+    second = plan_load(plan=plan)
+    assert first.municipality.pk == second.municipality.pk
+    assert snapshot == (
+        list(Organization.objects.values().order_by("pk")),
+        list(Program.objects.values().order_by("pk")),
+        list(MeetingBody.objects.values().order_by("pk")),
+        sorted(
+            IndicatorValue.objects.values_list("indicator__code", "fiscal_year", "kind", "value")
+        ),
+    )
+
+
+@pytest.mark.django_db
+def test_a_bad_file_leaves_the_database_as_it_was(tmp_path: Path) -> None:
+    call_command("load_plan", str(SAMPLE_PLAN))
+    before = IndicatorValue.objects.count(), Organization.objects.count()
+    path = broken(tmp_path, "      2024: 2250", "      2024: 多い")
+    with pytest.raises(CommandError, match=r"broken\.yaml:\d+: indicators\[0\]\.actuals"):
+        call_command("load_plan", str(path))
+    assert (IndicatorValue.objects.count(), Organization.objects.count()) == before
+
+
+@pytest.mark.django_db
+def test_a_failure_while_writing_rolls_everything_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def explode(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(IndicatorValue.objects, "bulk_create", explode)
+    with pytest.raises(RuntimeError):
+        plan_load(plan=read_plan_file(SAMPLE_PLAN))
+    assert not Municipality.objects.exists()
+    assert not Organization.objects.exists()
+
+
+@pytest.mark.django_db
+def test_removed_entries_go_and_organizations_become_inactive(tmp_path: Path) -> None:
+    plan_load(plan=read_plan_file(SAMPLE_PLAN))
+    text = SAMPLE_PLAN.read_text(encoding="utf-8")
+    start = text.index("  - code: takikan\n")
+    end = text.index("meeting_bodies:")
+    trimmed = text[:start] + "\n" + text[end:]
+    trimmed = trimmed.replace("    program: takikan\n", "")
+    path = tmp_path / "trimmed.yaml"
+    path.write_text(trimmed, encoding="utf-8")
+    plan_load(plan=read_plan_file(path))
+    assert not Program.objects.filter(code="takikan").exists()
+    assert Indicator.objects.get(code="takikan-rate").program is None
+
+
+@pytest.mark.django_db
+def test_unknown_city_is_a_clear_error() -> None:
+    with pytest.raises(CommandError, match="市 'kyoto' のデータはありません"):
+        call_command("load_plan", "kyoto")
+
+
+@pytest.mark.django_db
+def test_municipality_code_taken_by_another_city(tmp_path: Path) -> None:
+    plan_load(plan=read_plan_file(SAMPLE_PLAN))
+    path = broken(tmp_path, "  slug: minami", "  slug: nishi")
+    with pytest.raises(CommandError, match="999997"):
+        call_command("load_plan", str(path))

@@ -1,0 +1,77 @@
+"""Each seed city loads, its overview shows every agency and meeting body of its plan, and
+`plan-targets` reproduces every number of its plan.
+
+The expected names and figures in tests/expected/<city>.json were transcribed from the plan a
+second time, independently of the data file, so a typo in either shows up here.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from conftest import client_for
+from tsunagu.accounts.models import Role, User
+from tsunagu.accounts.services import user_create
+from tsunagu.cityplan.planfile import known_cities
+from tsunagu.organizations.models import Municipality, Organization
+
+EXPECTED = Path(__file__).parent / "expected"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("city", known_cities())
+def test_seed_city_loads_and_reproduces_its_plan(city: str) -> None:
+    expected = json.loads((EXPECTED / f"{city}.json").read_text(encoding="utf-8"))
+    call_command("load_plan", city, stdout=StringIO())
+    municipality = Municipality.objects.get(slug=city)
+
+    out = StringIO()
+    call_command("plan_targets", city, format="json", stdout=out)
+    rows = json.loads(out.getvalue())
+    got = {
+        (r["indicator"], r["organization"], r["fiscal_year"], r["kind"], Decimal(str(r["value"])))
+        for r in rows
+    }
+    want = {
+        (
+            f["indicator"],
+            f.get("organization", ""),
+            f["fiscal_year"],
+            f["kind"],
+            Decimal(str(f["value"])),
+        )
+        for f in expected["figures"]
+    }
+    assert sorted(want - got) == [], "in the plan but not loaded"
+    assert sorted(got - want) == [], "loaded but not in the plan"
+    assert len(rows) == len(got), "a figure is listed twice"
+
+    workplace = Organization.objects.filter(municipality=municipality).first()
+    assert workplace is not None
+    viewer = user_create(
+        username=f"{city}-viewer", organization=workplace, roles=[Role.COUNSELOR], password=None
+    )
+    page = client_for(viewer).get("/plan/").content.decode()
+    for name in expected["organizations"] + expected["meeting_bodies"]:
+        assert name in page, f"{name} is not on the plan overview"
+
+
+def test_every_seed_city_has_its_file() -> None:
+    assert known_cities() == sorted(["imizu", "inzai", "ise", "sanda", "toyokawa"])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("city", known_cities())
+def test_demo_accounts_can_be_made_for_every_seed_city(city: str) -> None:
+    call_command("load_plan", city, stdout=StringIO())
+    out = StringIO()
+    call_command("load_demo", city, stdout=out)
+    call_command("load_demo", city, stdout=StringIO())  # a second run changes nothing
+    assert f"{city}-counselor" in out.getvalue()
+    assert client_for(User.objects.get(username=f"{city}-manager")).get("/").status_code == 200

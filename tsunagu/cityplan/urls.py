@@ -1,0 +1,8 @@
+from django.urls import path
+
+from tsunagu.cityplan import views
+
+app_name = "cityplan"
+urlpatterns = [
+    path("", views.overview, name="overview"),
+]

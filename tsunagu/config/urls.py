@@ -1,0 +1,30 @@
+from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse
+from django.urls import include, path
+
+from tsunagu.core.api import api
+
+
+@login_not_required
+def healthz(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("ok", content_type="text/plain")
+
+
+admin.site.site_header = "つなぐ 管理"
+admin.site.site_title = "つなぐ 管理"
+
+urlpatterns = [
+    path("", include("tsunagu.core.urls")),
+    path("accounts/", include("tsunagu.accounts.urls")),
+    path("organizations/", include("tsunagu.organizations.urls")),
+    path("plan/", include("tsunagu.cityplan.urls")),
+    path("people/", include("tsunagu.people.urls")),
+    path("consultations/", include("tsunagu.consultations.urls")),
+    path("referrals/", include("tsunagu.referrals.urls")),
+    path("consents/", include("tsunagu.consent.urls")),
+    path("imports/", include("tsunagu.imports.urls")),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+    path("healthz", healthz),
+]

@@ -1,0 +1,94 @@
+"""Writes of consent: recorded by the organization holding the person's record; withdrawing it
+ends every grant it created, at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from tsunagu.access.models import AccessLog
+from tsunagu.access.selectors import user_organization
+from tsunagu.access.services import access_log, grants_end_for_consent
+from tsunagu.accounts.models import User
+from tsunagu.consent.models import Consent, ConsentEvent
+from tsunagu.organizations.models import Organization
+from tsunagu.people.models import Person
+
+
+@transaction.atomic
+def consent_record(
+    *,
+    user: User,
+    person: Person,
+    method: str,
+    purpose: str,
+    scope_organizations: list[Organization],
+    valid_from: dt.date,
+    valid_until: dt.date | None,
+    channel: str = "web",
+) -> Consent:
+    organization = user_organization(user)
+    errors: dict[str, str] = {}
+    if person.organization_id != organization.pk:
+        errors["person"] = "自機関の記録の本人についてだけ同意を記録できます"
+    if method not in Consent.Method.values:
+        errors["method"] = "同意の方法を選んでください"
+    if not purpose.strip():
+        errors["purpose"] = "利用目的を入力してください"
+    if not scope_organizations:
+        errors["scope_organizations"] = "提供先の機関を1つ以上選んでください"
+    elif any(o.municipality_id != organization.municipality_id for o in scope_organizations):
+        errors["scope_organizations"] = "提供先に他の市の機関が含まれています"
+    if valid_until is not None and valid_until < valid_from:
+        errors["valid_until"] = "有効期間の終了が開始より前です"
+    if errors:
+        raise ValidationError({k: [v] for k, v in errors.items()})
+    consent = Consent(
+        person=person,
+        organization=organization,
+        method=method,
+        purpose=purpose.strip(),
+        valid_from=valid_from,
+        valid_until=valid_until,
+        obtained_by=user,
+    )
+    consent.full_clean()
+    consent.save()
+    consent.scope_organizations.set(scope_organizations)
+    ConsentEvent.objects.create(consent=consent, kind=ConsentEvent.Kind.RECORDED, by=user)
+    access_log(
+        user=user,
+        action=AccessLog.Action.CREATE,
+        obj=consent,
+        person=person,
+        via=AccessLog.Via.OWN,
+        channel=channel,
+    )
+    return consent
+
+
+@transaction.atomic
+def consent_withdraw(*, user: User, consent: Consent, note: str = "") -> Consent:
+    if consent.organization_id != user_organization(user).pk:
+        raise ValidationError("同意を得た機関だけが撤回を記録できます")
+    if consent.withdrawn_at is not None:
+        raise ValidationError("この同意は既に撤回されています")
+    consent.withdrawn_at = timezone.now()
+    consent.withdrawn_by = user
+    consent.withdrawal_note = note.strip()
+    consent.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_note"])
+    ConsentEvent.objects.create(
+        consent=consent, kind=ConsentEvent.Kind.WITHDRAWN, by=user, note=note.strip()
+    )
+    grants_end_for_consent(consent=consent, reason="本人同意の撤回")
+    access_log(
+        user=user,
+        action=AccessLog.Action.UPDATE,
+        obj=consent,
+        person=consent.person,
+        via=AccessLog.Via.OWN,
+    )
+    return consent

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from tsunagu.consent import views
+
+app_name = "consent"
+urlpatterns = [
+    path("new/", views.create, name="create"),
+    path("<int:consent_id>/withdraw/", views.withdraw, name="withdraw"),
+]

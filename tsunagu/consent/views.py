@@ -1,0 +1,75 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from tsunagu.access.selectors import person_access, user_organization
+from tsunagu.consent.forms import ConsentForm, WithdrawForm
+from tsunagu.consent.models import Consent
+from tsunagu.consent.services import consent_record, consent_withdraw
+from tsunagu.core.forms import add_service_errors
+from tsunagu.core.http import AuthenticatedHttpRequest
+from tsunagu.organizations.models import Organization
+
+
+@require_http_methods(["GET", "POST"])
+def create(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Record a person's consent (scope, purpose, period), as on the 同意書."""
+    person_id = request.GET.get("person") or request.POST.get("person") or ""
+    if not person_id.isdigit():
+        raise Http404
+    access = person_access(user=request.user, person_id=int(person_id))
+    if not access.own:
+        raise Http404  # consent is recorded by the organization holding the record
+    organization = user_organization(request.user)
+    form = ConsentForm(
+        request.POST or None,
+        organizations=Organization.objects.filter(
+            municipality=organization.municipality, is_active=True
+        )
+        .exclude(pk=organization.pk)
+        .order_by("kind", "sort_order", "code"),
+    )
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            consent_record(
+                user=request.user,
+                person=access.person,
+                method=d["method"],
+                purpose=d["purpose"],
+                scope_organizations=list(d["scope_organizations"]),
+                valid_from=d["valid_from"],
+                valid_until=d["valid_until"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "本人同意を記録しました")
+            return redirect("people:detail", person_id=access.person.pk)
+    return render(request, "consent/form.html", {"form": form, "person": access.person})
+
+
+@require_POST
+def withdraw(request: AuthenticatedHttpRequest, consent_id: int) -> HttpResponse:
+    consent = (
+        Consent.objects.filter(pk=consent_id, organization=user_organization(request.user))
+        .select_related("person")
+        .first()
+    )
+    if consent is None:
+        raise Http404
+    form = WithdrawForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "撤回の記録を入力してください")
+    else:
+        try:
+            consent_withdraw(user=request.user, consent=consent, note=form.cleaned_data["note"])
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(
+                request, "同意の撤回を記録しました。この同意による共有はすべて止まりました"
+            )
+    return redirect("people:detail", person_id=consent.person.pk)

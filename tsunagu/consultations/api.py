@@ -1,0 +1,164 @@
+"""API of consultations: record one, list and read those the user may see (own, or shared with
+content by a live grant). Every consultation shown is logged, channel "api"."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.http import HttpRequest
+from ninja import Router, Schema, Status
+from ninja.params.functions import Query
+from pydantic import Field
+
+from tsunagu.access.models import AccessGrant, AccessLog
+from tsunagu.access.selectors import (
+    consultation_access,
+    live_grants,
+    person_access,
+    user_organization,
+    visible_consultations,
+)
+from tsunagu.access.services import access_log
+from tsunagu.accounts.tokens import request_user
+from tsunagu.consultations.models import Channel, Consultation, Requester, Topic
+from tsunagu.consultations.models import Response as ResponseKind
+from tsunagu.consultations.services import ConsultationData, consultation_create
+
+router = Router(tags=["consultations"])
+
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+MAX_PAGE = 100_000
+
+
+class ConsultationIn(Schema):
+    person: int | None = Field(None, description="本人のID（匿名・未特定なら省略）")
+    anonymous_label: str = Field("", max_length=100, description="匿名・未特定のときの呼び名")
+    received_at: dt.datetime = Field(description="受付日時（タイムゾーン付き）")
+    channel: Channel
+    requester: Requester
+    requester_detail: str = Field("", max_length=200)
+    main_topic: Topic
+    topics: list[Topic] = Field(default_factory=list)
+    content: str
+    response: ResponseKind
+    is_new: bool = True
+    external_id: str = Field("", max_length=64)
+
+
+class ConsultationOut(Schema):
+    id: int
+    organization: str = Field(description="受付機関のコード")
+    person: int | None
+    anonymous_label: str
+    follows: int | None
+    received_at: dt.datetime
+    channel: str
+    requester: str
+    requester_detail: str
+    main_topic: str
+    topics: list[str]
+    content: str
+    response: str
+    is_new: bool
+    external_id: str
+
+
+class ConsultationPage(Schema):
+    count: int
+    page: int
+    page_size: int
+    items: list[ConsultationOut]
+
+
+def consultation_out(c: Consultation) -> ConsultationOut:
+    """Only for a consultation the user may read (own, or shared with its content)."""
+    return ConsultationOut(
+        id=c.pk,
+        organization=c.organization.code,
+        person=c.person_id,
+        anonymous_label=c.anonymous_label,
+        follows=c.follows_id,
+        received_at=c.received_at,
+        channel=c.channel,
+        requester=c.requester,
+        requester_detail=c.requester_detail,
+        main_topic=c.main_topic,
+        topics=[t.topic for t in c.topics.all()],
+        content=c.content,
+        response=c.response,
+        is_new=c.is_new,
+        external_id=c.external_id,
+    )
+
+
+@router.post("", response={201: ConsultationOut}, summary="相談を受け付ける")
+def create(request: HttpRequest, payload: ConsultationIn) -> Status[ConsultationOut]:
+    user = request_user(request)
+    person = None
+    if payload.person is not None:
+        person = person_access(user=user, person_id=payload.person).person
+    data = ConsultationData(**payload.model_dump(exclude={"person"}))
+    consultation = consultation_create(user=user, person=person, data=data, channel="api")
+    return Status(201, consultation_out(consultation))
+
+
+@router.get("", response=ConsultationPage, summary="見られる相談の一覧")
+def list_consultations(
+    request: HttpRequest,
+    page: int = Query(1, ge=1, le=MAX_PAGE),
+    page_size: int = Query(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE),
+) -> ConsultationPage:
+    user = request_user(request)
+    organization = user_organization(user)
+    consultations = visible_consultations(user=user)
+    start = (page - 1) * page_size
+    shown = list(
+        consultations.select_related("organization", "person")
+        .prefetch_related("topics")
+        .order_by("-received_at", "-pk")[start : start + page_size]
+    )
+    # the grant each shared consultation is read under (newest first, as consultation_access)
+    grants: dict[int, AccessGrant] = {}
+    for grant in (
+        live_grants(organization=organization)
+        .filter(consultation__in=[c for c in shown if c.organization_id != organization.pk])
+        .filter(includes_content=True)
+        .order_by("valid_from", "pk")
+    ):
+        if grant.consultation_id is not None:
+            grants[grant.consultation_id] = grant
+    for c in shown:
+        used = grants.get(c.pk)
+        access_log(
+            user=user,
+            action=AccessLog.Action.LIST,
+            obj=c,
+            person=c.person,
+            via=AccessLog.Via.GRANT if used else AccessLog.Via.OWN,
+            grant=used,
+            channel="api",
+        )
+    return ConsultationPage(
+        count=consultations.count(),
+        page=page,
+        page_size=page_size,
+        items=[consultation_out(c) for c in shown],
+    )
+
+
+@router.get("/{int:consultation_id}", response=ConsultationOut, summary="相談を見る")
+def detail(request: HttpRequest, consultation_id: int) -> ConsultationOut:
+    user = request_user(request)
+    access = consultation_access(user=user, consultation_id=consultation_id)
+    consultation = access.consultation
+    access_log(
+        user=user,
+        action=AccessLog.Action.VIEW,
+        obj=consultation,
+        person=consultation.person,
+        via=access.via,
+        grant=access.grant,
+        channel="api",
+    )
+    return consultation_out(consultation)

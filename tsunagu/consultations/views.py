@@ -1,0 +1,192 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from tsunagu.access.models import AccessLog
+from tsunagu.access.selectors import (
+    consultation_access,
+    person_access,
+    person_accesses,
+    user_organization,
+)
+from tsunagu.access.services import access_log, access_log_persons
+from tsunagu.consultations.forms import ConsultationFilterForm, ConsultationForm, FollowUpForm
+from tsunagu.consultations.models import Topic
+from tsunagu.consultations.selectors import consultation_counts, organization_consultations
+from tsunagu.consultations.services import (
+    consultation_create,
+    consultation_follow_up,
+    consultation_link_person,
+)
+from tsunagu.core.fiscal import fiscal_year_of, parse_wareki_fiscal_year
+from tsunagu.core.forms import add_service_errors
+from tsunagu.core.http import AuthenticatedHttpRequest
+from tsunagu.organizations.selectors import organizations_for_address, organizations_for_topics
+from tsunagu.referrals.models import Referral
+from tsunagu.referrals.selectors import is_overdue
+
+
+def consultation_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The window's own consultations, with filters and its 新規・延べ counts."""
+    organization = user_organization(request.user)
+    form = ConsultationFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    is_new = {"1": True, "0": False}.get(filters.get("is_new") or "")
+    consultations = organization_consultations(
+        organization=organization,
+        topic=filters.get("topic") or "",
+        channel=filters.get("channel") or "",
+        response=filters.get("response") or "",
+        is_new=is_new,
+        date_from=filters.get("date_from"),
+        date_to=filters.get("date_to"),
+    )
+    page = Paginator(consultations, 50).get_page(request.GET.get("page"))
+    persons = [c.person for c in page.object_list if c.person is not None]
+    access_log_persons(
+        user=request.user,
+        action=AccessLog.Action.LIST,
+        accesses=person_accesses(user=request.user, persons=persons).values(),
+    )
+    today_fy = fiscal_year_of(
+        timezone.localdate(), start_month=organization.municipality.fiscal_year_start_month
+    )
+    try:
+        fiscal_year = (
+            parse_wareki_fiscal_year(request.GET["fy"]) if request.GET.get("fy") else today_fy
+        )
+    except ValueError:
+        fiscal_year = today_fy
+    context = {
+        "form": form,
+        "page": page,
+        "organization": organization,
+        "counts": consultation_counts(organization=organization, fiscal_year=fiscal_year),
+        "years": range(today_fy - 3, today_fy + 1),
+    }
+    return render(request, "consultations/list.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def create(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """相談受付: any window takes any consultation, for a known person or anonymously."""
+    person_id = request.GET.get("person") or request.POST.get("person")
+    access = None
+    if person_id:
+        if not str(person_id).isdigit():
+            raise Http404
+        access = person_access(user=request.user, person_id=int(person_id))
+    form = ConsultationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            consultation = consultation_create(
+                user=request.user, person=access.person if access else None, data=form.to_data()
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "相談を受け付けました")
+            return redirect("consultations:detail", consultation_id=consultation.pk)
+    return render(request, "consultations/form.html", {"form": form, "access": access})
+
+
+def detail(request: AuthenticatedHttpRequest, consultation_id: int) -> HttpResponse:
+    """One consultation, printable as the 相談受付票; the receiving window of a referral sees
+    here what the sender shared, without asking the person again."""
+    access = consultation_access(user=request.user, consultation_id=consultation_id)
+    consultation = access.consultation
+    person_view = None
+    if consultation.person is not None:
+        person_view = person_accesses(user=request.user, persons=[consultation.person]).get(
+            consultation.person.pk
+        )
+    access_log(
+        user=request.user,
+        action=AccessLog.Action.VIEW,
+        obj=consultation,
+        person=consultation.person,
+        via=access.via,
+        grant=access.grant,
+    )
+    own = access.grant is None
+    topics = [t.topic for t in consultation.topics.all()]
+    municipality = consultation.organization.municipality
+    context = {
+        "consultation": consultation,
+        "own": own,
+        "person_view": person_view,
+        "topics": topics,
+        "all_topics": Topic.choices,
+        "follow_ups": consultation.follow_ups.all().order_by("received_at") if own else [],
+        "follow_up_form": FollowUpForm() if own else None,
+        "referrals": [
+            (r, is_overdue(r))
+            for r in Referral.objects.filter(consultation=consultation).select_related(
+                "to_organization", "from_organization"
+            )
+        ]
+        if own
+        else [],
+        "suggest_topics": organizations_for_topics(
+            municipality=municipality, topics=topics
+        ).exclude(pk=consultation.organization_id)[:8]
+        if own
+        else [],
+        "suggest_area": organizations_for_address(
+            municipality=municipality, address=consultation.person.address
+        )
+        if own and consultation.person and consultation.person.address
+        else [],
+    }
+    return render(request, "consultations/detail.html", context)
+
+
+@require_POST
+def follow_up(request: AuthenticatedHttpRequest, consultation_id: int) -> HttpResponse:
+    """Quick entry of a further contact (延べ件数), from the consultation page."""
+    access = consultation_access(user=request.user, consultation_id=consultation_id)
+    if access.grant is not None:
+        raise Http404
+    form = FollowUpForm(request.POST)
+    if form.is_valid():
+        try:
+            consultation_follow_up(
+                user=request.user,
+                follows=access.consultation,
+                received_at=form.cleaned_data["received_at"],
+                channel=form.cleaned_data["channel"],
+                content=form.cleaned_data["content"],
+                response=form.cleaned_data["response"],
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, "継続の相談を記録しました")
+    else:
+        messages.error(
+            request,
+            "入力を確かめてください: "
+            + " ".join(str(e) for errors in form.errors.values() for e in errors),
+        )
+    return redirect("consultations:detail", consultation_id=consultation_id)
+
+
+@require_POST
+def link_person(request: AuthenticatedHttpRequest, consultation_id: int) -> HttpResponse:
+    """Attach a person to an anonymous consultation once they are identified."""
+    access = consultation_access(user=request.user, consultation_id=consultation_id)
+    if access.grant is not None:
+        raise Http404
+    person_id = request.POST.get("person", "")
+    if not person_id.isdigit():
+        raise Http404
+    person = person_access(user=request.user, person_id=int(person_id)).person
+    try:
+        consultation_link_person(user=request.user, consultation=access.consultation, person=person)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("consultations:detail", consultation_id=consultation_id)

@@ -1,0 +1,41 @@
+"""Template filters for Japanese dates and fiscal years."""
+
+import datetime as dt
+from decimal import Decimal
+
+from django import template
+from django.utils import timezone
+
+from tsunagu.core import fiscal
+
+register = template.Library()
+
+
+@register.filter
+def wareki_fy(fiscal_year: int | None) -> str:
+    """{{ 2026|wareki_fy }} → 令和8年度"""
+    if fiscal_year is None:
+        return ""
+    return fiscal.wareki_fiscal_year(int(fiscal_year))
+
+
+@register.filter
+def wareki(day: dt.date | None) -> str:
+    """{{ date|wareki }} → 令和8年4月1日"""
+    if day is None:
+        return ""
+    if isinstance(day, dt.datetime):
+        # the day in Tokyo, not in UTC (a 07:13 visit is not on the day before)
+        day = timezone.localtime(day).date() if timezone.is_aware(day) else day.date()
+    return fiscal.wareki_date(day)
+
+
+@register.filter
+def number(value: Decimal | int | float | None) -> str:
+    """A figure without trailing zeros and with thousands separators: 6,500 / 7.5"""
+    if value is None:
+        return ""
+    d = Decimal(value)
+    if d == d.to_integral_value():
+        return f"{int(d):,}"
+    return f"{d.normalize():,f}"

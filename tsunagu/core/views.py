@@ -1,0 +1,55 @@
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from tsunagu.accounts.models import Role
+from tsunagu.cityplan.models import IndicatorValue, ProgramOrganization
+from tsunagu.core.fiscal import fiscal_year_of
+from tsunagu.core.http import AuthenticatedHttpRequest
+from tsunagu.meetings.models import MeetingBody
+from tsunagu.organizations.access import user_municipality
+
+
+@require_GET
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """A home page per role: what this person's work starts from."""
+    user = request.user
+    municipality = user_municipality(user)
+    roles = user.active_roles()
+    fiscal_year = fiscal_year_of(
+        timezone.localdate(), start_month=municipality.fiscal_year_start_month
+    )
+    context: dict[str, object] = {
+        "municipality": municipality,
+        "roles": [r for r in Role if r.value in roles],
+        "fiscal_year": fiscal_year,
+        "carried": ProgramOrganization.objects.filter(organization=user.organization)
+        .select_related("program")
+        .order_by("program__clause"),
+        "my_meetings": MeetingBody.objects.filter(
+            memberships__organization=user.organization
+        ).order_by("sort_order"),
+        "show_meetings": bool(roles & {Role.COORDINATOR, Role.MANAGER}),
+        "show_targets": bool(roles & {Role.MANAGER, Role.COORDINATOR}),
+        "show_admin": Role.ADMIN in roles and user.is_staff,
+    }
+    if context["show_meetings"]:
+        context["meeting_bodies"] = MeetingBody.objects.filter(municipality=municipality)
+    if context["show_targets"]:
+        # the plan year nearest to today (a plan may have ended or not started yet)
+        target_year = min(
+            max(fiscal_year, municipality.plan_start_fiscal_year),
+            municipality.plan_end_fiscal_year,
+        )
+        context["target_year"] = target_year
+        context["targets"] = (
+            IndicatorValue.objects.filter(
+                indicator__municipality=municipality,
+                fiscal_year=target_year,
+                kind=IndicatorValue.Kind.TARGET,
+            )
+            .select_related("indicator__program", "indicator__organization")
+            .order_by("indicator__sort_order")
+        )
+    return render(request, "core/home.html", context)

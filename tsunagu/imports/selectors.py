@@ -1,0 +1,42 @@
+"""Reads of import jobs, and who may import.
+
+A job, like the records it brings in, belongs to one organization: only that organization's
+staff see it ("not allowed" and "not found" are the same 404).
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from tsunagu.access.selectors import user_organization
+from tsunagu.accounts.models import Role, User
+from tsunagu.imports.models import ImportJob
+from tsunagu.organizations.models import Organization
+
+IMPORT_ROLES = (Role.COUNSELOR, Role.COORDINATOR, Role.MANAGER, Role.ADMIN)
+
+
+def user_may_import(user: User) -> bool:
+    """Staff with one of these roles may import into their own organization."""
+    return user.organization_id is not None and user.has_role(*IMPORT_ROLES)
+
+
+def import_job_get(*, user: User, pk: int) -> ImportJob:
+    job = (
+        ImportJob.objects.select_related("organization", "user")
+        .filter(pk=pk, organization=user_organization(user))
+        .first()
+    )
+    if job is None:
+        raise Http404
+    return job
+
+
+def import_jobs_recent(*, organization: Organization, limit: int = 20) -> QuerySet[ImportJob]:
+    """The organization's latest jobs, without the file contents."""
+    return (
+        ImportJob.objects.filter(organization=organization)
+        .select_related("user")
+        .defer("text", "errors")[:limit]
+    )

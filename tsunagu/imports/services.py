@@ -1,0 +1,582 @@
+"""Imports of persons and consultations from the agencies' own systems.
+
+All or nothing: every row is checked first (file shape in `csvfile.scan`, then the fields through
+the people and consultations services' own validators); only when no row failed is every row
+written, in one transaction, through `person_create` / `person_update` / `consultation_create`,
+each imported record also logged with the action `import`. Any failure while writing rolls
+everything back.
+
+A re-run of the same file does not duplicate anything: a person whose (organization,
+external_id) exists is updated (only in the columns the file has, so what the agency's system
+does not know, such as 住所秘匿, is kept), and a consultation already imported is skipped.
+
+The command line calls `import_run`. The web starts an `ImportJob` (`import_job_start`) and
+advances it with `import_job_step`, which checks the next chunk of rows per call and, once all
+are checked without error, calls `import_run`: it checks every row again inside the write
+transaction, so nothing that changed in between slips through.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, models, transaction
+from django.utils import timezone
+
+from tsunagu.access.models import AccessLog
+from tsunagu.access.selectors import user_organization
+from tsunagu.accounts.models import User
+from tsunagu.consultations.models import Channel, Consultation, Requester, Response, Topic
+from tsunagu.consultations.services import (
+    ConsultationData,
+    consultation_create,
+    consultation_data_validate,
+)
+from tsunagu.imports.csvfile import (
+    MAX_ERRORS,
+    Header,
+    ImportFileError,
+    Position,
+    Record,
+    RecordReader,
+    RowError,
+    clean_id,
+    decode,
+    header_read,
+    scan,
+)
+from tsunagu.imports.models import ImportJob, ImportKind
+from tsunagu.organizations.models import Organization
+from tsunagu.people.models import Person, Sex
+from tsunagu.people.services import PersonData, person_create, person_data_validate, person_update
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+CHUNK_ROWS = 500
+
+_DATE = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})")
+_DATETIME = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?")
+_SEXES = {
+    **{code: code for code in Sex.values},
+    **{str(label): code for code, label in Sex.choices},
+    "女": Sex.FEMALE,
+    "男": Sex.MALE,
+}
+_BOOLEANS = {"1": True, "true": True, "0": False, "false": False}
+_CHOICES: dict[str, list[str]] = {
+    "channel": Channel.values,
+    "requester": Requester.values,
+    "response": Response.values,
+    "main_topic": Topic.values,
+    "topics": Topic.values,
+}
+_PERSON_TEXT = (
+    "family_name",
+    "given_name",
+    "family_name_kana",
+    "given_name_kana",
+    "postal_code",
+    "address",
+    "phone",
+)
+# Placeholder for an unreadable 受付日時, so the other fields of the row are still checked.
+_SOME_PAST_TIME = dt.datetime(2020, 1, 1, tzinfo=TOKYO)
+
+
+@dataclass
+class PersonPlan:
+    line: int
+    data: PersonData
+    person: Person | None  # the existing record with this external_id
+    changed: bool
+
+
+@dataclass
+class ConsultationPlan:
+    line: int
+    data: ConsultationData | None  # None: imported before, skipped
+    person: Person | None
+
+
+Plan = PersonPlan | ConsultationPlan
+
+
+@dataclass
+class ImportReport:
+    kind: str
+    total_rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    errors: list[RowError] = field(default_factory=list)  # at most MAX_ERRORS
+
+    @property
+    def error_count(self) -> int:
+        return len(self.errors)
+
+    @property
+    def ok(self) -> bool:
+        return self.error_count == 0
+
+    @property
+    def stopped(self) -> bool:
+        return self.error_count >= MAX_ERRORS
+
+    def summary(self) -> str:
+        head = f"{ImportKind(self.kind).label} {self.total_rows:,} 行"
+        if self.stopped:
+            return (
+                f"{head}: エラーが多いため {MAX_ERRORS:,} 件で確認を打ち切りました。"
+                "何も登録していません"
+            )
+        if not self.ok:
+            return f"{head}: エラーが {self.error_count:,} 件あったため、何も登録していません"
+        if self.kind == ImportKind.PERSONS:
+            return (
+                f"{head}: 新規 {self.created:,} 件、更新 {self.updated:,} 件、"
+                f"変更なし {self.unchanged:,} 件"
+            )
+        return f"{head}: 新規 {self.created:,} 件、取り込み済みのため省略 {self.skipped:,} 件"
+
+
+def errors_sorted(errors: Iterable[RowError], columns: Sequence[str]) -> list[RowError]:
+    """By line, then in the order of the file's columns (whole-row problems first)."""
+    order = {c: i for i, c in enumerate(columns, start=1)}
+    return sorted(errors, key=lambda e: (e.line, order.get(e.column, 0)))
+
+
+def _max_length(model: type[models.Model], name: str) -> int:
+    model_field = model._meta.get_field(name)
+    if not isinstance(model_field, models.CharField) or model_field.max_length is None:
+        raise TypeError(f"{model.__name__}.{name} is not a CharField with a max_length")
+    return model_field.max_length
+
+
+def _too_long(
+    model: type[models.Model], values: dict[str, str], names: Iterable[str]
+) -> dict[str, str]:
+    out = {}
+    for name in names:
+        value = values.get(name, "")
+        limit = _max_length(model, name)
+        if len(value) > limit:
+            out[name] = f"{limit:,}文字以内で入力してください（{len(value):,}文字あります）"
+    return out
+
+
+def _parse_date(value: str) -> dt.date:
+    match = _DATE.fullmatch(unicodedata.normalize("NFKC", value))
+    if match is None:
+        raise ValueError("YYYY-MM-DD か YYYY/MM/DD の形で入力してください")
+    try:
+        return dt.date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        raise ValueError("存在しない日付です") from None
+
+
+def _parse_datetime(value: str) -> dt.datetime:
+    text = unicodedata.normalize("NFKC", value)
+    match = _DATETIME.fullmatch(text)
+    try:
+        if match is not None:
+            year, month, day, hour, minute, second = (int(p) for p in match.groups("0"))
+            return dt.datetime(year, month, day, hour, minute, second, tzinfo=TOKYO)
+        if "T" not in text and " " not in text:
+            raise ValueError
+        parsed = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            "日時は 2026-04-01T09:30 か 2026/04/01 9:30 の形で入力してください（時刻も必要です）"
+        ) from None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=TOKYO)
+
+
+def _messages(exc: ValidationError) -> dict[str, str]:
+    """The first message per field of a service's ValidationError ("" for the whole record)."""
+    if hasattr(exc, "error_dict"):
+        return {
+            ("" if key == "__all__" else key): msgs[0]
+            for key, msgs in exc.message_dict.items()
+            if msgs
+        }
+    return {"": "; ".join(exc.messages)}
+
+
+def _person_data_of(person: Person) -> PersonData:
+    values = {f.name: getattr(person, f.name) for f in dataclasses.fields(PersonData)}
+    values["former_family_names"] = list(person.former_family_names)
+    return PersonData(**values)
+
+
+def _persons_check(
+    organization: Organization, rows: list[tuple[int, dict[str, str]]]
+) -> tuple[list[Plan], list[RowError]]:
+    ids = {clean_id(values["external_id"]) for _, values in rows} - {""}
+    existing = {
+        p.external_id: p
+        for p in Person.objects.filter(organization=organization, external_id__in=ids)
+    }
+    plans: list[Plan] = []
+    errors: list[RowError] = []
+    for line, values in rows:
+        problems: dict[str, str] = {}
+        external_id = clean_id(values["external_id"])
+        if not external_id:
+            problems["external_id"] = "機関システムの ID を入力してください"
+        person = existing.get(external_id)
+        data = _person_data_of(person) if person is not None else PersonData()
+        data.external_id = external_id
+        for name in _PERSON_TEXT:
+            if name in values:
+                setattr(data, name, values[name])
+        if "birth_date" in values:
+            try:
+                data.birth_date = (
+                    _parse_date(values["birth_date"]) if values["birth_date"] else None
+                )
+            except ValueError as exc:
+                problems["birth_date"] = str(exc)
+        if "sex" in values:
+            sex = _SEXES.get(values["sex"].lower() or Sex.UNKNOWN)
+            if sex is None:
+                problems["sex"] = (
+                    "female / male / other / unknown か 女性 / 男性 で入力してください"
+                )
+            else:
+                data.sex = sex
+        try:
+            data = person_data_validate(data)
+        except ValidationError as exc:
+            for name, message in _messages(exc).items():
+                problems.setdefault(name if name in values else "", message)
+        for name, message in _too_long(Person, values, (*_PERSON_TEXT[:4], "address")).items():
+            problems.setdefault(name, message)
+        if problems:
+            errors.extend(RowError(line, name, message) for name, message in problems.items())
+            continue
+        changed = person is None or data != _person_data_of(person)
+        plans.append(PersonPlan(line=line, data=data, person=person, changed=changed))
+    return plans, errors
+
+
+def _consultations_check(
+    organization: Organization, rows: list[tuple[int, dict[str, str]]]
+) -> tuple[list[Plan], list[RowError]]:
+    ids = {values["external_id"] for _, values in rows} - {""}
+    imported = set(
+        Consultation.objects.filter(organization=organization, external_id__in=ids).values_list(
+            "external_id", flat=True
+        )
+    )
+    person_ids = {clean_id(values.get("person_external_id", "")) for _, values in rows} - {""}
+    persons = {
+        p.external_id: p
+        for p in Person.objects.filter(organization=organization, external_id__in=person_ids)
+    }
+    plans: list[Plan] = []
+    errors: list[RowError] = []
+    for line, values in rows:
+        problems: dict[str, str] = {}
+        external_id = values["external_id"]
+        if not external_id:
+            problems["external_id"] = "機関システムの ID を入力してください"
+        elif external_id in imported:
+            plans.append(ConsultationPlan(line=line, data=None, person=None))
+            continue
+        person_id = clean_id(values.get("person_external_id", ""))
+        person = persons.get(person_id) if person_id else None
+        if person_id and person is None:
+            problems["person_external_id"] = (
+                "この ID の本人は登録されていません（先に本人の CSV を取り込んでください）"
+            )
+        received_at = None
+        try:
+            received_at = _parse_datetime(values["received_at"])
+        except ValueError as exc:
+            problems["received_at"] = str(exc)
+        is_new = _BOOLEANS.get(values.get("is_new", "").lower() or "1")
+        if is_new is None:
+            problems["is_new"] = "1 / 0 か true / false で入力してください"
+        data = ConsultationData(
+            received_at=received_at or _SOME_PAST_TIME,
+            channel=values["channel"],
+            requester=values["requester"],
+            requester_detail=values.get("requester_detail", ""),
+            main_topic=values["main_topic"],
+            topics=[t.strip() for t in values.get("topics", "").split(";") if t.strip()],
+            content=values["content"],
+            response=values["response"],
+            is_new=bool(is_new),
+            anonymous_label=values.get("anonymous_label", ""),
+            external_id=external_id,
+        )
+        try:
+            data = consultation_data_validate(data, person=person)
+        except ValidationError as exc:
+            for name, message in _messages(exc).items():
+                column, text = name, message
+                if name == "topics" and data.main_topic not in Topic.values:
+                    column = "main_topic"
+                elif name == "person":
+                    column = "person_external_id"
+                elif name == "anonymous_label":
+                    if person_id:
+                        continue  # the unknown person is the problem, reported above
+                    text = (
+                        "person_external_id が空のときは anonymous_label"
+                        "（匿名・未特定の呼び名）を入力してください"
+                    )
+                elif name == "received_at" and received_at is None:
+                    continue
+                if column in _CHOICES:
+                    text += f"（使える値: {', '.join(_CHOICES[column])}）"
+                problems.setdefault(column, text)
+        lengths = _too_long(
+            Consultation, values, ("external_id", "anonymous_label", "requester_detail")
+        )
+        for name, message in lengths.items():
+            problems.setdefault(name, message)
+        if problems:
+            errors.extend(RowError(line, name, message) for name, message in problems.items())
+            continue
+        plans.append(ConsultationPlan(line=line, data=data, person=person))
+    return plans, errors
+
+
+def import_rows_check(
+    *, organization: Organization, header: Header, items: Iterable[Record | RowError]
+) -> tuple[list[Plan], list[RowError], int]:
+    """Check the fields of some rows; returns what to write, the errors and the rows seen.
+
+    Shape errors (column count, CSV syntax) are `csvfile.scan`'s to report; rows with them are
+    passed over here.
+    """
+    rows: list[tuple[int, dict[str, str]]] = []
+    seen = 0
+    for item in items:
+        if isinstance(item, RowError):
+            continue
+        seen += 1
+        values = header.values(item)
+        if not isinstance(values, RowError):
+            rows.append((item.line, values))
+    if header.kind == ImportKind.PERSONS:
+        plans, errors = _persons_check(organization, rows)
+    else:
+        plans, errors = _consultations_check(organization, rows)
+    return plans, errors, seen
+
+
+class _WriteFailed(Exception):
+    def __init__(self, error: RowError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _plans_write(*, user: User, plans: list[Plan], report: ImportReport, channel: str) -> None:
+    for plan in plans:
+        try:
+            if isinstance(plan, PersonPlan):
+                if not plan.changed:
+                    report.unchanged += 1
+                    continue
+                if plan.person is None:
+                    person_create(
+                        user=user, data=plan.data, channel=channel, action=AccessLog.Action.IMPORT
+                    )
+                    report.created += 1
+                else:
+                    person_update(
+                        user=user,
+                        person=plan.person,
+                        data=plan.data,
+                        channel=channel,
+                        action=AccessLog.Action.IMPORT,
+                    )
+                    report.updated += 1
+            else:
+                if plan.data is None:
+                    report.skipped += 1
+                    continue
+                consultation_create(
+                    user=user,
+                    person=plan.person,
+                    data=plan.data,
+                    channel=channel,
+                    action=AccessLog.Action.IMPORT,
+                )
+                report.created += 1
+        except ValidationError as exc:
+            message = "; ".join(f"{k}: {v}" if k else v for k, v in _messages(exc).items())
+            raise _WriteFailed(
+                RowError(plan.line, "", f"登録できませんでした（{message}）")
+            ) from exc
+        except DatabaseError as exc:
+            raise _WriteFailed(
+                RowError(plan.line, "", f"登録中にデータベースのエラーが起きました（{exc}）")
+            ) from exc
+
+
+def _chunk_read(reader: RecordReader) -> list[Record | RowError]:
+    """The next `CHUNK_ROWS` rows (fewer at the end of the file)."""
+    chunk: list[Record | RowError] = []
+    for item in reader:
+        chunk.append(item)
+        if len(chunk) >= CHUNK_ROWS:
+            break
+    return chunk
+
+
+def _chunks(text: str, header: Header) -> Iterator[list[Record | RowError]]:
+    reader = RecordReader(text, header.end)
+    while chunk := _chunk_read(reader):
+        yield chunk
+
+
+def import_run(*, user: User, kind: str, text: str, channel: str) -> ImportReport:
+    """Check every row; write them all in one transaction only when none failed.
+
+    Raises ImportFileError when the file as a whole is unusable (header, no rows).
+    """
+    organization = user_organization(user)
+    shape = scan(text, kind)
+    report = ImportReport(kind=kind, total_rows=shape.total_rows)
+    errors = list(shape.errors)
+    plans: list[Plan] = []
+    for chunk in [] if shape.stopped else _chunks(text, shape.header):
+        chunk_plans, chunk_errors, _ = import_rows_check(
+            organization=organization, header=shape.header, items=chunk
+        )
+        plans.extend(chunk_plans)
+        errors.extend(chunk_errors)
+        if len(errors) >= MAX_ERRORS:
+            break
+    if not errors:
+        try:
+            with transaction.atomic():
+                _plans_write(user=user, plans=plans, report=report, channel=channel)
+        except _WriteFailed as exc:
+            report = ImportReport(kind=kind, total_rows=shape.total_rows)
+            errors = [exc.error]
+    report.errors = errors_sorted(errors, shape.header.columns)[:MAX_ERRORS]
+    return report
+
+
+def import_decode(*, data: bytes) -> tuple[str, str]:
+    """(text, encoding shown to users); raises ImportFileError."""
+    decoded = decode(data)
+    return decoded.text, decoded.encoding
+
+
+ABANDONED_AFTER = dt.timedelta(hours=24)
+
+
+def import_jobs_purge_abandoned(*, now: dt.datetime | None = None) -> int:
+    """Jobs left unfinished for a day are failed and their file text (personal data) dropped."""
+    cutoff = (now or timezone.now()) - ABANDONED_AFTER
+    return ImportJob.objects.filter(
+        status=ImportJob.Status.VALIDATING, updated_at__lt=cutoff
+    ).update(status=ImportJob.Status.FAILED, text="", finished_at=now or timezone.now())
+
+
+def import_job_start(*, user: User, kind: str, file_name: str, data: bytes) -> ImportJob:
+    """Keep an uploaded file for checking; file-level problems raise ImportFileError."""
+    if kind not in ImportKind.values:
+        raise ImportFileError("取り込む種類が不正です")
+    import_jobs_purge_abandoned()
+    organization = user_organization(user)
+    text, encoding = import_decode(data=data)
+    shape = scan(text, kind)
+    errors = errors_sorted(shape.errors, shape.header.columns)
+    job = ImportJob(
+        organization=organization,
+        user=user,
+        kind=kind,
+        file_name="".join(c for c in file_name if c.isprintable())[-255:] or "（名前なし）",
+        encoding=encoding,
+        text=text,
+        next_offset=shape.header.end.offset,
+        next_line=shape.header.end.lines,
+        total_rows=shape.total_rows,
+        errors=[e.as_json() for e in errors],
+        error_count=len(errors),
+    )
+    if shape.stopped:
+        _job_finish(job, ImportJob.Status.FAILED)
+    else:
+        job.save()
+    return job
+
+
+def _job_finish(job: ImportJob, status: str) -> None:
+    job.status = status
+    job.text = ""  # personal data: not kept once it is in the records (or refused)
+    job.finished_at = timezone.now()
+    job.save()
+
+
+def job_errors(job: ImportJob) -> list[RowError]:
+    return [RowError(int(e["line"]), str(e["column"]), str(e["message"])) for e in job.errors]
+
+
+def import_job_step(*, user: User, job: ImportJob) -> ImportJob:
+    """Check the next chunk of rows; once all are checked, write them all (or fail).
+
+    Safe to call twice at once (a second browser tab): the job row is locked while it works.
+    """
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().select_related("organization").get(pk=job.pk)
+        if job.status != ImportJob.Status.VALIDATING:
+            return job
+        if job.organization_id != user_organization(user).pk:
+            raise ValidationError("他の機関の取り込みは進められません")
+        if job.processed_rows < job.total_rows:
+            try:
+                header = header_read(job.text, job.kind)
+            except ImportFileError as exc:  # cannot happen for a started job, but never loop
+                job.errors = [RowError(1, "", str(exc)).as_json()]
+                job.error_count = 1
+                _job_finish(job, ImportJob.Status.FAILED)
+                return job
+            reader = RecordReader(job.text, Position(job.next_offset, job.next_line))
+            _, errors, seen = import_rows_check(
+                organization=job.organization, header=header, items=_chunk_read(reader)
+            )
+            job.next_offset, job.next_line = reader.position.offset, reader.position.lines
+            job.processed_rows = (
+                job.total_rows
+                if reader.finished
+                else min(job.total_rows, job.processed_rows + seen)
+            )
+            if errors:
+                merged = job_errors(job) + errors
+                kept = errors_sorted(merged, header.columns)[:MAX_ERRORS]
+                job.errors = [e.as_json() for e in kept]
+                job.error_count = len(kept)
+            if job.error_count >= MAX_ERRORS:
+                _job_finish(job, ImportJob.Status.FAILED)  # no point checking further
+            else:
+                job.save()
+            return job
+        if job.error_count:
+            _job_finish(job, ImportJob.Status.FAILED)
+            return job
+        try:
+            report = import_run(user=user, kind=job.kind, text=job.text, channel="web")
+        except ImportFileError as exc:
+            report = ImportReport(kind=job.kind, errors=[RowError(1, "", str(exc))])
+        job.created_count = report.created
+        job.updated_count = report.updated
+        job.unchanged_count = report.unchanged
+        job.skipped_count = report.skipped
+        job.errors = [e.as_json() for e in report.errors]
+        job.error_count = report.error_count
+        _job_finish(job, ImportJob.Status.DONE if report.ok else ImportJob.Status.FAILED)
+        return job

@@ -1,0 +1,80 @@
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from tsunagu.access.selectors import user_organization
+from tsunagu.consultations.models import Channel, Requester, Response, Topic
+from tsunagu.core.http import AuthenticatedHttpRequest
+from tsunagu.imports.csvfile import MAX_ERRORS, ImportFileError
+from tsunagu.imports.forms import ImportUploadForm
+from tsunagu.imports.models import ImportJob
+from tsunagu.imports.selectors import import_job_get, import_jobs_recent, user_may_import
+from tsunagu.imports.services import import_job_start, import_job_step, job_errors
+from tsunagu.people.models import Sex
+
+
+@require_http_methods(["GET", "POST"])
+def index(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """データの取り込み: upload a CSV from an agency's own system; the latest imports."""
+    organization = user_organization(request.user)
+    may_import = user_may_import(request.user)
+    form = ImportUploadForm()
+    if request.method == "POST":
+        if not may_import:
+            raise Http404
+        form = ImportUploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                started = import_job_start(
+                    user=request.user,
+                    kind=form.cleaned_data["kind"],
+                    file_name=upload.name or "",
+                    data=upload.read(),
+                )
+            except ImportFileError as exc:
+                form.add_error("file", str(exc))
+            else:
+                return redirect("imports:job", pk=started.pk)
+    context = {
+        "organization": organization,
+        "may_import": may_import,
+        "form": form,
+        "jobs": import_jobs_recent(organization=organization),
+        "codes": {
+            "sex": Sex.choices,
+            "channel": Channel.choices,
+            "requester": Requester.choices,
+            "topic": Topic.choices,
+            "response": Response.choices,
+        },
+    }
+    return render(request, "imports/index.html", context)
+
+
+def _job_context(request: AuthenticatedHttpRequest, job: ImportJob) -> dict[str, object]:
+    return {
+        "job": job,
+        "errors": job_errors(job),
+        "may_import": user_may_import(request.user),
+        "max_errors": MAX_ERRORS,
+    }
+
+
+@require_GET
+def job(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """One import: its progress while rows are checked, then the result or the row errors."""
+    found = import_job_get(user=request.user, pk=pk)
+    return render(request, "imports/job.html", _job_context(request, found))
+
+
+@require_POST
+def step(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Check the next chunk (htmx calls this again and again until the job is finished)."""
+    found = import_job_get(user=request.user, pk=pk)
+    if not user_may_import(request.user):
+        raise Http404
+    advanced = import_job_step(user=request.user, job=found)
+    if request.headers.get("HX-Request"):
+        return render(request, "imports/job.html#step", _job_context(request, advanced))
+    return redirect("imports:job", pk=advanced.pk)

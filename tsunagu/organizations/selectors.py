@@ -1,0 +1,137 @@
+"""Reads of organizations and areas."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from django.db.models import Q, QuerySet
+
+from tsunagu.organizations.models import Area, Municipality, Organization
+
+
+def organization_search(
+    *,
+    organizations: QuerySet[Organization],
+    query: str = "",
+    kind: str = "",
+    field: str = "",
+    area: str = "",
+) -> QuerySet[Organization]:
+    """Filter a (already access-scoped) set of organizations for the directory.
+
+    The query matches name, operator, address and description, after width folding
+    (ＡＢＣ and ABC, ｶﾅ and カナ are the same).
+    """
+    qs = organizations
+    text = unicodedata.normalize("NFKC", query).strip()
+    for word in text.split():
+        qs = qs.filter(
+            Q(name__icontains=word)
+            | Q(operator__icontains=word)
+            | Q(address__icontains=word)
+            | Q(description__icontains=word)
+            | Q(target_group__icontains=word)
+        )
+    if kind:
+        qs = qs.filter(kind=kind)
+    if field:
+        qs = qs.filter(support_fields__field=field)
+    if area:
+        qs = qs.filter(areas__code=area)
+    return (
+        qs.distinct()
+        .select_related("department")
+        .prefetch_related("support_fields", "areas")
+        .order_by("kind", "sort_order", "code")
+    )
+
+
+def municipality_areas(*, municipality: Municipality) -> QuerySet[Area]:
+    return Area.objects.filter(municipality=municipality).order_by("sort_order", "code")
+
+
+# Which organizations' fields fit a consultation topic (routing help at intake).
+TOPIC_FIELDS: dict[str, set[str]] = {
+    "health": {"health", "disability"},
+    "housing": {"housing", "poverty"},
+    "income": {"poverty"},
+    "rent_loan": {"poverty", "housing"},
+    "tax_utilities": {"poverty"},
+    "debt": {"poverty"},
+    "job_search": {"employment", "poverty"},
+    "work_worries": {"employment"},
+    "community": {"general"},
+    "family": {"general"},
+    "childcare": {"children"},
+    "care": {"elderly"},
+    "hikikomori": {"general", "education"},
+    "dv_abuse": {"children", "general"},
+    "no_food": {"poverty"},
+    "other": {"general"},
+    "8050": {"elderly", "general"},
+    "double_care": {"elderly", "children"},
+    "young_carer": {"children", "education"},
+    "self_neglect": {"elderly", "general"},
+    "hoarding": {"elderly", "general"},
+    "isolation": {"general"},
+    "suicide_risk": {"health"},
+}
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).replace(" ", "").replace("　", "")
+
+
+def _locality_names(locality: str) -> list[str]:
+    """A plan's 「太閤山地区」 also matches an address that says 「太閤山3丁目」."""
+    name = _fold(locality)
+    names = [name] if name else []
+    for suffix in ("地区", "地域"):
+        stem = name.removesuffix(suffix)
+        if stem != name and len(stem) >= 2:
+            names.append(stem)
+    return names
+
+
+def areas_for_address(*, municipality: Municipality, address: str) -> list[Area]:
+    """The areas whose 町名・地区名 appear in an address (the longest matching name wins)."""
+    folded = _fold(address)
+    if not folded:
+        return []
+    found: list[tuple[int, Area]] = []
+    for area in Area.objects.filter(municipality=municipality):
+        lengths = [len(n) for x in area.localities for n in _locality_names(x) if n in folded]
+        if lengths:
+            found.append((max(lengths), area))
+    found.sort(key=lambda pair: -pair[0])
+    best = found[0][0] if found else 0
+    return [area for length, area in found if length == best]
+
+
+def organizations_for_address(
+    *, municipality: Municipality, address: str
+) -> QuerySet[Organization]:
+    """The organizations whose 担当地区 covers an address (e.g. which 地域包括支援センター)."""
+    areas = areas_for_address(municipality=municipality, address=address)
+    return (
+        Organization.objects.filter(municipality=municipality, is_active=True, areas__in=areas)
+        .distinct()
+        .order_by("sort_order", "code")
+    )
+
+
+def organizations_for_topics(
+    *, municipality: Municipality, topics: list[str]
+) -> QuerySet[Organization]:
+    """Agencies whose fields fit the topics of a consultation."""
+    fields = set().union(*(TOPIC_FIELDS.get(t, set()) for t in topics)) if topics else set()
+    return (
+        Organization.objects.filter(
+            municipality=municipality,
+            is_active=True,
+            kind=Organization.Kind.AGENCY,
+            support_fields__field__in=fields,
+        )
+        .distinct()
+        .order_by("sort_order", "code")
+    )

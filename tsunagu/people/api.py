@@ -1,0 +1,172 @@
+"""API of persons: register, list, read and search, scoped as in the UI.
+
+A person's contact and address fields go out only as `PersonAccess` lets the user see them
+(empty when not shared, masked under 住所秘匿). Every person shown is logged, channel "api".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.http import HttpRequest
+from ninja import Router, Schema, Status
+from ninja.params.functions import Query
+from pydantic import Field
+
+from tsunagu.access.models import AccessLog
+from tsunagu.access.selectors import (
+    PersonAccess,
+    person_access,
+    person_accesses,
+    visible_persons,
+)
+from tsunagu.access.services import access_log, access_log_persons
+from tsunagu.accounts.tokens import request_user
+from tsunagu.people.models import Sex
+from tsunagu.people.selectors import person_search
+from tsunagu.people.services import PersonData, person_create
+
+router = Router(tags=["persons"])
+
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+MAX_PAGE = 100_000
+
+
+class PersonIn(Schema):
+    family_name: str = Field("", max_length=50)
+    given_name: str = Field("", max_length=50)
+    family_name_kana: str = Field("", max_length=100)
+    given_name_kana: str = Field("", max_length=100)
+    birth_date: dt.date | None = None
+    sex: Sex = Sex.UNKNOWN
+    postal_code: str = Field("", max_length=10)
+    address: str = Field("", max_length=300)
+    phone: str = Field("", max_length=30)
+    address_protected: bool = False
+    address_protection_until: dt.date | None = None
+
+
+class PersonOut(Schema):
+    id: int
+    organization: str = Field(description="記録した機関のコード")
+    family_name: str
+    given_name: str
+    family_name_kana: str
+    given_name_kana: str
+    birth_date: dt.date | None
+    sex: str
+    postal_code: str = Field(description="共有されていなければ空、住所秘匿なら空")
+    address: str = Field(description="共有されていなければ空、住所秘匿なら「（住所秘匿）」")
+    phone: str = Field(description="共有されていなければ空")
+    address_protected: bool
+
+
+class PersonPage(Schema):
+    count: int
+    page: int
+    page_size: int
+    items: list[PersonOut]
+
+
+class SearchHitOut(Schema):
+    person: PersonOut
+    score: float
+    reasons: list[str]
+
+
+class SearchOut(Schema):
+    hits: list[SearchHitOut]
+    known_elsewhere: list[str] = Field(
+        description="見られない記録で一致した本人を知っている機関の名前（それ以上は示さない）"
+    )
+
+
+def person_out(access: PersonAccess) -> PersonOut:
+    """A person as this user may see it. Built field by field: nothing leaks by default."""
+    p = access.person
+    return PersonOut(
+        id=p.pk,
+        organization=p.organization.code,
+        family_name=p.family_name,
+        given_name=p.given_name,
+        family_name_kana=p.family_name_kana,
+        given_name_kana=p.given_name_kana,
+        birth_date=p.birth_date,
+        sex=p.sex,
+        postal_code=access.postal_code_text,
+        address=access.address_text,
+        phone=access.phone_text,
+        address_protected=p.address_protected,
+    )
+
+
+@router.post("", response={201: PersonOut}, summary="本人を登録")
+def create(request: HttpRequest, payload: PersonIn) -> Status[PersonOut]:
+    user = request_user(request)
+    data = PersonData(**payload.model_dump())
+    person = person_create(user=user, data=data, channel="api")
+    return Status(201, person_out(person_accesses(user=user, persons=[person])[person.pk]))
+
+
+@router.get("", response=PersonPage, summary="見られる本人の一覧")
+def list_persons(
+    request: HttpRequest,
+    page: int = Query(1, ge=1, le=MAX_PAGE),
+    page_size: int = Query(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE),
+) -> PersonPage:
+    user = request_user(request)
+    persons = visible_persons(user=user).select_related("organization")
+    start = (page - 1) * page_size
+    shown = list(persons[start : start + page_size])
+    accesses = person_accesses(user=user, persons=shown)
+    items = [accesses[p.pk] for p in shown if p.pk in accesses]
+    access_log_persons(user=user, action=AccessLog.Action.LIST, accesses=items, channel="api")
+    return PersonPage(
+        count=persons.count(),
+        page=page,
+        page_size=page_size,
+        items=[person_out(a) for a in items],
+    )
+
+
+@router.get("/search", response=SearchOut, summary="本人を市全体から探す")
+def search(
+    request: HttpRequest,
+    q: str = Query(..., min_length=1, max_length=200, description="氏名・ふりがな・電話・住所"),
+    birth_date: dt.date | None = None,
+    limit: int = Query(20, ge=1, le=50),
+) -> SearchOut:
+    user = request_user(request)
+    result = person_search(user=user, query=q, birth_date=birth_date, limit=limit)
+    access_log_persons(
+        user=user,
+        action=AccessLog.Action.SEARCH,
+        accesses=[h.access for h in result.hits],
+        channel="api",
+    )
+    return SearchOut(
+        hits=[
+            SearchHitOut(
+                person=person_out(h.access), score=h.match.score, reasons=list(h.match.reasons)
+            )
+            for h in result.hits
+        ],
+        known_elsewhere=result.known_elsewhere,
+    )
+
+
+@router.get("/{int:person_id}", response=PersonOut, summary="本人を見る")
+def detail(request: HttpRequest, person_id: int) -> PersonOut:
+    user = request_user(request)
+    access = person_access(user=user, person_id=person_id)
+    access_log(
+        user=user,
+        action=AccessLog.Action.VIEW,
+        obj=access.person,
+        person=access.person,
+        via=access.via,
+        grant=access.grant,
+        channel="api",
+    )
+    return person_out(access)

@@ -1,0 +1,89 @@
+from django import forms
+
+from tsunagu.people.models import ContactMethod, Relationship, Sex
+from tsunagu.people.services import PersonData
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class PersonForm(forms.Form):
+    family_name = forms.CharField(label="姓", max_length=50, required=False)
+    given_name = forms.CharField(label="名", max_length=50, required=False)
+    family_name_kana = forms.CharField(label="せい（ふりがな）", max_length=100, required=False)
+    given_name_kana = forms.CharField(label="めい（ふりがな）", max_length=100, required=False)
+    birth_date = forms.DateField(label="生年月日", required=False, widget=DATE)
+    sex = forms.ChoiceField(label="性別", choices=Sex.choices, initial=Sex.UNKNOWN, required=False)
+    postal_code = forms.CharField(
+        label="郵便番号",
+        max_length=8,
+        required=False,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "postal-code",
+                "inputmode": "numeric",
+                "hx-get": "/people/postal-address/",
+                "hx-trigger": "change",
+                "hx-target": "#id_address",
+                "hx-swap": "outerHTML",
+                "hx-include": "#id_address",
+            }
+        ),
+    )
+    address = forms.CharField(
+        label="住所",
+        max_length=300,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "street-address"}),
+    )
+    phone = forms.CharField(
+        label="電話番号",
+        max_length=30,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel"}),
+    )
+    contact_method = forms.ChoiceField(
+        label="希望する連絡方法",
+        required=False,
+        choices=[("", "（未確認）"), *ContactMethod.choices],
+    )
+    contact_note = forms.CharField(label="連絡の注意", max_length=300, required=False)
+    former_family_names = forms.CharField(
+        label="旧姓（あれば、読点で区切る）", max_length=200, required=False
+    )
+    address_protected = forms.BooleanField(label="住所秘匿（DV等支援措置）の対象", required=False)
+    address_protection_until = forms.DateField(
+        label="住所秘匿の更新期限", required=False, widget=DATE
+    )
+
+    def to_data(self) -> PersonData:
+        d = self.cleaned_data
+        return PersonData(
+            family_name=d["family_name"],
+            given_name=d["given_name"],
+            family_name_kana=d["family_name_kana"],
+            given_name_kana=d["given_name_kana"],
+            birth_date=d["birth_date"],
+            sex=d["sex"] or Sex.UNKNOWN,
+            postal_code=d["postal_code"],
+            address=d["address"],
+            phone=d["phone"],
+            contact_method=d["contact_method"],
+            contact_note=d["contact_note"],
+            former_family_names=[
+                n
+                for n in d["former_family_names"].replace("，", "、").replace(",", "、").split("、")
+                if n.strip()
+            ],
+            address_protected=d["address_protected"],
+            address_protection_until=d["address_protection_until"],
+        )
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(label="氏名・ふりがな・電話番号・住所", max_length=100, required=False)
+    birth_date = forms.DateField(label="生年月日", required=False, widget=DATE)
+
+
+class HouseholdMemberForm(forms.Form):
+    relationship = forms.ChoiceField(label="続柄（世帯主から見て）", choices=Relationship.choices)
+    household_name = forms.CharField(label="新しい世帯の呼び名", max_length=100, required=False)

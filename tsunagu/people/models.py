@@ -1,0 +1,232 @@
+"""Persons and households, as each organization records them.
+
+A `Person` row is one organization's record of a human. Records of the same human at different
+windows stay separate (each organization's record is its own); identity matching links them with
+`PersonLink` rows, which can be undone, and never rewrites or deletes a record.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from tsunagu.organizations.models import Organization
+
+
+class Sex(models.TextChoices):
+    FEMALE = "female", "女性"
+    MALE = "male", "男性"
+    OTHER = "other", "その他"
+    UNKNOWN = "unknown", "不明・未回答"
+
+
+class ContactMethod(models.TextChoices):
+    PHONE = "phone", "電話"
+    VISIT = "visit", "訪問"
+    MAIL = "mail", "郵送"
+    EMAIL = "email", "メール"
+    WINDOW = "window", "来所時のみ"
+    NONE = "none", "連絡不可"
+
+
+class Household(models.Model):
+    """世帯: the people who live together, as one organization knows them."""
+
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        related_name="households",
+        verbose_name="記録した機関",
+    )
+    name = models.CharField(
+        "世帯の呼び名", max_length=100, blank=True, help_text="例: 山田さん世帯"
+    )
+    address_protected = models.BooleanField("住所秘匿", default=False)
+    address_protection_until = models.DateField("住所秘匿の更新期限", null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+
+    class Meta:
+        verbose_name = "世帯"
+        verbose_name_plural = "世帯"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(address_protected=True) | Q(address_protection_until__isnull=True),
+                name="household_protection_date_needs_flag",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or f"世帯 {self.pk}"
+
+
+class Person(models.Model):
+    """本人: one organization's record of a person."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="persons", verbose_name="記録した機関"
+    )
+    external_id = models.CharField(
+        "機関システムのID", max_length=64, blank=True, help_text="取り込み元システムでの番号"
+    )
+    family_name = models.CharField("姓", max_length=50, blank=True)
+    given_name = models.CharField("名", max_length=50, blank=True)
+    family_name_kana = models.CharField("せい", max_length=100, blank=True)
+    given_name_kana = models.CharField("めい", max_length=100, blank=True)
+    former_family_names = models.JSONField("旧姓", default=list, blank=True)
+    birth_date = models.DateField("生年月日", null=True, blank=True)
+    sex = models.CharField("性別", max_length=8, choices=Sex.choices, default=Sex.UNKNOWN)
+    postal_code = models.CharField("郵便番号", max_length=8, blank=True)
+    address = models.CharField("住所", max_length=300, blank=True)
+    phone = models.CharField("電話番号", max_length=30, blank=True)
+    contact_method = models.CharField(
+        "希望する連絡方法", max_length=8, choices=ContactMethod.choices, blank=True
+    )
+    contact_note = models.CharField(
+        "連絡の注意",
+        max_length=300,
+        blank=True,
+        help_text="例: 平日午後のみ、家族に知られないように",
+    )
+    address_protected = models.BooleanField("住所秘匿（DV等支援措置）", default=False)
+    address_protection_until = models.DateField("住所秘匿の更新期限", null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "本人"
+        verbose_name_plural = "本人"
+        ordering = ["family_name_kana", "given_name_kana", "pk"]
+        indexes = [models.Index(fields=["organization", "family_name_kana"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "external_id"],
+                condition=~Q(external_id=""),
+                name="person_external_id_unique_per_organization",
+            ),
+            models.CheckConstraint(
+                condition=~Q(
+                    family_name="", family_name_kana="", given_name="", given_name_kana=""
+                ),
+                name="person_has_a_name",
+            ),
+            models.CheckConstraint(
+                condition=Q(address_protected=True) | Q(address_protection_until__isnull=True),
+                name="person_protection_date_needs_flag",
+            ),
+            models.CheckConstraint(condition=Q(sex__in=Sex.values), name="person_sex_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        name = f"{self.family_name} {self.given_name}".strip()
+        return name or self.full_name_kana
+
+    @property
+    def full_name_kana(self) -> str:
+        return f"{self.family_name_kana} {self.given_name_kana}".strip()
+
+
+class Relationship(models.TextChoices):
+    """続柄, relative to the head of the household (世帯主)."""
+
+    HEAD = "head", "世帯主"
+    SPOUSE = "spouse", "配偶者"
+    CHILD = "child", "子"
+    CHILD_IN_LAW = "child_in_law", "子の配偶者"
+    PARENT = "parent", "父母"
+    PARENT_IN_LAW = "parent_in_law", "配偶者の父母"
+    GRANDPARENT = "grandparent", "祖父母"
+    GRANDCHILD = "grandchild", "孫"
+    SIBLING = "sibling", "兄弟姉妹"
+    OTHER_RELATIVE = "other_relative", "その他の親族"
+    COHABITANT = "cohabitant", "同居人"
+
+
+class HouseholdMember(models.Model):
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="members")
+    person = models.OneToOneField(
+        Person, on_delete=models.CASCADE, related_name="household_membership"
+    )
+    relationship = models.CharField("続柄", max_length=16, choices=Relationship.choices)
+
+    class Meta:
+        verbose_name = "世帯員"
+        verbose_name_plural = "世帯員"
+        ordering = ["household", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household"],
+                condition=Q(relationship="head"),
+                name="household_single_head",
+            ),
+            models.CheckConstraint(
+                condition=Q(relationship__in=Relationship.values),
+                name="household_member_relationship_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.household} {self.get_relationship_display()} {self.person}"
+
+
+class PersonKey(models.Model):
+    """A blocking key of identity matching (`matching.match_keys`), indexed for candidate lookup."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="match_keys")
+    key = models.CharField(max_length=120, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["person", "key"], name="person_key_unique")]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class PersonLink(models.Model):
+    """Staff decided two records are the same human (名寄せ) or not. Undoable, never deleted."""
+
+    class Kind(models.TextChoices):
+        SAME_PERSON = "same_person", "同一人物"
+        NOT_SAME_PERSON = "not_same_person", "別人"
+
+    person_a = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    person_b = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField("判断", max_length=16, choices=Kind.choices)
+    note = models.CharField("メモ", max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    undone_at = models.DateTimeField("取消日時", null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = "名寄せの判断"
+        verbose_name_plural = "名寄せの判断"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(person_a__lt=F("person_b")), name="person_link_ordered"
+            ),
+            models.UniqueConstraint(
+                fields=["person_a", "person_b"],
+                condition=Q(undone_at__isnull=True),
+                name="person_link_one_live_decision",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["same_person", "not_same_person"]),
+                name="person_link_kind_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_a} / {self.person_b}: {self.get_kind_display()}"

@@ -1,0 +1,272 @@
+"""Writes of persons, households and identity links.
+
+`PersonData` is the one shape of a person's fields that the form, the API and the CSV import
+all fill; `person_data_validate` is the one set of rules they all get.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from tsunagu.access.models import AccessLog
+from tsunagu.access.selectors import user_organization
+from tsunagu.access.services import access_log
+from tsunagu.accounts.models import User
+from tsunagu.people import matching
+from tsunagu.people.models import (
+    ContactMethod,
+    Household,
+    HouseholdMember,
+    Person,
+    PersonKey,
+    PersonLink,
+    Relationship,
+    Sex,
+)
+
+KANA = re.compile(r"^[\u3041-\u3096\u30a1-\u30fa\u30fc\u30fb\uff66-\uff9f\u309b\u309c\s　ー]*$")
+PHONE = re.compile(r"^\+?[0-9\-()\s]{0,20}$")
+POSTAL = re.compile(r"^(\d{3})-?(\d{4})$")
+
+
+@dataclass
+class PersonData:
+    family_name: str = ""
+    given_name: str = ""
+    family_name_kana: str = ""
+    given_name_kana: str = ""
+    birth_date: dt.date | None = None
+    sex: str = Sex.UNKNOWN
+    postal_code: str = ""
+    address: str = ""
+    phone: str = ""
+    contact_method: str = ""
+    contact_note: str = ""
+    address_protected: bool = False
+    address_protection_until: dt.date | None = None
+    former_family_names: list[str] = field(default_factory=list)
+    external_id: str = ""
+
+
+def _clean_text(value: str) -> str:
+    return unicodedata.normalize("NFC", value).strip()
+
+
+def person_data_validate(data: PersonData) -> PersonData:
+    """Check and tidy a person's fields; raise ValidationError({field: [message]}) in Japanese."""
+    errors: dict[str, str] = {}
+    cleaned = PersonData(**asdict(data))
+    for name in (
+        "family_name",
+        "given_name",
+        "family_name_kana",
+        "given_name_kana",
+        "address",
+        "contact_note",
+        "external_id",
+    ):
+        setattr(cleaned, name, _clean_text(getattr(data, name)))
+    cleaned.former_family_names = [_clean_text(n) for n in data.former_family_names if n.strip()]
+    if not any(
+        (cleaned.family_name, cleaned.given_name, cleaned.family_name_kana, cleaned.given_name_kana)
+    ):
+        errors["family_name"] = "氏名かふりがなのどれかを入力してください"
+    for name in ("family_name_kana", "given_name_kana"):
+        if not KANA.match(getattr(cleaned, name)):
+            errors[name] = "ふりがなはひらがなかカタカナで入力してください"
+    if cleaned.birth_date is not None:
+        if cleaned.birth_date > timezone.localdate():
+            errors["birth_date"] = "生年月日が未来の日付です"
+        elif cleaned.birth_date < dt.date(1890, 1, 1):
+            errors["birth_date"] = "生年月日が古すぎます"
+    postal = unicodedata.normalize("NFKC", data.postal_code).strip().replace("〒", "")
+    if postal:
+        m = POSTAL.match(postal.replace("ー", "-").replace("−", "-"))
+        if m is None:
+            errors["postal_code"] = "郵便番号は 123-4567 の形で入力してください"
+        else:
+            cleaned.postal_code = f"{m.group(1)}-{m.group(2)}"
+    phone = unicodedata.normalize("NFKC", data.phone).strip()
+    if phone and not PHONE.match(phone):
+        errors["phone"] = "電話番号は数字とハイフンで入力してください"
+    cleaned.phone = phone
+    if cleaned.sex not in Sex.values:
+        errors["sex"] = "性別の値が不正です"
+    if cleaned.contact_method and cleaned.contact_method not in ContactMethod.values:
+        errors["contact_method"] = "連絡方法の値が不正です"
+    if cleaned.address_protection_until and not cleaned.address_protected:
+        errors["address_protection_until"] = "住所秘匿の期限は住所秘匿のときだけ入力します"
+    if len(cleaned.external_id) > 64:
+        errors["external_id"] = "IDが長すぎます（64文字まで）"
+    if errors:
+        raise ValidationError({k: [v] for k, v in errors.items()})
+    return cleaned
+
+
+def person_facts(person: Person) -> matching.PersonFacts:
+    return matching.PersonFacts(
+        family_name=person.family_name,
+        given_name=person.given_name,
+        family_name_kana=person.family_name_kana,
+        given_name_kana=person.given_name_kana,
+        birth_date=person.birth_date,
+        phone=person.phone,
+        postal_code=person.postal_code,
+        address=person.address,
+        former_family_names=tuple(person.former_family_names),
+    )
+
+
+def person_keys_refresh(*, person: Person, new: bool = False) -> None:
+    """Rewrite the blocking keys identity matching looks records up by."""
+    keys = matching.match_keys(person_facts(person))
+    if new:
+        PersonKey.objects.bulk_create(PersonKey(person=person, key=k) for k in sorted(keys))
+        return
+    PersonKey.objects.filter(person=person).exclude(key__in=keys).delete()
+    existing = set(PersonKey.objects.filter(person=person).values_list("key", flat=True))
+    PersonKey.objects.bulk_create(PersonKey(person=person, key=k) for k in sorted(keys - existing))
+
+
+def _apply(person: Person, data: PersonData) -> None:
+    for name, value in asdict(data).items():
+        setattr(person, name, value)
+
+
+def _save(person: Person) -> None:
+    # Field validation here; the constraints are the database's (a query each per row if
+    # full_clean checked them too, which made imports slow) and person_data_validate has
+    # already given their Japanese messages.
+    person.full_clean(validate_unique=False, validate_constraints=False)
+    try:
+        with transaction.atomic():
+            person.save()
+    except IntegrityError as exc:  # the external_id is taken (a concurrent insert)
+        raise ValidationError({"external_id": ["このIDの本人は既に登録されています"]}) from exc
+
+
+@transaction.atomic
+def person_create(
+    *, user: User, data: PersonData, channel: str = "web", action: str = AccessLog.Action.CREATE
+) -> Person:
+    """Register a person for the user's organization. `action` is `import` for imports."""
+    data = person_data_validate(data)
+    person = Person(organization=user_organization(user), created_by=user)
+    _apply(person, data)
+    _save(person)
+    person_keys_refresh(person=person, new=True)
+    access_log(
+        user=user, action=action, obj=person, person=person, via=AccessLog.Via.OWN, channel=channel
+    )
+    return person
+
+
+@transaction.atomic
+def person_update(
+    *,
+    user: User,
+    person: Person,
+    data: PersonData,
+    channel: str = "web",
+    action: str = AccessLog.Action.UPDATE,
+) -> Person:
+    """Only the organization holding the record changes it. Every field is replaced: callers
+    with partial data start from the record's own values."""
+    if person.organization_id != user_organization(user).pk:
+        raise ValidationError("他の機関の記録は変更できません")
+    data = person_data_validate(data)
+    _apply(person, data)
+    _save(person)
+    person_keys_refresh(person=person)
+    access_log(
+        user=user, action=action, obj=person, person=person, via=AccessLog.Via.OWN, channel=channel
+    )
+    return person
+
+
+@transaction.atomic
+def household_member_add(
+    *,
+    user: User,
+    person: Person,
+    relationship: str,
+    household: Household | None = None,
+    household_name: str = "",
+) -> HouseholdMember:
+    """Put a person of the user's organization into a household (a new one when none is given)."""
+    organization = user_organization(user)
+    if person.organization_id != organization.pk:
+        raise ValidationError("他の機関の記録は世帯に加えられません")
+    if relationship not in Relationship.values:
+        raise ValidationError({"relationship": ["続柄の値が不正です"]})
+    if household is None:
+        household = Household.objects.create(
+            organization=organization, name=household_name, created_by=user
+        )
+    elif household.organization_id != organization.pk:
+        raise ValidationError("他の機関の世帯には加えられません")
+    if HouseholdMember.objects.filter(person=person).exists():
+        raise ValidationError("この本人は既に世帯に登録されています")
+    if (
+        relationship == Relationship.HEAD
+        and household.members.filter(relationship=Relationship.HEAD).exists()
+    ):
+        raise ValidationError({"relationship": ["世帯主は既に登録されています"]})
+    member = HouseholdMember(household=household, person=person, relationship=relationship)
+    member.full_clean()
+    member.save()
+    access_log(
+        user=user, action=AccessLog.Action.UPDATE, obj=member, person=person, via=AccessLog.Via.OWN
+    )
+    return member
+
+
+def _ordered(a: Person, b: Person) -> tuple[Person, Person]:
+    return (a, b) if a.pk < b.pk else (b, a)
+
+
+@transaction.atomic
+def person_link(*, user: User, a: Person, b: Person, kind: str, note: str = "") -> PersonLink:
+    """Record that two records are (or are not) the same human. Both records stay as they are."""
+    if a.pk == b.pk:
+        raise ValidationError("同じ記録どうしは名寄せできません")
+    if kind not in PersonLink.Kind.values:
+        raise ValidationError("判断の値が不正です")
+    first, second = _ordered(a, b)
+    if PersonLink.objects.filter(person_a=first, person_b=second, undone_at__isnull=True).exists():
+        raise ValidationError("この組み合わせは既に判断されています")
+    link = PersonLink.objects.create(
+        person_a=first, person_b=second, kind=kind, note=note, created_by=user
+    )
+    for p in (first, second):
+        via = (
+            AccessLog.Via.OWN
+            if p.organization_id == user_organization(user).pk
+            else AccessLog.Via.ROLE
+        )
+        access_log(user=user, action=AccessLog.Action.LINK, obj=link, person=p, via=via)
+    return link
+
+
+@transaction.atomic
+def person_link_undo(*, user: User, link: PersonLink) -> PersonLink:
+    if link.undone_at is not None:
+        raise ValidationError("この判断は既に取り消されています")
+    link.undone_at = timezone.now()
+    link.undone_by = user
+    link.save(update_fields=["undone_at", "undone_by"])
+    for p in (link.person_a, link.person_b):
+        via = (
+            AccessLog.Via.OWN
+            if p.organization_id == user_organization(user).pk
+            else AccessLog.Via.ROLE
+        )
+        access_log(user=user, action=AccessLog.Action.LINK, obj=link, person=p, via=via)
+    return link

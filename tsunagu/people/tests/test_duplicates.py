@@ -1,0 +1,174 @@
+"""名寄せ in the database: proposed pairs, decisions that are logged and undoable, pairs marked
+"not the same person" never proposed again, and the find-duplicates export."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from conftest import client_for
+from tsunagu.access.models import AccessLog
+from tsunagu.accounts.models import User
+from tsunagu.people.models import Person, PersonKey, PersonLink
+from tsunagu.people.selectors import duplicate_pairs
+from tsunagu.people.services import PersonData, person_create, person_update
+
+
+def make(user: User, **fields: object) -> Person:
+    data = PersonData(**fields)  # type: ignore[arg-type]
+    return person_create(user=user, data=data)
+
+
+@pytest.fixture
+def variants(counselor: User) -> tuple[Person, Person, Person]:
+    a = make(
+        counselor,
+        family_name="渡邊",
+        given_name="聡子",
+        family_name_kana="わたなべ",
+        given_name_kana="さとこ",
+        birth_date=dt.date(1951, 7, 7),
+        phone="0766-55-1234",
+        address="北町三丁目4番5号",
+        external_id="A-1",
+    )
+    b = make(
+        counselor,
+        family_name="渡辺",
+        given_name="聡子",
+        family_name_kana="ﾜﾀﾅﾍﾞ",
+        given_name_kana="ｻﾄｺ",
+        birth_date=dt.date(1951, 7, 7),
+        phone="0766551234",
+        address="北町3-4-5",
+        external_id="B-7",
+    )
+    twin = make(
+        counselor,
+        family_name="渡辺",
+        given_name="智子",
+        family_name_kana="わたなべ",
+        given_name_kana="ともこ",
+        birth_date=dt.date(1951, 7, 7),
+        phone="0766551234",
+        address="北町3-4-5",
+    )
+    return a, b, twin
+
+
+def test_variants_are_proposed_and_a_twin_is_not(variants: tuple[Person, Person, Person]) -> None:
+    a, b, twin = variants
+    pairs = duplicate_pairs(persons=Person.objects.all())
+    found = {frozenset((x.pk, y.pk)) for x, y, _ in pairs}
+    assert frozenset((a.pk, b.pk)) in found
+    assert frozenset((a.pk, twin.pk)) not in found and frozenset((b.pk, twin.pk)) not in found
+    reasons = next(m.reasons for x, y, m in pairs if {x.pk, y.pk} == {a.pk, b.pk})
+    assert any("生年月日" in r for r in reasons)
+
+
+def test_keys_follow_the_record(counselor: User, variants: tuple[Person, Person, Person]) -> None:
+    a = variants[0]
+    before = set(PersonKey.objects.filter(person=a).values_list("key", flat=True))
+    person_update(
+        user=counselor,
+        person=a,
+        data=PersonData(
+            family_name="佐藤",
+            given_name="聡子",
+            family_name_kana="さとう",
+            given_name_kana="さとこ",
+            birth_date=dt.date(1951, 7, 7),
+            former_family_names=["渡邊"],
+        ),
+    )
+    after = set(PersonKey.objects.filter(person=a).values_list("key", flat=True))
+    assert before != after and after
+
+
+def test_decide_undo_and_not_proposed_again(
+    counselor: User, variants: tuple[Person, Person, Person]
+) -> None:
+    a, b, _ = variants
+    client = client_for(counselor)
+    page = client.get("/people/duplicates/").content.decode()
+    assert "渡邊 聡子" in page and "渡辺 聡子" in page
+
+    client.post("/people/duplicates/decide/", {"a": a.pk, "b": b.pk, "kind": "same_person"})
+    link = PersonLink.objects.get()
+    assert link.kind == "same_person" and link.created_by == counselor
+    assert Person.objects.filter(pk__in=[a.pk, b.pk]).count() == 2  # nothing destroyed
+    assert AccessLog.objects.filter(action="link", person=a).exists()
+    assert "結びつけを取り消す" in client.get(f"/people/{a.pk}/").content.decode()
+    assert (
+        "渡邊 聡子</a>"
+        not in client.get("/people/duplicates/").content.decode().split("これまでの判断")[0]
+    )
+
+    client.post(f"/people/duplicates/{link.pk}/undo/")
+    link.refresh_from_db()
+    assert link.undone_at is not None and link.undone_by == counselor
+    assert (
+        "渡邊 聡子" in client.get("/people/duplicates/").content.decode().split("これまでの判断")[0]
+    )
+
+    client.post("/people/duplicates/decide/", {"a": b.pk, "b": a.pk, "kind": "not_same_person"})
+    assert PersonLink.objects.filter(kind="not_same_person", undone_at__isnull=True).count() == 1
+    assert not any(
+        {x.pk, y.pk} == {a.pk, b.pk} for x, y, _ in duplicate_pairs(persons=Person.objects.all())
+    )
+
+
+def test_duplicates_pages_are_for_the_holding_organization(
+    counselor: User, third: User, variants: tuple[Person, Person, Person]
+) -> None:
+    a, b, _ = variants
+    other = client_for(third)
+    assert "渡邊" not in other.get("/people/duplicates/").content.decode()
+    assert (
+        other.post(
+            "/people/duplicates/decide/", {"a": a.pk, "b": b.pk, "kind": "same_person"}
+        ).status_code
+        == 404
+    )
+    client_for(counselor).post(
+        "/people/duplicates/decide/", {"a": a.pk, "b": b.pk, "kind": "same_person"}
+    )
+    link = PersonLink.objects.get()
+    assert other.post(f"/people/duplicates/{link.pk}/undo/").status_code == 404
+    assert client_for(None).get("/people/duplicates/").status_code == 302
+
+
+def test_bad_decisions_are_refused(
+    counselor: User, variants: tuple[Person, Person, Person]
+) -> None:
+    a, b, _ = variants
+    client = client_for(counselor)
+    assert (
+        client.post(
+            "/people/duplicates/decide/", {"a": "x", "b": b.pk, "kind": "same_person"}
+        ).status_code
+        == 404
+    )
+    client.post("/people/duplicates/decide/", {"a": a.pk, "b": b.pk, "kind": "maybe"})
+    assert not PersonLink.objects.exists()
+
+
+def test_find_duplicates_writes_external_ids_scores_and_reasons(
+    tmp_path: Path, variants: tuple[Person, Person, Person]
+) -> None:
+    out = tmp_path / "pairs.csv"
+    call_command("find_duplicates", output=str(out), city="minami", stderr=StringIO())
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert [(r["external_id_a"], r["external_id_b"]) for r in rows] == [("A-1", "B-7")]
+    assert 0 < float(rows[0]["score"]) <= 1 and rows[0]["reasons"]
+    with pytest.raises(CommandError, match="読み込まれていません"):
+        call_command("find_duplicates", output=str(out), city="nowhere")
+    with pytest.raises(CommandError, match="threshold"):
+        call_command("find_duplicates", output=str(out), threshold=1.5)
+    with pytest.raises(CommandError, match="フォルダ"):
+        call_command("find_duplicates", output=str(tmp_path / "no" / "pairs.csv"))

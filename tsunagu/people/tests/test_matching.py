@@ -1,0 +1,616 @@
+"""Identity matching: plain functions, no database and no Django settings needed.
+
+Run alone with: .venv/bin/pytest tsunagu/people/tests/test_matching.py -p no:django
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import itertools
+
+import pytest
+
+from tsunagu.people.matching import (
+    DEFAULT_THRESHOLD,
+    KEY_MAX_LENGTH,
+    SEARCH_ONLY_PREFIXES,
+    VARIANT_FOLD,
+    PersonFacts,
+    _address_parts,
+    compare,
+    find_pairs,
+    match_keys,
+    normalize_address,
+    normalize_kana,
+    normalize_name,
+    normalize_phone,
+    query_keys,
+    search,
+    strip_prefecture,
+)
+
+BIRTH = dt.date(1978, 6, 14)
+
+# All synthetic: invented people in a fictional city.
+HANAKO = PersonFacts(
+    family_name="高橋",
+    given_name="花子",
+    family_name_kana="タカハシ",
+    given_name_kana="ハナコ",
+    birth_date=BIRTH,
+    phone="090-1234-5678",
+    postal_code="251-0011",
+    address="神奈川県つなぐ市本町1丁目2番3号",
+)
+
+
+def replace(p: PersonFacts, **changes: object) -> PersonFacts:
+    return dataclasses.replace(p, **changes)  # type: ignore[arg-type]
+
+
+def matches(a: PersonFacts, b: PersonFacts) -> bool:
+    return compare(a, b).score >= DEFAULT_THRESHOLD
+
+
+def pairing_keys(p: PersonFacts) -> set[str]:
+    return {k for k in match_keys(p) if not k.startswith(SEARCH_ONLY_PREFIXES)}
+
+
+# --------------------------------------------------------------------------- normalisation
+
+
+@pytest.mark.parametrize(
+    ("variants", "expected"),
+    [
+        (["髙橋", "高橋", "高 橋", "高　橋"], "高橋"),
+        (["山﨑", "山崎", "山嵜"], "山崎"),
+        (["渡邊", "渡邉", "渡辺"], "渡辺"),
+        (["齋藤", "齊藤", "斉藤", "斎藤"], "斎藤"),
+        (["澤田", "沢田"], "沢田"),
+        (["濱田", "濵田", "浜田"], "浜田"),
+        (["廣瀬", "広瀬"], "広瀬"),
+        (["嶋田", "嶌田", "島田"], "島田"),
+        (["櫻井", "桜井"], "桜井"),
+        (["國分", "国分"], "国分"),
+        (["德永", "徳永"], "徳永"),
+        (["惠子", "恵子"], "恵子"),
+        (["眞一", "真一"], "真一"),
+        (["實", "実"], "実"),
+        (["壽夫", "寿夫"], "寿夫"),
+        (["冨田", "富田"], "富田"),
+        (["曾根", "曽根"], "曽根"),
+        (["槇野", "槙野"], "槙野"),
+        (["𠮷田", "吉田"], "吉田"),
+        (["大\ufa10", "大塚"], "大塚"),  # CJK compatibility ideograph 塚
+        (["辻\U000e0100", "辻"], "辻"),  # ideographic variation selector
+    ],
+)
+def test_normalize_name_folds_variant_kanji(variants: list[str], expected: str) -> None:
+    assert {normalize_name(v) for v in variants} == {expected}
+
+
+def test_variant_table_is_a_real_table() -> None:
+    assert len(VARIANT_FOLD) >= 60
+    assert all(len(k) == 1 and len(v) == 1 and k != v for k, v in VARIANT_FOLD.items())
+    # The common form is never itself folded again.
+    assert not set(VARIANT_FOLD.values()) & set(VARIANT_FOLD)
+
+
+def test_normalize_name_repeat_mark_and_kana() -> None:
+    assert normalize_name("佐々木") == normalize_name("佐佐木")
+    assert normalize_name("さくら") == normalize_name("サクラ") == "サクラ"
+
+
+def test_normalize_kana_any_script_and_width() -> None:
+    forms = ["やまだ たろう", "ヤマダ　タロウ", "ﾔﾏﾀﾞ ﾀﾛｳ", "ヤマダタロー", "ﾔﾏﾀﾞﾀﾛｰ"]
+    assert {normalize_kana(f) for f in forms} == {"ヤマダタロウ"}
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("チヅル", "チズル"),
+        ("ツヅキ", "ツズキ"),
+        ("カヲル", "カオル"),
+        ("ヴィオラ", "ビオラ"),
+        ("ユーコ", "ユウコ"),
+        ("ヨーコ", "ようこ"),
+    ],
+)
+def test_normalize_kana_folds_spellings_names_use_both_ways(a: str, b: str) -> None:
+    assert normalize_kana(a) == normalize_kana(b)
+
+
+def test_normalize_phone() -> None:
+    expected = "09012345678"
+    for form in [
+        "090-1234-5678",
+        "09012345678",
+        "０９０－１２３４－５６７８",
+        "+81 90-1234-5678",
+        "+81-90-1234-5678",
+        "(090)1234-5678",
+        "090 1234 5678",
+    ]:
+        assert normalize_phone(form) == expected, form
+    assert normalize_phone("+81 (0)466-12-3456") == "0466123456"
+
+
+def test_normalize_address_forms_agree() -> None:
+    forms = [
+        "本町1丁目2番3号",
+        "本町一丁目2-3",
+        "本町1-2-3",
+        "本町１－２－３",
+        "本町1丁目2番地3",
+        "本町一丁目二番三号",
+        "本町1の2の3",
+        "本町 1-2-3",
+    ]
+    assert {normalize_address(f) for f in forms} == {"本町1-2-3"}
+
+
+def test_normalize_address_details() -> None:
+    assert normalize_address("本町1丁目2番") == "本町1-2"  # trailing hyphens trimmed
+    assert normalize_address("本町二十三番地") == "本町23"
+    # Kanji numerals inside place names stay; ケ/ヶ/が fold between kanji.
+    assert normalize_address("千代田区本町1-2") == "千代田区本町1-2"
+    assert normalize_address("八王子市本町1-2") == "八王子市本町1-2"
+    assert normalize_address("霞ヶ丘3-4") == normalize_address("霞が丘三丁目4番") == "霞ケ丘3-4"
+    assert strip_prefecture(normalize_address("東京都八王子市本町1-2")) == "八王子市本町1-2"
+
+
+# --------------------------------------------------------------------------- same person
+
+
+SAME_PERSON = {
+    "全角/半角 and no hyphens": replace(
+        HANAKO, phone="０９０１２３４５６７８", address="神奈川県つなぐ市本町１－２－３"
+    ),
+    "ひらがな": replace(HANAKO, family_name_kana="たかはし", given_name_kana="はなこ"),
+    "半角カナ": replace(HANAKO, family_name_kana="ﾀｶﾊｼ", given_name_kana="ﾊﾅｺ"),
+    "one field with a space": replace(
+        HANAKO,
+        family_name="高橋　花子",
+        given_name="",
+        family_name_kana="タカハシ ハナコ",
+        given_name_kana="",
+    ),
+    "one field without a space": replace(
+        HANAKO,
+        family_name="髙橋花子",
+        given_name="",
+        family_name_kana="たかはしはなこ",
+        given_name_kana="",
+    ),
+    "異体字 髙橋": replace(HANAKO, family_name="髙橋"),
+    "address 本町一丁目2-3 without prefecture": replace(HANAKO, address="つなぐ市本町一丁目2-3"),
+    "address 本町1-2-3 only": replace(HANAKO, address="本町1-2-3"),
+    "address with building": replace(HANAKO, address="本町1-2-3 コーポ若葉101号室"),
+    "phone with +81": replace(HANAKO, phone="+81 90 1234 5678"),
+    "kana typo (濁点)": replace(HANAKO, family_name_kana="タカバシ"),
+    "kana typo (one kana)": replace(HANAKO, given_name_kana="ハナユ"),
+    "no birth date, same phone": replace(HANAKO, birth_date=None, address=""),
+    "no phone, no address": replace(HANAKO, phone="", address="", postal_code=""),
+    "kana only": replace(HANAKO, family_name="", given_name="", phone="", address=""),
+    "kanji only": replace(HANAKO, family_name_kana="", given_name_kana=""),
+    "moved": replace(HANAKO, phone="0466-99-1234", address="つなぐ市栄町5-6-7", postal_code=""),
+}
+
+
+@pytest.mark.parametrize("label", sorted(SAME_PERSON))
+def test_same_person_written_differently_matches(label: str) -> None:
+    other = SAME_PERSON[label]
+    m = compare(HANAKO, other)
+    assert m.score >= DEFAULT_THRESHOLD, (label, m)
+    assert compare(other, HANAKO).score == m.score  # symmetric
+    assert pairing_keys(HANAKO) & pairing_keys(other), label
+
+
+@pytest.mark.parametrize(
+    ("family_a", "family_b"),
+    [
+        ("髙橋", "高橋"),
+        ("山﨑", "山崎"),
+        ("渡邊", "渡辺"),
+        ("渡邉", "渡辺"),
+        ("渡邊", "渡邉"),
+        ("齋藤", "斎藤"),
+        ("齊藤", "斉藤"),
+        ("斉藤", "斎藤"),
+        ("澤田", "沢田"),
+    ],
+)
+def test_variant_kanji_in_the_name_match(family_a: str, family_b: str) -> None:
+    a = replace(HANAKO, family_name=family_a, family_name_kana="", phone="", address="")
+    b = replace(HANAKO, family_name=family_b, family_name_kana="", phone="", address="")
+    m = compare(a, b)
+    assert m.score >= DEFAULT_THRESHOLD
+    assert "氏名（漢字）一致" in m.reasons
+    assert "異体字・表記ゆれを吸収" in m.reasons
+
+
+def test_addresses_written_three_ways_match_each_other() -> None:
+    forms = ["本町1丁目2番3号", "本町一丁目2-3", "本町1-2-3"]
+    for x, y in itertools.combinations(forms, 2):
+        m = compare(
+            PersonFacts(family_name="高橋", given_name="花子", address=x),
+            PersonFacts(family_name="高橋", given_name="花子", address=y),
+        )
+        assert "住所一致" in m.reasons
+        assert m.score >= DEFAULT_THRESHOLD
+
+
+def test_prefecture_is_optional_when_comparing_addresses() -> None:
+    a = replace(HANAKO, address="神奈川県つなぐ市本町1丁目2番3号")
+    b = replace(HANAKO, address="つなぐ市本町1-2-3")
+    assert "住所一致" in compare(a, b).reasons
+
+
+def test_changed_family_name_with_same_phone_matches_and_says_so() -> None:
+    married = replace(
+        HANAKO,
+        family_name="佐藤",
+        family_name_kana="サトウ",
+        address="つなぐ市栄町2-3-4",
+        postal_code="",
+    )
+    m = compare(HANAKO, married)
+    assert m.score >= DEFAULT_THRESHOLD
+    assert "姓が異なる（旧姓の可能性）" in m.reasons
+    assert "電話番号一致" in m.reasons
+    assert "生年月日一致" in m.reasons
+    assert pairing_keys(HANAKO) & pairing_keys(married)
+
+
+def test_changed_family_name_with_known_former_name_matches() -> None:
+    married = replace(
+        HANAKO,
+        family_name="佐藤",
+        family_name_kana="さとう",
+        phone="",
+        address="",
+        postal_code="",
+        former_family_names=("髙橋",),
+    )
+    m = compare(HANAKO, married)
+    assert m.score >= DEFAULT_THRESHOLD
+    assert "旧姓一致" in m.reasons
+
+
+def test_changed_family_name_alone_is_left_for_staff() -> None:
+    # Same given name and birth date but nothing else: many different people share that in a
+    # city, so it is shown as a candidate with the reason, never merged silently.
+    married = replace(
+        HANAKO,
+        family_name="佐藤",
+        family_name_kana="サトウ",
+        phone="",
+        address="",
+        postal_code="",
+    )
+    m = compare(HANAKO, married)
+    assert 0.1 < m.score < DEFAULT_THRESHOLD
+    assert "姓が異なる（旧姓の可能性）" in m.reasons
+    assert pairing_keys(HANAKO) & pairing_keys(married)  # still found as a candidate
+
+
+# --------------------------------------------------------------------------- hard negatives
+
+
+def test_same_full_name_different_birth_date_does_not_match() -> None:
+    other = replace(HANAKO, birth_date=dt.date(1985, 11, 2))
+    m = compare(HANAKO, other)
+    assert m.score < DEFAULT_THRESHOLD
+    assert "生年月日が異なる" in m.reasons
+    # Even at the same address and phone (a parent and child of the same name).
+    assert compare(HANAKO, replace(other, phone=HANAKO.phone)).score < DEFAULT_THRESHOLD
+
+
+def test_birth_date_slip_is_held_for_review() -> None:
+    slip = replace(HANAKO, birth_date=dt.date(1978, 6, 15))
+    m = compare(HANAKO, slip)
+    assert m.score < DEFAULT_THRESHOLD
+    assert "生年月日が近い（誤記の可能性）" in m.reasons
+
+
+def test_twins_do_not_match() -> None:
+    twin = replace(HANAKO, given_name="桜子", given_name_kana="サクラコ")
+    m = compare(HANAKO, twin)
+    assert m.score < DEFAULT_THRESHOLD
+    assert "名が異なる" in m.reasons
+    # Twins whose names differ by one kana and no kanji to tell: still not merged.
+    a = replace(HANAKO, family_name="", given_name="", given_name_kana="ユウタ")
+    b = replace(HANAKO, family_name="", given_name="", given_name_kana="ユウト")
+    assert compare(a, b).score < DEFAULT_THRESHOLD
+
+
+def test_twins_whose_readings_differ_only_by_a_long_vowel_do_not_match() -> None:
+    yuuki = replace(HANAKO, given_name="優希", given_name_kana="ユウキ")
+    yuki = replace(HANAKO, given_name="由紀", given_name_kana="ユキ")
+    assert compare(yuuki, yuki).score < DEFAULT_THRESHOLD
+    kana_only = [replace(p, family_name="", given_name="") for p in (yuuki, yuki)]
+    assert compare(*kana_only).score < DEFAULT_THRESHOLD
+
+
+def test_legacy_kana_without_small_letters_matches_when_kanji_agree() -> None:
+    a = replace(HANAKO, given_name="京子", given_name_kana="キョウコ")
+    b = replace(HANAKO, given_name="京子", given_name_kana="ｷﾖｳｺ", phone="", address="")
+    assert compare(a, b).score >= DEFAULT_THRESHOLD
+
+
+def test_married_twin_keeping_the_shared_phone_does_not_match() -> None:
+    sister = replace(
+        HANAKO,
+        family_name="西村弥生",
+        given_name="",
+        family_name_kana="ニシムラヤヨイ",
+        given_name_kana="",
+    )
+    married = replace(
+        HANAKO,
+        family_name="近藤　舞",
+        given_name="",
+        family_name_kana="ｺﾝﾄﾞｳﾏｲ",
+        given_name_kana="",
+        former_family_names=("西村",),
+        address="",
+    )
+    assert compare(sister, married).score < DEFAULT_THRESHOLD
+
+
+def test_household_members_do_not_match() -> None:
+    members = [
+        replace(
+            HANAKO, given_name="太郎", given_name_kana="タロウ", birth_date=dt.date(1975, 1, 9)
+        ),
+        replace(
+            HANAKO, given_name="翔太", given_name_kana="ショウタ", birth_date=dt.date(2008, 4, 2)
+        ),
+        replace(
+            HANAKO, given_name="和子", given_name_kana="カズコ", birth_date=dt.date(1949, 9, 30)
+        ),
+    ]
+    for a, b in itertools.combinations([HANAKO, *members], 2):
+        assert compare(a, b).score < DEFAULT_THRESHOLD
+
+
+def test_no_given_name_means_no_automatic_match() -> None:
+    # Family, birth date, phone and address fit twins as well as one person.
+    no_given = replace(HANAKO, given_name="", given_name_kana="")
+    assert compare(HANAKO, no_given).score < DEFAULT_THRESHOLD
+
+
+# --------------------------------------------------------------------------- missing fields
+
+
+FIELDS = [f.name for f in dataclasses.fields(PersonFacts)]
+
+
+def _empty(name: str) -> object:
+    return None if name == "birth_date" else () if name == "former_family_names" else ""
+
+
+@pytest.mark.parametrize(
+    "missing",
+    [
+        ("birth_date",),
+        ("phone",),
+        ("address", "postal_code"),
+        ("family_name_kana", "given_name_kana"),
+        ("phone", "address", "postal_code"),
+        ("family_name", "given_name"),
+    ],
+)
+def test_missing_fields_are_neutral(missing: tuple[str, ...]) -> None:
+    partial = replace(HANAKO, **{f: _empty(f) for f in missing})
+    # Whatever the full record says in the fields the partial one lacks changes nothing.
+    other = replace(
+        HANAKO,
+        phone="0466-11-2222",
+        address="つなぐ市栄町9-9",
+        postal_code="251-0099",
+        birth_date=dt.date(1990, 1, 1),
+        family_name_kana="ベツ",
+        given_name_kana="ベツ",
+    )
+    other = replace(other, **{f: getattr(other, f) for f in missing})
+    stripped = replace(other, **{f: _empty(f) for f in missing})
+    assert compare(partial, other).score == compare(partial, stripped).score
+    # And against the same person it still matches where enough remains.
+    if missing != ("phone", "address", "postal_code"):
+        assert compare(HANAKO, partial).score >= DEFAULT_THRESHOLD
+
+
+def test_anonymous_record_is_neither_match_nor_conflict() -> None:
+    anonymous = PersonFacts()
+    m = compare(HANAKO, anonymous)
+    assert m.score < DEFAULT_THRESHOLD
+    assert m.reasons == ()
+    assert match_keys(anonymous) == set()
+
+
+# --------------------------------------------------------------------------- honest reasons
+
+
+def _population() -> list[PersonFacts]:
+    people = [HANAKO, *SAME_PERSON.values()]
+    people += [
+        replace(HANAKO, given_name="桜子", given_name_kana="サクラコ"),
+        replace(HANAKO, birth_date=dt.date(1985, 11, 2), phone="080-0000-1111"),
+        replace(HANAKO, family_name="佐藤", family_name_kana="サトウ"),
+        PersonFacts(
+            family_name="山田",
+            given_name="太郎",
+            family_name_kana="やまだ",
+            given_name_kana="たろう",
+            birth_date=dt.date(1950, 2, 3),
+            address="本町1-2-3",
+            phone="0466-00-0000",
+        ),
+    ]
+    return people
+
+
+def test_reasons_name_what_really_agrees() -> None:
+    for a, b in itertools.combinations(_population(), 2):
+        for reason in compare(a, b).reasons:
+            if reason == "生年月日一致":
+                assert a.birth_date == b.birth_date
+            elif reason == "生年月日が異なる":
+                assert a.birth_date and b.birth_date and a.birth_date != b.birth_date
+            elif reason.startswith("電話番号一致"):
+                assert normalize_phone(a.phone)[-8:] == normalize_phone(b.phone)[-8:]
+            elif reason == "住所一致":
+                pa = _address_parts(normalize_address(a.address))
+                pb = _address_parts(normalize_address(b.address))
+                assert pa[0] == pb[0] or (pa[1] == pb[1] and pa[2] == pb[2])
+            elif reason == "氏名（漢字）一致":
+                assert normalize_name(a.family_name + a.given_name) == normalize_name(
+                    b.family_name + b.given_name
+                )
+            elif reason == "氏名（かな）一致":
+                assert normalize_kana(a.family_name_kana + a.given_name_kana) == normalize_kana(
+                    b.family_name_kana + b.given_name_kana
+                )
+            elif reason == "郵便番号一致":
+                assert normalize_phone(a.postal_code) == normalize_phone(b.postal_code)
+            elif reason.startswith("姓が異なる"):
+                assert normalize_name(a.family_name) != normalize_name(b.family_name)
+
+
+# --------------------------------------------------------------------------- keys
+
+
+def test_keys_are_short_and_deterministic() -> None:
+    for p in _population():
+        keys = match_keys(p)
+        assert keys == match_keys(p)
+        assert all(0 < len(k) <= KEY_MAX_LENGTH for k in keys)
+    long_name = PersonFacts(family_name="X" * 300, birth_date=BIRTH, address="本町1-2-3")
+    assert all(len(k) <= KEY_MAX_LENGTH for k in match_keys(long_name))
+
+
+def test_true_pairs_share_a_key_despite_one_change_and_a_missing_birth_date() -> None:
+    no_birth = replace(HANAKO, birth_date=None)
+    cases = [
+        replace(no_birth, family_name="佐藤", family_name_kana="サトウ"),  # married; phone kept
+        replace(no_birth, given_name_kana="ハナユ", phone=""),  # typo, no phone
+        replace(no_birth, family_name_kana="タカバシ", given_name="", phone=""),
+        replace(HANAKO, family_name="佐藤", family_name_kana="サトウ", phone="", address=""),
+        replace(HANAKO, family_name="佐藤", family_name_kana="サトウ", phone="", birth_date=None),
+    ]
+    for other in cases:
+        assert pairing_keys(HANAKO) & pairing_keys(other), other
+
+
+def test_query_keys_hit_the_record_for_what_a_counselor_types() -> None:
+    keys = match_keys(HANAKO)
+    for query, birth in [
+        ("高橋花子", None),
+        ("高橋 花子", None),
+        ("髙橋　花子", None),
+        ("たかはしはなこ", None),
+        ("ﾀｶﾊｼ ﾊﾅｺ", None),
+        ("タカハシハナコ", None),
+        ("高橋", BIRTH),
+        ("花子", BIRTH),
+        ("佐藤花子", BIRTH),
+        ("090-1234-5678", None),
+        ("09012345678", None),
+        ("本町1丁目2番3号", None),
+        ("本町一丁目", None),
+        ("たかはしはなご", None),
+    ]:
+        assert query_keys(query, birth) & keys, query
+
+
+# --------------------------------------------------------------------------- search
+
+
+def _candidates() -> list[tuple[str, PersonFacts]]:
+    return [
+        ("hanako", HANAKO),
+        ("twin", replace(HANAKO, given_name="桜子", given_name_kana="サクラコ")),
+        (
+            "namesake",
+            replace(
+                HANAKO,
+                birth_date=dt.date(1990, 3, 3),
+                phone="080-1111-2222",
+                address="つなぐ市栄町4-5-6",
+            ),
+        ),
+        (
+            "father",
+            replace(
+                HANAKO, given_name="太郎", given_name_kana="タロウ", birth_date=dt.date(1950, 5, 5)
+            ),
+        ),
+        ("other", PersonFacts(family_name="山田", given_name="太郎", birth_date=BIRTH)),
+    ]
+
+
+def test_search_by_name_and_birth_date_puts_the_person_first() -> None:
+    for query in ["高橋花子", "高橋 花子", "髙橋　花子", "たかはし はなこ", "ﾀｶﾊｼﾊﾅｺ"]:
+        ranked = search(query, BIRTH, _candidates())
+        assert ranked[0][0] == "hanako", query
+        assert ranked[0][1].score >= DEFAULT_THRESHOLD
+        assert "生年月日一致" in ranked[0][1].reasons
+        assert all(m.score < DEFAULT_THRESHOLD for k, m in ranked[1:])
+
+
+def test_search_by_name_alone_is_never_a_strong_match() -> None:
+    ranked = search("高橋花子", None, _candidates())
+    assert {k for k, _ in ranked[:2]} == {"hanako", "namesake"}
+    assert all(m.score < DEFAULT_THRESHOLD for _, m in ranked)
+
+
+def test_search_by_new_family_name_and_birth_date_finds_the_old_record() -> None:
+    ranked = search("佐藤花子", BIRTH, _candidates())
+    assert ranked[0][0] == "hanako"
+    assert "姓が異なる（旧姓の可能性）" in ranked[0][1].reasons
+
+
+def test_search_by_phone_and_by_address() -> None:
+    ranked = search("090-1234-5678", None, _candidates())
+    assert {k for k, _ in ranked} == {"hanako", "twin", "father"}
+    assert all("電話番号一致" in m.reasons for _, m in ranked)
+    ranked = search("本町1丁目2番3号", BIRTH, _candidates())
+    assert [k for k, _ in ranked[:2]] in (["hanako", "twin"], ["twin", "hanako"])
+    ranked = search("本町一丁目", None, _candidates())
+    assert "namesake" not in {k for k, _ in ranked}
+    assert "hanako" in {k for k, _ in ranked}
+
+
+def test_search_limit_and_empty() -> None:
+    assert len(search("高橋", BIRTH, _candidates(), limit=2)) == 2
+    assert search("", None, _candidates()) == []
+
+
+# --------------------------------------------------------------------------- find_pairs
+
+
+def test_find_pairs_once_each_sorted_and_no_hard_negatives() -> None:
+    records: list[tuple[str, PersonFacts]] = [("base", HANAKO)]
+    records += [(label, p) for label, p in SAME_PERSON.items()]
+    records += [(k, p) for k, p in _candidates() if k != "hanako"]
+    pairs = find_pairs(records)
+    seen = [frozenset((a, b)) for a, b, _ in pairs]
+    assert len(seen) == len(set(seen))
+    scores = [m.score for _, _, m in pairs]
+    assert scores == sorted(scores, reverse=True)
+    assert all(s >= DEFAULT_THRESHOLD for s in scores)
+    involved = {x for pair in seen for x in pair}
+    assert not involved & {"twin", "namesake", "father", "other"}
+    same = {frozenset(("base", label)) for label in SAME_PERSON}
+    assert same <= set(seen)
+    order = {label: n for n, (label, _) in enumerate(records)}
+    assert all(order[a] < order[b] for a, b, _ in pairs)
+
+
+def test_find_pairs_threshold_and_integer_ids() -> None:
+    records = list(enumerate([HANAKO, SAME_PERSON["ひらがな"], _candidates()[1][1]]))
+    assert [(a, b) for a, b, _ in find_pairs(records)] == [(0, 1)]
+    assert len(find_pairs(records, threshold=0.0)) == 3

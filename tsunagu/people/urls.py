@@ -1,0 +1,17 @@
+from django.urls import path
+
+from tsunagu.people import views
+
+app_name = "people"
+urlpatterns = [
+    path("", views.search, name="search"),
+    path("new/", views.create, name="create"),
+    path("postal-address/", views.postal_address, name="postal_address"),
+    path("duplicates/", views.duplicates, name="duplicates"),
+    path("duplicates/decide/", views.duplicates_decide, name="duplicates_decide"),
+    path("duplicates/<int:link_id>/undo/", views.duplicates_undo, name="duplicates_undo"),
+    path("<int:person_id>/", views.detail, name="detail"),
+    path("<int:person_id>/edit/", views.edit, name="edit"),
+    path("<int:person_id>/household/", views.household_add, name="household_add"),
+    path("<int:person_id>/access-log/", views.access_log_page, name="access_log"),
+]

