@@ -93,8 +93,15 @@ class AccessLog(models.Model):
         ROLE = "role", "職務上の権限"
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    # a staff member acting in an organization; only an administrator's command run without a
+    # staff account (tsunagu find-duplicates) has none, and names its operating-system login
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    operator = models.CharField("操作者（コマンド）", max_length=150, blank=True)
     action = models.CharField(max_length=8, choices=Action.choices)
     person = models.ForeignKey(
         Person, on_delete=models.PROTECT, null=True, blank=True, related_name="access_logs"
@@ -112,8 +119,22 @@ class AccessLog(models.Model):
         verbose_name_plural = "アクセス記録"
         ordering = ["-at", "-pk"]
         indexes = [models.Index(fields=["person", "at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(user__isnull=False, organization__isnull=False)
+                | (Q(user__isnull=True, channel="cli") & ~Q(operator="")),
+                name="access_log_names_who",
+            )
+        ]
 
     def __str__(self) -> str:
         return (
-            f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.get_action_display()} {self.object_type}"
+            f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.get_action_display()} {self.object_type}"
         )
+
+    @property
+    def actor(self) -> str:
+        """Who did it: the staff member, or the login that ran a command."""
+        if self.user is not None:
+            return self.user.get_full_name() or self.user.username
+        return f"{self.operator}（コマンド）"

@@ -62,6 +62,34 @@ def access_log_persons(
     )
 
 
+def access_log_command(
+    *, operator: str, user: User | None, action: str, persons: Iterable[Person]
+) -> int:
+    """Record that an administrator's command read these persons (one row each).
+
+    `operator` is the operating-system login that ran it; `user`, when the command was given a
+    staff account, the member of staff it ran for. Returns the number of rows written.
+    """
+    if not operator and user is None:
+        raise ValueError("a command's access needs an operator or a user")
+    organization = user_organization(user) if user is not None else None
+    created = AccessLog.objects.bulk_create(
+        AccessLog(
+            user=user,
+            organization=organization,
+            operator=operator[:150],
+            action=action,
+            person=person,
+            object_type="people.person",
+            object_id=str(person.pk),
+            via=AccessLog.Via.ROLE,
+            channel="cli",
+        )
+        for person in persons
+    )
+    return len(created)
+
+
 def grant_for_referral(*, referral: Referral, user: User) -> AccessGrant | None:
     """The grant a referral opens for the receiving organization (none without a person)."""
     if referral.person is None:

@@ -225,8 +225,8 @@ def access_log_page(request: AuthenticatedHttpRequest, person_id: int) -> HttpRe
             writer.writerow(
                 [
                     e.at.isoformat(),
-                    e.user.get_full_name() or e.user.username,
-                    e.organization.name,
+                    e.actor,
+                    e.organization.name if e.organization else "",
                     e.get_action_display(),
                     f"{e.object_type}#{e.object_id}",
                     e.get_via_display(),

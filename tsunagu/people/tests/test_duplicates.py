@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from conftest import client_for
+from conftest import client_for, make_user
 from tsunagu.access.models import AccessLog
-from tsunagu.accounts.models import User
+from tsunagu.accounts.models import Role, User
 from tsunagu.people.models import Person, PersonKey, PersonLink
 from tsunagu.people.selectors import duplicate_pairs
 from tsunagu.people.services import PersonData, person_create, person_update
@@ -172,3 +172,38 @@ def test_find_duplicates_writes_external_ids_scores_and_reasons(
         call_command("find_duplicates", output=str(out), threshold=1.5)
     with pytest.raises(CommandError, match="フォルダ"):
         call_command("find_duplicates", output=str(tmp_path / "no" / "pairs.csv"))
+
+
+def test_find_duplicates_logs_every_person_it_writes_out(
+    tmp_path: Path, variants: tuple[Person, Person, Person], admin_user: User, counselor: User
+) -> None:
+    a, b, _ = variants
+    out = tmp_path / "pairs.csv"
+    call_command("find_duplicates", output=str(out), city="minami", stderr=StringIO())
+    logged = AccessLog.objects.filter(action=AccessLog.Action.EXPORT, channel="cli")
+    assert sorted(logged.values_list("person_id", flat=True)) == sorted([a.pk, b.pk])
+    assert all(e.user is None and e.operator and e.via == "role" for e in logged)
+
+    call_command("find_duplicates", output="-", user=admin_user.username, stdout=StringIO())
+    by_admin = logged.filter(user=admin_user)
+    assert by_admin.count() == 2
+    assert {e.organization_id for e in by_admin} == {admin_user.organization_id}
+    with pytest.raises(CommandError, match="システム管理者ではありません"):
+        call_command("find_duplicates", output=str(out), user=counselor.username)
+    with pytest.raises(CommandError, match="いないか"):
+        call_command("find_duplicates", output=str(out), user="nobody")
+    assert logged.all().count() == 4  # a refused run logs nothing
+
+    # the holding organization's manager sees the command's reads on the person's log page
+    holder_manager = make_user(a.organization.municipality, "hokatsu-kita", Role.MANAGER, "m2")
+    page = client_for(holder_manager).get(f"/people/{a.pk}/access-log/")
+    assert "（コマンド）" in page.content.decode()
+    export = client_for(holder_manager).get(f"/people/{a.pk}/access-log/?format=csv")
+    assert "（コマンド）" in export.content.decode("utf-8-sig")
+
+
+def test_an_access_log_row_must_name_who(db: None) -> None:
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AccessLog.objects.create(action="view", object_type="people.person", via="role")

@@ -1,10 +1,15 @@
 import csv
+import getpass
 from argparse import ArgumentParser
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from tsunagu.access.models import AccessLog
+from tsunagu.access.services import access_log_command
+from tsunagu.accounts.models import Role, User
 from tsunagu.organizations.models import Municipality
 from tsunagu.people import matching
 from tsunagu.people.models import Person
@@ -29,18 +34,37 @@ class Command(BaseCommand):
         parser.add_argument("--output", required=True, help="書き出す CSV のパス（- で標準出力）")
         parser.add_argument("--city", help="市の識別名（省略時はすべての市）")
         parser.add_argument("--threshold", type=float, default=matching.DEFAULT_THRESHOLD)
+        parser.add_argument(
+            "--user",
+            help="実行するシステム管理者のユーザー名（省略時は端末のログイン名をアクセス記録に残します）",
+        )
 
     def handle(
-        self, *args: Any, output: str, city: str | None, threshold: float, **options: Any
+        self,
+        *args: Any,
+        output: str,
+        city: str | None,
+        threshold: float,
+        user: str | None,
+        **options: Any,
     ) -> None:
         if not 0 < threshold <= 1:
             raise CommandError("--threshold は 0 より大きく 1 以下です")
+        staff: User | None = None
+        if user is not None:
+            staff = User.objects.select_related("organization").filter(username=user).first()
+            if staff is None or not staff.is_active:
+                raise CommandError(f"職員 {user} はいないか、無効になっています")
+            if not staff.has_role(Role.ADMIN):
+                raise CommandError(f"職員 {user} はシステム管理者ではありません")
         persons = Person.objects.all()
         if city:
             if not Municipality.objects.filter(slug=city).exists():
                 raise CommandError(f"市 {city!r} は読み込まれていません")
             persons = persons.filter(organization__municipality__slug=city)
         pairs = duplicate_pairs(persons=persons, threshold=threshold)
+        # the pairs name persons: every person written out is logged as an export
+        exported = {p.pk: p for a, b, _ in pairs for p in (a, b)}
         rows = [
             {
                 "external_id_a": a.external_id,
@@ -55,6 +79,7 @@ class Command(BaseCommand):
             for a, b, m in pairs
         ]
         if output == "-":
+            self._log(staff, exported.values())
             writer = csv.DictWriter(self.stdout, fieldnames=COLUMNS, lineterminator="\n")
             writer.writeheader()
             writer.writerows(rows)
@@ -62,8 +87,18 @@ class Command(BaseCommand):
         path = Path(output)
         if not path.parent.exists():
             raise CommandError(f"フォルダ {path.parent} がありません")
+        self._log(staff, exported.values())
         with path.open("w", encoding="utf-8", newline="") as f:
             writer = csv.DictWriter(f, fieldnames=COLUMNS)
             writer.writeheader()
             writer.writerows(rows)
         self.stderr.write(f"{len(rows)} 組を {path} に書き出しました")
+
+    def _log(self, staff: User | None, persons: Iterable[Person]) -> None:
+        try:
+            login = getpass.getuser()
+        except (KeyError, OSError):  # no name for this uid (a container)
+            login = "unknown"
+        access_log_command(
+            operator=login, user=staff, action=AccessLog.Action.EXPORT, persons=persons
+        )
