@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db import models
 from django.utils import timezone
@@ -38,6 +39,40 @@ def access_log(
         via=via,
         grant=grant,
         channel=channel,
+    )
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One row for `access_log_many`: what was read or written, whose, and on what basis."""
+
+    obj: models.Model
+    person: Person | None
+    via: str
+    grant: AccessGrant | None = None
+
+
+def access_log_many(
+    *, user: User, action: str, entries: Iterable[LogEntry], channel: str = "web"
+) -> None:
+    """Record many reads or writes at once (one insert per batch): a batch import."""
+    organization = user_organization(user)
+    AccessLog.objects.bulk_create(
+        (
+            AccessLog(
+                user=user,
+                organization=organization,
+                action=action,
+                person=e.person,
+                object_type=e.obj._meta.label_lower,
+                object_id=str(e.obj.pk),
+                via=e.via,
+                grant=e.grant,
+                channel=channel,
+            )
+            for e in entries
+        ),
+        batch_size=500,
     )
 
 

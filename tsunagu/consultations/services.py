@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -11,7 +12,7 @@ from django.utils import timezone
 
 from tsunagu.access.models import AccessLog
 from tsunagu.access.selectors import person_accesses, user_organization
-from tsunagu.access.services import access_log
+from tsunagu.access.services import LogEntry, access_log, access_log_many
 from tsunagu.accounts.models import User
 from tsunagu.consultations.models import (
     Channel,
@@ -21,6 +22,7 @@ from tsunagu.consultations.models import (
     Response,
     Topic,
 )
+from tsunagu.core.validation import ItemInvalid, fields_validate
 from tsunagu.people.models import Person
 
 MAX_CONTENT = 20000
@@ -88,7 +90,15 @@ def consultation_data_validate(
     )
 
 
-@transaction.atomic
+@dataclass(frozen=True)
+class NewConsultation:
+    """One consultation to record: about `person` (None: anonymous or not yet identified)."""
+
+    person: Person | None
+    data: ConsultationData
+    follows: Consultation | None = None
+
+
 def consultation_create(
     *,
     user: User,
@@ -102,48 +112,78 @@ def consultation_create(
 
     The person may be the organization's own record or one shared with it by a grant.
     """
+    item = NewConsultation(person=person, data=data, follows=follows)
+    try:
+        return consultation_create_many(user=user, items=[item], channel=channel, action=action)[0]
+    except ItemInvalid as exc:
+        raise exc.error from None
+
+
+@transaction.atomic
+def consultation_create_many(
+    *,
+    user: User,
+    items: Sequence[NewConsultation],
+    channel: str = "web",
+    action: str = AccessLog.Action.CREATE,
+) -> list[Consultation]:
+    """Record consultations taken by the user's organization, with their topics and one
+    access-log row each, in a few queries per batch (imports).
+
+    Raises ItemInvalid naming the first refused item; then nothing is written.
+    """
     organization = user_organization(user)
-    person_via: str = AccessLog.Via.OWN
-    grant = None
-    if person is not None:
-        access = person_accesses(user=user, persons=[person]).get(person.pk)
-        if access is None:
-            raise ValidationError({"person": ["この本人の記録は参照できません"]})
-        person_via, grant = access.via, access.grant
-    if follows is not None and follows.organization_id != organization.pk:
-        raise ValidationError({"follows": ["他の機関の相談には続けられません"]})
-    data = consultation_data_validate(data, person=person)
-    consultation = Consultation(
-        organization=organization,
-        person=person,
-        anonymous_label=data.anonymous_label,
-        follows=follows,
-        received_at=data.received_at,
-        received_by=user,
-        channel=data.channel,
-        requester=data.requester,
-        requester_detail=data.requester_detail,
-        main_topic=data.main_topic,
-        content=data.content,
-        response=data.response,
-        is_new=data.is_new,
-        external_id=data.external_id,
-    )
-    consultation.full_clean(validate_unique=False, validate_constraints=False)  # the DB's job
-    consultation.save()
+    persons = list({i.person.pk: i.person for i in items if i.person is not None}.values())
+    accesses = person_accesses(user=user, persons=persons)
+    consultations: list[Consultation] = []
+    entries: list[LogEntry] = []
+    topics: list[list[str]] = []
+    for index, item in enumerate(items):
+        person, follows = item.person, item.follows
+        try:
+            via: str = AccessLog.Via.OWN
+            grant = None
+            if person is not None:
+                access = accesses.get(person.pk)
+                if access is None:
+                    raise ValidationError({"person": ["この本人の記録は参照できません"]})
+                via, grant = access.via, access.grant
+            if follows is not None and follows.organization_id != organization.pk:
+                raise ValidationError({"follows": ["他の機関の相談には続けられません"]})
+            data = consultation_data_validate(item.data, person=person)
+            consultation = Consultation(
+                organization=organization,
+                person=person,
+                anonymous_label=data.anonymous_label,
+                follows=follows,
+                received_at=data.received_at,
+                received_by=user,
+                channel=data.channel,
+                requester=data.requester,
+                requester_detail=data.requester_detail,
+                main_topic=data.main_topic,
+                content=data.content,
+                response=data.response,
+                is_new=data.is_new,
+                external_id=data.external_id,
+            )
+            fields_validate(consultation)
+        except ValidationError as exc:
+            raise ItemInvalid(index, exc) from exc
+        consultations.append(consultation)
+        entries.append(LogEntry(obj=consultation, person=person, via=via, grant=grant))
+        topics.append(data.topics)
+    Consultation.objects.bulk_create(consultations, batch_size=500)
     ConsultationTopic.objects.bulk_create(
-        ConsultationTopic(consultation=consultation, topic=t) for t in data.topics
+        (
+            ConsultationTopic(consultation=c, topic=t)
+            for c, codes in zip(consultations, topics, strict=True)
+            for t in codes
+        ),
+        batch_size=2000,
     )
-    access_log(
-        user=user,
-        action=action,
-        obj=consultation,
-        person=person,
-        via=person_via,
-        grant=grant,
-        channel=channel,
-    )
-    return consultation
+    access_log_many(user=user, action=action, entries=entries, channel=channel)
+    return consultations
 
 
 def consultation_follow_up(

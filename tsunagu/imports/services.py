@@ -36,9 +36,11 @@ from tsunagu.accounts.models import User
 from tsunagu.consultations.models import Channel, Consultation, Requester, Response, Topic
 from tsunagu.consultations.services import (
     ConsultationData,
-    consultation_create,
+    NewConsultation,
+    consultation_create_many,
     consultation_data_validate,
 )
+from tsunagu.core.validation import ItemInvalid
 from tsunagu.imports.csvfile import (
     MAX_ERRORS,
     Header,
@@ -55,7 +57,12 @@ from tsunagu.imports.csvfile import (
 from tsunagu.imports.models import ImportJob, ImportKind
 from tsunagu.organizations.models import Organization
 from tsunagu.people.models import Person, Sex
-from tsunagu.people.services import PersonData, person_create, person_data_validate, person_update
+from tsunagu.people.services import (
+    PersonData,
+    person_create_many,
+    person_data_validate,
+    person_update,
+)
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 CHUNK_ROWS = 500
@@ -380,48 +387,70 @@ class _WriteFailed(Exception):
         self.error = error
 
 
+def _write_failed(line: int, exc: ValidationError) -> _WriteFailed:
+    message = "; ".join(f"{k}: {v}" if k else v for k, v in _messages(exc).items())
+    return _WriteFailed(RowError(line, "", f"登録できませんでした（{message}）"))
+
+
 def _plans_write(*, user: User, plans: list[Plan], report: ImportReport, channel: str) -> None:
-    for plan in plans:
-        try:
+    """Write the checked rows: new records in batches, changed persons one by one."""
+    action = AccessLog.Action.IMPORT
+    new_persons: list[tuple[int, PersonData]] = []  # (line, data)
+    new_consultations: list[tuple[int, NewConsultation]] = []
+    try:
+        for plan in plans:
             if isinstance(plan, PersonPlan):
                 if not plan.changed:
                     report.unchanged += 1
-                    continue
-                if plan.person is None:
-                    person_create(
-                        user=user, data=plan.data, channel=channel, action=AccessLog.Action.IMPORT
-                    )
-                    report.created += 1
+                elif plan.person is None:
+                    new_persons.append((plan.line, plan.data))
                 else:
-                    person_update(
-                        user=user,
-                        person=plan.person,
-                        data=plan.data,
-                        channel=channel,
-                        action=AccessLog.Action.IMPORT,
-                    )
+                    try:
+                        person_update(
+                            user=user,
+                            person=plan.person,
+                            data=plan.data,
+                            channel=channel,
+                            action=action,
+                        )
+                    except ValidationError as exc:
+                        raise _write_failed(plan.line, exc) from exc
                     report.updated += 1
+            elif plan.data is None:
+                report.skipped += 1
             else:
-                if plan.data is None:
-                    report.skipped += 1
-                    continue
-                consultation_create(
-                    user=user,
-                    person=plan.person,
-                    data=plan.data,
-                    channel=channel,
-                    action=AccessLog.Action.IMPORT,
+                item = NewConsultation(person=plan.person, data=plan.data)
+                new_consultations.append((plan.line, item))
+        for batch in _batches(new_persons):
+            try:
+                person_create_many(
+                    user=user, datas=[d for _, d in batch], channel=channel, action=action
                 )
-                report.created += 1
-        except ValidationError as exc:
-            message = "; ".join(f"{k}: {v}" if k else v for k, v in _messages(exc).items())
-            raise _WriteFailed(
-                RowError(plan.line, "", f"登録できませんでした（{message}）")
-            ) from exc
-        except DatabaseError as exc:
-            raise _WriteFailed(
-                RowError(plan.line, "", f"登録中にデータベースのエラーが起きました（{exc}）")
-            ) from exc
+            except ItemInvalid as exc:
+                raise _write_failed(batch[exc.index][0], exc.error) from exc
+            report.created += len(batch)
+        for items in _batches(new_consultations):
+            try:
+                consultation_create_many(
+                    user=user, items=[i for _, i in items], channel=channel, action=action
+                )
+            except ItemInvalid as exc:
+                raise _write_failed(items[exc.index][0], exc.error) from exc
+            report.created += len(items)
+    except ValidationError as exc:  # a batch's external_id taken by a concurrent insert
+        raise _write_failed(0, exc) from exc
+    except DatabaseError as exc:
+        raise _WriteFailed(
+            RowError(0, "", f"登録中にデータベースのエラーが起きました（{exc}）")
+        ) from exc
+
+
+WRITE_BATCH = 1000
+
+
+def _batches[T](plans: list[T]) -> Iterator[list[T]]:
+    for start in range(0, len(plans), WRITE_BATCH):
+        yield plans[start : start + WRITE_BATCH]
 
 
 def _chunk_read(reader: RecordReader) -> list[Record | RowError]:

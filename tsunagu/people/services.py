@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -17,8 +18,9 @@ from django.utils import timezone
 
 from tsunagu.access.models import AccessLog
 from tsunagu.access.selectors import user_organization
-from tsunagu.access.services import access_log
+from tsunagu.access.services import LogEntry, access_log, access_log_many
 from tsunagu.accounts.models import User
+from tsunagu.core.validation import ItemInvalid, fields_validate
 from tsunagu.people import matching
 from tsunagu.people.models import (
     ContactMethod,
@@ -124,12 +126,9 @@ def person_facts(person: Person) -> matching.PersonFacts:
     )
 
 
-def person_keys_refresh(*, person: Person, new: bool = False) -> None:
+def person_keys_refresh(*, person: Person) -> None:
     """Rewrite the blocking keys identity matching looks records up by."""
     keys = matching.match_keys(person_facts(person))
-    if new:
-        PersonKey.objects.bulk_create(PersonKey(person=person, key=k) for k in sorted(keys))
-        return
     PersonKey.objects.filter(person=person).exclude(key__in=keys).delete()
     existing = set(PersonKey.objects.filter(person=person).values_list("key", flat=True))
     PersonKey.objects.bulk_create(PersonKey(person=person, key=k) for k in sorted(keys - existing))
@@ -140,32 +139,83 @@ def _apply(person: Person, data: PersonData) -> None:
         setattr(person, name, value)
 
 
+_EXTERNAL_ID_TAKEN = "このIDの本人は既に登録されています"
+
+
 def _save(person: Person) -> None:
-    # Field validation here; the constraints are the database's (a query each per row if
-    # full_clean checked them too, which made imports slow) and person_data_validate has
-    # already given their Japanese messages.
-    person.full_clean(validate_unique=False, validate_constraints=False)
+    fields_validate(person)
     try:
         with transaction.atomic():
             person.save()
     except IntegrityError as exc:  # the external_id is taken (a concurrent insert)
-        raise ValidationError({"external_id": ["このIDの本人は既に登録されています"]}) from exc
+        raise ValidationError({"external_id": [_EXTERNAL_ID_TAKEN]}) from exc
 
 
-@transaction.atomic
 def person_create(
     *, user: User, data: PersonData, channel: str = "web", action: str = AccessLog.Action.CREATE
 ) -> Person:
-    """Register a person for the user's organization. `action` is `import` for imports."""
-    data = person_data_validate(data)
-    person = Person(organization=user_organization(user), created_by=user)
-    _apply(person, data)
-    _save(person)
-    person_keys_refresh(person=person, new=True)
-    access_log(
-        user=user, action=action, obj=person, person=person, via=AccessLog.Via.OWN, channel=channel
+    """Register a person for the user's organization."""
+    try:
+        return person_create_many(user=user, datas=[data], channel=channel, action=action)[0]
+    except ItemInvalid as exc:
+        raise exc.error from None
+
+
+@transaction.atomic
+def person_create_many(
+    *,
+    user: User,
+    datas: Sequence[PersonData],
+    channel: str = "web",
+    action: str = AccessLog.Action.CREATE,
+) -> list[Person]:
+    """Register persons for the user's organization, with their matching keys and one access-log
+    row each, in a few queries per batch (imports). `action` is `import` for imports.
+
+    Raises ItemInvalid naming the first refused item; then nothing is written.
+    """
+    organization = user_organization(user)
+    persons: list[Person] = []
+    for index, data in enumerate(datas):
+        person = Person(organization=organization, created_by=user)
+        try:
+            _apply(person, person_data_validate(data))
+            fields_validate(person)
+        except ValidationError as exc:
+            raise ItemInvalid(index, exc) from exc
+        persons.append(person)
+    taken = dict(
+        Person.objects.filter(
+            organization=organization,
+            external_id__in=[p.external_id for p in persons if p.external_id],
+        ).values_list("external_id", "pk")
     )
-    return person
+    seen: set[str] = set()
+    for index, person in enumerate(persons):
+        if person.external_id and (person.external_id in taken or person.external_id in seen):
+            error = ValidationError({"external_id": [_EXTERNAL_ID_TAKEN]})
+            raise ItemInvalid(index, error)
+        seen.add(person.external_id)
+    try:
+        with transaction.atomic():
+            Person.objects.bulk_create(persons, batch_size=500)
+    except IntegrityError as exc:  # an external_id taken by a concurrent insert
+        raise ValidationError({"external_id": [_EXTERNAL_ID_TAKEN]}) from exc
+    PersonKey.objects.bulk_create(
+        (
+            PersonKey(person=person, key=key)
+            for person in persons
+            for key in sorted(matching.match_keys(person_facts(person)))
+        ),
+        batch_size=2000,
+    )
+    access_log_many(
+        user=user,
+        action=action,
+        entries=(LogEntry(obj=p, person=p, via=AccessLog.Via.OWN) for p in persons),
+        channel=channel,
+    )
+    return persons
 
 
 @transaction.atomic

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
@@ -142,16 +141,14 @@ def test_too_long_values_are_row_errors(tmp_path: Path, counselor: User) -> None
 def test_a_failure_while_writing_rolls_everything_back(
     tmp_path: Path, counselor: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    calls = 0
+    real = services.person_create_many
 
-    def flaky(**kwargs: Any) -> Person:
-        nonlocal calls
-        calls += 1
-        if calls == 3:
-            raise ValidationError({"external_id": ["このIDの本人は既に登録されています"]})
-        return person_create(**kwargs)
+    def racing(**kwargs: Any) -> list[Person]:
+        # another window registers P003 between the check and the write
+        person_create(user=counselor, data=PersonData(family_name="佐藤", external_id="P003"))
+        return real(**kwargs)
 
-    monkeypatch.setattr(services, "person_create", flaky)
+    monkeypatch.setattr(services, "person_create_many", racing)
     message, err = fails("import_persons", write(tmp_path / "p.csv", PERSONS), counselor)
     assert "何も登録していません" in message
     assert "行 5: 登録できませんでした（external_id: このIDの本人は既に登録されています）" in err
@@ -310,3 +307,27 @@ def test_checking_stops_after_a_thousand_errors(tmp_path: Path, counselor: User)
     message, err = fails("import_persons", write(tmp_path / "d.csv", bad_dates), counselor)
     assert "打ち切りました" in message and len(err.splitlines()) == 1000
     assert err.splitlines()[-1] == "行 1001: birth_date: 存在しない日付です"
+
+
+def test_new_records_are_written_in_batches_not_row_by_row(counselor: User) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries_for(rows: int, prefix: str) -> int:
+        persons = [PERSON_HEADER] + [
+            f"{prefix}{i},山田,{i}郎,やまだ,,1970/1/1,男性,,," for i in range(rows)
+        ]
+        consultations = [CONSULTATION_HEADER] + [
+            f"{prefix}C{i},{prefix}{i},,2026/04/01 09:30,window,self,,income,,家計,information,1"
+            for i in range(rows)
+        ]
+        with CaptureQueriesContext(connection) as captured:
+            for kind, lines in (("persons", persons), ("consultations", consultations)):
+                report = import_run(
+                    user=counselor, kind=kind, text="\n".join(lines) + "\n", channel="cli"
+                )
+                assert report.ok and report.created == rows, report.errors
+        return len(captured)
+
+    # 290 more rows of each kind cost a few more batches, never a query per row
+    assert queries_for(300, "B") <= queries_for(10, "A") + 5

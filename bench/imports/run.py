@@ -1,0 +1,132 @@
+"""Time an import of persons (and their consultations) the way `tsunagu import-persons` runs it.
+
+    .venv/bin/python bench/imports/run.py --rows 10000
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench .venv/bin/python bench/imports/run.py
+
+On SQLite the database is a new file in a temporary folder; on PostgreSQL the named database
+is dropped and made again (it must not be one you keep). Writes a Shift_JIS (CP932) file of
+fictional residents, imports it, imports it again unchanged (the re-run path), then imports
+one consultation per person. Prints rows per second and the peak memory of the process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+FAMILY = [
+    ("佐藤", "さとう"), ("髙橋", "たかはし"), ("渡邊", "わたなべ"), ("山﨑", "やまさき"),
+    ("齋藤", "さいとう"), ("中村", "なかむら"), ("小林", "こばやし"), ("加藤", "かとう"),
+]  # fmt: skip
+GIVEN = [
+    ("花子", "はなこ"), ("一郎", "いちろう"), ("浩二", "こうじ"), ("美咲", "みさき"),
+    ("健太", "けんた"), ("陽子", "ようこ"), ("翔", "しょう"), ("和子", "かずこ"),
+]  # fmt: skip
+TOWNS = ["太閤山", "戸破", "三ケ", "小島", "大門", "新湊", "海老江", "片口"]
+
+
+def persons_csv(rows: int, rng: random.Random) -> str:
+    lines = [
+        "external_id,family_name,given_name,family_name_kana,given_name_kana,"
+        "birth_date,sex,postal_code,address,phone"
+    ]
+    for i in range(rows):
+        family, family_kana = rng.choice(FAMILY)
+        given, given_kana = rng.choice(GIVEN)
+        birth = f"{rng.randint(1930, 2010)}/{rng.randint(1, 12)}/{rng.randint(1, 28)}"
+        sex = rng.choice(["男性", "女性", "unknown"])
+        address = f"富山県射水市{rng.choice(TOWNS)}{rng.randint(1, 9)}丁目{rng.randint(1, 30)}番地"
+        phone = f"0766-{rng.randint(10, 99)}-{rng.randint(1000, 9999)}"
+        lines.append(
+            f"B{i:06},{family},{given},{family_kana},{given_kana},{birth},{sex},"
+            f"939-0351,{address},{phone}"
+        )
+    return "\r\n".join(lines) + "\r\n"
+
+
+def consultations_csv(rows: int) -> str:
+    lines = ["external_id,person_external_id,received_at,channel,requester,topics,main_topic,"
+             "content,response"]  # fmt: skip
+    for i in range(rows):
+        lines.append(
+            f"C{i:06},B{i:06},2026-05-{1 + i % 28:02} 10:00,window,self,income;debt,debt,"
+            f"家計の相談（{i}）,information"
+        )
+    return "\r\n".join(lines) + "\r\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+
+    folder = Path(tempfile.mkdtemp(prefix="tsunagu-bench-"))
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{folder / 'bench.sqlite3'}"
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tsunagu.config.settings")
+    if url.startswith("postgres"):
+        import psycopg
+
+        name = url.rsplit("/", 1)[1]
+        if name in {"postgres", "test", "root"}:
+            sys.exit(f"use a database of its own, not {name!r}: it is dropped")
+        with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+    import django
+
+    django.setup()
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from tsunagu.accounts.models import Role
+    from tsunagu.accounts.services import user_create
+    from tsunagu.imports.models import ImportKind
+    from tsunagu.imports.services import import_decode, import_run
+    from tsunagu.organizations.models import Organization
+
+    call_command("migrate", verbosity=0)
+    call_command("load_plan", "imizu", stdout=StringIO())
+    organization = Organization.objects.get(municipality__slug="imizu", code="hokatsu-kosugi-shimo")
+    user = user_create(
+        username="bench",
+        organization=organization,
+        roles=[Role.COUNSELOR],
+        password=None,
+        check_password=False,
+    )
+    rng = random.Random(args.seed)
+    data = persons_csv(args.rows, rng).encode("cp932")
+    print(f"{url.split(':', 1)[0]}, {args.rows:,} rows, {len(data) / 1e6:.1f} MB CP932")
+
+    def timed(label: str, kind: str, raw: bytes) -> None:
+        start = time.perf_counter()
+        text, _ = import_decode(data=raw)
+        report = import_run(user=user, kind=kind, text=text, channel="cli")
+        seconds = time.perf_counter() - start
+        if not report.ok:
+            sys.exit(f"{label}: {report.summary()} {report.errors[:3]}")
+        print(
+            f"{label:<28} {seconds:7.1f} s  {args.rows / seconds:8.0f} rows/s  {report.summary()}"
+        )
+
+    timed("persons, new", ImportKind.PERSONS, data)
+    timed("persons, same file again", ImportKind.PERSONS, data)
+    timed("consultations, new", ImportKind.CONSULTATIONS, consultations_csv(args.rows).encode())
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS {peak:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
