@@ -15,7 +15,7 @@ class ProgramAdmin(admin.ModelAdmin[Program]):
     list_filter = ["municipality", "clause"]
     search_fields = ["name", "code", "existing_scheme"]
     inlines = [ProgramOrganizationInline]
-    raw_id_fields = ["department"]
+    filter_horizontal = ["departments"]
 
 
 class IndicatorValueInline(admin.TabularInline[IndicatorValue, Indicator]):

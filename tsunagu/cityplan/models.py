@@ -58,13 +58,12 @@ class Program(models.Model):
     description = models.TextField("事業内容", blank=True)
     area_description = models.CharField("圏域", max_length=200, blank=True)
     start_fiscal_year = models.PositiveSmallIntegerField("実施開始年度", null=True, blank=True)
-    department = models.ForeignKey(
+    departments = models.ManyToManyField(
         Organization,
-        on_delete=models.PROTECT,
-        null=True,
         blank=True,
-        related_name="+",
+        related_name="programs_responsible",
         verbose_name="担当課",
+        limit_choices_to={"kind": "department"},
     )
     organizations = models.ManyToManyField(
         Organization,

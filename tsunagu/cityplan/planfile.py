@@ -1,7 +1,7 @@
 """Plan files: a city's 重層的支援体制 as it stands in its implementation plan, in YAML.
 
 `read_plan_file(path)` parses and checks a file and returns a `PlanFile`; every problem is a
-`PlanFileError` that names the file, the line and the field (`organizations[3].department`).
+`PlanFileError` that names the file, the line and the field (`organizations[3].departments[0]`).
 Nothing here touches the database: `services.plan_load` writes a checked `PlanFile`.
 The format is documented in docs/plan-files.md.
 """
@@ -80,14 +80,14 @@ class OrganizationEntry(_Strict):
     fields: list[SupportField] = []
     operation: Organization.Operation | None = None
     operator: str = ""
-    department: Code | None = None
+    departments: list[Code] = []
     target_group: str = ""
     description: str = ""
     postal_code: str = Field(default="", pattern=r"^(\d{3}-?\d{4})?$")
     address: str = ""
     phone: str = ""
     email: str = ""
-    site_count: int = Field(default=1, ge=1, le=1000)
+    site_count: int | None = Field(default=None, ge=1, le=1000)
     staffing: str = ""
     areas: list[Code] = []
 
@@ -111,7 +111,7 @@ class ProgramEntry(_Strict):
     description: str = ""
     area_description: str = ""
     start_fiscal_year: int | None = Field(default=None, ge=2000, le=2100)
-    department: Code | None = None
+    departments: list[Code] = []
     organizations: list[Carrier] = []
 
     @field_validator("clause", mode="before")
@@ -344,14 +344,15 @@ def _check_references(plan: PlanFile, located: _Located) -> None:
         if not ok:
             raise located.error(path, message)
 
-    def need_department(code: str | None, path: FieldPath) -> None:
-        if code is not None:
-            need(code in orgs, path, f"組織コード {code!r} がありません")
+    def need_departments(codes: list[str], path: FieldPath) -> None:
+        for j, code in enumerate(codes):
+            need(code in orgs, (*path, j), f"組織コード {code!r} がありません")
             need(
                 orgs[code].kind == Organization.Kind.DEPARTMENT,
-                path,
+                (*path, j),
                 f"{code!r} は庁内課（kind: department）ではありません",
             )
+        need(len(set(codes)) == len(codes), path, "同じ課が二度書かれています")
 
     for i, a in enumerate(plan.areas):
         need(
@@ -361,13 +362,13 @@ def _check_references(plan: PlanFile, located: _Located) -> None:
         )
         need(a.parent != a.code, ("areas", i, "parent"), "自分自身を上位にできません")
     for i, o in enumerate(plan.organizations):
-        need_department(o.department, ("organizations", i, "department"))
+        need_departments(o.departments, ("organizations", i, "departments"))
         for j, code in enumerate(o.areas):
             need(
                 code in areas, ("organizations", i, "areas", j), f"圏域コード {code!r} がありません"
             )
     for i, p in enumerate(plan.programs):
-        need_department(p.department, ("programs", i, "department"))
+        need_departments(p.departments, ("programs", i, "departments"))
         for j, c in enumerate(p.organizations):
             need(
                 c.organization in orgs,

@@ -96,17 +96,14 @@ class PlanOverview:
 def plan_overview(*, municipality: Municipality) -> PlanOverview:
     """The city's system as the plans draw it: programs 第1〜6号 with their carriers, the
     meeting bodies, and the targets and actuals per fiscal year. A fixed number of queries."""
-    programs = (
-        Program.objects.filter(municipality=municipality)
-        .select_related("department")
-        .prefetch_related(
-            Prefetch(
-                "carriers",
-                queryset=ProgramOrganization.objects.select_related(
-                    "organization"
-                ).prefetch_related("organization__support_fields"),
-            )
-        )
+    programs = Program.objects.filter(municipality=municipality).prefetch_related(
+        "departments",
+        Prefetch(
+            "carriers",
+            queryset=ProgramOrganization.objects.select_related("organization").prefetch_related(
+                "organization__support_fields"
+            ),
+        ),
     )
     groups = {n: ClauseGroup(number=n, name=name) for n, name in CLAUSE_PROGRAMS.items()}
     for p in programs:

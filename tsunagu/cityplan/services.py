@@ -84,7 +84,6 @@ def plan_load(*, plan: PlanFile) -> LoadReport:
                 "kind": o.kind,
                 "operation": o.operation or "",
                 "operator": o.operator,
-                "department": None,
                 "target_group": o.target_group,
                 "description": o.description,
                 "postal_code": o.postal_code,
@@ -99,9 +98,7 @@ def plan_load(*, plan: PlanFile) -> LoadReport:
         )
     for o in plan.organizations:
         org = orgs[o.code]
-        if o.department:
-            org.department = orgs[o.department]
-            org.save(update_fields=["department"])
+        org.departments.set([orgs[c] for c in o.departments])
         org.areas.set([areas[c] for c in o.areas])
         OrganizationField.objects.filter(organization=org).exclude(field__in=o.fields).delete()
         for f in o.fields:
@@ -124,10 +121,10 @@ def plan_load(*, plan: PlanFile) -> LoadReport:
                 "description": p.description,
                 "area_description": p.area_description,
                 "start_fiscal_year": p.start_fiscal_year,
-                "department": orgs[p.department] if p.department else None,
                 "sort_order": order,
             },
         )
+        programs[p.code].departments.set([orgs[c] for c in p.departments])
         ProgramOrganization.objects.filter(program=programs[p.code]).delete()
         ProgramOrganization.objects.bulk_create(
             ProgramOrganization(

@@ -32,6 +32,5 @@ class OrganizationAdmin(admin.ModelAdmin[Organization]):
     list_display = ["name", "kind", "operation", "operator", "municipality", "is_active"]
     list_filter = ["municipality", "kind", "operation", "is_active"]
     search_fields = ["name", "code", "operator", "address"]
-    filter_horizontal = ["areas"]
+    filter_horizontal = ["areas", "departments"]
     inlines = [OrganizationFieldInline]
-    raw_id_fields = ["department"]

@@ -119,10 +119,11 @@ class Organization(models.Model):
     kind = models.CharField("種別", max_length=12, choices=Kind.choices)
     operation = models.CharField("運営形態", max_length=20, choices=Operation.choices, blank=True)
     operator = models.CharField("受託法人・運営法人", max_length=200, blank=True)
-    department = models.ForeignKey(
+    # 所管課: usually one, sometimes several (伊勢市 こども家庭センター: 健康課 and
+    # 福祉総合支援センター)
+    departments = models.ManyToManyField(
         "self",
-        on_delete=models.PROTECT,
-        null=True,
+        symmetrical=False,
         blank=True,
         related_name="supervised",
         verbose_name="所管課",
@@ -134,7 +135,9 @@ class Organization(models.Model):
     address = models.CharField("所在地", max_length=300, blank=True)
     phone = models.CharField("電話番号", max_length=40, blank=True)
     email = models.EmailField("メール", blank=True)
-    site_count = models.PositiveSmallIntegerField("設置数", default=1)
+    site_count = models.PositiveSmallIntegerField(
+        "設置数", null=True, blank=True, help_text="空欄: 計画に記載なし"
+    )
     staffing = models.TextField("人員配置", blank=True)
     areas = models.ManyToManyField(
         Area, blank=True, related_name="organizations", verbose_name="担当地区"

@@ -40,8 +40,7 @@ def organization_search(
         qs = qs.filter(areas__code=area)
     return (
         qs.distinct()
-        .select_related("department")
-        .prefetch_related("support_fields", "areas")
+        .prefetch_related("support_fields", "areas", "departments")
         .order_by("kind", "sort_order", "code")
     )
 

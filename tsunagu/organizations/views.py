@@ -39,8 +39,8 @@ def directory(request: AuthenticatedHttpRequest) -> HttpResponse:
 def detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     organization = get_object_or_404(
         organizations_visible_to(request.user)
-        .select_related("department", "municipality")
-        .prefetch_related("support_fields", "areas"),
+        .select_related("municipality")
+        .prefetch_related("support_fields", "areas", "departments"),
         code=code,
     )
     context = {

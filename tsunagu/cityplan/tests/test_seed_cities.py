@@ -75,3 +75,22 @@ def test_demo_accounts_can_be_made_for_every_seed_city(city: str) -> None:
     call_command("load_demo", city, stdout=StringIO())  # a second run changes nothing
     assert f"{city}-counselor" in out.getvalue()
     assert client_for(User.objects.get(username=f"{city}-manager")).get("/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_an_agency_or_program_with_several_departments_shows_them_all() -> None:
+    # 伊勢市 こども家庭センター: 直営（健康課・福祉総合支援センター）; its 子育て program has three 担当課
+    call_command("load_plan", "ise", stdout=StringIO())
+    center = Organization.objects.get(municipality__slug="ise", code="kodomo-katei-center")
+    assert sorted(d.name for d in center.departments.all()) == ["健康課", "福祉総合支援センター"]
+    viewer = user_create(
+        username="ise-viewer", organization=center, roles=[Role.COUNSELOR], password=None
+    )
+    detail = client_for(viewer).get("/organizations/kodomo-katei-center/").content.decode()
+    section = detail.split("所管課", 1)[1].split("</dd>", 1)[0]
+    assert "健康課" in section and "福祉総合支援センター" in section
+    overview = client_for(viewer).get("/plan/").content.decode()
+    assert "保育課" in overview.split("包括的相談支援事業（子育て）", 1)[1].split("担当課", 1)[1]
+
+    call_command("load_plan", "ise", stdout=StringIO())  # a reload keeps them, not twice
+    assert center.departments.count() == 2

@@ -27,7 +27,7 @@ from tsunagu.imports.tests.conftest import (
     write,
 )
 from tsunagu.people.models import Person, Sex
-from tsunagu.people.services import PersonData, person_create
+from tsunagu.people.services import PersonData, person_create, person_create_many
 
 pytestmark = pytest.mark.django_db
 
@@ -141,7 +141,7 @@ def test_too_long_values_are_row_errors(tmp_path: Path, counselor: User) -> None
 def test_a_failure_while_writing_rolls_everything_back(
     tmp_path: Path, counselor: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = services.person_create_many
+    real = person_create_many
 
     def racing(**kwargs: Any) -> list[Person]:
         # another window registers P003 between the check and the write

@@ -6,7 +6,7 @@ from django.db import transaction
 
 from tsunagu.accounts.models import Role, User
 from tsunagu.accounts.services import user_create
-from tsunagu.cityplan.models import Clause, Program, ProgramOrganization
+from tsunagu.cityplan.models import Clause, ProgramOrganization
 from tsunagu.consultations.demo import demo_intake
 from tsunagu.organizations.models import Municipality, Organization, SupportField
 from tsunagu.people.models import Person
@@ -66,14 +66,16 @@ class Command(BaseCommand):
             clause_prefix="1-4",
             exclude=(hokatsu.pk,),
         )
-        hub_program = Program.objects.filter(
-            municipality=municipality, clause=Clause.C5, department__isnull=False
-        ).first()
-        hub = (
-            hub_program.department
-            if hub_program and hub_program.department
-            else _pick(municipality, kind="department", clause_prefix=Clause.C5)
+        hub_department = (
+            Organization.objects.filter(
+                programs_responsible__municipality=municipality,
+                programs_responsible__clause=Clause.C5,
+                is_active=True,
+            )
+            .order_by("programs_responsible__sort_order", "sort_order")
+            .first()
         )
+        hub = hub_department or _pick(municipality, kind="department", clause_prefix=Clause.C5)
         liaison_dept = _pick(municipality, kind="department", exclude=(hub.pk,))
         people = [
             ("counselor", hokatsu, [Role.COUNSELOR], "相談", "花子"),
