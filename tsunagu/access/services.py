@@ -52,16 +52,21 @@ class LogEntry:
     grant: AccessGrant | None = None
 
 
-def access_log_many(
-    *, user: User, action: str, entries: Iterable[LogEntry], channel: str = "web"
-) -> None:
-    """Record many reads or writes at once (one insert per batch): a batch import."""
-    organization = user_organization(user)
-    AccessLog.objects.bulk_create(
+def _log_rows(
+    *,
+    user: User | None,
+    organization: Organization | None,
+    action: str,
+    entries: Iterable[LogEntry],
+    channel: str,
+    operator: str = "",
+) -> int:
+    created = AccessLog.objects.bulk_create(
         (
             AccessLog(
                 user=user,
                 organization=organization,
+                operator=operator[:150],
                 action=action,
                 person=e.person,
                 object_type=e.obj._meta.label_lower,
@@ -74,26 +79,33 @@ def access_log_many(
         ),
         batch_size=500,
     )
+    return len(created)
+
+
+def access_log_many(
+    *, user: User, action: str, entries: Iterable[LogEntry], channel: str = "web"
+) -> None:
+    """Record many reads or writes at once (one insert per batch): a batch import."""
+    _log_rows(
+        user=user,
+        organization=user_organization(user),
+        action=action,
+        entries=entries,
+        channel=channel,
+    )
 
 
 def access_log_persons(
     *, user: User, action: str, accesses: Iterable[PersonAccess], channel: str = "web"
 ) -> None:
     """Record that a list or search result showed these persons (one row each)."""
-    organization = user_organization(user)
-    AccessLog.objects.bulk_create(
-        AccessLog(
-            user=user,
-            organization=organization,
-            action=action,
-            person=a.person,
-            object_type="people.person",
-            object_id=str(a.person.pk),
-            via=a.via,
-            grant=a.grant,
-            channel=channel,
-        )
-        for a in accesses
+    access_log_many(
+        user=user,
+        action=action,
+        entries=(
+            LogEntry(obj=a.person, person=a.person, via=a.via, grant=a.grant) for a in accesses
+        ),
+        channel=channel,
     )
 
 
@@ -107,22 +119,14 @@ def access_log_command(
     """
     if not operator and user is None:
         raise ValueError("a command's access needs an operator or a user")
-    organization = user_organization(user) if user is not None else None
-    created = AccessLog.objects.bulk_create(
-        AccessLog(
-            user=user,
-            organization=organization,
-            operator=operator[:150],
-            action=action,
-            person=person,
-            object_type="people.person",
-            object_id=str(person.pk),
-            via=AccessLog.Via.ROLE,
-            channel="cli",
-        )
-        for person in persons
+    return _log_rows(
+        user=user,
+        organization=user_organization(user) if user is not None else None,
+        operator=operator,
+        action=action,
+        entries=(LogEntry(obj=p, person=p, via=AccessLog.Via.ROLE) for p in persons),
+        channel="cli",
     )
-    return len(created)
 
 
 def grant_for_referral(*, referral: Referral, user: User) -> AccessGrant | None:

@@ -79,7 +79,8 @@ def test_demo_accounts_can_be_made_for_every_seed_city(city: str) -> None:
 
 @pytest.mark.django_db
 def test_an_agency_or_program_with_several_departments_shows_them_all() -> None:
-    # 伊勢市 こども家庭センター: 直営（健康課・福祉総合支援センター）; its 子育て program has three 担当課
+    # 伊勢市 こども家庭センター: 直営（健康課・福祉総合支援センター）
+    # and its 子育て program with three 担当課
     call_command("load_plan", "ise", stdout=StringIO())
     center = Organization.objects.get(municipality__slug="ise", code="kodomo-katei-center")
     assert sorted(d.name for d in center.departments.all()) == ["健康課", "福祉総合支援センター"]
