@@ -33,7 +33,9 @@ def _find(*names: str) -> str | None:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
+def browser(live_server: Any) -> Iterator[Any]:
+    # Set up after the live server, so torn down before it: the browser's keep-alive
+    # connections close while the server (and its shared SQLite connection) still runs.
     chromium = _find("chromium", "chromium-browser")
     driver_path = _find("chromedriver")
     if not (chromium and driver_path):
@@ -112,6 +114,22 @@ def describe(violations: list[dict[str, Any]]) -> str:
         + "; ".join(n.get("html", "")[:120] for n in v.get("nodes", [])[:3])
         for v in violations
     )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_server_sessions(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """At the end, end the PostgreSQL sessions the live server's request threads may still hold
+    (a request the browser sent as a test ended), so that the test database can be dropped."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
 
 
 @pytest.fixture(autouse=True)
