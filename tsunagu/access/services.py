@@ -18,30 +18,6 @@ from tsunagu.people.models import Person
 from tsunagu.referrals.models import Basis, Referral
 
 
-def access_log(
-    *,
-    user: User,
-    action: str,
-    obj: models.Model,
-    person: Person | None,
-    via: str,
-    grant: AccessGrant | None = None,
-    channel: str = "web",
-) -> None:
-    """Record one read or write of personal data."""
-    AccessLog.objects.create(
-        user=user,
-        organization=user_organization(user),
-        action=action,
-        person=person,
-        object_type=obj._meta.label_lower,
-        object_id=str(obj.pk),
-        via=via,
-        grant=grant,
-        channel=channel,
-    )
-
-
 @dataclass(frozen=True)
 class LogEntry:
     """One row for `access_log_many`: what was read or written, whose, and on what basis."""
@@ -80,6 +56,22 @@ def _log_rows(
         batch_size=500,
     )
     return len(created)
+
+
+def access_log(
+    *,
+    user: User,
+    action: str,
+    obj: models.Model,
+    person: Person | None,
+    via: str,
+    grant: AccessGrant | None = None,
+    channel: str = "web",
+) -> None:
+    """Record one read or write of personal data."""
+    access_log_many(
+        user=user, action=action, entries=[LogEntry(obj, person, via, grant)], channel=channel
+    )
 
 
 def access_log_many(

@@ -23,6 +23,7 @@ import datetime as dt
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -387,6 +388,21 @@ class _WriteFailed(Exception):
         self.error = error
 
 
+@contextmanager
+def _rows_written(lines: Sequence[int]) -> Iterator[None]:
+    """Around one write of the rows on these CSV lines: a refusal becomes the row's error."""
+    try:
+        yield
+    except ItemInvalid as exc:
+        raise _write_failed(lines[exc.index], exc.error) from exc
+    except ValidationError as exc:
+        raise _write_failed(lines[0], exc) from exc
+    except DatabaseError as exc:
+        raise _WriteFailed(
+            RowError(lines[0], "", f"登録中にデータベースのエラーが起きました（{exc}）")
+        ) from exc
+
+
 def _write_failed(line: int, exc: ValidationError) -> _WriteFailed:
     message = "; ".join(f"{k}: {v}" if k else v for k, v in _messages(exc).items())
     return _WriteFailed(RowError(line, "", f"登録できませんでした（{message}）"))
@@ -395,62 +411,49 @@ def _write_failed(line: int, exc: ValidationError) -> _WriteFailed:
 def _plans_write(*, user: User, plans: list[Plan], report: ImportReport, channel: str) -> None:
     """Write the checked rows: new records in batches, changed persons one by one."""
     action = AccessLog.Action.IMPORT
-    new_persons: list[tuple[int, PersonData]] = []  # (line, data)
-    new_consultations: list[tuple[int, NewConsultation]] = []
-    try:
-        for plan in plans:
-            if isinstance(plan, PersonPlan):
-                if not plan.changed:
-                    report.unchanged += 1
-                elif plan.person is None:
-                    new_persons.append((plan.line, plan.data))
-                else:
-                    try:
-                        person_update(
-                            user=user,
-                            person=plan.person,
-                            data=plan.data,
-                            channel=channel,
-                            action=action,
-                        )
-                    except ValidationError as exc:
-                        raise _write_failed(plan.line, exc) from exc
-                    report.updated += 1
-            elif plan.data is None:
-                report.skipped += 1
+    new_persons: list[PersonPlan] = []
+    new_consultations: list[tuple[int, NewConsultation]] = []  # (line, item)
+    for plan in plans:
+        if isinstance(plan, PersonPlan):
+            if not plan.changed:
+                report.unchanged += 1
+            elif plan.person is None:
+                new_persons.append(plan)
             else:
-                item = NewConsultation(person=plan.person, data=plan.data)
-                new_consultations.append((plan.line, item))
-        for batch in _batches(new_persons):
-            try:
-                person_create_many(
-                    user=user, datas=[d for _, d in batch], channel=channel, action=action
-                )
-            except ItemInvalid as exc:
-                raise _write_failed(batch[exc.index][0], exc.error) from exc
-            report.created += len(batch)
-        for items in _batches(new_consultations):
-            try:
-                consultation_create_many(
-                    user=user, items=[i for _, i in items], channel=channel, action=action
-                )
-            except ItemInvalid as exc:
-                raise _write_failed(items[exc.index][0], exc.error) from exc
-            report.created += len(items)
-    except ValidationError as exc:  # a batch's external_id taken by a concurrent insert
-        raise _write_failed(0, exc) from exc
-    except DatabaseError as exc:
-        raise _WriteFailed(
-            RowError(0, "", f"登録中にデータベースのエラーが起きました（{exc}）")
-        ) from exc
+                with _rows_written([plan.line]):
+                    person_update(
+                        user=user,
+                        person=plan.person,
+                        data=plan.data,
+                        channel=channel,
+                        action=action,
+                    )
+                report.updated += 1
+        elif plan.data is None:
+            report.skipped += 1
+        else:
+            item = NewConsultation(person=plan.person, data=plan.data)
+            new_consultations.append((plan.line, item))
+    for persons in _batches(new_persons):
+        with _rows_written([p.line for p in persons]):
+            person_create_many(
+                user=user, datas=[p.data for p in persons], channel=channel, action=action
+            )
+        report.created += len(persons)
+    for items in _batches(new_consultations):
+        with _rows_written([line for line, _ in items]):
+            consultation_create_many(
+                user=user, items=[i for _, i in items], channel=channel, action=action
+            )
+        report.created += len(items)
 
 
 WRITE_BATCH = 1000
 
 
-def _batches[T](plans: list[T]) -> Iterator[list[T]]:
-    for start in range(0, len(plans), WRITE_BATCH):
-        yield plans[start : start + WRITE_BATCH]
+def _batches[T](rows: list[T]) -> Iterator[list[T]]:
+    for start in range(0, len(rows), WRITE_BATCH):
+        yield rows[start : start + WRITE_BATCH]
 
 
 def _chunk_read(reader: RecordReader) -> list[Record | RowError]:

@@ -21,6 +21,7 @@ from tsunagu.access.selectors import user_organization
 from tsunagu.access.services import LogEntry, access_log, access_log_many
 from tsunagu.accounts.models import User
 from tsunagu.core.validation import ItemInvalid, fields_validate
+from tsunagu.organizations.models import Organization
 from tsunagu.people import matching
 from tsunagu.people.models import (
     ContactMethod,
@@ -151,6 +152,22 @@ def _save(person: Person) -> None:
         raise ValidationError({"external_id": [_EXTERNAL_ID_TAKEN]}) from exc
 
 
+def _refuse_taken_external_ids(organization: Organization, persons: Sequence[Person]) -> None:
+    """Raise ItemInvalid for the first new person whose external_id its organization already
+    holds, or that an earlier person of the same batch has."""
+    ids = [p.external_id for p in persons if p.external_id]
+    taken = set(
+        Person.objects.filter(organization=organization, external_id__in=ids).values_list(
+            "external_id", flat=True
+        )
+    )
+    for index, person in enumerate(persons):
+        if person.external_id in taken:
+            raise ItemInvalid(index, ValidationError({"external_id": [_EXTERNAL_ID_TAKEN]}))
+        if person.external_id:
+            taken.add(person.external_id)
+
+
 def person_create(
     *, user: User, data: PersonData, channel: str = "web", action: str = AccessLog.Action.CREATE
 ) -> Person:
@@ -184,22 +201,12 @@ def person_create_many(
         except ValidationError as exc:
             raise ItemInvalid(index, exc) from exc
         persons.append(person)
-    taken = dict(
-        Person.objects.filter(
-            organization=organization,
-            external_id__in=[p.external_id for p in persons if p.external_id],
-        ).values_list("external_id", "pk")
-    )
-    seen: set[str] = set()
-    for index, person in enumerate(persons):
-        if person.external_id and (person.external_id in taken or person.external_id in seen):
-            error = ValidationError({"external_id": [_EXTERNAL_ID_TAKEN]})
-            raise ItemInvalid(index, error)
-        seen.add(person.external_id)
+    _refuse_taken_external_ids(organization, persons)
     try:
         with transaction.atomic():
             Person.objects.bulk_create(persons, batch_size=500)
-    except IntegrityError as exc:  # an external_id taken by a concurrent insert
+    except IntegrityError as exc:  # an external_id taken by a concurrent insert: say which
+        _refuse_taken_external_ids(organization, persons)
         raise ValidationError({"external_id": [_EXTERNAL_ID_TAKEN]}) from exc
     PersonKey.objects.bulk_create(
         (

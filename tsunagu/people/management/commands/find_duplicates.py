@@ -78,16 +78,15 @@ class Command(BaseCommand):
             }
             for a, b, m in pairs
         ]
+        path = Path(output)
+        if output != "-" and not path.parent.exists():
+            raise CommandError(f"フォルダ {path.parent} がありません")
+        self._log(staff, exported.values())
         if output == "-":
-            self._log(staff, exported.values())
             writer = csv.DictWriter(self.stdout, fieldnames=COLUMNS, lineterminator="\n")
             writer.writeheader()
             writer.writerows(rows)
             return
-        path = Path(output)
-        if not path.parent.exists():
-            raise CommandError(f"フォルダ {path.parent} がありません")
-        self._log(staff, exported.values())
         with path.open("w", encoding="utf-8", newline="") as f:
             writer = csv.DictWriter(f, fieldnames=COLUMNS)
             writer.writeheader()
