@@ -161,6 +161,7 @@ def test_known_elsewhere_is_logged_in_that_persons_log(counselor: User, third: U
             phone="0766-11-2222",
         ),
     )
+    assert person.birth_date is not None
     response = client_for(third).get(
         "/people/", {"q": "まつもと きよし", "birth_date": person.birth_date.isoformat()}
     )
