@@ -13,6 +13,7 @@ write of personal data writes an `AccessLog` row naming the grant it used.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from tsunagu.meetings.models import MeetingBody
 from tsunagu.organizations.models import Organization
@@ -107,7 +108,7 @@ class AccessLog(models.Model):
         GRANT = "grant", "閲覧の許可"
         ROLE = "role", "職務上の権限"
 
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
     # a staff member acting in an organization; only an administrator's command run without a
     # staff account (tsunagu find-duplicates) has none, and names its operating-system login
     user = models.ForeignKey(
@@ -134,6 +135,9 @@ class AccessLog(models.Model):
         AccessGrant, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     channel = models.CharField("経路", max_length=8, choices=Channel.choices, default=Channel.WEB)
+    # the hash chain (access/chain.py): the previous row's hash and this row's
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64, blank=True)
 
     class Meta:
         verbose_name = "アクセス記録"
@@ -159,3 +163,18 @@ class AccessLog(models.Model):
         if self.user is not None:
             return self.user.get_full_name() or self.user.username
         return f"{self.operator}（コマンド）"
+
+
+class AuditChainHead(models.Model):
+    """The end of the access log's hash chain: the newest row's hash and the number of rows.
+    One row; locked while rows are appended."""
+
+    last_hash = models.CharField(max_length=64)
+    count = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "アクセス記録の連鎖"
+        verbose_name_plural = "アクセス記録の連鎖"
+
+    def __str__(self) -> str:
+        return f"{self.count}件 {self.last_hash[:12]}…"

@@ -140,6 +140,8 @@ class Person(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
     )
     updated_at = models.DateTimeField(auto_now=True)
+    # raised on every save: an edit made from an older version is refused (no silent overwrite)
+    version = models.PositiveIntegerField("版", default=1)
 
     history = history()
     objects = ScopedManager["Person"](PersonQuerySet)
