@@ -27,6 +27,41 @@ class Basis(models.TextChoices):
     STATUTE = "statute", "その他の法令（虐待通報等）"
 
 
+class Statute(models.Model):
+    """A city's own legal basis for sharing without consent (a 条例 or 要綱), in addition to the
+    national list in `access/statutes.py`. A statute basis names one of these, never free text."""
+
+    municipality = models.ForeignKey(
+        "organizations.Municipality",
+        on_delete=models.PROTECT,
+        related_name="statutes",
+        verbose_name="市",
+    )
+    code = models.SlugField("コード", max_length=40)
+    name = models.CharField("法令名", max_length=200)
+    article = models.CharField("条項", max_length=100)
+    summary = models.CharField("内容", max_length=200, blank=True)
+    sort_order = models.PositiveIntegerField(default=0)
+    is_active = models.BooleanField("有効", default=True)
+
+    class Meta:
+        verbose_name = "根拠法令"
+        verbose_name_plural = "根拠法令"
+        ordering = ["sort_order", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "code"], name="statute_code_unique_per_city"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} {self.article}".strip()
+
+
 class AccessGrant(models.Model):
     person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="grants")
     organization = models.ForeignKey(
