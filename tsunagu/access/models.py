@@ -132,6 +132,7 @@ class AccessLog(models.Model):
         IMPORT = "import", "取込"
         # a city-wide search told the user *that* another organization knows this person
         DISCLOSED_AS_KNOWN = "disclosed_as_known", "他機関での把握を表示"
+        ANONYMISE = "anonymise", "保存期間経過による匿名化"
 
     class Channel(models.TextChoices):
         WEB = "web", "画面"

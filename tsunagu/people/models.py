@@ -142,6 +142,8 @@ class Person(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     # raised on every save: an edit made from an older version is refused (no silent overwrite)
     version = models.PositiveIntegerField("版", default=1)
+    # set when the retention period ended and the identifying fields were erased
+    anonymised_at = models.DateTimeField("匿名化日時", null=True, blank=True)
 
     history = history()
     objects = ScopedManager["Person"](PersonQuerySet)
