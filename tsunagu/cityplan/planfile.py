@@ -76,6 +76,7 @@ class AreaEntry(_Strict):
 class OrganizationEntry(_Strict):
     code: Code
     name: str = Field(min_length=1, max_length=200)
+    aliases: list[Annotated[str, Field(min_length=1, max_length=100)]] = []
     kind: Organization.Kind
     fields: list[SupportField] = []
     operation: Organization.Operation | None = None

@@ -81,6 +81,7 @@ def plan_load(*, plan: PlanFile) -> LoadReport:
             code=o.code,
             defaults={
                 "name": o.name,
+                "aliases": o.aliases,
                 "kind": o.kind,
                 "operation": o.operation or "",
                 "operator": o.operator,

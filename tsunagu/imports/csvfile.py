@@ -13,13 +13,13 @@ from __future__ import annotations
 import codecs
 import csv
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
 
+from tsunagu.core.text import clean_text
 from tsunagu.imports.models import ImportKind
 
 PERSON_COLUMNS = (
@@ -312,7 +312,7 @@ class Scan:
 
 
 def clean_id(value: str) -> str:
-    return unicodedata.normalize("NFC", value).strip()
+    return clean_text(value)
 
 
 def scan(text: str, kind: str) -> Scan:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -41,6 +40,7 @@ from tsunagu.consultations.services import (
     consultation_create_many,
     consultation_data_validate,
 )
+from tsunagu.core.text import nfkc
 from tsunagu.core.validation import ItemInvalid
 from tsunagu.imports.csvfile import (
     MAX_ERRORS,
@@ -180,7 +180,7 @@ def _too_long(
 
 
 def _parse_date(value: str) -> dt.date:
-    match = _DATE.fullmatch(unicodedata.normalize("NFKC", value))
+    match = _DATE.fullmatch(nfkc(value))
     if match is None:
         raise ValueError("YYYY-MM-DD か YYYY/MM/DD の形で入力してください")
     try:
@@ -190,7 +190,7 @@ def _parse_date(value: str) -> dt.date:
 
 
 def _parse_datetime(value: str) -> dt.datetime:
-    text = unicodedata.normalize("NFKC", value)
+    text = nfkc(value)
     match = _DATETIME.fullmatch(text)
     try:
         if match is not None:

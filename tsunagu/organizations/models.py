@@ -118,6 +118,8 @@ class Organization(models.Model):
     )
     code = models.SlugField("コード", max_length=80)
     name = models.CharField("名称", max_length=200)
+    # Other names staff type for it (社協 for 社会福祉協議会); the directory search finds them.
+    aliases = models.JSONField("略称・通称", default=list, blank=True)
     kind = models.CharField("種別", max_length=12, choices=Kind.choices)
     operation = models.CharField("運営形態", max_length=20, choices=Operation.choices, blank=True)
     operator = models.CharField("受託法人・運営法人", max_length=200, blank=True)

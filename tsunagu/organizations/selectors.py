@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import unicodedata
+from django.db.models import QuerySet
 
-from django.db.models import Q, QuerySet
-
+from tsunagu.core.text import fold_for_search, normalize_address
 from tsunagu.organizations.models import Area, Municipality, Organization
 
 
@@ -19,30 +18,39 @@ def organization_search(
 ) -> QuerySet[Organization]:
     """Filter a (already access-scoped) set of organizations for the directory.
 
-    The query matches name, operator, address and description, after width folding
-    (ＡＢＣ and ABC, ｶﾅ and カナ are the same).
+    Every word of the query must appear in the name, an alias (略称: 社協), the operator, address,
+    target group or description, folded by ``core.text.fold_for_search``: width, ひらがな and
+    カタカナ, 異体字 and case do not matter (ステップ finds すてっぷ).
     """
     qs = organizations
-    text = unicodedata.normalize("NFKC", query).strip()
-    for word in text.split():
-        qs = qs.filter(
-            Q(name__icontains=word)
-            | Q(operator__icontains=word)
-            | Q(address__icontains=word)
-            | Q(description__icontains=word)
-            | Q(target_group__icontains=word)
-        )
+    words = [w for w in (fold_for_search(x) for x in query.split()) if w]
     if kind:
         qs = qs.filter(kind=kind)
     if field:
         qs = qs.filter(support_fields__field=field)
     if area:
         qs = qs.filter(areas__code=area)
+    if words:
+        # A city has hundreds of organizations, not millions: folding in Python lets every
+        # spelling match, which a database icontains cannot.
+        texts = qs.values_list(
+            "pk", "name", "aliases", "operator", "address", "target_group", "description"
+        ).distinct()
+        found = [
+            pk
+            for pk, name, aliases, *rest in texts
+            if _all_in(words, fold_for_search("|".join([name, *(aliases or []), *rest])))
+        ]
+        qs = qs.filter(pk__in=found)
     return (
         qs.distinct()
         .prefetch_related("support_fields", "areas", "departments")
         .order_by("kind", "sort_order", "code")
     )
+
+
+def _all_in(words: list[str], text: str) -> bool:
+    return all(w in text for w in words)
 
 
 def municipality_areas(*, municipality: Municipality) -> QuerySet[Area]:
@@ -78,7 +86,9 @@ TOPIC_FIELDS: dict[str, set[str]] = {
 
 
 def _fold(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).replace(" ", "").replace("　", "")
+    """An address or a 町名 as ``core.text.normalize_address`` writes it (霞ヶ丘 = 霞ケ丘,
+    三丁目 = 3-, 髙砂 = 高砂)."""
+    return normalize_address(text)
 
 
 def _locality_names(locality: str) -> list[str]:
@@ -92,6 +102,17 @@ def _locality_names(locality: str) -> list[str]:
     return names
 
 
+def _names(locality: str, address: str) -> bool:
+    """The address names the locality: 本町1 (一丁目) is in 本町1-4-2, not in 本町12."""
+    start = address.find(locality)
+    while start >= 0:
+        end = start + len(locality)
+        if not (locality[-1].isdigit() and address[end : end + 1].isdigit()):
+            return True
+        start = address.find(locality, start + 1)
+    return False
+
+
 def areas_for_address(*, municipality: Municipality, address: str) -> list[Area]:
     """The areas whose 町名・地区名 appear in an address (the longest matching name wins)."""
     folded = _fold(address)
@@ -99,7 +120,7 @@ def areas_for_address(*, municipality: Municipality, address: str) -> list[Area]
         return []
     found: list[tuple[int, Area]] = []
     for area in Area.objects.filter(municipality=municipality):
-        lengths = [len(n) for x in area.localities for n in _locality_names(x) if n in folded]
+        lengths = [len(n) for x in area.localities for n in _locality_names(x) if _names(n, folded)]
         if lengths:
             found.append((max(lengths), area))
     found.sort(key=lambda pair: -pair[0])

@@ -26,6 +26,35 @@ from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from tsunagu.core.text import (
+    VARIANT_FOLD,
+    coarse_kana,
+    hira_to_kata,
+    is_kana,
+    normalize_address,
+    normalize_kana,
+    normalize_name,
+    normalize_phone,
+    strip_prefecture,
+)
+
+__all__ = [
+    "DEFAULT_THRESHOLD",
+    "VARIANT_FOLD",
+    "Match",
+    "PersonFacts",
+    "compare",
+    "find_pairs",
+    "match_keys",
+    "normalize_address",
+    "normalize_kana",
+    "normalize_name",
+    "normalize_phone",
+    "query_keys",
+    "search",
+    "strip_prefecture",
+]
+
 
 @dataclass(frozen=True)
 class PersonFacts:
@@ -51,201 +80,12 @@ class Match:
 
 
 # --------------------------------------------------------------------------------------------
-# Normalisation
+# Addresses (the normalisers themselves are in tsunagu.core.text)
 # --------------------------------------------------------------------------------------------
-
-# 異体字 (old or variant forms) found in Japanese names and place names -> the common form.
-# Compatibility ideographs (U+F900..) are folded by NFKC before this table applies, except the
-# few that Unicode treats as unified ideographs (such as 﨑 U+FA11), which are listed here.
-_VARIANT_PAIRS = (
-    "髙高 﨑崎 嵜崎 碕崎 邊辺 邉辺 齋斎 齊斎 斉斎 澤沢 濱浜 濵浜 廣広 嶋島 嶌島 櫻桜 國国 圀国 "
-    "德徳 惠恵 眞真 實実 壽寿 冨富 曾曽 槇槙 𠮷吉 𡈽土 栁柳 桒桑 瀨瀬 邨村 淵渕 渊渕 龍竜 瀧滝 "
-    "嶽岳 峯峰 舘館 檜桧 藏蔵 增増 來来 兒児 圓円 淺浅 滿満 榮栄 豐豊 禮礼 靜静 與与 龜亀 會会 "
-    "傳伝 條条 淸清 晉晋 愼慎 鐵鉄 顯顕 萬万 縣県 戶戸 户戸 寬寛 彥彦 穗穂 稻稲 團団 黑黒 學学 "
-    "莊荘 靑青 聰聡 亞亜 爲為 將将 乘乗 佛仏 臺台 關関 巖巌 彌弥 讓譲 穰穣 驒騨 黃黄 蘆芦 鹽塩 "
-    "澁渋 壹壱 辯弁 辨弁 瓣弁 曉暁 遙遥 凜凛 昻昂 舩船 藪薮 譽誉 對対 獨独 廳庁 樂楽 氣気 "
-    "驛駅 步歩 淨浄 濟済 郞郎 祿禄 綠緑 錄録 麥麦 黨党"
-)
-VARIANT_FOLD: dict[str, str] = {pair[0]: pair[1] for pair in _VARIANT_PAIRS.split()}
-_VARIANT_TABLE = str.maketrans(VARIANT_FOLD)
 
 _SPACE_RE = re.compile(r"\s+")
 _NAME_PUNCT_RE = re.compile(r"[\s・･=＝.,、。'’\-‐]+")
-_SELECTOR_RE = re.compile("[\ufe00-\ufe0f\U000e0100-\U000e01ef]")
 _DIGITS_RE = re.compile(r"\d")
-
-_HIRA_TO_KATA = {c: c + 0x60 for c in [*range(0x3041, 0x3097), 0x309D, 0x309E]}
-_KANA_RE = re.compile("[ァ-ヺーヽヾ]+")
-_REPEAT_MARKS = frozenset("々〻ヽヾ")
-
-
-def _hira_to_kata(text: str) -> str:
-    return text.translate(_HIRA_TO_KATA)
-
-
-def _is_kana(text: str) -> bool:
-    return _KANA_RE.fullmatch(text) is not None
-
-
-def _expand_repeats(text: str) -> str:
-    """佐々木 -> 佐佐木, ササヽキ -> ササキ."""
-    if _REPEAT_MARKS.isdisjoint(text):
-        return text
-    out: list[str] = []
-    for c in text:
-        if c in "々〻ヽ" and out:
-            out.append(out[-1])
-        elif c == "ヾ" and out:
-            out.append(unicodedata.normalize("NFC", out[-1] + "\u3099"))
-        else:
-            out.append(c)
-    return "".join(out)
-
-
-def normalize_name(text: str) -> str:
-    """A name as written in kanji: NFKC, no spaces, 異体字 folded, kana as katakana."""
-    text = unicodedata.normalize("NFKC", text)
-    text = _SELECTOR_RE.sub("", text)
-    text = _NAME_PUNCT_RE.sub("", text)
-    text = _expand_repeats(_hira_to_kata(text.translate(_VARIANT_TABLE)))
-    return text.upper()
-
-
-# Kana rows, to fold the long-vowel mark and to drop lengthening vowels in the coarse form.
-_ROWS = {
-    "ア": "アカガサザタダナハバパマヤャラワァヮ",
-    "イ": "イキギシジチヂニヒビピミリィ",
-    "ウ": "ウクグスズツヅヌフブプムユュルゥヴ",
-    "エ": "エケゲセゼテデネヘベペメレェ",
-    "オ": "オコゴソゾトドノホボポモヨョロヲォ",
-}
-_VOWEL_OF = {c: vowel for vowel, row in _ROWS.items() for c in row}
-# What a long-vowel mark after each row is most often written as in names (ヨーコ = ヨウコ).
-_LONG_MARK = {"ア": "ア", "イ": "イ", "ウ": "ウ", "エ": "イ", "オ": "ウ"}
-_KANA_FOLD = str.maketrans(
-    {"ヂ": "ジ", "ヅ": "ズ", "ヲ": "オ", "ヰ": "イ", "ヱ": "エ", "ヵ": "カ", "ヶ": "ケ", "ヮ": "ワ"}
-)
-_VU_RE = re.compile("ヴ([ァィェォ]?)")
-_VU_MAP = {"ァ": "バ", "ィ": "ビ", "ェ": "ベ", "ォ": "ボ", "": "ブ"}
-
-
-def normalize_kana(text: str) -> str:
-    """A reading in one katakana form: any script or width, no spaces, ヂ/ヅ/ヲ/ヴ/ー folded."""
-    text = unicodedata.normalize("NFKC", text)
-    text = _NAME_PUNCT_RE.sub("", text)
-    text = _expand_repeats(_hira_to_kata(text)).upper()
-    text = _VU_RE.sub(lambda m: _VU_MAP[m.group(1)], text).translate(_KANA_FOLD)
-    out: list[str] = []
-    for c in text:
-        if c == "ー":
-            vowel = _VOWEL_OF.get(out[-1]) if out else None
-            if vowel:
-                out.append(_LONG_MARK[vowel])
-            continue
-        out.append(c)
-    return "".join(out)
-
-
-_UNVOICE = str.maketrans(
-    "ガギグゲゴザジズゼゾダヂヅデドバビブベボパピプペポァィゥェォッャュョヮ",
-    "カキクケコサシスセソタチツテトハヒフヘホハヒフヘホアイウエオツヤユヨワ",
-)
-# Vowels that merely lengthen the kana before them (オウ, オオ, エイ, ユウ ...).
-_LENGTHENERS = {"ア": "ア", "イ": "イエ", "ウ": "ウオ", "エ": "エ", "オ": "オ"}
-
-
-@lru_cache(maxsize=1 << 17)
-def _coarse(text: str) -> str:
-    """A forgiving form of normalised kana: no 濁点/半濁点, no small kana, no long vowels.
-
-    Kanji and other characters pass through, so mixed strings (山田タロウ) fold too.
-    """
-    text = text.translate(_UNVOICE)
-    out: list[str] = []
-    for c in text:
-        if out and c in _LENGTHENERS and _VOWEL_OF.get(out[-1], "") in _LENGTHENERS[c]:
-            continue
-        out.append(c)
-    return "".join(out)
-
-
-def normalize_phone(text: str) -> str:
-    """Digits only (any width); the country code +81 becomes the trunk prefix 0."""
-    text = unicodedata.normalize("NFKC", text).strip()
-    international = text.startswith(("+81", "81-", "81 ")) or text.startswith("(+81)")
-    digits = "".join(c for c in text if c.isdigit())
-    if international:
-        digits = digits[2:]
-        if not digits.startswith("0"):
-            digits = "0" + digits
-    return digits
-
-
-# fmt: off
-PREFECTURES: tuple[str, ...] = (
-    "北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県", "福島県", "茨城県", "栃木県",
-    "群馬県", "埼玉県", "千葉県", "東京都", "神奈川県", "新潟県", "富山県", "石川県", "福井県",
-    "山梨県", "長野県", "岐阜県", "静岡県", "愛知県", "三重県", "滋賀県", "京都府", "大阪府",
-    "兵庫県", "奈良県", "和歌山県", "鳥取県", "島根県", "岡山県", "広島県", "山口県", "徳島県",
-    "香川県", "愛媛県", "高知県", "福岡県", "佐賀県", "長崎県", "熊本県", "大分県", "宮崎県",
-    "鹿児島県", "沖縄県",
-)
-# fmt: on
-_PREF_RE = re.compile("^(?:" + "|".join(PREFECTURES) + ")")
-
-_KANJI_DIGITS = {c: n for n, c in enumerate("〇一二三四五六七八九")} | {"零": 0}
-_KANJI_UNITS = {"十": 10, "百": 100, "千": 1000}
-# A kanji numeral is a number (and not part of a place name such as 千代田 or 八王子) when a
-# block unit follows it or it follows a digit or hyphen.
-_KANJI_NUM_RE = re.compile(
-    r"[〇零一二三四五六七八九十百千]+(?=丁目|丁|番地|番|号|条|線|地割|-|の\d)"
-    r"|(?<=[\d-])[〇零一二三四五六七八九十百千]+"
-)
-_HYPHENS_RE = re.compile(r"[‐‑‒–—―−﹣ｰ]|(?<=\d)ー|ー(?=\d)")
-_BLOCK_RE = re.compile(r"(?<=\d)(?:丁目|丁|番地|番|号室|号|の|之)")
-_ADDR_SMALL_KE_RE = re.compile(r"(?<=[一-龥])[ヶケがガヵ](?=[一-龥])")
-_ADDR_NO_RE = re.compile(r"(?<=[一-龥])[のノ之乃](?=[一-龥])")
-_POSTAL_IN_ADDR_RE = re.compile(r"^〒?\d{3}-?\d{4}")
-
-
-def _kanji_number(text: str) -> int:
-    if all(c in _KANJI_DIGITS for c in text):  # 二〇三 written digit by digit
-        return int("".join(str(_KANJI_DIGITS[c]) for c in text))
-    total, current = 0, 0
-    for c in text:
-        if c in _KANJI_DIGITS:
-            current = _KANJI_DIGITS[c]
-        else:
-            total += (current or 1) * _KANJI_UNITS[c]
-            current = 0
-    return total + current
-
-
-def normalize_address(text: str) -> str:
-    """NFKC, no spaces, kanji numerals as digits, 丁目/番地/番/号/の as hyphens.
-
-    The prefecture is kept as written; ``strip_prefecture`` removes it for comparison.
-    """
-    text = unicodedata.normalize("NFKC", text).strip()
-    text = re.sub(r"(?<=\d)\s+(?=\d)", "-", text)
-    text = _SPACE_RE.sub("", text)
-    text = _POSTAL_IN_ADDR_RE.sub("", text)
-    text = _SELECTOR_RE.sub("", text).translate(_VARIANT_TABLE)
-    text = _HYPHENS_RE.sub("-", text)
-    text = _KANJI_NUM_RE.sub(lambda m: str(_kanji_number(m.group())), text)
-    text = _BLOCK_RE.sub("-", text)
-    text = _ADDR_SMALL_KE_RE.sub("ケ", text)
-    text = _ADDR_NO_RE.sub("ノ", text)
-    text = re.sub(r"-+", "-", text)
-    text = re.sub(r"-(?=[^\d])", "", text)
-    return text.strip("-")
-
-
-def strip_prefecture(address: str) -> str:
-    """A normalised address without its leading 都道府県."""
-    return _PREF_RE.sub("", address)
-
-
 _MUNICIPALITY_RE = re.compile(r"^[^\d]+?郡[^\d]+?[町村]|^[^\d]+?[市区]")
 _HOUSE_RE = re.compile(r"^([^\d]*\d+(?:-\d+)*)(.*)$")
 
@@ -330,7 +170,7 @@ def _prepare(p: PersonFacts) -> _Prep:
     # reading: it stays in the kanji layer, and fills the kana layer where that is empty.
     kana_empty = not any(kana_parts)
     for i in range(3):
-        if _is_kana(kanji_parts[i]):
+        if is_kana(kanji_parts[i]):
             kanji_parts[i] = normalize_kana(kanji_parts[i])
             if (i == 2 and kana_empty) or (i < 2 and not kana_parts[i] and not kana_parts[2]):
                 kana_parts[i] = kanji_parts[i]
@@ -357,7 +197,7 @@ def _prepare(p: PersonFacts) -> _Prep:
 
 def _fold_kana_part(name: str) -> str:
     """A name for keys and 旧姓 checks: kana characters in it folded coarsely."""
-    return _coarse(normalize_kana(name)) if _is_kana(name) else _coarse(name)
+    return coarse_kana(normalize_kana(name)) if is_kana(name) else coarse_kana(name)
 
 
 # --------------------------------------------------------------------------------------------
@@ -383,23 +223,23 @@ def _name_pieces(prep: _Prep) -> tuple[set[str], set[str], set[str]]:
     for layer in (prep.kanji, prep.kana):
         if layer.split:
             if layer.family:
-                families.add(_coarse(layer.family))
+                families.add(coarse_kana(layer.family))
             if layer.given:
-                givens.add(_coarse(layer.given))
+                givens.add(coarse_kana(layer.given))
             if layer.family and layer.given:
-                fulls.add(_coarse(layer.family + layer.given))
+                fulls.add(coarse_kana(layer.family + layer.given))
         elif layer.whole:
-            fulls.add(_coarse(layer.whole))
+            fulls.add(coarse_kana(layer.whole))
             for f, g in _splits(layer.whole):
-                families.add(_coarse(f))
-                givens.add(_coarse(g))
+                families.add(coarse_kana(f))
+                givens.add(coarse_kana(g))
     kj, kn = prep.kanji, prep.kana
     if kj.split and kn.split:
         if kj.family and kn.given:
-            fulls.add(_coarse(kj.family + kn.given))
+            fulls.add(coarse_kana(kj.family + kn.given))
         if kn.family and kj.given:
-            fulls.add(_coarse(kn.family + kj.given))
-    split_givens = {_coarse(g) for g in (kj.given, kn.given) if g}
+            fulls.add(coarse_kana(kn.family + kj.given))
+    split_givens = {coarse_kana(g) for g in (kj.given, kn.given) if g}
     for old in prep.former:
         families.add(old)
         for g in split_givens:
@@ -410,7 +250,7 @@ def _name_pieces(prep: _Prep) -> tuple[set[str], set[str], set[str]]:
 def _keys(prep: _Prep) -> set[str]:
     fulls, families, givens = _name_pieces(prep)
     keys = {"n:" + f for f in fulls}
-    kana_full = _coarse(prep.kana.full)
+    kana_full = coarse_kana(prep.kana.full)
     if len(kana_full) >= 4:
         # One-deletion neighbourhood: two readings one slip apart share a key.
         keys.add("nd:" + kana_full)
@@ -545,7 +385,7 @@ def _kana_state(a: str, b: str) -> int:
         return _MISSING
     if a == b:
         return _EXACT
-    ca, cb = _coarse(a), _coarse(b)
+    ca, cb = coarse_kana(a), coarse_kana(b)
     if ca == cb:
         return _CLOSE
     if _within_one_edit(a, b) or _within_one_edit(ca, cb):
@@ -724,7 +564,9 @@ def _name_reasons(
     nfa, nfb, nga, ngb = kana
     kanji_full = bool(kfa and kga and kfa == kfb and kga == kgb)
     kana_exact = bool(nfa and nga and nfa == nfb and nga == ngb)
-    kana_close = bool(nfa and nga and nfb and ngb and _coarse(nfa + nga) == _coarse(nfb + ngb))
+    kana_close = bool(
+        nfa and nga and nfb and ngb and coarse_kana(nfa + nga) == coarse_kana(nfb + ngb)
+    )
     if kanji_full:
         out.append("氏名（漢字）一致")
         if a.kanji_raw != b.kanji_raw:
@@ -832,8 +674,8 @@ def _query_facts(query: str, birth_date: datetime.date | None) -> tuple[PersonFa
         return PersonFacts(phone=text, birth_date=birth_date), "phone"
     if digits or "丁目" in text or "番地" in text:
         return PersonFacts(address=text, birth_date=birth_date), "address"
-    folded = _hira_to_kata(text)
-    if _is_kana(_NAME_PUNCT_RE.sub("", folded)):
+    folded = hira_to_kata(text)
+    if is_kana(_NAME_PUNCT_RE.sub("", folded)):
         return PersonFacts(family_name_kana=text, birth_date=birth_date), "name"
     return PersonFacts(family_name=text, birth_date=birth_date), "name"
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 
@@ -22,6 +21,7 @@ from tsunagu.access.scoping import user_organization
 from tsunagu.access.services import LogEntry, access_log, access_log_many
 from tsunagu.accounts.models import User
 from tsunagu.core.history import changed_by, changes
+from tsunagu.core.text import clean_text, is_reading, nfkc
 from tsunagu.core.validation import ItemInvalid, fields_validate
 from tsunagu.organizations.models import Organization
 from tsunagu.people import matching
@@ -36,7 +36,6 @@ from tsunagu.people.models import (
     Sex,
 )
 
-KANA = re.compile(r"^[\u3041-\u3096\u30a1-\u30fa\u30fc\u30fb\uff66-\uff9f\u309b\u309c\s　ー]*$")
 PHONE = re.compile(r"^\+?[0-9\-()\s]{0,20}$")
 POSTAL = re.compile(r"^(\d{3})-?(\d{4})$")
 
@@ -60,10 +59,6 @@ class PersonData:
     external_id: str = ""
 
 
-def _clean_text(value: str) -> str:
-    return unicodedata.normalize("NFC", value).strip()
-
-
 def person_data_validate(data: PersonData) -> PersonData:
     """Check and tidy a person's fields; raise ValidationError({field: [message]}) in Japanese."""
     errors: dict[str, str] = {}
@@ -77,28 +72,28 @@ def person_data_validate(data: PersonData) -> PersonData:
         "contact_note",
         "external_id",
     ):
-        setattr(cleaned, name, _clean_text(getattr(data, name)))
-    cleaned.former_family_names = [_clean_text(n) for n in data.former_family_names if n.strip()]
+        setattr(cleaned, name, clean_text(getattr(data, name)))
+    cleaned.former_family_names = [clean_text(n) for n in data.former_family_names if n.strip()]
     if not any(
         (cleaned.family_name, cleaned.given_name, cleaned.family_name_kana, cleaned.given_name_kana)
     ):
         errors["family_name"] = "氏名かふりがなのどれかを入力してください"
     for name in ("family_name_kana", "given_name_kana"):
-        if not KANA.match(getattr(cleaned, name)):
+        if not is_reading(getattr(cleaned, name)):
             errors[name] = "ふりがなはひらがなかカタカナで入力してください"
     if cleaned.birth_date is not None:
         if cleaned.birth_date > timezone.localdate():
             errors["birth_date"] = "生年月日が未来の日付です"
         elif cleaned.birth_date < dt.date(1890, 1, 1):
             errors["birth_date"] = "生年月日が古すぎます"
-    postal = unicodedata.normalize("NFKC", data.postal_code).strip().replace("〒", "")
+    postal = nfkc(data.postal_code).replace("〒", "")
     if postal:
         m = POSTAL.match(postal.replace("ー", "-").replace("−", "-"))
         if m is None:
             errors["postal_code"] = "郵便番号は 123-4567 の形で入力してください"
         else:
             cleaned.postal_code = f"{m.group(1)}-{m.group(2)}"
-    phone = unicodedata.normalize("NFKC", data.phone).strip()
+    phone = nfkc(data.phone)
     if phone and not PHONE.match(phone):
         errors["phone"] = "電話番号は数字とハイフンで入力してください"
     cleaned.phone = phone
