@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from tsunagu.people import matching
 from tsunagu.people.matching import (
     DEFAULT_THRESHOLD,
+    REVIEW_THRESHOLD,
     SEARCH_ONLY_PREFIXES,
     PersonFacts,
     candidate_pair_count,
@@ -76,8 +77,13 @@ def _pair(a: int, b: int) -> tuple[int, int]:
 
 
 def pair_report(
-    rows: list[dict[str, Any]], all_facts: list[PersonFacts], predicted: set[tuple[int, int]]
+    rows: list[dict[str, Any]],
+    all_facts: list[PersonFacts],
+    scored: dict[tuple[int, int], float],
 ) -> None:
+    """Precision and recall of the likely tier and of likely + review, overall and per kind."""
+    predicted = {p for p, s in scored.items() if s >= REVIEW_THRESHOLD}
+    likely = {p for p, s in scored.items() if s >= DEFAULT_THRESHOLD}
     by_person: dict[int, list[int]] = defaultdict(list)
     for row in rows:
         by_person[row["person_id"]].append(row["record_id"])
@@ -85,52 +91,45 @@ def pair_report(
         _pair(a, b) for ids in by_person.values() for a, b in itertools.combinations(ids, 2)
     }
     person = {row["record_id"]: row["person_id"] for row in rows}
-    tp = len(predicted & positives)
     print(f"records: {len(rows)}  persons: {len(by_person)}  true pairs: {len(positives)}")
-    print(f"find_pairs @ {DEFAULT_THRESHOLD}: predicted {len(predicted)}")
-    print(f"  precision {_ratio(tp, len(predicted))}")
-    print(f"  recall    {_ratio(tp, len(positives))}")
+    for label, pred in (
+        (f"likely (>= {DEFAULT_THRESHOLD})", likely),
+        (f"likely + review (>= {REVIEW_THRESHOLD})", predicted),
+    ):
+        tp = len(pred & positives)
+        print(f"{label}: predicted {len(pred)}")
+        print(f"  precision {_ratio(tp, len(pred))}")
+        print(f"  recall    {_ratio(tp, len(positives))}")
     keys = [{k for k in match_keys(f) if not k.startswith(SEARCH_ONLY_PREFIXES)} for f in all_facts]
     blocked = sum(1 for a, b in positives if keys[a] & keys[b])
-    print(f"  blocking recall (true pairs sharing a key) {_ratio(blocked, len(positives))}")
-
-    # The same decisions taken transitively (what merging clusters would do).
-    parent = {r["record_id"]: r["record_id"] for r in rows}
-
-    def root(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a, b in predicted:
-        parent[root(a)] = root(b)
-    clusters: dict[int, list[int]] = defaultdict(list)
-    for rid in parent:
-        clusters[root(rid)].append(rid)
-    closure = {_pair(a, b) for ids in clusters.values() for a, b in itertools.combinations(ids, 2)}
-    ctp = len(closure & positives)
-    print("  transitive closure of the predicted pairs (clusters):")
-    print(f"    precision {_ratio(ctp, len(closure))}  recall {_ratio(ctp, len(positives))}")
+    print(f"  blocking recall (true pairs sharing a stored key) {_ratio(blocked, len(positives))}")
 
     kinds = {row["record_id"]: set(row["kinds"]) for row in rows}
     print("per variant kind (pairs where either record has the kind):")
-    print(f"  {'kind':15} {'recall':>24} {'precision':>24}")
+    print(
+        f"  {'kind':15} {'recall likely':>22} {'recall +review':>22}"
+        f" {'precision likely':>22} {'precision +review':>22}"
+    )
     all_kinds = sorted({k for ks in kinds.values() for k in ks})
     for kind in all_kinds:
         pos = [p for p in positives if kind in kinds[p[0]] | kinds[p[1]]]
-        pred = [p for p in predicted if kind in kinds[p[0]] | kinds[p[1]]]
-        hit = sum(1 for p in pos if p in predicted)
-        good = sum(1 for p in pred if person[p[0]] == person[p[1]])
-        print(f"  {kind:15} {_ratio(hit, len(pos)):>24} {_ratio(good, len(pred)):>24}")
+        cells = []
+        for pred in (likely, predicted):
+            cells.append(_ratio(sum(1 for p in pos if p in pred), len(pos)))
+        for pred in (likely, predicted):
+            mine = [p for p in pred if kind in kinds[p[0]] | kinds[p[1]]]
+            good = sum(1 for p in mine if person[p[0]] == person[p[1]])
+            cells.append(_ratio(good, len(mine)))
+        print(f"  {kind:15} " + " ".join(f"{c:>22}" for c in cells))
 
     print("hard negatives (pairs between a look-alike's record and its anchor's):")
     hard = {row["record_id"]: (row["hard_negative"], row["anchor_person"]) for row in rows}
-    for kind in ("namesake", "twin", "household"):
+    for kind in ("namesake", "twin", "household", "jr", "sibling", "spouse", "neighbour"):
         negs = [
             _pair(r, a) for r, (k, anchor) in hard.items() if k == kind for a in by_person[anchor]
         ]
-        merged = sum(1 for p in negs if p in predicted)
+        in_likely = sum(1 for p in negs if p in likely)
+        in_review = sum(1 for p in negs if p in predicted and p not in likely)
         own = [
             _pair(a, b)
             for pid in {row["person_id"] for row in rows if row["hard_negative"] == kind}
@@ -138,14 +137,20 @@ def pair_report(
         ]
         found = sum(1 for p in own if p in predicted)
         print(
-            f"  {kind:10} wrongly matched {_ratio(merged, len(negs)):>22}"
+            f"  {kind:10} in likely {in_likely}/{len(negs)}, in review {in_review}/{len(negs)}"
             f"   look-alikes' own duplicates found {_ratio(found, len(own))}"
         )
     fp: Counter[str] = Counter()
     for a, b in predicted - positives:
-        key = "hard negative" if hard[a][0] or hard[b][0] else "other"
-        fp[key] += 1
-    print(f"false positives by origin: {dict(fp)}")
+        tier = "likely" if (a, b) in likely else "review"
+        origin = "hard negative" if hard[a][0] or hard[b][0] else "other"
+        fp[f"{tier}/{origin}"] += 1
+    print(f"false pairs by tier and origin: {dict(fp)}")
+    missed: Counter[str] = Counter()
+    for a, b in positives - predicted:
+        for k in kinds[a] | kinds[b] or {"(none)"}:
+            missed[k] += 1
+    print(f"missed pairs by kind: {dict(missed.most_common())}")
 
 
 def threshold_sweep(rows: list[dict[str, Any]], records: list[tuple[int, PersonFacts]]) -> None:
@@ -154,7 +159,7 @@ def threshold_sweep(rows: list[dict[str, Any]], records: list[tuple[int, PersonF
     positives = sum(n * (n - 1) // 2 for n in sizes.values())
     scored = find_pairs(records, threshold=0.2)
     print("other thresholds (pairs found through blocking):")
-    for t in (0.3, 0.5, 0.6, DEFAULT_THRESHOLD, 0.9, 0.97):
+    for t in (0.3, REVIEW_THRESHOLD, 0.5, 0.6, DEFAULT_THRESHOLD, 0.9, 0.97):
         pred = [(a, b) for a, b, m in scored if m.score >= t]
         good = sum(1 for a, b in pred if person[a] == person[b])
         print(f"  {t:.2f}: precision {_ratio(good, len(pred))}  recall {_ratio(good, positives)}")
@@ -172,6 +177,7 @@ def search_report(rows: list[dict[str, Any]], all_facts: list[PersonFacts]) -> N
         "without, name unchanged": [],
     }
     fetched = []
+    per_kind: dict[str, list[int]] = defaultdict(list)
     started = time.perf_counter()
     for i, row in enumerate(rows):
         if not row["kinds"]:
@@ -192,12 +198,19 @@ def search_report(rows: list[dict[str, Any]], all_facts: list[PersonFacts]) -> N
             top = search(query, b, ((j, all_facts[j]) for j in cand_ids), limit=5)
             hit = int(any(person[j] == person[i] for j, _ in top))
             results[label].append(hit)
+            if b is not None:
+                for kind in row["kinds"]:
+                    per_kind[kind].append(hit)
             if b is None and "marriage" not in row["kinds"]:
                 results["without, name unchanged"].append(hit)
     elapsed = time.perf_counter() - started
     print("search recall@5 (variant record's name as the query, candidates via query_keys):")
     for label, hits in results.items():
         print(f"  {label:24} {_ratio(sum(hits), len(hits))}")
+    print(
+        "  with birth date, per kind: "
+        + ", ".join(f"{k} {sum(v) / len(v):.3f}" for k, v in sorted(per_kind.items()))
+    )
     fetched.sort()
     print(
         f"  candidates fetched per query: median {fetched[len(fetched) // 2]},"
@@ -221,10 +234,10 @@ def main(argv: list[str] | None = None) -> int:
     count_seconds = time.perf_counter() - started
     matching._prepare.cache_clear()
     started = time.perf_counter()
-    pairs = find_pairs(records)
+    pairs = find_pairs(records, threshold=REVIEW_THRESHOLD)
     seconds = time.perf_counter() - started
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    predicted = {_pair(a, b) for a, b, _ in pairs}
+    scored = {_pair(a, b): m.score for a, b, m in pairs}
     n = len(rows)
     print(
         f"blocking: {compared} candidate pairs compared of {n * (n - 1) // 2} possible"
@@ -237,11 +250,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.pairs_only:
         matching._prepare.cache_clear()
         tracemalloc.start()
-        find_pairs(records)
+        find_pairs(records, threshold=REVIEW_THRESHOLD)
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         print(f"find_pairs traced peak memory: {peak / 2**20:.1f} MiB")
-    pair_report(rows, all_facts, predicted)
+    pair_report(rows, all_facts, scored)
     if not args.pairs_only:
         threshold_sweep(rows, records)
         search_report(rows, all_facts)

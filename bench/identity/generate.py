@@ -274,6 +274,53 @@ FEMALE: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("弥生", "ヤヨイ", ("彌生",)),
 )
 
+# Foreign residents: (romaji, katakana). Family names, given names, middle names.
+FOREIGN_FAMILY = (
+    ("NGUYEN", "グエン"),
+    ("TRAN", "チャン"),
+    ("PHAM", "ファム"),
+    ("HOANG", "ホアン"),
+    ("SANTOS", "サントス"),
+    ("SILVA", "シルバ"),
+    ("OLIVEIRA", "オリベイラ"),
+    ("PEREIRA", "ペレイラ"),
+    ("REYES", "レイエス"),
+    ("GARCIA", "ガルシア"),
+    ("KIM", "キム"),
+    ("PARK", "パク"),
+    ("WANG", "ワン"),
+    ("CHEN", "チェン"),
+    ("SMITH", "スミス"),
+    ("BROWN", "ブラウン"),
+    ("GURUNG", "グルン"),
+    ("BHATTARAI", "バッタライ"),
+    ("RODRIGUEZ", "ロドリゲス"),
+    ("MARTINEZ", "マルティネス"),
+)
+FOREIGN_GIVEN = (
+    ("ANH", "アン"),
+    ("MINH", "ミン"),
+    ("LAN", "ラン"),
+    ("HUNG", "フン"),
+    ("MARIA", "マリア"),
+    ("JOSE", "ホセ"),
+    ("ANA", "アナ"),
+    ("CARLOS", "カルロス"),
+    ("JOHN", "ジョン"),
+    ("MINJUN", "ミンジュン"),
+    ("JIHOON", "ジフン"),
+    ("WEI", "ウェイ"),
+    ("MING", "ミン"),
+    ("DAVID", "デイビッド"),
+    ("SARAH", "サラ"),
+    ("RAM", "ラム"),
+    ("SITA", "シタ"),
+    ("PEDRO", "ペドロ"),
+    ("LUCAS", "ルーカス"),
+    ("GRACE", "グレース"),
+)
+FOREIGN_MIDDLE = (("VAN", "ヴァン"), ("THI", "ティ"), ("DE", "デ"), ("LUIZ", "ルイス"))
+
 PREFECTURE = "神奈川県"
 CITY = "つなぐ市"  # fictional
 TOWNS = (
@@ -311,8 +358,22 @@ KINDS = (
     "moved",
     "missing",
     "kana_typo",
+    # the classes of the second edition (issue 16)
+    "era_offset",
+    "digit_slip",
+    "month_day_swap",
+    "reading_only",
+    "kanji_only",
+    "name_swap",
+    "whole_name",
+    "unknown_char",
+    "banchi_no",
 )
-HARD_NEGATIVES = ("namesake", "twin", "household")
+# Kinds only foreign residents' records get.
+FOREIGN_KINDS = ("romaji",)
+HARD_NEGATIVES = ("namesake", "twin", "household", "jr", "sibling", "spouse", "neighbour")
+# 和暦 conversion mistakes: years added or taken (see tsunagu.people.matching.ERA_OFFSETS).
+ERA_SLIPS = (63, -63, 14, -14, 30, -30, -25, -88)
 
 KANJI_NUM = "〇一二三四五六七八九"
 TODAY = dt.date(2026, 4, 1)
@@ -333,6 +394,10 @@ class Person:
     building: tuple[str, int] | None
     hard_negative: str | None = None
     anchor: int | None = None
+    # foreign residents: ((romaji, katakana) family, given, middle or None)
+    foreign: tuple[tuple[str, str], tuple[str, str], tuple[str, str] | None] | None = None
+    # an address without 丁目 and a long 番地: 本町163-15, also written 本町163番地の15
+    long_block: bool = False
 
 
 @dataclass
@@ -414,6 +479,13 @@ def _address(p: Person, rng: random.Random, style: str) -> str:
         body = f"{town}{chome}丁目{ban}番地{go}"
     else:
         body = f"{town}{chome}丁目{ban}番{go}号"
+    if p.long_block:  # no 丁目: 本町163-15, 本町163番地の15, 本町163番地15
+        n = chome * 100 + ban
+        body = {
+            "banchi_no": f"{town}{n}番地の{go}",
+            "banchi": f"{town}{n}番地{go}",
+            "wide": _digits_wide(f"{town}{n}-{go}"),
+        }.get(style, f"{town}{n}-{go}")
     if "ケ" in town and rng.random() < 0.5:
         body = body.replace("ケ", rng.choice(("ヶ", "が")))
     prefix = (
@@ -490,7 +562,16 @@ def _new_person(
     female = rng.random() < 0.55 if female is None else female
     if birth is None:
         birth = dt.date(1930, 1, 1) + dt.timedelta(days=rng.randrange(365 * 94))
+    foreign = None
+    if rng.random() < 0.04:
+        foreign = (
+            rng.choice(FOREIGN_FAMILY),
+            rng.choice(FOREIGN_GIVEN),
+            rng.choice(FOREIGN_MIDDLE) if rng.random() < 0.4 else None,
+        )
     return Person(
+        foreign=foreign,
+        long_block=rng.random() < 0.25,
         person_id=pid,
         family=rng.choice(FAMILY),
         given=rng.choice(FEMALE if female else MALE),
@@ -511,15 +592,24 @@ def _random_phone(rng: random.Random) -> str:
     return "0466" + f"{rng.randrange(10**6):06d}"
 
 
+def _names(p: Person) -> tuple[str, str, str, str]:
+    """(family, given, family kana, given kana) as the base record writes them."""
+    if p.foreign:
+        (_, fam_k), (_, giv_k), middle = p.foreign
+        giv = giv_k + ("・" + middle[1] if middle else "")
+        return fam_k, giv, fam_k, giv
+    return p.family[0], p.given[0], p.family[1], p.given[1]
+
+
 def _base_record(p: Person) -> Record:
-    fam, giv = p.family, p.given
+    fam, giv, fam_k, giv_k = _names(p)
     return Record(
         person_id=p.person_id,
         kinds=[],
-        family_name=fam[0],
-        given_name=giv[0],
-        family_name_kana=fam[1],
-        given_name_kana=giv[1],
+        family_name=fam,
+        given_name=giv,
+        family_name_kana=fam_k,
+        given_name_kana=giv_k,
         birth_date=p.birth.isoformat(),
         phone=_phone(p.phone, random.Random(0), "hyphen"),
         postal_code=_postal(p),
@@ -527,14 +617,119 @@ def _base_record(p: Person) -> Record:
     )
 
 
+def _date_slip(birth: dt.date, rng: random.Random) -> dt.date:
+    """One digit of YYYYMMDD changed, or two neighbours swapped: still a real, other date."""
+    text = birth.strftime("%Y%m%d")
+    for _ in range(50):
+        chars = list(text)
+        i = rng.randrange(2, 8)
+        if rng.random() < 0.3 and i < 7:
+            chars[i], chars[i + 1] = chars[i + 1], chars[i]
+        else:
+            chars[i] = rng.choice([d for d in "0123456789" if d != chars[i]])
+        try:
+            other = dt.datetime.strptime("".join(chars), "%Y%m%d").date()  # noqa: DTZ007
+        except ValueError:
+            continue
+        if other != birth and other < TODAY:
+            return other
+    return birth.replace(day=birth.day % 28 + 1)
+
+
+def _era_slip(birth: dt.date, rng: random.Random) -> dt.date:
+    for _ in range(20):
+        year = birth.year + rng.choice(ERA_SLIPS)
+        if 1800 <= year <= 2100:
+            day = min(birth.day, 28) if birth.month == 2 else birth.day
+            return birth.replace(year=year, day=day)
+    return birth
+
+
+def _second_edition(r: Record, p: Person, kinds: set[str], rng: random.Random) -> None:
+    """The kinds of issue 16: dates as offices get them wrong, field layouts, readings, 外字."""
+    birth = dt.date.fromisoformat(r.birth_date) if r.birth_date else None
+    if birth and "era_offset" in kinds:
+        r.birth_date = _era_slip(birth, rng).isoformat()
+    elif birth and "month_day_swap" in kinds and birth.day <= 12 and birth.day != birth.month:
+        r.birth_date = birth.replace(month=birth.day, day=birth.month).isoformat()
+    elif birth and kinds & {"digit_slip", "month_day_swap"}:
+        r.birth_date = _date_slip(birth, rng).isoformat()
+    if "unknown_char" in kinds and r.family_name:
+        i = rng.randrange(len(r.family_name))
+        if rng.random() < 0.25:  # the 外字 kept, with an ideographic variation selector
+            r.family_name = r.family_name[: i + 1] + "\U000e0100" + r.family_name[i + 1 :]
+        else:
+            mark = rng.choice(("〓", "？", "■", "?"))
+            r.family_name = r.family_name[:i] + mark + r.family_name[i + 1 :]
+    if "name_swap" in kinds:
+        r.family_name, r.given_name = r.given_name, r.family_name
+        r.family_name_kana, r.given_name_kana = r.given_name_kana, r.family_name_kana
+    if "whole_name" in kinds:
+        r.family_name, r.given_name = r.family_name + r.given_name, ""
+        r.family_name_kana, r.given_name_kana = r.family_name_kana + r.given_name_kana, ""
+    if "reading_only" in kinds:
+        fam_k, giv_k = r.family_name_kana or p.family[1], r.given_name_kana or p.given[1]
+        if rng.random() < 0.5:
+            conv = _hira if rng.random() < 0.5 else (lambda t: t)
+            r.family_name, r.given_name = conv(fam_k), conv(giv_k)
+            r.family_name_kana = r.given_name_kana = ""
+        else:
+            r.family_name = r.given_name = ""
+            r.family_name_kana, r.given_name_kana = fam_k, giv_k
+    elif "kanji_only" in kinds:
+        r.family_name_kana = r.given_name_kana = ""
+
+
+def _foreign_variant(p: Person, rng: random.Random) -> Record:
+    """A foreign resident's record elsewhere: romaji in upper case, family name first or last,
+    the middle name kept or dropped; sometimes also a birth-date slip or a move."""
+    assert p.foreign
+    (fam_r, _), (giv_r, _), middle = p.foreign
+    kinds = {"romaji"} | set(rng.sample(("moved", "digit_slip", "phone_format", "none"), 1))
+    kinds.discard("none")
+    r = _base_record(p)
+    r.kinds = sorted(kinds)
+    given = giv_r + (" " + middle[0] if middle and rng.random() < 0.5 else "")
+    if rng.random() < 0.5:
+        r.family_name, r.given_name = fam_r, given
+    else:  # one field, given name first, as a passport reads
+        r.family_name, r.given_name = f"{given} {fam_r}", ""
+    if rng.random() < 0.3:
+        r.family_name, r.given_name = r.family_name.title(), r.given_name.title()
+    r.family_name_kana = r.given_name_kana = ""
+    if "moved" in kinds:
+        moved = replace(p, town=rng.randrange(len(TOWNS)), building=None)
+        r.address = _address(moved, rng, "hyphen")
+        r.postal_code = _postal(moved)
+    if "digit_slip" in kinds and r.birth_date:
+        r.birth_date = _date_slip(dt.date.fromisoformat(r.birth_date), rng).isoformat()
+    if "phone_format" in kinds:
+        r.phone = _phone(p.phone, rng, rng.choice(("plain", "intl", "paren", "wide")))
+    return r
+
+
 def _variant(p: Person, rng: random.Random) -> Record:
     """A record of p from another window: 1-3 kinds of variation applied at random."""
+    if p.foreign and rng.random() < 0.7:
+        return _foreign_variant(p, rng)
     kinds = set(rng.sample(KINDS, rng.choice((1, 1, 2, 2, 3))))
+    if p.foreign:
+        kinds -= {"itaiji", "unknown_char", "reading_only", "kanji_only", "kana_typo", "marriage"}
+    if "reading_only" in kinds:
+        kinds -= {"kanji_only", "itaiji", "unknown_char", "spacing"}
+    if "name_swap" in kinds:
+        kinds -= {"spacing", "whole_name"}
+    if "whole_name" in kinds:
+        kinds.discard("spacing")
     adult_woman = p.female and (TODAY - p.birth).days > 20 * 365
     if "marriage" in kinds and not adult_woman:
         kinds.discard("marriage")
     if "itaiji" in kinds and not (p.family[2] or p.given[2]):
         kinds.discard("itaiji")
+    if "banchi_no" in kinds and not p.long_block:
+        kinds.discard("banchi_no")
+    if "unknown_char" in kinds and "missing" in kinds:
+        kinds.discard("missing")
     if not kinds:
         kinds = {rng.choice(("address_format", "phone_format", "kana_script", "width"))}
     r = _base_record(p)
@@ -568,12 +763,16 @@ def _variant(p: Person, rng: random.Random) -> Record:
                 building=None,
             )
     fam_kanji, giv_kanji = fam_k[0], giv_k[0]
+    if p.foreign:
+        fam_kanji, giv_kanji = _names(p)[:2]
     if "itaiji" in kinds:
         if fam_k[2] and (not giv_k[2] or rng.random() < 0.7):
             fam_kanji = rng.choice(fam_k[2])
         elif giv_k[2]:
             giv_kanji = rng.choice(giv_k[2])
     fam_kana, giv_kana = fam_k[1], giv_k[1]
+    if p.foreign:
+        fam_kana, giv_kana = _names(p)[2:]
     if "kana_typo" in kinds:
         if rng.random() < 0.5:
             fam_kana = _kana_typo(fam_kana, rng)
@@ -595,7 +794,9 @@ def _variant(p: Person, rng: random.Random) -> Record:
         r.family_name_kana = fam_kana + rng.choice(("　", " ", "")) + giv_kana
         r.given_name_kana = ""
     address_style = "canonical"
-    if "address_format" in kinds:
+    if "banchi_no" in kinds and person.long_block:
+        address_style = "banchi_no"
+    elif "address_format" in kinds:
         address_style = rng.choice(("kanji_block", "hyphen", "banchi", "wide"))
     elif "width" in kinds:
         address_style = "wide"
@@ -611,6 +812,7 @@ def _variant(p: Person, rng: random.Random) -> Record:
         r.postal_code = _digits_wide(r.postal_code)
     elif "address_format" in kinds and rng.random() < 0.5:
         r.postal_code = "〒" + r.postal_code.replace("-", "")
+    _second_edition(r, p, kinds, rng)
     if "missing" in kinds:
         fields = ["kana", "birth", "phone", "address", "kanji"]
         for name in rng.sample(fields, rng.choice((1, 1, 2))):
@@ -638,8 +840,42 @@ def _hard_negative(anchor: Person, rng: random.Random, pid: int, kind: str) -> P
         other.given = rng.choice([g for g in names if g[1] != anchor.given[1]])
         other.phone, other.town, other.block = anchor.phone, anchor.town, anchor.block
         other.building = anchor.building
-    else:  # household: spouse, parent or child
-        gap = rng.choice((rng.randint(-5, 5), rng.randint(22, 38), -rng.randint(22, 38)))
+    elif kind in ("jr", "sibling", "spouse"):
+        if kind == "jr":  # a son or daughter with the parent's full name
+            years = rng.randint(22, 38)
+            birth = anchor.birth + dt.timedelta(days=365 * years + rng.randint(-180, 180))
+            if birth > TODAY - dt.timedelta(days=30):
+                birth = anchor.birth - dt.timedelta(days=365 * years + rng.randint(-180, 180))
+        elif kind == "sibling":
+            birth = anchor.birth + dt.timedelta(
+                days=rng.choice((-1, 1)) * rng.randint(365, 365 * 8)
+            )
+        else:
+            birth = anchor.birth + dt.timedelta(days=rng.randint(-365 * 6, 365 * 6))
+        if birth == anchor.birth:
+            birth += dt.timedelta(days=500)
+        female = anchor.female if kind == "jr" else None
+        if kind == "spouse":
+            female = not anchor.female
+        other = _new_person(rng, pid, female=female, birth=birth)
+        other.family = anchor.family
+        names = FEMALE if other.female else MALE
+        other.given = (
+            anchor.given
+            if kind == "jr"
+            else rng.choice([g for g in names if g[1] != anchor.given[1]])
+        )
+        other.phone, other.town, other.block = anchor.phone, anchor.town, anchor.block
+        other.building = anchor.building
+    elif kind == "neighbour":  # 斎藤 and 斉藤 next door: same name after folding, other person
+        other = _new_person(rng, pid, female=anchor.female)
+        fam = anchor.family
+        other.family = (rng.choice(fam[2]) if fam[2] else fam[0], fam[1], ())
+        other.given = anchor.given
+        chome, ban, go = anchor.block
+        other.town, other.block = anchor.town, (chome, ban, go % 25 + 1)
+    else:  # household: parent or child
+        gap = rng.choice((rng.randint(22, 38), -rng.randint(22, 38)))
         birth = anchor.birth + dt.timedelta(days=365 * gap + rng.randint(-180, 180))
         if birth > TODAY - dt.timedelta(days=30):  # no child yet: a parent instead
             birth = anchor.birth - dt.timedelta(days=365 * rng.randint(22, 38))
@@ -651,8 +887,28 @@ def _hard_negative(anchor: Person, rng: random.Random, pid: int, kind: str) -> P
         other.given = rng.choice([g for g in names if g[1] != anchor.given[1]])
         other.phone, other.town, other.block = anchor.phone, anchor.town, anchor.block
         other.building = anchor.building
+    other.long_block = anchor.long_block
+    if anchor.foreign:
+        fam, giv, _ = anchor.foreign
+        if kind not in ("namesake", "jr", "neighbour"):
+            giv = rng.choice([g for g in FOREIGN_GIVEN if g[1] != giv[1]])
+        other.foreign = (fam, giv, None)
+    else:
+        other.foreign = None
     other.hard_negative, other.anchor = kind, anchor.person_id
     return other
+
+
+# Cumulative shares of anchors that get a look-alike of each kind.
+_HARD_SHARES = (
+    ("namesake", 0.06),
+    ("twin", 0.09),
+    ("household", 0.15),
+    ("jr", 0.17),
+    ("sibling", 0.21),
+    ("spouse", 0.25),
+    ("neighbour", 0.27),
+)
 
 
 def generate(seed: int, persons: int) -> list[dict[str, Any]]:
@@ -664,15 +920,7 @@ def generate(seed: int, persons: int) -> list[dict[str, Any]]:
     next_id = persons
     for anchor in list(people):
         roll = rng.random()
-        kind = (
-            "namesake"
-            if roll < 0.06
-            else "twin"
-            if roll < 0.09
-            else "household"
-            if roll < 0.19
-            else None
-        )
+        kind = next((k for k, upto in _HARD_SHARES if roll < upto), None)
         if kind:
             people.append(_hard_negative(anchor, rng, next_id, kind))
             next_id += 1

@@ -112,9 +112,9 @@ def _settled(step: Callable[[str], str], text: str) -> str:
     repeats ウ as ヴ); ordinary names take one.
     """
     out = step(text)
+    if _UNSETTLED.isdisjoint(text) and _UNSETTLED.isdisjoint(out):
+        return out
     for _ in range(3):
-        if _UNSETTLED.isdisjoint(out):
-            break
         again = step(out)
         if again == out:
             break

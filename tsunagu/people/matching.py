@@ -27,22 +27,31 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from tsunagu.core.text import (
+    UNKNOWN,
     VARIANT_FOLD,
     coarse_kana,
     hira_to_kata,
     is_kana,
+    is_latin,
+    kana_sound_tokens,
     normalize_address,
     normalize_kana,
     normalize_name,
     normalize_phone,
+    reading_of,
+    romaji_tokens,
+    same_but_unknown,
     strip_prefecture,
 )
 
 __all__ = [
     "DEFAULT_THRESHOLD",
+    "REVIEW_THRESHOLD",
+    "TIER_LABELS",
     "VARIANT_FOLD",
     "Match",
     "PersonFacts",
+    "Readings",
     "compare",
     "find_pairs",
     "match_keys",
@@ -77,6 +86,27 @@ class Match:
 
     score: float
     reasons: tuple[str, ...]
+
+    @property
+    def tier(self) -> str:
+        """``likely`` (同一人物の可能性が高い), ``review`` (要確認) or "" (neither)."""
+        return tier_of(self.score)
+
+    @property
+    def tier_label(self) -> str:
+        return TIER_LABELS.get(self.tier, "")
+
+
+LIKELY, REVIEW = "likely", "review"
+TIER_LABELS = {LIKELY: "同一人物の可能性が高い", REVIEW: "要確認"}
+
+
+def tier_of(score: float) -> str:
+    if score >= DEFAULT_THRESHOLD:
+        return LIKELY
+    if score >= REVIEW_THRESHOLD:
+        return REVIEW
+    return ""
 
 
 # --------------------------------------------------------------------------------------------
@@ -139,6 +169,20 @@ class _Prep:
     addr_full: str
     addr_house: str
     addr_building: str
+    # Foreign residents: the name's words as sound keys (romaji or katakana), and whether the
+    # name fields hold romaji.
+    sounds: tuple[str, ...] = ()
+    latin: bool = False
+
+    @property
+    def kanji_only(self) -> bool:
+        """A name in kanji with no reading (its reading can be bridged from a dictionary)."""
+        return bool(self.kanji.full) and not self.kana.full and not self.latin
+
+    @property
+    def reading_only(self) -> bool:
+        """A name known only by its reading (kana in the kana or the name fields)."""
+        return bool(self.kana.full) and (not self.kanji.full or is_kana(self.kanji.full))
 
 
 def _split_field(family: str, given: str) -> tuple[str, str, bool]:
@@ -181,6 +225,15 @@ def _prepare(p: PersonFacts) -> _Prep:
     full, house, building = (
         _address_parts(normalize_address(p.address)) if p.address else ("", "", "")
     )
+    latin = is_latin(p.family_name + p.given_name)
+    if latin:
+        sounds = romaji_tokens(p.family_name + " " + p.given_name)
+    elif p.family_name_kana or p.given_name_kana:
+        sounds = kana_sound_tokens(p.family_name_kana + " " + p.given_name_kana)
+    elif is_kana(kanji_parts[0] + kanji_parts[1] + kanji_parts[2]):
+        sounds = kana_sound_tokens(p.family_name + " " + p.given_name)
+    else:
+        sounds = ()
     return _Prep(
         kanji=_Layer(*kanji_parts),
         kana=_Layer(*kana_parts),
@@ -192,7 +245,48 @@ def _prepare(p: PersonFacts) -> _Prep:
         addr_full=full,
         addr_house=house,
         addr_building=building,
+        sounds=sounds,
+        latin=latin,
     )
+
+
+class Readings:
+    """Readings of kanji name parts: those the city's own records give, then the dictionary's.
+
+    ``of`` answers (coarse readings, attested): attested when some record of the city gives
+    this kanji a reading, so a reading outside the set tells two names apart.
+    """
+
+    def __init__(self, learned: dict[str, set[str]] | None = None) -> None:
+        self._learned = learned or {}
+
+    @classmethod
+    def learn(cls, records: Iterable[PersonFacts]) -> Readings:
+        """The readings records with both kanji and kana give their names."""
+        return cls._from_preps(_prepare(p) for p in records)
+
+    @classmethod
+    def _from_preps(cls, preps: Iterable[_Prep]) -> Readings:
+        learned: dict[str, set[str]] = defaultdict(set)
+        for p in preps:
+            kj, kn = p.kanji, p.kana
+            if not (kj.split and kn.split) or is_kana(kj.full) or UNKNOWN in kj.full:
+                continue
+            for kanji, kana in ((kj.family, kn.family), (kj.given, kn.given)):
+                if kanji and kana:
+                    learned[kanji].add(coarse_kana(kana))
+        return cls(dict(learned))
+
+    def of(self, kanji: str) -> tuple[frozenset[str], bool]:
+        learned = self._learned.get(kanji)
+        found = set(learned) if learned else set()
+        dictionary = reading_of(kanji)
+        if dictionary:
+            found.add(coarse_kana(dictionary))
+        return frozenset(found), learned is not None
+
+
+_DICTIONARY = Readings()
 
 
 def _fold_kana_part(name: str) -> str:
@@ -247,8 +341,19 @@ def _name_pieces(prep: _Prep) -> tuple[set[str], set[str], set[str]]:
     return fulls, families, givens
 
 
-def _keys(prep: _Prep) -> set[str]:
+def _keys(prep: _Prep, readings: Readings | None = None) -> set[str]:
     fulls, families, givens = _name_pieces(prep)
+    if prep.kanji_only:
+        # Bridge to records that carry only the reading: the readings of the kanji.
+        fam_r, giv_r = _reading_pieces(prep, readings or _DICTIONARY)
+        families |= fam_r
+        givens |= giv_r
+        fulls |= {f + g for f in fam_r for g in giv_r}
+    kj, kn = prep.kanji, prep.kana
+    # 姓 and 名 in each other's fields meet their counterpart through the swapped full name.
+    for layer in (kj, kn):
+        if layer.split and layer.family and layer.given:
+            fulls.add(coarse_kana(layer.given + layer.family))
     keys = {"n:" + f for f in fulls}
     kana_full = coarse_kana(prep.kana.full)
     if len(kana_full) >= 4:
@@ -259,6 +364,9 @@ def _keys(prep: _Prep) -> set[str]:
         b = prep.birth.isoformat()
         keys.update(f"b:{b}:f:{f}" for f in families)
         keys.update(f"b:{b}:g:{g}" for g in givens)
+        # Foreign residents: romaji and katakana meet through the sound of each word.
+        if prep.latin or prep.reading_only:
+            keys.update(f"b:{b}:r:{t}" for t in prep.sounds if len(t) >= 2)
     if len(prep.phone) >= 8:
         keys.add("p:" + prep.phone[-8:])
     house = prep.addr_house
@@ -266,6 +374,22 @@ def _keys(prep: _Prep) -> set[str]:
         keys.update(f"a:{house}:{g}" for g in givens)
         keys.update("ac:" + h for h in _house_prefixes(house))
     return {k[:KEY_MAX_LENGTH] for k in keys}
+
+
+def _reading_pieces(prep: _Prep, readings: Readings) -> tuple[set[str], set[str]]:
+    """Coarse readings of a kanji-only name's family and given parts."""
+    kj = prep.kanji
+    if kj.split:
+        fam = set(readings.of(kj.family)[0]) if kj.family else set()
+        giv = set(readings.of(kj.given)[0]) if kj.given else set()
+        return fam, giv
+    fam, giv = set(), set()
+    for f, g in _splits(kj.whole):
+        rf, rg = readings.of(f)[0], readings.of(g)[0]
+        if rf and rg:
+            fam |= rf
+            giv |= rg
+    return fam, giv
 
 
 def _house_prefixes(house: str) -> list[str]:
@@ -289,10 +413,14 @@ def match_keys(p: PersonFacts) -> set[str]:
 # --------------------------------------------------------------------------------------------
 
 # Outcomes for one part of a name (family or given).
-_EXACT, _READING, _CLOSE, _FUZZY, _DOUBT, _DIFFER, _MISSING = range(7)
+_EXACT, _READING, _CLOSE, _FUZZY, _DOUBT, _DIFFER, _MISSING, _BRIDGE = range(8)
+# Outcomes good enough to call a name part the same.
+_AGREE = (_EXACT, _READING, _CLOSE, _BRIDGE)
+# Outcomes for the birth date besides _EXACT/_DIFFER/_MISSING: a slip of the pen, an era offset.
+_SLIP, _ERA = 10, 11
 
 _W_BIRTH = 15.0
-_W_BIRTH_NEAR = -3.0
+_W_BIRTH_NEAR = 3.0
 _W_BIRTH_DIFFER = -8.0
 _W_PHONE = 12.0
 _W_PHONE_PARTIAL = 9.0
@@ -305,11 +433,14 @@ _W_POSTAL = 4.0
 _W_POSTAL_WITH_ADDRESS = 1.0
 _W_FORMER = 9.0
 _W_FAMILY_CHANGED = -4.0
+_W_ROMAJI = 13.0
 
 # score = logistic((weight - _MID) / _SCALE)
 _MID = 24.0
 _SCALE = 3.0
 DEFAULT_THRESHOLD = 0.75
+# Pairs from here up to DEFAULT_THRESHOLD are proposed for review (要確認), never as likely.
+REVIEW_THRESHOLD = 0.45
 # Caps keep a pair under the threshold when something tells the two apart or is unproven.
 _CAP_CONFLICT = 0.3
 _CAP_REVIEW = 0.6
@@ -393,9 +524,20 @@ def _kana_state(a: str, b: str) -> int:
     return _DIFFER
 
 
-def _part(kanji_a: str, kanji_b: str, kana_a: str, kana_b: str) -> tuple[int, float]:
-    """Outcome and weight for one name part from its kanji and kana comparisons."""
+def _part(
+    kanji_a: str, kanji_b: str, kana_a: str, kana_b: str, readings: Readings | None = None
+) -> tuple[int, float]:
+    """Outcome and weight for one name part from its kanji and kana comparisons.
+
+    Kanji on one side only and a reading on the other only are compared through the readings
+    (``_BRIDGE``); a 外字 placeholder (〓) stands for any one character.
+    """
     kana = _kana_state(kana_a, kana_b)
+    if kana == _MISSING and readings is not None:
+        if kanji_a and not kanji_b and kana_b and not kana_a:
+            return _bridge(kanji_a, kana_b, readings)
+        if kanji_b and not kanji_a and kana_a and not kana_b:
+            return _bridge(kanji_b, kana_a, readings)
     if not kanji_a or not kanji_b:
         return {
             _EXACT: (_EXACT, 8.0),
@@ -404,7 +546,7 @@ def _part(kanji_a: str, kanji_b: str, kana_a: str, kana_b: str) -> tuple[int, fl
             _DIFFER: (_DIFFER, -6.0),
             _MISSING: (_MISSING, 0.0),
         }[kana]
-    if kanji_a == kanji_b:
+    if kanji_a == kanji_b or same_but_unknown(kanji_a, kanji_b):
         return {
             _EXACT: (_EXACT, 11.0),
             _CLOSE: (_EXACT, 10.5),
@@ -421,16 +563,74 @@ def _part(kanji_a: str, kanji_b: str, kana_a: str, kana_b: str) -> tuple[int, fl
     }[kana]
 
 
+def _bridge(kanji: str, kana: str, readings: Readings) -> tuple[int, float]:
+    """A kanji part against a reading: agreeing with a known reading supports the match; a
+    reading the city's records never give this kanji tells two names apart; a dictionary
+    reading that disagrees proves nothing (names are read irregularly)."""
+    known, attested = readings.of(kanji)
+    if coarse_kana(kana) in known:
+        return _BRIDGE, 6.0
+    if attested:
+        return _DIFFER, -4.0
+    return _MISSING, 0.0
+
+
 def _birth_near(a: datetime.date, b: datetime.date) -> bool:
     """A difference that looks like a slip of the pen: one digit, two swapped, or 月/日 swapped."""
+    return bool(_birth_slip(a, b))
+
+
+def _birth_slip(a: datetime.date, b: datetime.date) -> str:
+    """The reason when two birth dates differ as a slip of the pen does, else ""."""
+    if a.year == b.year and a.month == b.day and a.day == b.month:
+        return "生年月日の月と日が入れ替わっている可能性"
     sa = f"{a.year:04d}{a.month:02d}{a.day:02d}"
     sb = f"{b.year:04d}{b.month:02d}{b.day:02d}"
     diff = [i for i in range(8) if sa[i] != sb[i]]
     if len(diff) == 1:
-        return True
-    if len(diff) == 2 and diff[1] == diff[0] + 1 and sa[diff[0]] == sb[diff[1]]:
-        return sa[diff[1]] == sb[diff[0]]
-    return a.year == b.year and a.month == b.day and a.day == b.month
+        return "生年月日の数字が1字違い（誤記の可能性）"
+    if (
+        len(diff) == 2
+        and diff[1] == diff[0] + 1
+        and sa[diff[0]] == sb[diff[1]]
+        and sa[diff[1]] == sb[diff[0]]
+    ):
+        return "生年月日の隣り合う数字が入れ替わっている可能性"
+    return ""
+
+
+# Years between two records of one birth date when 和暦 was converted with the wrong era, or
+# an era's year was read as 19xx (昭和45年 written 1945).
+ERA_OFFSETS = {
+    63: "昭和と平成の取り違え",
+    14: "大正と昭和の取り違え",
+    30: "平成と令和の取り違え",
+    44: "明治と大正の取り違え",
+    25: "昭和の年を19xx年と誤記",
+    88: "平成の年を19xx年と誤記",
+    11: "大正の年を19xx年と誤記",
+}
+
+
+def _birth_era(a: datetime.date, b: datetime.date) -> str:
+    if (a.month, a.day) != (b.month, b.day):
+        return ""
+    label = ERA_OFFSETS.get(abs(a.year - b.year), "")
+    return f"生年月日の年が{abs(a.year - b.year)}年違い（{label}の可能性）" if label else ""
+
+
+def _birth_state(a: datetime.date | None, b: datetime.date | None) -> tuple[int, str]:
+    if not a or not b:
+        return _MISSING, ""
+    if a == b:
+        return _EXACT, "生年月日一致"
+    reason = _birth_slip(a, b)
+    if reason:
+        return _SLIP, reason
+    reason = _birth_era(a, b)
+    if reason:
+        return _ERA, reason
+    return _DIFFER, "生年月日が異なる"
 
 
 def _address_weight(a: _Prep, b: _Prep) -> tuple[float, str]:
@@ -468,27 +668,40 @@ def _logistic(weight: float) -> float:
     return 1.0 / (1.0 + math.exp(-(weight - _MID) / _SCALE))
 
 
-def _compare(a: _Prep, b: _Prep, *, explain: bool = True) -> _Result:
+def _compare(
+    a: _Prep, b: _Prep, *, explain: bool = True, readings: Readings | None = None
+) -> _Result:
     """Weights, caps and (when ``explain``) reasons for a pair of prepared records."""
+    readings = readings or _DICTIONARY
+    if a.latin or b.latin:
+        return _compare_romaji(a, b, explain=explain)
     weight = 0.0
     reasons: list[str] = []
     cap = 1.0
 
     (kfa, kga), (kfb, kgb) = _align(a.kanji, b.kanji)
     (nfa, nga), (nfb, ngb) = _align(a.kana, b.kana)
-    fam_state, fam_w = _part(kfa, kfb, nfa, nfb)
-    giv_state, giv_w = _part(kga, kgb, nga, ngb)
+    # A name in kana in the name fields is a reading, not kanji to compare with kanji.
+    kfa, kga, kfb, kgb = (x if not is_kana(x) else "" for x in (kfa, kga, kfb, kgb))
+    fam_state, fam_w = _part(kfa, kfb, nfa, nfb, readings)
+    giv_state, giv_w = _part(kga, kgb, nga, ngb, readings)
+    swapped = False
+    if giv_state == _DIFFER and fam_state in (_DIFFER, _MISSING):
+        # 姓 and 名 in each other's fields: compare family with given and given with family.
+        sw = _swapped(a, b, readings)
+        if sw is not None:
+            (fam_state, fam_w), (giv_state, giv_w) = sw
+            swapped = True
     weight += giv_w
 
-    birth_state = _MISSING
-    if a.birth and b.birth:
-        if a.birth == b.birth:
-            birth_state = _EXACT
-        else:
-            birth_state = _CLOSE if _birth_near(a.birth, b.birth) else _DIFFER
+    birth_state, birth_reason = _birth_state(a.birth, b.birth)
 
     former_hit = False
-    if fam_state in (_DIFFER, _DOUBT, _FUZZY, _READING, _MISSING) and (a.former or b.former):
+    if (
+        not swapped
+        and fam_state in (_DIFFER, _DOUBT, _FUZZY, _READING, _MISSING)
+        and (a.former or b.former)
+    ):
         names_a = {_fold_kana_part(x) for x in (kfa, nfa) if x} | set(a.former)
         names_b = {_fold_kana_part(x) for x in (kfb, nfb) if x} | set(b.former)
         former_hit = bool((set(a.former) & names_b) or (set(b.former) & names_a))
@@ -500,17 +713,31 @@ def _compare(a: _Prep, b: _Prep, *, explain: bool = True) -> _Result:
     else:
         weight += fam_w
 
+    unknown = UNKNOWN in a.kanji.full + b.kanji.full and (
+        same_but_unknown(kfa, kfb) or same_but_unknown(kga, kgb)
+    )
     if explain:
+        if swapped:
+            reasons.append("姓と名が入れ替わっている可能性")
         reasons.extend(
             _name_reasons(
                 a, b, fam_state, giv_state, former_hit, (kfa, kfb, kga, kgb), (nfa, nfb, nga, ngb)
             )
         )
+        if unknown:
+            reasons.append("外字（〓・？等）の字を除いて氏名一致")
+        if _BRIDGE in (fam_state, giv_state):
+            reasons.append("漢字の氏名と読みだけの氏名を読みで照合")
+    if unknown and (fam_state, giv_state) != (_EXACT, _EXACT):
+        cap = min(cap, _CAP_REVIEW)
     if fam_state == _DIFFER and not former_hit:
         if giv_state in (_EXACT, _READING, _CLOSE) and birth_state == _EXACT:
             reasons.append("姓が異なる（旧姓の可能性）")
         else:
             reasons.append("姓が異なる")
+        # A new family name without a recorded 旧姓 is for staff to confirm (and twins whose
+        # records both swap 姓 and 名 look the same).
+        cap = min(cap, _CAP_REVIEW)
     if giv_state == _DIFFER:
         reasons.append("名が異なる")
         cap = min(cap, _CAP_CONFLICT)
@@ -520,30 +747,111 @@ def _compare(a: _Prep, b: _Prep, *, explain: bool = True) -> _Result:
 
     if birth_state == _EXACT:
         weight += _W_BIRTH
-        reasons.append("生年月日一致")
-    elif birth_state == _CLOSE:
+    elif birth_state in (_SLIP, _ERA):
         weight += _W_BIRTH_NEAR
-        reasons.append("生年月日が近い（誤記の可能性）")
         cap = min(cap, _CAP_REVIEW)
     elif birth_state == _DIFFER:
         weight += _W_BIRTH_DIFFER
-        reasons.append("生年月日が異なる")
         cap = min(cap, _CAP_CONFLICT)
+    elif birth_state == _MISSING:
+        # A parent and a child of the same name at one address differ only by the birth date.
+        cap = min(cap, _CAP_REVIEW)
+    if birth_reason:
+        reasons.append(birth_reason)
 
+    weight, corroborated = _contact(a, b, weight, reasons)
+    if _BRIDGE in (giv_state,) and birth_state != _EXACT and not corroborated:
+        cap = min(cap, _CAP_REVIEW)
+    score = _logistic(weight)
+    return _Result(min(score, cap), weight, cap, tuple(reasons))
+
+
+def _contact(a: _Prep, b: _Prep, weight: float, reasons: list[str]) -> tuple[float, bool]:
+    """Phone, address and postal code: the new weight, and whether phone or address agree."""
+    corroborated = False
     w, reason = _phone_weight(a.phone, b.phone)
     weight += w
+    corroborated |= w > 0
     if reason:
         reasons.append(reason)
     w, reason = _address_weight(a, b)
     weight += w
+    corroborated |= w >= _W_ADDRESS_PARTIAL
     if reason:
         reasons.append(reason)
     if a.postal and b.postal and a.postal == b.postal:
         weight += _W_POSTAL_WITH_ADDRESS if w >= _W_ADDRESS_PARTIAL else _W_POSTAL
         reasons.append("郵便番号一致")
+    return weight, corroborated
 
-    score = _logistic(weight)
-    return _Result(min(score, cap), weight, cap, tuple(reasons))
+
+def _swapped(
+    a: _Prep, b: _Prep, readings: Readings
+) -> tuple[tuple[int, float], tuple[int, float]] | None:
+    """Family against given and given against family, when both parts then agree."""
+    if not (a.kanji.split and b.kanji.split and a.kana.split and b.kana.split):
+        return None
+
+    def k(x: str) -> str:
+        return "" if is_kana(x) else x
+
+    fam = _part(k(a.kanji.family), k(b.kanji.given), a.kana.family, b.kana.given, readings)
+    giv = _part(k(a.kanji.given), k(b.kanji.family), a.kana.given, b.kana.family, readings)
+    if fam[0] in _AGREE and giv[0] in _AGREE:
+        return fam, giv
+    return None
+
+
+def _compare_romaji(a: _Prep, b: _Prep, *, explain: bool) -> _Result:
+    """A name in romaji against one in katakana (or romaji): words compared by sound keys,
+    in any order, a middle name on one side only allowed."""
+    reasons: list[str] = []
+    cap = 1.0
+    weight = 0.0
+    agreed = _sounds_agree(a.sounds, b.sounds)
+    if agreed is None:
+        cap = _CAP_REVIEW  # nothing to compare the romaji with
+    elif agreed:
+        weight += _W_ROMAJI
+        reasons.append("ローマ字とカタカナの氏名が一致（読み替え）")
+    else:
+        weight -= 6.0
+        cap = _CAP_CONFLICT
+        reasons.append("氏名が異なる（ローマ字）")
+    birth_state, birth_reason = _birth_state(a.birth, b.birth)
+    if birth_state == _EXACT:
+        weight += _W_BIRTH
+    elif birth_state in (_SLIP, _ERA):
+        weight += _W_BIRTH_NEAR
+        cap = min(cap, _CAP_REVIEW)
+    elif birth_state == _DIFFER:
+        weight += _W_BIRTH_DIFFER
+        cap = min(cap, _CAP_CONFLICT)
+    if birth_reason:
+        reasons.append(birth_reason)
+    weight, corroborated = _contact(a, b, weight, reasons)
+    if not corroborated:
+        # Transliteration is loose: without a shared phone or address, staff confirm.
+        cap = min(cap, _CAP_REVIEW)
+    return _Result(min(_logistic(weight), cap), weight, cap, tuple(reasons))
+
+
+def _sounds_agree(x: tuple[str, ...], y: tuple[str, ...]) -> bool | None:
+    """Whether two names' words agree by sound (None when either has none)."""
+    if not x or not y:
+        return None
+    rest = list(y)
+    matched = 0
+    for t in x:
+        for n, u in enumerate(rest):
+            if t == u or (min(len(t), len(u)) >= 3 and _within_one_edit(t, u)):
+                matched += 1
+                del rest[n]
+                break
+    shorter = min(len(x), len(y))
+    if shorter == 1:
+        return matched == 1 and max(len(x), len(y)) <= 2
+    return matched >= 2 and matched >= shorter
 
 
 def _name_reasons(
@@ -616,30 +924,34 @@ def find_pairs[K: Hashable](
 
     Each unordered pair appears once, in input order, best first. Blocks larger than
     ``max_block`` (a shared facility phone, say) are skipped; pairs in them are usually found
-    through another key.
+    through another key. Kanji-only and reading-only records are bridged through the readings
+    the records themselves give each kanji (``Readings.learn``) and the shipped dictionary.
     """
     ids: list[K] = []
     preps: list[_Prep] = []
     for rid, facts in records:
         ids.append(rid)
         preps.append(_prepare.__wrapped__(facts))
+    readings = Readings._from_preps(preps)
     out: list[tuple[K, K, Match]] = []
-    for i, others in _candidates(preps, max_block):
+    for i, others in _candidates(preps, max_block, readings):
         a = preps[i]
         for j in others:
-            if _compare(a, preps[j], explain=False).score >= threshold:
-                r = _compare(a, preps[j])
+            if _compare(a, preps[j], explain=False, readings=readings).score >= threshold:
+                r = _compare(a, preps[j], readings=readings)
                 out.append((ids[i], ids[j], Match(round(r.score, 4), r.reasons)))
-    out.sort(key=lambda t: -t[2].score)
+    out.sort(key=lambda t: (t[2].tier != LIKELY, -t[2].score))
     return out
 
 
-def _candidates(preps: Sequence[_Prep], max_block: int) -> Iterator[tuple[int, list[int]]]:
+def _candidates(
+    preps: Sequence[_Prep], max_block: int, readings: Readings | None = None
+) -> Iterator[tuple[int, list[int]]]:
     """For each record, the later records sharing a pairing key with it (sorted)."""
     index: dict[str, list[int]] = defaultdict(list)
     record_keys: list[list[str]] = []
     for i, prep in enumerate(preps):
-        keys = [k for k in _keys(prep) if not k.startswith(SEARCH_ONLY_PREFIXES)]
+        keys = [k for k in _keys(prep, readings) if not k.startswith(SEARCH_ONLY_PREFIXES)]
         record_keys.append(keys)
         for k in keys:
             index[k].append(i)
@@ -656,7 +968,8 @@ def _candidates(preps: Sequence[_Prep], max_block: int) -> Iterator[tuple[int, l
 def candidate_pair_count(records: Iterable[PersonFacts], *, max_block: int = 2000) -> int:
     """How many distinct pairs ``find_pairs`` compares (for benchmarks and capacity planning)."""
     preps = [_prepare.__wrapped__(p) for p in records]
-    return sum(len(others) for _, others in _candidates(preps, max_block))
+    readings = Readings._from_preps(preps)
+    return sum(len(others) for _, others in _candidates(preps, max_block, readings))
 
 
 # --------------------------------------------------------------------------------------------
@@ -729,8 +1042,9 @@ def search[K: Hashable](
     facts, kind = _query_facts(query, birth_date)
     q = _prepare(facts)
     ranked: list[tuple[float, float, int, K, Match]] = []
-    for n, (cid, cand) in enumerate(candidates):
-        c = _prepare(cand)
+    prepared = [(cid, _prepare(cand)) for cid, cand in candidates]
+    readings = Readings._from_preps(c for _, c in prepared) if kind == "name" else None
+    for n, (cid, c) in enumerate(prepared):
         if kind == "address":
             weight, reasons = _address_query(q, c)
             cap = 1.0
@@ -743,7 +1057,7 @@ def search[K: Hashable](
                     reasons += ("生年月日が異なる",)
             score = min(_logistic(weight), cap, _CAP_REVIEW)
         else:
-            r = _compare(q, c)
+            r = _compare(q, c, readings=readings)
             weight, reasons, score = r.weight, r.reasons, r.score
         if weight <= 0:
             continue

@@ -138,10 +138,11 @@ def _decided_pairs(persons: QuerySet[Person]) -> set[tuple[int, int]]:
 
 
 def duplicate_pairs(
-    *, persons: QuerySet[Person], threshold: float = matching.DEFAULT_THRESHOLD
+    *, persons: QuerySet[Person], threshold: float = matching.REVIEW_THRESHOLD
 ) -> list[tuple[Person, Person, matching.Match]]:
-    """Proposed pairs of records that look like the same human, best first, without the pairs
-    already decided. Blocking (`matching.find_pairs`) keeps this far from comparing all pairs."""
+    """Proposed pairs of records that look like the same human, without the pairs already
+    decided: the likely tier first, then the pairs for review (要確認), each best first.
+    Blocking (`matching.find_pairs`) keeps this far from comparing all pairs."""
     by_id = {p.pk: p for p in persons.select_related("organization")}
     pairs = matching.find_pairs(((pk, person_facts(p)) for pk, p in by_id.items()), threshold)
     decided = _decided_pairs(persons)

@@ -17,6 +17,7 @@ from tsunagu.core.history import FieldChange
 from tsunagu.core.sections import sections_for
 from tsunagu.people.access import person_get_for, persons_shown
 from tsunagu.people.forms import HouseholdMemberForm, PersonForm, SearchForm
+from tsunagu.people.matching import TIER_LABELS
 from tsunagu.people.models import HouseholdMember, PersonLink
 from tsunagu.people.postal import address_for_postal_code
 from tsunagu.people.selectors import (
@@ -270,7 +271,13 @@ def postal_address(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 def duplicates(request: AuthenticatedHttpRequest) -> HttpResponse:
     """名寄せ: pairs of this organization's own records that look like the same human."""
-    pairs = duplicate_pairs(persons=own_persons_for(user=request.user))[:100]
+    # Two tiers, each on its own list, so that pairs for review are never pushed off the page.
+    found = duplicate_pairs(persons=own_persons_for(user=request.user))
+    tiers = [
+        (code, label, [p for p in found if p[2].tier == code][:100])
+        for code, label in TIER_LABELS.items()
+    ]
+    pairs = [p for _, _, tier_pairs in tiers for p in tier_pairs]
     persons_shown(
         user=request.user,
         persons=[p for a, b, _ in pairs for p in (a, b)],
@@ -282,7 +289,11 @@ def duplicates(request: AuthenticatedHttpRequest) -> HttpResponse:
         .select_related("person_a", "person_b", "created_by", "undone_by")
         .order_by("-created_at")[:50]
     )
-    return render(request, "people/duplicates.html", {"pairs": pairs, "decisions": decisions})
+    return render(
+        request,
+        "people/duplicates.html",
+        {"pairs": pairs, "tiers": tiers, "decisions": decisions},
+    )
 
 
 @require_http_methods(["POST"])

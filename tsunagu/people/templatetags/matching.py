@@ -2,19 +2,13 @@
 
 from django import template
 
-from tsunagu.people.matching import DEFAULT_THRESHOLD
+from tsunagu.people.matching import TIER_LABELS, tier_of
 
 register = template.Library()
-
-POSSIBLE = 0.3
 
 
 @register.filter
 def match_level(score: float) -> str:
-    """高: very likely the same person; 中: worth checking; 低: names alike, confirm with the
-    birth date, phone or address."""
-    if score >= DEFAULT_THRESHOLD:
-        return "高"
-    if score >= POSSIBLE:
-        return "中"
-    return "低（生年月日などで確認）"
+    """同一人物の可能性が高い / 要確認 (check the reasons first) / 低: names alike, confirm with
+    the birth date, phone or address."""
+    return TIER_LABELS.get(tier_of(score), "低（生年月日などで確認）")

@@ -213,3 +213,52 @@ def test_an_access_log_row_must_name_who(db: None) -> None:
 
     with pytest.raises(IntegrityError), transaction.atomic():
         AccessLog.objects.create(action="view", object_type="people.person", via="role")
+
+
+def test_find_duplicates_writes_tiers_and_neutralises_formulas(
+    tmp_path: Path, counselor: User, variants: tuple[Person, Person, Person]
+) -> None:
+    a = variants[0]
+    make(  # the same person with an era-shifted birth date: for review
+        counselor,
+        family_name="渡辺",
+        given_name="聡子",
+        family_name_kana="わたなべ",
+        given_name_kana="さとこ",
+        birth_date=dt.date(1951 + 63, 7, 7),
+        external_id="=cmd|' /C calc'!A0",
+    )
+    out = tmp_path / "pairs.csv"
+    call_command("find_duplicates", output=str(out), city="minami", stderr=StringIO())
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    tiers = [r["tier"] for r in rows]
+    assert "同一人物の可能性が高い" in tiers and "要確認" in tiers
+    assert tiers.index("要確認") > tiers.index("同一人物の可能性が高い")
+    review = [r for r in rows if r["tier"] == "要確認"]
+    assert any("昭和と平成の取り違え" in r["reasons"] for r in review)
+    assert all(not r[c].startswith("=") for r in rows for c in r)
+    assert any(
+        r["external_id_b"].startswith("'=") or r["external_id_a"].startswith("'=") for r in review
+    )
+    call_command(
+        "find_duplicates", output=str(out), city="minami", tier="likely", stderr=StringIO()
+    )
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert {r["tier"] for r in rows} == {"同一人物の可能性が高い"}
+    assert a.external_id in {r["external_id_a"] for r in rows} | {r["external_id_b"] for r in rows}
+
+
+def test_duplicates_page_shows_both_tiers(
+    counselor: User, variants: tuple[Person, Person, Person]
+) -> None:
+    make(
+        counselor,
+        family_name="渡辺",
+        given_name="聡子",
+        family_name_kana="わたなべ",
+        given_name_kana="さとこ",
+        birth_date=dt.date(1951, 7, 17),
+    )
+    page = client_for(counselor).get("/people/duplicates/").content.decode()
+    assert "同一人物の可能性が高い" in page and "要確認" in page
+    assert "生年月日の数字が1字違い（誤記の可能性）" in page

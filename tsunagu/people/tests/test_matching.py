@@ -191,12 +191,18 @@ SAME_PERSON = {
     "phone with +81": replace(HANAKO, phone="+81 90 1234 5678"),
     "kana typo (濁点)": replace(HANAKO, family_name_kana="タカバシ"),
     "kana typo (one kana)": replace(HANAKO, given_name_kana="ハナユ"),
-    "no birth date, same phone": replace(HANAKO, birth_date=None, address=""),
     "no phone, no address": replace(HANAKO, phone="", address="", postal_code=""),
     "kana only": replace(HANAKO, family_name="", given_name="", phone="", address=""),
     "kanji only": replace(HANAKO, family_name_kana="", given_name_kana=""),
     "moved": replace(HANAKO, phone="0466-99-1234", address="つなぐ市栄町5-6-7", postal_code=""),
 }
+
+
+def test_no_birth_date_is_for_review_however_much_else_agrees() -> None:
+    # A parent and a child of the same name at one address differ only by the birth date.
+    other = replace(HANAKO, birth_date=None)
+    m = compare(HANAKO, other)
+    assert m.tier == "review" and "電話番号一致" in m.reasons
 
 
 @pytest.mark.parametrize("label", sorted(SAME_PERSON))
@@ -239,7 +245,7 @@ def test_addresses_written_three_ways_match_each_other() -> None:
             PersonFacts(family_name="高橋", given_name="花子", address=y),
         )
         assert "住所一致" in m.reasons
-        assert m.score >= DEFAULT_THRESHOLD
+        assert m.tier in ("likely", "review")
 
 
 def test_prefecture_is_optional_when_comparing_addresses() -> None:
@@ -257,7 +263,7 @@ def test_changed_family_name_with_same_phone_matches_and_says_so() -> None:
         postal_code="",
     )
     m = compare(HANAKO, married)
-    assert m.score >= DEFAULT_THRESHOLD
+    assert m.tier == "review"  # a new family name with no recorded 旧姓: staff confirm
     assert "姓が異なる（旧姓の可能性）" in m.reasons
     assert "電話番号一致" in m.reasons
     assert "生年月日一致" in m.reasons
@@ -312,7 +318,8 @@ def test_birth_date_slip_is_held_for_review() -> None:
     slip = replace(HANAKO, birth_date=dt.date(1978, 6, 15))
     m = compare(HANAKO, slip)
     assert m.score < DEFAULT_THRESHOLD
-    assert "生年月日が近い（誤記の可能性）" in m.reasons
+    assert "生年月日の数字が1字違い（誤記の可能性）" in m.reasons
+    assert m.tier == "review"
 
 
 def test_twins_do_not_match() -> None:
@@ -419,7 +426,9 @@ def test_missing_fields_are_neutral(missing: tuple[str, ...]) -> None:
     stripped = replace(other, **{f: _empty(f) for f in missing})
     assert compare(partial, other).score == compare(partial, stripped).score
     # And against the same person it still matches where enough remains.
-    if missing != ("phone", "address", "postal_code"):
+    if missing == ("birth_date",):  # a namesake parent or child: for review, not likely
+        assert compare(HANAKO, partial).tier == "review"
+    elif missing != ("phone", "address", "postal_code"):
         assert compare(HANAKO, partial).score >= DEFAULT_THRESHOLD
 
 
@@ -614,3 +623,117 @@ def test_find_pairs_threshold_and_integer_ids() -> None:
     records = list(enumerate([HANAKO, SAME_PERSON["ひらがな"], _candidates()[1][1]]))
     assert [(a, b) for a, b, _ in find_pairs(records)] == [(0, 1)]
     assert len(find_pairs(records, threshold=0.0)) == 3
+
+
+# --------------------------------------------------------------------------- second edition
+
+
+@pytest.mark.parametrize(
+    ("birth", "reason"),
+    [
+        (dt.date(1915, 6, 14), "昭和と平成の取り違え"),  # 1978 - 63
+        (dt.date(1953, 6, 14), "昭和の年を19xx年と誤記"),  # 昭和53年 read as 1953
+        (dt.date(1978, 4, 16), ""),  # two digits apart, not a slip: a different date
+        (dt.date(1978, 6, 41 - 27), ""),  # the same day
+    ],
+)
+def test_era_offset_is_for_review_with_its_reason(birth: dt.date, reason: str) -> None:
+    m = compare(HANAKO, replace(HANAKO, birth_date=birth))
+    if reason:
+        assert m.tier == "review" and any(reason in r for r in m.reasons), m
+    elif birth != HANAKO.birth_date:
+        assert m.tier == "" and "生年月日が異なる" in m.reasons
+
+
+def test_month_day_swap_and_twins() -> None:
+    swapped = replace(HANAKO, birth_date=dt.date(1978, 6, 6), given_name="花")
+    assert compare(HANAKO, swapped).tier == ""  # another given name: not the same
+    m = compare(
+        replace(HANAKO, birth_date=dt.date(1978, 3, 11)),
+        replace(HANAKO, birth_date=dt.date(1978, 11, 3)),
+    )
+    assert m.tier == "review" and "生年月日の月と日が入れ替わっている可能性" in m.reasons
+    twin = replace(HANAKO, given_name="桜子", given_name_kana="サクラコ")
+    assert compare(HANAKO, twin).tier == ""
+
+
+def test_family_and_given_swapped_or_in_one_field() -> None:
+    swapped = replace(
+        HANAKO,
+        family_name="花子",
+        given_name="高橋",
+        family_name_kana="ハナコ",
+        given_name_kana="タカハシ",
+    )
+    m = compare(HANAKO, swapped)
+    assert m.tier == "likely" and "姓と名が入れ替わっている可能性" in m.reasons
+    assert pairing_keys(HANAKO) & pairing_keys(swapped)
+    whole = replace(
+        HANAKO, family_name="高橋花子", given_name="", family_name_kana="タカハシハナコ"
+    )
+    whole = replace(whole, given_name_kana="")
+    assert compare(HANAKO, whole).tier == "likely"
+
+
+def test_unknown_characters_and_variation_selectors() -> None:
+    for written in ("〓橋", "？橋", "■橋", "髙\U000e0100橋"):
+        m = compare(HANAKO, replace(HANAKO, family_name=written))
+        assert m.tier == "likely", (written, m)
+    m = compare(HANAKO, replace(HANAKO, family_name="〓橋", family_name_kana=""))
+    assert "外字（〓・？等）の字を除いて氏名一致" in m.reasons
+    # 〓 stands for one character only
+    assert (
+        "外字（〓・？等）の字を除いて氏名一致"
+        not in compare(HANAKO, replace(HANAKO, family_name="〓〓橋")).reasons
+    )
+
+
+def test_kanji_only_and_reading_only_are_bridged() -> None:
+    kanji_only = replace(HANAKO, family_name_kana="", given_name_kana="")
+    reading_only = replace(HANAKO, family_name="タカハシ", given_name="はなこ")
+    reading_only = replace(reading_only, family_name_kana="", given_name_kana="")
+    m = compare(kanji_only, reading_only)
+    assert m.tier in ("likely", "review") and "漢字の氏名と読みだけの氏名を読みで照合" in m.reasons
+    assert pairing_keys(kanji_only) & pairing_keys(reading_only)
+    pairs = find_pairs([(1, kanji_only), (2, reading_only), (3, HANAKO)], 0.45)
+    assert {(a, b) for a, b, _ in pairs} >= {(1, 2)}
+    # A reading the records give the kanji otherwise tells two names apart.
+    yuki = replace(reading_only, given_name="ゆき")
+    pairs = find_pairs([(1, kanji_only), (2, yuki), (3, HANAKO)], 0.45)
+    assert (1, 2) not in {(a, b) for a, b, _ in pairs}
+
+
+def test_romaji_and_katakana_for_foreign_residents() -> None:
+    kata = PersonFacts(
+        family_name="グエン",
+        given_name="ヴァン・アン",
+        family_name_kana="グエン",
+        given_name_kana="ヴァン・アン",
+        birth_date=BIRTH,
+        phone="090-1111-2222",
+    )
+    for romaji in ("NGUYEN VAN ANH", "ANH NGUYEN", "Nguyen Anh"):
+        other = PersonFacts(family_name=romaji, birth_date=BIRTH, phone="09011112222")
+        m = compare(kata, other)
+        assert m.tier == "likely", (romaji, m)
+        assert "ローマ字とカタカナの氏名が一致（読み替え）" in m.reasons
+        assert pairing_keys(kata) & pairing_keys(other)
+    moved = PersonFacts(family_name="NGUYEN ANH", birth_date=BIRTH)
+    assert compare(kata, moved).tier == "review"  # no phone or address to confirm
+    other = PersonFacts(family_name="TRAN MINH", birth_date=BIRTH, phone="09011112222")
+    assert compare(kata, other).tier == ""
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["", " ", "〓", "〓〓〓", "🙂🙂", "あ" * 200, "山" * 200, "A" * 200, "ABC山田ヤマダ🙂", "?"],
+)
+def test_bad_input_never_errors_and_never_matches_alone(name: str) -> None:
+    odd = PersonFacts(family_name=name, given_name=name, birth_date=dt.date(1800, 1, 1))
+    for other in (HANAKO, odd, PersonFacts(family_name=name)):
+        m = compare(odd, other)
+        assert 0 <= m.score <= 1
+    match_keys(odd)
+    query_keys(name, dt.date(1800, 1, 1))
+    search(name, None, [(1, HANAKO), (2, odd)])
+    assert compare(PersonFacts(family_name="〓"), PersonFacts(family_name="林")).tier == ""

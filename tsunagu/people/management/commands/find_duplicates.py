@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tsunagu.access.models import AccessLog
 from tsunagu.access.services import access_log_command
 from tsunagu.accounts.models import Role, User
+from tsunagu.core.export import spreadsheet_safe
 from tsunagu.organizations.models import Municipality
 from tsunagu.people import matching
 from tsunagu.people.models import Person
@@ -19,6 +20,7 @@ COLUMNS = [
     "external_id_a",
     "external_id_b",
     "score",
+    "tier",
     "reasons",
     "person_id_a",
     "person_id_b",
@@ -33,7 +35,18 @@ class Command(BaseCommand):
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--output", required=True, help="書き出す CSV のパス（- で標準出力）")
         parser.add_argument("--city", help="市の識別名（省略時はすべての市）")
-        parser.add_argument("--threshold", type=float, default=matching.DEFAULT_THRESHOLD)
+        parser.add_argument(
+            "--threshold",
+            type=float,
+            default=matching.REVIEW_THRESHOLD,
+            help="この値以上の組を出力（既定: 要確認の下限）",
+        )
+        parser.add_argument(
+            "--tier",
+            choices=["all", "likely"],
+            default="all",
+            help="likely: 「同一人物の可能性が高い」組だけ（既定 all: 「要確認」も含む）",
+        )
         parser.add_argument(
             "--user",
             help="実行するシステム管理者のユーザー名（省略時は端末のログイン名をアクセス記録に残します）",
@@ -45,6 +58,7 @@ class Command(BaseCommand):
         output: str,
         city: str | None,
         threshold: float,
+        tier: str,
         user: str | None,
         **options: Any,
     ) -> None:
@@ -59,15 +73,18 @@ class Command(BaseCommand):
                 raise CommandError(f"職員 {user} はシステム管理者ではありません")
         if city and not Municipality.objects.filter(slug=city).exists():
             raise CommandError(f"市 {city!r} は読み込まれていません")
+        if tier == "likely":
+            threshold = max(threshold, matching.DEFAULT_THRESHOLD)
         pairs = duplicate_pairs(persons=persons_for_administration(city=city), threshold=threshold)
         # the pairs name persons: every person written out is logged as an export
         exported = {p.pk: p for a, b, _ in pairs for p in (a, b)}
         rows = [
             {
-                "external_id_a": a.external_id,
-                "external_id_b": b.external_id,
+                "external_id_a": spreadsheet_safe(a.external_id),
+                "external_id_b": spreadsheet_safe(b.external_id),
                 "score": f"{m.score:.3f}",
-                "reasons": "、".join(m.reasons),
+                "tier": m.tier_label,
+                "reasons": spreadsheet_safe("、".join(m.reasons)),
                 "person_id_a": a.pk,
                 "person_id_b": b.pk,
                 "organization_a": a.organization.code,
