@@ -889,10 +889,10 @@ def _hard_negative(anchor: Person, rng: random.Random, pid: int, kind: str) -> P
         other.building = anchor.building
     other.long_block = anchor.long_block
     if anchor.foreign:
-        fam, giv, _ = anchor.foreign
+        f_fam, f_giv, _ = anchor.foreign
         if kind not in ("namesake", "jr", "neighbour"):
-            giv = rng.choice([g for g in FOREIGN_GIVEN if g[1] != giv[1]])
-        other.foreign = (fam, giv, None)
+            f_giv = rng.choice([g for g in FOREIGN_GIVEN if g[1] != f_giv[1]])
+        other.foreign = (f_fam, f_giv, None)
     else:
         other.foreign = None
     other.hard_negative, other.anchor = kind, anchor.person_id
