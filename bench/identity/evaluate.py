@@ -183,6 +183,8 @@ def search_report(rows: list[dict[str, Any]], all_facts: list[PersonFacts]) -> N
         if not row["kinds"]:
             continue
         sep = "　" if i % 2 else ""
+        if any("A" <= c <= "z" for c in row["family_name"]):
+            sep = " "  # romaji: words are typed apart
         if row["family_name"]:
             query = row["family_name"] + (sep + row["given_name"] if row["given_name"] else "")
         else:

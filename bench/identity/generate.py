@@ -668,7 +668,11 @@ def _second_edition(r: Record, p: Person, kinds: set[str], rng: random.Random) -
         r.family_name, r.given_name = r.family_name + r.given_name, ""
         r.family_name_kana, r.given_name_kana = r.family_name_kana + r.given_name_kana, ""
     if "reading_only" in kinds:
-        fam_k, giv_k = r.family_name_kana or p.family[1], r.given_name_kana or p.given[1]
+        fam_k, giv_k = (
+            (r.family_name_kana, r.given_name_kana)
+            if r.family_name_kana
+            else (p.family[1], p.given[1])
+        )
         if rng.random() < 0.5:
             conv = _hira if rng.random() < 0.5 else (lambda t: t)
             r.family_name, r.given_name = conv(fam_k), conv(giv_k)

@@ -355,6 +355,15 @@ def _keys(prep: _Prep, readings: Readings | None = None) -> set[str]:
         if layer.split and layer.family and layer.given:
             fulls.add(coarse_kana(layer.given + layer.family))
     keys = {"n:" + f for f in fulls}
+    # 外字 written as 〓: each character of the name in turn as 〓 (a one-wildcard neighbourhood),
+    # so 〓橋花子 and 高橋花子 share w:〓橋花子.
+    for full in {kj.full} if kj.full and not is_kana(kj.full) else set():
+        if 3 <= len(full) <= 12:
+            keys.update("w:" + full[:i] + UNKNOWN + full[i + 1 :] for i in range(len(full)))
+    # Foreign residents without a shared birth date: every two words of the name by sound.
+    if prep.latin or prep.reading_only:
+        words = sorted({t for t in prep.sounds if len(t) >= 2})[:5]
+        keys.update(f"r:{x}|{y}" for i, x in enumerate(words) for y in words[i + 1 :])
     kana_full = coarse_kana(prep.kana.full)
     if len(kana_full) >= 4:
         # One-deletion neighbourhood: two readings one slip apart share a key.
@@ -420,7 +429,7 @@ _AGREE = (_EXACT, _READING, _CLOSE, _BRIDGE)
 _SLIP, _ERA = 10, 11
 
 _W_BIRTH = 15.0
-_W_BIRTH_NEAR = 3.0
+_W_BIRTH_NEAR = 5.0
 _W_BIRTH_DIFFER = -8.0
 _W_PHONE = 12.0
 _W_PHONE_PARTIAL = 9.0
@@ -440,7 +449,7 @@ _MID = 24.0
 _SCALE = 3.0
 DEFAULT_THRESHOLD = 0.75
 # Pairs from here up to DEFAULT_THRESHOLD are proposed for review (要確認), never as likely.
-REVIEW_THRESHOLD = 0.45
+REVIEW_THRESHOLD = 0.55
 # Caps keep a pair under the threshold when something tells the two apart or is unproven.
 _CAP_CONFLICT = 0.3
 _CAP_REVIEW = 0.6
@@ -788,17 +797,27 @@ def _contact(a: _Prep, b: _Prep, weight: float, reasons: list[str]) -> tuple[flo
 def _swapped(
     a: _Prep, b: _Prep, readings: Readings
 ) -> tuple[tuple[int, float], tuple[int, float]] | None:
-    """Family against given and given against family, when both parts then agree."""
-    if not (a.kanji.split and b.kanji.split and a.kana.split and b.kana.split):
-        return None
+    """Family against given and given against family, when both parts then agree.
+
+    The record whose fields are split is read the other way round; a whole name in one field on
+    the other side is split against it as usual.
+    """
+
+    def turned(layer: _Layer) -> _Layer:
+        return _Layer(layer.given, layer.family) if layer.split else layer
 
     def k(x: str) -> str:
         return "" if is_kana(x) else x
 
-    fam = _part(k(a.kanji.family), k(b.kanji.given), a.kana.family, b.kana.given, readings)
-    giv = _part(k(a.kanji.given), k(b.kanji.family), a.kana.given, b.kana.family, readings)
-    if fam[0] in _AGREE and giv[0] in _AGREE:
-        return fam, giv
+    for x, y in ((a, b), (b, a)):
+        if not (y.kanji.split and y.kana.split) or not (y.kanji.given or y.kana.given):
+            continue
+        (kfx, kgx), (kfy, kgy) = _align(x.kanji, turned(y.kanji))
+        (nfx, ngx), (nfy, ngy) = _align(x.kana, turned(y.kana))
+        fam = _part(k(kfx), k(kfy), nfx, nfy, readings)
+        giv = _part(k(kgx), k(kgy), ngx, ngy, readings)
+        if fam[0] in _AGREE and giv[0] in _AGREE:
+            return fam, giv
     return None
 
 
