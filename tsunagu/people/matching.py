@@ -1019,9 +1019,10 @@ def query_keys(query: str, birth_date: datetime.date | None) -> set[str]:
     keys = _keys(prep)
     if kind == "name" and birth_date:
         # The whole query may be only a family or only a given name.
-        fulls, _, _ = _name_pieces(prep)
+        fulls, families, givens = _name_pieces(prep)
         b = birth_date.isoformat()
-        for f in fulls:
+        # Either word may be the family or the given name (姓と名の入れ替わり, or only one typed).
+        for f in fulls | families | givens:
             keys.add(f"b:{b}:f:{f}")
             keys.add(f"b:{b}:g:{f}")
     if kind == "address":
