@@ -393,6 +393,7 @@ _SOUND_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern), repl)
     for pattern, repl in (
         (r"^ng", "g"),  # NGUYEN -> グエン
+        (r"^tr(?=[aeiou])", "ch"),  # TRAN -> チャン (Vietnamese)
         (r"ng$", "n"),  # WANG -> ワン
         (r"tch", "ch"),
         (r"chr", "kr"),  # CHRISTOPHER -> クリストファー
@@ -412,6 +413,9 @@ _SOUND_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"q", "k"),
         (r"z", "s"),
         (r"l", "r"),
+        # R and L are the least stable sounds between the scripts (PARK パク, CARLOS カルロス,
+        # MARTINEZ マルティネス): the skeleton leaves them out after the first letter.
+        (r"(?<=.)r", ""),
         (r"v", "b"),
         (r"m(?=[bp])", "n"),
         (r"w", "w"),
@@ -452,13 +456,22 @@ def romaji_tokens(text: str) -> tuple[str, ...]:
     return tuple(k for k in (sound_key(w) for w in words if w) if k)
 
 
+# Katakana for foreign sounds that jaconv spells as two syllables (ウェ -> ue, ティ -> tei).
+_DIGRAPHS = {
+    "ウィ": "wi", "ウェ": "we", "ウォ": "wo", "ティ": "ti", "ディ": "di", "トゥ": "tu",
+    "ドゥ": "du", "ファ": "fa", "フィ": "fi", "フェ": "fe", "フォ": "fo", "ヴァ": "ba",
+    "ヴィ": "bi", "ヴェ": "be", "ヴォ": "bo", "ヴ": "bu",
+}  # fmt: skip
+_KANA_DIGRAPHS = re.compile("|".join(sorted(_DIGRAPHS, key=len, reverse=True)))
+
+
 def kana_sound_tokens(text: str) -> tuple[str, ...]:
     """Sound keys of the words of a katakana (or hiragana) name, in order."""
     words = _KANA_SPLIT_RE.split(hira_to_kata(unicodedata.normalize("NFKC", text)).strip())
     keys = []
     for w in words:
         if w and is_kana(w):
-            romaji = jaconv.kata2alphabet(w.replace("ヴ", "ブ"))
+            romaji = jaconv.kata2alphabet(_KANA_DIGRAPHS.sub(lambda m: _DIGRAPHS[m[0]], w))
             key = sound_key(romaji)
             if key:
                 keys.append(key)
