@@ -262,3 +262,31 @@ def test_duplicates_page_shows_both_tiers(
     page = client_for(counselor).get("/people/duplicates/").content.decode()
     assert "同一人物の可能性が高い" in page and "要確認" in page
     assert "生年月日の数字が1字違い（誤記の可能性）" in page
+
+
+def test_intake_search_ranks_the_variants_in_the_top_five_with_reasons(
+    counselor: User, variants: tuple[Person, Person, Person]
+) -> None:
+    from tsunagu.people.selectors import person_search
+
+    era = make(  # 昭和↔平成: the same person with the year 63 off
+        counselor,
+        family_name="渡辺",
+        given_name="聡子",
+        birth_date=dt.date(1951 + 63, 7, 7),
+    )
+    swapped = make(counselor, family_name="聡子", given_name="渡辺", birth_date=dt.date(1951, 7, 7))
+    for name in ("渡邊　聡子", "聡子 渡辺", "わたなべ さとこ"):
+        result = person_search(
+            user=counselor,
+            query=name,
+            birth_date=dt.date(1951, 7, 7),
+            channel=AccessLog.Channel.WEB,
+        )
+        top = {h.access.person.pk: h.match for h in result.hits[:5]}
+        assert variants[0].pk in top and variants[1].pk in top, name
+        assert swapped.pk in top
+        written_as_typed = name == "聡子 渡辺"
+        assert ("姓と名が入れ替わっている可能性" in top[swapped.pk].reasons) != written_as_typed
+        assert era.pk in top, name
+        assert any("昭和と平成の取り違え" in r for r in top[era.pk].reasons)
