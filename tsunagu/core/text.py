@@ -15,7 +15,7 @@ way elsewhere compares equal everywhere.
 
 The 異体字 table is written by hand (see ``VARIANT_FOLD``): no package on PyPI ships the
 文字情報基盤 MJ縮退マップ or the 行政事務標準文字 table, which would be the authoritative
-sources; docs/identity-matching.md says what is covered and what is not.
+sources; bench/identity/README.md says what is covered and what is not.
 """
 
 from __future__ import annotations
