@@ -300,7 +300,7 @@ def _fold_kana_part(name: str) -> str:
 
 # Keys with these prefixes serve the search box only; find_pairs does not block on them
 # (a whole 丁目 would be one block; a one-kana slip alone never makes an automatic match).
-SEARCH_ONLY_PREFIXES = ("ac:", "nd:")
+SEARCH_ONLY_PREFIXES = ("ac:", "nd:", "w:")
 # Keys are cut to this length (a longer key only widens its block); the table column may rely on it.
 KEY_MAX_LENGTH = 100
 
@@ -356,10 +356,11 @@ def _keys(prep: _Prep, readings: Readings | None = None) -> set[str]:
             fulls.add(coarse_kana(layer.given + layer.family))
     keys = {"n:" + f for f in fulls}
     # 外字 written as 〓: each character of the name in turn as 〓 (a one-wildcard neighbourhood),
-    # so 〓橋花子 and 高橋花子 share w:〓橋花子.
-    for full in {kj.full} if kj.full and not is_kana(kj.full) else set():
-        if 3 <= len(full) <= 12:
-            keys.update("w:" + full[:i] + UNKNOWN + full[i + 1 :] for i in range(len(full)))
+    # so 〓橋花子 and 高橋花子 share w:〓橋花子. Search only: as pairing keys they would make
+    # blocks of every 〓藤花子 (佐藤, 伊藤, 加藤 …).
+    full = kj.full
+    if 3 <= len(full) <= 12 and not is_kana(full):
+        keys.update("w:" + full[:i] + UNKNOWN + full[i + 1 :] for i in range(len(full)))
     # Foreign residents without a shared birth date: every two words of the name by sound.
     if prep.latin or prep.reading_only:
         words = sorted({t for t in prep.sounds if len(t) >= 2})[:5]
@@ -409,10 +410,13 @@ def _house_prefixes(house: str) -> list[str]:
 def match_keys(p: PersonFacts) -> set[str]:
     """Blocking keys of a record; two records of one person share at least one.
 
-    Kinds: ``n:`` full name (kanji, kana, mixed, with 旧姓); ``b:<date>:f:`` / ``b:<date>:g:``
-    birth date with family or given name; ``p:`` last 8 phone digits; ``a:<house>:<given>``
-    address with given name; search only: ``ac:`` address prefixes and ``nd:`` the reading
-    with each kana deleted in turn (finds a reading one slip away).
+    Kinds: ``n:`` full name (kanji, kana, mixed, with 旧姓, also given name first, readings of a
+    kanji-only name); ``b:<date>:f:`` / ``b:<date>:g:`` birth date with family or given name;
+    ``b:<date>:r:`` birth date with one word of a romaji or katakana name by sound; ``r:`` two
+    words of such a name by sound; ``p:`` last 8 phone digits; ``a:<house>:<given>`` address
+    with given name; search only: ``ac:`` address prefixes, ``nd:`` the reading with each kana
+    deleted in turn (finds a reading one slip away) and ``w:`` the kanji name with each
+    character in turn as 〓 (外字).
     """
     return _keys(_prepare(p))
 
