@@ -10,6 +10,8 @@ import datetime as dt
 import itertools
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tsunagu.people.matching import (
     DEFAULT_THRESHOLD,
@@ -737,3 +739,48 @@ def test_bad_input_never_errors_and_never_matches_alone(name: str) -> None:
     query_keys(name, dt.date(1800, 1, 1))
     search(name, None, [(1, HANAKO), (2, odd)])
     assert compare(PersonFacts(family_name="〓"), PersonFacts(family_name="林")).tier == ""
+
+
+# --------------------------------------------------------------------------- properties
+
+_NAMES = st.sampled_from(
+    [
+        "高橋",
+        "髙橋",
+        "〓橋",
+        "花子",
+        "はなこ",
+        "ハナコ",
+        "ﾊﾅｺ",
+        "NGUYEN",
+        "グエン",
+        "",
+        " ",
+        "🙂",
+        "山" * 50,
+    ]
+)
+_DATES = st.one_of(
+    st.none(), st.dates(min_value=dt.date(1800, 1, 1), max_value=dt.date(2030, 12, 31))
+)
+_FACTS = st.builds(
+    PersonFacts,
+    family_name=_NAMES,
+    given_name=_NAMES,
+    family_name_kana=st.sampled_from(["タカハシ", "たかはし", "", "ﾀｶﾊｼ", "グエン"]),
+    given_name_kana=st.sampled_from(["ハナコ", "", "ヴァン・アン"]),
+    birth_date=_DATES,
+    phone=st.sampled_from(["", "090-1234-5678", "+81 90 1234 5678", "12"]),
+    address=st.sampled_from(["", "本町163番地の15", "本町163-15", "〓"]),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_FACTS, _FACTS)
+def test_compare_is_symmetric_bounded_and_total(a: PersonFacts, b: PersonFacts) -> None:
+    m = compare(a, b)
+    assert 0 <= m.score <= 1
+    assert compare(b, a).score == m.score
+    assert m.tier in ("likely", "review", "")
+    pairs = find_pairs([(1, a), (2, b)], 0.01)
+    assert all(x != y for x, y, _ in pairs)
