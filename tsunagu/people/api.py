@@ -73,6 +73,8 @@ class ErrorOut(Schema):
 class SearchHitOut(Schema):
     person: PersonOut
     score: float
+    # likely (同一人物の可能性が高い), review (要確認) or "" (names alike only)
+    tier: str
     reasons: list[str]
 
 
@@ -141,7 +143,10 @@ def search(
     return SearchOut(
         hits=[
             SearchHitOut(
-                person=person_out(h.access), score=h.match.score, reasons=list(h.match.reasons)
+                person=person_out(h.access),
+                score=h.match.score,
+                tier=h.match.tier,
+                reasons=list(h.match.reasons),
             )
             for h in result.hits
         ],

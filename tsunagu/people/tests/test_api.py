@@ -216,6 +216,7 @@ def test_search_ranks_visible_records_and_names_only_the_organization_elsewhere(
     hit = found.json()["hits"][0]
     assert hit["person"]["id"] == person["id"]
     assert 0 < hit["score"] <= 1 and hit["reasons"]
+    assert hit["tier"] in ("likely", "review", "")
     assert AccessLog.objects.filter(action="search", channel="api", user=counselor).count() == 1
 
     elsewhere = api_client(receiver).get(
