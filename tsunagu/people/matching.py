@@ -632,6 +632,26 @@ def _birth_era(a: datetime.date, b: datetime.date) -> str:
     return f"生年月日の年が{abs(a.year - b.year)}年違い（{label}の可能性）" if label else ""
 
 
+def _birth_neighbours(d: datetime.date) -> Iterator[datetime.date]:
+    """Dates one slip of the pen or one era offset away from d."""
+    text = f"{d.year:04d}{d.month:02d}{d.day:02d}"
+    variants = {text[:i] + c + text[i + 1 :] for i in range(8) for c in "0123456789"}
+    variants |= {text[:i] + text[i + 1] + text[i] + text[i + 2 :] for i in range(7)}
+    variants.add(f"{d.year:04d}{d.day:02d}{d.month:02d}")
+    variants |= {f"{d.year + s * o:04d}{text[4:]}" for o in ERA_OFFSETS for s in (1, -1)}
+    for v in variants:
+        try:
+            yield datetime.date(int(v[:4]), int(v[4:6]), int(v[6:]))
+        except ValueError:
+            continue
+
+
+def _birth_two_slips(a: datetime.date | None, b: datetime.date | None) -> bool:
+    if not a or not b:
+        return False
+    return any(c != a and (_birth_slip(c, b) or _birth_era(c, b)) for c in _birth_neighbours(a))
+
+
 def _birth_state(a: datetime.date | None, b: datetime.date | None) -> tuple[int, str]:
     if not a or not b:
         return _MISSING, ""
@@ -758,6 +778,18 @@ def _compare(
         # Only an approximate reading, or none: siblings (ユウキ/ユキ, ユウタ/ユウト) look so too.
         cap = min(cap, _CAP_REVIEW)
 
+    contact: list[str] = []
+    weight, corroborated = _contact(a, b, weight, contact)
+    if (
+        birth_state == _DIFFER
+        and corroborated
+        and fam_state in _AGREE
+        and giv_state in _AGREE
+        and _birth_two_slips(a.birth, b.birth)
+    ):
+        # Two records each converted or typed wrong in its own way, with the whole name and a
+        # phone or an address agreeing: for staff to look at, never likely.
+        birth_state, birth_reason = _SLIP, "生年月日が2か所違う（誤記が重なった可能性）"
     if birth_state == _EXACT:
         weight += _W_BIRTH
     elif birth_state in (_SLIP, _ERA):
@@ -771,8 +803,8 @@ def _compare(
         cap = min(cap, _CAP_REVIEW)
     if birth_reason:
         reasons.append(birth_reason)
+    reasons.extend(contact)
 
-    weight, corroborated = _contact(a, b, weight, reasons)
     if _BRIDGE in (giv_state,) and birth_state != _EXACT and not corroborated:
         cap = min(cap, _CAP_REVIEW)
     score = _logistic(weight)

@@ -635,7 +635,7 @@ def test_find_pairs_threshold_and_integer_ids() -> None:
     [
         (dt.date(1915, 6, 14), "昭和と平成の取り違え"),  # 1978 - 63
         (dt.date(1953, 6, 14), "昭和の年を19xx年と誤記"),  # 昭和53年 read as 1953
-        (dt.date(1978, 4, 16), ""),  # two digits apart, not a slip: a different date
+        (dt.date(1972, 4, 16), ""),  # three digits apart: a different date
         (dt.date(1978, 6, 41 - 27), ""),  # the same day
     ],
 )
@@ -648,7 +648,9 @@ def test_era_offset_is_for_review_with_its_reason(birth: dt.date, reason: str) -
 
 
 def test_month_day_swap_and_twins() -> None:
-    swapped = replace(HANAKO, birth_date=dt.date(1978, 6, 6), given_name="花")
+    swapped = replace(
+        HANAKO, birth_date=dt.date(1978, 6, 6), given_name="花", given_name_kana="ハナ"
+    )
     assert compare(HANAKO, swapped).tier == ""  # another given name: not the same
     m = compare(
         replace(HANAKO, birth_date=dt.date(1978, 3, 11)),
@@ -657,6 +659,15 @@ def test_month_day_swap_and_twins() -> None:
     assert m.tier == "review" and "生年月日の月と日が入れ替わっている可能性" in m.reasons
     twin = replace(HANAKO, given_name="桜子", given_name_kana="サクラコ")
     assert compare(HANAKO, twin).tier == ""
+
+
+def test_two_slips_with_name_and_phone_agreeing_are_for_review() -> None:
+    a = replace(HANAKO, birth_date=dt.date(1978 - 63, 6, 14))  # era offset on one side
+    b = replace(HANAKO, birth_date=dt.date(1978, 6, 41 - 25))  # a digit slip on the other
+    m = compare(a, b)
+    assert m.tier == "review" and "生年月日が2か所違う（誤記が重なった可能性）" in m.reasons
+    moved = replace(b, phone="0466-99-0000", address="つなぐ市栄町9-9", postal_code="")
+    assert compare(a, moved).tier == ""  # nothing but the name: different people
 
 
 def test_family_and_given_swapped_or_in_one_field() -> None:
