@@ -290,3 +290,21 @@ def test_intake_search_ranks_the_variants_in_the_top_five_with_reasons(
         assert ("姓と名が入れ替わっている可能性" in top[swapped.pk].reasons) != written_as_typed
         assert era.pk in top, name
         assert any("昭和と平成の取り違え" in r for r in top[era.pk].reasons)
+
+
+@pytest.mark.parametrize(
+    ("q", "birth"),
+    [
+        ("〓", ""),
+        ("🙂🙂", "1800-01-01"),
+        ("山" * 200, ""),
+        ("NGUYEN VAN ANH", "1951-07-07"),
+        ("？橋　聡子", "1951-07-07"),
+        ("", "1951-07-07"),
+    ],
+)
+def test_search_page_takes_odd_input_without_error(
+    counselor: User, variants: tuple[Person, Person, Person], q: str, birth: str
+) -> None:
+    response = client_for(counselor).get("/people/", {"q": q, "birth_date": birth})
+    assert response.status_code == 200
