@@ -805,7 +805,7 @@ def _compare(
         reasons.append(birth_reason)
     reasons.extend(contact)
 
-    if _BRIDGE in (giv_state,) and birth_state != _EXACT and not corroborated:
+    if giv_state == _BRIDGE and birth_state != _EXACT and not corroborated:
         cap = min(cap, _CAP_REVIEW)
     score = _logistic(weight)
     return _Result(min(score, cap), weight, cap, tuple(reasons))
