@@ -169,10 +169,14 @@ class _Prep:
     addr_full: str
     addr_house: str
     addr_building: str
-    # Foreign residents: the name's words as sound keys (romaji or katakana), and whether the
-    # name fields hold romaji.
-    sounds: tuple[str, ...] = ()
+    # Foreign residents: the text whose words are compared by sound (romaji or katakana), and
+    # whether the name fields hold romaji. The sound keys are worked out only when needed.
+    sound_text: str = ""
     latin: bool = False
+
+    @property
+    def sounds(self) -> tuple[str, ...]:
+        return _sounds(self.sound_text, self.latin)
 
     @property
     def kanji_only(self) -> bool:
@@ -227,13 +231,13 @@ def _prepare(p: PersonFacts) -> _Prep:
     )
     latin = is_latin(p.family_name + p.given_name)
     if latin:
-        sounds = romaji_tokens(p.family_name + " " + p.given_name)
+        sound_text = p.family_name + " " + p.given_name
     elif p.family_name_kana or p.given_name_kana:
-        sounds = kana_sound_tokens(p.family_name_kana + " " + p.given_name_kana)
+        sound_text = p.family_name_kana + " " + p.given_name_kana
     elif is_kana(kanji_parts[0] + kanji_parts[1] + kanji_parts[2]):
-        sounds = kana_sound_tokens(p.family_name + " " + p.given_name)
+        sound_text = p.family_name + " " + p.given_name
     else:
-        sounds = ()
+        sound_text = ""
     return _Prep(
         kanji=_Layer(*kanji_parts),
         kana=_Layer(*kana_parts),
@@ -245,9 +249,16 @@ def _prepare(p: PersonFacts) -> _Prep:
         addr_full=full,
         addr_house=house,
         addr_building=building,
-        sounds=sounds,
+        sound_text=sound_text,
         latin=latin,
     )
+
+
+@lru_cache(maxsize=1 << 15)
+def _sounds(text: str, latin: bool) -> tuple[str, ...]:
+    if not text:
+        return ()
+    return romaji_tokens(text) if latin else kana_sound_tokens(text)
 
 
 class Readings:
