@@ -146,12 +146,6 @@ class UserSession(AbstractBaseSession):
         verbose_name = "セッション"
         verbose_name_plural = "セッション"
 
-    @classmethod
-    def get_session_store_class(cls) -> type:
-        from tsunagu.accounts.sessions import SessionStore
-
-        return SessionStore
-
 
 class AccountEventKind(models.TextChoices):
     LOGIN = "login", "ログイン"
