@@ -2,7 +2,6 @@
 authenticates by token instead and denies by default on its own, so it is not sent to the login
 page), the idle timeout, the second factor, and no-store on everything seen signed in."""
 
-
 from __future__ import annotations
 
 import time

@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "tsunagu.recordkeeping",
     "tsunagu.portal",
     "tsunagu.demo",
+    "tsunagu.backup",
 ]
 
 REFERRAL_DUE_BUSINESS_DAYS = int(os.environ.get("TSUNAGU_REFERRAL_DUE_BUSINESS_DAYS", "2"))
@@ -226,6 +227,7 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
+BACKUP_KEY = os.environ.get("TSUNAGU_BACKUP_KEY", "")
 MEDIA_ROOT = Path(os.environ.get("TSUNAGU_MEDIA_DIR", DATA_DIR / "media"))
 
 # Sessions carry their user (accounts.UserSession) so that all of them can be ended at once.

@@ -295,3 +295,47 @@ def test_demo_city_says_the_second_factor_is_off(db: None) -> None:
     call_command("load_demo", "imizu", stdout=out)
     assert "二要素認証" in out.getvalue()
     assert not Municipality.objects.get(slug="imizu").two_factor_required
+
+
+# --- the account routes' own access matrix ------------------------------------------------
+
+STAFF_ROUTES = [
+    ("get", "/accounts/staff/"),
+    ("get", "/accounts/staff/{staff}/"),
+    ("post", "/accounts/staff/{staff}/unlock/"),
+    ("post", "/accounts/staff/{staff}/two-factor-reset/"),
+    ("post", "/accounts/staff/{staff}/logout-everywhere/"),
+    ("post", "/accounts/tokens/{token}/revoke/"),
+]
+
+
+def test_account_routes_matrix(counselor: User, third: User, outsider: User, manager: User) -> None:
+    api_token_create(user=counselor)
+    TOTPDevice.objects.create(user=counselor, name="app", confirmed=True)
+    ids = {"staff": counselor.pk, "token": ApiToken.objects.get().pk}
+    missing = {"staff": 987654321, "token": 987654321}
+
+    def call(client: Client, method: str, url: str, values: dict[str, int]) -> Any:
+        return getattr(client, method)(url.format(**values))
+
+    for method, url in [
+        *STAFF_ROUTES,
+        ("post", "/accounts/keepalive/"),
+        ("post", "/accounts/security/logout-everywhere/"),
+    ]:
+        response = call(Client(), method, url, ids)
+        assert response.status_code == 302 and "/login/" in response["Location"], url
+    for who in (third, outsider):  # same-city staff who are not managers; another city
+        client = client_for(who)
+        for method, url in STAFF_ROUTES:
+            response = call(client, method, url, ids)
+            assert response.status_code == 404, (who, url)
+            if "{" in url:
+                assert response.content == call(client, method, url, missing).content
+    assert ApiToken.objects.get().revoked_at is None
+    assert TOTPDevice.objects.filter(user=counselor).exists()
+    boss = client_for(manager)
+    for method, url in STAFF_ROUTES:
+        assert call(boss, method, url, ids).status_code in (200, 302), url
+    assert ApiToken.objects.get().revoked_at is not None
+    assert client_for(counselor).post("/accounts/keepalive/").status_code == 204
