@@ -80,6 +80,8 @@ def operator_create(*, username: str, password: str) -> User:
     user.full_clean()
     user.save()
     return user
+
+
 # --- sign-in security ---------------------------------------------------------------------
 
 
