@@ -16,6 +16,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from tsunagu.access.chain import chain_verify
 from tsunagu.access.models import AccessLog
 from tsunagu.access.tests.test_every_endpoint import records  # noqa: F401  (fixture)
 from tsunagu.accounts.models import User
@@ -96,6 +97,13 @@ def test_round_trip_restores_every_table_and_file(
         "restore"
     ]  # the backup's own row was written after the snapshot; the restore adds its row
     after["access.accesslog"] = [r for r in log if r["object_type"] != "restore"]
+    # the hash chain goes on from the restored log: one row more, and it verifies
+    head_before, head_after = (
+        before.pop("access.auditchainhead"),
+        after.pop("access.auditchainhead"),
+    )
+    assert head_after[0]["count"] == head_before[0]["count"] + 1
+    assert chain_verify() is None
     assert after.keys() == before.keys()
     for label in before:
         assert after[label] == before[label], label
