@@ -48,8 +48,10 @@ from tsunagu.backup.crypto import BackupCryptoError, decrypt_stream, encrypt_str
 FORMAT = 1
 MANIFEST = "manifest.json"
 MEDIA_PREFIX = "media/"
-# Rows `migrate` writes by itself: a freshly migrated database still counts as empty.
-MIGRATE_MADE = {"contenttypes.contenttype", "auth.permission"}
+# Rows `migrate` writes by itself (content types, permissions, the empty head of the access
+# log's hash chain): a freshly migrated database still counts as empty, and a restore replaces
+# them with the backup's.
+MIGRATE_MADE = {"contenttypes.contenttype", "auth.permission", "access.auditchainhead"}
 # Not kept: sessions (a restored system starts signed out).
 NOT_KEPT = {"accounts.usersession", "sessions.session"}
 
@@ -444,7 +446,7 @@ def _restore_logical(database: Path, manifest: dict[str, Any]) -> None:
         )
     with transaction.atomic():
         for label in MIGRATE_MADE:
-            # unscoped: content types and permissions `migrate` made, replaced by the backup's
+            # unscoped: the rows `migrate` made, replaced by the backup's
             apps.get_model(label)._base_manager.all().delete()
         restored: set[type[models.Model]] = set()
         with database.open(encoding="utf-8") as lines:
