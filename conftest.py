@@ -20,6 +20,9 @@ from pathlib import Path
 
 import pytest
 from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tsunagu.accounts.models import Role, User
 from tsunagu.accounts.services import user_create
@@ -104,10 +107,28 @@ def outsider(other_city: Municipality) -> User:
 
 
 def client_for(user: User | None) -> Client:
+    """A client signed in as `user`, past the second factor (as after entering a code)."""
     client = Client()
     if user is not None:
         client.force_login(user)
+        verify_session(client, user)
     return client
+
+
+def totp_code(device: TOTPDevice) -> str:
+    """The code an authenticator app shows now for `device`."""
+    device.refresh_from_db()
+    return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):06d}"
+
+
+def verify_session(client: Client, user: User) -> None:
+    """Mark a signed-in test client's session as verified by an authenticator app."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="テスト", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from conftest import client_for, make_user
+from conftest import client_for, make_user, verify_session
 from tsunagu.access.models import Basis
 from tsunagu.access.tests.test_every_endpoint import ROUTES, _call, _routes, _url, records
 from tsunagu.accounts.models import Role, User
@@ -30,6 +30,7 @@ def test_every_form_refuses_a_request_without_its_csrf_token(
 ) -> None:
     client = Client(enforce_csrf_checks=True)
     client.force_login(counselor)
+    verify_session(client, counselor)  # past the second factor, as after entering a code
     posts = 0
     for name, params in _routes():
         if name not in ROUTES or ROUTES[name].method != "POST":

@@ -64,6 +64,7 @@ def browser(live_server: Any) -> Iterator[Any]:
         f"--user-data-dir={profile}",
     ):
         options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # CSP reports, below
     driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
     driver.set_page_load_timeout(30)
     try:
@@ -135,6 +136,15 @@ def _close_server_sessions(django_db_setup: None, django_db_blocker: Any) -> Ite
 @pytest.fixture(autouse=True)
 def _leave_the_page(browser: Any) -> Iterator[None]:
     """After each test, park the browser on a blank page, so that a page that polls (the import
-    progress) sends no request to the server once the test's database is gone."""
+    progress) sends no request to the server once the test's database is gone. Then fail the
+    test if the Content-Security-Policy blocked anything on the way (an inline script or style
+    the pages should not have)."""
+    browser.get_log("browser")  # drop what an earlier test left
     yield
     browser.get("about:blank")
+    blocked = [
+        entry["message"]
+        for entry in browser.get_log("browser")
+        if "Content Security Policy" in entry.get("message", "")
+    ]
+    assert not blocked, "\n".join(blocked)

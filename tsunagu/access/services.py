@@ -172,3 +172,29 @@ def access_log_command(
 def grants_end(*, grants: models.QuerySet[AccessGrant], reason: str) -> int:
     """End grants now (they stay as history)."""
     return grants.filter(ended_at__isnull=True).update(ended_at=timezone.now(), end_reason=reason)
+
+
+def access_log_operation(
+    *,
+    operator: str,
+    user: User | None,
+    action: Action,
+    object_type: str,
+    object_ids: tuple[object, ...],
+) -> int:
+    """Record an administrator's command that handled the data as a whole, not person by person
+    (a backup is an export of everything; a restore an import): one row, no person."""
+    if not operator and user is None:
+        raise ValueError("a command's access needs an operator or a user")
+    return _log_rows(
+        user=user,
+        organization=user_organization(user) if user is not None else None,
+        operator=operator,
+        action=action,
+        entries=[
+            LogEntry(
+                obj=None, person=None, via=Via.ROLE, object_type=object_type, object_ids=object_ids
+            )
+        ],
+        channel=Channel.CLI,
+    )

@@ -2,7 +2,9 @@
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -100,18 +102,107 @@ class RoleAssignment(models.Model):
         return f"{self.user} {self.get_role_display()}"
 
 
+def api_token_default_expiry() -> dt.datetime:
+    return timezone.now() + dt.timedelta(days=settings.API_TOKEN_DAYS)
+
+
 class ApiToken(models.Model):
-    """An API key of a staff member. Only its SHA-256 is stored; the key is shown once."""
+    """An API key of a staff member. Only its SHA-256 is stored; the key is shown once.
+
+    A key works until it expires (`TSUNAGU_API_TOKEN_DAYS` after issue by default) or is
+    revoked, whichever comes first.
+    """
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    label = models.CharField("用途", max_length=100, blank=True)
     key_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField("発行日時", auto_now_add=True)
+    expires_at = models.DateTimeField("有効期限", default=api_token_default_expiry)
+    last_used_at = models.DateTimeField("最終利用", null=True, blank=True)
+    revoked_at = models.DateTimeField("失効日時", null=True, blank=True)
 
     class Meta:
         verbose_name = "APIトークン"
         verbose_name_plural = "APIトークン"
+        ordering = ["-created_at", "-pk"]
 
     def __str__(self) -> str:
         return f"{self.user} のAPIトークン"
+
+    @property
+    def is_live(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class UserSession(AbstractBaseSession):
+    """A signed-in session, with the staff member it belongs to, so that all of a person's
+    sessions can be ended at once ("log out everywhere", a manager's reset)."""
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, null=True, blank=True, related_name="sessions"
+    )
+
+    class Meta:
+        verbose_name = "セッション"
+        verbose_name_plural = "セッション"
+
+
+class AccountEventKind(models.TextChoices):
+    LOGIN = "login", "ログイン"
+    LOGIN_FAILED = "login_failed", "ログイン失敗"
+    LOCKED_OUT = "locked_out", "ロック"
+    UNLOCKED = "unlocked", "ロック解除"
+    TWO_FACTOR_OK = "two_factor_ok", "確認コード成功"
+    TWO_FACTOR_FAILED = "two_factor_failed", "確認コード失敗"
+    TWO_FACTOR_ENROLLED = "two_factor_enrolled", "認証アプリ登録"
+    TWO_FACTOR_RESET = "two_factor_reset", "認証アプリのリセット"
+    LOGOUT = "logout", "ログアウト"
+    IDLE_TIMEOUT = "idle_timeout", "無操作で自動ログアウト"
+    LOGOUT_EVERYWHERE = "logout_everywhere", "すべての端末からログアウト"
+    TOKEN_CREATED = "token_created", "APIトークン発行"
+    TOKEN_REVOKED = "token_revoked", "APIトークン失効"
+
+
+ACCOUNT_EVENT_KINDS = AccountEventKind.values
+
+
+class AccountEvent(models.Model):
+    """The sign-in history of staff accounts: successes, failures and security actions."""
+
+    Kind = AccountEventKind
+
+    at = models.DateTimeField("日時", default=timezone.now, db_index=True)
+    kind = models.CharField("内容", max_length=32, choices=Kind.choices)
+    user = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="account_events",
+        verbose_name="職員",
+    )
+    username = models.CharField("入力されたユーザー名", max_length=150, blank=True, db_index=True)
+    actor = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="操作した職員",
+        help_text="本人以外（管理者など）が操作したとき",
+    )
+    ip_address = models.GenericIPAddressField("IPアドレス", null=True, blank=True)
+    detail = models.CharField("詳細", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "ログイン履歴"
+        verbose_name_plural = "ログイン履歴"
+        ordering = ["-at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=ACCOUNT_EVENT_KINDS), name="account_event_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.get_kind_display()}"

@@ -6,14 +6,27 @@ TSUNAGU_ALLOWED_HOSTS   comma-separated host names (default: localhost names onl
 TSUNAGU_DATA_DIR        the SQLite file and the generated key (default: var/ in the repo)
 DATABASE_URL            e.g. postgres://user@host:5432/db (default: SQLite in the data directory)
 TSUNAGU_REFERRAL_DUE_BUSINESS_DAYS  days a receiving window has to answer a referral (default 2)
+TSUNAGU_IDLE_TIMEOUT_MINUTES    sign out after this long without activity (default 30)
+TSUNAGU_IDLE_WARNING_MINUTES    warn this long before the idle sign-out (default 2)
+TSUNAGU_LOGIN_FAILURE_LIMIT     wrong passwords in a row that lock an account (default 5)
+TSUNAGU_LOCKOUT_MINUTES         how long a lock lasts unless a manager unlocks it (default 30)
+TSUNAGU_PASSWORD_MIN_LENGTH     shortest password accepted (default 15, see docs/security.md)
+TSUNAGU_API_TOKEN_DAYS          how long a new API token works (default 90)
+TSUNAGU_SECURE_COOKIES          "1" behind HTTPS: secure cookies, HSTS, redirect to HTTPS
+TSUNAGU_HSTS_SECONDS            HSTS max-age with secure cookies (default one year)
+TSUNAGU_PROXY_SSL_HEADER        "1" when a reverse proxy terminates TLS and sets X-Forwarded-Proto
+TSUNAGU_BACKUP_KEY              the passphrase backups are encrypted with (tsunagu backup)
+TSUNAGU_MEDIA_DIR               uploaded files (default: media/ in the data directory)
 """
 
+import datetime as dt
 import os
 import secrets
 from pathlib import Path
 
 import dj_database_url
 import django_stubs_ext
+from django.utils.csp import CSP
 
 # Lets ModelAdmin[Model] and QuerySet[Model] be written at run time as the type checker wants.
 django_stubs_ext.monkeypatch()
@@ -65,6 +78,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "simple_history",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
     "tsunagu.core",
     "tsunagu.organizations",
     "tsunagu.accounts",
@@ -79,6 +95,7 @@ INSTALLED_APPS = [
     "tsunagu.recordkeeping",
     "tsunagu.portal",
     "tsunagu.demo",
+    "tsunagu.backup",
 ]
 
 REFERRAL_DUE_BUSINESS_DAYS = int(os.environ.get("TSUNAGU_REFERRAL_DUE_BUSINESS_DAYS", "2"))
@@ -87,6 +104,9 @@ RETENTION_YEARS = int(os.environ.get("TSUNAGU_RETENTION_YEARS", "5"))
 # person searches one staff member may make per minute (city-wide reads are rate-limited)
 PERSON_SEARCH_RATE_PER_MINUTE = int(os.environ.get("TSUNAGU_PERSON_SEARCH_RATE", "60"))
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
+API_TOKEN_DAYS = int(os.environ.get("TSUNAGU_API_TOKEN_DAYS", "90"))
+IDLE_TIMEOUT_SECONDS = int(os.environ.get("TSUNAGU_IDLE_TIMEOUT_MINUTES", "30")) * 60
+IDLE_WARNING_SECONDS = int(os.environ.get("TSUNAGU_IDLE_WARNING_MINUTES", "2")) * 60
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -96,10 +116,17 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "tsunagu.accounts.middleware.IdleTimeoutMiddleware",
     "tsunagu.accounts.middleware.LoginRequiredMiddleware",
     "tsunagu.portal.middleware.StrictApiQueryMiddleware",
+    "tsunagu.accounts.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "tsunagu.accounts.middleware.NoStoreMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "tsunagu.config.urls"
@@ -116,6 +143,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tsunagu.portal.context_processors.tsunagu",
+                "tsunagu.accounts.context_processors.idle_timeout",
             ],
         },
     },
@@ -145,15 +173,45 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "portal:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
+# Argon2id first; the others only let an older hash sign in once, when it is rehashed.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+# Length and a list of breached/common passwords, no composition rules (NIST SP 800-63B-4;
+# reasons in docs/security.md). All checks are offline.
+PASSWORD_MIN_LENGTH = int(os.environ.get("TSUNAGU_PASSWORD_MIN_LENGTH", "15"))
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 10},
+        "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "tsunagu.accounts.passwords.ContextWordsValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    # django-axes refuses a locked-out account before the password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Lockout (django-axes): by user name, whatever the address, for a while or until a manager of
+# the same city unlocks it (/accounts/staff/).
+AXES_FAILURE_LIMIT = int(os.environ.get("TSUNAGU_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("TSUNAGU_LOCKOUT_MINUTES", "30")))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+# axes.W006 asks to lock by address too. Locking by user name already counts the failures from
+# every address, user agent and cookie, so rotating them gains an attacker nothing; locking by
+# address would lock out a whole office that reaches the server through one proxy address.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
+AXES_VERBOSE = False
+# Two factors (django-otp, TOTP): the issuer shown in the authenticator app.
+OTP_TOTP_ISSUER = "つなぐ"
+OTP_TOTP_THROTTLE_FACTOR = 1
 
 LANGUAGE_CODE = "ja"
 LANGUAGES = [("ja", "日本語")]
@@ -169,16 +227,45 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
+BACKUP_KEY = os.environ.get("TSUNAGU_BACKUP_KEY", "")
+MEDIA_ROOT = Path(os.environ.get("TSUNAGU_MEDIA_DIR", DATA_DIR / "media"))
+
+# Sessions carry their user (accounts.UserSession) so that all of them can be ended at once.
+SESSION_ENGINE = "tsunagu.accounts.sessions"
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = 8 * 60 * 60
+SESSION_COOKIE_AGE = 8 * 60 * 60  # the longest a session lives; idle ones end much sooner
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 CSRF_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (Django's own): the app's own scripts, styles and images only; no
+# inline script or style, no eval, no framing, forms post only to the app.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
 if not DEBUG:
     SESSION_COOKIE_SECURE = _env_bool("TSUNAGU_SECURE_COOKIES", default=False)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    if SESSION_COOKIE_SECURE:
+        # Served over HTTPS only: browsers remember it (HSTS) and plain HTTP is redirected.
+        SECURE_SSL_REDIRECT = True
+        SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+        SECURE_HSTS_SECONDS = int(os.environ.get("TSUNAGU_HSTS_SECONDS", str(365 * 24 * 3600)))
+        SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+        SECURE_HSTS_PRELOAD = True
+    if _env_bool("TSUNAGU_PROXY_SSL_HEADER"):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 

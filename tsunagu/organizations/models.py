@@ -25,6 +25,11 @@ class Municipality(models.Model):
     plan_end_fiscal_year = models.PositiveSmallIntegerField("計画期間（終了年度）")
     plan_published = models.CharField("策定時期", max_length=20, blank=True)
     plan_department = models.CharField("計画の所管", max_length=100, blank=True)
+    two_factor_required = models.BooleanField(
+        "二要素認証を必須にする",
+        default=True,
+        help_text="オンにすると、この市の職員は全員、パスワードのあとに認証アプリの確認コードを入力します",
+    )
 
     class Meta:
         verbose_name = "自治体"

@@ -1,5 +1,3 @@
-import csv
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
@@ -12,6 +10,7 @@ from tsunagu.access.selectors import person_access_log
 from tsunagu.access.throttle import Throttled
 from tsunagu.accounts.http import AuthenticatedHttpRequest
 from tsunagu.accounts.models import Role
+from tsunagu.core.export import SafeCsvWriter
 from tsunagu.core.forms import add_service_errors
 from tsunagu.core.history import FieldChange
 from tsunagu.core.sections import sections_for
@@ -221,7 +220,7 @@ def access_log_page(request: AuthenticatedHttpRequest, person_id: int) -> HttpRe
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="access-log-{person.pk}.csv"'
         response.write("\ufeff")  # Excel opens UTF-8 with a BOM correctly
-        writer = csv.writer(response)
+        writer = SafeCsvWriter(response)
         writer.writerow(["日時", "職員", "機関", "操作", "対象", "根拠", "許可の根拠", "経路"])
         for e in entries:
             writer.writerow(

@@ -150,6 +150,10 @@ class Row:
 ROUTES: dict[str, Row] = {
     "portal:home": Row(),
     "accounts:roster": Row(),
+    "accounts:two_factor_verify": Row(),
+    "accounts:two_factor_setup": Row(),
+    "accounts:security": Row(),
+    "accounts:token_issue": Row(method="POST", data={"label": "連携"}),
     "cityplan:overview": Row(),
     "organizations:directory": Row(),
     "organizations:detail": Row(kwargs={"code": "hokatsu-kita"}, structure=True),
@@ -192,6 +196,20 @@ EXCLUDED = {
     "api": "the JSON API: walked from the OpenAPI document below",
     "api_not_found": "the API's JSON 404 for a path that is no operation: holds nothing",
     "admin": "the administration site: its city scoping is tested in accounts/tests",
+    **{
+        f"accounts:{name}": "staff accounts, no personal data: the same matrix (anonymous, "
+        "same-city staff, another city, a manager) is in accounts/tests/test_sign_in.py"
+        for name in (
+            "logout_everywhere",
+            "keepalive",
+            "token_revoke",
+            "staff_list",
+            "staff_detail",
+            "staff_unlock",
+            "staff_two_factor_reset",
+            "staff_logout_everywhere",
+        )
+    },
 }
 
 

@@ -1,6 +1,7 @@
 from argparse import ArgumentParser
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from tsunagu.accounts.models import User
@@ -12,8 +13,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("username")
+        parser.add_argument("--days", type=int, help="有効日数（既定は TSUNAGU_API_TOKEN_DAYS）")
+        parser.add_argument("--label", default="", help="用途（一覧に表示されます）")
 
-    def handle(self, *args: Any, username: str, **options: Any) -> None:
+    def handle(
+        self, *args: Any, username: str, days: int | None, label: str, **options: Any
+    ) -> None:
         user = User.objects.filter(username=username).first()
         if user is None:
             raise CommandError(f"ユーザー {username!r} はいません")
@@ -21,4 +26,7 @@ class Command(BaseCommand):
             raise CommandError(f"ユーザー {username!r} は無効になっています")
         if user.organization is None:
             raise CommandError(f"ユーザー {username!r} は機関に所属していないため発行できません")
-        self.stdout.write(api_token_create(user=user))
+        try:
+            self.stdout.write(api_token_create(user=user, label=label, days=days))
+        except ValidationError as exc:
+            raise CommandError("; ".join(exc.messages)) from exc

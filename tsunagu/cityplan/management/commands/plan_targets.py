@@ -1,4 +1,3 @@
-import csv
 import json
 from argparse import ArgumentParser
 from typing import Any
@@ -6,6 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from tsunagu.cityplan.selectors import plan_target_rows
+from tsunagu.core.export import SafeDictWriter
 from tsunagu.organizations.models import Municipality
 
 FIELDS = ["program", "organization", "indicator", "fiscal_year", "kind", "value", "unit"]
@@ -30,6 +30,6 @@ class Command(BaseCommand):
         if format == "json":
             self.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2))
         else:
-            writer = csv.DictWriter(self.stdout, fieldnames=FIELDS, lineterminator="\n")
+            writer = SafeDictWriter(self.stdout, fieldnames=FIELDS, lineterminator="\n")
             writer.writeheader()
             writer.writerows(rows)

@@ -56,6 +56,14 @@ class Command(BaseCommand):
         municipality = Municipality.objects.filter(slug=city).first()
         if municipality is None:
             raise CommandError(f"市 {city!r} は読み込まれていません。先に tsunagu load-plan {city}")
+        if municipality.two_factor_required:
+            # Demo accounts have printed passwords and no phones: say so, and switch it off.
+            municipality.two_factor_required = False
+            municipality.save(update_fields=["two_factor_required"])
+        self.stdout.write(
+            f"デモのため {municipality.name} では二要素認証（確認コード）を必須にしていません。"
+            "本番では必須です（自治体の設定「二要素認証を必須にする」）。"
+        )
         hokatsu = _pick(
             municipality, kind="agency", field=SupportField.ELDERLY, clause_prefix="1-1"
         )

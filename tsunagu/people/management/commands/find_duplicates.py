@@ -1,4 +1,3 @@
-import csv
 import getpass
 from argparse import ArgumentParser
 from collections.abc import Iterable
@@ -10,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tsunagu.access.models import AccessLog
 from tsunagu.access.services import access_log_command
 from tsunagu.accounts.models import Role, User
-from tsunagu.core.export import spreadsheet_safe
+from tsunagu.core.export import SafeDictWriter
 from tsunagu.organizations.models import Municipality
 from tsunagu.people import matching
 from tsunagu.people.models import Person
@@ -80,11 +79,11 @@ class Command(BaseCommand):
         exported = {p.pk: p for a, b, _ in pairs for p in (a, b)}
         rows = [
             {
-                "external_id_a": spreadsheet_safe(a.external_id),
-                "external_id_b": spreadsheet_safe(b.external_id),
+                "external_id_a": a.external_id,
+                "external_id_b": b.external_id,
                 "score": f"{m.score:.3f}",
                 "tier": m.tier_label,
-                "reasons": spreadsheet_safe("、".join(m.reasons)),
+                "reasons": "、".join(m.reasons),
                 "person_id_a": a.pk,
                 "person_id_b": b.pk,
                 "organization_a": a.organization.code,
@@ -97,12 +96,12 @@ class Command(BaseCommand):
             raise CommandError(f"フォルダ {path.parent} がありません")
         self._log(staff, exported.values())
         if output == "-":
-            writer = csv.DictWriter(self.stdout, fieldnames=COLUMNS, lineterminator="\n")
+            writer = SafeDictWriter(self.stdout, fieldnames=COLUMNS, lineterminator="\n")
             writer.writeheader()
             writer.writerows(rows)
             return
         with path.open("w", encoding="utf-8", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=COLUMNS)
+            writer = SafeDictWriter(f, fieldnames=COLUMNS)
             writer.writeheader()
             writer.writerows(rows)
         self.stderr.write(f"{len(rows)} 組を {path} に書き出しました")
