@@ -5,4 +5,5 @@ from tsunagu.cityplan import views
 app_name = "cityplan"
 urlpatterns = [
     path("", views.overview, name="overview"),
+    path("versions/compare/", views.compare, name="compare"),
 ]

@@ -100,7 +100,7 @@ def test_plan_overview_shows_programs_meetings_and_wareki_targets(counselor: Use
     body = client_for(counselor).get("/plan/").content.decode()
     assert "第1号 包括的相談支援事業" in body
     assert "地域包括支援センターの運営" in body
-    assert "南市支援会議" in body and "構成員に守秘義務" in body
+    assert "南市支援会議" in body and "構成員に法定の守秘義務" in body
     assert "令和8年度" in body and "令和9年度" in body
     assert "7.5" in body and "見込" in body
 
@@ -122,7 +122,9 @@ def test_query_count_does_not_grow_with_data(url: str, counselor: User) -> None:
     client.get(url)
     with CaptureQueriesContext(connection) as queries:
         client.get(url)
-    assert len(queries) <= 15, [q["sql"] for q in queries]
+    # /plan/: versions, programs (+ departments, operations, carriers), organizations (+ fields,
+    # sites), meeting bodies (+ members), indicators (+ values), milestones
+    assert len(queries) <= 20, [q["sql"] for q in queries]
 
 
 def test_manager_home_shows_the_nearest_plan_year(
