@@ -1,0 +1,90 @@
+"""Centres grouped under one plan line keep their own scopes; the line's counts roll up."""
+
+from __future__ import annotations
+
+import datetime as dt
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from conftest import client_for
+from tsunagu.access.selectors import visible_consultations, visible_persons
+from tsunagu.accounts.models import Role, User
+from tsunagu.accounts.services import user_create
+from tsunagu.consultations.selectors import consultation_counts_by_site
+from tsunagu.consultations.services import ConsultationData, consultation_create
+from tsunagu.core.fiscal import fiscal_year_of
+from tsunagu.organizations.models import Organization
+from tsunagu.people.services import PersonData, person_create
+
+
+def staff(code: str, role: str = Role.COUNSELOR) -> User:
+    return user_create(
+        username=f"ise-{code}-{role}",
+        organization=Organization.objects.get(municipality__slug="ise", code=code),
+        roles=[role],
+        password=None,
+    )
+
+
+def consult(user: User, *, person: bool, is_new: bool = True) -> None:
+    someone = (
+        person_create(
+            user=user,
+            data=PersonData(
+                family_name="伊勢",
+                given_name="花子",
+                family_name_kana="いせ",
+                given_name_kana="はなこ",
+                birth_date=dt.date(1940, 1, 2),
+            ),
+        )
+        if person
+        else None
+    )
+    consultation_create(
+        user=user,
+        person=someone,
+        data=ConsultationData(
+            received_at=timezone.now(),
+            channel="window",
+            requester="self",
+            main_topic="care",
+            content="介護の相談",
+            response="information",
+            anonymous_label="" if person else "匿名の方",
+            is_new=is_new,
+        ),
+    )
+
+
+@pytest.mark.django_db
+def test_a_centre_sees_nothing_of_its_sibling_but_the_line_counts_both() -> None:
+    call_command("load_plan", "ise", stdout=StringIO())
+    higashi, isuzu = staff("hokatsu-higashi"), staff("hokatsu-isuzu")
+    consult(higashi, person=True)
+    consult(higashi, person=False, is_new=False)
+    consult(isuzu, person=False)
+
+    # the sibling centre (another 受託法人) sees neither the person nor the consultation
+    assert visible_persons(user=isuzu).count() == 0
+    assert visible_consultations(user=isuzu).count() == 1  # only its own
+    person_id = visible_persons(user=higashi).get().pk
+    assert client_for(isuzu).get(f"/people/{person_id}/").status_code == 404
+    assert client_for(higashi).get(f"/people/{person_id}/").status_code == 200
+
+    line = Organization.objects.get(municipality__slug="ise", code="hokatsu")
+    year = fiscal_year_of(timezone.localdate())
+    with CaptureQueriesContext(connection) as queries:
+        counts = consultation_counts_by_site(line=line, fiscal_year=year)
+    assert len(queries) <= 3
+    by_code = {s.organization.code: (s.new, s.total) for s in counts.sites}
+    assert len(by_code) == 7  # the line and its six centres
+    assert by_code["hokatsu-higashi"] == (1, 2)
+    assert by_code["hokatsu-isuzu"] == (1, 1)
+    assert by_code["hokatsu-nishi"] == (0, 0)
+    assert (counts.new, counts.total) == (2, 3)
