@@ -62,11 +62,7 @@ def staff_roster(*, municipality: Municipality, fiscal_year: int) -> Roster:
     liaisons = [
         LiaisonEntry(
             department=department,
-            assignments=[
-                a
-                for a in entries[department.pk].assignments
-                if a.role == Role.LIAISON
-            ]
+            assignments=[a for a in entries[department.pk].assignments if a.role == Role.LIAISON]
             if department.pk in entries
             else [],
         )

@@ -95,3 +95,38 @@ def test_an_agency_or_program_with_several_departments_shows_them_all() -> None:
 
     call_command("load_plan", "ise", stdout=StringIO())  # a reload keeps them, not twice
     assert center.departments.count() == 2
+
+
+SEEDS = Path(__file__).resolve().parents[4] / "shared" / "seeds"
+SEED_OF = {"ise": "000_", "imizu": "001_", "sanda": "002_", "inzai": "003_", "toyokawa": "004_"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("city", known_cities())
+def test_names_the_plan_gives_are_not_left_out(city: str) -> None:
+    """Omissions: each curated name of the plan (expected JSON `seed_names`, a string or
+    [as the plan writes it, as the file names it]) is an organization, program, meeting body,
+    site or liaison title of the loaded city."""
+    from tsunagu.cityplan.models import Program
+    from tsunagu.meetings.models import MeetingBody
+    from tsunagu.organizations.models import Site
+
+    expected = json.loads((EXPECTED / f"{city}.json").read_text(encoding="utf-8"))
+    call_command("load_plan", city, stdout=StringIO())
+    loaded = {
+        *Organization.objects.filter(municipality__slug=city).values_list("name", flat=True),
+        *Organization.objects.filter(municipality__slug=city).values_list(
+            "liaison_title", flat=True
+        ),
+        *Program.objects.filter(municipality__slug=city).values_list("name", flat=True),
+        *MeetingBody.objects.filter(municipality__slug=city).values_list("name", flat=True),
+        *Site.objects.filter(organization__municipality__slug=city).values_list("name", flat=True),
+    }
+    seed = next(SEEDS.glob(f"{SEED_OF[city]}*.txt"), None)
+    seed_text = seed.read_text(encoding="utf-8") if seed else None
+    assert expected["seed_names"], "curate at least one name"
+    for entry in expected["seed_names"]:
+        in_plan, name = (entry, entry) if isinstance(entry, str) else entry
+        if seed_text is not None:  # the seeds live outside the repository
+            assert in_plan in seed_text, f"{in_plan} is not in the plan text"
+        assert name in loaded, f"{name} is in the plan but not in {city}.yaml"
