@@ -116,8 +116,8 @@ def consultation_counts_by_site(*, line: Organization, fiscal_year: int) -> Line
         fiscal_year, start_month=line.municipality.fiscal_year_start_month
     )
     centres = [line, *Organization.objects.filter(group=line).order_by("sort_order", "code")]
-    rows = {
-        r["organization"]: r
+    rows: dict[int, dict[str, int]] = {
+        r["organization"]: {"new": r["new"], "total": r["total"]}
         for r in Consultation.objects.filter(
             organization__in=centres,
             received_at__date__gte=first,
@@ -129,8 +129,8 @@ def consultation_counts_by_site(*, line: Organization, fiscal_year: int) -> Line
     sites = [
         SiteCount(
             organization=o,
-            new=rows.get(o.pk, {}).get("new", 0),
-            total=rows.get(o.pk, {}).get("total", 0),
+            new=rows.get(o.pk, {"new": 0})["new"],
+            total=rows.get(o.pk, {"total": 0})["total"],
         )
         for o in centres
     ]
