@@ -167,11 +167,11 @@ def test_other_organizations_get_404_for_every_record(
     for url, data in posts(records):
         assert client.post(url, data).status_code == 404, url
     # nothing changed
-    assert Referral.objects.get().status == Referral.Status.REQUESTED
-    assert Consent.objects.get().withdrawn_at is None
-    assert PersonLink.objects.get().undone_at is None
-    assert Consultation.objects.get(pk=records["anonymous"]).person is None
-    assert not HouseholdMember.objects.exists()
+    assert Referral.dangerously_unscoped.get().status == Referral.Status.REQUESTED
+    assert Consent.dangerously_unscoped.get().withdrawn_at is None
+    assert PersonLink.dangerously_unscoped.get().undone_at is None
+    assert Consultation.dangerously_unscoped.get(pk=records["anonymous"]).person is None
+    assert not HouseholdMember.dangerously_unscoped.exists()
 
 
 def test_the_holding_organization_may(
@@ -190,6 +190,9 @@ def test_the_holding_organization_may(
     client = client_for(counselor)
     for url, data in posts(records):
         assert client.post(url, data).status_code == 302, url
-    assert Referral.objects.get().status == Referral.Status.CANCELLED
-    assert Consent.objects.get().withdrawn_at is not None
-    assert Consultation.objects.get(pk=records["anonymous"]).person_id == records["person"]
+    assert Referral.dangerously_unscoped.get().status == Referral.Status.CANCELLED
+    assert Consent.dangerously_unscoped.get().withdrawn_at is not None
+    assert (
+        Consultation.dangerously_unscoped.get(pk=records["anonymous"]).person_id
+        == records["person"]
+    )

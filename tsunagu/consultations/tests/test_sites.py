@@ -12,13 +12,14 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from conftest import client_for
-from tsunagu.access.selectors import visible_consultations, visible_persons
 from tsunagu.accounts.models import Role, User
 from tsunagu.accounts.services import user_create
+from tsunagu.consultations.models import Consultation
 from tsunagu.consultations.selectors import consultation_counts_by_site
 from tsunagu.consultations.services import ConsultationData, consultation_create
 from tsunagu.core.fiscal import fiscal_year_of
 from tsunagu.organizations.models import Organization
+from tsunagu.people.models import Person
 from tsunagu.people.services import PersonData, person_create
 
 
@@ -71,9 +72,9 @@ def test_a_centre_sees_nothing_of_its_sibling_but_the_line_counts_both() -> None
     consult(isuzu, person=False)
 
     # the sibling centre (another 受託法人) sees neither the person nor the consultation
-    assert visible_persons(user=isuzu).count() == 0
-    assert visible_consultations(user=isuzu).count() == 1  # only its own
-    person_id = visible_persons(user=higashi).get().pk
+    assert Person.objects.visible_to(isuzu).count() == 0
+    assert Consultation.objects.visible_to(isuzu).count() == 1  # only its own
+    person_id = Person.objects.visible_to(higashi).get().pk
     assert client_for(isuzu).get(f"/people/{person_id}/").status_code == 404
     assert client_for(higashi).get(f"/people/{person_id}/").status_code == 200
 
