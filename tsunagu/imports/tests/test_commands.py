@@ -324,7 +324,10 @@ def test_new_records_are_written_in_batches_not_row_by_row(counselor: User) -> N
         with CaptureQueriesContext(connection) as captured:
             for kind, lines in (("persons", persons), ("consultations", consultations)):
                 report = import_run(
-                    user=counselor, kind=kind, text="\n".join(lines) + "\n", channel=AccessLog.Channel.CLI
+                    user=counselor,
+                    kind=kind,
+                    text="\n".join(lines) + "\n",
+                    channel=AccessLog.Channel.CLI,
                 )
                 assert report.ok and report.created == rows, report.errors
         return len(captured)
