@@ -108,7 +108,19 @@ def records(counselor: User) -> dict[str, int]:
         file_name="a.csv",
         data="external_id,family_name,given_name\nX1,山田,花子\n".encode(),
     )
+    from tsunagu.cityplan.models import PlanVersion
+
+    first = PlanVersion.objects.get(municipality=counselor.organization.municipality)  # type: ignore[union-attr]
+    revised = PlanVersion.objects.create(
+        municipality=first.municipality,
+        name=first.name,
+        start_fiscal_year=first.start_fiscal_year + 1,
+        end_fiscal_year=first.end_fiscal_year + 1,
+        document=first.document,
+    )
     return {
+        "plan_old": first.pk,
+        "plan_new": revised.pk,
         "person": person.pk,
         "twin": twin_record.pk,
         "consultation": consultation.pk,
@@ -151,6 +163,7 @@ ROUTES: dict[str, Row] = {
     "portal:home": Row(),
     "accounts:roster": Row(),
     "cityplan:overview": Row(),
+    "cityplan:compare": Row(query="old={plan_old}&new={plan_new}", structure=True),
     "organizations:directory": Row(),
     "organizations:detail": Row(kwargs={"code": "hokatsu-kita"}, structure=True),
     "people:search": Row(query="q=いのうえ"),
