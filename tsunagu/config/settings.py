@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "simple_history",
     "tsunagu.core",
     "tsunagu.organizations",
     "tsunagu.accounts",

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from tsunagu.access.scoping import ScopedManager, ScopedQuerySet, UnscopedManager, live_grants
+from tsunagu.core.history import history
 from tsunagu.organizations.models import Organization
 
 
@@ -85,6 +86,7 @@ class Household(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
     )
 
+    history = history()
     objects = ScopedManager["Household"](HouseholdQuerySet)
     dangerously_unscoped = UnscopedManager()
 
@@ -139,6 +141,7 @@ class Person(models.Model):
     )
     updated_at = models.DateTimeField(auto_now=True)
 
+    history = history()
     objects = ScopedManager["Person"](PersonQuerySet)
     dangerously_unscoped = UnscopedManager()
 

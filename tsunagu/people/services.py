@@ -15,11 +15,13 @@ from dataclasses import asdict, dataclass, field
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from tsunagu.access.models import AccessLog
 from tsunagu.access.scoping import user_organization
 from tsunagu.access.services import LogEntry, access_log, access_log_many
 from tsunagu.accounts.models import User
+from tsunagu.core.history import changed_by
 from tsunagu.core.validation import ItemInvalid, fields_validate
 from tsunagu.organizations.models import Organization
 from tsunagu.people import matching
@@ -212,7 +214,13 @@ def person_create_many(
     _refuse_taken_external_ids(organization, persons)
     try:
         with transaction.atomic():
-            Person.objects.bulk_create(persons, batch_size=500)
+            bulk_create_with_history(
+                persons,
+                Person,
+                batch_size=500,
+                default_user=user,
+                custom_historical_attrs={"history_channel": channel},
+            )
     except IntegrityError as exc:  # an external_id taken by a concurrent insert: say which
         _refuse_taken_external_ids(organization, persons)
         raise ValidationError({"external_id": [_EXTERNAL_ID_TAKEN]}) from exc
@@ -248,6 +256,7 @@ def person_update(
         raise ValidationError("他の機関の記録は変更できません")
     data = person_data_validate(data)
     _apply(person, data)
+    changed_by(person, user=user, channel=channel)
     _save(person)
     person_keys_refresh(person=person)
     access_log(
@@ -272,9 +281,9 @@ def household_member_add(
     if relationship not in Relationship.values:
         raise ValidationError({"relationship": ["続柄の値が不正です"]})
     if household is None:
-        household = Household.objects.create(
-            organization=organization, name=household_name, created_by=user
-        )
+        household = Household(organization=organization, name=household_name, created_by=user)
+        changed_by(household, user=user, channel=AccessLog.Channel.WEB)
+        household.save()
     elif household.organization_id != organization.pk:
         raise ValidationError("他の機関の世帯には加えられません")
     # unscoped: whether the holder's own record already has a household

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from tsunagu.access.models import AccessLog
@@ -12,6 +13,7 @@ from tsunagu.access.throttle import Throttled
 from tsunagu.accounts.http import AuthenticatedHttpRequest
 from tsunagu.accounts.models import Role
 from tsunagu.core.forms import add_service_errors
+from tsunagu.core.history import FieldChange
 from tsunagu.core.sections import sections_for
 from tsunagu.people.access import person_get_for, persons_shown
 from tsunagu.people.forms import HouseholdMemberForm, PersonForm, SearchForm
@@ -22,6 +24,7 @@ from tsunagu.people.selectors import (
     household_candidates,
     household_of,
     own_persons_for,
+    person_history,
     person_links,
     person_search,
 )
@@ -125,6 +128,7 @@ def detail(request: AuthenticatedHttpRequest, person_id: int) -> HttpResponse:
         ]
         if access.own
         else [],
+        "history": person_history(access=access),
         "household_form": HouseholdMemberForm() if access.own else None,
         "household_candidates": household_candidates(user=request.user, person=person)
         if access.own
@@ -220,6 +224,22 @@ def access_log_page(request: AuthenticatedHttpRequest, person_id: int) -> HttpRe
                     e.channel,
                 ]
             )
+        writer.writerow([])
+        writer.writerow(["変更日時", "職員", "経路", "種類", "項目", "変更前", "変更後"])
+        for entry in person_history(access=access):
+            who = (entry.user.get_full_name() or entry.user.username) if entry.user else ""
+            for change in entry.changes or [FieldChange(field="", old="", new="")]:
+                writer.writerow(
+                    [
+                        timezone.localtime(entry.at).isoformat(),
+                        who,
+                        entry.channel,
+                        entry.kind,
+                        change.field,
+                        change.old,
+                        change.new,
+                    ]
+                )
         return response
     return render(request, "people/access_log.html", {"person": person, "entries": entries[:500]})
 

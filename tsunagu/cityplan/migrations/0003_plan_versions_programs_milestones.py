@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('cityplan', '0002_departments'),
-        ('organizations', '0003_sites_groups_liaisons'),
+        ('organizations', '0004_sites_groups_liaisons'),
     ]
 
     operations = [

@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('meetings', '0001_initial'),
-        ('organizations', '0003_sites_groups_liaisons'),
+        ('organizations', '0004_sites_groups_liaisons'),
     ]
 
     operations = [
