@@ -188,7 +188,10 @@ def consultation_counts_by_site(*, line: Organization, fiscal_year: int) -> Line
     first, last = fiscal_year_bounds(
         fiscal_year, start_month=line.municipality.fiscal_year_start_month
     )
-    centres = [line, *Organization.objects.filter(group=line).order_by("sort_order", "code")]
+    centres = [
+        line,
+        *Organization.objects.filter(group=line, is_active=True).order_by("sort_order", "code"),
+    ]
     rows: dict[int, dict[str, int]] = {  # unscoped: numbers only, no record is read
         r["organization"]: {"new": r["new"], "total": r["total"]}
         for r in Consultation.dangerously_unscoped.filter(

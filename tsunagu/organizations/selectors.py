@@ -134,3 +134,21 @@ def organizations_for_topics(
         .distinct()
         .order_by("sort_order", "code")
     )
+
+
+def organization_lines(*, organization: Organization) -> list[Organization]:
+    """The plan lines whose figures an organization may see summed per centre: the line it is
+    (伊勢市 「地域包括支援センター」 with its 6 centres), the lines it supervises as 所管課, or
+    else itself alone. A centre grouped under a line sees only itself: its siblings are other
+    受託法人."""
+    lines = list(
+        Organization.objects.filter(
+            Q(pk=organization.pk) | Q(departments=organization),
+            municipality_id=organization.municipality_id,
+            is_active=True,
+            group_members__is_active=True,
+        )
+        .distinct()
+        .order_by("sort_order", "code")
+    )
+    return lines or [organization]

@@ -178,6 +178,7 @@ ROUTES: dict[str, Row] = {
     "people:edit": Row(),
     "people:household_add": Row(method="POST", data={"relationship": "head"}),
     "people:access_log": Row(manager_only=True),
+    "consultations:site_counts": Row(),
     "consultations:list": Row(),
     "consultations:create": Row(query="person={person}"),
     "consultations:detail": Row(),

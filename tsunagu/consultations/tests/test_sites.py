@@ -89,3 +89,23 @@ def test_a_centre_sees_nothing_of_its_sibling_but_the_line_counts_both() -> None
     assert by_code["hokatsu-isuzu"] == (1, 1)
     assert by_code["hokatsu-nishi"] == (0, 0)
     assert (counts.new, counts.total) == (2, 3)
+
+
+@pytest.mark.django_db
+def test_the_line_sees_every_centres_counts_a_centre_only_its_own() -> None:
+    call_command("load_plan", "ise", stdout=StringIO())
+    higashi, isuzu = staff("hokatsu-higashi"), staff("hokatsu-isuzu")
+    consult(higashi, person=True)
+    consult(higashi, person=False, is_new=False)
+    consult(isuzu, person=False)
+    manager = staff("hokatsu", Role.MANAGER)
+
+    page = client_for(manager).get("/consultations/sites/").content.decode()
+    assert "地域包括支援センター（東）" in page and "地域包括支援センター（西）" in page
+    total = page.split("<tfoot>", 1)[1].split("</tfoot>", 1)[0]
+    assert ">2<" in total and ">3<" in total
+    assert "伊勢" not in page and "介護の相談" not in page  # numbers only
+
+    own = client_for(isuzu).get("/consultations/sites/").content.decode()
+    assert "地域包括支援センター（五十鈴）" in own
+    assert "地域包括支援センター（東）" not in own and "<tfoot>" not in own
