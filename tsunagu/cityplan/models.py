@@ -65,8 +65,13 @@ class PlanVersion(models.Model):
     )
     name = models.CharField("計画の名称", max_length=200)
     nickname = models.CharField("愛称", max_length=200, blank=True)
-    start_fiscal_year = models.PositiveSmallIntegerField("計画期間（開始年度）")
-    end_fiscal_year = models.PositiveSmallIntegerField("計画期間（終了年度）")
+    # Both empty when the document states no plan period (三田市's progress report).
+    start_fiscal_year = models.PositiveSmallIntegerField(
+        "計画期間（開始年度）", null=True, blank=True
+    )
+    end_fiscal_year = models.PositiveSmallIntegerField(
+        "計画期間（終了年度）", null=True, blank=True
+    )
     published = models.CharField("策定時期", max_length=20, blank=True)
     adopted_on = models.DateField("策定日", null=True, blank=True)
     department = models.CharField("計画の所管", max_length=100, blank=True)
@@ -83,7 +88,8 @@ class PlanVersion(models.Model):
                 name="plan_version_unique",
             ),
             models.CheckConstraint(
-                condition=Q(end_fiscal_year__gte=models.F("start_fiscal_year")),
+                condition=Q(start_fiscal_year__isnull=True, end_fiscal_year__isnull=True)
+                | Q(end_fiscal_year__gte=models.F("start_fiscal_year")),
                 name="plan_version_period_ordered",
             ),
         ]
@@ -94,6 +100,8 @@ class PlanVersion(models.Model):
     @property
     def period_label(self) -> str:
         """令和8年度, or 令和6〜7年度 for a period."""
+        if self.start_fiscal_year is None or self.end_fiscal_year is None:
+            return "計画期間の記載なし"
         start, end = (
             wareki_fiscal_year(self.start_fiscal_year),
             wareki_fiscal_year(self.end_fiscal_year),
@@ -106,10 +114,20 @@ class PlanVersion(models.Model):
         )
 
     def fiscal_years(self) -> range:
+        if self.start_fiscal_year is None or self.end_fiscal_year is None:
+            return range(0)
         return range(self.start_fiscal_year, self.end_fiscal_year + 1)
 
     def has_ended(self, *, fiscal_year: int) -> bool:
-        return self.end_fiscal_year < fiscal_year
+        return self.end_fiscal_year is not None and self.end_fiscal_year < fiscal_year
+
+
+# Newest version first, on every database (a version without a period sorts last).
+VERSION_ORDER = [
+    models.F("start_fiscal_year").desc(nulls_last=True),
+    models.F("end_fiscal_year").desc(nulls_last=True),
+    models.F("pk").desc(),
+]
 
 
 class ProgramCategory(models.TextChoices):

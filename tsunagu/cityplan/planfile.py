@@ -42,8 +42,9 @@ class _Strict(BaseModel):
 class PlanInfo(_Strict):
     name: str = Field(min_length=1, max_length=200)
     nickname: str = ""
-    start_fiscal_year: int = Field(ge=2000, le=2100)
-    end_fiscal_year: int = Field(ge=2000, le=2100)
+    # Leave both out when the document states no plan period (三田市's progress report).
+    start_fiscal_year: int | None = Field(default=None, ge=2000, le=2100)
+    end_fiscal_year: int | None = Field(default=None, ge=2000, le=2100)
     published: str = ""
     adopted_on: dt.date | None = None
     department: str = ""
@@ -416,7 +417,16 @@ def _check_references(plan: PlanFile, located: _Located) -> None:
     programs = {p.code for p in plan.programs}
     bodies = {m.code for m in plan.meeting_bodies}
     m = plan.municipality
-    if m.plan.end_fiscal_year < m.plan.start_fiscal_year:
+    if (m.plan.start_fiscal_year is None) != (m.plan.end_fiscal_year is None):
+        raise located.error(
+            ("municipality", "plan"),
+            "計画期間は start_fiscal_year と end_fiscal_year の両方を書くか、両方とも省きます",
+        )
+    if (
+        m.plan.start_fiscal_year is not None
+        and m.plan.end_fiscal_year is not None
+        and m.plan.end_fiscal_year < m.plan.start_fiscal_year
+    ):
         raise located.error(
             ("municipality", "plan", "end_fiscal_year"), "計画期間の終了年度が開始年度より前です"
         )
@@ -476,7 +486,7 @@ def _check_references(plan: PlanFile, located: _Located) -> None:
                 ("meeting_bodies", i, "members", j),
                 f"組織コード {c.organization!r} がありません",
             )
-    period = range(m.plan.start_fiscal_year, m.plan.end_fiscal_year + 1)
+    period = _period(m.plan)
     for i, ind in enumerate(plan.indicators):
         need(
             ind.program is None or ind.program in programs,
@@ -495,19 +505,34 @@ def _check_references(plan: PlanFile, located: _Located) -> None:
         )
         for fy in ind.targets:
             need(
-                fy in period,
+                period is not None,
                 ("indicators", i, "targets", fy),
-                f"目標の年度 {fy} が計画期間（{period.start}〜{period.stop - 1}年度）の外です",
+                "計画期間がない文書に目標は書けません（実績だけを書きます）",
+            )
+            need(
+                period is None or fy in period,
+                ("indicators", i, "targets", fy),
+                f"目標の年度 {fy} が計画期間（{_period_text(period)}）の外です",
             )
         for fy in ind.actuals:
             need(
-                fy <= period.stop - 1,
+                period is None or fy <= period.stop - 1,
                 ("indicators", i, "actuals", fy),
                 f"実績の年度 {fy} が計画期間の終わりより後です",
             )
 
 
 type _Need = Any  # need(ok, path, message)
+
+
+def _period_text(period: range | None) -> str:
+    return f"{period.start}〜{period.stop - 1}年度" if period else "なし"
+
+
+def _period(info: PlanInfo) -> range | None:
+    if info.start_fiscal_year is None or info.end_fiscal_year is None:
+        return None
+    return range(info.start_fiscal_year, info.end_fiscal_year + 1)
 
 
 def _check_sites(
@@ -564,13 +589,18 @@ def _check_program(p: ProgramEntry, where: FieldPath, info: PlanInfo, need: _Nee
             "分野横断の窓口・関連事業には根拠条項を書きません（category を確かめてください）",
         )
     need(len(set(p.operation)) == len(p.operation), (*where, "operation"), "同じ運営形態が二度")
-    period = range(info.start_fiscal_year, info.end_fiscal_year + 1)
+    period = _period(info)
     seen: set[tuple[str, int]] = set()
     for j, ms in enumerate(p.milestones):
         need(
-            ms.year in period,
+            period is not None,
             (*where, "milestones", j, "year"),
-            f"工程の年度 {ms.year} が計画期間（{period.start}〜{period.stop - 1}年度）の外です",
+            "計画期間がない文書に工程は書けません",
+        )
+        need(
+            period is None or ms.year in period,
+            (*where, "milestones", j, "year"),
+            f"工程の年度 {ms.year} が計画期間（{_period_text(period)}）の外です",
         )
         need(
             (ms.subject, ms.year) not in seen,

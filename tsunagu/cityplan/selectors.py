@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from tsunagu.cityplan.models import (
     CLAUSE_PROGRAMS,
+    VERSION_ORDER,
     Clause,
     Indicator,
     IndicatorValue,
@@ -28,11 +29,7 @@ from tsunagu.organizations.models import Municipality, Organization, Site
 
 def plan_current_version(*, municipality: Municipality) -> PlanVersion | None:
     """The newest loaded version of a city's plan (the one its structure reflects)."""
-    return (
-        PlanVersion.objects.filter(municipality=municipality)
-        .order_by("-start_fiscal_year", "-end_fiscal_year", "-pk")
-        .first()
-    )
+    return PlanVersion.objects.filter(municipality=municipality).order_by(*VERSION_ORDER).first()
 
 
 def plan_versions(*, municipality: Municipality) -> list[PlanVersion]:
@@ -40,7 +37,7 @@ def plan_versions(*, municipality: Municipality) -> list[PlanVersion]:
     return list(
         PlanVersion.objects.filter(municipality=municipality)
         .defer("document")
-        .order_by("-start_fiscal_year", "-end_fiscal_year", "-pk")
+        .order_by(*VERSION_ORDER)
     )
 
 

@@ -8,6 +8,7 @@ from django.db import transaction
 
 from tsunagu.accounts.models import User
 from tsunagu.cityplan.models import (
+    VERSION_ORDER,
     Indicator,
     IndicatorValue,
     Milestone,
@@ -47,11 +48,7 @@ class LoadReport:
 
 
 def _latest_version(municipality: Municipality) -> PlanVersion | None:
-    return (
-        PlanVersion.objects.filter(municipality=municipality)
-        .order_by("-start_fiscal_year", "-end_fiscal_year", "-pk")
-        .first()
-    )
+    return PlanVersion.objects.filter(municipality=municipality).order_by(*VERSION_ORDER).first()
 
 
 @transaction.atomic

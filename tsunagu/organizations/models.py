@@ -22,8 +22,13 @@ class Municipality(models.Model):
     fiscal_year_start_month = models.PositiveSmallIntegerField("年度開始月", default=4)
     plan_name = models.CharField("実施計画の名称", max_length=200)
     plan_nickname = models.CharField("計画の愛称", max_length=200, blank=True)
-    plan_start_fiscal_year = models.PositiveSmallIntegerField("計画期間（開始年度）")
-    plan_end_fiscal_year = models.PositiveSmallIntegerField("計画期間（終了年度）")
+    # The current plan version's period; empty when its document states none.
+    plan_start_fiscal_year = models.PositiveSmallIntegerField(
+        "計画期間（開始年度）", null=True, blank=True
+    )
+    plan_end_fiscal_year = models.PositiveSmallIntegerField(
+        "計画期間（終了年度）", null=True, blank=True
+    )
     plan_published = models.CharField("策定時期", max_length=20, blank=True)
     plan_department = models.CharField("計画の所管", max_length=100, blank=True)
 
@@ -46,6 +51,8 @@ class Municipality(models.Model):
         return self.name
 
     def plan_fiscal_years(self) -> range:
+        if self.plan_start_fiscal_year is None or self.plan_end_fiscal_year is None:
+            return range(0)
         return range(self.plan_start_fiscal_year, self.plan_end_fiscal_year + 1)
 
 

@@ -37,11 +37,10 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     if context["show_meetings"]:
         context["meeting_bodies"] = MeetingBody.objects.filter(municipality=municipality)
     if context["show_targets"]:
-        # the plan year nearest to today (a plan may have ended or not started yet)
-        target_year = min(
-            max(fiscal_year, municipality.plan_start_fiscal_year),
-            municipality.plan_end_fiscal_year,
-        )
+        # the plan year nearest to today (a plan may have ended or not started yet; a
+        # document without a plan period has no targets)
+        start, end = municipality.plan_start_fiscal_year, municipality.plan_end_fiscal_year
+        target_year = min(max(fiscal_year, start), end) if start and end else fiscal_year
         context["target_year"] = target_year
         context["targets"] = (
             IndicatorValue.objects.filter(

@@ -235,3 +235,30 @@ def test_overview_queries_do_not_grow_with_the_plan(city: Municipality) -> None:
             client.get("/plan/")
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+@pytest.mark.django_db
+def test_a_document_without_a_plan_period_invents_none(tmp_path: Path) -> None:
+    call_command("load_plan", "sanda", stdout=StringIO())
+    version = PlanVersion.objects.get(municipality__slug="sanda")
+    assert (version.start_fiscal_year, version.end_fiscal_year) == (None, None)
+    viewer = user_create(
+        username="sanda-viewer",
+        organization=Organization.objects.filter(municipality__slug="sanda")[0],
+        roles=[Role.MANAGER],
+        password=None,
+    )
+    page = client_for(viewer).get("/plan/").content.decode()
+    assert "計画期間の記載なし" in page and "終了しています" not in page
+    assert client_for(viewer).get("/").status_code == 200  # the home page's targets panel
+
+    # a target needs a plan period
+    text = plan_file_path("sanda").read_text(encoding="utf-8")
+    marker = "    actuals:"
+    assert marker in text
+    path = tmp_path / "sanda.yaml"
+    path.write_text(text.replace(marker, "    targets: {2026: 1}\n" + marker, 1), encoding="utf-8")
+    with pytest.raises(
+        CommandError, match=r"targets\[2026\]: 計画期間がない文書に目標は書けません"
+    ):
+        call_command("load_plan", str(path), stdout=StringIO())
