@@ -79,6 +79,8 @@ def plan_load(*, plan: PlanFile) -> LoadReport:
         if (
             latest is not None
             and not is_same
+            and latest.start_fiscal_year is not None
+            and m.plan.start_fiscal_year is not None
             and latest.start_fiscal_year > m.plan.start_fiscal_year
         ):
             raise plan.error(

@@ -114,8 +114,8 @@ def records(counselor: User) -> dict[str, int]:
     revised = PlanVersion.objects.create(
         municipality=first.municipality,
         name=first.name,
-        start_fiscal_year=first.start_fiscal_year + 1,
-        end_fiscal_year=first.end_fiscal_year + 1,
+        start_fiscal_year=(first.start_fiscal_year or 2026) + 1,
+        end_fiscal_year=(first.end_fiscal_year or 2026) + 1,
         document=first.document,
     )
     return {
