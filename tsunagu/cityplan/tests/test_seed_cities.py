@@ -130,3 +130,25 @@ def test_names_the_plan_gives_are_not_left_out(city: str) -> None:
         if seed_text is not None:  # the seeds live outside the repository
             assert in_plan in seed_text, f"{in_plan} is not in the plan text"
         assert name in loaded, f"{name} is in the plan but not in {city}.yaml"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("city", known_cities())
+def test_the_demo_coordinator_sits_where_the_plan_puts_takikan(city: str) -> None:
+    from tsunagu.cityplan.models import ProgramOrganization
+
+    call_command("load_plan", city, stdout=StringIO())
+    call_command("load_demo", city, stdout=StringIO())
+    carriers = set(
+        ProgramOrganization.objects.filter(
+            program__municipality__slug=city, program__clause="5"
+        ).values_list("organization__code", flat=True)
+    )
+    assert carriers, f"{city}.yaml: 多機関協働事業 has no carrier"
+    coordinator = User.objects.get(username=f"{city}-coordinator")
+    assert coordinator.organization is not None
+    assert coordinator.organization.code in carriers
+    liaison = User.objects.get(username=f"{city}-liaison")
+    assert liaison.organization is not None
+    title = liaison.organization.liaison_title
+    assert [a.title for a in liaison.role_assignments.all()] == [title]
