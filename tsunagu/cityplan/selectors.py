@@ -423,3 +423,35 @@ def plan_version_diff(*, municipality: Municipality, old_id: int, new_id: int) -
         sections=sections,
         figures=figures,
     )
+
+
+@dataclass
+class YearTargets:
+    """The targets a home page shows: the current version's, for the plan year nearest to the
+    given fiscal year — none when the plan has ended (they would be stale) or has no period."""
+
+    version: PlanVersion | None
+    fiscal_year: int  # the plan year shown
+    has_ended: bool
+    values: list[IndicatorValue]
+
+
+def plan_year_targets(*, municipality: Municipality, fiscal_year: int) -> YearTargets:
+    version = plan_current_version(municipality=municipality)
+    years = version.fiscal_years() if version is not None else range(0)
+    if version is None or not years or version.has_ended(fiscal_year=fiscal_year):
+        return YearTargets(
+            version=version,
+            fiscal_year=fiscal_year,
+            has_ended=version is not None and version.has_ended(fiscal_year=fiscal_year),
+            values=[],
+        )
+    year = min(max(fiscal_year, years.start), years.stop - 1)
+    values = list(
+        IndicatorValue.objects.filter(
+            indicator__plan_version=version, fiscal_year=year, kind=IndicatorValue.Kind.TARGET
+        )
+        .select_related("indicator__program", "indicator__organization")
+        .order_by("indicator__sort_order")
+    )
+    return YearTargets(version=version, fiscal_year=year, has_ended=False, values=values)

@@ -262,3 +262,16 @@ def test_a_document_without_a_plan_period_invents_none(tmp_path: Path) -> None:
         CommandError, match=r"targets\[2026\]: 計画期間がない文書に目標は書けません"
     ):
         call_command("load_plan", str(path), stdout=StringIO())
+
+
+@pytest.mark.django_db
+def test_year_targets_nearest_year_and_none_once_ended(city: Municipality) -> None:
+    from tsunagu.cityplan.selectors import plan_year_targets
+
+    before = plan_year_targets(municipality=city, fiscal_year=2024)  # plan runs 2026–2027
+    assert before.fiscal_year == 2026 and not before.has_ended
+    assert {v.value for v in before.values} == {Decimal(2000)}
+    last = plan_year_targets(municipality=city, fiscal_year=2027)
+    assert {v.value for v in last.values} == {Decimal(2100), Decimal("7.5")}
+    ended = plan_year_targets(municipality=city, fiscal_year=2028)
+    assert ended.has_ended and ended.values == []

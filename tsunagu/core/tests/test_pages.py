@@ -132,8 +132,11 @@ def test_manager_home_shows_the_nearest_plan_year(
 ) -> None:
     import datetime as dt
 
+    # during the plan (2026–2027): this year's targets
+    body = client_for(manager).get("/").content.decode()
+    assert "令和8年度の目標" in body and "2,000" in body
+    # after it has ended: it says so instead of showing stale targets
     monkeypatch.setattr("django.utils.timezone.localdate", lambda: dt.date(2031, 1, 10))
     body = client_for(manager).get("/").content.decode()
-    assert "令和9年度の目標" in body  # the plan runs 2026–2027
-    assert "今年度に最も近い年度" in body
-    assert "2,100" in body
+    assert "期間（令和8〜9年度）は終了しています" in body
+    assert "2,100" not in body
