@@ -27,6 +27,7 @@ from tsunagu.core.fiscal import fiscal_year_of, parse_wareki_fiscal_year
 from tsunagu.core.forms import add_service_errors
 from tsunagu.organizations.selectors import (
     organization_lines,
+    organization_sites,
     organizations_for_address,
     organizations_for_topics,
 )
@@ -106,7 +107,10 @@ def create(request: AuthenticatedHttpRequest) -> HttpResponse:
         if not str(person_id).isdigit():
             raise Http404
         access = person_get_for(user=request.user, person_id=int(person_id), channel=WEB)
-    form = ConsultationForm(request.POST or None)
+    form = ConsultationForm(
+        request.POST or None,
+        sites=organization_sites(organization=user_organization(request.user)),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             consultation = consultation_create(

@@ -6,7 +6,7 @@ import unicodedata
 
 from django.db.models import Q, QuerySet
 
-from tsunagu.organizations.models import Area, Municipality, Organization
+from tsunagu.organizations.models import Area, Municipality, Organization, Site
 
 
 def organization_search(
@@ -152,3 +152,12 @@ def organization_lines(*, organization: Organization) -> list[Organization]:
         .order_by("sort_order", "code")
     )
     return lines or [organization]
+
+
+def organization_sites(*, organization: Organization) -> list[tuple[int, str]]:
+    """(id, name) of the active sites where an organization takes consultations."""
+    return list(
+        Site.objects.filter(organization=organization, is_active=True)
+        .order_by("sort_order", "code")
+        .values_list("pk", "name")
+    )

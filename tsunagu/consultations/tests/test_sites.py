@@ -82,7 +82,7 @@ def test_a_centre_sees_nothing_of_its_sibling_but_the_line_counts_both() -> None
     year = fiscal_year_of(timezone.localdate())
     with CaptureQueriesContext(connection) as queries:
         counts = consultation_counts_by_site(line=line, fiscal_year=year)
-    assert len(queries) <= 3
+    assert len(queries) <= 4  # centres, counts, sites (+ the municipality)
     by_code = {s.organization.code: (s.new, s.total) for s in counts.sites}
     assert len(by_code) == 7  # the line and its six centres
     assert by_code["hokatsu-higashi"] == (1, 2)
@@ -109,3 +109,49 @@ def test_the_line_sees_every_centres_counts_a_centre_only_its_own() -> None:
     own = client_for(isuzu).get("/consultations/sites/").content.decode()
     assert "地域包括支援センター（五十鈴）" in own
     assert "地域包括支援センター（東）" not in own and "<tfoot>" not in own
+
+
+@pytest.mark.django_db
+def test_a_window_with_two_sites_records_where_a_consultation_was_taken() -> None:
+    from django.core.exceptions import ValidationError
+
+    from tsunagu.organizations.models import Site
+
+    call_command("load_plan", "inzai", stdout=StringIO())
+    window = Organization.objects.get(municipality__slug="inzai", code="sogo-sodan")
+    counselor = user_create(
+        username="inzai-window", organization=window, roles=[Role.COUNSELOR], password=None
+    )
+    cosmos = Site.objects.get(organization=window, code="cosmos-palette")
+    data = ConsultationData(
+        received_at=timezone.now(),
+        channel="window",
+        requester="self",
+        main_topic="care",
+        content="相談",
+        response="information",
+        anonymous_label="匿名の方",
+        site_id=cosmos.pk,
+    )
+    taken = consultation_create(user=counselor, person=None, data=data)
+    assert taken.site == cosmos
+    sheet = client_for(counselor).get(f"/consultations/{taken.pk}/").content.decode()
+    assert "受付拠点" in sheet and "コスモスパレット内" in sheet
+    # a site of another organization is refused, nothing saved
+    other = user_create(
+        username="inzai-other",
+        organization=Organization.objects.get(municipality__slug="inzai", code="hokatsu"),
+        roles=[Role.COUNSELOR],
+        password=None,
+    )
+    with pytest.raises(ValidationError, match="拠点ではありません"):
+        consultation_create(user=other, person=None, data=data)
+    assert Consultation.dangerously_unscoped.count() == 1
+
+    # the form offers the sites only where there are some
+    assert "受付拠点" in client_for(counselor).get("/consultations/new/").content.decode()
+    assert "受付拠点" not in client_for(other).get("/consultations/new/").content.decode()
+    page = client_for(counselor).get("/consultations/sites/").content.decode()
+    breakdown = page.split("拠点・出張所ごとの内訳", 1)[1]
+    row = breakdown.split("コスモスパレット内", 1)[1].split("</tr>", 1)[0]
+    assert ">1<" in row
