@@ -155,3 +155,19 @@ def test_a_window_with_two_sites_records_where_a_consultation_was_taken() -> Non
     breakdown = page.split("拠点・出張所ごとの内訳", 1)[1]
     row = breakdown.split("コスモスパレット内", 1)[1].split("</tr>", 1)[0]
     assert ">1<" in row
+
+
+@pytest.mark.django_db
+def test_the_lines_department_sees_its_centres_counts() -> None:
+    call_command("load_plan", "imizu", stdout=StringIO())
+    manager = user_create(
+        username="imizu-chiiki-manager",
+        organization=Organization.objects.get(municipality__slug="imizu", code="chiiki-fukushi-ka"),
+        roles=[Role.MANAGER],
+        password=None,
+    )
+    page = client_for(manager).get("/consultations/sites/").content.decode()
+    line = page.split('id="line-hokatsu"', 1)[1].split("</section>", 1)[0]
+    for name in ("新湊西", "新湊東", "小杉・下", "小杉南", "大門", "大島"):
+        assert f"{name}地域包括支援センター" in line
+    assert "合計" in line
