@@ -70,7 +70,7 @@ def directory(request: AuthenticatedHttpRequest) -> HttpResponse:
 def detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     organization = get_object_or_404(
         organizations_visible_to(request.user)
-        .select_related("municipality")
+        .select_related("municipality", "group")
         .prefetch_related("support_fields", "areas", "departments"),
         code=code,
     )
@@ -78,10 +78,13 @@ def detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         "organization": organization,
         "carried": ProgramOrganization.objects.filter(organization=organization)
         .select_related("program")
+        .filter(program__is_active=True)
         .order_by("program__clause", "program__sort_order"),
         "meetings": MeetingBodyMember.objects.filter(organization=organization).select_related(
             "meeting_body"
         ),
         "supervised": organization.supervised.filter(is_active=True),
+        "members": organization.group_members.filter(is_active=True).order_by("sort_order"),
+        "sites": organization.sites.filter(is_active=True).order_by("sort_order", "code"),
     }
     return render(request, "organizations/detail.html", context)

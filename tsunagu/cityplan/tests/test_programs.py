@@ -55,3 +55,30 @@ def test_imizu_related_program_and_new_or_existing() -> None:
     assert takikan.get_status_display() == "新規"
     clause_2 = page.split('id="clause-2"', 1)[1].split("</section>", 1)[0]
     assert "ひきこもりサポート事業" not in clause_2
+
+
+@pytest.mark.django_db
+def test_organization_page_shows_its_centres_sites_and_liaison() -> None:
+    call_command("load_plan", "inzai", stdout=StringIO())
+    viewer = user_create(
+        username="inzai-viewer",
+        organization=Organization.objects.get(municipality__slug="inzai", code="sogo-sodan"),
+        roles=[Role.COUNSELOR],
+        password=None,
+    )
+    client = client_for(viewer)
+    window = client.get("/organizations/sogo-sodan/").content.decode()
+    assert "市役所内" in window and "コスモスパレット内" in window
+    department = client.get("/organizations/koreisha-fukushi-ka/").content.decode()
+    assert "庁内連携担当" in department and "コネクター" in department
+    call_command("load_plan", "ise", stdout=StringIO())
+    ise_viewer = user_create(
+        username="ise-viewer",
+        organization=Organization.objects.get(municipality__slug="ise", code="hokatsu-higashi"),
+        roles=[Role.COUNSELOR],
+        password=None,
+    )
+    line = client_for(ise_viewer).get("/organizations/hokatsu/").content.decode()
+    assert "地域包括支援センター（五十鈴）" in line
+    centre = client_for(ise_viewer).get("/organizations/hokatsu-higashi/").content.decode()
+    assert "計画上のまとめ" in centre
