@@ -76,11 +76,14 @@ INSTALLED_APPS = [
     "tsunagu.referrals",
     "tsunagu.access",
     "tsunagu.imports",
+    "tsunagu.recordkeeping",
     "tsunagu.portal",
     "tsunagu.demo",
 ]
 
 REFERRAL_DUE_BUSINESS_DAYS = int(os.environ.get("TSUNAGU_REFERRAL_DUE_BUSINESS_DAYS", "2"))
+# years a person's records are kept after the last activity on them (then erased: recordkeeping)
+RETENTION_YEARS = int(os.environ.get("TSUNAGU_RETENTION_YEARS", "5"))
 # person searches one staff member may make per minute (city-wide reads are rate-limited)
 PERSON_SEARCH_RATE_PER_MINUTE = int(os.environ.get("TSUNAGU_PERSON_SEARCH_RATE", "60"))
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
