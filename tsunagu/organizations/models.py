@@ -194,7 +194,9 @@ class Organization(models.Model):
         if self.group_id is not None and self.group is not None:
             if self.group.municipality_id != self.municipality_id:
                 raise ValidationError({"group": "他の市の機関の下には置けません"})
-            if self.group_id == self.pk or self.group.group_id is not None:
+            if self.group_id == self.pk:
+                raise ValidationError({"group": "自分自身をまとめにできません"})
+            if self.group.group_id is not None:
                 raise ValidationError({"group": "まとめは一段だけです"})
 
     @property
