@@ -160,15 +160,31 @@ def _load_areas(plan: PlanFile, municipality: Municipality) -> dict[str, Area]:
     return areas
 
 
+def _save_changed(obj: Organization | Site, values: dict[str, object]) -> None:
+    """Create `obj`, or save only the fields that differ: reloading the same file writes
+    nothing (and adds no change-history row)."""
+    if obj.pk is None:
+        for name, value in values.items():
+            setattr(obj, name, value)
+        obj.save()
+        return
+    changed = [name for name, value in values.items() if getattr(obj, name) != value]
+    for name in changed:
+        setattr(obj, name, values[name])
+    if changed:
+        obj.save(update_fields=changed)
+
+
 def _load_organizations(
     plan: PlanFile, municipality: Municipality, areas: dict[str, Area]
 ) -> tuple[dict[str, Organization], list[str]]:
+    existing = {o.code: o for o in Organization.objects.filter(municipality=municipality)}
     orgs: dict[str, Organization] = {}
     for order, o in enumerate(plan.organizations):
-        orgs[o.code], _ = Organization.objects.update_or_create(
-            municipality=municipality,
-            code=o.code,
-            defaults={
+        org = existing.get(o.code) or Organization(municipality=municipality, code=o.code)
+        _save_changed(
+            org,
+            {
                 "name": o.name,
                 "kind": o.kind,
                 "operation": o.operation or "",
@@ -185,13 +201,19 @@ def _load_organizations(
                 "staffing": o.staffing,
                 "sort_order": order,
                 "is_active": True,
-                "group": None,
             },
         )
+        orgs[o.code] = org
+    sites = {
+        (site.organization_id, site.code): site
+        for site in Site.objects.filter(organization__municipality=municipality)
+    }
+    kept_sites: list[int] = []
     for o in plan.organizations:
         org = orgs[o.code]
-        if o.group:
-            org.group = orgs[o.group]
+        group = orgs[o.group] if o.group else None
+        if org.group_id != (group.pk if group else None):
+            org.group = group
             org.full_clean()
             org.save(update_fields=["group"])
         org.departments.set([orgs[c] for c in o.departments])
@@ -200,10 +222,10 @@ def _load_organizations(
         for f in o.fields:
             OrganizationField.objects.get_or_create(organization=org, field=f)
         for order, s in enumerate(o.sites):
-            site, _ = Site.objects.update_or_create(
-                organization=org,
-                code=s.code,
-                defaults={
+            site = sites.get((org.pk, s.code)) or Site(organization=org, code=s.code)
+            _save_changed(
+                site,
+                {
                     "name": s.name,
                     "kind": s.kind,
                     "address": s.address,
@@ -213,12 +235,16 @@ def _load_organizations(
                 },
             )
             site.areas.set([areas[c] for c in s.areas])
-        Site.objects.filter(organization=org).exclude(code__in=[s.code for s in o.sites]).update(
-            is_active=False
-        )
+            kept_sites.append(site.pk)
+    # Sites no longer listed (or of organizations no longer listed) are ended.
+    Site.objects.filter(organization__municipality=municipality, is_active=True).exclude(
+        pk__in=kept_sites
+    ).update(is_active=False)
 
-    dropped = Organization.objects.filter(municipality=municipality, is_active=True).exclude(
-        code__in=orgs
+    dropped = list(
+        Organization.objects.filter(municipality=municipality, is_active=True)
+        .exclude(code__in=orgs)
+        .order_by("sort_order")
     )
     staffed = (
         User.objects.filter(organization__in=dropped, is_active=True)
@@ -231,10 +257,9 @@ def _load_organizations(
             f"{'・'.join(sorted(staffed))} がありませんが、有効な職員が所属しています。"
             "職員の所属を移してから外してください",
         )
-    ended = [f"機関 {o.name}" for o in dropped.order_by("sort_order")]
-    Site.objects.filter(organization__in=dropped).update(is_active=False)
-    dropped.update(is_active=False, group=None)
-    return orgs, ended
+    for org in dropped:  # one by one: each ending is a row of the organization's history
+        _save_changed(org, {"is_active": False, "group": None})
+    return orgs, [f"機関 {o.name}" for o in dropped]
 
 
 def _load_programs(

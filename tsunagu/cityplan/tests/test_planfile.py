@@ -142,8 +142,10 @@ def test_loading_twice_changes_nothing() -> None:
             IndicatorValue.objects.values_list("indicator__code", "fiscal_year", "kind", "value")
         ),
     )
+    history = Organization.history.count()
     second = plan_load(plan=plan)
     assert first.municipality.pk == second.municipality.pk
+    assert Organization.history.count() == history  # no change, no history row
     assert snapshot == (
         list(Organization.objects.values().order_by("pk")),
         list(Program.objects.values().order_by("pk")),
@@ -186,12 +188,19 @@ def test_removed_entries_are_ended_not_deleted(tmp_path: Path) -> None:
     end = text.index("meeting_bodies:")
     trimmed = text[:start] + "\n" + text[end:]
     trimmed = trimmed.replace("    program: takikan\n", "")
+    # and an organization nobody works at any more
+    start = trimmed.index("  - code: shogai-soudan\n")
+    trimmed = trimmed[:start] + trimmed[trimmed.index("programs:") :]
     path = tmp_path / "trimmed.yaml"
     path.write_text(trimmed, encoding="utf-8")
     plan_load(plan=read_plan_file(path))  # the same version, corrected
     assert Program.objects.get(code="takikan").is_active is False
     assert Indicator.objects.get(code="takikan-rate").program is None
     assert Program.objects.get(code="hokatsu").is_active is True
+    ended = Organization.objects.get(code="shogai-soudan")
+    assert ended.is_active is False
+    last = ended.history.first()  # the ending is a row of its history
+    assert last is not None and last.is_active is False
 
 
 @pytest.mark.django_db
