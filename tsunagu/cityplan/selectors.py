@@ -291,6 +291,33 @@ def plan_overview(*, municipality: Municipality) -> PlanOverview:
     )
 
 
+@dataclass
+class VersionFigures:
+    version: PlanVersion
+    is_current: bool
+    indicators: IndicatorTable
+    timeline: Timeline
+
+
+def plan_version_figures(*, municipality: Municipality, version_id: int) -> VersionFigures:
+    """One version's targets, actuals and roadmap, as that version set them (an earlier year's
+    evaluation stays readable after the next plan is loaded). 404 outside the city."""
+    version = (
+        PlanVersion.objects.filter(municipality=municipality, pk=version_id)
+        .defer("document")
+        .first()
+    )
+    if version is None:
+        raise Http404
+    current = plan_current_version(municipality=municipality)
+    return VersionFigures(
+        version=version,
+        is_current=current is not None and current.pk == version.pk,
+        indicators=_indicator_table(version),
+        timeline=_timeline(version),
+    )
+
+
 # --- comparing two versions ----------------------------------------------------------------
 
 

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, render
 from tsunagu.accounts.access import organizations_visible_to, user_municipality
 from tsunagu.accounts.http import AuthenticatedHttpRequest
 from tsunagu.cityplan.models import ProgramOrganization
-from tsunagu.cityplan.selectors import plan_overview, plan_version_diff
+from tsunagu.cityplan.selectors import plan_overview, plan_version_diff, plan_version_figures
 from tsunagu.meetings.models import MeetingBodyMember
 from tsunagu.organizations.models import Organization, SupportField
 from tsunagu.organizations.selectors import municipality_areas, organization_search
@@ -28,6 +28,14 @@ def _version_id(request: AuthenticatedHttpRequest, name: str) -> int:
     if not value.isdigit():
         raise Http404
     return int(value)
+
+
+def version(request: AuthenticatedHttpRequest, version_id: int) -> HttpResponse:
+    """One version of the plan: its targets, actuals and roadmap as it set them."""
+    figures = plan_version_figures(
+        municipality=user_municipality(request.user), version_id=version_id
+    )
+    return render(request, "cityplan/version.html", {"figures": figures})
 
 
 def compare(request: AuthenticatedHttpRequest) -> HttpResponse:

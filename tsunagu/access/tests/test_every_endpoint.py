@@ -135,6 +135,7 @@ def records(counselor: User) -> dict[str, int]:
 # What stands for each path parameter: a record of 北地域包括支援センター (`records`), or the
 # code of an organization (the structure, which every staff member of the city may read).
 PARAMETERS = {
+    "version_id": "plan_old",
     "person_id": "person",
     "consultation_id": "consultation",
     "referral_id": "referral",
@@ -164,6 +165,7 @@ ROUTES: dict[str, Row] = {
     "accounts:roster": Row(),
     "cityplan:overview": Row(),
     "cityplan:compare": Row(query="old={plan_old}&new={plan_new}", structure=True),
+    "cityplan:version": Row(structure=True),
     "organizations:directory": Row(),
     "organizations:detail": Row(kwargs={"code": "hokatsu-kita"}, structure=True),
     "people:search": Row(query="q=いのうえ"),
@@ -348,6 +350,7 @@ def test_the_permitted_user_may(records: dict[str, int], counselor: User, city: 
 # --- the JSON API, walked from its OpenAPI document ------------------------------------------
 
 API_PARAMETERS = {
+    "version_id": "plan_old",
     "person_id": "person",
     "consultation_id": "consultation",
     "referral_id": "referral",

@@ -117,6 +117,13 @@ def test_overview_lists_versions_and_shows_the_difference(tmp_path: Path) -> Non
     assert f"?old={first.pk}&amp;new={second.pk}" in page
     assert "終了した事業" in page
 
+    # last year's version still reads as it was set
+    earlier = client.get(f"/plan/versions/{first.pk}/").content.decode()
+    assert "以前の版" in earlier and "令和8年度" in earlier
+    table = earlier.split('id="targets"', 1)[1]
+    assert "2,000" in table and "2,100" not in table  # よりそい 新規: R8 target, not R9's
+    assert client.get("/plan/versions/999999/").status_code == 404
+
     diff = client.get(f"/plan/versions/compare/?old={first.pk}&new={second.pk}")
     assert diff.status_code == 200
     html = diff.content.decode()
