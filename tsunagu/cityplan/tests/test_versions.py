@@ -4,6 +4,7 @@ what it drops, and the overview shows the difference and when a plan has ended."
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 from io import StringIO
 from pathlib import Path
@@ -92,6 +93,11 @@ def test_next_years_plan_adds_a_version_and_keeps_last_years_figures(tmp_path: P
     current = plan_target_rows(municipality=municipality)
     assert {r.fiscal_year for r in current if r.kind == "target"} == {2027}
     assert len(plan_target_rows(municipality=municipality, version=first)) == len(before)
+    out = StringIO()
+    call_command("plan_targets", "ise", format="json", plan_version="令和8", stdout=out)
+    assert len(json.loads(out.getvalue())) == len(before)
+    with pytest.raises(CommandError, match="令和5 開始の版はありません"):
+        call_command("plan_targets", "ise", plan_version="令和5", stdout=StringIO())
 
     # reloading either file now: the current one changes nothing, the older one is refused
     call_command("load_plan", str(tmp_path / "ise-2027.yaml"), stdout=StringIO())
