@@ -17,7 +17,7 @@ from tsunagu.cityplan.models import (
     ProgramOperation,
     ProgramOrganization,
 )
-from tsunagu.cityplan.planfile import PlanFile, PlanFileError, meeting_body_flags
+from tsunagu.cityplan.planfile import PlanFile, meeting_body_flags
 from tsunagu.meetings.models import MeetingBody, MeetingBodyMember
 from tsunagu.organizations.models import (
     Area,
@@ -58,8 +58,9 @@ def plan_load(*, plan: PlanFile) -> LoadReport:
     The same file loaded twice changes nothing. A revised file (another period or adoption)
     adds a version: the targets, actuals and roadmap of earlier versions stay as they were.
     Organizations, sites, programs and meeting bodies the file no longer lists are ended
-    (inactive), never deleted, because records and earlier versions point at them. A file
-    older than the newest loaded version is refused: it would turn the structure back.
+    (inactive), never deleted, because records and earlier versions point at them. Refused
+    with a `PlanFileError` naming the line: a file older than the newest loaded version (it
+    would turn the structure back), and dropping an organization active staff belong to.
     """
     m = plan.municipality
     clash = Municipality.objects.filter(code=m.code).exclude(slug=m.slug).first()
@@ -401,5 +402,3 @@ def _load_indicators(
         value_count += len(rows)
     return value_count
 
-
-__all__ = ["LoadReport", "PlanFileError", "PlanLoadError", "plan_load"]
