@@ -261,7 +261,7 @@ class Milestone(models.Model):
     plan_version = models.ForeignKey(
         PlanVersion, on_delete=models.CASCADE, related_name="milestones"
     )
-    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="milestones")
+    program = models.ForeignKey(Program, on_delete=models.RESTRICT, related_name="milestones")
     subject = models.CharField(
         "項目", max_length=100, blank=True, help_text="例: 社会資源マップ（事業の一部のとき）"
     )
@@ -291,7 +291,7 @@ class ProgramOrganization(models.Model):
     """An organization carrying a program, with its part in it where the plan says."""
 
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="carriers")
-    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    organization = models.ForeignKey(Organization, on_delete=models.RESTRICT, related_name="+")
     role = models.CharField("役割", max_length=300, blank=True)
     sort_order = models.PositiveIntegerField(default=0)
 
@@ -326,7 +326,7 @@ class Indicator(models.Model):
     unit = models.CharField("単位", max_length=20)
     program = models.ForeignKey(
         Program,
-        on_delete=models.PROTECT,
+        on_delete=models.RESTRICT,
         null=True,
         blank=True,
         related_name="indicators",
@@ -334,7 +334,7 @@ class Indicator(models.Model):
     )
     organization = models.ForeignKey(
         Organization,
-        on_delete=models.PROTECT,
+        on_delete=models.RESTRICT,
         null=True,
         blank=True,
         related_name="indicators",

@@ -156,7 +156,7 @@ class Organization(models.Model):
     # here, so that figures roll up to the line and break down per centre.
     group = models.ForeignKey(
         "self",
-        on_delete=models.PROTECT,
+        on_delete=models.RESTRICT,
         null=True,
         blank=True,
         related_name="group_members",
@@ -236,7 +236,7 @@ class Site(models.Model):
         MAIN = "main", "本所・拠点"
         BRANCH = "branch", "出張所・窓口"
 
-    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="sites")
+    organization = models.ForeignKey(Organization, on_delete=models.RESTRICT, related_name="sites")
     code = models.SlugField("コード", max_length=80)
     name = models.CharField("名称", max_length=200)
     kind = models.CharField("種別", max_length=8, choices=Kind.choices, default=Kind.MAIN)

@@ -107,12 +107,12 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='indicator',
             name='organization',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='indicators', to='organizations.organization', verbose_name='機関'),
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.RESTRICT, related_name='indicators', to='organizations.organization', verbose_name='機関'),
         ),
         migrations.AlterField(
             model_name='indicator',
             name='program',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='indicators', to='cityplan.program', verbose_name='事業'),
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.RESTRICT, related_name='indicators', to='cityplan.program', verbose_name='事業'),
         ),
         migrations.AlterField(
             model_name='program',
@@ -122,7 +122,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='programorganization',
             name='organization',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organizations.organization'),
+            field=models.ForeignKey(on_delete=django.db.models.deletion.RESTRICT, related_name='+', to='organizations.organization'),
         ),
         migrations.AddConstraint(
             model_name='program',
@@ -139,7 +139,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='milestone',
             name='program',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='milestones', to='cityplan.program'),
+            field=models.ForeignKey(on_delete=django.db.models.deletion.RESTRICT, related_name='milestones', to='cityplan.program'),
         ),
         migrations.AddField(
             model_name='planversion',

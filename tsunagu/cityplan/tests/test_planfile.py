@@ -322,3 +322,13 @@ def test_programs_and_sites_bad_input(
     assert caught.value.field == field
     assert caught.value.line is not None
     assert message in caught.value.message
+
+
+@pytest.mark.django_db
+def test_a_program_with_figures_cannot_be_deleted() -> None:
+    from django.db.models import RestrictedError
+
+    plan_load(plan=read_plan_file(SAMPLE_PLAN))
+    with pytest.raises(RestrictedError):
+        Program.objects.get(code="takikan").delete()  # a version's targets point at it
+    assert Indicator.objects.filter(code="takikan-rate").exists()

@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='organization',
             name='group',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='group_members', to='organizations.organization', verbose_name='計画上のまとめ'),
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.RESTRICT, related_name='group_members', to='organizations.organization', verbose_name='計画上のまとめ'),
         ),
         migrations.AddField(
             model_name='organization',
@@ -53,7 +53,7 @@ class Migration(migrations.Migration):
                 ('sort_order', models.PositiveIntegerField(default=0)),
                 ('is_active', models.BooleanField(default=True, verbose_name='有効')),
                 ('areas', models.ManyToManyField(blank=True, related_name='sites', to='organizations.area', verbose_name='担当地区')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='sites', to='organizations.organization')),
+                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.RESTRICT, related_name='sites', to='organizations.organization')),
             ],
             options={
                 'verbose_name': '拠点・出張所',
