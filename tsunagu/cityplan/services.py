@@ -401,4 +401,3 @@ def _load_indicators(
         IndicatorValue.objects.bulk_create(rows)
         value_count += len(rows)
     return value_count
-
