@@ -20,8 +20,23 @@ class RosterEntry:
     assignments: list[RoleAssignment]
 
 
-def staff_roster(*, municipality: Municipality, fiscal_year: int) -> list[RosterEntry]:
-    """業務担当名簿: who holds which role at which organization during a fiscal year."""
+@dataclass
+class LiaisonEntry:
+    """A 課 that names a 庁内連携担当 (相談支援推進員・コネクター…), and who holds it."""
+
+    department: Organization
+    assignments: list[RoleAssignment]
+
+
+@dataclass
+class Roster:
+    entries: list[RosterEntry]
+    liaisons: list[LiaisonEntry]
+
+
+def staff_roster(*, municipality: Municipality, fiscal_year: int) -> Roster:
+    """業務担当名簿: who holds which role at which organization during a fiscal year, and each
+    課's 庁内連携担当 under the city's title (empty when nobody is registered yet)."""
     first, last = fiscal_year_bounds(fiscal_year, start_month=municipality.fiscal_year_start_month)
     assignments = (
         RoleAssignment.objects.filter(
@@ -47,7 +62,22 @@ def staff_roster(*, municipality: Municipality, fiscal_year: int) -> list[Roster
             continue
         entries.setdefault(org.pk, RosterEntry(organization=org, assignments=[]))
         entries[org.pk].assignments.append(a)
-    return list(entries.values())
+    liaisons = [
+        LiaisonEntry(
+            department=department,
+            assignments=[a for a in entries[department.pk].assignments if a.role == Role.LIAISON]
+            if department.pk in entries
+            else [],
+        )
+        for department in Organization.objects.filter(
+            municipality=municipality,
+            kind=Organization.Kind.DEPARTMENT,
+            is_active=True,
+        )
+        .exclude(liaison_title="")
+        .order_by("sort_order", "code")
+    ]
+    return Roster(entries=list(entries.values()), liaisons=liaisons)
 
 
 # --- sign-in security: who must give a second factor, who manages whom, lockouts -----

@@ -62,7 +62,7 @@ def roster(request: AuthenticatedHttpRequest) -> HttpResponse:
     context = {
         "municipality": municipality,
         "fiscal_year": fiscal_year,
-        "entries": staff_roster(municipality=municipality, fiscal_year=fiscal_year),
+        "roster": staff_roster(municipality=municipality, fiscal_year=fiscal_year),
         "years": range(today_fy - 2, today_fy + 2),
     }
     return render(request, "accounts/roster.html", context)

@@ -8,6 +8,7 @@ The format is documented in docs/plan-files.md.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 from decimal import Decimal
@@ -15,11 +16,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
-from tsunagu.cityplan.models import Clause
-from tsunagu.meetings.models import MeetingBodyKind
-from tsunagu.organizations.models import Area, Organization, SupportField
+from tsunagu.cityplan.models import Clause, MilestoneStage, ProgramCategory, ProgramStatus
+from tsunagu.meetings.models import LEGAL_BASES, MeetingBodyKind
+from tsunagu.organizations.models import Area, Organization, Site, SupportField
 
 type FieldPath = tuple[str | int, ...]
 
@@ -41,9 +42,11 @@ class _Strict(BaseModel):
 class PlanInfo(_Strict):
     name: str = Field(min_length=1, max_length=200)
     nickname: str = ""
-    start_fiscal_year: int = Field(ge=2000, le=2100)
-    end_fiscal_year: int = Field(ge=2000, le=2100)
+    # Leave both out when the document states no plan period (三田市's progress report).
+    start_fiscal_year: int | None = Field(default=None, ge=2000, le=2100)
+    end_fiscal_year: int | None = Field(default=None, ge=2000, le=2100)
     published: str = ""
+    adopted_on: dt.date | None = None
     department: str = ""
 
 
@@ -73,6 +76,15 @@ class AreaEntry(_Strict):
     localities: list[str] = []
 
 
+class SiteEntry(_Strict):
+    code: Code
+    name: str = Field(min_length=1, max_length=200)
+    kind: Site.Kind = Site.Kind.MAIN
+    address: str = ""
+    phone: str = ""
+    areas: list[Code] = []
+
+
 class OrganizationEntry(_Strict):
     code: Code
     name: str = Field(min_length=1, max_length=200)
@@ -89,6 +101,10 @@ class OrganizationEntry(_Strict):
     phone: str = ""
     email: str = ""
     site_count: int | None = Field(default=None, ge=1, le=1000)
+    sites_unnamed: bool = False
+    sites: list[SiteEntry] = []
+    group: Code | None = None
+    liaison_title: str = Field(default="", max_length=100)
     staffing: str = ""
     areas: list[Code] = []
 
@@ -102,10 +118,31 @@ def _carrier(value: Any) -> Any:
     return {"organization": value} if isinstance(value, str) else value
 
 
+def _label_or_code(choices: list[tuple[str, str]], value: Any) -> Any:
+    labels = {label: code for code, label in choices}
+    return labels.get(value, value) if isinstance(value, str) else value
+
+
+class MilestoneEntry(_Strict):
+    year: int = Field(ge=2000, le=2100)
+    stage: MilestoneStage
+    subject: str = Field(default="", max_length=100)
+    note: str = Field(default="", max_length=200)
+
+    @field_validator("stage", mode="before")
+    @classmethod
+    def _stage_from_label(cls, value: Any) -> Any:
+        return _label_or_code(MilestoneStage.choices, value)
+
+
 class ProgramEntry(_Strict):
     code: Code
-    clause: Clause
+    category: ProgramCategory = ProgramCategory.STATUTORY
+    clause: Clause | None = None
     name: str = Field(min_length=1, max_length=200)
+    status: ProgramStatus | None = None
+    operation: list[Organization.Operation] = []
+    milestones: list[MilestoneEntry] = []
     existing_scheme: str = ""
     legal_basis: str = ""
     target_group: str = ""
@@ -119,9 +156,19 @@ class ProgramEntry(_Strict):
     @classmethod
     def _clause_from_label(cls, value: Any) -> Any:
         labels = {label: code for code, label in Clause.choices}
-        if isinstance(value, str) and value in labels:
-            return labels[value]
+        if value is None or (isinstance(value, str) and value in labels):
+            return labels[value] if value is not None else None
         raise ValueError(f"根拠条項は {'・'.join(labels)} のいずれかです")
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _status_from_label(cls, value: Any) -> Any:
+        return _label_or_code(ProgramStatus.choices, value)
+
+    @field_validator("operation", mode="before")
+    @classmethod
+    def _operations(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
 
     @field_validator("organizations", mode="before")
     @classmethod
@@ -133,6 +180,11 @@ class MeetingBodyEntry(_Strict):
     code: Code
     name: str = Field(min_length=1, max_length=200)
     kind: MeetingBodyKind
+    second_kind: MeetingBodyKind | None = None
+    legal_basis: str = Field(default="", max_length=200)
+    discusses_individuals: bool | None = None
+    requires_consent: bool | None = None
+    confidentiality_duty: bool | None = None
     parent: Code | None = None
     purpose: str = ""
     members_description: str = ""
@@ -192,6 +244,35 @@ class PlanFile(_Strict):
     programs: list[ProgramEntry] = []
     meeting_bodies: list[MeetingBodyEntry] = []
     indicators: list[IndicatorEntry] = []
+
+    # Where the file came from and the line of every key, for errors found while loading.
+    _path: Path | None = PrivateAttr(default=None)
+    _lines: dict[FieldPath, int] = PrivateAttr(default_factory=dict)
+
+    def error(self, path: FieldPath, message: str) -> PlanFileError:
+        """An error about a part of the file, with its line when the file was read from disk."""
+        line = None
+        for end in range(len(path), -1, -1):
+            if path[:end] in self._lines:
+                line = self._lines[path[:end]]
+                break
+        return PlanFileError(self._path or Path("<plan>"), line, _field_name(path), message)
+
+
+def meeting_body_flags(body: MeetingBodyEntry) -> tuple[str, bool, bool, bool]:
+    """(legal basis, discusses individuals, requires consent, confidentiality duty) of a body:
+    what the file says, else its kind's default."""
+    default = LEGAL_BASES[body.kind]
+    return (
+        body.legal_basis or default.basis,
+        default.discusses_individuals
+        if body.discusses_individuals is None
+        else body.discusses_individuals,
+        default.requires_consent if body.requires_consent is None else body.requires_consent,
+        default.confidentiality_duty
+        if body.confidentiality_duty is None
+        else body.confidentiality_duty,
+    )
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -307,6 +388,7 @@ def read_plan_file(path: Path) -> PlanFile:
         # pydantic adds the name of a union member or validator to the location; drop it
         loc = tuple(p for p in loc if not (isinstance(p, str) and p.startswith("function-")))
         raise located.error(loc, _pydantic_message(first)) from exc
+    plan._path, plan._lines = path, located.lines
     _check_references(plan, located)
     return plan
 
@@ -336,7 +418,16 @@ def _check_references(plan: PlanFile, located: _Located) -> None:
     programs = {p.code for p in plan.programs}
     bodies = {m.code for m in plan.meeting_bodies}
     m = plan.municipality
-    if m.plan.end_fiscal_year < m.plan.start_fiscal_year:
+    if (m.plan.start_fiscal_year is None) != (m.plan.end_fiscal_year is None):
+        raise located.error(
+            ("municipality", "plan"),
+            "計画期間は start_fiscal_year と end_fiscal_year の両方を書くか、両方とも省きます",
+        )
+    if (
+        m.plan.start_fiscal_year is not None
+        and m.plan.end_fiscal_year is not None
+        and m.plan.end_fiscal_year < m.plan.start_fiscal_year
+    ):
         raise located.error(
             ("municipality", "plan", "end_fiscal_year"), "計画期間の終了年度が開始年度より前です"
         )
@@ -368,8 +459,10 @@ def _check_references(plan: PlanFile, located: _Located) -> None:
             need(
                 code in areas, ("organizations", i, "areas", j), f"圏域コード {code!r} がありません"
             )
+        _check_sites(o, ("organizations", i), orgs, areas, need)
     for i, p in enumerate(plan.programs):
         need_departments(p.departments, ("programs", i, "departments"))
+        _check_program(p, ("programs", i), m.plan, need)
         for j, c in enumerate(p.organizations):
             need(
                 c.organization in orgs,
@@ -377,6 +470,7 @@ def _check_references(plan: PlanFile, located: _Located) -> None:
                 f"組織コード {c.organization!r} がありません",
             )
     for i, b in enumerate(plan.meeting_bodies):
+        _check_legal_flags(b, ("meeting_bodies", i), need)
         need(
             b.parent is None or b.parent in bodies,
             ("meeting_bodies", i, "parent"),
@@ -393,7 +487,7 @@ def _check_references(plan: PlanFile, located: _Located) -> None:
                 ("meeting_bodies", i, "members", j),
                 f"組織コード {c.organization!r} がありません",
             )
-    period = range(m.plan.start_fiscal_year, m.plan.end_fiscal_year + 1)
+    period = _period(m.plan)
     for i, ind in enumerate(plan.indicators):
         need(
             ind.program is None or ind.program in programs,
@@ -412,16 +506,153 @@ def _check_references(plan: PlanFile, located: _Located) -> None:
         )
         for fy in ind.targets:
             need(
-                fy in period,
+                period is not None,
                 ("indicators", i, "targets", fy),
-                f"目標の年度 {fy} が計画期間（{period.start}〜{period.stop - 1}年度）の外です",
+                "計画期間がない文書に目標は書けません（実績だけを書きます）",
+            )
+            need(
+                period is None or fy in period,
+                ("indicators", i, "targets", fy),
+                f"目標の年度 {fy} が計画期間（{_period_text(period)}）の外です",
             )
         for fy in ind.actuals:
             need(
-                fy <= period.stop - 1,
+                period is None or fy <= period.stop - 1,
                 ("indicators", i, "actuals", fy),
                 f"実績の年度 {fy} が計画期間の終わりより後です",
             )
+
+
+type _Need = Any  # need(ok, path, message)
+
+
+def _period_text(period: range | None) -> str:
+    return f"{period.start}〜{period.stop - 1}年度" if period else "なし"
+
+
+def _period(info: PlanInfo) -> range | None:
+    if info.start_fiscal_year is None or info.end_fiscal_year is None:
+        return None
+    return range(info.start_fiscal_year, info.end_fiscal_year + 1)
+
+
+def _check_sites(
+    o: OrganizationEntry,
+    where: FieldPath,
+    orgs: dict[str, OrganizationEntry],
+    areas: set[str],
+    need: _Need,
+) -> None:
+    if o.group is not None:
+        need(o.group in orgs, (*where, "group"), f"組織コード {o.group!r} がありません")
+        need(o.group != o.code, (*where, "group"), "自分自身をまとめにできません")
+        need(
+            orgs[o.group].group is None,
+            (*where, "group"),
+            f"{o.group!r} は別のまとめの下にあります（まとめは一段だけです）",
+        )
+    seen: set[str] = set()
+    for j, site in enumerate(o.sites):
+        need(site.code not in seen, (*where, "sites", j, "code"), "拠点コードが重複しています")
+        seen.add(site.code)
+        for k, code in enumerate(site.areas):
+            need(
+                code in areas,
+                (*where, "sites", j, "areas", k),
+                f"圏域コード {code!r} がありません",
+            )
+    members = sum(1 for other in orgs.values() if other.group == o.code)
+    named = len(o.sites) + members
+    if o.sites_unnamed:
+        need(
+            o.site_count is not None and o.site_count > 1,
+            (*where, "sites_unnamed"),
+            "設置数のみ記載とするには site_count（2以上）が必要です",
+        )
+        need(not named, (*where, "sites_unnamed"), "拠点を書いたときは設置数のみ記載にできません")
+    elif o.site_count is not None and o.site_count > 1:
+        need(
+            named >= o.site_count,
+            (*where, "site_count"),
+            f"設置数 {o.site_count} に対して拠点が {named} か所です。計画が名前を挙げている"
+            "拠点を sites（または group で束ねる機関）に書くか、計画が数しか書いていなければ "
+            "sites_unnamed: true（設置数のみ記載）としてください",
+        )
+
+
+def _check_program(p: ProgramEntry, where: FieldPath, info: PlanInfo, need: _Need) -> None:
+    if p.category == ProgramCategory.STATUTORY:
+        need(p.clause is not None, (*where, "clause"), "第106条の4の事業には根拠条項が必要です")
+    else:
+        need(
+            p.clause is None,
+            (*where, "clause"),
+            "分野横断の窓口・関連事業には根拠条項を書きません（category を確かめてください）",
+        )
+    need(len(set(p.operation)) == len(p.operation), (*where, "operation"), "同じ運営形態が二度")
+    period = _period(info)
+    seen: set[tuple[str, int]] = set()
+    for j, ms in enumerate(p.milestones):
+        need(
+            period is not None,
+            (*where, "milestones", j, "year"),
+            "計画期間がない文書に工程は書けません",
+        )
+        need(
+            period is None or ms.year in period,
+            (*where, "milestones", j, "year"),
+            f"工程の年度 {ms.year} が計画期間（{_period_text(period)}）の外です",
+        )
+        need(
+            (ms.subject, ms.year) not in seen,
+            (*where, "milestones", j, "year"),
+            "同じ項目・年度の工程が二度書かれています",
+        )
+        seen.add((ms.subject, ms.year))
+
+
+def _check_legal_flags(b: MeetingBodyEntry, where: FieldPath, need: _Need) -> None:
+    kind = LEGAL_BASES[b.kind]
+    _, individuals, consent, duty = meeting_body_flags(b)
+    need(
+        not (consent and not individuals),
+        (*where, "requires_consent"),
+        "個人の事例を扱わない会議体（discusses_individuals: false）に本人同意は要りません",
+    )
+    need(
+        not (duty and not individuals),
+        (*where, "confidentiality_duty"),
+        "個人の事例を扱わない会議体（discusses_individuals: false）に守秘義務の定めは要りません",
+    )
+    if kind.confidentiality_duty:
+        need(
+            not consent,
+            (*where, "requires_consent"),
+            f"{b.kind.label}は法定の守秘義務にもとづく会議で、本人同意を根拠にしません",
+        )
+        need(
+            duty,
+            (*where, "confidentiality_duty"),
+            f"{b.kind.label}の構成員には法定の守秘義務があります",
+        )
+    if not kind.discusses_individuals:
+        need(
+            not individuals,
+            (*where, "discusses_individuals"),
+            f"{b.kind.label}は個人の事例を扱わない会議体です（種別を確かめてください）",
+        )
+    if b.second_kind is not None:
+        need(b.second_kind != b.kind, (*where, "second_kind"), "kind と同じです")
+        need(
+            not LEGAL_BASES[b.second_kind].confidentiality_duty or kind.confidentiality_duty,
+            (*where, "second_kind"),
+            "法定の会議としての役割は kind に、もう一つの役割を second_kind に書いてください",
+        )
+        need(
+            LEGAL_BASES[b.second_kind].discusses_individuals == individuals,
+            (*where, "second_kind"),
+            "個人の事例を扱う会議と扱わない会議を一つの会議体にはできません",
+        )
 
 
 CITY_DATA_DIR = Path(__file__).resolve().parent / "data"

@@ -3,13 +3,13 @@
 of it, and nothing of another city."""
 
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from tsunagu.accounts.access import organizations_visible_to, user_municipality
 from tsunagu.accounts.http import AuthenticatedHttpRequest
 from tsunagu.cityplan.models import ProgramOrganization
-from tsunagu.cityplan.selectors import plan_overview
+from tsunagu.cityplan.selectors import plan_overview, plan_version_diff, plan_version_figures
 from tsunagu.meetings.models import MeetingBodyMember
 from tsunagu.organizations.models import Organization, SupportField
 from tsunagu.organizations.selectors import municipality_areas, organization_search
@@ -21,6 +21,32 @@ def overview(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request, "cityplan/overview.html", {"overview": plan_overview(municipality=municipality)}
     )
+
+
+def _version_id(request: AuthenticatedHttpRequest, name: str) -> int:
+    value = request.GET.get(name, "")
+    if not value.isdigit():
+        raise Http404
+    return int(value)
+
+
+def version(request: AuthenticatedHttpRequest, version_id: int) -> HttpResponse:
+    """One version of the plan: its targets, actuals and roadmap as it set them."""
+    figures = plan_version_figures(
+        municipality=user_municipality(request.user), version_id=version_id
+    )
+    return render(request, "cityplan/version.html", {"figures": figures})
+
+
+def compare(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """What changed between two versions of the city's plan (?old=<id>&new=<id>)."""
+    municipality = user_municipality(request.user)
+    diff = plan_version_diff(
+        municipality=municipality,
+        old_id=_version_id(request, "old"),
+        new_id=_version_id(request, "new"),
+    )
+    return render(request, "cityplan/compare.html", {"diff": diff})
 
 
 def directory(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -52,7 +78,7 @@ def directory(request: AuthenticatedHttpRequest) -> HttpResponse:
 def detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     organization = get_object_or_404(
         organizations_visible_to(request.user)
-        .select_related("municipality")
+        .select_related("municipality", "group")
         .prefetch_related("support_fields", "areas", "departments"),
         code=code,
     )
@@ -60,10 +86,13 @@ def detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         "organization": organization,
         "carried": ProgramOrganization.objects.filter(organization=organization)
         .select_related("program")
+        .filter(program__is_active=True)
         .order_by("program__clause", "program__sort_order"),
         "meetings": MeetingBodyMember.objects.filter(organization=organization).select_related(
             "meeting_body"
         ),
         "supervised": organization.supervised.filter(is_active=True),
+        "members": organization.group_members.filter(is_active=True).order_by("sort_order"),
+        "sites": organization.sites.filter(is_active=True).order_by("sort_order", "code"),
     }
     return render(request, "organizations/detail.html", context)

@@ -77,6 +77,7 @@ def consultation_get_for(
         Consultation.objects.visible_to(user)
         .select_related(
             "organization__municipality",
+            "site",
             "person__household_membership__household",
             "received_by",
         )

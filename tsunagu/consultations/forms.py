@@ -37,9 +37,19 @@ class ConsultationForm(forms.Form):
         label="匿名・未特定の場合の呼び名", max_length=100, required=False
     )
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    site = forms.TypedChoiceField(
+        label="受付拠点", coerce=int, empty_value=None, required=False, choices=[]
+    )
+
+    def __init__(
+        self, *args: object, sites: list[tuple[int, str]] | None = None, **kwargs: object
+    ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["received_at"].initial = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+        if sites:  # the organization takes consultations at several sites (出張所 …)
+            self.fields["site"].choices = [("", "本所・主な窓口"), *sites]  # type: ignore[attr-defined]
+        else:
+            del self.fields["site"]
 
     def to_data(self) -> ConsultationData:
         d = self.cleaned_data
@@ -54,6 +64,7 @@ class ConsultationForm(forms.Form):
             response=d["response"],
             is_new=d["is_new"],
             anonymous_label=d["anonymous_label"],
+            site_id=d.get("site"),
         )
 
 

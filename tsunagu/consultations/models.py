@@ -100,6 +100,16 @@ class Consultation(models.Model):
         related_name="consultations",
         verbose_name="受付機関",
     )
+    # The site of the organization where it was taken (豊川市's 出張所, 印西市's second window);
+    # it shares the organization's scope. Empty: the organization's only or main window.
+    site = models.ForeignKey(
+        "organizations.Site",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="consultations",
+        verbose_name="受付拠点",
+    )
     person = models.ForeignKey(
         Person,
         on_delete=models.PROTECT,

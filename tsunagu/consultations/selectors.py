@@ -16,7 +16,7 @@ from tsunagu.consultations.access import ConsultationAccess, consultations_shown
 from tsunagu.consultations.models import Consultation
 from tsunagu.core.fiscal import fiscal_year_bounds
 from tsunagu.core.history import HistoryEntry, changes
-from tsunagu.organizations.models import Organization
+from tsunagu.organizations.models import Organization, Site
 from tsunagu.people.access import PersonAccess
 
 PAGE_SIZE = 50
@@ -161,3 +161,87 @@ def consultation_history(*, access: ConsultationAccess) -> list[HistoryEntry]:
         return []
     # unscoped: the historical rows of one consultation the user's organization holds
     return changes(access.consultation.history)
+
+
+@dataclass(frozen=True)
+class SiteCount:
+    organization: Organization
+    new: int
+    total: int
+
+
+@dataclass(frozen=True)
+class BranchCount:
+    """Counts taken at one site (拠点・出張所) of a centre, out of that centre's counts."""
+
+    site: Site
+    new: int
+    total: int
+
+
+@dataclass(frozen=True)
+class LineCounts:
+    """A plan line's consultation counts: per centre and rolled up (「6箇所合計」), and per
+    site where a centre takes consultations at several."""
+
+    line: Organization
+    fiscal_year: int
+    sites: list[SiteCount]
+    branches: list[BranchCount]
+    new: int
+    total: int
+
+
+def consultation_counts_by_site(*, line: Organization, fiscal_year: int) -> LineCounts:
+    """新規・延べ件数 of a fiscal year for each centre grouped under a plan line (and the line
+    itself), their sum, and each site's share. Numbers only: no person or consultation is
+    read. A fixed number of queries (centres, counts, sites)."""
+    first, last = fiscal_year_bounds(
+        fiscal_year, start_month=line.municipality.fiscal_year_start_month
+    )
+    centres = [
+        line,
+        *Organization.objects.filter(group=line, is_active=True).order_by("sort_order", "code"),
+    ]
+    rows: dict[int, dict[str, int]] = {}
+    by_site: dict[int, dict[str, int]] = {}
+    for r in (  # unscoped: numbers only, no record is read
+        Consultation.dangerously_unscoped.filter(
+            organization__in=centres,
+            received_at__date__gte=first,
+            received_at__date__lte=last,
+        )
+        .values("organization", "site")
+        .annotate(total=Count("pk"), new=Count("pk", filter=Q(is_new=True)))
+    ):
+        row = rows.setdefault(r["organization"], {"new": 0, "total": 0})
+        row["new"] += r["new"]
+        row["total"] += r["total"]
+        if r["site"] is not None:
+            by_site[r["site"]] = {"new": r["new"], "total": r["total"]}
+    branches = [
+        BranchCount(
+            site=site,
+            new=by_site.get(site.pk, {"new": 0})["new"],
+            total=by_site.get(site.pk, {"total": 0})["total"],
+        )
+        for site in Site.objects.filter(organization__in=centres, is_active=True)
+        .select_related("organization")
+        .order_by("organization__sort_order", "sort_order", "code")
+    ]
+    sites = [
+        SiteCount(
+            organization=o,
+            new=rows.get(o.pk, {"new": 0})["new"],
+            total=rows.get(o.pk, {"total": 0})["total"],
+        )
+        for o in centres
+    ]
+    return LineCounts(
+        line=line,
+        fiscal_year=fiscal_year,
+        sites=sites,
+        branches=branches,
+        new=sum(s.new for s in sites),
+        total=sum(s.total for s in sites),
+    )

@@ -25,6 +25,7 @@ from tsunagu.consultations.models import (
 )
 from tsunagu.core.history import changed_by
 from tsunagu.core.validation import ItemInvalid, fields_validate
+from tsunagu.organizations.models import Site
 from tsunagu.people.access import person_accesses
 from tsunagu.people.models import Person
 
@@ -44,6 +45,7 @@ class ConsultationData:
     is_new: bool = True
     anonymous_label: str = ""
     external_id: str = ""
+    site_id: int | None = None  # one of the organization's sites (拠点・出張所)
 
 
 def consultation_data_validate(
@@ -90,6 +92,7 @@ def consultation_data_validate(
         is_new=data.is_new,
         anonymous_label=label if person is None else "",
         external_id=data.external_id.strip(),
+        site_id=data.site_id,
     )
 
 
@@ -141,6 +144,9 @@ def consultation_create_many(
     consultations: list[Consultation] = []
     entries: list[LogEntry] = []
     topics: list[list[str]] = []
+    sites = set(
+        Site.objects.filter(organization=organization, is_active=True).values_list("pk", flat=True)
+    )
     for index, item in enumerate(items):
         person, follows = item.person, item.follows
         try:
@@ -154,8 +160,11 @@ def consultation_create_many(
             if follows is not None and follows.organization_id != organization.pk:
                 raise ValidationError({"follows": ["他の機関の相談には続けられません"]})
             data = consultation_data_validate(item.data, person=person)
+            if data.site_id is not None and data.site_id not in sites:
+                raise ValidationError({"site": ["この機関の拠点ではありません"]})
             consultation = Consultation(
                 organization=organization,
+                site_id=data.site_id,
                 person=person,
                 anonymous_label=data.anonymous_label,
                 follows=follows,

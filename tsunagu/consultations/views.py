@@ -13,6 +13,7 @@ from tsunagu.consultations.forms import ConsultationFilterForm, ConsultationForm
 from tsunagu.consultations.models import Topic
 from tsunagu.consultations.selectors import (
     consultation_counts,
+    consultation_counts_by_site,
     consultation_history,
     consultation_page_for,
     own_consultations,
@@ -24,7 +25,12 @@ from tsunagu.consultations.services import (
 )
 from tsunagu.core.fiscal import fiscal_year_of, parse_wareki_fiscal_year
 from tsunagu.core.forms import add_service_errors
-from tsunagu.organizations.selectors import organizations_for_address, organizations_for_topics
+from tsunagu.organizations.selectors import (
+    organization_lines,
+    organization_sites,
+    organizations_for_address,
+    organizations_for_topics,
+)
 from tsunagu.people.access import person_accesses, person_get_for
 
 WEB = AccessLog.Channel.WEB
@@ -67,6 +73,31 @@ def consultation_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "consultations/list.html", context)
 
 
+def site_counts(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """拠点別の件数: a plan line's 新規・延べ counts per centre and summed (「6箇所合計」).
+    Numbers only. A line (or its 所管課) sees all its centres; a centre sees only itself."""
+    organization = user_organization(request.user)
+    today_fy = fiscal_year_of(
+        timezone.localdate(), start_month=organization.municipality.fiscal_year_start_month
+    )
+    try:
+        fiscal_year = (
+            parse_wareki_fiscal_year(request.GET["fy"]) if request.GET.get("fy") else today_fy
+        )
+    except ValueError:
+        fiscal_year = today_fy
+    lines = [
+        consultation_counts_by_site(line=line, fiscal_year=fiscal_year)
+        for line in organization_lines(organization=organization)
+    ]
+    context = {
+        "lines": lines,
+        "fiscal_year": fiscal_year,
+        "years": range(today_fy - 3, today_fy + 1),
+    }
+    return render(request, "consultations/site_counts.html", context)
+
+
 @require_http_methods(["GET", "POST"])
 def create(request: AuthenticatedHttpRequest) -> HttpResponse:
     """相談受付: any window takes any consultation, for a known person or anonymously."""
@@ -76,7 +107,10 @@ def create(request: AuthenticatedHttpRequest) -> HttpResponse:
         if not str(person_id).isdigit():
             raise Http404
         access = person_get_for(user=request.user, person_id=int(person_id), channel=WEB)
-    form = ConsultationForm(request.POST or None)
+    form = ConsultationForm(
+        request.POST or None,
+        sites=organization_sites(organization=user_organization(request.user)),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             consultation = consultation_create(

@@ -12,8 +12,18 @@ class MeetingBodyMemberInline(CityScopedInline[MeetingBodyMember, MeetingBody]):
 
 @admin.register(MeetingBody)
 class MeetingBodyAdmin(CityScopedAdmin[MeetingBody]):
-    list_display = ["name", "kind", "municipality", "parent", "frequency"]
-    list_filter = ["kind"]
+    list_display = [
+        "name",
+        "kind",
+        "second_kind",
+        "legal_basis",
+        "discusses_individuals",
+        "requires_consent",
+        "confidentiality_duty",
+        "parent",
+        "is_active",
+    ]
+    list_filter = ["kind", "is_active"]
     search_fields = ["name", "code"]
     inlines = [MeetingBodyMemberInline]
     raw_id_fields = ["secretariat", "parent"]

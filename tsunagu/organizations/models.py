@@ -5,6 +5,7 @@ organization, area, program and meeting body belongs to exactly one of them, and
 within its municipality.
 """
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -21,8 +22,13 @@ class Municipality(models.Model):
     fiscal_year_start_month = models.PositiveSmallIntegerField("年度開始月", default=4)
     plan_name = models.CharField("実施計画の名称", max_length=200)
     plan_nickname = models.CharField("計画の愛称", max_length=200, blank=True)
-    plan_start_fiscal_year = models.PositiveSmallIntegerField("計画期間（開始年度）")
-    plan_end_fiscal_year = models.PositiveSmallIntegerField("計画期間（終了年度）")
+    # The current plan version's period; empty when its document states none.
+    plan_start_fiscal_year = models.PositiveSmallIntegerField(
+        "計画期間（開始年度）", null=True, blank=True
+    )
+    plan_end_fiscal_year = models.PositiveSmallIntegerField(
+        "計画期間（終了年度）", null=True, blank=True
+    )
     plan_published = models.CharField("策定時期", max_length=20, blank=True)
     plan_department = models.CharField("計画の所管", max_length=100, blank=True)
     two_factor_required = models.BooleanField(
@@ -50,6 +56,8 @@ class Municipality(models.Model):
         return self.name
 
     def plan_fiscal_years(self) -> range:
+        if self.plan_start_fiscal_year is None or self.plan_end_fiscal_year is None:
+            return range(0)
         return range(self.plan_start_fiscal_year, self.plan_end_fiscal_year + 1)
 
 
@@ -147,6 +155,23 @@ class Organization(models.Model):
     site_count = models.PositiveSmallIntegerField(
         "設置数", null=True, blank=True, help_text="空欄: 計画に記載なし"
     )
+    # The plan gives only the number of sites, not their names (「設置数のみ記載」); the city adds
+    # them later in the administration pages.
+    sites_unnamed = models.BooleanField("設置数のみ記載", default=False)
+    # A line of the plan (伊勢市 「地域包括支援センター 6箇所」) whose sites keep their own records:
+    # each centre is its own organization (its own visibility scope, its own 受託法人) grouped
+    # here, so that figures roll up to the line and break down per centre.
+    group = models.ForeignKey(
+        "self",
+        on_delete=models.RESTRICT,
+        null=True,
+        blank=True,
+        related_name="group_members",
+        verbose_name="計画上のまとめ",
+    )
+    # A 課's 庁内連携担当 under the city's own title
+    # (相談支援推進員・コネクター・重層的支援体制推進員).
+    liaison_title = models.CharField("庁内連携担当の職名", max_length=100, blank=True)
     staffing = models.TextField("人員配置", blank=True)
     areas = models.ManyToManyField(
         Area, blank=True, related_name="organizations", verbose_name="担当地区"
@@ -172,6 +197,15 @@ class Organization(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        if self.group_id is not None and self.group is not None:
+            if self.group.municipality_id != self.municipality_id:
+                raise ValidationError({"group": "他の市の機関の下には置けません"})
+            if self.group_id == self.pk:
+                raise ValidationError({"group": "自分自身をまとめにできません"})
+            if self.group.group_id is not None:
+                raise ValidationError({"group": "まとめは一段だけです"})
+
     @property
     def field_labels(self) -> list[str]:
         return [SupportField(f.field).label for f in self.support_fields.all()]
@@ -195,3 +229,40 @@ class OrganizationField(models.Model):
 
     def __str__(self) -> str:
         return SupportField(self.field).label
+
+
+class Site(models.Model):
+    """拠点・出張所: a place where an organization takes consultations.
+
+    A site shares its organization's visibility scope (豊川市's 出張所 take consultations for
+    their 福祉相談センター). A site that keeps its own records is an `Organization` of its own,
+    grouped under the plan's line (`Organization.group`).
+    """
+
+    class Kind(models.TextChoices):
+        MAIN = "main", "本所・拠点"
+        BRANCH = "branch", "出張所・窓口"
+
+    organization = models.ForeignKey(Organization, on_delete=models.RESTRICT, related_name="sites")
+    code = models.SlugField("コード", max_length=80)
+    name = models.CharField("名称", max_length=200)
+    kind = models.CharField("種別", max_length=8, choices=Kind.choices, default=Kind.MAIN)
+    address = models.CharField("所在地", max_length=300, blank=True)
+    phone = models.CharField("電話番号", max_length=40, blank=True)
+    areas = models.ManyToManyField(Area, blank=True, related_name="sites", verbose_name="担当地区")
+    sort_order = models.PositiveIntegerField(default=0)
+    is_active = models.BooleanField("有効", default=True)
+
+    class Meta:
+        verbose_name = "拠点・出張所"
+        verbose_name_plural = "拠点・出張所"
+        ordering = ["organization", "sort_order", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "code"], name="site_code_unique"),
+            models.CheckConstraint(
+                condition=Q(kind__in=["main", "branch"]), name="site_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from tsunagu.core.text import fold_for_search, normalize_address
-from tsunagu.organizations.models import Area, Municipality, Organization
+from tsunagu.organizations.models import Area, Municipality, Organization, Site
 
 
 def organization_search(
@@ -154,4 +154,31 @@ def organizations_for_topics(
         )
         .distinct()
         .order_by("sort_order", "code")
+    )
+
+
+def organization_lines(*, organization: Organization) -> list[Organization]:
+    """The plan lines whose figures an organization may see summed per centre: the line it is
+    (伊勢市 「地域包括支援センター」 with its 6 centres), the lines it supervises as 所管課, or
+    else itself alone. A centre grouped under a line sees only itself: its siblings are other
+    受託法人."""
+    lines = list(
+        Organization.objects.filter(
+            Q(pk=organization.pk) | Q(departments=organization),
+            municipality_id=organization.municipality_id,
+            is_active=True,
+            group_members__is_active=True,
+        )
+        .distinct()
+        .order_by("sort_order", "code")
+    )
+    return lines or [organization]
+
+
+def organization_sites(*, organization: Organization) -> list[tuple[int, str]]:
+    """(id, name) of the active sites where an organization takes consultations."""
+    return list(
+        Site.objects.filter(organization=organization, is_active=True)
+        .order_by("sort_order", "code")
+        .values_list("pk", "name")
     )

@@ -6,7 +6,8 @@ from django.views.decorators.http import require_GET
 from tsunagu.accounts.access import user_municipality
 from tsunagu.accounts.http import AuthenticatedHttpRequest
 from tsunagu.accounts.models import Role
-from tsunagu.cityplan.models import IndicatorValue, ProgramOrganization
+from tsunagu.cityplan.models import ProgramOrganization
+from tsunagu.cityplan.selectors import plan_year_targets
 from tsunagu.core.fiscal import fiscal_year_of
 from tsunagu.meetings.models import MeetingBody
 
@@ -37,19 +38,5 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     if context["show_meetings"]:
         context["meeting_bodies"] = MeetingBody.objects.filter(municipality=municipality)
     if context["show_targets"]:
-        # the plan year nearest to today (a plan may have ended or not started yet)
-        target_year = min(
-            max(fiscal_year, municipality.plan_start_fiscal_year),
-            municipality.plan_end_fiscal_year,
-        )
-        context["target_year"] = target_year
-        context["targets"] = (
-            IndicatorValue.objects.filter(
-                indicator__municipality=municipality,
-                fiscal_year=target_year,
-                kind=IndicatorValue.Kind.TARGET,
-            )
-            .select_related("indicator__program", "indicator__organization")
-            .order_by("indicator__sort_order")
-        )
+        context["targets"] = plan_year_targets(municipality=municipality, fiscal_year=fiscal_year)
     return render(request, "portal/home.html", context)

@@ -72,6 +72,8 @@ def _check_basis(data: ReferralData, consultation: Consultation, sender: Organiz
             raise _fail("meeting_body", "支援会議（法第106条の6）を選んでください")
         if body.municipality_id != sender.municipality_id:
             raise _fail("meeting_body", "他の市の会議体です")
+        if not body.is_active:  # dropped from the city's plan: ended, kept for old records
+            raise _fail("meeting_body", "この支援会議は終了しています")
         members = set(
             MeetingBodyMember.objects.filter(meeting_body=body).values_list(
                 "organization_id", flat=True

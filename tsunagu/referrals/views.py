@@ -86,6 +86,7 @@ def create(request: AuthenticatedHttpRequest) -> HttpResponse:
         meeting_bodies=MeetingBody.objects.filter(
             municipality=organization.municipality,
             kind=MeetingBodyKind.CONFIDENTIAL_SUPPORT_MEETING,
+            is_active=True,
         ),
     )
     if request.method == "POST" and form.is_valid():

@@ -108,7 +108,19 @@ def records(counselor: User) -> dict[str, int]:
         file_name="a.csv",
         data="external_id,family_name,given_name\nX1,山田,花子\n".encode(),
     )
+    from tsunagu.cityplan.models import PlanVersion
+
+    first = PlanVersion.objects.get(municipality=counselor.organization.municipality)  # type: ignore[union-attr]
+    revised = PlanVersion.objects.create(
+        municipality=first.municipality,
+        name=first.name,
+        start_fiscal_year=(first.start_fiscal_year or 2026) + 1,
+        end_fiscal_year=(first.end_fiscal_year or 2026) + 1,
+        document=first.document,
+    )
     return {
+        "plan_old": first.pk,
+        "plan_new": revised.pk,
         "person": person.pk,
         "twin": twin_record.pk,
         "consultation": consultation.pk,
@@ -123,6 +135,7 @@ def records(counselor: User) -> dict[str, int]:
 # What stands for each path parameter: a record of 北地域包括支援センター (`records`), or the
 # code of an organization (the structure, which every staff member of the city may read).
 PARAMETERS = {
+    "version_id": "plan_old",
     "person_id": "person",
     "consultation_id": "consultation",
     "referral_id": "referral",
@@ -155,6 +168,8 @@ ROUTES: dict[str, Row] = {
     "accounts:security": Row(),
     "accounts:token_issue": Row(method="POST", data={"label": "連携"}),
     "cityplan:overview": Row(),
+    "cityplan:compare": Row(query="old={plan_old}&new={plan_new}", structure=True),
+    "cityplan:version": Row(structure=True),
     "organizations:directory": Row(),
     "organizations:detail": Row(kwargs={"code": "hokatsu-kita"}, structure=True),
     "people:search": Row(query="q=いのうえ"),
@@ -169,6 +184,7 @@ ROUTES: dict[str, Row] = {
     "people:edit": Row(),
     "people:household_add": Row(method="POST", data={"relationship": "head"}),
     "people:access_log": Row(manager_only=True),
+    "consultations:site_counts": Row(),
     "consultations:list": Row(),
     "consultations:create": Row(query="person={person}"),
     "consultations:detail": Row(),
@@ -353,6 +369,7 @@ def test_the_permitted_user_may(records: dict[str, int], counselor: User, city: 
 # --- the JSON API, walked from its OpenAPI document ------------------------------------------
 
 API_PARAMETERS = {
+    "version_id": "plan_old",
     "person_id": "person",
     "consultation_id": "consultation",
     "referral_id": "referral",

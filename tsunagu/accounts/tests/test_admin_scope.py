@@ -89,3 +89,42 @@ def test_the_operator_hosts_every_city(admin_user: User, other_admin: User) -> N
     assert operator.is_superuser and operator.organization is None
     users = client_for(operator).get("/admin/accounts/user/").content.decode()
     assert "kita-admin" in users and admin_user.username in users
+
+
+def test_a_city_administrator_adds_a_site_to_their_own_organization_only(
+    admin_user: User, other_admin: User
+) -> None:
+    from tsunagu.organizations.models import Site
+
+    client = client_for(admin_user)
+    mine = Organization.objects.get(code="hokatsu-kita")
+    kita = Organization.objects.get(code="soudan")
+    form = client.get("/admin/organizations/site/add/").content.decode()
+    assert mine.name in form and kita.name not in form
+    response = client.post(
+        "/admin/organizations/site/add/",
+        {
+            "organization": kita.pk,
+            "code": "branch",
+            "name": "出張所",
+            "kind": "branch",
+            "sort_order": 0,
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 200 and not Site.objects.exists()  # refused choice
+    client.post(
+        "/admin/organizations/site/add/",
+        {
+            "organization": mine.pk,
+            "code": "branch",
+            "name": "北出張所",
+            "kind": "branch",
+            "sort_order": 0,
+            "is_active": "on",
+        },
+    )
+    assert Site.objects.get().organization == mine
+    assert (
+        "北出張所" not in client_for(other_admin).get("/admin/organizations/site/").content.decode()
+    )

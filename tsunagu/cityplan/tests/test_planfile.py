@@ -142,8 +142,10 @@ def test_loading_twice_changes_nothing() -> None:
             IndicatorValue.objects.values_list("indicator__code", "fiscal_year", "kind", "value")
         ),
     )
+    history = Organization.history.count()
     second = plan_load(plan=plan)
     assert first.municipality.pk == second.municipality.pk
+    assert Organization.history.count() == history  # no change, no history row
     assert snapshot == (
         list(Organization.objects.values().order_by("pk")),
         list(Program.objects.values().order_by("pk")),
@@ -179,18 +181,26 @@ def test_a_failure_while_writing_rolls_everything_back(
 
 
 @pytest.mark.django_db
-def test_removed_entries_go_and_organizations_become_inactive(tmp_path: Path) -> None:
+def test_removed_entries_are_ended_not_deleted(tmp_path: Path) -> None:
     plan_load(plan=read_plan_file(SAMPLE_PLAN))
     text = SAMPLE_PLAN.read_text(encoding="utf-8")
     start = text.index("  - code: takikan\n")
     end = text.index("meeting_bodies:")
     trimmed = text[:start] + "\n" + text[end:]
     trimmed = trimmed.replace("    program: takikan\n", "")
+    # and an organization nobody works at any more
+    start = trimmed.index("  - code: shogai-soudan\n")
+    trimmed = trimmed[:start] + trimmed[trimmed.index("programs:") :]
     path = tmp_path / "trimmed.yaml"
     path.write_text(trimmed, encoding="utf-8")
-    plan_load(plan=read_plan_file(path))
-    assert not Program.objects.filter(code="takikan").exists()
+    plan_load(plan=read_plan_file(path))  # the same version, corrected
+    assert Program.objects.get(code="takikan").is_active is False
     assert Indicator.objects.get(code="takikan-rate").program is None
+    assert Program.objects.get(code="hokatsu").is_active is True
+    ended = Organization.objects.get(code="shogai-soudan")
+    assert ended.is_active is False
+    last = ended.history.first()  # the ending is a row of its history
+    assert last is not None and last.is_active is False
 
 
 @pytest.mark.django_db
@@ -205,3 +215,120 @@ def test_municipality_code_taken_by_another_city(tmp_path: Path) -> None:
     path = broken(tmp_path, "  slug: minami", "  slug: nishi")
     with pytest.raises(CommandError, match="999997"):
         call_command("load_plan", str(path))
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "marker", "message"),
+    [
+        (
+            "    kind: confidential_support_meeting\n",
+            "    kind: confidential_support_meeting\n    requires_consent: true\n",
+            "meeting_bodies[0].requires_consent",
+            "requires_consent: true",
+            "本人同意を根拠にしません",
+        ),
+        (
+            "    kind: confidential_support_meeting\n",
+            "    kind: confidential_support_meeting\n    confidentiality_duty: false\n",
+            "meeting_bodies[0].confidentiality_duty",
+            "confidentiality_duty: false",
+            "守秘義務があります",
+        ),
+        (
+            "    kind: case_conference\n",
+            "    kind: case_conference\n    discusses_individuals: false\n",
+            "meeting_bodies[1].requires_consent",
+            "  - code: jusoteki-shien-kaigi",
+            "本人同意は要りません",
+        ),
+        (
+            "    kind: case_conference\n",
+            "    kind: platform\n    discusses_individuals: true\n",
+            "meeting_bodies[1].discusses_individuals",
+            "discusses_individuals: true",
+            "個人の事例を扱わない会議体",
+        ),
+        (
+            "    kind: case_conference\n",
+            "    kind: case_conference\n    second_kind: confidential_support_meeting\n",
+            "meeting_bodies[1].second_kind",
+            "second_kind: confidential_support_meeting",
+            "kind に",
+        ),
+        (
+            "    kind: case_conference\n",
+            "    kind: case_conference\n    second_kind: case_conference\n",
+            "meeting_bodies[1].second_kind",
+            "second_kind: case_conference",
+            "kind と同じ",
+        ),
+    ],
+)
+def test_contradictory_legal_flags_name_file_line_and_field(
+    tmp_path: Path, old: str, new: str, field: str, marker: str, message: str
+) -> None:
+    path = broken(tmp_path, old, new)
+    with pytest.raises(PlanFileError) as caught:
+        read_plan_file(path)
+    err = caught.value
+    assert (err.field, err.line) == (field, line_of(path, marker))
+    assert message in err.message
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "message"),
+    [
+        # a milestone outside the plan period (2026–2027)
+        (
+            "    name: 多機関協働事業\n",
+            "    name: 多機関協働事業\n    milestones:\n      - {year: 2028, stage: 実施}\n",
+            "programs[1].milestones[0].year",
+            "計画期間",
+        ),
+        (
+            "    name: 多機関協働事業\n",
+            "    name: 多機関協働事業\n    milestones:\n      - {year: 2027, stage: 完成}\n",
+            "programs[1].milestones[0].stage",
+            "使えない値",
+        ),
+        # a cross-field window is not a clause of 第106条の4
+        (
+            "    clause: 第5号\n",
+            "    clause: 第5号\n    category: cross_field_window\n",
+            "programs[1].clause",
+            "根拠条項を書きません",
+        ),
+        # a centre grouped under an organization the file does not have (another city's)
+        (
+            "    operator: (福)南福祉会\n",
+            "    operator: (福)南福祉会\n    group: soudan\n",
+            "organizations[1].group",
+            "組織コード 'soudan' がありません",
+        ),
+        (
+            "    areas: [kita]\n",
+            "    areas: [kita]\n    site_count: 3\n",
+            "organizations[1].site_count",
+            "設置数のみ記載",
+        ),
+    ],
+)
+def test_programs_and_sites_bad_input(
+    tmp_path: Path, old: str, new: str, field: str, message: str
+) -> None:
+    path = broken(tmp_path, old, new)
+    with pytest.raises(PlanFileError) as caught:
+        read_plan_file(path)
+    assert caught.value.field == field
+    assert caught.value.line is not None
+    assert message in caught.value.message
+
+
+@pytest.mark.django_db
+def test_a_program_with_figures_cannot_be_deleted() -> None:
+    from django.db.models import RestrictedError
+
+    plan_load(plan=read_plan_file(SAMPLE_PLAN))
+    with pytest.raises(RestrictedError):
+        Program.objects.get(code="takikan").delete()  # a version's targets point at it
+    assert Indicator.objects.filter(code="takikan-rate").exists()

@@ -240,6 +240,36 @@ def test_support_meeting_basis_is_for_its_members_only(counselor: User, receiver
         )
 
 
+def test_a_referral_to_a_department_reaches_its_liaison(counselor: User) -> None:
+    from conftest import client_for, make_user
+    from tsunagu.accounts.models import Role
+
+    department = org("chiiki-fukushi-ka")
+    assert department.liaison_title == "相談支援推進員"
+    liaison = make_user(department.municipality, department.code, Role.LIAISON, "liaison")
+    _, consultation = intake(counselor)
+    meeting = MeetingBody.objects.get(code="shien-kaigi")
+    referral = refer(
+        counselor,
+        consultation,
+        None,
+        to=department.code,
+        basis=Basis.SUPPORT_MEETING,
+        meeting_body=meeting,
+    )
+    inbox = client_for(liaison).get("/referrals/?box=in").content.decode()
+    assert f"/referrals/{referral.pk}/" in inbox
+
+
+def test_an_ended_support_meeting_is_no_basis(counselor: User) -> None:
+    _, consultation = intake(counselor)
+    meeting = MeetingBody.objects.get(code="shien-kaigi")
+    MeetingBody.objects.filter(pk=meeting.pk).update(is_active=False)  # a revised plan dropped it
+    meeting.refresh_from_db()
+    with pytest.raises(ValidationError, match="終了"):
+        refer(counselor, consultation, None, basis=Basis.SUPPORT_MEETING, meeting_body=meeting)
+
+
 def test_anonymous_consultation_cannot_rest_on_consent(counselor: User) -> None:
     consultation = consultation_create(
         user=counselor,

@@ -34,12 +34,18 @@ class Command(BaseCommand):
             return
         try:
             report = plan_load(plan=plan)
+        except PlanFileError as exc:
+            raise CommandError(str(exc)) from exc
         except PlanLoadError as exc:
             raise CommandError(f"{path}: {exc}") from exc
         self.stdout.write(
             self.style.SUCCESS(
-                f"{report.municipality.name}: 圏域 {report.areas}、機関 {report.organizations}、"
-                f"事業 {report.programs}、会議体 {report.meeting_bodies}、指標 {report.indicators}"
+                f"{report.municipality.name}（{report.version.period_label}"
+                f"{'・新しい版' if report.created_version else ''}）: 圏域 {report.areas}、"
+                f"機関 {report.organizations}、事業 {report.programs}、"
+                f"会議体 {report.meeting_bodies}、指標 {report.indicators}"
                 f"（目標・実績 {report.values} 件）を読み込みました"
             )
         )
+        for name in report.ended:
+            self.stdout.write(f"  この版にないため終了: {name}")

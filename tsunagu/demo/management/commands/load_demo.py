@@ -74,6 +74,19 @@ class Command(BaseCommand):
             clause_prefix="1-4",
             exclude=(hokatsu.pk,),
         )
+        # The coordinator sits where the plan puts 多機関協働事業: its first carrier (伊勢市
+        # よりそい, 射水市 多機関協働事業者, 印西市 社会福祉課 …), else its 担当課.
+        hub_carrier = (
+            ProgramOrganization.objects.filter(
+                program__municipality=municipality,
+                program__clause=Clause.C5,
+                program__is_active=True,
+                organization__is_active=True,
+            )
+            .select_related("organization")
+            .order_by("program__sort_order", "sort_order")
+            .first()
+        )
         hub_department = (
             Organization.objects.filter(
                 programs_responsible__municipality=municipality,
@@ -83,8 +96,21 @@ class Command(BaseCommand):
             .order_by("programs_responsible__sort_order", "sort_order")
             .first()
         )
-        hub = hub_department or _pick(municipality, kind="department", clause_prefix=Clause.C5)
-        liaison_dept = _pick(municipality, kind="department", exclude=(hub.pk,))
+        hub = (
+            hub_carrier.organization
+            if hub_carrier
+            else hub_department or _pick(municipality, kind="department", clause_prefix=Clause.C5)
+        )
+        # The liaison sits in a 課 that names one (相談支援推進員・コネクター…), under its title.
+        liaison_dept = (
+            Organization.objects.filter(
+                municipality=municipality, kind="department", is_active=True
+            )
+            .exclude(liaison_title="")
+            .exclude(pk=hub.pk)
+            .order_by("sort_order", "code")
+            .first()
+        ) or _pick(municipality, kind="department", exclude=(hub.pk,))
         people = [
             ("counselor", hokatsu, [Role.COUNSELOR], "相談", "花子"),
             ("counselor2", poverty, [Role.COUNSELOR], "支援", "次郎"),
@@ -107,6 +133,7 @@ class Command(BaseCommand):
                     password=DEMO_PASSWORD,
                     family_name=family,
                     given_name=given,
+                    title=org.liaison_title if Role.LIAISON in roles else "",
                     check_password=False,
                 )
             made[suffix] = User.objects.get(username=username)
