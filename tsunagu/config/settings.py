@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "tsunagu.accounts",
     "tsunagu.cityplan",
     "tsunagu.meetings",
+    "tsunagu.resources",
     "tsunagu.people",
     "tsunagu.consultations",
     "tsunagu.consent",
@@ -87,6 +88,17 @@ RETENTION_YEARS = int(os.environ.get("TSUNAGU_RETENTION_YEARS", "5"))
 # person searches one staff member may make per minute (city-wide reads are rate-limited)
 PERSON_SEARCH_RATE_PER_MINUTE = int(os.environ.get("TSUNAGU_PERSON_SEARCH_RATE", "60"))
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
+# The public resource map's tiles ({z}/{x}/{y}); default: 国土地理院 標準地図. Empty: no map, the
+# list alone (a closed network without a tile server of its own).
+MAP_TILE_URL = os.environ.get(
+    "TSUNAGU_MAP_TILE_URL", "https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png"
+)
+MAP_TILE_ATTRIBUTION = os.environ.get(
+    "TSUNAGU_MAP_TILE_ATTRIBUTION",
+    '<a href="https://maps.gsi.go.jp/development/ichiran.html">国土地理院</a>',
+)
+# requests per minute one client address may make to the public map
+PUBLIC_MAP_RATE_PER_MINUTE = int(os.environ.get("TSUNAGU_PUBLIC_MAP_RATE", "120"))
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
