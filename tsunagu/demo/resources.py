@@ -22,6 +22,7 @@ from tsunagu.resources.services import (
     ScheduleData,
     activity_create,
     attendance_record,
+    category_vocabulary_ensure,
     community_consultation_record,
     contact_add,
     location_create,
@@ -198,6 +199,7 @@ def demo_resources(*, editor: User, today: dt.date | None = None) -> int:
     """Fictional resources, activities and counts of the editor's city; returns how many
     resources were made. Run once per city (load-demo checks)."""
     day = today or timezone.localdate()
+    category_vocabulary_ensure()
     municipality = editor.organization.municipality  # type: ignore[union-attr]
     fiscal_year = fiscal_year_of(day, start_month=municipality.fiscal_year_start_month)
     first_day, _ = fiscal_year_bounds(fiscal_year, start_month=municipality.fiscal_year_start_month)

@@ -64,6 +64,7 @@ class ProviderForm(OnceForm):
         label="市の機関（その機関が運営するとき）",
         queryset=Organization.objects.none(),
         required=False,
+        empty_label="（市の機関ではない）",
     )
 
     def __init__(self, *args: object, organizations: QuerySet[Organization], **kwargs: object):
@@ -88,7 +89,9 @@ class LocationForm(OnceForm):
     name = forms.CharField(label="名称", max_length=200)
     postal_code = forms.CharField(label="郵便番号", max_length=8, required=False)
     address = forms.CharField(label="住所", max_length=300, required=False)
-    area = forms.ModelChoiceField(label="地区", queryset=Area.objects.none(), required=False)
+    area = forms.ModelChoiceField(
+        label="地区", queryset=Area.objects.none(), required=False, empty_label="（指定なし）"
+    )
     latitude = forms.DecimalField(
         label="緯度",
         max_digits=9,
@@ -129,7 +132,9 @@ class LocationForm(OnceForm):
 
 
 class ResourceForm(OnceForm):
-    provider = forms.ModelChoiceField(label="運営団体", queryset=Provider.objects.none())
+    provider = forms.ModelChoiceField(
+        label="運営団体", queryset=Provider.objects.none(), empty_label="選んでください"
+    )
     name = forms.CharField(label="名称", max_length=200)
     name_kana = forms.CharField(label="名称（よみ）", max_length=200, required=False)
     description = forms.CharField(label="内容", widget=forms.Textarea(attrs={"rows": 4}))
@@ -331,11 +336,19 @@ class ActivityForm(OnceForm):
     ends_at = forms.TimeField(label="終了時刻", widget=TIME, required=False)
     place = forms.CharField(label="会場", max_length=200, required=False)
     resource = forms.ModelChoiceField(
-        label="社会資源", queryset=CommunityResource.objects.none(), required=False
+        label="社会資源",
+        queryset=CommunityResource.objects.none(),
+        required=False,
+        empty_label="（指定なし）",
     )
-    category = forms.ModelChoiceField(label="分類", queryset=Category.objects.all(), required=False)
+    category = forms.ModelChoiceField(
+        label="分類", queryset=Category.objects.all(), required=False, empty_label="（指定なし）"
+    )
     organizer = forms.ModelChoiceField(
-        label="主催", queryset=Organization.objects.none(), required=False
+        label="主催",
+        queryset=Organization.objects.none(),
+        required=False,
+        empty_label="（指定なし）",
     )
     participants = forms.IntegerField(
         label="参加者数", min_value=0, max_value=1_000_000, required=False
@@ -405,7 +418,7 @@ class SearchForm(forms.Form):
     def __init__(
         self, data: Mapping[str, Any] | None, *, categories: list[Category], areas: list[Area]
     ) -> None:
-        super().__init__(data)
+        super().__init__(data, label_suffix="")
         self.fields["category"].choices = [("", "すべて"), *((c.code, c.name) for c in categories)]  # type: ignore[attr-defined]
         self.fields["area"].choices = [("", "すべて"), *((a.code, a.name) for a in areas)]  # type: ignore[attr-defined]
 

@@ -455,6 +455,8 @@ def _location(user: User, municipality: Municipality, doc: Mapping[str, Any]) ->
     loc_id = _uuid(doc.get("id"))
     locations = Location.objects.filter(municipality=municipality)
     location = locations.filter(hsds_id=loc_id).first() if loc_id else None
+    if location is None and doc.get("name"):
+        location = locations.filter(name=_text(doc, "name", 200)).first()
     addresses = doc.get("addresses") or []
     address = addresses[0] if addresses else {}
     region = str(address.get("region") or "")
@@ -523,6 +525,8 @@ def _service(
     categories, audiences = _categories(doc, report)
     resources = CommunityResource.objects.filter(municipality=municipality)
     resource = resources.filter(hsds_id=service_id).first() if service_id else None
+    if resource is None:  # imported before under an id of our own (another city has theirs)
+        resource = resources.filter(provider=provider, name=_text(doc, "name", 200)).first()
     status = _STATUS_IN.get(str(doc.get("status")), CommunityResource.Status.ACTIVE)
     data = ResourceData(
         provider=provider,

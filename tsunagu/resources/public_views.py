@@ -124,7 +124,7 @@ def index(request: HttpRequest, city: str) -> HttpResponse:
             "tile_url": settings.MAP_TILE_URL,
             "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
             "query_cut": len(text) > MAX_QUERY_LENGTH,
-            "searched": bool(request.GET),
+            "searched": any(v for v in request.GET.values()),
             "events": selectors.public_activities_upcoming(municipality=municipality),
         },
     )

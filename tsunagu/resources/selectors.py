@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from tsunagu.core.fiscal import fiscal_year_bounds
-from tsunagu.core.history import HistoryEntry, changes
+from tsunagu.core.history import FieldChange, HistoryEntry, changes
 from tsunagu.organizations.models import Area, Municipality
 from tsunagu.resources.models import (
     Activity,
@@ -146,9 +146,32 @@ def resource_detail(*, resource: CommunityResource) -> CommunityResource:
 
 
 def resource_history(*, resource: CommunityResource) -> list[HistoryEntry]:
-    """Every previous version of a resource, newest first (shown to its editors)."""
+    """Every previous version of a resource, newest first (shown to its editors). Categories
+    are named; a save that changed no field of its own (a schedule or contact added or
+    removed) says so."""
     # unscoped: the history of structure data, read by those who may edit the resource
-    return changes(resource.history.all())
+    entries = changes(resource.history.all())
+    names = dict(Category.objects.values_list("pk", "name"))
+
+    def named(value: object) -> str:
+        if isinstance(value, list):
+            return "、".join(
+                names.get(int(v.get("category") or 0), "?") for v in value if isinstance(v, dict)
+            )
+        return str(value)
+
+    out = []
+    for entry in entries:
+        fixed = [
+            FieldChange(field=c.field, old=named(c.old), new=named(c.new))
+            if isinstance(c.old, list) or isinstance(c.new, list)
+            else c
+            for c in entry.changes
+        ]
+        if not fixed and entry.kind == "変更":
+            fixed = [FieldChange(field="開催日時・連絡先", old="", new="変更あり")]
+        out.append(replace(entry, changes=fixed))
+    return out
 
 
 def providers_of(*, municipality: Municipality) -> QuerySet[Provider]:

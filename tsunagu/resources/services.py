@@ -23,6 +23,7 @@ from tsunagu.accounts.access import user_municipality
 from tsunagu.accounts.models import User
 from tsunagu.core.history import changed_by
 from tsunagu.organizations.models import Area, Municipality, Organization
+from tsunagu.resources.categories import CATEGORIES, category_uuid
 from tsunagu.resources.models import (
     LATITUDE_RANGE,
     LONGITUDE_RANGE,
@@ -71,6 +72,21 @@ def _once[M: models.Model](
 def _raise(errors: dict[str, list[str]]) -> None:
     if errors:
         raise ValidationError(errors)
+
+
+def category_vocabulary_ensure() -> None:
+    """Write the shared categories (`categories.CATEGORIES`) where missing. Migration 0002 does
+    this on install; tests that flush the database (browser tests) and the demo call it."""
+    for order, (code, name, description) in enumerate(CATEGORIES):
+        Category.objects.get_or_create(
+            code=code,
+            defaults={
+                "name": name,
+                "description": description,
+                "sort_order": order,
+                "hsds_id": category_uuid(code),
+            },
+        )
 
 
 # --- providers (HSDS organization) ----------------------------------------------------------

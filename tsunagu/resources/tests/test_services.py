@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from tsunagu.accounts.models import User
+from tsunagu.organizations.models import Municipality
 from tsunagu.resources.models import (
     Activity,
     Category,
@@ -46,7 +47,9 @@ def _messages(exc: pytest.ExceptionInfo[ValidationError]) -> str:
         ("35.000000", None, "両方とも"),
     ],
 )
-def test_coordinates_outside_japan_are_refused(lsc: User, lat: str, lon: str | None, message: str):
+def test_coordinates_outside_japan_are_refused(
+    lsc: User, lat: str, lon: str | None, message: str
+) -> None:
     with pytest.raises(ValidationError) as exc:
         location_create(
             user=lsc,
@@ -60,14 +63,14 @@ def test_coordinates_outside_japan_are_refused(lsc: User, lat: str, lon: str | N
     assert not Location.objects.exists()
 
 
-def test_the_database_refuses_coordinates_outside_japan_too(lsc: User, city: object):
+def test_the_database_refuses_coordinates_outside_japan_too(lsc: User, city: Municipality) -> None:
     with pytest.raises(IntegrityError), transaction.atomic():
         Location.objects.create(
             municipality=city, name="x", latitude=Decimal("10"), longitude=Decimal("100")
         )
 
 
-def test_a_virtual_place_needs_a_url_and_no_address(lsc: User):
+def test_a_virtual_place_needs_a_url_and_no_address(lsc: User) -> None:
     with pytest.raises(ValidationError) as exc:
         location_create(
             user=lsc, data=LocationData(name="オンライン", kind="virtual", address="北町1")
@@ -126,7 +129,7 @@ def test_occurrences_of_each_kind() -> None:
 )
 def test_a_schedule_that_never_occurs_is_refused(
     lsc: User, salon: CommunityResource, data: ScheduleData
-):
+) -> None:
     before = Schedule.objects.count()
     with pytest.raises(ValidationError) as exc:
         schedule_add(user=lsc, resource=salon, data=data)
@@ -134,7 +137,7 @@ def test_a_schedule_that_never_occurs_is_refused(
     assert Schedule.objects.count() == before
 
 
-def test_schedule_rules_have_clear_messages(lsc: User, salon: CommunityResource):
+def test_schedule_rules_have_clear_messages(lsc: User, salon: CommunityResource) -> None:
     with pytest.raises(ValidationError) as exc:
         schedule_add(
             user=lsc,
@@ -149,7 +152,9 @@ def test_schedule_rules_have_clear_messages(lsc: User, salon: CommunityResource)
     assert errors["closes_at"] == ["終了時刻は開始時刻より後にしてください"]
 
 
-def test_monthly_and_dates_schedules_are_stored_as_rules(lsc: User, salon: CommunityResource):
+def test_monthly_and_dates_schedules_are_stored_as_rules(
+    lsc: User, salon: CommunityResource
+) -> None:
     monthly = schedule_add(
         user=lsc,
         resource=salon,
@@ -166,7 +171,7 @@ def test_monthly_and_dates_schedules_are_stored_as_rules(lsc: User, salon: Commu
     assert listed.dates == ["2030-04-05", "2030-05-10"]
 
 
-def test_the_same_form_sent_twice_creates_one_record(lsc: User, provider: Provider):
+def test_the_same_form_sent_twice_creates_one_record(lsc: User, provider: Provider) -> None:
     submission = uuid.uuid4()
     data = ResourceData(
         provider=provider,
@@ -180,7 +185,9 @@ def test_the_same_form_sent_twice_creates_one_record(lsc: User, provider: Provid
     assert CommunityResource.objects.filter(name="こども食堂きた").count() == 1
 
 
-def test_bad_resource_input_writes_nothing(lsc: User, provider: Provider, other_city: object):
+def test_bad_resource_input_writes_nothing(
+    lsc: User, provider: Provider, other_city: object
+) -> None:
     other_provider = Provider.objects.create(municipality=other_city, name="北市の会")  # type: ignore[misc]
     with pytest.raises(ValidationError) as exc:
         resource_create(
@@ -205,7 +212,7 @@ def test_bad_resource_input_writes_nothing(lsc: User, provider: Provider, other_
     assert not CommunityResource.objects.exists()
 
 
-def test_edits_keep_history_with_who(lsc: User, salon: CommunityResource):
+def test_edits_keep_history_with_who(lsc: User, salon: CommunityResource) -> None:
     data = ResourceData(
         provider=salon.provider,
         name="ふれあいサロン髙田",
@@ -223,7 +230,7 @@ def test_edits_keep_history_with_who(lsc: User, salon: CommunityResource):
     assert "お茶を飲みながらおしゃべりする集まりです" in descriptions
 
 
-def test_a_place_used_by_a_schedule_cannot_be_removed(lsc: User, salon: CommunityResource):
+def test_a_place_used_by_a_schedule_cannot_be_removed(lsc: User, salon: CommunityResource) -> None:
     data = ResourceData(
         provider=salon.provider,
         name=salon.name,
@@ -237,7 +244,7 @@ def test_a_place_used_by_a_schedule_cannot_be_removed(lsc: User, salon: Communit
     assert salon.resource_locations.count() == 1
 
 
-def test_an_event_ending_before_it_starts_is_refused(lsc: User):
+def test_an_event_ending_before_it_starts_is_refused(lsc: User) -> None:
     with pytest.raises(ValidationError) as exc:
         activity_create(
             user=lsc,
@@ -253,7 +260,7 @@ def test_an_event_ending_before_it_starts_is_refused(lsc: User):
     assert not Activity.objects.exists()
 
 
-def test_no_resident_is_named_in_community_records(lsc: User, salon: CommunityResource):
+def test_no_resident_is_named_in_community_records(lsc: User, salon: CommunityResource) -> None:
     with pytest.raises(ValidationError) as exc:
         community_consultation_record(
             user=lsc,
