@@ -13,8 +13,10 @@ import math
 import uuid
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
+from django.utils import timezone
 from ninja import Query, Router
 from pydantic import BaseModel, Field
 
@@ -63,7 +65,27 @@ class ServiceFilters(PageParams):
     )
     taxonomy_term_id: uuid.UUID | None = Field(None, description="分類（taxonomy_term）の ID")
     organization_id: uuid.UUID | None = Field(None, description="運営団体（organization）の ID")
-    modified_after: dt.datetime | None = Field(None, description="この日時以降に変更されたもの")
+    modified_after: str | None = Field(
+        None,
+        max_length=40,
+        description="この日時以降に変更されたもの（2026-04-01T00:00:00+09:00 の形）",
+        json_schema_extra={"format": "date-time"},
+    )
+
+
+def _modified_after(value: str | None) -> dt.datetime | None:
+    """An ISO 8601 date-time (without a zone: Japan time); anything else is a 422."""
+    if value is None:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(value) if "T" in value.upper() else None
+    except ValueError:
+        when = None
+    if when is None:
+        raise ValidationError(
+            {"modified_after": ["日時は 2026-04-01T00:00:00+09:00 の形で指定してください"]}
+        )
+    return when if timezone.is_aware(when) else timezone.make_aware(when)
 
 
 def _page(items: list[dict[str, Any]], total: int, params: PageParams) -> Page:
@@ -97,8 +119,9 @@ def services(request: HttpRequest, filters: Query[ServiceFilters]) -> Page:
         resources = resources.filter(categories__hsds_id=filters.taxonomy_term_id)
     if filters.organization_id is not None:
         resources = resources.filter(provider__hsds_id=filters.organization_id)
-    if filters.modified_after is not None:
-        resources = resources.filter(updated_at__gte=filters.modified_after)
+    modified_after = _modified_after(filters.modified_after)
+    if modified_after is not None:
+        resources = resources.filter(updated_at__gte=modified_after)
     found = selectors.resource_search(
         resources=resources, query=selectors.ResourceQuery(text=filters.search)
     ).prefetch_related("contacts")

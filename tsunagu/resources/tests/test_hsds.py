@@ -183,6 +183,12 @@ def test_the_hsds_api(salon: CommunityResource, hidden: CommunityResource, third
     assert by_term["total_items"] == 1
     later = client.get("/api/v1/hsds/services?modified_after=2999-01-01T00:00:00%2B09:00").json()
     assert later["total_items"] == 0
+    naive = client.get("/api/v1/hsds/services?modified_after=2000-01-01T00:00:00").json()
+    assert naive["total_items"] == 1
+    for bad in ("0.5", "2026-13-01T00:00:00", "yesterday"):
+        response = client.get(f"/api/v1/hsds/services?modified_after={bad}")
+        assert response.status_code == 422, bad
+        assert "日時は" in response.json()["detail"]
     one = client.get(f"/api/v1/hsds/services/{salon.hsds_id}")
     assert one.status_code == 200 and hsds_errors(one.json()) == []
     assert client.get(f"/api/v1/hsds/services/{hidden.hsds_id}").status_code == 404
