@@ -423,9 +423,12 @@ class SearchForm(forms.Form):
         self.fields["area"].choices = [("", "すべて"), *((a.code, a.name) for a in areas)]  # type: ignore[attr-defined]
 
     def value(self, name: str) -> str:
-        if not self.is_valid():
-            data = self.data.get(name, "")
-            if name == "q" and isinstance(data, str):
-                return data
+        """A field's clean value, or "" when it is missing or invalid (only that filter is
+        dropped); an over-long keyword is kept raw, to be cut by the search."""
+        if not self.is_bound:
             return ""
+        self.is_valid()
+        if name in self.errors:
+            raw = self.data.get(name, "")
+            return raw if name == "q" and isinstance(raw, str) else ""
         return str(self.cleaned_data.get(name) or "")

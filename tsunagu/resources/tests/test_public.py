@@ -98,6 +98,9 @@ def test_bad_input_never_breaks_the_page(salon: CommunityResource) -> None:
     odd = client.get(_index("category=%00&area=<script>&day=XX&page=99999"))
     assert odd.status_code == 200
     assert client.get("/map/no-such-city/").status_code == 404
+    # one bad filter drops only itself
+    kept = client.get(_index("area=city&day=XX")).content.decode()
+    assert "ふれあいサロン髙田" not in kept  # the salon is in 北地区, not filed under 市全域
 
 
 def test_the_map_uses_the_configured_tiles_or_none(
