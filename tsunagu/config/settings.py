@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "tsunagu.accounts",
     "tsunagu.cityplan",
     "tsunagu.meetings",
+    "tsunagu.resources",
     "tsunagu.people",
     "tsunagu.consultations",
     "tsunagu.consent",
@@ -107,6 +108,16 @@ MAX_IMPORT_BYTES = 10 * 1024 * 1024
 API_TOKEN_DAYS = int(os.environ.get("TSUNAGU_API_TOKEN_DAYS", "90"))
 IDLE_TIMEOUT_SECONDS = int(os.environ.get("TSUNAGU_IDLE_TIMEOUT_MINUTES", "30")) * 60
 IDLE_WARNING_SECONDS = int(os.environ.get("TSUNAGU_IDLE_WARNING_MINUTES", "2")) * 60
+# The public resource map's tiles ({z}/{x}/{y}), e.g. the city's own tile server or
+# https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png (国土地理院). Empty (the default,
+# since nothing is fetched from the internet unless the city says so): no map, the list alone.
+MAP_TILE_URL = os.environ.get("TSUNAGU_MAP_TILE_URL", "")
+MAP_TILE_ATTRIBUTION = os.environ.get(
+    "TSUNAGU_MAP_TILE_ATTRIBUTION",
+    '<a href="https://maps.gsi.go.jp/development/ichiran.html">国土地理院</a>',
+)
+# requests per minute one client address may make to the public map
+PUBLIC_MAP_RATE_PER_MINUTE = int(os.environ.get("TSUNAGU_PUBLIC_MAP_RATE", "120"))
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -242,11 +253,19 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # Content-Security-Policy (Django's own): the app's own scripts, styles and images only; no
 # inline script or style, no eval, no framing, forms post only to the app.
+def _tile_origin(url: str) -> list[str]:
+    """The map tiles' origin, which the Content-Security-Policy must let images come from."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return [f"{parts.scheme}://{parts.netloc}"] if parts.scheme and parts.netloc else []
+
+
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF],
     "style-src": [CSP.SELF],
-    "img-src": [CSP.SELF, "data:"],
+    "img-src": [CSP.SELF, "data:", *_tile_origin(MAP_TILE_URL)],
     "font-src": [CSP.SELF],
     "connect-src": [CSP.SELF],
     "object-src": [CSP.NONE],

@@ -27,6 +27,8 @@ urlpatterns = [
     path("consents/", include("tsunagu.consent.urls")),
     path("imports/", include("tsunagu.imports.urls")),
     path("records/", include("tsunagu.recordkeeping.urls")),
+    path("resources/", include("tsunagu.resources.urls")),
+    path("map/", include("tsunagu.resources.public_urls")),
     path("api/v1/", api.urls),
     # anything else under /api/ is the API's own JSON 404, not the HTML page
     re_path(

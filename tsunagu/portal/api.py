@@ -32,6 +32,7 @@ from tsunagu.consent.api import router as consent_router
 from tsunagu.consultations.api import router as consultations_router
 from tsunagu.people.api import router as people_router
 from tsunagu.referrals.api import router as referrals_router
+from tsunagu.resources.api import router as hsds_router
 
 TOKEN_SCHEME = "Token"  # noqa: S105  (the name of the HTTP auth scheme, not a secret)
 NON_FIELD = "__all__"
@@ -143,6 +144,7 @@ api.add_router("/consultations", consultations_router)
 api.add_router("/consents", consent_router)
 api.add_router("/referrals", referrals_router)
 api.add_router("/organizations", organizations_router)
+api.add_router("/hsds", hsds_router)
 
 
 def _error(request: HttpRequest, status: int, detail: str, errors: object = None) -> HttpResponse:

@@ -118,7 +118,9 @@ def records(counselor: User) -> dict[str, int]:
         end_fiscal_year=(first.end_fiscal_year or 2026) + 1,
         document=first.document,
     )
+    community = _community_records(counselor)
     return {
+        **community,
         "plan_old": first.pk,
         "plan_new": revised.pk,
         "person": person.pk,
@@ -132,6 +134,56 @@ def records(counselor: User) -> dict[str, int]:
     }
 
 
+def _community_records(counselor: User) -> dict[str, Any]:
+    """A published resource of 北地域包括支援センター's own group (its staff edit it), at a place,
+    with a schedule, a contact and an activity it organised."""
+    from tsunagu.resources import services as rs
+    from tsunagu.resources.models import Category
+
+    provider = rs.provider_create(
+        user=counselor,
+        data=rs.ProviderData(
+            name="北の会", organization=Organization.objects.get(code="hokatsu-kita")
+        ),
+    )
+    location = rs.location_create(user=counselor, data=rs.LocationData(name="北公民館"))
+    resource = rs.resource_create(
+        user=counselor,
+        data=rs.ResourceData(
+            provider=provider,
+            name="北サロン",
+            description="サロン",
+            categories=[Category.objects.get(code="salon")],
+            locations=[location],
+            is_public=True,
+        ),
+    )
+    schedule = rs.schedule_add(
+        user=counselor, resource=resource, data=rs.ScheduleData(kind="weekly", weekdays=["MO"])
+    )
+    contact = rs.contact_add(
+        user=counselor, resource=resource, data=rs.ContactData(name="窓口", phone="0766-00-0000")
+    )
+    activity = rs.activity_create(
+        user=counselor,
+        data=rs.ActivityData(
+            kind="event",
+            title="北サロン夏まつり",
+            held_on=dt.date(2026, 8, 1),
+            organizer=counselor.organization,
+        ),
+    )
+    return {
+        "resource": resource.pk,
+        "resource_hsds": str(resource.hsds_id),
+        "provider": provider.pk,
+        "location": location.pk,
+        "schedule": schedule.pk,
+        "contact": contact.pk,
+        "activity": activity.pk,
+    }
+
+
 # What stands for each path parameter: a record of 北地域包括支援センター (`records`), or the
 # code of an organization (the structure, which every staff member of the city may read).
 PARAMETERS = {
@@ -142,6 +194,12 @@ PARAMETERS = {
     "consent_id": "consent",
     "link_id": "link",
     "pk": "import_job",
+    "resource_id": "resource",
+    "provider_id": "provider",
+    "location_id": "location",
+    "schedule_id": "schedule",
+    "contact_id": "contact",
+    "activity_id": "activity",
 }
 MISSING_ID = 987654321
 
@@ -158,6 +216,8 @@ class Row:
     kwargs: dict[str, str] = field(default_factory=dict)  # fixed path arguments
     records: dict[str, str] = field(default_factory=dict)  # path parameter -> record key
     structure: bool = False  # the city's structure: every staff member of the city reads it
+    # a page without an id that only some staff may open (an editor's form): 404 for the others
+    editor_only: bool = False
 
 
 ROUTES: dict[str, Row] = {
@@ -202,6 +262,27 @@ ROUTES: dict[str, Row] = {
     "imports:job": Row(),
     "imports:step": Row(method="POST"),
     "recordkeeping:disclosure": Row(manager_only=True),
+    # 地域づくり: every staff member of the city reads; the holder's counselor edits its own
+    # group's resources, the city's editors (生活支援コーディネーター, managers) everything
+    "resources:index": Row(),
+    "resources:create": Row(editor_only=True),
+    "resources:detail": Row(structure=True),
+    "resources:edit": Row(),
+    "resources:verify": Row(method="POST"),
+    "resources:schedule_add": Row(),
+    "resources:schedule_remove": Row(method="POST"),
+    "resources:contact_add": Row(),
+    "resources:contact_remove": Row(method="POST"),
+    "resources:providers": Row(),
+    "resources:provider_create": Row(manager_only=True, editor_only=True),
+    "resources:provider_edit": Row(),
+    "resources:locations": Row(),
+    "resources:location_create": Row(editor_only=True),
+    "resources:location_edit": Row(),
+    "resources:activities": Row(),
+    "resources:activity_create": Row(),
+    "resources:activity_edit": Row(),
+    "resources:counts": Row(),
 }
 
 # Routes the matrix does not walk, each with its reason.
@@ -226,6 +307,13 @@ EXCLUDED = {
             "staff_logout_everywhere",
         )
     },
+    "public_resources:cities": "public by design: the list of published resource maps",
+    "public_resources:index": "public by design: the resource map shows published entries only "
+    "(resources/tests/test_public.py)",
+    "public_resources:detail": "public by design: a published resource by its random UUID; "
+    "anything else is the not-found page (resources/tests/test_public.py)",
+    "public_resources:hsds_services": "public by design: the published directory as HSDS open "
+    "data (resources/tests/test_hsds.py)",
 }
 
 
@@ -283,7 +371,9 @@ def _call(client: Client, name: str, url: str, records: dict[str, int]) -> Any:
 def _personal_data() -> list[tuple[str, list[dict[str, object]]]]:
     """Every row of every personal-data table, except the access log (reads add rows there)."""
     out = []
-    for label in ("people", "consultations", "consent", "referrals", "access", "imports"):
+    # and the community's resources, whose edits are limited to their editors
+    labels = ("people", "consultations", "consent", "referrals", "access", "imports", "resources")
+    for label in labels:
         for model in apps.get_app_config(label).get_models():
             if model is AccessLog:
                 continue
@@ -326,6 +416,8 @@ def test_other_organizations_get_the_not_found_answer(
         refers = any("{" in str(v) for v in ROUTES[name].data.values()) or "{" in ROUTES[name].query
         if ROUTES[name].structure:
             assert response.status_code == (404 if who == "outsider" else 200), name
+        elif ROUTES[name].editor_only and not ids:
+            assert response.status_code == 404, name
         elif ids or refers:
             with_id += 1
             assert response.status_code == 404, name
@@ -337,7 +429,7 @@ def test_other_organizations_get_the_not_found_answer(
             assert response.status_code in (200, 302), name
             assert "井上" not in response.content.decode(), name
     assert _personal_data() == before
-    assert with_id == 18  # every route that names a record (the closing note reports it)
+    assert with_id == 27  # every route that names a record (the closing note reports it)
 
 
 def test_the_permitted_user_may(records: dict[str, int], counselor: User, city: object) -> None:
@@ -373,7 +465,11 @@ API_PARAMETERS = {
     "person_id": "person",
     "consultation_id": "consultation",
     "referral_id": "referral",
+    "id": "resource_hsds",  # HSDS's name for a service's id (a UUID)
 }
+# parameters naming published structure data: every staff member of the city reads it
+API_STRUCTURE_PARAMETERS = {"id"}
+API_MISSING = {"id": "00000000-0000-4000-8000-000000000000"}
 # operations the receiving organization performs (the holder's counselor sent the referral)
 RECEIVER_OPERATIONS = {"accept", "decline", "complete"}
 API_BODIES: dict[str, dict[str, object]] = {
@@ -393,7 +489,10 @@ def _operations(client: Client) -> Iterator[tuple[str, str, str, list[str]]]:
 
 def _api_url(path: str, params: list[str], records: dict[str, int], missing: bool) -> str:
     for param in params:
-        value = MISSING_ID if missing else records[API_PARAMETERS[param]]
+        if missing:
+            value: object = API_MISSING.get(param, MISSING_ID)
+        else:
+            value = records[API_PARAMETERS[param]]
         path = path.replace("{" + param + "}", str(value))
     return path
 
@@ -425,6 +524,9 @@ def test_api_other_organizations_get_the_not_found_answer(
             anonymous.generic(method, url, body, content_type="application/json").status_code == 401
         )
         response = client.generic(method, url, body, content_type="application/json")
+        if set(params) <= API_STRUCTURE_PARAMETERS and who == "third":
+            assert response.status_code == 200, (method, path)
+            continue
         missing = client.generic(
             method,
             _api_url(path, params, records, missing=True),

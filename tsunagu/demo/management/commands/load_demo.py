@@ -8,8 +8,10 @@ from tsunagu.accounts.models import Role, User
 from tsunagu.accounts.services import user_create
 from tsunagu.cityplan.models import Clause, ProgramOrganization
 from tsunagu.demo.intake import demo_intake
+from tsunagu.demo.resources import demo_resources
 from tsunagu.organizations.models import Municipality, Organization, SupportField
 from tsunagu.people.models import Person
+from tsunagu.resources.models import CommunityResource
 
 DEMO_PASSWORD = "tsunagu-demo-2026"  # noqa: S105  (printed on purpose: demo accounts only)
 
@@ -117,6 +119,7 @@ class Command(BaseCommand):
             ("coordinator", hub, [Role.COORDINATOR], "協働", "三郎"),
             ("liaison", liaison_dept, [Role.LIAISON], "連携", "四郎"),
             ("manager", hub, [Role.MANAGER], "管理", "幸子"),
+            ("lsc", hub, [Role.LIFE_SUPPORT_COORDINATOR], "地域", "結衣"),
             ("admin", hub, [Role.ADMIN], "システム", "管理者"),
         ]
         self.stdout.write(
@@ -144,4 +147,10 @@ class Command(BaseCommand):
             count = demo_intake(counselor=counselor, colleague=made["counselor2"])
             self.stdout.write(
                 f"架空の住民 {count} 人と相談・つなぎを作りました（実在の人物ではありません）"
+            )
+        if not CommunityResource.objects.filter(municipality=municipality).exists():
+            count = demo_resources(editor=made["lsc"])
+            self.stdout.write(
+                f"架空の社会資源 {count} 件と活動の記録を作りました"
+                f"（社会資源マップ: /map/{municipality.slug}/）"
             )

@@ -1,0 +1,96 @@
+"""Who may read and who may edit the community's resources.
+
+Reading: the resources are structure data; every staff member of the city reads all of them
+(contacts included), and nothing of another city. Residents read only what is public, through
+`selectors.public_*`.
+
+Editing: the 生活支援コーディネーター, managers and the city's administrators edit every resource
+of their city; any other staff member edits only the resources of a provider that is their own
+organization. Not allowed is the same 404 as not found.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from tsunagu.accounts.access import user_municipality
+from tsunagu.accounts.models import Role, User
+from tsunagu.resources.models import Activity, CommunityResource, Location, Provider
+
+CITY_EDITOR_ROLES = (Role.LIFE_SUPPORT_COORDINATOR, Role.MANAGER, Role.ADMIN)
+
+
+def _organization_id(user: User) -> int:
+    if user.organization_id is None:
+        raise Http404("所属のない利用者です")
+    return user.organization_id
+
+
+def edits_whole_city(user: User) -> bool:
+    return user.has_role(*CITY_EDITOR_ROLES)
+
+
+def may_edit_any(user: User) -> bool:
+    """Whether the user may edit anything here (shows the buttons, opens the forms)."""
+    return edits_whole_city(user) or providers_editable_by(user).exists()
+
+
+def providers_editable_by(user: User) -> QuerySet[Provider]:
+    providers = Provider.objects.filter(municipality=user_municipality(user))
+    if edits_whole_city(user):
+        return providers
+    return providers.filter(organization_id=_organization_id(user))
+
+
+def resources_readable_by(user: User) -> QuerySet[CommunityResource]:
+    return CommunityResource.objects.filter(municipality=user_municipality(user))
+
+
+def resources_editable_by(user: User) -> QuerySet[CommunityResource]:
+    resources = resources_readable_by(user)
+    if edits_whole_city(user):
+        return resources
+    return resources.filter(provider__organization_id=_organization_id(user))
+
+
+def locations_editable_by(user: User) -> QuerySet[Location]:
+    """City editors: every place of the city. Others: the places that no resource of another
+    provider uses (their own, and new ones)."""
+    locations = Location.objects.filter(municipality=user_municipality(user))
+    if edits_whole_city(user):
+        return locations
+    if not providers_editable_by(user).exists():
+        return locations.none()
+    others = CommunityResource.objects.filter(
+        ~Q(provider__organization_id=_organization_id(user))
+    ).values("pk")
+    return locations.exclude(resource_locations__resource__in=others)
+
+
+def activities_editable_by(user: User) -> QuerySet[Activity]:
+    activities = Activity.objects.filter(municipality=user_municipality(user))
+    if edits_whole_city(user):
+        return activities
+    return activities.filter(organizer_id=_organization_id(user))
+
+
+def resource_get_for(user: User, resource_id: int) -> CommunityResource:
+    """A resource of the user's city, for reading; 404 otherwise."""
+    resource = (
+        resources_readable_by(user)
+        .select_related("provider", "provider__organization")
+        .filter(pk=resource_id)
+        .first()
+    )
+    if resource is None:
+        raise Http404("見つかりません")
+    return resource
+
+
+def resource_get_editable(user: User, resource_id: int) -> CommunityResource:
+    """A resource the user may edit; the same 404 as a missing one otherwise."""
+    resource = resources_editable_by(user).select_related("provider").filter(pk=resource_id).first()
+    if resource is None:
+        raise Http404("見つかりません")
+    return resource

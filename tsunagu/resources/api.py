@@ -1,0 +1,164 @@
+"""HSDS 3.0 API of the user's city (/api/v1/hsds/), as the HSDS API reference describes it:
+`/`, `/services` (paged; `search`, `taxonomy_term_id`, `organization_id`, `modified_after`),
+`/services/{id}`, `/organizations`, `/taxonomy_terms`.
+
+It serves what the public map shows (published resources, public contacts), to another
+system holding a staff token; the same JSON is open data at /map/<city>/hsds/services.json.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import uuid
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest
+from django.utils import timezone
+from ninja import Query, Router
+from pydantic import BaseModel, Field
+
+from tsunagu.accounts.access import user_municipality
+from tsunagu.accounts.tokens import request_user
+from tsunagu.resources import selectors
+from tsunagu.resources.hsds import (
+    HSDS_PROFILE,
+    HSDS_VERSION,
+    organization_document,
+    service_document,
+    taxonomy_term_documents,
+)
+from tsunagu.resources.models import CommunityResource, Provider
+
+router = Router(tags=["hsds"])
+
+MAX_PER_PAGE = 200
+
+
+class ApiInfo(BaseModel):
+    version: str
+    profile: str
+    openapi_url: str
+
+
+class Page(BaseModel):
+    total_items: int
+    total_pages: int
+    page_number: int
+    size: int
+    first_page: bool
+    last_page: bool
+    empty: bool
+    contents: list[dict[str, Any]]
+
+
+class PageParams(BaseModel):
+    page: int = Field(1, ge=1, le=100_000, description="ページ番号（1から）")
+    per_page: int = Field(50, ge=1, le=MAX_PER_PAGE, description="1ページの件数")
+
+
+class ServiceFilters(PageParams):
+    search: str = Field(
+        "", max_length=200, description="キーワード（よみ・全角半角・異体字を区別しない）"
+    )
+    taxonomy_term_id: uuid.UUID | None = Field(None, description="分類（taxonomy_term）の ID")
+    organization_id: uuid.UUID | None = Field(None, description="運営団体（organization）の ID")
+    modified_after: str | None = Field(
+        None,
+        max_length=40,
+        description="この日時以降に変更されたもの（2026-04-01T00:00:00+09:00 の形）",
+        json_schema_extra={"format": "date-time"},
+    )
+
+
+def _modified_after(value: str | None) -> dt.datetime | None:
+    """An ISO 8601 date-time (without a zone: Japan time); anything else is a 422."""
+    if value is None:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(value) if "T" in value.upper() else None
+    except ValueError:
+        when = None
+    if when is None:
+        raise ValidationError(
+            {"modified_after": ["日時は 2026-04-01T00:00:00+09:00 の形で指定してください"]}
+        )
+    return when if timezone.is_aware(when) else timezone.make_aware(when)
+
+
+def _page(items: list[dict[str, Any]], total: int, params: PageParams) -> Page:
+    pages = max(1, math.ceil(total / params.per_page))
+    return Page(
+        total_items=total,
+        total_pages=pages,
+        page_number=params.page,
+        size=len(items),
+        first_page=params.page == 1,
+        last_page=params.page >= pages,
+        empty=total == 0,
+        contents=items,
+    )
+
+
+def _published(request: HttpRequest) -> QuerySet[CommunityResource]:
+    return selectors.public_resources(municipality=user_municipality(request_user(request)))
+
+
+@router.get("/", response=ApiInfo, summary="HSDS API の情報")
+def info(request: HttpRequest) -> ApiInfo:
+    request_user(request)
+    return ApiInfo(version=HSDS_VERSION, profile=HSDS_PROFILE, openapi_url="/api/v1/openapi.json")
+
+
+@router.get("/services", response=Page, summary="公開中の社会資源（HSDS service）の一覧")
+def services(request: HttpRequest, filters: Query[ServiceFilters]) -> Page:
+    resources = _published(request)
+    if filters.taxonomy_term_id is not None:
+        resources = resources.filter(categories__hsds_id=filters.taxonomy_term_id)
+    if filters.organization_id is not None:
+        resources = resources.filter(provider__hsds_id=filters.organization_id)
+    modified_after = _modified_after(filters.modified_after)
+    if modified_after is not None:
+        resources = resources.filter(updated_at__gte=modified_after)
+    found = selectors.resource_search(
+        resources=resources, query=selectors.ResourceQuery(text=filters.search)
+    ).prefetch_related("contacts")
+    total = found.count()
+    start = (filters.page - 1) * filters.per_page
+    items = [service_document(r) for r in found[start : start + filters.per_page]]
+    return _page(items, total, filters)
+
+
+@router.get("/services/{id}", response=dict[str, Any], summary="社会資源（HSDS service）1件")
+def service(request: HttpRequest, id: uuid.UUID) -> dict[str, Any]:
+    found = (
+        selectors.resource_search(resources=_published(request), query=selectors.ResourceQuery())
+        .prefetch_related("contacts")
+        .filter(hsds_id=id)
+        .first()
+    )
+    if found is None:
+        raise Http404
+    return service_document(found)
+
+
+@router.get("/organizations", response=Page, summary="運営団体（HSDS organization）の一覧")
+def organizations(request: HttpRequest, params: Query[PageParams]) -> Page:
+    published = _published(request)
+    providers = (
+        Provider.objects.filter(resources__in=published.values("pk")).distinct().order_by("name")
+    )
+    total = providers.count()
+    start = (params.page - 1) * params.per_page
+    items = [organization_document(p) for p in providers[start : start + params.per_page]]
+    return _page(items, total, params)
+
+
+@router.get("/taxonomy_terms", response=Page, summary="分類（HSDS taxonomy_term）の一覧")
+def taxonomy_terms(request: HttpRequest, params: Query[PageParams]) -> Page:
+    request_user(request)
+    terms = taxonomy_term_documents()
+    start = (params.page - 1) * params.per_page
+    return _page(terms[start : start + params.per_page], len(terms), params)

@@ -1,0 +1,434 @@
+"""Forms of the staff pages and the public search. The rules live in the services; a form only
+reads the input and turns it into the services' data. Create forms carry a hidden
+`submission` id: sending the same form twice creates one record."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+
+from tsunagu.organizations.models import Area, Organization
+from tsunagu.resources.models import (
+    Activity,
+    Audience,
+    Category,
+    CommunityResource,
+    Location,
+    Provider,
+    Schedule,
+)
+from tsunagu.resources.recurrence import WEEK_OF_MONTH_LABELS, WEEKDAY_LABELS, WEEKDAYS
+from tsunagu.resources.services import (
+    ActivityData,
+    ContactData,
+    LocationData,
+    ProviderData,
+    ResourceData,
+    ScheduleData,
+)
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+WEEKDAY_CHOICES = [(c, f"{WEEKDAY_LABELS[c]}曜日") for c in WEEKDAYS]
+
+
+class OnceForm(forms.Form):
+    """A create form: the hidden id makes the second send of the same form a no-op."""
+
+    submission = forms.UUIDField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        if not self.is_bound:
+            self.initial.setdefault("submission", uuid.uuid4())
+
+    def submission_id(self) -> uuid.UUID | None:
+        value = self.cleaned_data.get("submission")
+        return value if isinstance(value, uuid.UUID) else None
+
+
+class ProviderForm(OnceForm):
+    name = forms.CharField(label="団体名", max_length=200)
+    name_kana = forms.CharField(label="団体名（よみ）", max_length=200, required=False)
+    description = forms.CharField(label="団体の紹介", widget=forms.Textarea, required=False)
+    url = forms.URLField(label="ホームページ", required=False, assume_scheme="https")
+    email = forms.EmailField(label="メール", required=False)
+    phone = forms.CharField(label="電話番号", max_length=40, required=False)
+    organization = forms.ModelChoiceField(
+        label="市の機関（その機関が運営するとき）",
+        queryset=Organization.objects.none(),
+        required=False,
+        empty_label="（市の機関ではない）",
+    )
+
+    def __init__(self, *args: object, organizations: QuerySet[Organization], **kwargs: object):
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].queryset = organizations  # type: ignore[attr-defined]
+
+    def to_data(self) -> ProviderData:
+        d = self.cleaned_data
+        return ProviderData(
+            name=d["name"],
+            name_kana=d["name_kana"],
+            description=d["description"],
+            url=d["url"],
+            email=d["email"],
+            phone=d["phone"],
+            organization=d["organization"],
+        )
+
+
+class LocationForm(OnceForm):
+    kind = forms.ChoiceField(label="種別", choices=Location.Kind.choices)
+    name = forms.CharField(label="名称", max_length=200)
+    postal_code = forms.CharField(label="郵便番号", max_length=8, required=False)
+    address = forms.CharField(label="住所", max_length=300, required=False)
+    area = forms.ModelChoiceField(
+        label="地区", queryset=Area.objects.none(), required=False, empty_label="（指定なし）"
+    )
+    latitude = forms.DecimalField(
+        label="緯度",
+        max_digits=9,
+        decimal_places=6,
+        required=False,
+        help_text="住所から位置が定まるときだけ（例: 36.730000）",
+    )
+    longitude = forms.DecimalField(label="経度", max_digits=9, decimal_places=6, required=False)
+    url = forms.URLField(label="URL（オンラインのとき）", required=False, assume_scheme="https")
+    transportation = forms.CharField(label="交通", max_length=300, required=False)
+    accessibility = forms.CharField(
+        label="バリアフリー",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text="段差、車いす用トイレ、駐車場、筆談 など",
+    )
+
+    def __init__(self, *args: object, areas: QuerySet[Area], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["area"].queryset = areas  # type: ignore[attr-defined]
+
+    def to_data(self) -> LocationData:
+        d = self.cleaned_data
+        lat: Decimal | None = d["latitude"]
+        lon: Decimal | None = d["longitude"]
+        return LocationData(
+            kind=d["kind"],
+            name=d["name"],
+            postal_code=d["postal_code"],
+            address=d["address"],
+            area=d["area"],
+            latitude=lat,
+            longitude=lon,
+            url=d["url"],
+            transportation=d["transportation"],
+            accessibility=d["accessibility"],
+        )
+
+
+class ResourceForm(OnceForm):
+    provider = forms.ModelChoiceField(
+        label="運営団体", queryset=Provider.objects.none(), empty_label="選んでください"
+    )
+    name = forms.CharField(label="名称", max_length=200)
+    name_kana = forms.CharField(label="名称（よみ）", max_length=200, required=False)
+    description = forms.CharField(label="内容", widget=forms.Textarea(attrs={"rows": 4}))
+    categories = forms.ModelMultipleChoiceField(
+        label="分類", queryset=Category.objects.all(), widget=forms.CheckboxSelectMultiple
+    )
+    status = forms.ChoiceField(label="状況", choices=CommunityResource.Status.choices)
+    audiences = forms.MultipleChoiceField(
+        label="対象", choices=Audience.choices, widget=forms.CheckboxSelectMultiple, required=False
+    )
+    eligibility_description = forms.CharField(label="参加の条件", max_length=300, required=False)
+    minimum_age = forms.IntegerField(
+        label="対象年齢（下限）", min_value=0, max_value=130, required=False
+    )
+    maximum_age = forms.IntegerField(
+        label="対象年齢（上限）", min_value=0, max_value=130, required=False
+    )
+    fees_description = forms.CharField(label="費用", max_length=200, required=False)
+    application_process = forms.CharField(label="申込み方法", max_length=300, required=False)
+    url = forms.URLField(label="ホームページ", required=False, assume_scheme="https")
+    email = forms.EmailField(label="メール", required=False)
+    phone = forms.CharField(label="電話番号", max_length=40, required=False)
+    locations = forms.ModelMultipleChoiceField(
+        label="実施場所（なければ「場所を定めない」）",
+        queryset=Location.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    is_public = forms.BooleanField(
+        label="社会資源マップに公開する", required=False, help_text="ログインなしで誰でも見られます"
+    )
+    is_host = forms.BooleanField(label="参加支援の受け入れ先", required=False)
+    host_note = forms.CharField(
+        label="受け入れの内容・条件", widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    last_verified_on = forms.DateField(label="最終確認日", widget=DATE, required=False)
+
+    def __init__(
+        self,
+        *args: object,
+        providers: QuerySet[Provider],
+        locations: QuerySet[Location],
+        **kwargs: object,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["provider"].queryset = providers  # type: ignore[attr-defined]
+        self.fields["locations"].queryset = locations  # type: ignore[attr-defined]
+
+    @classmethod
+    def initial_of(cls, resource: CommunityResource) -> dict[str, object]:
+        fields = [
+            "provider",
+            "name",
+            "name_kana",
+            "description",
+            "status",
+            "audiences",
+            "eligibility_description",
+            "minimum_age",
+            "maximum_age",
+            "fees_description",
+            "application_process",
+            "url",
+            "email",
+            "phone",
+            "is_public",
+            "is_host",
+            "host_note",
+            "last_verified_on",
+        ]
+        initial: dict[str, object] = {f: getattr(resource, f) for f in fields}
+        initial["categories"] = list(resource.categories.all())
+        initial["locations"] = list(resource.locations.all())
+        return initial
+
+    def to_data(self) -> ResourceData:
+        d = self.cleaned_data
+        return ResourceData(
+            provider=d["provider"],
+            name=d["name"],
+            name_kana=d["name_kana"],
+            description=d["description"],
+            categories=list(d["categories"]),
+            status=d["status"],
+            audiences=list(d["audiences"]),
+            eligibility_description=d["eligibility_description"],
+            minimum_age=d["minimum_age"],
+            maximum_age=d["maximum_age"],
+            fees_description=d["fees_description"],
+            application_process=d["application_process"],
+            url=d["url"],
+            email=d["email"],
+            phone=d["phone"],
+            locations=list(d["locations"]),
+            is_public=d["is_public"],
+            is_host=d["is_host"],
+            host_note=d["host_note"],
+            last_verified_on=d["last_verified_on"],
+        )
+
+
+class DatesField(forms.CharField):
+    """Dates one per line or separated by commas: 2026-05-10, 2026/6/14."""
+
+    def to_python(self, value: object) -> list[dt.date]:  # type: ignore[override]
+        text = str(value or "").replace("、", ",").replace("\n", ",")
+        out = []
+        for part in [p.strip() for p in text.split(",") if p.strip()][:200]:
+            try:
+                y, m, d = (int(x) for x in part.replace("/", "-").split("-"))
+                out.append(dt.date(y, m, d))
+            except ValueError as exc:
+                raise forms.ValidationError(
+                    f"日付「{part[:20]}」を読めません。2026-05-10 のように入力してください"
+                ) from exc
+        return out
+
+
+class ScheduleForm(OnceForm):
+    kind = forms.ChoiceField(
+        label="くり返し", choices=Schedule.Kind.choices, widget=forms.RadioSelect
+    )
+    weekdays = forms.MultipleChoiceField(
+        label="曜日", choices=WEEKDAY_CHOICES, widget=forms.CheckboxSelectMultiple, required=False
+    )
+    week_of_month = forms.TypedChoiceField(
+        label="第◯週（毎月のとき）",
+        choices=[("", "—"), *((k, v) for k, v in WEEK_OF_MONTH_LABELS.items())],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+    dates = DatesField(
+        label="日付（日付を指定するとき）",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        help_text="2026-05-10, 2026-06-14 のように、カンマか改行で区切って",
+    )
+    opens_at = forms.TimeField(label="開始時刻", widget=TIME, required=False)
+    closes_at = forms.TimeField(label="終了時刻", widget=TIME, required=False)
+    valid_from = forms.DateField(label="有効期間（開始）", widget=DATE, required=False)
+    valid_to = forms.DateField(label="有効期間（終了）", widget=DATE, required=False)
+    location = forms.ModelChoiceField(
+        label="場所", queryset=Location.objects.none(), required=False
+    )
+    note = forms.CharField(label="備考", max_length=200, required=False)
+
+    def __init__(self, *args: object, locations: QuerySet[Location], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["location"].queryset = locations  # type: ignore[attr-defined]
+
+    def to_data(self) -> ScheduleData:
+        d = self.cleaned_data
+        return ScheduleData(
+            kind=d["kind"],
+            weekdays=list(d["weekdays"]),
+            week_of_month=d["week_of_month"],
+            dates=d["dates"] or [],
+            opens_at=d["opens_at"],
+            closes_at=d["closes_at"],
+            valid_from=d["valid_from"],
+            valid_to=d["valid_to"],
+            location=d["location"],
+            note=d["note"],
+        )
+
+
+class ContactForm(OnceForm):
+    name = forms.CharField(label="氏名・窓口名", max_length=100)
+    title = forms.CharField(label="役職", max_length=100, required=False)
+    department = forms.CharField(label="部署", max_length=100, required=False)
+    phone = forms.CharField(label="電話番号", max_length=40, required=False)
+    email = forms.EmailField(label="メール", required=False)
+    is_public = forms.BooleanField(
+        label="社会資源マップに公開する",
+        required=False,
+        help_text="個人の連絡先は、本人の了解なく公開しないでください",
+    )
+
+    def to_data(self) -> ContactData:
+        d = self.cleaned_data
+        return ContactData(
+            name=d["name"],
+            title=d["title"],
+            department=d["department"],
+            phone=d["phone"],
+            email=d["email"],
+            is_public=d["is_public"],
+        )
+
+
+class ActivityForm(OnceForm):
+    kind = forms.ChoiceField(label="種別", choices=Activity.Kind.choices)
+    title = forms.CharField(
+        label="名称", max_length=200, help_text="例: 生活支援サポーター養成講座"
+    )
+    held_on = forms.DateField(label="開催日", widget=DATE)
+    starts_at = forms.TimeField(label="開始時刻", widget=TIME, required=False)
+    ends_at = forms.TimeField(label="終了時刻", widget=TIME, required=False)
+    place = forms.CharField(label="会場", max_length=200, required=False)
+    resource = forms.ModelChoiceField(
+        label="社会資源",
+        queryset=CommunityResource.objects.none(),
+        required=False,
+        empty_label="（指定なし）",
+    )
+    category = forms.ModelChoiceField(
+        label="分類", queryset=Category.objects.all(), required=False, empty_label="（指定なし）"
+    )
+    organizer = forms.ModelChoiceField(
+        label="主催",
+        queryset=Organization.objects.none(),
+        required=False,
+        empty_label="（指定なし）",
+    )
+    participants = forms.IntegerField(
+        label="参加者数", min_value=0, max_value=1_000_000, required=False
+    )
+    description = forms.CharField(
+        label="内容", widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    is_public = forms.BooleanField(label="社会資源マップに公開する", required=False)
+
+    def __init__(
+        self,
+        *args: object,
+        resources: QuerySet[CommunityResource],
+        organizations: QuerySet[Organization],
+        **kwargs: object,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["resource"].queryset = resources  # type: ignore[attr-defined]
+        self.fields["organizer"].queryset = organizations  # type: ignore[attr-defined]
+
+    @classmethod
+    def initial_of(cls, activity: Activity) -> dict[str, object]:
+        names = [
+            "kind",
+            "title",
+            "held_on",
+            "starts_at",
+            "ends_at",
+            "place",
+            "resource",
+            "category",
+            "organizer",
+            "participants",
+            "description",
+            "is_public",
+        ]
+        return {n: getattr(activity, n) for n in names}
+
+    def to_data(self) -> ActivityData:
+        d = self.cleaned_data
+        return ActivityData(
+            kind=d["kind"],
+            title=d["title"],
+            held_on=d["held_on"],
+            starts_at=d["starts_at"],
+            ends_at=d["ends_at"],
+            place=d["place"],
+            resource=d["resource"],
+            category=d["category"],
+            organizer=d["organizer"],
+            participants=d["participants"],
+            description=d["description"],
+            is_public=d["is_public"],
+        )
+
+
+class SearchForm(forms.Form):
+    """The search of the public map and the staff list; any bad value just means 'any'."""
+
+    q = forms.CharField(label="キーワード", required=False, max_length=10_000)
+    category = forms.ChoiceField(label="分類", required=False)
+    area = forms.ChoiceField(label="地区", required=False)
+    day = forms.ChoiceField(
+        label="曜日", required=False, choices=[("", "すべて"), *WEEKDAY_CHOICES]
+    )
+
+    def __init__(
+        self, data: Mapping[str, Any] | None, *, categories: list[Category], areas: list[Area]
+    ) -> None:
+        super().__init__(data, label_suffix="")
+        self.fields["category"].choices = [("", "すべて"), *((c.code, c.name) for c in categories)]  # type: ignore[attr-defined]
+        self.fields["area"].choices = [("", "すべて"), *((a.code, a.name) for a in areas)]  # type: ignore[attr-defined]
+
+    def value(self, name: str) -> str:
+        """A field's clean value, or "" when it is missing or invalid (only that filter is
+        dropped); an over-long keyword is kept raw, to be cut by the search."""
+        if not self.is_bound:
+            return ""
+        self.is_valid()
+        if name in self.errors:
+            raw = self.data.get(name, "")
+            return raw if name == "q" and isinstance(raw, str) else ""
+        return str(self.cleaned_data.get(name) or "")

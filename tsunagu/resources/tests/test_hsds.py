@@ -1,0 +1,214 @@
+"""HSDS 3.0: every exported service validates against the official schema; the API answers as
+the HSDS API reference says; an export imported elsewhere gives the same directory."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from tsunagu.accounts.models import Role, User
+from tsunagu.accounts.tokens import api_token_create
+from tsunagu.organizations.models import Municipality
+from tsunagu.resources import selectors
+from tsunagu.resources.hsds import HsdsInvalid, hsds_errors, hsds_import, service_document
+from tsunagu.resources.models import CommunityResource, Location
+from tsunagu.resources.templatetags.resources import schedule_text
+
+pytestmark = pytest.mark.django_db
+
+# the official compiled schema, next to the repository (../shared/hsds); the vendored single
+# object schemas (hsds_schema/) are checked always
+COMPILED = Path(__file__).resolve().parents[4] / "shared/hsds/schema/compiled/service.json"
+
+
+def _compiled_errors(doc: dict[str, Any]) -> list[str]:
+    if not COMPILED.exists():
+        return []
+
+    validator = _compiled_validator()
+    return [e.message for e in validator.iter_errors(doc)]
+
+
+_VALIDATOR: list[Any] = []
+
+
+def _compiled_validator() -> Any:
+    from jsonschema import Draft202012Validator
+
+    if not _VALIDATOR:
+        _VALIDATOR.append(Draft202012Validator(json.loads(COMPILED.read_text("utf-8"))))
+    return _VALIDATOR[0]
+
+
+def _published(municipality: Municipality) -> list[CommunityResource]:
+    return list(
+        selectors.resource_search(
+            resources=selectors.public_resources(municipality=municipality),
+            query=selectors.ResourceQuery(),
+        ).prefetch_related("contacts")
+    )
+
+
+def test_a_service_validates_and_keeps_private_contacts_out(salon: CommunityResource) -> None:
+    [resource] = _published(salon.municipality)
+    doc = service_document(resource)
+    assert hsds_errors(doc) == []
+    assert _compiled_errors(doc) == []
+    assert doc["status"] == "active"
+    assert doc["organization"]["name"] == "北地区ささえあいの会"
+    [sal] = doc["service_at_locations"]
+    assert sal["location"]["latitude"] == 36.7
+    assert sal["location"]["addresses"][0]["city"] == "南市"
+    assert doc["schedules"][0]["freq"] == "WEEKLY" and doc["schedules"][0]["byday"] == "MO,TH"
+    assert [c["name"] for c in doc["contacts"]] == ["北地区社協 窓口"]
+    assert "山田花子" not in json.dumps(doc, ensure_ascii=False)
+    terms = {a["taxonomy_term"]["code"] for a in doc["attributes"]}
+    assert terms == {"salon", "elderly", "everyone"}
+
+
+def test_every_demo_service_of_the_five_cities_validates(db: None) -> None:
+    from tsunagu.cityplan.planfile import read_plan_file
+    from tsunagu.cityplan.services import plan_load
+    from tsunagu.demo.resources import demo_resources
+
+    data = Path(__file__).resolve().parents[2] / "cityplan/data"
+    checked = 0
+    for slug in ("ise", "imizu", "sanda", "inzai", "toyokawa"):
+        municipality = plan_load(plan=read_plan_file(data / f"{slug}.yaml")).municipality
+        from conftest import make_user
+
+        org = municipality.organizations.filter(kind="department").first() or (
+            municipality.organizations.first()
+        )
+        assert org is not None
+        editor = make_user(municipality, org.code, Role.LIFE_SUPPORT_COORDINATOR, f"{slug}-lsc")
+        demo_resources(editor=editor)
+        for resource in _published(municipality):
+            doc = service_document(resource)
+            assert hsds_errors(doc) == [], (slug, resource.name)
+            assert _compiled_errors(doc) == [], (slug, resource.name)
+            checked += 1
+    assert checked >= 25
+
+
+def _summary(municipality: Municipality) -> list[tuple[Any, ...]]:
+    out = []
+    for r in _published(municipality):
+        out.append(
+            (
+                r.name,
+                r.name_kana,
+                r.description,
+                r.status,
+                tuple(sorted(c.code for c in r.categories.all())),
+                tuple(r.audiences),
+                tuple(
+                    (
+                        link.location.name,
+                        link.location.address,
+                        link.location.latitude,
+                        link.location.longitude,
+                        link.location.accessibility,
+                    )
+                    for link in r.resource_locations.all()
+                ),
+                tuple(sorted(schedule_text(s) + str(s.opens_at) for s in r.schedules.all())),
+                tuple(sorted((c.name, c.phone) for c in r.contacts.all() if c.is_public)),
+                r.provider.name,
+            )
+        )
+    return out
+
+
+def test_export_then_import_round_trips(
+    salon: CommunityResource, outsider: User, lsc: User, tmp_path: Path
+) -> None:
+    import datetime as dt
+
+    from tsunagu.resources.services import ScheduleData, schedule_add
+
+    schedule_add(
+        user=lsc,
+        resource=salon,
+        data=ScheduleData(kind="monthly", weekdays=["TU"], week_of_month=-1),
+    )
+    schedule_add(
+        user=lsc,
+        resource=salon,
+        data=ScheduleData(kind="dates", dates=[dt.date(2030, 5, 10), dt.date(2030, 6, 14)]),
+    )
+    call_command("export_hsds", str(tmp_path), city="minami")
+    files = list(tmp_path.glob("*.json"))
+    assert len(files) == 1
+    # into another city (北市), published, by its staff
+    call_command("import_hsds", str(tmp_path), user=outsider.username, publish=True)
+    kita = outsider.organization.municipality  # type: ignore[union-attr]
+    assert _summary(kita) == _summary(salon.municipality)
+    # the same file again changes nothing
+    before = _summary(kita)
+    report = hsds_import(
+        user=outsider, documents=[json.loads(files[0].read_text("utf-8"))], publish=True
+    )
+    assert (report.created, report.updated) == (0, 1)
+    assert _summary(kita) == before
+    assert CommunityResource.objects.filter(municipality=kita).count() == 1
+
+
+def test_an_invalid_document_writes_nothing(outsider: User) -> None:
+    with pytest.raises(HsdsInvalid) as exc:
+        hsds_import(user=outsider, documents=[{"name": "x", "status": "open"}])
+    assert any("id" in e for e in exc.value.errors)
+    assert not CommunityResource.objects.exists()
+    assert not Location.objects.exists()
+
+
+def _api(user: User) -> Client:
+    return Client(headers={"Authorization": f"Token {api_token_create(user=user)}"})
+
+
+def test_the_hsds_api(salon: CommunityResource, hidden: CommunityResource, third: User) -> None:
+    client = _api(third)  # any staff member of the city: the published directory
+    info = client.get("/api/v1/hsds/").json()
+    assert info["version"] == "3.0"
+    page = client.get("/api/v1/hsds/services?per_page=10").json()
+    assert page["total_items"] == 1 and page["first_page"] and page["last_page"]
+    assert [s["name"] for s in page["contents"]] == ["ふれあいサロン髙田"]
+    assert client.get("/api/v1/hsds/services?search=さろん").json()["total_items"] == 1
+    assert client.get("/api/v1/hsds/services?search=こども食堂").json()["total_items"] == 0
+    salon_term = salon.categories.get().hsds_id
+    by_term = client.get(f"/api/v1/hsds/services?taxonomy_term_id={salon_term}").json()
+    assert by_term["total_items"] == 1
+    later = client.get("/api/v1/hsds/services?modified_after=2999-01-01T00:00:00%2B09:00").json()
+    assert later["total_items"] == 0
+    naive = client.get("/api/v1/hsds/services?modified_after=2000-01-01T00:00:00").json()
+    assert naive["total_items"] == 1
+    for bad in ("0.5", "2026-13-01T00:00:00", "yesterday"):
+        response = client.get(f"/api/v1/hsds/services?modified_after={bad}")
+        assert response.status_code == 422, bad
+        assert "日時は" in response.json()["detail"]
+    one = client.get(f"/api/v1/hsds/services/{salon.hsds_id}")
+    assert one.status_code == 200 and hsds_errors(one.json()) == []
+    assert client.get(f"/api/v1/hsds/services/{hidden.hsds_id}").status_code == 404
+    orgs = client.get("/api/v1/hsds/organizations").json()
+    assert [o["name"] for o in orgs["contents"]] == ["北地区ささえあいの会"]
+    terms = client.get("/api/v1/hsds/taxonomy_terms?per_page=200").json()
+    assert terms["total_items"] >= 16
+    assert all(hsds_errors(t, "taxonomy_term") == [] for t in terms["contents"])
+    assert client.get("/api/v1/hsds/services?per_page=100000").status_code == 422
+
+
+def test_the_api_shows_nothing_of_another_city(salon: CommunityResource, outsider: User) -> None:
+    client = _api(outsider)
+    assert client.get("/api/v1/hsds/services").json()["total_items"] == 0
+    assert client.get(f"/api/v1/hsds/services/{salon.hsds_id}").status_code == 404
+    assert Client().get("/api/v1/hsds/services").status_code == 401
+
+
+def test_the_open_data_file(salon: CommunityResource, hidden: CommunityResource) -> None:
+    response = Client().get("/map/minami/hsds/services.json")
+    docs = response.json()
+    assert [d["name"] for d in docs] == ["ふれあいサロン髙田"]
+    assert all(hsds_errors(d) == [] for d in docs)
