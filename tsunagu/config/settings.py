@@ -251,6 +251,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+
 # Content-Security-Policy (Django's own): the app's own scripts, styles and images only; no
 # inline script or style, no eval, no framing, forms post only to the app.
 def _tile_origin(url: str) -> list[str]:
