@@ -132,6 +132,12 @@ def verify_session(client: Client, user: User) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _keep_reference_data(django_db_serialized_rollback: None) -> None:
+    """A test that commits (browser tests, races) empties the database when it ends; the rows the
+    migrations wrote (categories, …) are put back for the tests after it."""
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache() -> None:
     """Rate-limit counters live in the cache: each test starts with none."""
     from django.core.cache import cache

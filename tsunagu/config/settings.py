@@ -255,19 +255,11 @@ X_FRAME_OPTIONS = "DENY"
 
 # Content-Security-Policy (Django's own): the app's own scripts, styles and images only; no
 # inline script or style, no eval, no framing, forms post only to the app.
-def _tile_origin(url: str) -> list[str]:
-    """The map tiles' origin, which the Content-Security-Policy must let images come from."""
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    return [f"{parts.scheme}://{parts.netloc}"] if parts.scheme and parts.netloc else []
-
-
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF],
     "style-src": [CSP.SELF],
-    "img-src": [CSP.SELF, "data:", *_tile_origin(MAP_TILE_URL)],
+    "img-src": [CSP.SELF, "data:"],  # the public map adds its tile server (resources)
     "font-src": [CSP.SELF],
     "connect-src": [CSP.SELF],
     "object-src": [CSP.NONE],

@@ -85,7 +85,11 @@ def _modified_after(value: str | None) -> dt.datetime | None:
         raise ValidationError(
             {"modified_after": ["日時は 2026-04-01T00:00:00+09:00 の形で指定してください"]}
         )
-    return when if timezone.is_aware(when) else timezone.make_aware(when)
+    aware = when if timezone.is_aware(when) else timezone.make_aware(when)
+    try:  # compared in UTC: PostgreSQL refuses offsets beyond ±15:59 that Python accepts
+        return aware.astimezone(dt.UTC)
+    except OverflowError as exc:
+        raise ValidationError({"modified_after": ["日時が範囲外です"]}) from exc
 
 
 def _page(items: list[dict[str, Any]], total: int, params: PageParams) -> Page:

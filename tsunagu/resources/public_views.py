@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import time
 import uuid
+from typing import cast
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
@@ -113,20 +115,22 @@ def index(request: HttpRequest, city: str) -> HttpResponse:
         for link in r.resource_locations.all()
         if (position := link.location.position()) is not None
     ]
-    return render(
-        request,
-        "public_resources/index.html",
-        {
-            "municipality": municipality,
-            "form": form,
-            "page": page,
-            "markers": markers,
-            "tile_url": settings.MAP_TILE_URL,
-            "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
-            "query_cut": len(text) > MAX_QUERY_LENGTH,
-            "searched": any(v for v in request.GET.values()),
-            "events": selectors.public_activities_upcoming(municipality=municipality),
-        },
+    return _with_tiles(
+        render(
+            request,
+            "public_resources/index.html",
+            {
+                "municipality": municipality,
+                "form": form,
+                "page": page,
+                "markers": markers,
+                "tile_url": settings.MAP_TILE_URL,
+                "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
+                "query_cut": len(text) > MAX_QUERY_LENGTH,
+                "searched": any(v for v in request.GET.values()),
+                "events": selectors.public_activities_upcoming(municipality=municipality),
+            },
+        )
     )
 
 
@@ -153,22 +157,26 @@ def detail(request: HttpRequest, city: str, resource_id: uuid.UUID) -> HttpRespo
         for link in resource.resource_locations.all()
         if (position := link.location.position()) is not None
     ]
-    return render(
-        request,
-        "public_resources/detail.html",
-        {
-            "municipality": municipality,
-            "resource": resource,
-            "contacts": [c for c in resource.contacts.all() if c.is_public],
-            "markers": markers,
-            "tile_url": settings.MAP_TILE_URL,
-            "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
-            "events": [
-                a
-                for a in selectors.public_activities_upcoming(municipality=municipality, limit=50)
-                if a.resource_id == resource.pk
-            ],
-        },
+    return _with_tiles(
+        render(
+            request,
+            "public_resources/detail.html",
+            {
+                "municipality": municipality,
+                "resource": resource,
+                "contacts": [c for c in resource.contacts.all() if c.is_public],
+                "markers": markers,
+                "tile_url": settings.MAP_TILE_URL,
+                "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
+                "events": [
+                    a
+                    for a in selectors.public_activities_upcoming(
+                        municipality=municipality, limit=50
+                    )
+                    if a.resource_id == resource.pk
+                ],
+            },
+        )
     )
 
 
@@ -191,3 +199,15 @@ def hsds_services(request: HttpRequest, city: str) -> HttpResponse:
         safe=False,
         json_dumps_params={"ensure_ascii": False},
     )
+
+
+def _with_tiles(response: HttpResponse) -> HttpResponse:
+    """The map's pages may load images from the configured tile server, and nothing else does:
+    its origin is added to this response's Content-Security-Policy only."""
+    parts = urlsplit(settings.MAP_TILE_URL)
+    if parts.scheme and parts.netloc:
+        base = cast("dict[str, list[str]]", settings.SECURE_CSP)
+        policy = {key: list(sources) for key, sources in base.items()}
+        policy["img-src"] = [*policy.get("img-src", []), f"{parts.scheme}://{parts.netloc}"]
+        response._csp_config = policy  # type: ignore[attr-defined]  # Django's CSP middleware
+    return response

@@ -153,7 +153,10 @@ def _community_records(counselor: User) -> dict[str, Any]:
             provider=provider,
             name="北サロン",
             description="サロン",
-            categories=[Category.objects.get(code="salon")],
+            # (get_or_create: a test that commits before this one may have emptied the table)
+            categories=[
+                Category.objects.get_or_create(code="salon", defaults={"name": "サロン"})[0]
+            ],
             locations=[location],
             is_public=True,
         ),

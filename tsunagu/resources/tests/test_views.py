@@ -204,6 +204,7 @@ def test_the_list_query_count_does_not_grow(lsc: User, salon: CommunityResource)
             assert client.get(reverse("resources:index")).status_code == 200
         return len(ctx)
 
+    count()  # the first request of a session also writes the session's last activity
     few = count()
     for i in range(6):
         resource_create(
