@@ -5,10 +5,11 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from tsunagu.consent.models import Consent
+from tsunagu.core.once import OnceFormMixin
 from tsunagu.organizations.models import Organization
 
 
-class ConsentForm(forms.Form):
+class ConsentForm(OnceFormMixin):
     method = forms.ChoiceField(
         label="同意の方法", choices=Consent.Method.choices, widget=forms.RadioSelect
     )
@@ -32,7 +33,7 @@ class ConsentForm(forms.Form):
     def __init__(
         self, *args: object, organizations: QuerySet[Organization], **kwargs: object
     ) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
         field = cast("forms.ModelMultipleChoiceField[Any]", self.fields["scope_organizations"])
         field.queryset = organizations
         self.fields["valid_from"].initial = timezone.localdate()

@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tsunagu.access.selectors import person_access, user_organization
@@ -10,6 +11,7 @@ from tsunagu.consent.models import Consent
 from tsunagu.consent.services import consent_record, consent_withdraw
 from tsunagu.core.forms import add_service_errors
 from tsunagu.core.http import AuthenticatedHttpRequest
+from tsunagu.core.once import AlreadySubmitted, submit_once
 from tsunagu.organizations.models import Organization
 
 
@@ -33,21 +35,29 @@ def create(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
+        back = reverse("people:detail", kwargs={"person_id": access.person.pk})
         try:
-            consent_record(
-                user=request.user,
-                person=access.person,
-                method=d["method"],
-                purpose=d["purpose"],
-                scope_organizations=list(d["scope_organizations"]),
-                valid_from=d["valid_from"],
-                valid_until=d["valid_until"],
+            submit_once(
+                form=form,
+                write=lambda: consent_record(
+                    user=request.user,
+                    person=access.person,
+                    method=d["method"],
+                    purpose=d["purpose"],
+                    scope_organizations=list(d["scope_organizations"]),
+                    valid_from=d["valid_from"],
+                    valid_until=d["valid_until"],
+                ),
+                url=lambda _: back,
             )
+        except AlreadySubmitted as done:
+            messages.info(request, done.message)
+            return redirect(done.url or back)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
             messages.success(request, "本人同意を記録しました")
-            return redirect("people:detail", person_id=access.person.pk)
+            return redirect(back)
     return render(request, "consent/form.html", {"form": form, "person": access.person})
 
 

@@ -3,9 +3,10 @@ from django.utils import timezone
 
 from tsunagu.consultations.models import Channel, Requester, Response, Topic
 from tsunagu.consultations.services import ConsultationData
+from tsunagu.core.once import OnceFormMixin
 
 
-class ConsultationForm(forms.Form):
+class ConsultationForm(OnceFormMixin):
     received_at = forms.DateTimeField(
         label="受付日時",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
@@ -38,7 +39,7 @@ class ConsultationForm(forms.Form):
     )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
         self.fields["received_at"].initial = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
 
     def to_data(self) -> ConsultationData:
@@ -57,7 +58,7 @@ class ConsultationForm(forms.Form):
         )
 
 
-class FollowUpForm(forms.Form):
+class FollowUpForm(OnceFormMixin):
     received_at = forms.DateTimeField(
         label="日時",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
@@ -67,7 +68,7 @@ class FollowUpForm(forms.Form):
     response = forms.ChoiceField(label="対応", choices=Response.choices, initial=Response.ONGOING)
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
         self.fields["received_at"].initial = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
 
 

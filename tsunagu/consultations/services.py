@@ -62,7 +62,7 @@ def consultation_data_validate(
     if timezone.is_naive(data.received_at):
         errors["received_at"] = "受付日時にタイムゾーンがありません"
     elif data.received_at > timezone.now() + dt.timedelta(minutes=5):
-        errors["received_at"] = "受付日時が未来です"
+        errors["received_at"] = "受付日時が未来です（今より後の日時は記録できません）"
     elif data.received_at.year < 2000:
         errors["received_at"] = "受付日時が古すぎます"
     content = data.content.strip()
@@ -151,6 +151,18 @@ def consultation_create_many(
             if follows is not None and follows.organization_id != organization.pk:
                 raise ValidationError({"follows": ["他の機関の相談には続けられません"]})
             data = consultation_data_validate(item.data, person=person)
+            if follows is not None and data.received_at < follows.received_at.replace(
+                second=0, microsecond=0
+            ):  # the forms give minutes: the same minute as the first contact is not before
+                raise ValidationError(
+                    {
+                        "received_at": [
+                            "継続の相談の日時が、元の相談の受付日時"
+                            f"（{timezone.localtime(follows.received_at):%Y-%m-%d %H:%M}）"
+                            "より前です"
+                        ]
+                    }
+                )
             consultation = Consultation(
                 organization=organization,
                 person=person,

@@ -3,11 +3,13 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tsunagu.access.models import AccessLog
 from tsunagu.access.selectors import (
+    ConsultationAccess,
     consultation_access,
     person_access,
     person_accesses,
@@ -15,7 +17,7 @@ from tsunagu.access.selectors import (
 )
 from tsunagu.access.services import access_log, access_log_persons
 from tsunagu.consultations.forms import ConsultationFilterForm, ConsultationForm, FollowUpForm
-from tsunagu.consultations.models import Topic
+from tsunagu.consultations.models import Consultation, Topic
 from tsunagu.consultations.selectors import consultation_counts, organization_consultations
 from tsunagu.consultations.services import (
     consultation_create,
@@ -25,6 +27,7 @@ from tsunagu.consultations.services import (
 from tsunagu.core.fiscal import fiscal_year_of, parse_wareki_fiscal_year
 from tsunagu.core.forms import add_service_errors
 from tsunagu.core.http import AuthenticatedHttpRequest
+from tsunagu.core.once import AlreadySubmitted, submit_once
 from tsunagu.organizations.selectors import organizations_for_address, organizations_for_topics
 from tsunagu.referrals.models import Referral
 from tsunagu.referrals.selectors import is_overdue
@@ -83,9 +86,18 @@ def create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ConsultationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            consultation = consultation_create(
-                user=request.user, person=access.person if access else None, data=form.to_data()
+            consultation = submit_once(
+                form=form,
+                write=lambda: consultation_create(
+                    user=request.user,
+                    person=access.person if access else None,
+                    data=form.to_data(),
+                ),
+                url=_url,
             )
+        except AlreadySubmitted as done:
+            messages.info(request, done.message)
+            return redirect(done.url or "consultations:list")
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -94,10 +106,23 @@ def create(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "consultations/form.html", {"form": form, "access": access})
 
 
+def _url(consultation: Consultation) -> str:
+    return reverse("consultations:detail", kwargs={"consultation_id": consultation.pk})
+
+
 def detail(request: AuthenticatedHttpRequest, consultation_id: int) -> HttpResponse:
     """One consultation, printable as the 相談受付票; the receiving window of a referral sees
     here what the sender shared, without asking the person again."""
-    access = consultation_access(user=request.user, consultation_id=consultation_id)
+    return _detail(request, consultation_access(user=request.user, consultation_id=consultation_id))
+
+
+def _detail(
+    request: AuthenticatedHttpRequest,
+    access: ConsultationAccess,
+    *,
+    follow_up_form: FollowUpForm | None = None,
+) -> HttpResponse:
+    """The consultation's page; a follow-up that was refused comes back filled in."""
     consultation = access.consultation
     person_view = None
     if consultation.person is not None:
@@ -122,7 +147,7 @@ def detail(request: AuthenticatedHttpRequest, consultation_id: int) -> HttpRespo
         "topics": topics,
         "all_topics": Topic.choices,
         "follow_ups": consultation.follow_ups.all().order_by("received_at") if own else [],
-        "follow_up_form": FollowUpForm() if own else None,
+        "follow_up_form": (follow_up_form or FollowUpForm()) if own else None,
         "referrals": [
             (r, is_overdue(r))
             for r in Referral.objects.filter(consultation=consultation).select_related(
@@ -154,25 +179,27 @@ def follow_up(request: AuthenticatedHttpRequest, consultation_id: int) -> HttpRe
     form = FollowUpForm(request.POST)
     if form.is_valid():
         try:
-            consultation_follow_up(
-                user=request.user,
-                follows=access.consultation,
-                received_at=form.cleaned_data["received_at"],
-                channel=form.cleaned_data["channel"],
-                content=form.cleaned_data["content"],
-                response=form.cleaned_data["response"],
+            submit_once(
+                form=form,
+                write=lambda: consultation_follow_up(
+                    user=request.user,
+                    follows=access.consultation,
+                    received_at=form.cleaned_data["received_at"],
+                    channel=form.cleaned_data["channel"],
+                    content=form.cleaned_data["content"],
+                    response=form.cleaned_data["response"],
+                ),
+                url=lambda _: _url(access.consultation),
             )
+        except AlreadySubmitted as done:
+            messages.info(request, done.message)
+            return redirect(done.url or _url(access.consultation))
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+            add_service_errors(form, exc)
         else:
             messages.success(request, "継続の相談を記録しました")
-    else:
-        messages.error(
-            request,
-            "入力を確かめてください: "
-            + " ".join(str(e) for errors in form.errors.values() for e in errors),
-        )
-    return redirect("consultations:detail", consultation_id=consultation_id)
+            return redirect("consultations:detail", consultation_id=consultation_id)
+    return _detail(request, access, follow_up_form=form)
 
 
 @require_POST

@@ -1,5 +1,6 @@
 from django import forms
 
+from tsunagu.core.once import OnceFormMixin
 from tsunagu.people.models import ContactMethod, Relationship, Sex
 from tsunagu.people.services import PersonData
 
@@ -79,11 +80,15 @@ class PersonForm(forms.Form):
         )
 
 
+class PersonCreateForm(OnceFormMixin, PersonForm):
+    """A new person: sent twice, it is registered once."""
+
+
 class SearchForm(forms.Form):
     q = forms.CharField(label="氏名・ふりがな・電話番号・住所", max_length=100, required=False)
     birth_date = forms.DateField(label="生年月日", required=False, widget=DATE)
 
 
-class HouseholdMemberForm(forms.Form):
+class HouseholdMemberForm(OnceFormMixin):
     relationship = forms.ChoiceField(label="続柄（世帯主から見て）", choices=Relationship.choices)
     household_name = forms.CharField(label="新しい世帯の呼び名", max_length=100, required=False)

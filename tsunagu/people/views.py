@@ -2,13 +2,16 @@ import csv
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from tsunagu.access.models import AccessLog
 from tsunagu.access.selectors import (
+    PersonAccess,
     person_access,
     person_access_log,
     person_accesses,
@@ -20,7 +23,8 @@ from tsunagu.accounts.models import Role
 from tsunagu.consent.models import Consent
 from tsunagu.core.forms import add_service_errors
 from tsunagu.core.http import AuthenticatedHttpRequest
-from tsunagu.people.forms import HouseholdMemberForm, PersonForm, SearchForm
+from tsunagu.core.once import AlreadySubmitted, submit_once
+from tsunagu.people.forms import HouseholdMemberForm, PersonCreateForm, PersonForm, SearchForm
 from tsunagu.people.models import HouseholdMember, Person, PersonLink
 from tsunagu.people.postal import address_for_postal_code
 from tsunagu.people.selectors import (
@@ -70,15 +74,22 @@ def search(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def create(request: AuthenticatedHttpRequest) -> HttpResponse:
-    form = PersonForm(request.POST or None, initial=_initial_from_query(request))
+    form = PersonCreateForm(request.POST or None, initial=_initial_from_query(request))
     if request.method == "POST" and form.is_valid():
         try:
-            person = person_create(user=request.user, data=form.to_data())
+            person = submit_once(
+                form=form,
+                write=lambda: person_create(user=request.user, data=form.to_data()),
+                url=lambda p: reverse("people:detail", kwargs={"person_id": p.pk}),
+            )
+        except AlreadySubmitted as done:
+            messages.info(request, done.message)
+            return redirect(done.url or "people:search")
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
             if request.POST.get("next") == "consultation":
-                return redirect(f"/consultations/new/?person={person.pk}")
+                return redirect(f"{reverse('consultations:create')}?person={person.pk}")
             return redirect("people:detail", person_id=person.pk)
     return render(request, "people/form.html", {"form": form, "person": None})
 
@@ -97,7 +108,16 @@ def _initial_from_query(request: AuthenticatedHttpRequest) -> dict[str, str]:
 
 
 def detail(request: AuthenticatedHttpRequest, person_id: int) -> HttpResponse:
-    access = person_access(user=request.user, person_id=person_id)
+    return _detail(request, person_access(user=request.user, person_id=person_id))
+
+
+def _detail(
+    request: AuthenticatedHttpRequest,
+    access: PersonAccess,
+    *,
+    household_form: HouseholdMemberForm | None = None,
+) -> HttpResponse:
+    """The person's page; a form sent from it that failed comes back filled in, with its errors."""
     person = access.person
     access_log(
         user=request.user,
@@ -138,7 +158,7 @@ def detail(request: AuthenticatedHttpRequest, person_id: int) -> HttpResponse:
         ]
         if access.own
         else [],
-        "household_form": HouseholdMemberForm() if access.own else None,
+        "household_form": (household_form or HouseholdMemberForm()) if access.own else None,
         "household_candidates": household_candidates(person=person) if access.own else [],
     }
     return render(request, "people/detail.html", context)
@@ -173,11 +193,14 @@ def household_add(request: AuthenticatedHttpRequest, person_id: int) -> HttpResp
         raise Http404
     form = HouseholdMemberForm(request.POST)
     household = None
-    with_id = request.POST.get("household")
+    with_id = request.POST.get("household", "")
     if with_id:
+        if not with_id.isdigit():
+            raise Http404
         member = (
             HouseholdMember.objects.filter(
-                household_id=with_id, household__organization=user_organization(request.user)
+                household_id=int(with_id),
+                household__organization=user_organization(request.user),
             )
             .select_related("household")
             .first()
@@ -187,18 +210,26 @@ def household_add(request: AuthenticatedHttpRequest, person_id: int) -> HttpResp
         household = member.household
     if form.is_valid():
         try:
-            household_member_add(
-                user=request.user,
-                person=access.person,
-                relationship=form.cleaned_data["relationship"],
-                household=household,
-                household_name=form.cleaned_data["household_name"],
+            submit_once(
+                form=form,
+                write=lambda: household_member_add(
+                    user=request.user,
+                    person=access.person,
+                    relationship=form.cleaned_data["relationship"],
+                    household=household,
+                    household_name=form.cleaned_data["household_name"],
+                ),
+                url=lambda m: reverse("people:detail", kwargs={"person_id": m.person_id}),
             )
+        except AlreadySubmitted as done:
+            messages.info(request, done.message)
+            return redirect(done.url or reverse("people:detail", kwargs={"person_id": person_id}))
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+            add_service_errors(form, exc)
         else:
             messages.success(request, "世帯に登録しました")
-    return redirect("people:detail", person_id=person_id)
+            return redirect("people:detail", person_id=person_id)
+    return _detail(request, access, household_form=form)
 
 
 def access_log_page(request: AuthenticatedHttpRequest, person_id: int) -> HttpResponse:
@@ -262,15 +293,21 @@ def duplicates(request: AuthenticatedHttpRequest) -> HttpResponse:
     """名寄せ: pairs of this organization's own records that look like the same human."""
     organization = user_organization(request.user)
     own = Person.objects.filter(organization=organization)
-    pairs = duplicate_pairs(persons=own)[:100]
+    page = Paginator(duplicate_pairs(persons=own), 50).get_page(request.GET.get("page"))
+    pairs = list(page.object_list)
     shown = person_accesses(user=request.user, persons=[p for a, b, _ in pairs for p in (a, b)])
     access_log_persons(user=request.user, action=AccessLog.Action.LIST, accesses=shown.values())
-    decisions = (
+    decisions = Paginator(
         PersonLink.objects.filter(person_a__organization=organization)
         .select_related("person_a", "person_b", "created_by", "undone_by")
-        .order_by("-created_at")[:50]
+        .order_by("-created_at", "-pk"),
+        50,
+    ).get_page(request.GET.get("decisions"))
+    return render(
+        request,
+        "people/duplicates.html",
+        {"pairs": pairs, "page": page, "decisions": decisions},
     )
-    return render(request, "people/duplicates.html", {"pairs": pairs, "decisions": decisions})
 
 
 @require_http_methods(["POST"])

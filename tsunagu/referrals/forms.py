@@ -4,13 +4,14 @@ from django import forms
 from django.db.models import QuerySet
 
 from tsunagu.consent.models import Consent
+from tsunagu.core.once import OnceFormMixin
 from tsunagu.meetings.models import MeetingBody
 from tsunagu.organizations.models import Organization
 from tsunagu.referrals.models import Basis
 from tsunagu.referrals.services import ReferralData
 
 
-class ReferralForm(forms.Form):
+class ReferralForm(OnceFormMixin):
     to_organization = forms.ModelChoiceField(label="つなぎ先", queryset=Organization.objects.none())
     reason = forms.CharField(label="つなぐ理由", widget=forms.Textarea(attrs={"rows": 3}))
     share_content = forms.BooleanField(label="相談内容を共有する", required=False, initial=True)
@@ -40,7 +41,7 @@ class ReferralForm(forms.Form):
         meeting_bodies: QuerySet[MeetingBody],
         **kwargs: object,
     ) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
         for name, qs in (
             ("to_organization", organizations),
             ("consent", consents),

@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -12,6 +13,7 @@ from tsunagu.access.services import access_log, access_log_persons
 from tsunagu.consent.models import Consent
 from tsunagu.core.forms import add_service_errors
 from tsunagu.core.http import AuthenticatedHttpRequest
+from tsunagu.core.once import AlreadySubmitted, submit_once
 from tsunagu.meetings.models import MeetingBody, MeetingBodyKind
 from tsunagu.organizations.models import Organization
 from tsunagu.referrals.forms import CancelForm, CompleteForm, DeclineForm, ReferralForm
@@ -93,9 +95,16 @@ def create(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            referral = referral_create(
-                user=request.user, consultation=consultation, data=form.to_data()
+            referral = submit_once(
+                form=form,
+                write=lambda: referral_create(
+                    user=request.user, consultation=consultation, data=form.to_data()
+                ),
+                url=lambda r: reverse("referrals:detail", kwargs={"referral_id": r.pk}),
             )
+        except AlreadySubmitted as done:
+            messages.info(request, done.message)
+            return redirect(done.url or "referrals:box")
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:

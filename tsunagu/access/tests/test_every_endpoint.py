@@ -125,7 +125,15 @@ def posts(r: dict[str, int]) -> list[tuple[str, dict[str, object]]]:
         (f"/people/{r['person']}/household/", {"relationship": "head"}),
         ("/people/duplicates/decide/", {"a": r["person"], "b": r["twin"], "kind": "same_person"}),
         (f"/people/duplicates/{r['link']}/undo/", {}),
-        (f"/consultations/{r['consultation']}/follow-up/", {}),
+        (
+            f"/consultations/{r['consultation']}/follow-up/",
+            {
+                "received_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+                "channel": "phone",
+                "content": "電話で様子を確認",
+                "response": "ongoing",
+            },
+        ),
         (f"/consultations/{r['anonymous']}/link-person/", {"person": r["person"]}),
         (f"/referrals/{r['referral']}/cancel/", {}),
         (f"/consents/{r['consent']}/withdraw/", {"note": "撤回"}),
