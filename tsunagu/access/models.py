@@ -12,6 +12,7 @@ from django.db.models import Q
 
 from tsunagu.consent.models import Consent
 from tsunagu.consultations.models import Consultation
+from tsunagu.core.tokyo import tokyo_text
 from tsunagu.meetings.models import MeetingBody
 from tsunagu.organizations.models import Organization
 from tsunagu.people.models import Person
@@ -128,9 +129,7 @@ class AccessLog(models.Model):
         ]
 
     def __str__(self) -> str:
-        return (
-            f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.get_action_display()} {self.object_type}"
-        )
+        return f"{tokyo_text(self.at)} {self.actor} {self.get_action_display()} {self.object_type}"
 
     @property
     def actor(self) -> str:

@@ -14,6 +14,7 @@ from tsunagu.access.selectors import person_access
 from tsunagu.accounts.tokens import request_user
 from tsunagu.consent.models import Consent
 from tsunagu.consent.services import consent_record
+from tsunagu.core.tokyo import TokyoDateTime
 from tsunagu.organizations.access import organizations_visible_to
 
 router = Router(tags=["consents"])
@@ -37,7 +38,7 @@ class ConsentOut(Schema):
     scope_organizations: list[str]
     valid_from: dt.date
     valid_until: dt.date | None
-    withdrawn_at: dt.datetime | None
+    withdrawn_at: TokyoDateTime | None
 
 
 @router.post("", response={201: ConsentOut}, summary="本人同意を記録する")

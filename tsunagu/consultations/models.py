@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from tsunagu.core.tokyo import tokyo_text
 from tsunagu.organizations.models import Organization
 from tsunagu.people.models import Person
 
@@ -146,7 +147,7 @@ class Consultation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.received_at:%Y-%m-%d} {self.subject_name}"
+        return f"{tokyo_text(self.received_at, '%Y-%m-%d')} {self.subject_name}"
 
     @property
     def subject_name(self) -> str:

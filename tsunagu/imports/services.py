@@ -41,6 +41,7 @@ from tsunagu.consultations.services import (
     consultation_create_many,
     consultation_data_validate,
 )
+from tsunagu.core.fiscal import parse_wareki_date
 from tsunagu.core.validation import ItemInvalid
 from tsunagu.imports.csvfile import (
     MAX_ERRORS,
@@ -68,7 +69,6 @@ from tsunagu.people.services import (
 TOKYO = ZoneInfo("Asia/Tokyo")
 CHUNK_ROWS = 500
 
-_DATE = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})")
 _DATETIME = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?")
 _SEXES = {
     **{code: code for code in Sex.values},
@@ -180,28 +180,32 @@ def _too_long(
 
 
 def _parse_date(value: str) -> dt.date:
-    match = _DATE.fullmatch(unicodedata.normalize("NFKC", value))
-    if match is None:
-        raise ValueError("YYYY-MM-DD か YYYY/MM/DD の形で入力してください")
-    try:
-        return dt.date(int(match[1]), int(match[2]), int(match[3]))
-    except ValueError:
-        raise ValueError("存在しない日付です") from None
+    """Western or 和暦, as offices write them (2026/4/1, 昭和23年3月3日, S23.3.3, R8/4/1)."""
+    return parse_wareki_date(value)
+
+
+_TIME = re.compile(r"(.+?)[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?")
 
 
 def _parse_datetime(value: str) -> dt.datetime:
-    text = unicodedata.normalize("NFKC", value)
+    text = unicodedata.normalize("NFKC", value).strip()
     match = _DATETIME.fullmatch(text)
     try:
         if match is not None:
             year, month, day, hour, minute, second = (int(p) for p in match.groups("0"))
             return dt.datetime(year, month, day, hour, minute, second, tzinfo=TOKYO)
+        wareki = _TIME.fullmatch(text)
+        if wareki is not None and not wareki[1][:4].isdigit():
+            on = parse_wareki_date(wareki[1])  # R8/4/1 9:30, 令和8年4月1日 9:30
+            hour, minute, second = int(wareki[2]), int(wareki[3]), int(wareki[4] or 0)
+            return dt.datetime.combine(on, dt.time(hour, minute, second), tzinfo=TOKYO)
         if "T" not in text and " " not in text:
             raise ValueError
         parsed = dt.datetime.fromisoformat(text)
     except ValueError:
         raise ValueError(
-            "日時は 2026-04-01T09:30 か 2026/04/01 9:30 の形で入力してください（時刻も必要です）"
+            "日時は 2026-04-01T09:30 か 2026/04/01 9:30 の形で入力してください"
+            "（時刻も必要です。和暦なら R8/4/1 9:30）"
         ) from None
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=TOKYO)
 

@@ -24,6 +24,7 @@ from tsunagu.consent.models import Consent
 from tsunagu.core.forms import add_service_errors
 from tsunagu.core.http import AuthenticatedHttpRequest
 from tsunagu.core.once import AlreadySubmitted, submit_once
+from tsunagu.core.tokyo import tokyo_iso
 from tsunagu.people.forms import HouseholdMemberForm, PersonCreateForm, PersonForm, SearchForm
 from tsunagu.people.models import HouseholdMember, Person, PersonLink
 from tsunagu.people.postal import address_for_postal_code
@@ -255,7 +256,7 @@ def access_log_page(request: AuthenticatedHttpRequest, person_id: int) -> HttpRe
         for e in entries:
             writer.writerow(
                 [
-                    e.at.isoformat(),
+                    tokyo_iso(e.at),
                     e.actor,
                     e.organization.name if e.organization else "",
                     e.get_action_display(),

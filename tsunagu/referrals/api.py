@@ -30,6 +30,7 @@ from tsunagu.accounts.models import User
 from tsunagu.accounts.tokens import request_user
 from tsunagu.consent.models import Consent
 from tsunagu.consultations.api import ConsultationOut, consultation_out
+from tsunagu.core.tokyo import TokyoDateTime
 from tsunagu.meetings.models import MeetingBody
 from tsunagu.organizations.access import organizations_visible_to
 from tsunagu.people.api import PersonOut, person_out
@@ -91,7 +92,7 @@ class ReferralOut(Schema):
     overdue: bool
     decline_reason: str
     outcome: str
-    created_at: dt.datetime
+    created_at: TokyoDateTime
     person: PersonOut | None = Field(description="見られないとき（匿名、許可の終了）は null")
     consultation: ConsultationOut | None = Field(
         description="相談内容が共有されているときだけ（依頼元には自機関の相談）"
