@@ -10,7 +10,7 @@ from tsunagu.consent.forms import ConsentForm, WithdrawForm
 from tsunagu.consent.models import Consent
 from tsunagu.consent.services import consent_record, consent_withdraw
 from tsunagu.core.forms import add_service_errors
-from tsunagu.core.http import AuthenticatedHttpRequest
+from tsunagu.core.http import AuthenticatedHttpRequest, id_param
 from tsunagu.core.once import AlreadySubmitted, submit_once
 from tsunagu.organizations.models import Organization
 
@@ -18,10 +18,8 @@ from tsunagu.organizations.models import Organization
 @require_http_methods(["GET", "POST"])
 def create(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Record a person's consent (scope, purpose, period), as on the 同意書."""
-    person_id = request.GET.get("person") or request.POST.get("person") or ""
-    if not person_id.isdigit():
-        raise Http404
-    access = person_access(user=request.user, person_id=int(person_id))
+    person_id = id_param(request.GET.get("person") or request.POST.get("person"))
+    access = person_access(user=request.user, person_id=person_id)
     if not access.own:
         raise Http404  # consent is recorded by the organization holding the record
     organization = user_organization(request.user)

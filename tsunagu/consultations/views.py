@@ -26,7 +26,7 @@ from tsunagu.consultations.services import (
 )
 from tsunagu.core.fiscal import fiscal_year_of, parse_wareki_fiscal_year
 from tsunagu.core.forms import add_service_errors
-from tsunagu.core.http import AuthenticatedHttpRequest
+from tsunagu.core.http import AuthenticatedHttpRequest, id_param
 from tsunagu.core.once import AlreadySubmitted, submit_once
 from tsunagu.organizations.selectors import organizations_for_address, organizations_for_topics
 from tsunagu.referrals.models import Referral
@@ -80,9 +80,7 @@ def create(request: AuthenticatedHttpRequest) -> HttpResponse:
     person_id = request.GET.get("person") or request.POST.get("person")
     access = None
     if person_id:
-        if not str(person_id).isdigit():
-            raise Http404
-        access = person_access(user=request.user, person_id=int(person_id))
+        access = person_access(user=request.user, person_id=id_param(person_id))
     form = ConsultationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -208,10 +206,8 @@ def link_person(request: AuthenticatedHttpRequest, consultation_id: int) -> Http
     access = consultation_access(user=request.user, consultation_id=consultation_id)
     if access.grant is not None:
         raise Http404
-    person_id = request.POST.get("person", "")
-    if not person_id.isdigit():
-        raise Http404
-    person = person_access(user=request.user, person_id=int(person_id)).person
+    person_id = id_param(request.POST.get("person"))
+    person = person_access(user=request.user, person_id=person_id).person
     try:
         consultation_link_person(user=request.user, consultation=access.consultation, person=person)
     except ValidationError as exc:

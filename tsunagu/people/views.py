@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from tsunagu.access.models import AccessLog
@@ -22,7 +23,7 @@ from tsunagu.access.services import access_log, access_log_persons
 from tsunagu.accounts.models import Role
 from tsunagu.consent.models import Consent
 from tsunagu.core.forms import add_service_errors
-from tsunagu.core.http import AuthenticatedHttpRequest
+from tsunagu.core.http import AuthenticatedHttpRequest, id_param
 from tsunagu.core.once import AlreadySubmitted, submit_once
 from tsunagu.core.tokyo import tokyo_iso
 from tsunagu.people.forms import HouseholdMemberForm, PersonCreateForm, PersonForm, SearchForm
@@ -69,7 +70,13 @@ def search(request: AuthenticatedHttpRequest) -> HttpResponse:
         "people/search.html#results" if request.headers.get("HX-Request") else "people/search.html"
     )
     return render(
-        request, template, {"form": form, "result": result, "link": link if link.isdigit() else ""}
+        request,
+        template,
+        {
+            "form": form,
+            "result": result,
+            "link": link if link.isascii() and link.isdecimal() else "",
+        },
     )
 
 
@@ -196,11 +203,9 @@ def household_add(request: AuthenticatedHttpRequest, person_id: int) -> HttpResp
     household = None
     with_id = request.POST.get("household", "")
     if with_id:
-        if not with_id.isdigit():
-            raise Http404
         member = (
             HouseholdMember.objects.filter(
-                household_id=int(with_id),
+                household_id=id_param(with_id),
                 household__organization=user_organization(request.user),
             )
             .select_related("household")
@@ -314,9 +319,7 @@ def duplicates(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_http_methods(["POST"])
 def duplicates_decide(request: AuthenticatedHttpRequest) -> HttpResponse:
     organization = user_organization(request.user)
-    ids = [request.POST.get("a", ""), request.POST.get("b", "")]
-    if not all(i.isdigit() for i in ids):
-        raise Http404
+    ids = [id_param(request.POST.get("a")), id_param(request.POST.get("b"))]
     persons = list(Person.objects.filter(pk__in=ids, organization=organization))
     if len(persons) != 2:
         raise Http404
@@ -352,4 +355,14 @@ def duplicates_undo(request: AuthenticatedHttpRequest, link_id: int) -> HttpResp
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, "判断を取り消しました")
-    return redirect(request.POST.get("next") or "people:duplicates")
+    return redirect(_safe_next(request) or "people:duplicates")
+
+
+def _safe_next(request: AuthenticatedHttpRequest) -> str:
+    """A `next` that stays on this site (a path here); anything else is ignored."""
+    target = request.POST.get("next", "")
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return ""

@@ -12,7 +12,7 @@ from tsunagu.access.selectors import consultation_access, person_accesses, user_
 from tsunagu.access.services import access_log, access_log_persons
 from tsunagu.consent.models import Consent
 from tsunagu.core.forms import add_service_errors
-from tsunagu.core.http import AuthenticatedHttpRequest
+from tsunagu.core.http import AuthenticatedHttpRequest, id_param
 from tsunagu.core.once import AlreadySubmitted, submit_once
 from tsunagu.meetings.models import MeetingBody, MeetingBodyKind
 from tsunagu.organizations.models import Organization
@@ -63,10 +63,8 @@ def box(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def create(request: AuthenticatedHttpRequest) -> HttpResponse:
-    consultation_id = request.GET.get("consultation") or request.POST.get("consultation") or ""
-    if not consultation_id.isdigit():
-        raise Http404
-    access = consultation_access(user=request.user, consultation_id=int(consultation_id))
+    consultation_id = id_param(request.GET.get("consultation") or request.POST.get("consultation"))
+    access = consultation_access(user=request.user, consultation_id=consultation_id)
     if access.grant is not None:
         raise Http404  # only the window that took the consultation refers it on
     consultation = access.consultation

@@ -281,6 +281,7 @@ def test_no_file_breaks_the_import(counselor: User) -> None:
         ("consultations", "\r\n".join(CONSULTATIONS).encode("utf-8")),
     ]
     alphabet = b',"\r\n;\x00\xff\x81\xe3 abc'
+    outcomes = {"report": 0, "file_error": 0}
     for _ in range(300):
         kind, data = rng.choice(sources)
         mangled = bytearray(data)
@@ -290,12 +291,28 @@ def test_no_file_breaks_the_import(counselor: User) -> None:
                 mangled[position] = rng.choice(alphabet)
             else:
                 del mangled[position : position + rng.randint(1, 20)]
+        before = (Person.objects.count(), Consultation.objects.count())
         try:
             text, _ = import_decode(data=bytes(mangled))
             report = import_run(user=counselor, kind=kind, text=text, channel="cli")
-        except ImportFileError:
+        except ImportFileError as exc:
+            assert str(exc).strip()  # the file error says what is wrong
+            assert (Person.objects.count(), Consultation.objects.count()) == before
+            outcomes["file_error"] += 1
             continue
-        assert report.ok or report.errors
+        outcomes["report"] += 1
+        after = (Person.objects.count(), Consultation.objects.count())
+        lines = text.count("\n") + 2
+        if report.errors:
+            assert after == before, "a report with errors wrote something"
+            assert report.created == report.updated == 0
+            for error in report.errors:
+                assert 1 <= error.line <= lines and error.message.strip(), error
+        else:
+            written = report.created + report.updated + report.unchanged + report.skipped
+            assert written == report.total_rows, report
+            assert sum(after) - sum(before) == report.created, report
+    assert outcomes["report"] > 0  # the mangling left some files readable
 
 
 def test_checking_stops_after_a_thousand_errors(tmp_path: Path, counselor: User) -> None:
