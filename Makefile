@@ -29,6 +29,7 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+	$(BIN)/lint-imports
 	$(BIN)/djlint tsunagu --lint
 	$(BIN)/tsunagu makemigrations --check --dry-run --verbosity 1
 

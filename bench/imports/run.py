@@ -90,6 +90,7 @@ def main() -> None:
 
     from django.core.management import call_command
 
+    from tsunagu.access.models import AccessLog
     from tsunagu.accounts.models import Role
     from tsunagu.accounts.services import user_create
     from tsunagu.imports.models import ImportKind
@@ -113,7 +114,7 @@ def main() -> None:
     def timed(label: str, kind: str, raw: bytes) -> None:
         start = time.perf_counter()
         text, _ = import_decode(data=raw)
-        report = import_run(user=user, kind=kind, text=text, channel="cli")
+        report = import_run(user=user, kind=kind, text=text, channel=AccessLog.Channel.CLI)
         seconds = time.perf_counter() - start
         if not report.ok:
             sys.exit(f"{label}: {report.summary()} {report.errors[:3]}")

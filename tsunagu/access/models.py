@@ -1,31 +1,39 @@
-"""Who may see a person's records, and who did.
+"""Who may see a person's records, and who did: the grant vocabulary and the access log.
 
 An organization sees a record because it recorded it, or because a live `AccessGrant` exists:
 created by a referral under consent (and, later, case teams, 支援会議 agendas, statutes), with
 its basis, scope and validity. Withdrawing a consent ends the grants it created. Every read and
 write of personal data writes an `AccessLog` row naming the grant it used.
+
+`access` sits below the personal-data apps: it names their models by app label only
+("people.Person"), so no code here imports them, and each of them builds its scoped entry point
+(`Person.objects.visible_to(user)`) on `tsunagu.access.scoping`.
 """
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from tsunagu.consent.models import Consent
-from tsunagu.consultations.models import Consultation
 from tsunagu.core.tokyo import tokyo_text
 from tsunagu.meetings.models import MeetingBody
 from tsunagu.organizations.models import Organization
-from tsunagu.people.models import Person
-from tsunagu.referrals.models import Basis, Referral
+
+
+class Basis(models.TextChoices):
+    """The legal basis of a disclosure to another organization."""
+
+    CONSENT = "consent", "本人同意"
+    SUPPORT_MEETING = "support_meeting", "支援会議（法第106条の6）"
+    STATUTE = "statute", "その他の法令（虐待通報等）"
 
 
 class AccessGrant(models.Model):
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="grants")
+    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="grants")
     organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="grants", verbose_name="提供先"
     )
     consultation = models.ForeignKey(
-        Consultation,
+        "consultations.Consultation",
         on_delete=models.PROTECT,
         null=True,
         blank=True,
@@ -37,10 +45,10 @@ class AccessGrant(models.Model):
     includes_address = models.BooleanField("住所", default=False)
     basis = models.CharField("根拠", max_length=16, choices=Basis.choices)
     consent = models.ForeignKey(
-        Consent, on_delete=models.PROTECT, null=True, blank=True, related_name="grants"
+        "consent.Consent", on_delete=models.PROTECT, null=True, blank=True, related_name="grants"
     )
     referral = models.ForeignKey(
-        Referral, on_delete=models.PROTECT, null=True, blank=True, related_name="grants"
+        "referrals.Referral", on_delete=models.PROTECT, null=True, blank=True, related_name="grants"
     )
     meeting_body = models.ForeignKey(
         MeetingBody, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -87,6 +95,13 @@ class AccessLog(models.Model):
         SHARE = "share", "提供"
         LINK = "link", "名寄せ"
         IMPORT = "import", "取込"
+        # a city-wide search told the user *that* another organization knows this person
+        DISCLOSED_AS_KNOWN = "disclosed_as_known", "他機関での把握を表示"
+
+    class Channel(models.TextChoices):
+        WEB = "web", "画面"
+        API = "api", "API"
+        CLI = "cli", "コマンド"
 
     class Via(models.TextChoices):
         OWN = "own", "自機関の記録"
@@ -103,17 +118,23 @@ class AccessLog(models.Model):
         Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     operator = models.CharField("操作者（コマンド）", max_length=150, blank=True)
-    action = models.CharField(max_length=8, choices=Action.choices)
+    action = models.CharField("操作", max_length=20, choices=Action.choices)
     person = models.ForeignKey(
-        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="access_logs"
+        "people.Person",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="access_logs",
     )
-    object_type = models.CharField(max_length=40)
-    object_id = models.CharField(max_length=40, blank=True)
+    object_type = models.CharField("対象の種類", max_length=40)
+    # the ids of the objects read, comma-separated: a list page writes one row per person shown,
+    # naming every object of that person on the page
+    object_id = models.TextField("対象のID", blank=True)
     via = models.CharField("根拠", max_length=8, choices=Via.choices)
     grant = models.ForeignKey(
         AccessGrant, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    channel = models.CharField("経路", max_length=8, default="web")  # web | api | cli
+    channel = models.CharField("経路", max_length=8, choices=Channel.choices, default=Channel.WEB)
 
     class Meta:
         verbose_name = "アクセス記録"

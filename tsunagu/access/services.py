@@ -1,8 +1,12 @@
-"""Writes of grants and of the access log."""
+"""Writes of the access log and of grants' ends.
+
+The selectors that return what a page, endpoint or export shows call `access_log_shown`, so a read
+is logged where it is made, once, in one batched insert, with the same meaning on every channel:
+one row per person shown, naming every object of that person that was shown.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -10,31 +14,45 @@ from django.db import models
 from django.utils import timezone
 
 from tsunagu.access.models import AccessGrant, AccessLog
-from tsunagu.access.selectors import PersonAccess, user_organization
+from tsunagu.access.scoping import user_organization
 from tsunagu.accounts.models import User
-from tsunagu.consent.models import Consent
 from tsunagu.organizations.models import Organization
-from tsunagu.people.models import Person
-from tsunagu.referrals.models import Basis, Referral
+
+Action = AccessLog.Action
+Channel = AccessLog.Channel
+Via = AccessLog.Via
 
 
 @dataclass(frozen=True)
 class LogEntry:
-    """One row for `access_log_many`: what was read or written, whose, and on what basis."""
+    """One row: what was read or written (one object, or several of one person), whose, and on
+    what basis."""
 
-    obj: models.Model
-    person: Person | None
-    via: str
+    obj: models.Model | None
+    person: models.Model | None
+    via: Via
     grant: AccessGrant | None = None
+    object_type: str = ""
+    object_ids: tuple[object, ...] = ()
+
+    def type_label(self) -> str:
+        if self.obj is not None:
+            return self.obj._meta.label_lower
+        return self.object_type
+
+    def ids(self) -> str:
+        if self.obj is not None:
+            return str(self.obj.pk)
+        return ",".join(str(i) for i in self.object_ids)
 
 
 def _log_rows(
     *,
     user: User | None,
     organization: Organization | None,
-    action: str,
+    action: Action,
     entries: Iterable[LogEntry],
-    channel: str,
+    channel: Channel,
     operator: str = "",
 ) -> int:
     created = AccessLog.objects.bulk_create(
@@ -44,9 +62,9 @@ def _log_rows(
                 organization=organization,
                 operator=operator[:150],
                 action=action,
-                person=e.person,
-                object_type=e.obj._meta.label_lower,
-                object_id=str(e.obj.pk),
+                person_id=e.person.pk if e.person is not None else None,
+                object_type=e.type_label(),
+                object_id=e.ids(),
                 via=e.via,
                 grant=e.grant,
                 channel=channel,
@@ -61,12 +79,12 @@ def _log_rows(
 def access_log(
     *,
     user: User,
-    action: str,
+    action: Action,
     obj: models.Model,
-    person: Person | None,
-    via: str,
+    person: models.Model | None,
+    via: Via,
     grant: AccessGrant | None = None,
-    channel: str = "web",
+    channel: Channel = Channel.WEB,
 ) -> None:
     """Record one read or write of personal data."""
     access_log_many(
@@ -75,9 +93,9 @@ def access_log(
 
 
 def access_log_many(
-    *, user: User, action: str, entries: Iterable[LogEntry], channel: str = "web"
+    *, user: User, action: Action, entries: Iterable[LogEntry], channel: Channel = Channel.WEB
 ) -> None:
-    """Record many reads or writes at once (one insert per batch): a batch import."""
+    """Record many reads or writes at once (one insert per batch)."""
     _log_rows(
         user=user,
         organization=user_organization(user),
@@ -87,22 +105,52 @@ def access_log_many(
     )
 
 
-def access_log_persons(
-    *, user: User, action: str, accesses: Iterable[PersonAccess], channel: str = "web"
+@dataclass(frozen=True)
+class Shown:
+    """One object a page or endpoint showed, with the person it is about (None: anonymous) and
+    the basis the user saw it on."""
+
+    obj: models.Model
+    person: models.Model | None
+    via: Via
+    grant: AccessGrant | None = None
+
+
+def access_log_shown(
+    *, user: User, action: Action, shown: Iterable[Shown], channel: Channel
 ) -> None:
-    """Record that a list or search result showed these persons (one row each)."""
+    """Record what a list, search or export showed: one row per person, naming that person's
+    objects (comma-separated ids), so a list means the same on the web and in the API. Objects
+    about no identified person (anonymous consultations) share one row per basis."""
+    groups: dict[tuple[object, str, str, object], list[Shown]] = {}
+    for s in shown:
+        key = (
+            s.person.pk if s.person is not None else None,
+            s.obj._meta.label_lower,
+            s.via,
+            s.grant.pk if s.grant is not None else None,
+        )
+        groups.setdefault(key, []).append(s)
     access_log_many(
         user=user,
         action=action,
-        entries=(
-            LogEntry(obj=a.person, person=a.person, via=a.via, grant=a.grant) for a in accesses
-        ),
         channel=channel,
+        entries=(
+            LogEntry(
+                obj=None,
+                person=rows[0].person,
+                via=rows[0].via,
+                grant=rows[0].grant,
+                object_type=rows[0].obj._meta.label_lower,
+                object_ids=tuple(dict.fromkeys(r.obj.pk for r in rows)),
+            )
+            for rows in groups.values()
+        ),
     )
 
 
 def access_log_command(
-    *, operator: str, user: User | None, action: str, persons: Iterable[Person]
+    *, operator: str, user: User | None, action: Action, persons: Iterable[models.Model]
 ) -> int:
     """Record that an administrator's command read these persons (one row each).
 
@@ -116,49 +164,11 @@ def access_log_command(
         organization=user_organization(user) if user is not None else None,
         operator=operator,
         action=action,
-        entries=(LogEntry(obj=p, person=p, via=AccessLog.Via.ROLE) for p in persons),
-        channel="cli",
-    )
-
-
-def grant_for_referral(*, referral: Referral, user: User) -> AccessGrant | None:
-    """The grant a referral opens for the receiving organization (none without a person)."""
-    if referral.person is None:
-        return None
-    valid_until: dt.date | None = None
-    if referral.basis == Basis.CONSENT and referral.consent is not None:
-        valid_until = referral.consent.valid_until
-    return AccessGrant.objects.create(
-        person=referral.person,
-        organization=referral.to_organization,
-        consultation=referral.consultation,
-        includes_content=referral.share_content,
-        includes_contact=referral.share_contact,
-        includes_address=referral.share_address,
-        basis=referral.basis,
-        consent=referral.consent,
-        referral=referral,
-        meeting_body=referral.meeting_body,
-        statute=referral.statute,
-        valid_from=timezone.now(),
-        valid_until=valid_until,
-        created_by=user,
+        entries=(LogEntry(obj=p, person=p, via=Via.ROLE) for p in persons),
+        channel=Channel.CLI,
     )
 
 
 def grants_end(*, grants: models.QuerySet[AccessGrant], reason: str) -> int:
     """End grants now (they stay as history)."""
     return grants.filter(ended_at__isnull=True).update(ended_at=timezone.now(), end_reason=reason)
-
-
-def grants_end_for_consent(*, consent: Consent, reason: str) -> int:
-    return grants_end(grants=AccessGrant.objects.filter(consent=consent), reason=reason)
-
-
-def consent_covers(*, consent: Consent, organization: Organization, on: dt.date) -> bool:
-    """Whether a consent allows sharing with `organization` on a day."""
-    if consent.withdrawn_at is not None:
-        return False
-    if consent.valid_from > on or (consent.valid_until is not None and consent.valid_until < on):
-        return False
-    return consent.scope_organizations.filter(pk=organization.pk).exists()

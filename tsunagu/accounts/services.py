@@ -29,8 +29,9 @@ def user_create(
 ) -> User:
     """Create a staff account holding `roles` from `start_date` (today by default).
 
-    The `admin` role also opens the Django admin site (structure data only: no personal data
-    model is registered there). Without a password the account cannot sign in until one is set.
+    The `admin` role also opens the administration site, for the user's own city only (a city
+    administrator is never a superuser; see `core/admin_scope.py`). No personal-data model is
+    registered there. Without a password the account cannot sign in until one is set.
     """
     unknown = [r for r in roles if r not in Role.values]
     if unknown:
@@ -48,7 +49,7 @@ def user_create(
         first_name=given_name,
         phone=phone,
         is_staff=Role.ADMIN in roles,
-        is_superuser=Role.ADMIN in roles,
+        is_superuser=False,
     )
     if password is None:
         user.set_unusable_password()
@@ -62,4 +63,18 @@ def user_create(
         RoleAssignment.objects.create(
             user=user, role=role, title=title, start_date=start_date or timezone.localdate()
         )
+    return user
+
+
+@transaction.atomic
+def operator_create(*, username: str, password: str) -> User:
+    """The platform operator: hosts cities, belongs to none (a superuser without an
+    organization). Created only on the server, by `tsunagu create-operator`."""
+    if User.objects.filter(username=username).exists():
+        raise ValidationError(f"ユーザー名 {username} は既に使われています")
+    user = User(username=username, is_staff=True, is_superuser=True)
+    validate_password(password, user)
+    user.set_password(password)
+    user.full_clean()
+    user.save()
     return user

@@ -2,10 +2,10 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from tsunagu.accounts.access import user_municipality
+from tsunagu.accounts.http import AuthenticatedHttpRequest
 from tsunagu.accounts.selectors import staff_roster
 from tsunagu.core.fiscal import fiscal_year_of, parse_wareki_fiscal_year
-from tsunagu.core.http import AuthenticatedHttpRequest
-from tsunagu.organizations.access import user_municipality
 
 
 def roster(request: AuthenticatedHttpRequest) -> HttpResponse:

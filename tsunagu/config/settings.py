@@ -75,9 +75,13 @@ INSTALLED_APPS = [
     "tsunagu.referrals",
     "tsunagu.access",
     "tsunagu.imports",
+    "tsunagu.portal",
+    "tsunagu.demo",
 ]
 
 REFERRAL_DUE_BUSINESS_DAYS = int(os.environ.get("TSUNAGU_REFERRAL_DUE_BUSINESS_DAYS", "2"))
+# person searches one staff member may make per minute (city-wide reads are rate-limited)
+PERSON_SEARCH_RATE_PER_MINUTE = int(os.environ.get("TSUNAGU_PERSON_SEARCH_RATE", "60"))
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
 
 MIDDLEWARE = [
@@ -88,7 +92,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "tsunagu.core.middleware.LoginRequiredMiddleware",
+    "tsunagu.accounts.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -106,7 +110,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "tsunagu.core.context_processors.tsunagu",
+                "tsunagu.portal.context_processors.tsunagu",
             ],
         },
     },
@@ -129,7 +133,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "core:home"
+LOGIN_REDIRECT_URL = "portal:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

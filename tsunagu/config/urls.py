@@ -3,7 +3,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 
-from tsunagu.core.api import api
+from tsunagu.portal.api import api
 
 
 @login_not_required
@@ -15,9 +15,9 @@ admin.site.site_header = "つなぐ 管理"
 admin.site.site_title = "つなぐ 管理"
 
 urlpatterns = [
-    path("", include("tsunagu.core.urls")),
+    path("", include("tsunagu.portal.urls")),
     path("accounts/", include("tsunagu.accounts.urls")),
-    path("organizations/", include("tsunagu.organizations.urls")),
+    path("organizations/", include("tsunagu.cityplan.directory_urls")),
     path("plan/", include("tsunagu.cityplan.urls")),
     path("people/", include("tsunagu.people.urls")),
     path("consultations/", include("tsunagu.consultations.urls")),

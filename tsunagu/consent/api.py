@@ -10,12 +10,13 @@ from django.utils import timezone
 from ninja import Router, Schema, Status
 from pydantic import Field
 
-from tsunagu.access.selectors import person_access
+from tsunagu.access.models import AccessLog
+from tsunagu.accounts.access import organizations_visible_to
 from tsunagu.accounts.tokens import request_user
 from tsunagu.consent.models import Consent
 from tsunagu.consent.services import consent_record
 from tsunagu.core.tokyo import TokyoDateTime
-from tsunagu.organizations.access import organizations_visible_to
+from tsunagu.people.access import person_get_for
 
 router = Router(tags=["consents"])
 
@@ -44,7 +45,9 @@ class ConsentOut(Schema):
 @router.post("", response={201: ConsentOut}, summary="本人同意を記録する")
 def create(request: HttpRequest, payload: ConsentIn) -> Status[ConsentOut]:
     user = request_user(request)
-    person = person_access(user=user, person_id=payload.person).person
+    person = person_get_for(
+        user=user, person_id=payload.person, channel=AccessLog.Channel.API
+    ).person
     codes = list(dict.fromkeys(payload.scope_organizations))
     scope = list(organizations_visible_to(user).filter(code__in=codes).order_by("code"))
     unknown = sorted(set(codes) - {o.code for o in scope})
@@ -60,7 +63,7 @@ def create(request: HttpRequest, payload: ConsentIn) -> Status[ConsentOut]:
         scope_organizations=scope,
         valid_from=payload.valid_from or timezone.localdate(),
         valid_until=payload.valid_until,
-        channel="api",
+        channel=AccessLog.Channel.API,
     )
     out = ConsentOut(
         id=consent.pk,

@@ -4,8 +4,22 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from tsunagu.access.scoping import ScopedManager, ScopedQuerySet, UnscopedManager
 from tsunagu.organizations.models import Organization
 from tsunagu.people.models import Person
+
+
+class ConsentQuerySet(ScopedQuerySet["Consent"]):
+    def visibility(self, organization: Organization) -> Q:
+        return Q(organization=organization)  # the organization that obtained it
+
+
+class ConsentEventQuerySet(ScopedQuerySet["ConsentEvent"]):
+    def visibility(self, organization: Organization) -> Q:
+        return Q(consent__organization=organization)
+
+    def holder_filter(self, organization: Organization) -> Q:
+        return Q(consent__organization=organization)
 
 
 class Consent(models.Model):
@@ -37,7 +51,11 @@ class Consent(models.Model):
     )
     withdrawal_note = models.CharField("撤回の記録", max_length=300, blank=True)
 
+    objects = ScopedManager["Consent"](ConsentQuerySet)
+    dangerously_unscoped = UnscopedManager()
+
     class Meta:
+        default_manager_name = "dangerously_unscoped"
         verbose_name = "本人同意"
         verbose_name_plural = "本人同意"
         ordering = ["-obtained_at"]
@@ -68,7 +86,11 @@ class ConsentEvent(models.Model):
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     note = models.CharField(max_length=300, blank=True)
 
+    objects = ScopedManager["ConsentEvent"](ConsentEventQuerySet)
+    dangerously_unscoped = UnscopedManager()
+
     class Meta:
+        default_manager_name = "dangerously_unscoped"
         ordering = ["at", "pk"]
 
     def __str__(self) -> str:

@@ -9,9 +9,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from tsunagu.access.models import AccessLog
-from tsunagu.access.selectors import user_organization
-from tsunagu.access.services import access_log, grants_end_for_consent
+from tsunagu.access.models import AccessGrant, AccessLog
+from tsunagu.access.scoping import user_organization
+from tsunagu.access.services import access_log, grants_end
 from tsunagu.accounts.models import User
 from tsunagu.consent.models import Consent, ConsentEvent
 from tsunagu.organizations.models import Organization
@@ -28,7 +28,7 @@ def consent_record(
     scope_organizations: list[Organization],
     valid_from: dt.date,
     valid_until: dt.date | None,
-    channel: str = "web",
+    channel: AccessLog.Channel = AccessLog.Channel.WEB,
 ) -> Consent:
     organization = user_organization(user)
     errors: dict[str, str] = {}
@@ -83,7 +83,7 @@ def consent_withdraw(*, user: User, consent: Consent, note: str = "") -> Consent
     ConsentEvent.objects.create(
         consent=consent, kind=ConsentEvent.Kind.WITHDRAWN, by=user, note=note.strip()
     )
-    grants_end_for_consent(consent=consent, reason="本人同意の撤回")
+    grants_end(grants=AccessGrant.objects.filter(consent=consent), reason="本人同意の撤回")
     access_log(
         user=user,
         action=AccessLog.Action.UPDATE,
@@ -92,3 +92,12 @@ def consent_withdraw(*, user: User, consent: Consent, note: str = "") -> Consent
         via=AccessLog.Via.OWN,
     )
     return consent
+
+
+def consent_covers(*, consent: Consent, organization: Organization, on: dt.date) -> bool:
+    """Whether a consent allows sharing with `organization` on a day."""
+    if consent.withdrawn_at is not None:
+        return False
+    if consent.valid_from > on or (consent.valid_until is not None and consent.valid_until < on):
+        return False
+    return consent.scope_organizations.filter(pk=organization.pk).exists()

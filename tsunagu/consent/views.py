@@ -5,23 +5,26 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from tsunagu.access.selectors import person_access, user_organization
+from tsunagu.access.models import AccessLog
+from tsunagu.access.scoping import user_organization
+from tsunagu.accounts.http import AuthenticatedHttpRequest, id_param
 from tsunagu.consent.forms import ConsentForm, WithdrawForm
 from tsunagu.consent.models import Consent
 from tsunagu.consent.services import consent_record, consent_withdraw
 from tsunagu.core.forms import add_service_errors
-from tsunagu.core.http import AuthenticatedHttpRequest, id_param
 from tsunagu.core.once import AlreadySubmitted, submit_once
 from tsunagu.organizations.models import Organization
+from tsunagu.people.access import person_get_for
 
 
 @require_http_methods(["GET", "POST"])
 def create(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Record a person's consent (scope, purpose, period), as on the 同意書."""
     person_id = id_param(request.GET.get("person") or request.POST.get("person"))
-    access = person_access(user=request.user, person_id=person_id)
-    if not access.own:
-        raise Http404  # consent is recorded by the organization holding the record
+    # consent is recorded by the organization holding the record
+    access = person_get_for(
+        user=request.user, person_id=person_id, channel=AccessLog.Channel.WEB, own=True
+    )
     organization = user_organization(request.user)
     form = ConsentForm(
         request.POST or None,
@@ -62,9 +65,7 @@ def create(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_POST
 def withdraw(request: AuthenticatedHttpRequest, consent_id: int) -> HttpResponse:
     consent = (
-        Consent.objects.filter(pk=consent_id, organization=user_organization(request.user))
-        .select_related("person")
-        .first()
+        Consent.objects.held_by(request.user).filter(pk=consent_id).select_related("person").first()
     )
     if consent is None:
         raise Http404

@@ -10,20 +10,17 @@ from ninja import Router, Schema, Status
 from ninja.params.functions import Query
 from pydantic import Field
 
-from tsunagu.access.models import AccessGrant, AccessLog
-from tsunagu.access.selectors import (
-    consultation_access,
-    live_grants,
-    person_access,
-    user_organization,
-    visible_consultations,
-)
-from tsunagu.access.services import access_log
+from tsunagu.access.models import AccessLog
 from tsunagu.accounts.tokens import request_user
+from tsunagu.consultations.access import consultation_get_for
 from tsunagu.consultations.models import Channel, Consultation, Requester, Topic
 from tsunagu.consultations.models import Response as ResponseKind
+from tsunagu.consultations.selectors import visible_consultations_for
 from tsunagu.consultations.services import ConsultationData, consultation_create
 from tsunagu.core.tokyo import TokyoDateTime
+from tsunagu.people.access import person_get_for
+
+API = AccessLog.Channel.API
 
 router = Router(tags=["consultations"])
 
@@ -100,9 +97,9 @@ def create(request: HttpRequest, payload: ConsultationIn) -> Status[Consultation
     user = request_user(request)
     person = None
     if payload.person is not None:
-        person = person_access(user=user, person_id=payload.person).person
+        person = person_get_for(user=user, person_id=payload.person, channel=API).person
     data = ConsultationData(**payload.model_dump(exclude={"person"}))
-    consultation = consultation_create(user=user, person=person, data=data, channel="api")
+    consultation = consultation_create(user=user, person=person, data=data, channel=API)
     return Status(201, consultation_out(consultation))
 
 
@@ -113,55 +110,19 @@ def list_consultations(
     page_size: int = Query(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE),
 ) -> ConsultationPage:
     user = request_user(request)
-    organization = user_organization(user)
-    consultations = visible_consultations(user=user)
-    start = (page - 1) * page_size
-    shown = list(
-        consultations.select_related("organization", "person")
-        .prefetch_related("topics")
-        .order_by("-received_at", "-pk")[start : start + page_size]
+    found = visible_consultations_for(
+        user=user, start=(page - 1) * page_size, size=page_size, channel=API
     )
-    # the grant each shared consultation is read under (newest first, as consultation_access)
-    grants: dict[int, AccessGrant] = {}
-    for grant in (
-        live_grants(organization=organization)
-        .filter(consultation__in=[c for c in shown if c.organization_id != organization.pk])
-        .filter(includes_content=True)
-        .order_by("valid_from", "pk")
-    ):
-        if grant.consultation_id is not None:
-            grants[grant.consultation_id] = grant
-    for c in shown:
-        used = grants.get(c.pk)
-        access_log(
-            user=user,
-            action=AccessLog.Action.LIST,
-            obj=c,
-            person=c.person,
-            via=AccessLog.Via.GRANT if used else AccessLog.Via.OWN,
-            grant=used,
-            channel="api",
-        )
     return ConsultationPage(
-        count=consultations.count(),
+        count=found.count,
         page=page,
         page_size=page_size,
-        items=[consultation_out(c) for c in shown],
+        items=[consultation_out(c) for c in found.consultations],
     )
 
 
 @router.get("/{int:consultation_id}", response=ConsultationOut, summary="相談を見る")
 def detail(request: HttpRequest, consultation_id: int) -> ConsultationOut:
     user = request_user(request)
-    access = consultation_access(user=user, consultation_id=consultation_id)
-    consultation = access.consultation
-    access_log(
-        user=user,
-        action=AccessLog.Action.VIEW,
-        obj=consultation,
-        person=consultation.person,
-        via=access.via,
-        grant=access.grant,
-        channel="api",
-    )
-    return consultation_out(consultation)
+    access = consultation_get_for(user=user, consultation_id=consultation_id, channel=API)
+    return consultation_out(access.consultation)

@@ -4,9 +4,34 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from tsunagu.access.scoping import ScopedManager, ScopedQuerySet, UnscopedManager, live_grants
 from tsunagu.core.tokyo import tokyo_text
 from tsunagu.organizations.models import Organization
 from tsunagu.people.models import Person
+
+
+class ConsultationQuerySet(ScopedQuerySet["Consultation"]):
+    def visibility(self, organization: Organization) -> Q:
+        """Own consultations, and those a live grant shares *with their content*."""
+        granted = (
+            live_grants(organization=organization)
+            .filter(includes_content=True)
+            .values("consultation_id")
+        )
+        return Q(organization=organization) | Q(pk__in=granted)
+
+
+class ConsultationTopicQuerySet(ScopedQuerySet["ConsultationTopic"]):
+    def visibility(self, organization: Organization) -> Q:
+        granted = (
+            live_grants(organization=organization)
+            .filter(includes_content=True)
+            .values("consultation_id")
+        )
+        return Q(consultation__organization=organization) | Q(consultation_id__in=granted)
+
+    def holder_filter(self, organization: Organization) -> Q:
+        return Q(consultation__organization=organization)
 
 
 class Channel(models.TextChoices):
@@ -117,7 +142,11 @@ class Consultation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = ScopedManager["Consultation"](ConsultationQuerySet)
+    dangerously_unscoped = UnscopedManager()
+
     class Meta:
+        default_manager_name = "dangerously_unscoped"
         verbose_name = "相談"
         verbose_name_plural = "相談"
         ordering = ["-received_at", "-pk"]
@@ -158,7 +187,11 @@ class ConsultationTopic(models.Model):
     consultation = models.ForeignKey(Consultation, on_delete=models.CASCADE, related_name="topics")
     topic = models.CharField("相談の内容", max_length=16, choices=Topic.choices)
 
+    objects = ScopedManager["ConsultationTopic"](ConsultationTopicQuerySet)
+    dangerously_unscoped = UnscopedManager()
+
     class Meta:
+        default_manager_name = "dangerously_unscoped"
         verbose_name = "相談の内容"
         verbose_name_plural = "相談の内容"
         ordering = ["consultation", "pk"]

@@ -1,21 +1,29 @@
-"""Reads of consultations."""
+"""Reads of consultations. What a page or endpoint shows is logged here, one row per person."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
 
+from tsunagu.access.models import AccessLog
+from tsunagu.accounts.models import User
+from tsunagu.consultations.access import consultations_shown
 from tsunagu.consultations.models import Consultation
 from tsunagu.core.fiscal import fiscal_year_bounds
 from tsunagu.organizations.models import Organization
+from tsunagu.people.access import PersonAccess
+
+PAGE_SIZE = 50
 
 
-def organization_consultations(
+def own_consultations(
     *,
-    organization: Organization,
+    user: User,
     topic: str = "",
     channel: str = "",
     response: str = "",
@@ -23,8 +31,8 @@ def organization_consultations(
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
 ) -> QuerySet[Consultation]:
-    """An organization's own consultations, filtered, newest first."""
-    qs = Consultation.objects.filter(organization=organization)
+    """The consultations the user's organization took, filtered, newest first."""
+    qs = Consultation.objects.held_by(user)
     if topic:
         qs = qs.filter(topics__topic=topic)
     if channel:
@@ -65,8 +73,8 @@ def consultation_counts(*, organization: Organization, fiscal_year: int) -> Year
     first, last = fiscal_year_bounds(
         fiscal_year, start_month=organization.municipality.fiscal_year_start_month
     )
-    rows = (
-        Consultation.objects.filter(
+    rows = (  # unscoped: numbers only, of one organization's own consultations
+        Consultation.dangerously_unscoped.filter(
             organization=organization, received_at__date__gte=first, received_at__date__lte=last
         )
         .annotate(month=TruncMonth("received_at"))
@@ -88,3 +96,59 @@ def consultation_counts(*, organization: Organization, fiscal_year: int) -> Year
         new=sum(m.new for m in months),
         total=sum(m.total for m in months),
     )
+
+
+def consultation_page_for(
+    *, user: User, consultations: QuerySet[Consultation], page: str | int | None
+) -> Page[Consultation]:
+    """One page of a list of consultations, logged (one row per person, naming the
+    consultations of that person on the page)."""
+    shown = Paginator(consultations, PAGE_SIZE).get_page(page)
+    consultations_shown(
+        user=user,
+        consultations=shown.object_list,
+        action=AccessLog.Action.LIST,
+        channel=AccessLog.Channel.WEB,
+    )
+    return shown
+
+
+@dataclass(frozen=True)
+class ConsultationSlice:
+    count: int
+    consultations: list[Consultation]
+
+
+def visible_consultations_for(
+    *, user: User, start: int, size: int, channel: AccessLog.Channel
+) -> ConsultationSlice:
+    """Consultations whose content the user may read (own, or shared with content), newest
+    first, logged one row per person."""
+    consultations = Consultation.objects.visible_to(user)
+    shown = list(
+        consultations.select_related("organization", "person")
+        .prefetch_related("topics")
+        .order_by("-received_at", "-pk")[start : start + size]
+    )
+    consultations_shown(
+        user=user, consultations=shown, action=AccessLog.Action.LIST, channel=channel
+    )
+    return ConsultationSlice(count=consultations.count(), consultations=shown)
+
+
+def person_consultations_section(*, user: User, access: PersonAccess) -> dict[str, Any] | None:
+    """The person page's 相談 section: the person's consultations whose content the user may
+    read, logged."""
+    consultations = list(
+        Consultation.objects.visible_to(user)
+        .filter(person=access.person)
+        .select_related("organization", "received_by", "person")
+        .order_by("-received_at", "-pk")
+    )
+    consultations_shown(
+        user=user,
+        consultations=consultations,
+        action=AccessLog.Action.LIST,
+        channel=AccessLog.Channel.WEB,
+    )
+    return {"consultations": consultations}

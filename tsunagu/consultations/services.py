@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from tsunagu.access.models import AccessLog
-from tsunagu.access.selectors import person_accesses, user_organization
+from tsunagu.access.scoping import user_organization
 from tsunagu.access.services import LogEntry, access_log, access_log_many
 from tsunagu.accounts.models import User
 from tsunagu.consultations.models import (
@@ -23,6 +23,7 @@ from tsunagu.consultations.models import (
     Topic,
 )
 from tsunagu.core.validation import ItemInvalid, fields_validate
+from tsunagu.people.access import person_accesses
 from tsunagu.people.models import Person
 
 MAX_CONTENT = 20000
@@ -105,8 +106,8 @@ def consultation_create(
     person: Person | None,
     data: ConsultationData,
     follows: Consultation | None = None,
-    channel: str = "web",
-    action: str = AccessLog.Action.CREATE,
+    channel: AccessLog.Channel = AccessLog.Channel.WEB,
+    action: AccessLog.Action = AccessLog.Action.CREATE,
 ) -> Consultation:
     """Record a consultation taken by the user's organization.
 
@@ -124,8 +125,8 @@ def consultation_create_many(
     *,
     user: User,
     items: Sequence[NewConsultation],
-    channel: str = "web",
-    action: str = AccessLog.Action.CREATE,
+    channel: AccessLog.Channel = AccessLog.Channel.WEB,
+    action: AccessLog.Action = AccessLog.Action.CREATE,
 ) -> list[Consultation]:
     """Record consultations taken by the user's organization, with their topics and one
     access-log row each, in a few queries per batch (imports).
@@ -141,7 +142,7 @@ def consultation_create_many(
     for index, item in enumerate(items):
         person, follows = item.person, item.follows
         try:
-            via: str = AccessLog.Via.OWN
+            via = AccessLog.Via.OWN
             grant = None
             if person is not None:
                 access = accesses.get(person.pk)

@@ -1,24 +1,22 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tsunagu.access.models import AccessLog
-from tsunagu.access.selectors import (
-    ConsultationAccess,
-    consultation_access,
-    person_access,
-    person_accesses,
-    user_organization,
-)
-from tsunagu.access.services import access_log, access_log_persons
+from tsunagu.access.scoping import user_organization
+from tsunagu.accounts.http import AuthenticatedHttpRequest, id_param
+from tsunagu.consultations.access import ConsultationAccess, consultation_get_for
 from tsunagu.consultations.forms import ConsultationFilterForm, ConsultationForm, FollowUpForm
 from tsunagu.consultations.models import Consultation, Topic
-from tsunagu.consultations.selectors import consultation_counts, organization_consultations
+from tsunagu.consultations.selectors import (
+    consultation_counts,
+    consultation_page_for,
+    own_consultations,
+)
 from tsunagu.consultations.services import (
     consultation_create,
     consultation_follow_up,
@@ -26,11 +24,11 @@ from tsunagu.consultations.services import (
 )
 from tsunagu.core.fiscal import fiscal_year_of, parse_wareki_fiscal_year
 from tsunagu.core.forms import add_service_errors
-from tsunagu.core.http import AuthenticatedHttpRequest, id_param
 from tsunagu.core.once import AlreadySubmitted, submit_once
 from tsunagu.organizations.selectors import organizations_for_address, organizations_for_topics
-from tsunagu.referrals.models import Referral
-from tsunagu.referrals.selectors import is_overdue
+from tsunagu.people.access import person_accesses, person_get_for
+
+WEB = AccessLog.Channel.WEB
 
 
 def consultation_list(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -39,8 +37,8 @@ def consultation_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ConsultationFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     is_new = {"1": True, "0": False}.get(filters.get("is_new") or "")
-    consultations = organization_consultations(
-        organization=organization,
+    consultations = own_consultations(
+        user=request.user,
         topic=filters.get("topic") or "",
         channel=filters.get("channel") or "",
         response=filters.get("response") or "",
@@ -48,12 +46,8 @@ def consultation_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         date_from=filters.get("date_from"),
         date_to=filters.get("date_to"),
     )
-    page = Paginator(consultations, 50).get_page(request.GET.get("page"))
-    persons = [c.person for c in page.object_list if c.person is not None]
-    access_log_persons(
-        user=request.user,
-        action=AccessLog.Action.LIST,
-        accesses=person_accesses(user=request.user, persons=persons).values(),
+    page = consultation_page_for(
+        user=request.user, consultations=consultations, page=request.GET.get("page")
     )
     today_fy = fiscal_year_of(
         timezone.localdate(), start_month=organization.municipality.fiscal_year_start_month
@@ -80,7 +74,7 @@ def create(request: AuthenticatedHttpRequest) -> HttpResponse:
     person_id = request.GET.get("person") or request.POST.get("person")
     access = None
     if person_id:
-        access = person_access(user=request.user, person_id=id_param(person_id))
+        access = person_get_for(user=request.user, person_id=id_param(person_id), channel=WEB)
     form = ConsultationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -104,14 +98,17 @@ def create(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "consultations/form.html", {"form": form, "access": access})
 
 
-def _url(consultation: Consultation) -> str:
-    return reverse("consultations:detail", kwargs={"consultation_id": consultation.pk})
-
-
 def detail(request: AuthenticatedHttpRequest, consultation_id: int) -> HttpResponse:
     """One consultation, printable as the 相談受付票; the receiving window of a referral sees
     here what the sender shared, without asking the person again."""
-    return _detail(request, consultation_access(user=request.user, consultation_id=consultation_id))
+    return _detail(
+        request,
+        consultation_get_for(user=request.user, consultation_id=consultation_id, channel=WEB),
+    )
+
+
+def _url(consultation: Consultation) -> str:
+    return reverse("consultations:detail", kwargs={"consultation_id": consultation.pk})
 
 
 def _detail(
@@ -124,18 +121,11 @@ def _detail(
     consultation = access.consultation
     person_view = None
     if consultation.person is not None:
+        # the person's fields as the user may see them; the read is the consultation's, logged
         person_view = person_accesses(user=request.user, persons=[consultation.person]).get(
             consultation.person.pk
         )
-    access_log(
-        user=request.user,
-        action=AccessLog.Action.VIEW,
-        obj=consultation,
-        person=consultation.person,
-        via=access.via,
-        grant=access.grant,
-    )
-    own = access.grant is None
+    own = access.own
     topics = [t.topic for t in consultation.topics.all()]
     municipality = consultation.organization.municipality
     context = {
@@ -144,13 +134,12 @@ def _detail(
         "person_view": person_view,
         "topics": topics,
         "all_topics": Topic.choices,
+        # the follow-ups and referrals of the window's own consultation are its own records
         "follow_ups": consultation.follow_ups.all().order_by("received_at") if own else [],
         "follow_up_form": (follow_up_form or FollowUpForm()) if own else None,
         "referrals": [
-            (r, is_overdue(r))
-            for r in Referral.objects.filter(consultation=consultation).select_related(
-                "to_organization", "from_organization"
-            )
+            (r, r.is_overdue)
+            for r in consultation.referrals.select_related("to_organization", "from_organization")
         ]
         if own
         else [],
@@ -162,7 +151,10 @@ def _detail(
         "suggest_area": organizations_for_address(
             municipality=municipality, address=consultation.person.address
         )
-        if own and consultation.person and consultation.person.address
+        if own
+        and consultation.person
+        and consultation.person.address
+        and not consultation.person.address_protection_applies
         else [],
     }
     return render(request, "consultations/detail.html", context)
@@ -171,9 +163,13 @@ def _detail(
 @require_POST
 def follow_up(request: AuthenticatedHttpRequest, consultation_id: int) -> HttpResponse:
     """Quick entry of a further contact (延べ件数), from the consultation page."""
-    access = consultation_access(user=request.user, consultation_id=consultation_id)
-    if access.grant is not None:
-        raise Http404
+    access = consultation_get_for(
+        user=request.user,
+        consultation_id=consultation_id,
+        channel=WEB,
+        action=AccessLog.Action.UPDATE,
+        own=True,
+    )
     form = FollowUpForm(request.POST)
     if form.is_valid():
         try:
@@ -203,11 +199,15 @@ def follow_up(request: AuthenticatedHttpRequest, consultation_id: int) -> HttpRe
 @require_POST
 def link_person(request: AuthenticatedHttpRequest, consultation_id: int) -> HttpResponse:
     """Attach a person to an anonymous consultation once they are identified."""
-    access = consultation_access(user=request.user, consultation_id=consultation_id)
-    if access.grant is not None:
-        raise Http404
     person_id = id_param(request.POST.get("person"))
-    person = person_access(user=request.user, person_id=person_id).person
+    access = consultation_get_for(
+        user=request.user,
+        consultation_id=consultation_id,
+        channel=WEB,
+        action=AccessLog.Action.UPDATE,
+        own=True,
+    )
+    person = person_get_for(user=request.user, person_id=person_id, channel=WEB).person
     try:
         consultation_link_person(user=request.user, consultation=access.consultation, person=person)
     except ValidationError as exc:

@@ -8,12 +8,18 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from tsunagu.access.scoping import ScopedManager, ScopedQuerySet, UnscopedManager
 from tsunagu.organizations.models import Organization
 
 
 class ImportKind(models.TextChoices):
     PERSONS = "persons", "本人"
     CONSULTATIONS = "consultations", "相談"
+
+
+class ImportJobQuerySet(ScopedQuerySet["ImportJob"]):
+    def visibility(self, organization: Organization) -> Q:
+        return Q(organization=organization)  # a job, like what it imports, is its org's
 
 
 class ImportJob(models.Model):
@@ -62,7 +68,11 @@ class ImportJob(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     finished_at = models.DateTimeField("終了日時", null=True, blank=True)
 
+    objects = ScopedManager["ImportJob"](ImportJobQuerySet)
+    dangerously_unscoped = UnscopedManager()
+
     class Meta:
+        default_manager_name = "dangerously_unscoped"
         verbose_name = "取り込み"
         verbose_name_plural = "取り込み"
         ordering = ["-created_at", "-pk"]

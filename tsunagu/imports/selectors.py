@@ -9,10 +9,8 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.http import Http404
 
-from tsunagu.access.selectors import user_organization
 from tsunagu.accounts.models import Role, User
 from tsunagu.imports.models import ImportJob
-from tsunagu.organizations.models import Organization
 
 IMPORT_ROLES = (Role.COUNSELOR, Role.COORDINATOR, Role.MANAGER, Role.ADMIN)
 
@@ -24,19 +22,13 @@ def user_may_import(user: User) -> bool:
 
 def import_job_get(*, user: User, pk: int) -> ImportJob:
     job = (
-        ImportJob.objects.select_related("organization", "user")
-        .filter(pk=pk, organization=user_organization(user))
-        .first()
+        ImportJob.objects.held_by(user).select_related("organization", "user").filter(pk=pk).first()
     )
     if job is None:
         raise Http404
     return job
 
 
-def import_jobs_recent(*, organization: Organization, limit: int = 20) -> QuerySet[ImportJob]:
-    """The organization's latest jobs, without the file contents."""
-    return (
-        ImportJob.objects.filter(organization=organization)
-        .select_related("user")
-        .defer("text", "errors")[:limit]
-    )
+def import_jobs_recent(*, user: User, limit: int = 20) -> QuerySet[ImportJob]:
+    """The user's organization's latest jobs, without the file contents."""
+    return ImportJob.objects.held_by(user).select_related("user").defer("text", "errors")[:limit]

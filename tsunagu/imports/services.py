@@ -32,7 +32,7 @@ from django.db import DatabaseError, models, transaction
 from django.utils import timezone
 
 from tsunagu.access.models import AccessLog
-from tsunagu.access.selectors import user_organization
+from tsunagu.access.scoping import user_organization
 from tsunagu.accounts.models import User
 from tsunagu.consultations.models import Channel, Consultation, Requester, Response, Topic
 from tsunagu.consultations.services import (
@@ -233,7 +233,8 @@ def _persons_check(
     ids = {clean_id(values["external_id"]) for _, values in rows} - {""}
     existing = {
         p.external_id: p
-        for p in Person.objects.filter(organization=organization, external_id__in=ids)
+        # unscoped: the importing organization's own records with these ids
+        for p in Person.dangerously_unscoped.filter(organization=organization, external_id__in=ids)
     }
     plans: list[Plan] = []
     errors: list[RowError] = []
@@ -282,15 +283,18 @@ def _consultations_check(
     organization: Organization, rows: list[tuple[int, dict[str, str]]]
 ) -> tuple[list[Plan], list[RowError]]:
     ids = {values["external_id"] for _, values in rows} - {""}
-    imported = set(
-        Consultation.objects.filter(organization=organization, external_id__in=ids).values_list(
-            "external_id", flat=True
-        )
+    imported = set(  # unscoped: the importing organization's own ids
+        Consultation.dangerously_unscoped.filter(
+            organization=organization, external_id__in=ids
+        ).values_list("external_id", flat=True)
     )
     person_ids = {clean_id(values.get("person_external_id", "")) for _, values in rows} - {""}
     persons = {
         p.external_id: p
-        for p in Person.objects.filter(organization=organization, external_id__in=person_ids)
+        # unscoped: the importing organization's own records with these ids
+        for p in Person.dangerously_unscoped.filter(
+            organization=organization, external_id__in=person_ids
+        )
     }
     plans: list[Plan] = []
     errors: list[RowError] = []
@@ -412,7 +416,9 @@ def _write_failed(line: int, exc: ValidationError) -> _WriteFailed:
     return _WriteFailed(RowError(line, "", f"登録できませんでした（{message}）"))
 
 
-def _plans_write(*, user: User, plans: list[Plan], report: ImportReport, channel: str) -> None:
+def _plans_write(
+    *, user: User, plans: list[Plan], report: ImportReport, channel: AccessLog.Channel
+) -> None:
     """Write the checked rows: new records in batches, changed persons one by one."""
     action = AccessLog.Action.IMPORT
     new_persons: list[PersonPlan] = []
@@ -476,7 +482,7 @@ def _chunks(text: str, header: Header) -> Iterator[list[Record | RowError]]:
         yield chunk
 
 
-def import_run(*, user: User, kind: str, text: str, channel: str) -> ImportReport:
+def import_run(*, user: User, kind: str, text: str, channel: AccessLog.Channel) -> ImportReport:
     """Check every row; write them all in one transaction only when none failed.
 
     Raises ImportFileError when the file as a whole is unusable (header, no rows).
@@ -517,7 +523,7 @@ ABANDONED_AFTER = dt.timedelta(hours=24)
 def import_jobs_purge_abandoned(*, now: dt.datetime | None = None) -> int:
     """Jobs left unfinished for a day are failed and their file text (personal data) dropped."""
     cutoff = (now or timezone.now()) - ABANDONED_AFTER
-    return ImportJob.objects.filter(
+    return ImportJob.dangerously_unscoped.filter(  # unscoped: a sweep that only erases
         status=ImportJob.Status.VALIDATING, updated_at__lt=cutoff
     ).update(status=ImportJob.Status.FAILED, text="", finished_at=now or timezone.now())
 
@@ -568,7 +574,12 @@ def import_job_step(*, user: User, job: ImportJob) -> ImportJob:
     Safe to call twice at once (a second browser tab): the job row is locked while it works.
     """
     with transaction.atomic():
-        job = ImportJob.objects.select_for_update().select_related("organization").get(pk=job.pk)
+        job = (
+            ImportJob.objects.held_by(user)
+            .select_for_update()
+            .select_related("organization")
+            .get(pk=job.pk)
+        )
         if job.status != ImportJob.Status.VALIDATING:
             return job
         if job.organization_id != user_organization(user).pk:
@@ -605,7 +616,9 @@ def import_job_step(*, user: User, job: ImportJob) -> ImportJob:
             _job_finish(job, ImportJob.Status.FAILED)
             return job
         try:
-            report = import_run(user=user, kind=job.kind, text=job.text, channel="web")
+            report = import_run(
+                user=user, kind=job.kind, text=job.text, channel=AccessLog.Channel.WEB
+            )
         except ImportFileError as exc:
             report = ImportReport(kind=job.kind, errors=[RowError(1, "", str(exc))])
         job.created_count = report.created

@@ -2,9 +2,9 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from tsunagu.access.selectors import user_organization
+from tsunagu.access.scoping import user_organization
+from tsunagu.accounts.http import AuthenticatedHttpRequest
 from tsunagu.consultations.models import Channel, Requester, Response, Topic
-from tsunagu.core.http import AuthenticatedHttpRequest
 from tsunagu.imports.csvfile import MAX_ERRORS, ImportFileError
 from tsunagu.imports.forms import ImportUploadForm
 from tsunagu.imports.models import ImportJob
@@ -40,7 +40,7 @@ def index(request: AuthenticatedHttpRequest) -> HttpResponse:
         "organization": organization,
         "may_import": may_import,
         "form": form,
-        "jobs": import_jobs_recent(organization=organization),
+        "jobs": import_jobs_recent(user=request.user),
         "codes": {
             "sex": Sex.choices,
             "channel": Channel.choices,

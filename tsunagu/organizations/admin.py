@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from tsunagu.core.admin_scope import CityScopedAdmin, CityScopedInline
 from tsunagu.organizations.models import Area, Municipality, Organization, OrganizationField
 
 
 @admin.register(Municipality)
-class MunicipalityAdmin(admin.ModelAdmin[Municipality]):
+class MunicipalityAdmin(CityScopedAdmin[Municipality]):
+    operator_only_add_delete = True  # a city is hosted by the platform operator
     list_display = [
         "name",
         "prefecture",
@@ -16,21 +18,21 @@ class MunicipalityAdmin(admin.ModelAdmin[Municipality]):
 
 
 @admin.register(Area)
-class AreaAdmin(admin.ModelAdmin[Area]):
+class AreaAdmin(CityScopedAdmin[Area]):
     list_display = ["name", "kind", "municipality", "parent"]
-    list_filter = ["municipality", "kind"]
+    list_filter = ["kind"]
     search_fields = ["name", "code"]
 
 
-class OrganizationFieldInline(admin.TabularInline[OrganizationField, Organization]):
+class OrganizationFieldInline(CityScopedInline[OrganizationField, Organization]):
     model = OrganizationField
     extra = 0
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin[Organization]):
+class OrganizationAdmin(CityScopedAdmin[Organization]):
     list_display = ["name", "kind", "operation", "operator", "municipality", "is_active"]
-    list_filter = ["municipality", "kind", "operation", "is_active"]
+    list_filter = ["kind", "operation", "is_active"]
     search_fields = ["name", "code", "operator", "address"]
     filter_horizontal = ["areas", "departments"]
     inlines = [OrganizationFieldInline]

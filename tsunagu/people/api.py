@@ -14,19 +14,16 @@ from ninja.params.functions import Query
 from pydantic import Field
 
 from tsunagu.access.models import AccessLog
-from tsunagu.access.selectors import (
-    PersonAccess,
-    person_access,
-    person_accesses,
-    visible_persons,
-)
-from tsunagu.access.services import access_log, access_log_persons
+from tsunagu.access.throttle import Throttled
 from tsunagu.accounts.tokens import request_user
+from tsunagu.people.access import PersonAccess, person_accesses, person_get_for
 from tsunagu.people.models import Sex
-from tsunagu.people.selectors import person_search
+from tsunagu.people.selectors import person_search, persons_page_for
 from tsunagu.people.services import PersonData, person_create
 
 router = Router(tags=["persons"])
+
+API = AccessLog.Channel.API
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -69,6 +66,10 @@ class PersonPage(Schema):
     items: list[PersonOut]
 
 
+class ErrorOut(Schema):
+    detail: str
+
+
 class SearchHitOut(Schema):
     person: PersonOut
     score: float
@@ -97,7 +98,7 @@ def person_out(access: PersonAccess) -> PersonOut:
         postal_code=access.postal_code_text,
         address=access.address_text,
         phone=access.phone_text,
-        address_protected=p.address_protected,
+        address_protected=p.address_protection_applies,
     )
 
 
@@ -105,7 +106,7 @@ def person_out(access: PersonAccess) -> PersonOut:
 def create(request: HttpRequest, payload: PersonIn) -> Status[PersonOut]:
     user = request_user(request)
     data = PersonData(**payload.model_dump())
-    person = person_create(user=user, data=data, channel="api")
+    person = person_create(user=user, data=data, channel=API)
     return Status(201, person_out(person_accesses(user=user, persons=[person])[person.pk]))
 
 
@@ -116,35 +117,27 @@ def list_persons(
     page_size: int = Query(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE),
 ) -> PersonPage:
     user = request_user(request)
-    persons = visible_persons(user=user).select_related("organization")
-    start = (page - 1) * page_size
-    shown = list(persons[start : start + page_size])
-    accesses = person_accesses(user=user, persons=shown)
-    items = [accesses[p.pk] for p in shown if p.pk in accesses]
-    access_log_persons(user=user, action=AccessLog.Action.LIST, accesses=items, channel="api")
+    found = persons_page_for(user=user, start=(page - 1) * page_size, size=page_size, channel=API)
     return PersonPage(
-        count=persons.count(),
+        count=found.count,
         page=page,
         page_size=page_size,
-        items=[person_out(a) for a in items],
+        items=[person_out(a) for a in found.accesses],
     )
 
 
-@router.get("/search", response=SearchOut, summary="本人を市全体から探す")
+@router.get("/search", response={200: SearchOut, 429: ErrorOut}, summary="本人を市全体から探す")
 def search(
     request: HttpRequest,
     q: str = Query(..., min_length=1, max_length=200, description="氏名・ふりがな・電話・住所"),
     birth_date: dt.date | None = None,
     limit: int = Query(20, ge=1, le=50),
-) -> SearchOut:
+) -> SearchOut | Status[ErrorOut]:
     user = request_user(request)
-    result = person_search(user=user, query=q, birth_date=birth_date, limit=limit)
-    access_log_persons(
-        user=user,
-        action=AccessLog.Action.SEARCH,
-        accesses=[h.access for h in result.hits],
-        channel="api",
-    )
+    try:
+        result = person_search(user=user, query=q, birth_date=birth_date, limit=limit, channel=API)
+    except Throttled as exc:
+        return Status(429, ErrorOut(detail=str(exc)))
     return SearchOut(
         hits=[
             SearchHitOut(
@@ -159,14 +152,4 @@ def search(
 @router.get("/{int:person_id}", response=PersonOut, summary="本人を見る")
 def detail(request: HttpRequest, person_id: int) -> PersonOut:
     user = request_user(request)
-    access = person_access(user=user, person_id=person_id)
-    access_log(
-        user=user,
-        action=AccessLog.Action.VIEW,
-        obj=access.person,
-        person=access.person,
-        via=access.via,
-        grant=access.grant,
-        channel="api",
-    )
-    return person_out(access)
+    return person_out(person_get_for(user=user, person_id=person_id, channel=API))

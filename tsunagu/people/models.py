@@ -9,7 +9,45 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from tsunagu.access.scoping import ScopedManager, ScopedQuerySet, UnscopedManager, live_grants
 from tsunagu.organizations.models import Organization
+
+
+class PersonQuerySet(ScopedQuerySet["Person"]):
+    def visibility(self, organization: Organization) -> Q:
+        granted = live_grants(organization=organization).values("person_id")
+        return Q(organization=organization) | Q(pk__in=granted)
+
+
+class HouseholdQuerySet(ScopedQuerySet["Household"]):
+    def visibility(self, organization: Organization) -> Q:
+        return Q(organization=organization)  # a household is its holder's alone
+
+
+class HouseholdMemberQuerySet(ScopedQuerySet["HouseholdMember"]):
+    def visibility(self, organization: Organization) -> Q:
+        return Q(household__organization=organization)
+
+    def holder_filter(self, organization: Organization) -> Q:
+        return Q(household__organization=organization)
+
+
+class PersonKeyQuerySet(ScopedQuerySet["PersonKey"]):
+    def visibility(self, organization: Organization) -> Q:
+        return Q(person__organization=organization)
+
+    def holder_filter(self, organization: Organization) -> Q:
+        return Q(person__organization=organization)
+
+
+class PersonLinkQuerySet(ScopedQuerySet["PersonLink"]):
+    """Decisions on pairs of an organization's own records."""
+
+    def visibility(self, organization: Organization) -> Q:
+        return Q(person_a__organization=organization, person_b__organization=organization)
+
+    def holder_filter(self, organization: Organization) -> Q:
+        return self.visibility(organization)
 
 
 class Sex(models.TextChoices):
@@ -47,9 +85,13 @@ class Household(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
     )
 
+    objects = ScopedManager["Household"](HouseholdQuerySet)
+    dangerously_unscoped = UnscopedManager()
+
     class Meta:
         verbose_name = "世帯"
         verbose_name_plural = "世帯"
+        default_manager_name = "dangerously_unscoped"
         constraints = [
             models.CheckConstraint(
                 condition=Q(address_protected=True) | Q(address_protection_until__isnull=True),
@@ -97,9 +139,13 @@ class Person(models.Model):
     )
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = ScopedManager["Person"](PersonQuerySet)
+    dangerously_unscoped = UnscopedManager()
+
     class Meta:
         verbose_name = "本人"
         verbose_name_plural = "本人"
+        default_manager_name = "dangerously_unscoped"
         ordering = ["family_name_kana", "given_name_kana", "pk"]
         indexes = [models.Index(fields=["organization", "family_name_kana"])]
         constraints = [
@@ -133,6 +179,17 @@ class Person(models.Model):
     def full_name_kana(self) -> str:
         return f"{self.family_name_kana} {self.given_name_kana}".strip()
 
+    @property
+    def address_protection_applies(self) -> bool:
+        """住所秘匿 on the person, or on the household they are a member of."""
+        if self.address_protected:
+            return True
+        try:
+            membership = self.household_membership
+        except HouseholdMember.DoesNotExist:
+            return False
+        return membership.household.address_protected
+
 
 class Relationship(models.TextChoices):
     """続柄, relative to the head of the household (世帯主)."""
@@ -157,9 +214,13 @@ class HouseholdMember(models.Model):
     )
     relationship = models.CharField("続柄", max_length=16, choices=Relationship.choices)
 
+    objects = ScopedManager["HouseholdMember"](HouseholdMemberQuerySet)
+    dangerously_unscoped = UnscopedManager()
+
     class Meta:
         verbose_name = "世帯員"
         verbose_name_plural = "世帯員"
+        default_manager_name = "dangerously_unscoped"
         ordering = ["household", "pk"]
         constraints = [
             models.UniqueConstraint(
@@ -183,7 +244,11 @@ class PersonKey(models.Model):
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="match_keys")
     key = models.CharField(max_length=120, db_index=True)
 
+    objects = ScopedManager["PersonKey"](PersonKeyQuerySet)
+    dangerously_unscoped = UnscopedManager()
+
     class Meta:
+        default_manager_name = "dangerously_unscoped"
         constraints = [models.UniqueConstraint(fields=["person", "key"], name="person_key_unique")]
 
     def __str__(self) -> str:
@@ -210,9 +275,13 @@ class PersonLink(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
 
+    objects = ScopedManager["PersonLink"](PersonLinkQuerySet)
+    dangerously_unscoped = UnscopedManager()
+
     class Meta:
         verbose_name = "名寄せの判断"
         verbose_name_plural = "名寄せの判断"
+        default_manager_name = "dangerously_unscoped"
         constraints = [
             models.CheckConstraint(
                 condition=Q(person_a__lt=F("person_b")), name="person_link_ordered"

@@ -1,4 +1,5 @@
-"""Reads of persons: identity search at intake, households."""
+"""Reads of persons: identity search at intake, households, duplicates. Each read that shows
+persons logs them (see `people/access.py`)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,13 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
-from tsunagu.access.selectors import PersonAccess, person_accesses, user_organization
+from tsunagu.access.models import AccessLog
+from tsunagu.access.scoping import user_organization
+from tsunagu.access.services import Shown, access_log_shown
+from tsunagu.access.throttle import throttle
 from tsunagu.accounts.models import User
 from tsunagu.people import matching
+from tsunagu.people.access import PersonAccess, person_accesses, persons_shown
 from tsunagu.people.models import HouseholdMember, Person, PersonKey, PersonLink
 from tsunagu.people.services import person_facts
 
@@ -31,51 +36,74 @@ class SearchResult:
 
 
 def person_search(
-    *, user: User, query: str, birth_date: dt.date | None = None, limit: int = 20
+    *,
+    user: User,
+    query: str,
+    channel: AccessLog.Channel,
+    birth_date: dt.date | None = None,
+    limit: int = 20,
 ) -> SearchResult:
     """Find a person city-wide by name, ふりがな, birth date, phone or address, however written.
 
-    Records the user may see come back ranked with the reasons that matched; a strong match the
-    user may not see says only which organization knows the person.
+    Records the user may see come back ranked with the reasons that matched (logged as search
+    results); a strong match the user may not see says only which organization knows the person,
+    and that disclosure is logged in that person's log too. Rate-limited per user
+    (`access.throttle.Throttled`).
     """
+    throttle(user=user, kind="person_search")
     municipality = user_organization(user).municipality
     keys = matching.query_keys(query, birth_date)
     if not keys:
         return SearchResult(hits=[], known_elsewhere=[])
+    # unscoped: a city-wide search ranks every candidate sharing a key; only the records the
+    # user may see are returned, of the others only the holder's name (logged below)
     candidate_ids = list(
-        PersonKey.objects.filter(key__in=keys, person__organization__municipality=municipality)
+        PersonKey.dangerously_unscoped.filter(
+            key__in=keys, person__organization__municipality=municipality
+        )
         .values_list("person_id", flat=True)
         .distinct()[:MAX_CANDIDATES]
     )
-    persons = list(Person.objects.filter(pk__in=candidate_ids).select_related("organization"))
+    persons = list(  # unscoped: as above
+        Person.dangerously_unscoped.filter(pk__in=candidate_ids).select_related("organization")
+    )
     ranked = matching.search(
         query, birth_date, [(p, person_facts(p)) for p in persons], limit=limit * 3
     )
     accesses = person_accesses(user=user, persons=[p for p, _ in ranked])
-    hits = [SearchHit(access=accesses[p.pk], match=m) for p, m in ranked if p.pk in accesses]
-    elsewhere = sorted(
-        {
-            p.organization.name
-            for p, m in ranked
-            if p.pk not in accesses and m.score >= matching.DEFAULT_THRESHOLD
-        }
+    hits = [SearchHit(access=accesses[p.pk], match=m) for p, m in ranked if p.pk in accesses][
+        :limit
+    ]
+    known = [p for p, m in ranked if p.pk not in accesses and m.score >= matching.DEFAULT_THRESHOLD]
+    access_log_shown(
+        user=user,
+        action=AccessLog.Action.SEARCH,
+        channel=channel,
+        shown=[h.access.shown() for h in hits],
     )
-    return SearchResult(hits=hits[:limit], known_elsewhere=elsewhere)
+    access_log_shown(
+        user=user,
+        action=AccessLog.Action.DISCLOSED_AS_KNOWN,
+        channel=channel,
+        shown=[Shown(obj=p, person=p, via=AccessLog.Via.ROLE) for p in known],
+    )
+    return SearchResult(hits=hits, known_elsewhere=sorted({p.organization.name for p in known}))
 
 
-def household_of(*, person: Person) -> list[HouseholdMember]:
-    """The members of the person's household (the household is the holding organization's)."""
-    membership = HouseholdMember.objects.filter(person=person).select_related("household").first()
+def household_of(*, user: User, person: Person) -> list[HouseholdMember]:
+    """The members of the person's household, as its holder records them (nothing for others)."""
+    members = HouseholdMember.objects.visible_to(user)
+    membership = members.filter(person=person).select_related("household").first()
     if membership is None:
         return []
     return list(
-        HouseholdMember.objects.filter(household=membership.household)
-        .select_related("person")
+        members.filter(household=membership.household)
+        .select_related("person__household_membership__household")
         .order_by("pk")
     )
 
 
-def household_candidates(*, person: Person, limit: int = 10) -> list[HouseholdMember]:
+def household_candidates(*, user: User, person: Person, limit: int = 10) -> list[HouseholdMember]:
     """One member of each household of the same organization whose members share the person's
     address or family name: where the person probably belongs."""
     match = Q()
@@ -86,7 +114,8 @@ def household_candidates(*, person: Person, limit: int = 10) -> list[HouseholdMe
     if not match:
         return []
     members = (
-        HouseholdMember.objects.filter(match, household__organization_id=person.organization_id)
+        HouseholdMember.objects.held_by(user)
+        .filter(match)
         .exclude(person=person)
         .select_related("household", "person")
         .order_by("household_id", "pk")
@@ -100,8 +129,8 @@ def household_candidates(*, person: Person, limit: int = 10) -> list[HouseholdMe
 def _decided_pairs(persons: QuerySet[Person]) -> set[tuple[int, int]]:
     """Pairs staff already judged (same or not the same): never proposed again."""
     ids = persons.values("pk")
-    return set(
-        PersonLink.objects.filter(undone_at__isnull=True)
+    return set(  # unscoped: decisions on pairs among `persons`, which the caller scoped
+        PersonLink.dangerously_unscoped.filter(undone_at__isnull=True)
         .filter(Q(person_a__in=ids) | Q(person_b__in=ids))
         .values_list("person_a_id", "person_b_id")
     )
@@ -123,10 +152,48 @@ def duplicate_pairs(
     return out
 
 
-def person_links(*, person: Person) -> list[PersonLink]:
-    """Live decisions that involve a record."""
+def person_links(*, user: User, person: Person) -> list[PersonLink]:
+    """Live decisions that involve one of the user's own records."""
     return list(
-        PersonLink.objects.filter(
-            Q(person_a=person) | Q(person_b=person), undone_at__isnull=True
-        ).select_related("person_a__organization", "person_b__organization", "created_by")
+        PersonLink.objects.visible_to(user)
+        .filter(Q(person_a=person) | Q(person_b=person), undone_at__isnull=True)
+        .select_related("person_a__organization", "person_b__organization", "created_by")
     )
+
+
+@dataclass(frozen=True)
+class PersonPage:
+    count: int
+    accesses: list[PersonAccess]
+
+
+def persons_page_for(
+    *, user: User, start: int, size: int, channel: AccessLog.Channel
+) -> PersonPage:
+    """A page of the persons the user may see (own and shared), logged one row each."""
+    persons = Person.objects.visible_to(user).select_related(
+        "organization", "household_membership__household"
+    )
+    shown = list(persons[start : start + size])
+    accesses = persons_shown(
+        user=user, persons=shown, action=AccessLog.Action.LIST, channel=channel
+    )
+    return PersonPage(
+        count=persons.count(), accesses=[accesses[p.pk] for p in shown if p.pk in accesses]
+    )
+
+
+def own_persons_for(*, user: User) -> QuerySet[Person]:
+    """The records the user's organization holds (for its duplicate list)."""
+    return Person.objects.held_by(user)
+
+
+def persons_for_administration(*, city: str | None) -> QuerySet[Person]:
+    """Every person record (of one city, or of all), for an administrator's command run on the
+    server (`find-duplicates`). The command logs every person it writes out."""
+    # unscoped: a server-side administration command, not a staff member's page; what it writes
+    # out is logged per person (access_log_command)
+    persons = Person.dangerously_unscoped.all()
+    if city:
+        persons = persons.filter(organization__municipality__slug=city)
+    return persons

@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from tsunagu.access.models import AccessLog
-from tsunagu.access.selectors import user_organization
+from tsunagu.access.scoping import user_organization
 from tsunagu.access.services import LogEntry, access_log, access_log_many
 from tsunagu.accounts.models import User
 from tsunagu.core.validation import ItemInvalid, fields_validate
@@ -130,8 +130,11 @@ def person_facts(person: Person) -> matching.PersonFacts:
 def person_keys_refresh(*, person: Person) -> None:
     """Rewrite the blocking keys identity matching looks records up by."""
     keys = matching.match_keys(person_facts(person))
-    PersonKey.objects.filter(person=person).exclude(key__in=keys).delete()
-    existing = set(PersonKey.objects.filter(person=person).values_list("key", flat=True))
+    # unscoped: the keys of one record its service is writing; never shown
+    PersonKey.dangerously_unscoped.filter(person=person).exclude(key__in=keys).delete()
+    existing = set(
+        PersonKey.dangerously_unscoped.filter(person=person).values_list("key", flat=True)
+    )
     PersonKey.objects.bulk_create(PersonKey(person=person, key=k) for k in sorted(keys - existing))
 
 
@@ -156,10 +159,11 @@ def _refuse_taken_external_ids(organization: Organization, persons: Sequence[Per
     """Raise ItemInvalid for the first new person whose external_id its organization already
     holds, or that an earlier person of the same batch has."""
     ids = [p.external_id for p in persons if p.external_id]
+    # unscoped: the organization's own ids, checked for a clash; nothing is shown
     taken = set(
-        Person.objects.filter(organization=organization, external_id__in=ids).values_list(
-            "external_id", flat=True
-        )
+        Person.dangerously_unscoped.filter(
+            organization=organization, external_id__in=ids
+        ).values_list("external_id", flat=True)
     )
     for index, person in enumerate(persons):
         if person.external_id in taken:
@@ -169,7 +173,11 @@ def _refuse_taken_external_ids(organization: Organization, persons: Sequence[Per
 
 
 def person_create(
-    *, user: User, data: PersonData, channel: str = "web", action: str = AccessLog.Action.CREATE
+    *,
+    user: User,
+    data: PersonData,
+    channel: AccessLog.Channel = AccessLog.Channel.WEB,
+    action: AccessLog.Action = AccessLog.Action.CREATE,
 ) -> Person:
     """Register a person for the user's organization."""
     try:
@@ -183,8 +191,8 @@ def person_create_many(
     *,
     user: User,
     datas: Sequence[PersonData],
-    channel: str = "web",
-    action: str = AccessLog.Action.CREATE,
+    channel: AccessLog.Channel = AccessLog.Channel.WEB,
+    action: AccessLog.Action = AccessLog.Action.CREATE,
 ) -> list[Person]:
     """Register persons for the user's organization, with their matching keys and one access-log
     row each, in a few queries per batch (imports). `action` is `import` for imports.
@@ -231,8 +239,8 @@ def person_update(
     user: User,
     person: Person,
     data: PersonData,
-    channel: str = "web",
-    action: str = AccessLog.Action.UPDATE,
+    channel: AccessLog.Channel = AccessLog.Channel.WEB,
+    action: AccessLog.Action = AccessLog.Action.UPDATE,
 ) -> Person:
     """Only the organization holding the record changes it. Every field is replaced: callers
     with partial data start from the record's own values."""
@@ -269,7 +277,8 @@ def household_member_add(
         )
     elif household.organization_id != organization.pk:
         raise ValidationError("他の機関の世帯には加えられません")
-    if HouseholdMember.objects.filter(person=person).exists():
+    # unscoped: whether the holder's own record already has a household
+    if HouseholdMember.dangerously_unscoped.filter(person=person).exists():
         raise ValidationError("この本人は既に世帯に登録されています")
     if (
         relationship == Relationship.HEAD
@@ -297,7 +306,10 @@ def person_link(*, user: User, a: Person, b: Person, kind: str, note: str = "") 
     if kind not in PersonLink.Kind.values:
         raise ValidationError("判断の値が不正です")
     first, second = _ordered(a, b)
-    if PersonLink.objects.filter(person_a=first, person_b=second, undone_at__isnull=True).exists():
+    # unscoped: whether this very pair was decided already
+    if PersonLink.dangerously_unscoped.filter(
+        person_a=first, person_b=second, undone_at__isnull=True
+    ).exists():
         raise ValidationError("この組み合わせは既に判断されています")
     link = PersonLink.objects.create(
         person_a=first, person_b=second, kind=kind, note=note, created_by=user

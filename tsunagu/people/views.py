@@ -3,7 +3,6 @@ import csv
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -11,28 +10,23 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from tsunagu.access.models import AccessLog
-from tsunagu.access.selectors import (
-    PersonAccess,
-    person_access,
-    person_access_log,
-    person_accesses,
-    user_organization,
-    visible_consultations,
-)
-from tsunagu.access.services import access_log, access_log_persons
+from tsunagu.access.selectors import person_access_log
+from tsunagu.access.throttle import Throttled
+from tsunagu.accounts.http import AuthenticatedHttpRequest, id_param
 from tsunagu.accounts.models import Role
-from tsunagu.consent.models import Consent
 from tsunagu.core.forms import add_service_errors
-from tsunagu.core.http import AuthenticatedHttpRequest, id_param
 from tsunagu.core.once import AlreadySubmitted, submit_once
+from tsunagu.core.sections import sections_for
 from tsunagu.core.tokyo import tokyo_iso
+from tsunagu.people.access import PersonAccess, person_get_for, persons_shown
 from tsunagu.people.forms import HouseholdMemberForm, PersonCreateForm, PersonForm, SearchForm
-from tsunagu.people.models import HouseholdMember, Person, PersonLink
+from tsunagu.people.models import HouseholdMember, PersonLink
 from tsunagu.people.postal import address_for_postal_code
 from tsunagu.people.selectors import (
     duplicate_pairs,
     household_candidates,
     household_of,
+    own_persons_for,
     person_links,
     person_search,
 )
@@ -43,28 +37,31 @@ from tsunagu.people.services import (
     person_link_undo,
     person_update,
 )
-from tsunagu.referrals.models import Referral
+
+WEB = AccessLog.Channel.WEB
+Action = AccessLog.Action
 
 
 def search(request: AuthenticatedHttpRequest) -> HttpResponse:
     """相談受付の最初: find the person city-wide before registering anyone twice."""
     form = SearchForm(request.GET or None)
     result = None
+    status = 200
     if (
         form.is_bound
         and form.is_valid()
         and (form.cleaned_data["q"] or form.cleaned_data["birth_date"])
     ):
-        result = person_search(
-            user=request.user,
-            query=form.cleaned_data["q"],
-            birth_date=form.cleaned_data["birth_date"],
-        )
-        access_log_persons(
-            user=request.user,
-            action=AccessLog.Action.SEARCH,
-            accesses=[h.access for h in result.hits],
-        )
+        try:
+            result = person_search(
+                user=request.user,
+                query=form.cleaned_data["q"],
+                birth_date=form.cleaned_data["birth_date"],
+                channel=WEB,
+            )
+        except Throttled as exc:
+            form.add_error(None, str(exc))
+            status = 429
     link = request.GET.get("link", "")
     template = (
         "people/search.html#results" if request.headers.get("HX-Request") else "people/search.html"
@@ -77,6 +74,7 @@ def search(request: AuthenticatedHttpRequest) -> HttpResponse:
             "result": result,
             "link": link if link.isascii() and link.isdecimal() else "",
         },
+        status=status,
     )
 
 
@@ -115,8 +113,13 @@ def _initial_from_query(request: AuthenticatedHttpRequest) -> dict[str, str]:
     return initial
 
 
+PERSON_PAGE = "people:detail"
+
+
 def detail(request: AuthenticatedHttpRequest, person_id: int) -> HttpResponse:
-    return _detail(request, person_access(user=request.user, person_id=person_id))
+    """A person's page: the record as the user may see it, their household (holder only), and
+    the sections the apps above add (consultations, referrals, consents)."""
+    return _detail(request, person_get_for(user=request.user, person_id=person_id, channel=WEB))
 
 
 def _detail(
@@ -127,56 +130,38 @@ def _detail(
 ) -> HttpResponse:
     """The person's page; a form sent from it that failed comes back filled in, with its errors."""
     person = access.person
-    access_log(
+    members = household_of(user=request.user, person=person) if access.own else []
+    member_accesses = persons_shown(
         user=request.user,
-        action=AccessLog.Action.VIEW,
-        obj=person,
-        person=person,
-        via=access.via,
-        grant=access.grant,
+        persons=[m.person for m in members if m.person_id != person.pk],
+        action=Action.LIST,
+        channel=WEB,
     )
-    consultations = (
-        visible_consultations(user=request.user)
-        .filter(person=person)
-        .select_related("organization", "received_by")
-        .prefetch_related("topics")
-        .order_by("-received_at")
-    )
-    organization = user_organization(request.user)
-    members = household_of(person=person) if access.own else []
-    member_accesses = person_accesses(user=request.user, persons=[m.person for m in members])
     context = {
         "access": access,
         "person": person,
-        "consultations": consultations,
         "household": [(m, member_accesses.get(m.person.pk)) for m in members],
-        "consents": Consent.objects.filter(
-            person=person, organization=organization
-        ).prefetch_related("scope_organizations")
-        if access.own
-        else [],
-        "referrals": Referral.objects.filter(
-            Q(from_organization=organization) | Q(to_organization=organization), person=person
-        ).select_related("from_organization", "to_organization"),
+        "sections": sections_for(PERSON_PAGE, user=request.user, access=access),
         "can_see_log": access.own and request.user.has_role(Role.MANAGER, Role.ADMIN),
         "links": [
             (link, link.person_b if link.person_a_id == person.pk else link.person_a)
-            for link in person_links(person=person)
+            for link in person_links(user=request.user, person=person)
             if link.kind == PersonLink.Kind.SAME_PERSON
         ]
         if access.own
         else [],
         "household_form": (household_form or HouseholdMemberForm()) if access.own else None,
-        "household_candidates": household_candidates(person=person) if access.own else [],
+        "household_candidates": household_candidates(user=request.user, person=person)
+        if access.own
+        else [],
     }
     return render(request, "people/detail.html", context)
 
 
 @require_http_methods(["GET", "POST"])
 def edit(request: AuthenticatedHttpRequest, person_id: int) -> HttpResponse:
-    access = person_access(user=request.user, person_id=person_id)
-    if not access.own:
-        raise Http404  # only the organization holding a record changes it
+    # only the organization holding a record changes it
+    access = person_get_for(user=request.user, person_id=person_id, channel=WEB, own=True)
     person = access.person
     initial = {f: getattr(person, f) for f in PersonForm.base_fields if f != "former_family_names"}
     initial["former_family_names"] = "、".join(person.former_family_names)
@@ -188,26 +173,21 @@ def edit(request: AuthenticatedHttpRequest, person_id: int) -> HttpResponse:
             add_service_errors(form, exc)
         else:
             return redirect("people:detail", person_id=person.pk)
-    access_log(
-        user=request.user, action=AccessLog.Action.VIEW, obj=person, person=person, via=access.via
-    )
     return render(request, "people/form.html", {"form": form, "person": person})
 
 
 @require_http_methods(["POST"])
 def household_add(request: AuthenticatedHttpRequest, person_id: int) -> HttpResponse:
-    access = person_access(user=request.user, person_id=person_id)
-    if not access.own:
-        raise Http404
+    access = person_get_for(
+        user=request.user, person_id=person_id, channel=WEB, action=Action.UPDATE, own=True
+    )
     form = HouseholdMemberForm(request.POST)
     household = None
     with_id = request.POST.get("household", "")
     if with_id:
         member = (
-            HouseholdMember.objects.filter(
-                household_id=id_param(with_id),
-                household__organization=user_organization(request.user),
-            )
+            HouseholdMember.objects.held_by(request.user)
+            .filter(household_id=id_param(with_id))
             .select_related("household")
             .first()
         )
@@ -240,19 +220,19 @@ def household_add(request: AuthenticatedHttpRequest, person_id: int) -> HttpResp
 
 def access_log_page(request: AuthenticatedHttpRequest, person_id: int) -> HttpResponse:
     """A person's access log (開示請求に応じて): for managers and admins of the holding org."""
-    access = person_access(user=request.user, person_id=person_id)
-    if not (access.own and request.user.has_role(Role.MANAGER, Role.ADMIN)):
+    if not request.user.has_role(Role.MANAGER, Role.ADMIN):
         raise Http404
+    export = request.GET.get("format") == "csv"
+    access = person_get_for(
+        user=request.user,
+        person_id=person_id,
+        channel=WEB,
+        action=Action.EXPORT if export else Action.VIEW,
+        own=True,
+    )
     person = access.person
-    entries = person_access_log(person=person)
-    if request.GET.get("format") == "csv":
-        access_log(
-            user=request.user,
-            action=AccessLog.Action.EXPORT,
-            obj=person,
-            person=person,
-            via=AccessLog.Via.OWN,
-        )
+    entries = person_access_log(person_id=person.pk)
+    if export:
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="access-log-{person.pk}.csv"'
         response.write("\ufeff")  # Excel opens UTF-8 with a BOM correctly
@@ -272,13 +252,6 @@ def access_log_page(request: AuthenticatedHttpRequest, person_id: int) -> HttpRe
                 ]
             )
         return response
-    access_log(
-        user=request.user,
-        action=AccessLog.Action.VIEW,
-        obj=person,
-        person=person,
-        via=AccessLog.Via.OWN,
-    )
     return render(request, "people/access_log.html", {"person": person, "entries": entries[:500]})
 
 
@@ -297,30 +270,31 @@ def postal_address(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 def duplicates(request: AuthenticatedHttpRequest) -> HttpResponse:
     """名寄せ: pairs of this organization's own records that look like the same human."""
-    organization = user_organization(request.user)
-    own = Person.objects.filter(organization=organization)
-    page = Paginator(duplicate_pairs(persons=own), 50).get_page(request.GET.get("page"))
+    page = Paginator(duplicate_pairs(persons=own_persons_for(user=request.user)), 50).get_page(
+        request.GET.get("page")
+    )
     pairs = list(page.object_list)
-    shown = person_accesses(user=request.user, persons=[p for a, b, _ in pairs for p in (a, b)])
-    access_log_persons(user=request.user, action=AccessLog.Action.LIST, accesses=shown.values())
+    persons_shown(
+        user=request.user,
+        persons=[p for a, b, _ in pairs for p in (a, b)],
+        action=Action.LIST,
+        channel=WEB,
+    )
     decisions = Paginator(
-        PersonLink.objects.filter(person_a__organization=organization)
+        PersonLink.objects.visible_to(request.user)
         .select_related("person_a", "person_b", "created_by", "undone_by")
         .order_by("-created_at", "-pk"),
         50,
     ).get_page(request.GET.get("decisions"))
     return render(
-        request,
-        "people/duplicates.html",
-        {"pairs": pairs, "page": page, "decisions": decisions},
+        request, "people/duplicates.html", {"pairs": pairs, "page": page, "decisions": decisions}
     )
 
 
 @require_http_methods(["POST"])
 def duplicates_decide(request: AuthenticatedHttpRequest) -> HttpResponse:
-    organization = user_organization(request.user)
     ids = [id_param(request.POST.get("a")), id_param(request.POST.get("b"))]
-    persons = list(Person.objects.filter(pk__in=ids, organization=organization))
+    persons = list(own_persons_for(user=request.user).filter(pk__in=ids))
     if len(persons) != 2:
         raise Http404
     try:
@@ -341,9 +315,8 @@ def duplicates_decide(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_http_methods(["POST"])
 def duplicates_undo(request: AuthenticatedHttpRequest, link_id: int) -> HttpResponse:
     link = (
-        PersonLink.objects.filter(
-            pk=link_id, person_a__organization=user_organization(request.user)
-        )
+        PersonLink.objects.visible_to(request.user)
+        .filter(pk=link_id)
         .select_related("person_a", "person_b")
         .first()
     )

@@ -17,25 +17,23 @@ from ninja import Router, Schema, Status
 from ninja.params.functions import Query
 from pydantic import Field
 
-from tsunagu.access.models import AccessLog
-from tsunagu.access.selectors import (
-    PersonAccess,
-    consultation_access,
-    person_accesses,
-    user_organization,
-    visible_consultations,
-)
-from tsunagu.access.services import access_log
+from tsunagu.access.models import AccessLog, Basis
+from tsunagu.accounts.access import organizations_visible_to
 from tsunagu.accounts.models import User
 from tsunagu.accounts.tokens import request_user
 from tsunagu.consent.models import Consent
+from tsunagu.consultations.access import consultation_get_for
 from tsunagu.consultations.api import ConsultationOut, consultation_out
 from tsunagu.core.tokyo import TokyoDateTime
 from tsunagu.meetings.models import MeetingBody
-from tsunagu.organizations.access import organizations_visible_to
 from tsunagu.people.api import PersonOut, person_out
-from tsunagu.referrals.models import Basis, Referral
-from tsunagu.referrals.selectors import is_overdue, referral_box, referral_for
+from tsunagu.referrals.models import Referral
+from tsunagu.referrals.selectors import (
+    ReferralView,
+    referral_box,
+    referral_get_for,
+    referrals_shown,
+)
 from tsunagu.referrals.services import (
     ReferralData,
     referral_accept,
@@ -44,6 +42,7 @@ from tsunagu.referrals.services import (
     referral_decline,
 )
 
+API = AccessLog.Channel.API
 router = Router(tags=["referrals"])
 
 PAGE_SIZE = 50
@@ -106,80 +105,51 @@ class ReferralPage(Schema):
     items: list[ReferralOut]
 
 
-def _shown(user: User, referrals: list[Referral], action: str | None) -> list[ReferralOut]:
-    """Serialize referrals as the user may see them now; log (as `action`) each one that shows
-    personal data, unless the caller already logged what it did."""
-    accesses = person_accesses(user=user, persons=[r.person for r in referrals if r.person])
-    readable = set(
-        visible_consultations(user=user)
-        .filter(pk__in=[r.consultation_id for r in referrals])
-        .values_list("pk", flat=True)
-    )
-    out = []
-    for r in referrals:
-        access = accesses.get(r.person_id) if r.person_id is not None else None
-        content = r.consultation_id in readable
-        if action is not None and (access is not None or content):
-            _log(user, r, access, action)
-        out.append(
-            ReferralOut(
-                id=r.pk,
-                status=r.status,
-                from_organization=r.from_organization.code,
-                to_organization=r.to_organization.code,
-                consultation_id=r.consultation_id,
-                reason=r.reason,
-                basis=r.basis,
-                share_content=r.share_content,
-                share_contact=r.share_contact,
-                share_address=r.share_address,
-                due_date=r.due_date,
-                overdue=is_overdue(r),
-                decline_reason=r.decline_reason,
-                outcome=r.outcome,
-                created_at=r.created_at,
-                person=person_out(access) if access else None,
-                consultation=consultation_out(r.consultation) if content else None,
-            )
-        )
-    return out
-
-
-def _log(user: User, referral: Referral, access: PersonAccess | None, action: str) -> None:
-    if access is not None:
-        via, grant = access.via, access.grant
-    elif referral.from_organization_id == user_organization(user).pk:
-        via, grant = AccessLog.Via.OWN, None
-    else:  # the receiver answering after its grant ended acts on the referral by duty
-        via, grant = AccessLog.Via.ROLE, None
-    access_log(
-        user=user,
-        action=action,
-        obj=referral,
-        person=referral.person,
-        via=via,
-        grant=grant,
-        channel="api",
+def referral_out(view: ReferralView) -> ReferralOut:
+    """A referral as the user may see it now. Built field by field: nothing leaks by default."""
+    r = view.referral
+    return ReferralOut(
+        id=r.pk,
+        status=r.status,
+        from_organization=r.from_organization.code,
+        to_organization=r.to_organization.code,
+        consultation_id=r.consultation_id,
+        reason=r.reason,
+        basis=r.basis,
+        share_content=r.share_content,
+        share_contact=r.share_contact,
+        share_address=r.share_address,
+        due_date=r.due_date,
+        overdue=view.overdue,
+        decline_reason=r.decline_reason,
+        outcome=r.outcome,
+        created_at=r.created_at,
+        person=person_out(view.person) if view.person else None,
+        consultation=consultation_out(r.consultation) if view.content else None,
     )
 
 
-def _fetch(user: User, referral_id: int) -> Referral:
-    return referral_for(organization=user_organization(user), referral_id=referral_id)
+def _unlogged(user: User, referral: Referral) -> ReferralOut:
+    """The referral a service just wrote (and logged)."""
+    return referral_out(
+        referrals_shown(user=user, referrals=[referral], action=None, channel=API)[0]
+    )
 
 
 @router.post("", response={201: ReferralOut}, summary="相談を他の機関へつなぐ")
 def create(request: HttpRequest, payload: ReferralIn) -> Status[ReferralOut]:
     user = request_user(request)
-    consultation = consultation_access(user=user, consultation_id=payload.consultation).consultation
+    # the service refuses a consultation the window did not take itself (422, as on screen)
+    consultation = consultation_get_for(
+        user=user, consultation_id=payload.consultation, channel=API
+    ).consultation
     organizations = organizations_visible_to(user)
     target = organizations.filter(code=payload.to_organization).first()
     if target is None:
         raise ValidationError({"to_organization": ["依頼先が見つかりません"]})
     consent = None
     if payload.consent is not None:
-        consent = Consent.objects.filter(
-            pk=payload.consent, organization=user_organization(user)
-        ).first()
+        consent = Consent.objects.held_by(user).filter(pk=payload.consent).first()
         if consent is None:
             raise ValidationError({"consent": ["自機関が記録した本人同意が見つかりません"]})
     meeting_body = None
@@ -201,9 +171,9 @@ def create(request: HttpRequest, payload: ReferralIn) -> Status[ReferralOut]:
         statute=payload.statute,
         acknowledge_address_protection=payload.acknowledge_address_protection,
     )
-    referral = referral_create(user=user, consultation=consultation, data=data, channel="api")
+    referral = referral_create(user=user, consultation=consultation, data=data, channel=API)
     # referral_create logs the disclosure itself (action "share")
-    return Status(201, _shown(user, [referral], None)[0])
+    return Status(201, _unlogged(user, referral))
 
 
 @router.get("", response=ReferralPage, summary="受けたつなぎ（in）・送ったつなぎ（out）")
@@ -215,25 +185,22 @@ def list_referrals(
     page_size: int = Query(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE),
 ) -> ReferralPage:
     user = request_user(request)
-    referrals = referral_box(organization=user_organization(user), box=box, status=status or "")
+    referrals = referral_box(user=user, box=box, status=status or "")
     start = (page - 1) * page_size
-    shown = list(
-        referrals.select_related(
-            "person__organization", "consultation__organization"
-        ).prefetch_related("consultation__topics")[start : start + page_size]
-    )
+    shown = list(referrals.prefetch_related("consultation__topics")[start : start + page_size])
+    views = referrals_shown(user=user, referrals=shown, action=AccessLog.Action.LIST, channel=API)
     return ReferralPage(
         count=referrals.count(),
         page=page,
         page_size=page_size,
-        items=_shown(user, shown, AccessLog.Action.LIST),
+        items=[referral_out(v) for v in views],
     )
 
 
 @router.get("/{int:referral_id}", response=ReferralOut, summary="つなぎを見る")
 def detail(request: HttpRequest, referral_id: int) -> ReferralOut:
     user = request_user(request)
-    return _shown(user, [_fetch(user, referral_id)], AccessLog.Action.VIEW)[0]
+    return referral_out(referral_get_for(user=user, referral_id=referral_id, channel=API))
 
 
 def _answer(
@@ -241,14 +208,14 @@ def _answer(
 ) -> ReferralOut:
     """Move a referral on (the service checks who may, and logs the change)."""
     user = request_user(request)
-    referral = change(user, _fetch(user, referral_id))
-    return _shown(user, [referral], None)[0]
+    view = referral_get_for(user=user, referral_id=referral_id, channel=API, log=False)
+    return _unlogged(user, change(user, view.referral))
 
 
 @router.post("/{int:referral_id}/accept", response=ReferralOut, summary="つなぎを受理する")
 def accept(request: HttpRequest, referral_id: int) -> ReferralOut:
     return _answer(
-        request, referral_id, lambda u, r: referral_accept(user=u, referral=r, channel="api")
+        request, referral_id, lambda u, r: referral_accept(user=u, referral=r, channel=API)
     )
 
 
@@ -257,7 +224,7 @@ def decline(request: HttpRequest, referral_id: int, payload: DeclineIn) -> Refer
     return _answer(
         request,
         referral_id,
-        lambda u, r: referral_decline(user=u, referral=r, reason=payload.reason, channel="api"),
+        lambda u, r: referral_decline(user=u, referral=r, reason=payload.reason, channel=API),
     )
 
 
@@ -266,5 +233,5 @@ def complete(request: HttpRequest, referral_id: int, payload: CompleteIn) -> Ref
     return _answer(
         request,
         referral_id,
-        lambda u, r: referral_complete(user=u, referral=r, outcome=payload.outcome, channel="api"),
+        lambda u, r: referral_complete(user=u, referral=r, outcome=payload.outcome, channel=API),
     )

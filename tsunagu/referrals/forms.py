@@ -3,11 +3,11 @@ from typing import Any, cast
 from django import forms
 from django.db.models import QuerySet
 
+from tsunagu.access.models import Basis
 from tsunagu.consent.models import Consent
 from tsunagu.core.once import OnceFormMixin
 from tsunagu.meetings.models import MeetingBody
 from tsunagu.organizations.models import Organization
-from tsunagu.referrals.models import Basis
 from tsunagu.referrals.services import ReferralData
 
 

@@ -3,20 +3,36 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
+from tsunagu.access.models import Basis
+from tsunagu.access.scoping import ScopedManager, ScopedQuerySet, UnscopedManager
 from tsunagu.consent.models import Consent
 from tsunagu.consultations.models import Consultation
 from tsunagu.meetings.models import MeetingBody
 from tsunagu.organizations.models import Organization
 from tsunagu.people.models import Person
 
+__all__ = ["Basis", "Referral", "ReferralEvent"]
 
-class Basis(models.TextChoices):
-    """The legal basis of a disclosure to another organization."""
 
-    CONSENT = "consent", "本人同意"
-    SUPPORT_MEETING = "support_meeting", "支援会議（法第106条の6）"
-    STATUTE = "statute", "その他の法令（虐待通報等）"
+class ReferralQuerySet(ScopedQuerySet["Referral"]):
+    def visibility(self, organization: Organization) -> Q:
+        """A referral is its sender's and its receiver's."""
+        return Q(from_organization=organization) | Q(to_organization=organization)
+
+    def holder_filter(self, organization: Organization) -> Q:
+        return Q(from_organization=organization)
+
+
+class ReferralEventQuerySet(ScopedQuerySet["ReferralEvent"]):
+    def visibility(self, organization: Organization) -> Q:
+        return Q(referral__from_organization=organization) | Q(
+            referral__to_organization=organization
+        )
+
+    def holder_filter(self, organization: Organization) -> Q:
+        return Q(referral__from_organization=organization)
 
 
 class Referral(models.Model):
@@ -71,7 +87,11 @@ class Referral(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = ScopedManager["Referral"](ReferralQuerySet)
+    dangerously_unscoped = UnscopedManager()
+
     class Meta:
+        default_manager_name = "dangerously_unscoped"
         verbose_name = "つなぎ"
         verbose_name_plural = "つなぎ"
         ordering = ["-created_at", "-pk"]
@@ -108,6 +128,11 @@ class Referral(models.Model):
     def __str__(self) -> str:
         return f"{self.from_organization} → {self.to_organization} ({self.get_status_display()})"
 
+    @property
+    def is_overdue(self) -> bool:
+        """Unanswered past its due date (shown on both sides)."""
+        return self.status == Referral.Status.REQUESTED and self.due_date < timezone.localdate()
+
 
 class ReferralEvent(models.Model):
     """Append-only history of a referral."""
@@ -118,7 +143,11 @@ class ReferralEvent(models.Model):
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     note = models.TextField(blank=True)
 
+    objects = ScopedManager["ReferralEvent"](ReferralEventQuerySet)
+    dangerously_unscoped = UnscopedManager()
+
     class Meta:
+        default_manager_name = "dangerously_unscoped"
         ordering = ["at", "pk"]
 
     def __str__(self) -> str:

@@ -1,57 +1,140 @@
-"""Reads of referrals: each organization's inbox and outbox."""
+"""Reads of referrals: each organization's inbox and outbox, and one referral as each side may
+see it. What is shown with personal data is logged here, the same on the web and in the API."""
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from tsunagu.access.models import AccessLog
+from tsunagu.access.scoping import user_organization
+from tsunagu.access.services import Shown, access_log_shown
+from tsunagu.accounts.models import User
+from tsunagu.consultations.access import consultation_accesses
 from tsunagu.organizations.models import Organization
+from tsunagu.people.access import PersonAccess, person_accesses
 from tsunagu.referrals.models import Referral
 
 OPEN = [Referral.Status.REQUESTED, Referral.Status.ACCEPTED]
+PAGE_SIZE = 50
 
 
-def referral_box(*, organization: Organization, box: str, status: str = "") -> QuerySet[Referral]:
-    """`in`: referrals to the organization; `out`: referrals it sent."""
+def referral_box(*, user: User, box: str, status: str = "") -> QuerySet[Referral]:
+    """`in`: referrals to the user's organization; `out`: referrals it sent."""
+    organization = user_organization(user)
+    referrals = Referral.objects.visible_to(user)
     if box == "in":
-        qs = Referral.objects.filter(to_organization=organization)
+        qs = referrals.filter(to_organization=organization)
     elif box == "out":
-        qs = Referral.objects.filter(from_organization=organization)
+        qs = referrals.filter(from_organization=organization)
     else:
         raise ValueError(box)
     if status:
         qs = qs.filter(status=status)
     return qs.select_related(
-        "from_organization", "to_organization", "person", "consultation", "created_by"
+        "from_organization",
+        "to_organization",
+        "person__organization",
+        "person__household_membership__household",
+        "consultation__organization",
+        "created_by",
     ).order_by("-created_at", "-pk")
 
 
 def referral_action_needed(*, organization: Organization) -> int:
-    """Referrals waiting for the organization's answer (the inbox badge)."""
-    return Referral.objects.filter(
+    """Referrals waiting for the organization's answer (the inbox badge: a number only)."""
+    # unscoped: a count of the organization's own inbox, no record is read
+    return Referral.dangerously_unscoped.filter(
         to_organization=organization, status=Referral.Status.REQUESTED
     ).count()
 
 
-def referral_overdue(*, organization: Organization) -> QuerySet[Referral]:
+def referral_overdue(*, user: User) -> QuerySet[Referral]:
     """Unanswered referrals past their due date, on either side."""
-    return Referral.objects.filter(
-        Q(to_organization=organization) | Q(from_organization=organization),
-        status=Referral.Status.REQUESTED,
-        due_date__lt=timezone.localdate(),
-    ).select_related("from_organization", "to_organization")
+    return (
+        Referral.objects.visible_to(user)
+        .filter(status=Referral.Status.REQUESTED, due_date__lt=timezone.localdate())
+        .select_related("from_organization", "to_organization")
+    )
 
 
-def referral_for(*, organization: Organization, referral_id: int) -> Referral:
-    """A referral the organization sent or received; 404 for anyone else."""
+@dataclass(frozen=True)
+class ReferralView:
+    """A referral as one side may see it now: the person as far as a live basis allows, the
+    consultation's content only when the user may read it."""
+
+    referral: Referral
+    person: PersonAccess | None
+    content: bool
+
+    @property
+    def overdue(self) -> bool:
+        return self.referral.is_overdue
+
+
+def referrals_shown(
+    *,
+    user: User,
+    referrals: list[Referral],
+    action: AccessLog.Action | None,
+    channel: AccessLog.Channel,
+) -> list[ReferralView]:
+    """The referrals as the user may see them now, logged as `action` (one row per person,
+    naming the referrals) where they show personal data; `action=None` when the caller's
+    service already logged what it did."""
+    organization = user_organization(user)
+    persons = person_accesses(user=user, persons=[r.person for r in referrals if r.person])
+    readable = consultation_accesses(user=user, consultations=[r.consultation for r in referrals])
+    views = []
+    shown = []
+    for r in referrals:
+        access = persons.get(r.person_id) if r.person_id is not None else None
+        content = r.consultation_id in readable
+        views.append(ReferralView(referral=r, person=access, content=content))
+        if access is not None or content:
+            if access is not None:
+                via, grant = access.via, access.grant
+            elif r.from_organization_id == organization.pk:
+                via, grant = AccessLog.Via.OWN, None
+            else:  # the receiver answering after its grant ended acts on the referral by duty
+                via, grant = AccessLog.Via.ROLE, None
+            shown.append(Shown(obj=r, person=r.person, via=via, grant=grant))
+    if action is not None:
+        access_log_shown(user=user, action=action, channel=channel, shown=shown)
+    return views
+
+
+def referral_page_for(
+    *, user: User, referrals: QuerySet[Referral], page: str | int | None
+) -> tuple[Page[Referral], list[ReferralView]]:
+    shown = Paginator(referrals, PAGE_SIZE).get_page(page)
+    views = referrals_shown(
+        user=user,
+        referrals=list(shown.object_list),
+        action=AccessLog.Action.LIST,
+        channel=AccessLog.Channel.WEB,
+    )
+    return shown, views
+
+
+def referral_get_for(
+    *, user: User, referral_id: int, channel: AccessLog.Channel, log: bool = True
+) -> ReferralView:
+    """A referral the user's organization sent or received, as it may see it now; 404 for
+    anyone else. Logged as a view unless `log=False` (a state change logs itself)."""
     referral = (
-        Referral.objects.filter(Q(to_organization=organization) | Q(from_organization=organization))
+        Referral.objects.visible_to(user)
         .select_related(
             "from_organization",
             "to_organization",
-            "person",
-            "consultation",
+            "person__organization",
+            "person__household_membership__household",
+            "consultation__organization",
             "consent",
             "meeting_body",
             "created_by",
@@ -61,8 +144,28 @@ def referral_for(*, organization: Organization, referral_id: int) -> Referral:
     )
     if referral is None:
         raise Http404
-    return referral
+    return referrals_shown(
+        user=user,
+        referrals=[referral],
+        action=AccessLog.Action.VIEW if log else None,
+        channel=channel,
+    )[0]
 
 
-def is_overdue(referral: Referral) -> bool:
-    return referral.status == Referral.Status.REQUESTED and referral.due_date < timezone.localdate()
+def person_referrals_section(*, user: User, access: PersonAccess) -> dict[str, Any] | None:
+    """The person page's つなぎ section: referrals of this person record that the user's
+    organization sent or received (the page's own read is logged by the page)."""
+    referrals = list(
+        Referral.objects.visible_to(user)
+        .filter(person=access.person)
+        .select_related("from_organization", "to_organization")
+    )
+    if not referrals:
+        return None
+    access_log_shown(
+        user=user,
+        action=AccessLog.Action.LIST,
+        channel=AccessLog.Channel.WEB,
+        shown=[access.shown(r) for r in referrals],
+    )
+    return {"referrals": referrals}

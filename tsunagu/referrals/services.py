@@ -7,6 +7,7 @@ and so does withdrawing the consent it rests on.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -14,16 +15,18 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from tsunagu.access.models import AccessGrant, AccessLog
-from tsunagu.access.selectors import person_accesses, user_organization
-from tsunagu.access.services import access_log, consent_covers, grant_for_referral, grants_end
+from tsunagu.access.models import AccessGrant, AccessLog, Basis
+from tsunagu.access.scoping import user_organization
+from tsunagu.access.services import access_log, grants_end
 from tsunagu.accounts.models import User
 from tsunagu.consent.models import Consent
+from tsunagu.consent.services import consent_covers
 from tsunagu.consultations.models import Consultation
 from tsunagu.core.calendar import add_business_days
 from tsunagu.meetings.models import MeetingBody, MeetingBodyKind, MeetingBodyMember
 from tsunagu.organizations.models import Organization
-from tsunagu.referrals.models import Basis, Referral, ReferralEvent
+from tsunagu.people.access import person_accesses
+from tsunagu.referrals.models import Referral, ReferralEvent
 
 
 @dataclass
@@ -86,7 +89,11 @@ def _check_basis(data: ReferralData, consultation: Consultation, sender: Organiz
 
 @transaction.atomic
 def referral_create(
-    *, user: User, consultation: Consultation, data: ReferralData, channel: str = "web"
+    *,
+    user: User,
+    consultation: Consultation,
+    data: ReferralData,
+    channel: AccessLog.Channel = AccessLog.Channel.WEB,
 ) -> Referral:
     sender = user_organization(user)
     if consultation.organization_id != sender.pk:
@@ -102,7 +109,7 @@ def referral_create(
     person = consultation.person
     if (
         person is not None
-        and person.address_protected
+        and person.address_protection_applies
         and data.share_address
         and not data.acknowledge_address_protection
     ):
@@ -142,10 +149,35 @@ def referral_create(
     return referral
 
 
-def _log_change(user: User, referral: Referral, channel: str) -> None:
+def grant_for_referral(*, referral: Referral, user: User) -> AccessGrant | None:
+    """The grant a referral opens for the receiving organization (none without a person)."""
+    if referral.person is None:
+        return None
+    valid_until: dt.date | None = None
+    if referral.basis == Basis.CONSENT and referral.consent is not None:
+        valid_until = referral.consent.valid_until
+    return AccessGrant.objects.create(
+        person=referral.person,
+        organization=referral.to_organization,
+        consultation=referral.consultation,
+        includes_content=referral.share_content,
+        includes_contact=referral.share_contact,
+        includes_address=referral.share_address,
+        basis=referral.basis,
+        consent=referral.consent,
+        referral=referral,
+        meeting_body=referral.meeting_body,
+        statute=referral.statute,
+        valid_from=timezone.now(),
+        valid_until=valid_until,
+        created_by=user,
+    )
+
+
+def _log_change(user: User, referral: Referral, channel: AccessLog.Channel) -> None:
     """Log a state change, with the basis the user acts on (read before any grant ends)."""
     organization = user_organization(user)
-    via: str = AccessLog.Via.ROLE  # the receiver answering after its grant ended acts by duty
+    via = AccessLog.Via.ROLE  # the receiver answering after its grant ended acts by duty
     grant = None
     if referral.from_organization_id == organization.pk:
         via = AccessLog.Via.OWN
@@ -171,7 +203,7 @@ def _move(
     allowed: set[str],
     side: str,
     to: str,
-    channel: str,
+    channel: AccessLog.Channel,
     note: str = "",
     end_grants: str = "",
     **fields: str,
@@ -198,7 +230,9 @@ def _move(
 
 
 @transaction.atomic
-def referral_accept(*, user: User, referral: Referral, channel: str = "web") -> Referral:
+def referral_accept(
+    *, user: User, referral: Referral, channel: AccessLog.Channel = AccessLog.Channel.WEB
+) -> Referral:
     return _move(
         referral,
         user=user,
@@ -211,7 +245,11 @@ def referral_accept(*, user: User, referral: Referral, channel: str = "web") -> 
 
 @transaction.atomic
 def referral_decline(
-    *, user: User, referral: Referral, reason: str, channel: str = "web"
+    *,
+    user: User,
+    referral: Referral,
+    reason: str,
+    channel: AccessLog.Channel = AccessLog.Channel.WEB,
 ) -> Referral:
     if not reason.strip():
         raise _fail("decline_reason", "辞退の理由を入力してください")
@@ -230,7 +268,11 @@ def referral_decline(
 
 @transaction.atomic
 def referral_complete(
-    *, user: User, referral: Referral, outcome: str, channel: str = "web"
+    *,
+    user: User,
+    referral: Referral,
+    outcome: str,
+    channel: AccessLog.Channel = AccessLog.Channel.WEB,
 ) -> Referral:
     if not outcome.strip():
         raise _fail("outcome", "対応結果を入力してください（依頼元に伝わります）")
@@ -248,7 +290,11 @@ def referral_complete(
 
 @transaction.atomic
 def referral_cancel(
-    *, user: User, referral: Referral, note: str = "", channel: str = "web"
+    *,
+    user: User,
+    referral: Referral,
+    note: str = "",
+    channel: AccessLog.Channel = AccessLog.Channel.WEB,
 ) -> Referral:
     return _move(
         referral,

@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -8,21 +8,22 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tsunagu.access.models import AccessLog
-from tsunagu.access.selectors import consultation_access, person_accesses, user_organization
-from tsunagu.access.services import access_log, access_log_persons
+from tsunagu.access.scoping import user_organization
+from tsunagu.accounts.http import AuthenticatedHttpRequest, id_param
 from tsunagu.consent.models import Consent
+from tsunagu.consent.selectors import consents_in_force
+from tsunagu.consultations.access import consultation_get_for
 from tsunagu.core.forms import add_service_errors
-from tsunagu.core.http import AuthenticatedHttpRequest, id_param
 from tsunagu.core.once import AlreadySubmitted, submit_once
 from tsunagu.meetings.models import MeetingBody, MeetingBodyKind
 from tsunagu.organizations.models import Organization
 from tsunagu.referrals.forms import CancelForm, CompleteForm, DeclineForm, ReferralForm
 from tsunagu.referrals.models import Referral
 from tsunagu.referrals.selectors import (
-    is_overdue,
     referral_box,
-    referral_for,
+    referral_get_for,
     referral_overdue,
+    referral_page_for,
 )
 from tsunagu.referrals.services import (
     referral_accept,
@@ -32,31 +33,28 @@ from tsunagu.referrals.services import (
     referral_decline,
 )
 
+WEB = AccessLog.Channel.WEB
+
 
 def box(request: AuthenticatedHttpRequest) -> HttpResponse:
     """受信箱・送信箱 of referrals, with what waits for an answer and what is overdue."""
-    organization = user_organization(request.user)
     which = request.GET.get("box", "in")
     if which not in ("in", "out"):
         which = "in"
     status = request.GET.get("status", "")
     if status not in Referral.Status.values:
         status = ""
-    referrals = referral_box(organization=organization, box=which, status=status)
-    page = Paginator(referrals, 50).get_page(request.GET.get("page"))
-    persons = [r.person for r in page.object_list if r.person is not None]
-    access_log_persons(
-        user=request.user,
-        action=AccessLog.Action.LIST,
-        accesses=person_accesses(user=request.user, persons=persons).values(),
+    referrals = referral_box(user=request.user, box=which, status=status)
+    page, views = referral_page_for(
+        user=request.user, referrals=referrals, page=request.GET.get("page")
     )
     context = {
         "which": which,
         "status": status,
         "statuses": Referral.Status.choices,
-        "rows": [(r, is_overdue(r)) for r in page.object_list],
+        "rows": [(v.referral, v.overdue) for v in views],
         "page": page,
-        "overdue": referral_overdue(organization=organization),
+        "overdue": referral_overdue(user=request.user),
     }
     return render(request, "referrals/box.html", context)
 
@@ -64,20 +62,17 @@ def box(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def create(request: AuthenticatedHttpRequest) -> HttpResponse:
     consultation_id = id_param(request.GET.get("consultation") or request.POST.get("consultation"))
-    access = consultation_access(user=request.user, consultation_id=consultation_id)
-    if access.grant is not None:
-        raise Http404  # only the window that took the consultation refers it on
+    # only the window that took the consultation refers it on
+    access = consultation_get_for(
+        user=request.user, consultation_id=consultation_id, channel=WEB, own=True
+    )
     consultation = access.consultation
     organization = user_organization(request.user)
-    today = timezone.localdate()
-    consents = Consent.objects.none()
+    consents: QuerySet[Consent] = Consent.objects.none()
     if consultation.person is not None:
-        consents = Consent.objects.filter(
-            person=consultation.person,
-            organization=organization,
-            withdrawn_at__isnull=True,
-            valid_from__lte=today,
-        ).exclude(valid_until__lt=today)
+        consents = consents_in_force(
+            user=request.user, person=consultation.person, on=timezone.localdate()
+        )
     form = ReferralForm(
         request.POST or None,
         organizations=Organization.objects.filter(
@@ -113,36 +108,18 @@ def create(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 def detail(request: AuthenticatedHttpRequest, referral_id: int) -> HttpResponse:
     organization = user_organization(request.user)
-    referral = referral_for(organization=organization, referral_id=referral_id)
+    view = referral_get_for(user=request.user, referral_id=referral_id, channel=WEB)
+    referral = view.referral
     receiving = referral.to_organization_id == organization.pk
-    shared = None
-    if receiving:
-        try:
-            shared = consultation_access(
-                user=request.user, consultation_id=referral.consultation_id
-            ).consultation
-        except Http404:
-            shared = None  # content was not shared, or the grant has ended
-    person_view = None
-    if referral.person is not None:
-        person_view = person_accesses(user=request.user, persons=[referral.person]).get(
-            referral.person.pk
-        )
-        if person_view is not None:
-            access_log(
-                user=request.user,
-                action=AccessLog.Action.VIEW,
-                obj=referral,
-                person=referral.person,
-                via=person_view.via,
-                grant=person_view.grant,
-            )
+    # the receiver sees the consultation's content only when the referral shared it, live
+    shared = referral.consultation if receiving and view.content else None
+    person_view = view.person
     context = {
         "referral": referral,
         "receiving": receiving,
         "shared": shared,
         "person_view": person_view,
-        "overdue": is_overdue(referral),
+        "overdue": view.overdue,
         "can_cancel": not receiving
         and referral.status in (Referral.Status.REQUESTED, Referral.Status.ACCEPTED),
         "events": referral.events.select_related("by"),
@@ -156,8 +133,9 @@ def detail(request: AuthenticatedHttpRequest, referral_id: int) -> HttpResponse:
 @require_POST
 def act(request: AuthenticatedHttpRequest, referral_id: int, action: str) -> HttpResponse:
     """受理 / 辞退 / 対応完了 / 取消. The service decides who may do what."""
-    organization = user_organization(request.user)
-    referral = referral_for(organization=organization, referral_id=referral_id)
+    referral = referral_get_for(
+        user=request.user, referral_id=referral_id, channel=WEB, log=False
+    ).referral
     try:
         if action == "accept":
             referral_accept(user=request.user, referral=referral)

@@ -1,16 +1,29 @@
-"""Every intake page and action, three ways: anonymous → login, another organization → 404
-(the same answer as for a record that does not exist), the holding organization → allowed."""
+"""The access matrix, generated: every route of the URL configuration and every operation of
+the OpenAPI document, three ways — anonymous → the login page (401 in the API); a user of another
+organization → 404 with the same body as for an id that does not exist, and the database
+unchanged; the permitted user → success.
+
+A new route with an id in its path fails `test_every_route_has_a_matrix_row` until it gets a row
+in ROUTES (or API_OPERATIONS), or a reason in EXCLUDED."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
+from django.apps import apps
 from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from conftest import client_for
-from tsunagu.accounts.models import User
+from tsunagu.access.models import AccessLog, Basis
+from tsunagu.accounts.models import Role, User
+from tsunagu.accounts.tokens import api_token_create
 from tsunagu.consent.models import Consent
 from tsunagu.consent.services import consent_record
 from tsunagu.consultations.models import Consultation
@@ -18,7 +31,7 @@ from tsunagu.consultations.services import ConsultationData, consultation_create
 from tsunagu.organizations.models import Organization
 from tsunagu.people.models import HouseholdMember, PersonLink
 from tsunagu.people.services import PersonData, person_create, person_link
-from tsunagu.referrals.models import Basis, Referral
+from tsunagu.referrals.models import Referral
 from tsunagu.referrals.services import ReferralData, referral_create
 
 
@@ -87,6 +100,14 @@ def records(counselor: User) -> dict[str, int]:
         ),
     )
     link = person_link(user=counselor, a=person, b=twin_record, kind="not_same_person")
+    from tsunagu.imports.services import import_job_start
+
+    job = import_job_start(
+        user=counselor,
+        kind="persons",
+        file_name="a.csv",
+        data="external_id,family_name,given_name\nX1,山田,花子\n".encode(),
+    )
     return {
         "person": person.pk,
         "twin": twin_record.pk,
@@ -95,109 +116,302 @@ def records(counselor: User) -> dict[str, int]:
         "consent": consent.pk,
         "referral": referral.pk,
         "link": link.pk,
+        "import_job": job.pk,
     }
 
 
-def gets(r: dict[str, int]) -> list[str]:
-    return [
-        "/people/",
-        "/people/new/",
-        "/people/duplicates/",
-        "/people/postal-address/?postal_code=939-0351",
-        f"/people/{r['person']}/",
-        f"/people/{r['person']}/edit/",
-        f"/people/{r['person']}/access-log/",
-        f"/people/{r['person']}/access-log/?format=csv",
-        "/consultations/",
-        f"/consultations/new/?person={r['person']}",
-        f"/consultations/{r['consultation']}/",
-        "/referrals/",
-        "/referrals/?box=out",
-        f"/referrals/new/?consultation={r['consultation']}",
-        f"/referrals/{r['referral']}/",
-        f"/consents/new/?person={r['person']}",
-        "/imports/",
-    ]
+# What stands for each path parameter: a record of 北地域包括支援センター (`records`), or the
+# code of an organization (the structure, which every staff member of the city may read).
+PARAMETERS = {
+    "person_id": "person",
+    "consultation_id": "consultation",
+    "referral_id": "referral",
+    "consent_id": "consent",
+    "link_id": "link",
+    "pk": "import_job",
+}
+MISSING_ID = 987654321
 
 
-def posts(r: dict[str, int]) -> list[tuple[str, dict[str, object]]]:
-    return [
-        (f"/people/{r['person']}/household/", {"relationship": "head"}),
-        ("/people/duplicates/decide/", {"a": r["person"], "b": r["twin"], "kind": "same_person"}),
-        (f"/people/duplicates/{r['link']}/undo/", {}),
-        (
-            f"/consultations/{r['consultation']}/follow-up/",
-            {
-                "received_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
-                "channel": "phone",
-                "content": "電話で様子を確認",
-                "response": "ongoing",
-            },
-        ),
-        (f"/consultations/{r['anonymous']}/link-person/", {"person": r["person"]}),
-        (f"/referrals/{r['referral']}/cancel/", {}),
-        (f"/consents/{r['consent']}/withdraw/", {"note": "撤回"}),
-    ]
+@dataclass(frozen=True)
+class Row:
+    """How to call one route: method, query string and form data (record keys in `{}` are
+    filled from `records`), and who may: the holder's counselor unless `manager_only`."""
+
+    method: str = "GET"
+    query: str = ""
+    data: dict[str, object] = field(default_factory=dict)
+    manager_only: bool = False
+    kwargs: dict[str, str] = field(default_factory=dict)  # fixed path arguments
+    records: dict[str, str] = field(default_factory=dict)  # path parameter -> record key
+    structure: bool = False  # the city's structure: every staff member of the city reads it
+
+
+ROUTES: dict[str, Row] = {
+    "portal:home": Row(),
+    "accounts:roster": Row(),
+    "cityplan:overview": Row(),
+    "organizations:directory": Row(),
+    "organizations:detail": Row(kwargs={"code": "hokatsu-kita"}, structure=True),
+    "people:search": Row(query="q=いのうえ"),
+    "people:create": Row(),
+    "people:postal_address": Row(query="postal_code=939-0351"),
+    "people:duplicates": Row(),
+    "people:duplicates_decide": Row(
+        method="POST", data={"a": "{person}", "b": "{twin}", "kind": "same_person"}
+    ),
+    "people:duplicates_undo": Row(method="POST"),
+    "people:detail": Row(),
+    "people:edit": Row(),
+    "people:household_add": Row(method="POST", data={"relationship": "head"}),
+    "people:access_log": Row(manager_only=True),
+    "consultations:list": Row(),
+    "consultations:create": Row(query="person={person}"),
+    "consultations:detail": Row(),
+    "consultations:follow_up": Row(method="POST"),
+    "consultations:link_person": Row(
+        method="POST", data={"person": "{person}"}, records={"consultation_id": "anonymous"}
+    ),
+    "referrals:box": Row(),
+    "referrals:create": Row(query="consultation={consultation}"),
+    "referrals:detail": Row(),
+    "referrals:act": Row(method="POST", kwargs={"action": "cancel"}),
+    "consent:create": Row(query="person={person}"),
+    "consent:withdraw": Row(method="POST", data={"note": "撤回"}),
+    "imports:index": Row(),
+    "imports:job": Row(),
+    "imports:step": Row(method="POST"),
+}
+
+# Routes the matrix does not walk, each with its reason.
+EXCLUDED = {
+    "accounts:login": "the sign-in page itself: open to everyone by design",
+    "accounts:logout": "signs the session out; holds no record",
+    "healthz": "the load balancer's probe: open by design, holds nothing",
+    "api": "the JSON API: walked from the OpenAPI document below",
+    "admin": "the administration site: its city scoping is tested in accounts/tests",
+}
+
+
+def _routes() -> Iterator[tuple[str, list[str]]]:
+    """(name, path parameters) of every route, namespaced like `people:detail`."""
+
+    def walk(patterns: list[Any], namespace: str, prefix: str) -> Iterator[tuple[str, list[str]]]:
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                ns = p.namespace or ""
+                route = str(p.pattern)
+                if route.startswith("api/") or route.startswith("admin/"):
+                    yield ("api" if route.startswith("api/") else "admin"), []
+                    continue
+                yield from walk(p.url_patterns, f"{namespace}{ns}:" if ns else namespace, route)
+            elif isinstance(p, URLPattern):
+                name = f"{namespace}{p.name}" if p.name else str(p.pattern)
+                yield name, list(p.pattern.converters)
+
+    seen: dict[str, list[str]] = {}
+    for name, params in walk(get_resolver().url_patterns, "", ""):
+        seen.setdefault(name, params)
+    yield from seen.items()
+
+
+def _fill(value: object, records: dict[str, int]) -> object:
+    if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
+        return records[value[1:-1]]
+    if isinstance(value, str):
+        return value.format(**records)
+    return value
+
+
+def _url(name: str, params: list[str], records: dict[str, int], missing: bool = False) -> str:
+    from django.urls import reverse
+
+    row = ROUTES[name]
+    kwargs: dict[str, object] = dict(row.kwargs)
+    for param in params:
+        if param in kwargs:
+            continue
+        key = row.records.get(param, PARAMETERS[param])
+        kwargs[param] = MISSING_ID if missing else records[key]
+    url = reverse(name, kwargs=kwargs)
+    return f"{url}?{row.query.format(**records)}" if row.query else url
+
+
+def _call(client: Client, name: str, url: str, records: dict[str, int]) -> Any:
+    row = ROUTES[name]
+    if row.method == "POST":
+        return client.post(url, {k: _fill(v, records) for k, v in row.data.items()})
+    return client.get(url)
+
+
+def _personal_data() -> list[tuple[str, list[dict[str, object]]]]:
+    """Every row of every personal-data table, except the access log (reads add rows there)."""
+    out = []
+    for label in ("people", "consultations", "consent", "referrals", "access", "imports"):
+        for model in apps.get_app_config(label).get_models():
+            if model is AccessLog:
+                continue
+            rows = list(model._default_manager.order_by("pk").values())
+            out.append((model._meta.label, rows))
+    return out
+
+
+def test_every_route_has_a_matrix_row() -> None:
+    missing = [name for name, _ in _routes() if name not in ROUTES and name not in EXCLUDED]
+    assert not missing, f"routes without a row in the access matrix: {missing}"
+    stale = [name for name in ROUTES if name not in dict(_routes())]
+    assert not stale, f"matrix rows for routes that no longer exist: {stale}"
 
 
 def test_anonymous_is_sent_to_login_everywhere(records: dict[str, int]) -> None:
     client = Client()
-    for url in gets(records):
-        response = client.get(url)
-        assert response.status_code == 302 and "/login/" in response["Location"], url
-    for url, data in posts(records):
-        response = client.post(url, data)
-        assert response.status_code == 302 and "/login/" in response["Location"], url
+    for name, params in _routes():
+        if name in EXCLUDED:
+            continue
+        response = _call(client, name, _url(name, params, records), records)
+        assert response.status_code == 302 and "/login/" in response["Location"], name
 
 
 @pytest.mark.parametrize("who", ["third", "outsider"])
-def test_other_organizations_get_404_for_every_record(
+def test_other_organizations_get_the_not_found_answer(
     who: str, records: dict[str, int], request: pytest.FixtureRequest
 ) -> None:
+    """Every route with an id: 404, with the very body of an id that does not exist; routes
+    without one answer but show nothing of the holder's records. No write changes anything."""
     client = client_for(request.getfixturevalue(who))
-    open_pages = {
-        "/people/",
-        "/people/new/",
-        "/people/duplicates/",
-        "/consultations/",
-        "/referrals/",
-        "/referrals/?box=out",
-        "/imports/",
-        "/people/postal-address/?postal_code=939-0351",
-    }
-    for url in gets(records):
-        response = client.get(url)
-        if url in open_pages:
-            assert response.status_code == 200, url
-            assert "井上" not in response.content.decode(), url
+    before = _personal_data()
+    with_id = 0
+    for name, params in _routes():
+        if name in EXCLUDED:
+            continue
+        url = _url(name, params, records)
+        response = _call(client, name, url, records)
+        ids = [p for p in params if p in PARAMETERS]
+        refers = any("{" in str(v) for v in ROUTES[name].data.values()) or "{" in ROUTES[name].query
+        if ROUTES[name].structure:
+            assert response.status_code == (404 if who == "outsider" else 200), name
+        elif ids or refers:
+            with_id += 1
+            assert response.status_code == 404, name
+            if ids:
+                missing = _call(client, name, _url(name, params, records, missing=True), records)
+                assert missing.status_code == 404, name
+                assert response.content == missing.content, name
         else:
-            assert response.status_code == 404, url
-    for url, data in posts(records):
-        assert client.post(url, data).status_code == 404, url
-    # nothing changed
-    assert Referral.objects.get().status == Referral.Status.REQUESTED
-    assert Consent.objects.get().withdrawn_at is None
-    assert PersonLink.objects.get().undone_at is None
-    assert Consultation.objects.get(pk=records["anonymous"]).person is None
-    assert not HouseholdMember.objects.exists()
+            assert response.status_code in (200, 302), name
+            assert "井上" not in response.content.decode(), name
+    assert _personal_data() == before
+    assert with_id == 17  # every route that names a record (the closing note reports it)
 
 
-def test_the_holding_organization_may(
-    records: dict[str, int], counselor: User, city: object
-) -> None:
+def test_the_permitted_user_may(records: dict[str, int], counselor: User, city: object) -> None:
     from conftest import make_user
-    from tsunagu.accounts.models import Role
 
-    boss = make_user(city, "hokatsu-kita", Role.MANAGER, "boss")  # type: ignore[arg-type]
-    for user in (counselor, boss):
+    manager = make_user(city, "hokatsu-kita", Role.MANAGER, "boss")  # type: ignore[arg-type]
+    for user in (counselor, manager):
         client = client_for(user)
-        for url in gets(records):
-            # a person's access log is for managers and admins of the holding organization
-            manager_only = "access-log" in url and not user.has_role(Role.MANAGER, Role.ADMIN)
-            assert client.get(url).status_code == (404 if manager_only else 200), url
+        for name, params in _routes():
+            if name in EXCLUDED or ROUTES[name].method != "GET":
+                continue
+            expected = 404 if ROUTES[name].manager_only and user is counselor else 200
+            response = _call(client, name, _url(name, params, records), records)
+            assert response.status_code == expected, name
     client = client_for(counselor)
-    for url, data in posts(records):
-        assert client.post(url, data).status_code == 302, url
-    assert Referral.objects.get().status == Referral.Status.CANCELLED
-    assert Consent.objects.get().withdrawn_at is not None
-    assert Consultation.objects.get(pk=records["anonymous"]).person_id == records["person"]
+    for name, params in _routes():
+        if name in EXCLUDED or ROUTES[name].method != "POST":
+            continue
+        response = _call(client, name, _url(name, params, records), records)
+        assert response.status_code in (200, 302), name
+    assert Referral.dangerously_unscoped.get().status == Referral.Status.CANCELLED
+    assert Consent.dangerously_unscoped.get().withdrawn_at is not None
+    anonymous = Consultation.dangerously_unscoped.get(pk=records["anonymous"])
+    assert anonymous.person_id == records["person"]
+    assert HouseholdMember.dangerously_unscoped.exists()
+    assert PersonLink.dangerously_unscoped.get(pk=records["link"]).undone_at is not None
+
+
+# --- the JSON API, walked from its OpenAPI document ------------------------------------------
+
+API_PARAMETERS = {
+    "person_id": "person",
+    "consultation_id": "consultation",
+    "referral_id": "referral",
+}
+# operations the receiving organization performs (the holder's counselor sent the referral)
+RECEIVER_OPERATIONS = {"accept", "decline", "complete"}
+API_BODIES: dict[str, dict[str, object]] = {
+    "decline": {"reason": "対象外"},
+    "complete": {"outcome": "支援を開始"},
+}
+
+
+def _operations(client: Client) -> Iterator[tuple[str, str, str, list[str]]]:
+    """(method, path template, operation, path parameters) of every API operation."""
+    doc = json.loads(client.get("/api/v1/openapi.json").content)
+    for path, methods in doc["paths"].items():
+        for method, op in methods.items():
+            params = [p["name"] for p in op.get("parameters", []) if p["in"] == "path"]
+            yield method.upper(), path, path.rstrip("/").rsplit("/", 1)[-1], params
+
+
+def _api_url(path: str, params: list[str], records: dict[str, int], missing: bool) -> str:
+    for param in params:
+        value = MISSING_ID if missing else records[API_PARAMETERS[param]]
+        path = path.replace("{" + param + "}", str(value))
+    return path
+
+
+def test_every_api_operation_with_an_id_is_in_the_matrix() -> None:
+    unknown = [
+        (m, path)
+        for m, path, _, params in _operations(Client())
+        if set(params) - set(API_PARAMETERS)
+    ]
+    assert not unknown, f"API operations with an id the matrix cannot fill: {unknown}"
+
+
+@pytest.mark.parametrize("who", ["third", "outsider"])
+def test_api_other_organizations_get_the_not_found_answer(
+    who: str, records: dict[str, int], request: pytest.FixtureRequest
+) -> None:
+    user = request.getfixturevalue(who)
+    client = Client(headers={"Authorization": f"Token {api_token_create(user=user)}"})
+    anonymous = Client()
+    before = _personal_data()
+    checked = 0
+    for method, path, op, params in _operations(anonymous):
+        if not params:
+            continue
+        url = _api_url(path, params, records, missing=False)
+        body = json.dumps(API_BODIES.get(op, {}))
+        assert (
+            anonymous.generic(method, url, body, content_type="application/json").status_code == 401
+        )
+        response = client.generic(method, url, body, content_type="application/json")
+        missing = client.generic(
+            method,
+            _api_url(path, params, records, missing=True),
+            body,
+            content_type="application/json",
+        )
+        assert response.status_code == 404 and missing.status_code == 404, (method, path)
+        assert response.content == missing.content, (method, path)
+        checked += 1
+    assert _personal_data() == before
+    assert checked >= 6
+
+
+def test_api_the_permitted_user_may(
+    records: dict[str, int], counselor: User, receiver: User
+) -> None:
+    for method, path, op, params in _operations(Client()):
+        if not params:
+            continue
+        user = receiver if op in RECEIVER_OPERATIONS else counselor
+        client = Client(headers={"Authorization": f"Token {api_token_create(user=user)}"})
+        url = _api_url(path, params, records, missing=False)
+        body = json.dumps(API_BODIES.get(op, {}))
+        if op == "decline":
+            continue  # accepting first (below) is the path under test; decline is tested alone
+        response = client.generic(method, url, body, content_type="application/json")
+        assert response.status_code == 200, (method, path, response.content)

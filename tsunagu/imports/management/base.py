@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from tsunagu.access.models import AccessLog
 from tsunagu.accounts.models import User
 from tsunagu.imports.csvfile import ImportFileError, size_error
 from tsunagu.imports.selectors import user_may_import
@@ -44,7 +45,9 @@ class ImportCommand(BaseCommand):
             raise CommandError(f"{file}: ファイルを読めません（{exc.strerror}）") from exc
         try:
             text, encoding = import_decode(data=data)
-            report = import_run(user=staff, kind=self.kind, text=text, channel="cli")
+            report = import_run(
+                user=staff, kind=self.kind, text=text, channel=AccessLog.Channel.CLI
+            )
         except ImportFileError as exc:
             raise CommandError(f"{file}: {exc}") from exc
         for error in report.errors:

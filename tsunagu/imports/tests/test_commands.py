@@ -59,7 +59,7 @@ def test_persons_import(
     assert label in out
     assert "北地域包括支援センター: 本人 3 行: 新規 3 件、更新 0 件、変更なし 0 件" in out
     assert err == ""
-    persons = {p.external_id: p for p in Person.objects.all()}
+    persons = {p.external_id: p for p in Person.dangerously_unscoped.all()}
     assert set(persons) == {"P001", "P002", "P003"}
     assert all(p.organization == counselor.organization for p in persons.values())
     yamada, takahashi, sato = persons["P001"], persons["P002"], persons["P003"]
@@ -80,17 +80,17 @@ def test_rerun_updates_without_duplicating_and_keeps_what_the_file_does_not_know
     path = write(tmp_path / "persons.csv", PERSONS)
     run("import_persons", path, counselor)
     # The city marked P001 for 住所秘匿; the agency's system knows nothing about it.
-    Person.objects.filter(external_id="P001").update(address_protected=True)
+    Person.dangerously_unscoped.filter(external_id="P001").update(address_protected=True)
     changed = [PERSONS[0], PERSONS[1].replace("北町1丁目2番3号", "北町9丁目"), *PERSONS[2:]]
     out, _ = run("import_persons", write(tmp_path / "again.csv", changed), counselor)
     assert "新規 0 件、更新 1 件、変更なし 2 件" in out
-    assert Person.objects.count() == 3
-    yamada = Person.objects.get(external_id="P001")
+    assert Person.dangerously_unscoped.count() == 3
+    yamada = Person.dangerously_unscoped.get(external_id="P001")
     assert yamada.address == "北町9丁目" and yamada.address_protected
     # a file with fewer columns leaves the others as they are
     path = write(tmp_path / "names.csv", ["external_id,given_name", "P003,二郎"])
     run("import_persons", path, counselor)
-    sato = Person.objects.get(external_id="P003")
+    sato = Person.dangerously_unscoped.get(external_id="P003")
     assert sato.given_name == "二郎" and sato.address == "東町4-5, 2階"
 
 
@@ -100,7 +100,7 @@ def test_the_same_external_id_at_another_organization_is_another_person(
     path = write(tmp_path / "persons.csv", PERSONS)
     run("import_persons", path, counselor)
     run("import_persons", path, receiver)
-    assert Person.objects.filter(external_id="P001").count() == 2
+    assert Person.dangerously_unscoped.filter(external_id="P001").count() == 2
 
 
 def test_a_bad_row_writes_nothing_and_names_line_and_column(
@@ -127,7 +127,7 @@ def test_a_bad_row_writes_nothing_and_names_line_and_column(
         "行 9: external_id: 機関システムの ID を入力してください",
         "行 10: external_id: 同じ external_id の行がこのファイルの行 2 にもあります",
     ]
-    assert Person.objects.count() == 0
+    assert Person.dangerously_unscoped.count() == 0
     assert AccessLog.objects.count() == 0
 
 
@@ -152,7 +152,7 @@ def test_a_failure_while_writing_rolls_everything_back(
     message, err = fails("import_persons", write(tmp_path / "p.csv", PERSONS), counselor)
     assert "何も登録していません" in message
     assert "行 5: 登録できませんでした（external_id: このIDの本人は既に登録されています）" in err
-    assert Person.objects.count() == 0
+    assert Person.dangerously_unscoped.count() == 0
     assert AccessLog.objects.count() == 0
 
 
@@ -210,24 +210,24 @@ def test_consultations_import_and_rerun(
     run("import_persons", persons_csv, counselor)
     out, _ = run("import_consultations", consultations_csv, counselor)
     assert "相談 3 行: 新規 3 件、取り込み済みのため省略 0 件" in out
-    first = Consultation.objects.get(external_id="C001")
+    first = Consultation.dangerously_unscoped.get(external_id="C001")
     assert first.person is not None and first.person.external_id == "P001"
     assert first.content.startswith("<script>alert(1)</script>80代の母")  # stored as-is
     assert "\n息子は" in first.content
     assert first.received_at == dt.datetime(2026, 4, 1, 0, 30, tzinfo=dt.UTC)
     assert first.is_new
     assert [t.topic for t in first.topics.all()] == ["8050", "hikikomori", "income"]
-    anonymous = Consultation.objects.get(external_id="C002")
+    anonymous = Consultation.dangerously_unscoped.get(external_id="C002")
     assert anonymous.person is None and anonymous.anonymous_label == "近所の高齢女性"
     assert anonymous.requester_detail == "民生委員から"
-    assert not Consultation.objects.get(external_id="C003").is_new
+    assert not Consultation.dangerously_unscoped.get(external_id="C003").is_new
     logs = AccessLog.objects.filter(action="import", object_type="consultations.consultation")
     assert logs.count() == 3 and set(logs.values_list("channel", flat=True)) == {"cli"}
 
     extra = [*CONSULTATIONS, "C004,P003,,2026/06/01 8:00,phone,self,,other,,追加,closed,1"]
     out, _ = run("import_consultations", write(tmp_path / "more.csv", extra), counselor)
     assert "新規 1 件、取り込み済みのため省略 3 件" in out
-    assert Consultation.objects.count() == 4
+    assert Consultation.dangerously_unscoped.count() == 4
 
 
 def test_consultation_rows_are_checked_against_the_code_lists(
@@ -261,7 +261,7 @@ def test_consultation_rows_are_checked_against_the_code_lists(
     assert "行 3: content: 相談内容を入力してください" in err
     assert "行 3: is_new: 1 / 0 か true / false で入力してください" in err
     assert "行 4: received_at: 受付日時が未来です" in err
-    assert Consultation.objects.count() == 0
+    assert Consultation.dangerously_unscoped.count() == 0
 
 
 def test_a_person_of_another_organization_cannot_be_referenced(
@@ -282,6 +282,10 @@ def test_no_file_breaks_the_import(counselor: User) -> None:
     ]
     alphabet = b',"\r\n;\x00\xff\x81\xe3 abc'
     outcomes = {"report": 0, "file_error": 0}
+
+    def counts() -> tuple[int, int]:
+        return Person.dangerously_unscoped.count(), Consultation.dangerously_unscoped.count()
+
     for _ in range(300):
         kind, data = rng.choice(sources)
         mangled = bytearray(data)
@@ -291,17 +295,17 @@ def test_no_file_breaks_the_import(counselor: User) -> None:
                 mangled[position] = rng.choice(alphabet)
             else:
                 del mangled[position : position + rng.randint(1, 20)]
-        before = (Person.objects.count(), Consultation.objects.count())
+        before = counts()
         try:
             text, _ = import_decode(data=bytes(mangled))
-            report = import_run(user=counselor, kind=kind, text=text, channel="cli")
+            report = import_run(user=counselor, kind=kind, text=text, channel=AccessLog.Channel.CLI)
         except ImportFileError as exc:
             assert str(exc).strip()  # the file error says what is wrong
-            assert (Person.objects.count(), Consultation.objects.count()) == before
+            assert counts() == before
             outcomes["file_error"] += 1
             continue
         outcomes["report"] += 1
-        after = (Person.objects.count(), Consultation.objects.count())
+        after = counts()
         lines = text.count("\n") + 2
         if report.errors:
             assert after == before, "a report with errors wrote something"
@@ -341,7 +345,10 @@ def test_new_records_are_written_in_batches_not_row_by_row(counselor: User) -> N
         with CaptureQueriesContext(connection) as captured:
             for kind, lines in (("persons", persons), ("consultations", consultations)):
                 report = import_run(
-                    user=counselor, kind=kind, text="\n".join(lines) + "\n", channel="cli"
+                    user=counselor,
+                    kind=kind,
+                    text="\n".join(lines) + "\n",
+                    channel=AccessLog.Channel.CLI,
                 )
                 assert report.ok and report.created == rows, report.errors
         return len(captured)

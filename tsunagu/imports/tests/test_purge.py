@@ -26,7 +26,9 @@ def test_abandoned_jobs_lose_their_text(counselor: User) -> None:
 
 def test_starting_a_job_purges_old_ones(counselor: User) -> None:
     old = import_job_start(user=counselor, kind="persons", file_name="a.csv", data=CSV)
-    ImportJob.objects.filter(pk=old.pk).update(updated_at=timezone.now() - dt.timedelta(days=2))
+    ImportJob.dangerously_unscoped.filter(pk=old.pk).update(
+        updated_at=timezone.now() - dt.timedelta(days=2)
+    )
     import_job_start(user=counselor, kind="persons", file_name="b.csv", data=CSV)
     old.refresh_from_db()
     assert old.text == ""

@@ -13,7 +13,7 @@ from tsunagu.accounts.models import Role, User
 from tsunagu.organizations.models import Municipality
 from tsunagu.people import matching
 from tsunagu.people.models import Person
-from tsunagu.people.selectors import duplicate_pairs
+from tsunagu.people.selectors import duplicate_pairs, persons_for_administration
 
 COLUMNS = [
     "external_id_a",
@@ -57,12 +57,9 @@ class Command(BaseCommand):
                 raise CommandError(f"職員 {user} はいないか、無効になっています")
             if not staff.has_role(Role.ADMIN):
                 raise CommandError(f"職員 {user} はシステム管理者ではありません")
-        persons = Person.objects.all()
-        if city:
-            if not Municipality.objects.filter(slug=city).exists():
-                raise CommandError(f"市 {city!r} は読み込まれていません")
-            persons = persons.filter(organization__municipality__slug=city)
-        pairs = duplicate_pairs(persons=persons, threshold=threshold)
+        if city and not Municipality.objects.filter(slug=city).exists():
+            raise CommandError(f"市 {city!r} は読み込まれていません")
+        pairs = duplicate_pairs(persons=persons_for_administration(city=city), threshold=threshold)
         # the pairs name persons: every person written out is logged as an export
         exported = {p.pk: p for a, b, _ in pairs for p in (a, b)}
         rows = [

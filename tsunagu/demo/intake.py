@@ -8,13 +8,13 @@ import random
 
 from django.utils import timezone
 
+from tsunagu.access.models import Basis
 from tsunagu.accounts.models import User
 from tsunagu.consent.services import consent_record
 from tsunagu.consultations.models import Channel, Requester, Response, Topic
 from tsunagu.consultations.services import ConsultationData, consultation_create
 from tsunagu.people.models import Relationship
 from tsunagu.people.services import PersonData, household_member_add, person_create
-from tsunagu.referrals.models import Basis
 from tsunagu.referrals.services import ReferralData, referral_create
 
 FAMILY = [

@@ -7,7 +7,7 @@ from django.db import transaction
 from tsunagu.accounts.models import Role, User
 from tsunagu.accounts.services import user_create
 from tsunagu.cityplan.models import Clause, ProgramOrganization
-from tsunagu.consultations.demo import demo_intake
+from tsunagu.demo.intake import demo_intake
 from tsunagu.organizations.models import Municipality, Organization, SupportField
 from tsunagu.people.models import Person
 
@@ -105,7 +105,7 @@ class Command(BaseCommand):
             labels = "・".join(Role(r).label for r in roles)
             self.stdout.write(f"  {username:<24} {labels:<20} {org.name}")
         counselor = made["counselor"]
-        if not Person.objects.filter(organization=counselor.organization).exists():
+        if not Person.objects.held_by(counselor).exists():
             count = demo_intake(counselor=counselor, colleague=made["counselor2"])
             self.stdout.write(
                 f"架空の住民 {count} 人と相談・つなぎを作りました（実在の人物ではありません）"

@@ -7,8 +7,8 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from pydantic import Field
 
+from tsunagu.accounts.access import organizations_visible_to
 from tsunagu.accounts.tokens import request_user
-from tsunagu.organizations.access import organizations_visible_to
 
 router = Router(tags=["organizations"])
 

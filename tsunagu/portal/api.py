@@ -27,9 +27,9 @@ from ninja.security import APIKeyHeader
 
 from tsunagu.accounts.models import User
 from tsunagu.accounts.tokens import api_token_user
+from tsunagu.cityplan.api import router as organizations_router
 from tsunagu.consent.api import router as consent_router
 from tsunagu.consultations.api import router as consultations_router
-from tsunagu.organizations.api import router as organizations_router
 from tsunagu.people.api import router as people_router
 from tsunagu.referrals.api import router as referrals_router
 

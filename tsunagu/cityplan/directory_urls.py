@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tsunagu.organizations import views
+from tsunagu.cityplan import views
 
 app_name = "organizations"
 urlpatterns = [

@@ -3,12 +3,12 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from tsunagu.accounts.access import user_municipality
+from tsunagu.accounts.http import AuthenticatedHttpRequest
 from tsunagu.accounts.models import Role
 from tsunagu.cityplan.models import IndicatorValue, ProgramOrganization
 from tsunagu.core.fiscal import fiscal_year_of
-from tsunagu.core.http import AuthenticatedHttpRequest
 from tsunagu.meetings.models import MeetingBody
-from tsunagu.organizations.access import user_municipality
 
 
 @require_GET
@@ -52,4 +52,4 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
             .select_related("indicator__program", "indicator__organization")
             .order_by("indicator__sort_order")
         )
-    return render(request, "core/home.html", context)
+    return render(request, "portal/home.html", context)

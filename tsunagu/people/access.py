@@ -1,0 +1,143 @@
+"""Who may see a person record, which of its fields, and on what basis: the entry points every
+page, endpoint and export uses to read persons. Each one logs what it returns.
+
+An organization sees a person record because it recorded it (`via=own`), or because a live
+`AccessGrant` names it (`via=grant`). "Not allowed" and "not found" are the same 404.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.http import Http404
+
+from tsunagu.access.models import AccessGrant, AccessLog
+from tsunagu.access.scoping import live_grants, user_organization
+from tsunagu.access.services import Shown, access_log, access_log_shown
+from tsunagu.accounts.models import User
+from tsunagu.people.models import Person
+
+ADDRESS_MASK = "（住所秘匿）"
+
+Action = AccessLog.Action
+Channel = AccessLog.Channel
+Via = AccessLog.Via
+
+
+@dataclass(frozen=True)
+class PersonAccess:
+    """How a user may see one person record: which fields, and on what basis."""
+
+    person: Person
+    via: Via
+    grant: AccessGrant | None
+    contact: bool
+    address: bool
+
+    @property
+    def own(self) -> bool:
+        return self.via == Via.OWN
+
+    @property
+    def address_text(self) -> str:
+        """The address as this user may see it: 住所秘匿 masks it for everyone but the holder."""
+        if self.person.address_protection_applies and not self.own:
+            return ADDRESS_MASK
+        return self.person.address if self.address else ""
+
+    @property
+    def postal_code_text(self) -> str:
+        if self.person.address_protection_applies and not self.own:
+            return ""
+        return self.person.postal_code if self.address else ""
+
+    @property
+    def phone_text(self) -> str:
+        return self.person.phone if self.contact else ""
+
+    def shown(self, obj: object | None = None) -> Shown:
+        """This access as a row of the access log, naming `obj` (default: the person record)."""
+        return Shown(
+            obj=obj if obj is not None else self.person,  # type: ignore[arg-type]
+            person=self.person,
+            via=self.via,
+            grant=self.grant,
+        )
+
+
+def person_accesses(*, user: User, persons: Iterable[Person]) -> dict[int, PersonAccess]:
+    """Access for many persons at once (one query for the grants); those not visible are absent.
+    Logs nothing: the entry points below log what they return."""
+    organization = user_organization(user)
+    out: dict[int, PersonAccess] = {}
+    others = []
+    for p in persons:
+        if p.organization_id == organization.pk:
+            out[p.pk] = PersonAccess(person=p, via=Via.OWN, grant=None, contact=True, address=True)
+        else:
+            others.append(p)
+    if others:
+        grants: dict[int, list[AccessGrant]] = {}
+        for g in (
+            live_grants(organization=organization)
+            .filter(person__in=others)
+            .order_by("-valid_from", "-pk")
+        ):
+            grants.setdefault(g.person_id, []).append(g)
+        for p in others:
+            if p.pk in grants:
+                found = grants[p.pk]
+                out[p.pk] = PersonAccess(
+                    person=p,
+                    via=Via.GRANT,
+                    grant=found[0],
+                    contact=any(g.includes_contact for g in found),
+                    address=any(g.includes_address for g in found),
+                )
+    return out
+
+
+def person_get_for(
+    *,
+    user: User,
+    person_id: int,
+    channel: Channel,
+    action: Action = Action.VIEW,
+    own: bool = False,
+) -> PersonAccess:
+    """One person record as this user may see it, logged; 404 when none (or not found).
+    `own=True`: only the organization holding the record (to change it)."""
+    person = (
+        Person.objects.visible_to(user)
+        .select_related("organization", "household_membership__household")
+        .filter(pk=person_id)
+        .first()
+    )
+    if person is None:
+        raise Http404
+    access = person_accesses(user=user, persons=[person]).get(person.pk)
+    if access is None or (own and not access.own):
+        raise Http404
+    access_log(
+        user=user,
+        action=action,
+        obj=person,
+        person=person,
+        via=access.via,
+        grant=access.grant,
+        channel=channel,
+    )
+    return access
+
+
+def persons_shown(
+    *, user: User, persons: Iterable[Person], action: Action, channel: Channel
+) -> dict[int, PersonAccess]:
+    """The accesses to persons a page or endpoint shows (the invisible ones left out), logged
+    one row per person."""
+    accesses = person_accesses(user=user, persons=persons)
+    access_log_shown(
+        user=user, action=action, channel=channel, shown=[a.shown() for a in accesses.values()]
+    )
+    return accesses
