@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
-from tsunagu.accounts.models import RoleAssignment
+from tsunagu.accounts.models import RoleAssignment, User
 from tsunagu.core.fiscal import fiscal_year_bounds
 from tsunagu.organizations.models import Municipality, Organization
 
@@ -45,3 +45,10 @@ def staff_roster(*, municipality: Municipality, fiscal_year: int) -> list[Roster
         entries.setdefault(org.pk, RosterEntry(organization=org, assignments=[]))
         entries[org.pk].assignments.append(a)
     return list(entries.values())
+
+
+def organization_staff(*, organization: Organization) -> QuerySet[User]:
+    """The active staff of one organization, by name (who may be put in charge of something)."""
+    return User.objects.filter(organization=organization, is_active=True).order_by(
+        "last_name", "first_name", "pk"
+    )

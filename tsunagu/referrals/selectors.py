@@ -138,6 +138,7 @@ def referral_get_for(
             "consent",
             "meeting_body",
             "created_by",
+            "assignee",
         )
         .filter(pk=referral_id)
         .first()

@@ -10,6 +10,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from tsunagu.access.models import AccessLog
 from tsunagu.access.scoping import user_organization
 from tsunagu.accounts.http import AuthenticatedHttpRequest, id_param
+from tsunagu.accounts.models import User
+from tsunagu.accounts.selectors import organization_staff
 from tsunagu.consent.models import Consent
 from tsunagu.consent.selectors import consents_in_force
 from tsunagu.consultations.access import consultation_get_for
@@ -124,6 +126,9 @@ def detail(request: AuthenticatedHttpRequest, referral_id: int) -> HttpResponse:
         and referral.status in (Referral.Status.REQUESTED, Referral.Status.ACCEPTED),
         "events": referral.events.select_related("by"),
         "decline_form": DeclineForm(),
+        "staff": organization_staff(organization=referral.to_organization)
+        if receiving and referral.status == Referral.Status.REQUESTED
+        else [],
         "complete_form": CompleteForm(),
         "cancel_form": CancelForm(),
     }
@@ -138,7 +143,9 @@ def act(request: AuthenticatedHttpRequest, referral_id: int, action: str) -> Htt
     ).referral
     try:
         if action == "accept":
-            referral_accept(user=request.user, referral=referral)
+            referral_accept(
+                user=request.user, referral=referral, assignee=_assignee(request, referral)
+            )
         elif action == "decline":
             referral_decline(
                 user=request.user, referral=referral, reason=request.POST.get("reason", "")
@@ -156,3 +163,16 @@ def act(request: AuthenticatedHttpRequest, referral_id: int, action: str) -> Htt
     else:
         messages.success(request, f"「{referral.get_status_display()}」にしました")
     return redirect("referrals:detail", referral_id=referral_id)
+
+
+def _assignee(request: AuthenticatedHttpRequest, referral: Referral) -> User | None:
+    """The staff member chosen to handle an accepted referral: one of the receiving window's
+    own staff (anyone else is the same 404), or the one accepting when none is chosen."""
+    chosen = request.POST.get("assignee", "")
+    if not chosen:
+        return None
+    staff = organization_staff(organization=referral.to_organization)
+    assignee = staff.filter(pk=id_param(chosen)).first()
+    if assignee is None or referral.to_organization_id != request.user.organization_id:
+        raise Http404
+    return assignee
