@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tsunagu.access.models import AccessLog
@@ -21,6 +22,9 @@ from tsunagu.people.access import person_get_for
 def create(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Record a person's consent (scope, purpose, period), as on the 同意書."""
     person_id = id_param(request.GET.get("person") or request.POST.get("person"))
+    # recorded from the referral form: go back to it with this consent chosen
+    back_to = request.GET.get("consultation") or request.POST.get("consultation") or ""
+    consultation_id = id_param(back_to) if back_to else None
     # consent is recorded by the organization holding the record
     access = person_get_for(
         user=request.user, person_id=person_id, channel=AccessLog.Channel.WEB, own=True
@@ -37,8 +41,15 @@ def create(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         back = reverse("people:detail", kwargs={"person_id": access.person.pk})
+
+        def then(consent: Consent) -> str:
+            if consultation_id is None:
+                return back
+            query = urlencode({"consultation": consultation_id, "consent": consent.pk})
+            return f"{reverse('referrals:create')}?{query}"
+
         try:
-            submit_once(
+            consent = submit_once(
                 form=form,
                 write=lambda: consent_record(
                     user=request.user,
@@ -49,7 +60,7 @@ def create(request: AuthenticatedHttpRequest) -> HttpResponse:
                     valid_from=d["valid_from"],
                     valid_until=d["valid_until"],
                 ),
-                url=lambda _: back,
+                url=then,
             )
         except AlreadySubmitted as done:
             messages.info(request, done.message)
@@ -58,8 +69,12 @@ def create(request: AuthenticatedHttpRequest) -> HttpResponse:
             add_service_errors(form, exc)
         else:
             messages.success(request, "本人同意を記録しました")
-            return redirect(back)
-    return render(request, "consent/form.html", {"form": form, "person": access.person})
+            return redirect(then(consent))
+    return render(
+        request,
+        "consent/form.html",
+        {"form": form, "person": access.person, "consultation_id": consultation_id},
+    )
 
 
 @require_POST

@@ -25,7 +25,7 @@ from tsunagu.consultations.services import (
 from tsunagu.core.fiscal import fiscal_year_of, parse_wareki_fiscal_year
 from tsunagu.core.forms import add_service_errors
 from tsunagu.core.once import AlreadySubmitted, submit_once
-from tsunagu.organizations.selectors import organizations_for_address, organizations_for_topics
+from tsunagu.organizations.selectors import referral_suggestions
 from tsunagu.people.access import person_accesses, person_get_for
 
 WEB = AccessLog.Channel.WEB
@@ -143,21 +143,23 @@ def _detail(
         ]
         if own
         else [],
-        "suggest_topics": organizations_for_topics(
-            municipality=municipality, topics=topics
-        ).exclude(pk=consultation.organization_id)[:8]
-        if own
-        else [],
-        "suggest_area": organizations_for_address(
-            municipality=municipality, address=consultation.person.address
-        )
-        if own
-        and consultation.person
-        and consultation.person.address
-        and not consultation.person.address_protection_applies
-        else [],
     }
+    if own:
+        context["suggest_area"], context["suggest_topics"] = referral_suggestions(
+            municipality=municipality,
+            topics=topics,
+            address=_suggestion_address(consultation),
+            exclude=consultation.organization_id,
+        )
     return render(request, "consultations/detail.html", context)
+
+
+def _suggestion_address(consultation: Consultation) -> str:
+    """The address that says which district's centre is the person's (none when protected)."""
+    person = consultation.person
+    if person is None or person.address_protection_applies:
+        return ""
+    return person.address
 
 
 @require_POST

@@ -9,6 +9,8 @@ from tsunagu.accounts.models import Role
 from tsunagu.cityplan.models import IndicatorValue, ProgramOrganization
 from tsunagu.core.fiscal import fiscal_year_of
 from tsunagu.meetings.models import MeetingBody
+from tsunagu.portal.models import HomeVisit
+from tsunagu.referrals.selectors import referral_news_for_sender
 
 
 @require_GET
@@ -52,4 +54,7 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
             .select_related("indicator__program", "indicator__organization")
             .order_by("indicator__sort_order")
         )
+    visit = HomeVisit.objects.filter(user=user).first()
+    context["news"] = referral_news_for_sender(user=user, since=visit.at if visit else None)
+    HomeVisit.objects.update_or_create(user=user, defaults={"at": timezone.now()})
     return render(request, "portal/home.html", context)

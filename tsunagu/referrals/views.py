@@ -1,13 +1,13 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Case, QuerySet, Value, When
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from tsunagu.access.models import AccessLog
+from tsunagu.access.models import AccessLog, Basis
 from tsunagu.access.scoping import user_organization
 from tsunagu.accounts.http import AuthenticatedHttpRequest, id_param
 from tsunagu.accounts.models import User
@@ -15,10 +15,12 @@ from tsunagu.accounts.selectors import organization_staff
 from tsunagu.consent.models import Consent
 from tsunagu.consent.selectors import consents_in_force
 from tsunagu.consultations.access import consultation_get_for
+from tsunagu.consultations.models import Consultation
 from tsunagu.core.forms import add_service_errors
 from tsunagu.core.once import AlreadySubmitted, submit_once
 from tsunagu.meetings.models import MeetingBody, MeetingBodyKind
 from tsunagu.organizations.models import Organization
+from tsunagu.organizations.selectors import referral_suggestions
 from tsunagu.referrals.forms import CancelForm, CompleteForm, DeclineForm, ReferralForm
 from tsunagu.referrals.models import Referral
 from tsunagu.referrals.selectors import (
@@ -75,13 +77,14 @@ def create(request: AuthenticatedHttpRequest) -> HttpResponse:
         consents = consents_in_force(
             user=request.user, person=consultation.person, on=timezone.localdate()
         )
+    chosen = request.GET.get("consent", "")  # back from recording a consent for this referral
+    initial: dict[str, object] = {}
+    if chosen and consents.filter(pk=id_param(chosen)).exists():
+        initial = {"basis": Basis.CONSENT, "consent": int(chosen)}
     form = ReferralForm(
         request.POST or None,
-        organizations=Organization.objects.filter(
-            municipality=organization.municipality, is_active=True
-        )
-        .exclude(pk=organization.pk)
-        .order_by("kind", "sort_order", "code"),
+        initial=initial,
+        organizations=_targets(consultation, organization),
         consents=consents,
         meeting_bodies=MeetingBody.objects.filter(
             municipality=organization.municipality,
@@ -105,7 +108,13 @@ def create(request: AuthenticatedHttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"{referral.to_organization.name}へつなぎました")
             return redirect("referrals:detail", referral_id=referral.pk)
-    return render(request, "referrals/form.html", {"form": form, "consultation": consultation})
+    person = consultation.person
+    context = {
+        "form": form,
+        "consultation": consultation,
+        "can_record_consent": person is not None and person.organization_id == organization.pk,
+    }
+    return render(request, "referrals/form.html", context)
 
 
 def detail(request: AuthenticatedHttpRequest, referral_id: int) -> HttpResponse:
@@ -176,3 +185,26 @@ def _assignee(request: AuthenticatedHttpRequest, referral: Referral) -> User | N
     if assignee is None or referral.to_organization_id != request.user.organization_id:
         raise Http404
     return assignee
+
+
+def _targets(consultation: Consultation, organization: Organization) -> QuerySet[Organization]:
+    """Where this window may refer to: the centre whose 担当地区 covers the person's address
+    first, then the agencies whose fields fit the topics, then everyone else."""
+    person = consultation.person
+    address = "" if person is None or person.address_protection_applies else person.address
+    by_area, by_topic = referral_suggestions(
+        municipality=organization.municipality,
+        topics=[t.topic for t in consultation.topics.all()],
+        address=address,
+        exclude=organization.pk,
+    )
+    rank = Case(
+        When(pk__in=[o.pk for o in by_area], then=Value(0)),
+        When(pk__in=[o.pk for o in by_topic], then=Value(1)),
+        default=Value(2),
+    )
+    return (
+        Organization.objects.filter(municipality=organization.municipality, is_active=True)
+        .exclude(pk=organization.pk)
+        .order_by(rank, "kind", "sort_order", "code")
+    )

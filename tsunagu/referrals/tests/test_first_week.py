@@ -113,3 +113,118 @@ def test_two_staff_answering_at_the_same_moment_cannot_both_succeed(
     referral.refresh_from_db()
     events = ReferralEvent.dangerously_unscoped.filter(referral=referral).count()
     assert events == 2  # requested + the one answer that succeeded
+
+
+def test_the_referral_form_links_to_recording_consent_and_comes_back_with_it_chosen(
+    counselor: User,
+) -> None:
+    from tsunagu.consent.models import Consent
+    from tsunagu.referrals.tests.test_services import org
+
+    person, consultation = intake(counselor)
+    client = client_for(counselor)
+    form = client.get(f"/referrals/new/?consultation={consultation.pk}").content.decode()
+    link = f"/consents/new/?person={person.pk}&amp;consultation={consultation.pk}"
+    assert link in form
+    page = client.get(link.replace("&amp;", "&")).content.decode()
+    assert f'name="consultation" value="{consultation.pk}"' in page
+    response = client.post(
+        "/consents/new/",
+        {
+            "person": person.pk,
+            "consultation": consultation.pk,
+            "method": "written",
+            "purpose": "支援のための情報共有",
+            "scope_organizations": [org("jiritsu-soudan").pk],
+            "valid_from": "2026-01-01",
+        },
+    )
+    consent = Consent.dangerously_unscoped.get(person=person)
+    assert response.status_code == 302
+    assert response["Location"] == (
+        f"/referrals/new/?consultation={consultation.pk}&consent={consent.pk}"
+    )
+    back = client.get(response["Location"]).content.decode()
+    assert f'<option value="{consent.pk}" selected>' in back
+    assert 'value="consent" id="id_basis_0" checked' in back or (
+        'value="consent"' in back and "checked" in back.split('value="consent"', 1)[1][:80]
+    )
+
+
+def test_suggestions_put_the_district_centre_first_and_leave_other_districts_out(
+    counselor: User, city: Municipality
+) -> None:
+    from tsunagu.organizations.models import Area, Organization, OrganizationField
+    from tsunagu.organizations.selectors import referral_suggestions
+
+    city_area = Area.objects.get(municipality=city, code="city")
+    minami = Area.objects.create(
+        municipality=city,
+        code="minami",
+        name="南地区",
+        kind=Area.Kind.DISTRICT,
+        parent=city_area,
+        localities=["南町"],
+    )
+    south = Organization.objects.create(
+        municipality=city, code="hokatsu-minami", name="南地域包括支援センター", kind="agency"
+    )
+    OrganizationField.objects.create(organization=south, field="elderly")
+    south.areas.add(minami)
+    north = Organization.objects.get(municipality=city, code="hokatsu-kita")
+    jiritsu = Organization.objects.get(municipality=city, code="jiritsu-soudan")
+
+    by_area, by_topic = referral_suggestions(
+        municipality=city, topics=["care", "income"], address="南町3丁目1番", exclude=None
+    )
+    assert by_area == [south]
+    assert north not in by_topic  # the other district's centre is left out
+    assert jiritsu in by_topic  # a city-wide agency stays
+    # with no address, every centre that fits stays (nothing says which district)
+    _, unknown = referral_suggestions(municipality=city, topics=["care"], address="", exclude=None)
+    assert {north, south} <= set(unknown)
+
+    # the referral form lists the district's centre first, the consultation page names it
+    _, consultation = intake(counselor, address="南町3丁目1番", postal_code="")
+    client = client_for(counselor)
+    form = client.get(f"/referrals/new/?consultation={consultation.pk}").content.decode()
+    options = form.split('name="to_organization"', 1)[1].split("</select>", 1)[0]
+    assert options.index("南地域包括支援センター") < options.index("南市くらしサポートセンター")
+    page = client.get(f"/consultations/{consultation.pk}/").content.decode()
+    route = page.split('id="route-heading"', 1)[1].split("</section>", 1)[0]
+    assert "南地域包括支援センター" in route and "北地域包括支援センター" not in route
+
+
+def test_the_senders_home_shows_referrals_declined_or_overdue_since_the_last_visit(
+    counselor: User, receiver: User
+) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from tsunagu.portal.models import HomeVisit
+
+    client = client_for(counselor)
+    assert "辞退されたつなぎ" not in client.get("/").content.decode()
+    person, consultation = intake(counselor)
+    consent = consent_for(counselor, person, "jiritsu-soudan")
+    declined = refer(counselor, consultation, consent)
+    late = refer(counselor, consultation, consent)
+    Referral.dangerously_unscoped.filter(pk=late.pk).update(
+        due_date=timezone.localdate() - dt.timedelta(days=1)
+    )
+    referral_decline(user=receiver, referral=declined, reason="対象外です")
+    # the last visit was three days ago: since then one was declined, one went past its due date
+    HomeVisit.objects.filter(user=counselor).update(at=timezone.now() - dt.timedelta(days=3))
+    home = client.get("/").content.decode()
+    news = home.split('id="news-heading"', 1)[1].split("</section>", 1)[0]
+    assert "辞退されたつなぎ（1件）" in news and f"/referrals/{declined.pk}/" in news
+    assert "回答期限を過ぎたつなぎ（1件）" in news and f"/referrals/{late.pk}/" in news
+    assert "新たに期限超過" in news
+    assert person.family_name not in news  # no personal data on the home page
+    # the next visit: the decline was seen; the overdue one is still there, no longer new
+    again = client.get("/").content.decode()
+    assert "辞退されたつなぎ" not in again
+    assert "回答期限を過ぎたつなぎ（1件）" in again and "新たに期限超過" not in again
+    # the receiver's home shows none of the sender's news
+    assert "辞退されたつなぎ" not in client_for(receiver).get("/").content.decode()
