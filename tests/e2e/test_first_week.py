@@ -93,3 +93,40 @@ def test_a_double_clicked_submit_button_registers_one_person(
     follow(browser, browser.find_element(By.CSS_SELECTOR, "main form button[type=submit].button"))
     assert Person.dangerously_unscoped.filter(family_name="二度押").count() == 1
     assert "既に送信されています" in browser.find_element(By.TAG_NAME, "main").text
+
+
+def test_postal_code_completion_keeps_what_was_typed_in_order(
+    browser: Any, live_server: Any
+) -> None:
+    """The address arrives while the counselor is already typing the house number: it goes in
+    front of what she typed, nothing is lost or reordered, and her cursor stays in her text."""
+    call_command("load_plan", "imizu", stdout=StringIO())
+    call_command("load_demo", "imizu", stdout=StringIO())
+    login(browser, live_server, "imizu-counselor")
+    browser.get(f"{live_server.url}/people/new/")
+    # a slow network: the lookup's answer takes 800 ms
+    browser.execute_script(
+        """
+        const realFetch = window.fetch;
+        window.fetch = (...args) =>
+          new Promise((resolve) => setTimeout(() => resolve(realFetch(...args)), 800));
+        """
+    )
+    browser.find_element(By.ID, "id_postal_code").send_keys("939-0351")
+    address = browser.find_element(By.ID, "id_address")
+    address.click()  # leaving the postal code asks for the address
+    address.send_keys("4200番地")  # typed before the answer came
+    wait = waiting(browser)
+    wait.until(lambda d: d.find_element(By.ID, "id_address").get_attribute("value") != "4200番地")
+    assert address.get_attribute("value") == "富山県射水市戸破4200番地"
+    address.send_keys("の1")  # the cursor is still at the end of her text
+    assert address.get_attribute("value") == "富山県射水市戸破4200番地の1"
+    assert "富山県射水市戸破" in browser.find_element(By.ID, "address-status").text
+
+    # a second lookup with the same code adds nothing twice
+    postal = browser.find_element(By.ID, "id_postal_code")
+    postal.clear()
+    postal.send_keys("9390351")
+    address.click()
+    browser.execute_script("return new Promise((r) => setTimeout(r, 1200))")
+    assert address.get_attribute("value") == "富山県射水市戸破4200番地の1"

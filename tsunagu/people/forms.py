@@ -1,4 +1,5 @@
 from django import forms
+from django.urls import reverse_lazy
 
 from tsunagu.core.once import OnceFormMixin
 from tsunagu.people.models import ContactMethod, Relationship, Sex
@@ -22,11 +23,10 @@ class PersonForm(forms.Form):
             attrs={
                 "autocomplete": "postal-code",
                 "inputmode": "numeric",
-                "hx-get": "/people/postal-address/",
-                "hx-trigger": "change",
-                "hx-target": "#id_address",
-                "hx-swap": "outerHTML",
-                "hx-include": "#id_address",
+                # app.js: look the address up and put it in front of what was typed
+                "data-postal-lookup": reverse_lazy("people:postal_address"),
+                "data-address-field": "id_address",
+                "data-status": "address-status",
             }
         ),
     )

