@@ -76,14 +76,36 @@ _SEXES = {
     "女": Sex.FEMALE,
     "男": Sex.MALE,
 }
-_BOOLEANS = {"1": True, "true": True, "0": False, "false": False}
-_CHOICES: dict[str, list[str]] = {
-    "channel": Channel.values,
-    "requester": Requester.values,
-    "response": Response.values,
-    "main_topic": Topic.values,
-    "topics": Topic.values,
+_BOOLEANS = {
+    "1": True,
+    "true": True,
+    "新規": True,
+    "0": False,
+    "false": False,
+    "継続": False,
 }
+_CHOICE_CLASSES: dict[str, type[models.TextChoices]] = {
+    "channel": Channel,
+    "requester": Requester,
+    "response": Response,
+    "main_topic": Topic,
+    "topics": Topic,
+}
+_TOPIC_SEPARATORS = re.compile(r"[;；、,，]")
+
+
+def _code(column: str, value: str) -> str:
+    """The code of a choice given as its code (window) or as the label staff see on screen
+    (窓口), however the agency's system wrote it (full-width, spaces, upper case). Anything
+    else is passed on unchanged, for the service to refuse with the list of codes."""
+    text = unicodedata.normalize("NFKC", value).strip()
+    choices = _CHOICE_CLASSES[column]
+    for code, label in choices.choices:
+        if text.lower() in (str(code).lower(), unicodedata.normalize("NFKC", str(label)).lower()):
+            return str(code)
+    return text
+
+
 _PERSON_TEXT = (
     "family_name",
     "given_name",
@@ -317,18 +339,24 @@ def _consultations_check(
             received_at = _parse_datetime(values["received_at"])
         except ValueError as exc:
             problems["received_at"] = str(exc)
-        is_new = _BOOLEANS.get(values.get("is_new", "").lower() or "1")
+        is_new = _BOOLEANS.get(
+            unicodedata.normalize("NFKC", values.get("is_new", "")).strip().lower() or "1"
+        )
         if is_new is None:
-            problems["is_new"] = "1 / 0 か true / false で入力してください"
+            problems["is_new"] = "1 / 0、true / false か 新規 / 継続 で入力してください"
         data = ConsultationData(
             received_at=received_at or _SOME_PAST_TIME,
-            channel=values["channel"],
-            requester=values["requester"],
+            channel=_code("channel", values["channel"]),
+            requester=_code("requester", values["requester"]),
             requester_detail=values.get("requester_detail", ""),
-            main_topic=values["main_topic"],
-            topics=[t.strip() for t in values.get("topics", "").split(";") if t.strip()],
+            main_topic=_code("main_topic", values["main_topic"]),
+            topics=[
+                _code("topics", t)
+                for t in _TOPIC_SEPARATORS.split(values.get("topics", ""))
+                if t.strip()
+            ],
             content=values["content"],
-            response=values["response"],
+            response=_code("response", values["response"]),
             is_new=bool(is_new),
             anonymous_label=values.get("anonymous_label", ""),
             external_id=external_id,
@@ -351,8 +379,9 @@ def _consultations_check(
                     )
                 elif name == "received_at" and received_at is None:
                     continue
-                if column in _CHOICES:
-                    text += f"（使える値: {', '.join(_CHOICES[column])}）"
+                if column in _CHOICE_CLASSES:
+                    choices = _CHOICE_CLASSES[column].choices
+                    text += f"（使える値: {'、'.join(f'{c}（{lbl}）' for c, lbl in choices)}）"
                 problems.setdefault(column, text)
         lengths = _too_long(
             Consultation, values, ("external_id", "anonymous_label", "requester_detail")

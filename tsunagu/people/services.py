@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
+import jaconv
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -59,7 +60,13 @@ class PersonData:
 
 
 def _clean_text(value: str) -> str:
-    return unicodedata.normalize("NFC", value).strip()
+    """Tidy text as agencies' systems and keyboards send it: half-width katakana become
+    full-width (ﾀｶﾊｼ → タカハシ, ｶﾞ → ガ) and full-width digits half-width (１丁目 → 1丁目).
+    Kanji are left as written (NFKC would turn 﨑-like compatibility ideographs into other
+    characters); identity matching folds the remaining variants itself."""
+    text = unicodedata.normalize("NFC", value).strip()
+    text = jaconv.h2z(text, kana=True, ascii=False, digit=False)
+    return str(jaconv.z2h(text, kana=False, ascii=False, digit=True))
 
 
 def person_data_validate(data: PersonData) -> PersonData:

@@ -66,7 +66,9 @@ def test_persons_import(
     assert yamada.birth_date == dt.date(1972, 5, 1) and yamada.sex == Sex.MALE
     assert yamada.postal_code == "939-0000" and yamada.phone == "0766-00-0000"
     assert takahashi.family_name == "髙橋" and takahashi.address == "南町①"
-    assert takahashi.family_name_kana == "ﾀｶﾊｼ" and takahashi.sex == Sex.FEMALE
+    # half-width kana from the agency's system are stored full-width (issue 7, class 5)
+    assert takahashi.family_name_kana == "タカハシ" and takahashi.given_name_kana == "ハナコ"
+    assert takahashi.sex == Sex.FEMALE
     assert sato.address == "東町4-5, 2階" and sato.birth_date is None
     imports = AccessLog.objects.filter(action=AccessLog.Action.IMPORT)
     assert imports.count() == 3
@@ -248,7 +250,7 @@ def test_consultation_rows_are_checked_against_the_code_lists(
         "（先に本人の CSV を取り込んでください）"
     )
     assert lines_out[1].startswith(
-        "行 2: channel: 相談方法の値が不正です（使える値: window, phone,"
+        "行 2: channel: 相談方法の値が不正です（使える値: window（窓口）、phone（電話）、"
     )
     assert "行 3: person_external_id が空のときは anonymous_label" not in err
     assert (
@@ -259,7 +261,7 @@ def test_consultation_rows_are_checked_against_the_code_lists(
     assert "行 3: requester: 相談者の値が不正です" in err
     assert "行 3: main_topic: 不明な相談の内容です: <b>x</b>, money" in err
     assert "行 3: content: 相談内容を入力してください" in err
-    assert "行 3: is_new: 1 / 0 か true / false で入力してください" in err
+    assert "行 3: is_new: 1 / 0、true / false か 新規 / 継続 で入力してください" in err
     assert "行 4: received_at: 受付日時が未来です" in err
     assert Consultation.dangerously_unscoped.count() == 0
 
