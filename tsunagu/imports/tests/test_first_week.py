@@ -89,3 +89,24 @@ def test_half_width_kana_and_full_width_digits_are_stored_normalised(
     # and she is still found by what an agency's system would type
     found = client.get("/people/?q=ｽｽﾞｷ").content.decode()
     assert f"/people/{typed.pk}/" in found
+
+
+def test_japanese_column_headers_are_accepted_and_errors_name_columns_in_japanese(
+    tmp_path: Path, counselor: User
+) -> None:
+    path = write(
+        tmp_path / "p.csv",
+        [
+            "機関システムのID,姓,名,セイ,メイ,生年月日,性別,郵便番号,住所,電話番号",
+            "J1,山田,花,ヤマダ,ハナ,S23.3.3,女,,,",
+        ],
+    )
+    run("import_persons", path, counselor)
+    person = Person.dangerously_unscoped.get(external_id="J1")
+    assert person.family_name_kana == "ヤマダ" and str(person.birth_date) == "1948-03-03"
+    bad = write(tmp_path / "b.csv", ["ID,姓,生年月日", "J2,山田,昭和64年1月8日"])
+    _, err = fails("import_persons", bad, counselor)
+    assert "行 2: birth_date: 昭和64年1月8日はありません" in err
+    from tsunagu.imports.csvfile import RowError
+
+    assert RowError(2, "birth_date", "x").column_label == "birth_date（生年月日）"
