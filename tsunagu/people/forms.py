@@ -2,7 +2,7 @@ from django import forms
 from django.urls import reverse_lazy
 
 from tsunagu.core.once import OnceFormMixin
-from tsunagu.people.models import ContactMethod, Relationship, Sex
+from tsunagu.people.models import ContactMethod, Person, Relationship, Sex
 from tsunagu.people.services import PersonData
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -92,3 +92,30 @@ class SearchForm(forms.Form):
 class HouseholdMemberForm(OnceFormMixin):
     relationship = forms.ChoiceField(label="続柄（世帯主から見て）", choices=Relationship.choices)
     household_name = forms.CharField(label="新しい世帯の呼び名", max_length=100, required=False)
+
+
+class HouseholdNewMemberForm(OnceFormMixin):
+    """A new member registered from the household's page, in one step."""
+
+    family_name = forms.CharField(label="姓", max_length=50, required=False)
+    given_name = forms.CharField(label="名", max_length=50, required=False)
+    family_name_kana = forms.CharField(label="せい（ふりがな）", max_length=100, required=False)
+    given_name_kana = forms.CharField(label="めい（ふりがな）", max_length=100, required=False)
+    birth_date = forms.DateField(label="生年月日", required=False, widget=DATE)
+    sex = forms.ChoiceField(label="性別", choices=Sex.choices, initial=Sex.UNKNOWN, required=False)
+    relationship = forms.ChoiceField(label="続柄（世帯主から見て）", choices=Relationship.choices)
+    same_address = forms.BooleanField(label="住所は世帯と同じ", required=False, initial=True)
+
+    def to_data(self, *, address_from: Person) -> PersonData:
+        d = self.cleaned_data
+        same = d["same_address"]
+        return PersonData(
+            family_name=d["family_name"],
+            given_name=d["given_name"],
+            family_name_kana=d["family_name_kana"],
+            given_name_kana=d["given_name_kana"],
+            birth_date=d["birth_date"],
+            sex=d["sex"] or Sex.UNKNOWN,
+            postal_code=address_from.postal_code if same else "",
+            address=address_from.address if same else "",
+        )

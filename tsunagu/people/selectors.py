@@ -191,9 +191,27 @@ def household_of(*, user: User, person: Person) -> list[HouseholdMember]:
     )
 
 
-def household_candidates(*, user: User, person: Person, limit: int = 10) -> list[HouseholdMember]:
-    """One member of each household of the same organization whose members share the person's
-    address or family name: where the person probably belongs."""
+@dataclass(frozen=True)
+class HouseholdCandidate:
+    """A household the person may belong to, and truthfully why it is proposed."""
+
+    member: HouseholdMember  # one member, whose household it is
+    same_address: bool
+    same_family_name: bool
+
+    @property
+    def reason(self) -> str:
+        if self.same_address and self.same_family_name:
+            return "住所と姓が同じ"
+        return "住所が同じ" if self.same_address else "姓が同じ（住所は異なるか未登録）"
+
+
+def household_candidates(
+    *, user: User, person: Person, limit: int = 10
+) -> list[HouseholdCandidate]:
+    """Households of the same organization where the person probably belongs: those with a
+    member at the same address first, then those with a member of the same family name; each
+    says which it is."""
     match = Q()
     if person.address:
         match |= Q(person__address=person.address)
@@ -208,10 +226,19 @@ def household_candidates(*, user: User, person: Person, limit: int = 10) -> list
         .select_related("household", "person")
         .order_by("household_id", "pk")
     )
-    out: dict[int, HouseholdMember] = {}
+    found: dict[int, HouseholdCandidate] = {}
     for m in members[: limit * 20]:
-        out.setdefault(m.household_id, m)
-    return list(out.values())[:limit]
+        address = bool(person.address) and m.person.address == person.address
+        family = bool(person.family_name) and m.person.family_name == person.family_name
+        seen = found.get(m.household_id)
+        if seen is None:
+            found[m.household_id] = HouseholdCandidate(m, address, family)
+        else:
+            found[m.household_id] = HouseholdCandidate(
+                seen.member, seen.same_address or address, seen.same_family_name or family
+            )
+    ranked = sorted(found.values(), key=lambda c: (not c.same_address, not c.same_family_name))
+    return ranked[:limit]
 
 
 def _decided_pairs(persons: QuerySet[Person]) -> set[tuple[int, int]]:

@@ -279,9 +279,9 @@ def household_member_add(
     if relationship not in Relationship.values:
         raise ValidationError({"relationship": ["続柄の値が不正です"]})
     if household is None:
-        household = Household.objects.create(
-            organization=organization, name=household_name, created_by=user
-        )
+        # an unnamed household is named after its first member (山田さん世帯), not a number
+        name = household_name.strip() or household_name_for(person)
+        household = Household.objects.create(organization=organization, name=name, created_by=user)
     elif household.organization_id != organization.pk:
         raise ValidationError("他の機関の世帯には加えられません")
     # unscoped: whether the holder's own record already has a household
@@ -299,6 +299,34 @@ def household_member_add(
         user=user, action=AccessLog.Action.UPDATE, obj=member, person=person, via=AccessLog.Via.OWN
     )
     return member
+
+
+def household_name_for(person: Person) -> str:
+    """山田さん世帯: what staff call a household, after the person it was started with."""
+    name = person.family_name or person.family_name_kana or person.full_name
+    return f"{name}さん世帯" if name else ""
+
+
+@transaction.atomic
+def household_member_register(
+    *,
+    user: User,
+    household: Household,
+    data: PersonData,
+    relationship: str,
+    channel: AccessLog.Channel = AccessLog.Channel.WEB,
+) -> HouseholdMember:
+    """Register a new person straight into a household (the 50-year-old son of an 8050
+    household, from the household's page): the person and the membership in one step, or
+    neither."""
+    if household.organization_id != user_organization(user).pk:
+        raise ValidationError("他の機関の世帯には加えられません")
+    if relationship not in Relationship.values:
+        raise ValidationError({"relationship": ["続柄の値が不正です"]})
+    person = person_create(user=user, data=data, channel=channel)
+    return household_member_add(
+        user=user, person=person, relationship=relationship, household=household
+    )
 
 
 def _ordered(a: Person, b: Person) -> tuple[Person, Person]:

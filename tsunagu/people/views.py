@@ -19,7 +19,13 @@ from tsunagu.core.once import AlreadySubmitted, submit_once
 from tsunagu.core.sections import sections_for
 from tsunagu.core.tokyo import tokyo_iso
 from tsunagu.people.access import PersonAccess, person_get_for, persons_shown
-from tsunagu.people.forms import HouseholdMemberForm, PersonCreateForm, PersonForm, SearchForm
+from tsunagu.people.forms import (
+    HouseholdMemberForm,
+    HouseholdNewMemberForm,
+    PersonCreateForm,
+    PersonForm,
+    SearchForm,
+)
 from tsunagu.people.models import HouseholdMember, PersonLink
 from tsunagu.people.postal import address_for_postal_code
 from tsunagu.people.selectors import (
@@ -32,6 +38,7 @@ from tsunagu.people.selectors import (
 )
 from tsunagu.people.services import (
     household_member_add,
+    household_member_register,
     person_create,
     person_link,
     person_link_undo,
@@ -127,6 +134,7 @@ def _detail(
     access: PersonAccess,
     *,
     household_form: HouseholdMemberForm | None = None,
+    new_member_form: HouseholdNewMemberForm | None = None,
 ) -> HttpResponse:
     """The person's page; a form sent from it that failed comes back filled in, with its errors."""
     person = access.person
@@ -151,6 +159,9 @@ def _detail(
         if access.own
         else [],
         "household_form": (household_form or HouseholdMemberForm()) if access.own else None,
+        "new_member_form": (new_member_form or HouseholdNewMemberForm())
+        if access.own and members
+        else None,
         "household_candidates": household_candidates(user=request.user, person=person)
         if access.own
         else [],
@@ -216,6 +227,44 @@ def household_add(request: AuthenticatedHttpRequest, person_id: int) -> HttpResp
             messages.success(request, "世帯に登録しました")
             return redirect("people:detail", person_id=person_id)
     return _detail(request, access, household_form=form)
+
+
+@require_http_methods(["POST"])
+def household_new_member(request: AuthenticatedHttpRequest, person_id: int) -> HttpResponse:
+    """Register a new member straight into the person's household, from its page."""
+    access = person_get_for(
+        user=request.user, person_id=person_id, channel=WEB, action=Action.UPDATE, own=True
+    )
+    membership = (
+        HouseholdMember.objects.held_by(request.user)
+        .filter(person=access.person)
+        .select_related("household")
+        .first()
+    )
+    if membership is None:
+        raise Http404
+    form = HouseholdNewMemberForm(request.POST)
+    if form.is_valid():
+        try:
+            member = submit_once(
+                form=form,
+                write=lambda: household_member_register(
+                    user=request.user,
+                    household=membership.household,
+                    data=form.to_data(address_from=access.person),
+                    relationship=form.cleaned_data["relationship"],
+                ),
+                url=lambda m: reverse("people:detail", kwargs={"person_id": person_id}),
+            )
+        except AlreadySubmitted as done:
+            messages.info(request, done.message)
+            return redirect(done.url or reverse("people:detail", kwargs={"person_id": person_id}))
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"{member.person.full_name}さんを世帯に登録しました")
+            return redirect("people:detail", person_id=person_id)
+    return _detail(request, access, new_member_form=form)
 
 
 def access_log_page(request: AuthenticatedHttpRequest, person_id: int) -> HttpResponse:
