@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "simple_history",
     "tsunagu.core",
     "tsunagu.organizations",
     "tsunagu.accounts",
@@ -75,11 +76,14 @@ INSTALLED_APPS = [
     "tsunagu.referrals",
     "tsunagu.access",
     "tsunagu.imports",
+    "tsunagu.recordkeeping",
     "tsunagu.portal",
     "tsunagu.demo",
 ]
 
 REFERRAL_DUE_BUSINESS_DAYS = int(os.environ.get("TSUNAGU_REFERRAL_DUE_BUSINESS_DAYS", "2"))
+# years a person's records are kept after the last activity on them (then erased: recordkeeping)
+RETENTION_YEARS = int(os.environ.get("TSUNAGU_RETENTION_YEARS", "5"))
 # person searches one staff member may make per minute (city-wide reads are rate-limited)
 PERSON_SEARCH_RATE_PER_MINUTE = int(os.environ.get("TSUNAGU_PERSON_SEARCH_RATE", "60"))
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
@@ -93,6 +97,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "tsunagu.accounts.middleware.LoginRequiredMiddleware",
+    "tsunagu.portal.middleware.StrictApiQueryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

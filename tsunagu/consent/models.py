@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from tsunagu.access.scoping import ScopedManager, ScopedQuerySet, UnscopedManager
+from tsunagu.core.history import history
 from tsunagu.organizations.models import Organization
 from tsunagu.people.models import Person
 
@@ -51,6 +52,7 @@ class Consent(models.Model):
     )
     withdrawal_note = models.CharField("撤回の記録", max_length=300, blank=True)
 
+    history = history()
     objects = ScopedManager["Consent"](ConsentQuerySet)
     dangerously_unscoped = UnscopedManager()
 

@@ -14,6 +14,7 @@ from tsunagu.access.scoping import user_organization
 from tsunagu.access.services import access_log, grants_end
 from tsunagu.accounts.models import User
 from tsunagu.consent.models import Consent, ConsentEvent
+from tsunagu.core.history import changed_by
 from tsunagu.organizations.models import Organization
 from tsunagu.people.models import Person
 
@@ -56,6 +57,7 @@ def consent_record(
         obtained_by=user,
     )
     consent.full_clean()
+    changed_by(consent, user=user, channel=channel)
     consent.save()
     consent.scope_organizations.set(scope_organizations)
     ConsentEvent.objects.create(consent=consent, kind=ConsentEvent.Kind.RECORDED, by=user)
@@ -79,6 +81,7 @@ def consent_withdraw(*, user: User, consent: Consent, note: str = "") -> Consent
     consent.withdrawn_at = timezone.now()
     consent.withdrawn_by = user
     consent.withdrawal_note = note.strip()
+    changed_by(consent, user=user, channel=AccessLog.Channel.WEB)
     consent.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_note"])
     ConsentEvent.objects.create(
         consent=consent, kind=ConsentEvent.Kind.WITHDRAWN, by=user, note=note.strip()

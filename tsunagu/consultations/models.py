@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 
 from tsunagu.access.scoping import ScopedManager, ScopedQuerySet, UnscopedManager, live_grants
+from tsunagu.core.history import history
 from tsunagu.core.tokyo import tokyo_text
 from tsunagu.organizations.models import Organization
 from tsunagu.people.models import Person
@@ -142,6 +143,7 @@ class Consultation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    history = history()
     objects = ScopedManager["Consultation"](ConsultationQuerySet)
     dangerously_unscoped = UnscopedManager()
 

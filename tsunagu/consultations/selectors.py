@@ -12,9 +12,10 @@ from django.db.models.functions import TruncMonth
 
 from tsunagu.access.models import AccessLog
 from tsunagu.accounts.models import User
-from tsunagu.consultations.access import consultations_shown
+from tsunagu.consultations.access import ConsultationAccess, consultations_shown
 from tsunagu.consultations.models import Consultation
 from tsunagu.core.fiscal import fiscal_year_bounds
+from tsunagu.core.history import HistoryEntry, changes
 from tsunagu.organizations.models import Organization
 from tsunagu.people.access import PersonAccess
 
@@ -152,3 +153,11 @@ def person_consultations_section(*, user: User, access: PersonAccess) -> dict[st
         channel=AccessLog.Channel.WEB,
     )
     return {"consultations": consultations}
+
+
+def consultation_history(*, access: ConsultationAccess) -> list[HistoryEntry]:
+    """A consultation's change history, for the window that took it only."""
+    if not access.own:
+        return []
+    # unscoped: the historical rows of one consultation the user's organization holds
+    return changes(access.consultation.history)

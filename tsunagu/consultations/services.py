@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from tsunagu.access.models import AccessLog
 from tsunagu.access.scoping import user_organization
@@ -22,6 +23,7 @@ from tsunagu.consultations.models import (
     Response,
     Topic,
 )
+from tsunagu.core.history import changed_by
 from tsunagu.core.validation import ItemInvalid, fields_validate
 from tsunagu.people.access import person_accesses
 from tsunagu.people.models import Person
@@ -186,7 +188,13 @@ def consultation_create_many(
         consultations.append(consultation)
         entries.append(LogEntry(obj=consultation, person=person, via=via, grant=grant))
         topics.append(data.topics)
-    Consultation.objects.bulk_create(consultations, batch_size=500)
+    bulk_create_with_history(
+        consultations,
+        Consultation,
+        batch_size=500,
+        default_user=user,
+        custom_historical_attrs={"history_channel": channel},
+    )
     ConsultationTopic.objects.bulk_create(
         (
             ConsultationTopic(consultation=c, topic=t)
@@ -238,6 +246,7 @@ def consultation_link_person(
     if access is None:
         raise ValidationError({"person": ["この本人の記録は参照できません"]})
     consultation.person = person
+    changed_by(consultation, user=user, channel=AccessLog.Channel.WEB)
     consultation.save(update_fields=["person", "updated_at"])
     access_log(
         user=user,

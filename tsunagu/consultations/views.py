@@ -14,6 +14,7 @@ from tsunagu.consultations.forms import ConsultationFilterForm, ConsultationForm
 from tsunagu.consultations.models import Consultation, Topic
 from tsunagu.consultations.selectors import (
     consultation_counts,
+    consultation_history,
     consultation_page_for,
     own_consultations,
 )
@@ -136,6 +137,7 @@ def _detail(
         "all_topics": Topic.choices,
         # the follow-ups and referrals of the window's own consultation are its own records
         "follow_ups": consultation.follow_ups.all().order_by("received_at") if own else [],
+        "history": consultation_history(access=access),
         "follow_up_form": (follow_up_form or FollowUpForm()) if own else None,
         "referrals": [
             (r, r.is_overdue)

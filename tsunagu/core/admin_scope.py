@@ -78,6 +78,7 @@ class CityScopedAdmin[M: models.Model](admin.ModelAdmin[M]):
             return False
         if obj is None:
             return True
+        # unscoped: the structure (no personal data), narrowed to the administrator's city
         return type(obj)._default_manager.filter(pk=obj.pk, **{self._lookup(): city}).exists()
 
     def has_module_permission(self, request: HttpRequest) -> bool:
@@ -118,6 +119,7 @@ class CityScopedAdmin[M: models.Model](admin.ModelAdmin[M]):
         lookup = _city_lookup(related)
         city = admin_city_id(request)
         if lookup is not None:
+            # unscoped: choices of the structure, narrowed to the administrator's city
             kwargs["queryset"] = related._default_manager.filter(**{lookup: city})
 
 
@@ -132,6 +134,7 @@ class CityScopedInline[M: models.Model, P: models.Model](admin.TabularInline[M, 
             lookup = _city_lookup(related)
             if lookup is not None:
                 city = admin_city_id(request)
+                # unscoped: choices of the structure, narrowed to the administrator's city
                 kwargs["queryset"] = related._default_manager.filter(**{lookup: city})
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 

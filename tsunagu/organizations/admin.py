@@ -1,4 +1,5 @@
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
 from tsunagu.core.admin_scope import CityScopedAdmin, CityScopedInline
 from tsunagu.organizations.models import Area, Municipality, Organization, OrganizationField
@@ -30,7 +31,9 @@ class OrganizationFieldInline(CityScopedInline[OrganizationField, Organization])
 
 
 @admin.register(Organization)
-class OrganizationAdmin(CityScopedAdmin[Organization]):
+class OrganizationAdmin(CityScopedAdmin[Organization], SimpleHistoryAdmin):  # type: ignore[misc]
+    """Organizations of the administrator's city, with their change history (履歴)."""
+
     list_display = ["name", "kind", "operation", "operator", "municipality", "is_active"]
     list_filter = ["kind", "operation", "is_active"]
     search_fields = ["name", "code", "operator", "address"]

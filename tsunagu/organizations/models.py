@@ -8,6 +8,8 @@ within its municipality.
 from django.db import models
 from django.db.models import Q
 
+from tsunagu.core.history import history
+
 
 class Municipality(models.Model):
     """自治体: a city, with the implementation plan (実施計画) it runs under."""
@@ -144,6 +146,8 @@ class Organization(models.Model):
     )
     sort_order = models.PositiveIntegerField(default=0)
     is_active = models.BooleanField("有効", default=True)
+
+    history = history()
 
     class Meta:
         verbose_name = "支援関係機関・庁内課"

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from tsunagu.access.scoping import ScopedManager, ScopedQuerySet, UnscopedManager, live_grants
+from tsunagu.core.history import history
 from tsunagu.organizations.models import Organization
 
 
@@ -85,6 +86,7 @@ class Household(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
     )
 
+    history = history()
     objects = ScopedManager["Household"](HouseholdQuerySet)
     dangerously_unscoped = UnscopedManager()
 
@@ -138,7 +140,12 @@ class Person(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
     )
     updated_at = models.DateTimeField(auto_now=True)
+    # raised on every save: an edit made from an older version is refused (no silent overwrite)
+    version = models.PositiveIntegerField("版", default=1)
+    # set when the retention period ended and the identifying fields were erased
+    anonymised_at = models.DateTimeField("匿名化日時", null=True, blank=True)
 
+    history = history()
     objects = ScopedManager["Person"](PersonQuerySet)
     dangerously_unscoped = UnscopedManager()
 

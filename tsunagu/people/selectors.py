@@ -13,6 +13,7 @@ from tsunagu.access.scoping import user_organization
 from tsunagu.access.services import Shown, access_log_shown
 from tsunagu.access.throttle import throttle
 from tsunagu.accounts.models import User
+from tsunagu.core.history import HistoryEntry, changes
 from tsunagu.people import matching
 from tsunagu.people.access import PersonAccess, person_accesses, persons_shown
 from tsunagu.people.models import HouseholdMember, Person, PersonKey, PersonLink
@@ -312,3 +313,12 @@ def persons_for_administration(*, city: str | None) -> QuerySet[Person]:
     if city:
         persons = persons.filter(organization__municipality__slug=city)
     return persons
+
+
+def person_history(*, access: PersonAccess) -> list[HistoryEntry]:
+    """A person record's change history, for its holder only (others get nothing). The page
+    that shows it has logged its read of the person."""
+    if not access.own:
+        return []
+    # unscoped: the historical rows of one record the user's organization holds
+    return changes(access.person.history)

@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
@@ -15,6 +16,7 @@ from tsunagu.access.throttle import Throttled
 from tsunagu.accounts.http import AuthenticatedHttpRequest, id_param
 from tsunagu.accounts.models import Role
 from tsunagu.core.forms import add_service_errors
+from tsunagu.core.history import FieldChange
 from tsunagu.core.once import AlreadySubmitted, submit_once
 from tsunagu.core.sections import sections_for
 from tsunagu.core.tokyo import tokyo_iso
@@ -33,6 +35,7 @@ from tsunagu.people.selectors import (
     household_candidates,
     household_of,
     own_persons_for,
+    person_history,
     person_links,
     person_search,
 )
@@ -158,6 +161,7 @@ def _detail(
         ]
         if access.own
         else [],
+        "history": person_history(access=access),
         "household_form": (household_form or HouseholdMemberForm()) if access.own else None,
         "new_member_form": (new_member_form or HouseholdNewMemberForm())
         if access.own and members
@@ -179,12 +183,23 @@ def edit(request: AuthenticatedHttpRequest, person_id: int) -> HttpResponse:
     form = PersonForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            person_update(user=request.user, person=person, data=form.to_data())
+            person_update(
+                user=request.user,
+                person=person,
+                data=form.to_data(),
+                expected_version=_version(request),
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
             return redirect("people:detail", person_id=person.pk)
     return render(request, "people/form.html", {"form": form, "person": person})
+
+
+def _version(request: AuthenticatedHttpRequest) -> int | None:
+    """The version of the record the edit form was made from."""
+    value = request.POST.get("version", "")
+    return int(value) if value.isdigit() else None
 
 
 @require_http_methods(["POST"])
@@ -300,6 +315,22 @@ def access_log_page(request: AuthenticatedHttpRequest, person_id: int) -> HttpRe
                     e.channel,
                 ]
             )
+        writer.writerow([])
+        writer.writerow(["変更日時", "職員", "経路", "種類", "項目", "変更前", "変更後"])
+        for entry in person_history(access=access):
+            who = (entry.user.get_full_name() or entry.user.username) if entry.user else ""
+            for change in entry.changes or [FieldChange(field="", old="", new="")]:
+                writer.writerow(
+                    [
+                        timezone.localtime(entry.at).isoformat(),
+                        who,
+                        entry.channel,
+                        entry.kind,
+                        change.field,
+                        change.old,
+                        change.new,
+                    ]
+                )
         return response
     return render(request, "people/access_log.html", {"person": person, "entries": entries[:500]})
 

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from tsunagu.access.models import AccessLog, Basis
 from tsunagu.access.scoping import user_organization
+from tsunagu.access.statutes import statutes_for
 from tsunagu.accounts.http import AuthenticatedHttpRequest, id_param
 from tsunagu.accounts.models import User
 from tsunagu.accounts.selectors import organization_staff
@@ -86,6 +87,7 @@ def create(request: AuthenticatedHttpRequest) -> HttpResponse:
         initial=initial,
         organizations=_targets(consultation, organization),
         consents=consents,
+        statutes=statutes_for(municipality=organization.municipality),
         meeting_bodies=MeetingBody.objects.filter(
             municipality=organization.municipality,
             kind=MeetingBodyKind.CONFIDENTIAL_SUPPORT_MEETING,

@@ -185,6 +185,7 @@ ROUTES: dict[str, Row] = {
     "imports:index": Row(),
     "imports:job": Row(),
     "imports:step": Row(method="POST"),
+    "recordkeeping:disclosure": Row(manager_only=True),
 }
 
 # Routes the matrix does not walk, each with its reason.

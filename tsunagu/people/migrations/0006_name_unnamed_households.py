@@ -20,6 +20,6 @@ def name_households(apps, schema_editor):  # type: ignore[no-untyped-def]
 
 
 class Migration(migrations.Migration):
-    dependencies = [("people", "0002_scoped_managers")]
+    dependencies = [("people", "0005_person_anonymised_at")]
 
     operations = [migrations.RunPython(name_households, migrations.RunPython.noop)]
