@@ -134,6 +134,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "PRAGMA foreign_keys=ON; PRAGMA journal_mode=WAL;"
     )
     DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
+    # writers wait their turn (up to 30 s) instead of failing with "database is locked"
+    DATABASES["default"]["OPTIONS"]["timeout"] = 30
+    # tests run on a file too (an in-memory database locks whole tables between threads, which
+    # the file in production never does); each test process has its own file
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

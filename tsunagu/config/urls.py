@@ -29,7 +29,11 @@ urlpatterns = [
     path("records/", include("tsunagu.recordkeeping.urls")),
     path("api/v1/", api.urls),
     # anything else under /api/ is the API's own JSON 404, not the HTML page
-    re_path(r"^api/(?P<rest>.*)$", csrf_exempt(login_not_required(api_not_found))),
+    re_path(
+        r"^api/(?P<rest>.*)$",
+        csrf_exempt(login_not_required(api_not_found)),
+        name="api_not_found",
+    ),
     path("admin/", admin.site.urls),
     path("healthz", healthz),
 ]

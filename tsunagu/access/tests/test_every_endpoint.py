@@ -194,6 +194,7 @@ EXCLUDED = {
     "accounts:logout": "signs the session out; holds no record",
     "healthz": "the load balancer's probe: open by design, holds nothing",
     "api": "the JSON API: walked from the OpenAPI document below",
+    "api_not_found": "the API's JSON 404 for a path that is no operation: holds nothing",
     "admin": "the administration site: its city scoping is tested in accounts/tests",
 }
 
