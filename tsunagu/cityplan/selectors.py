@@ -157,3 +157,17 @@ def plan_overview(*, municipality: Municipality) -> PlanOverview:
         meeting_bodies=bodies,
         indicators=IndicatorTable(fiscal_years=years, rows=rows),
     )
+
+
+def programs_carried(*, municipality: Municipality) -> dict[int, list[str]]:
+    """Organization id → the names of the programs it carries (多機関協働事業, 参加支援事業 …)."""
+    out: dict[int, list[str]] = {}
+    for org_id, name in (
+        ProgramOrganization.objects.filter(program__municipality=municipality)
+        .order_by("program__clause", "program__sort_order")
+        .values_list("organization_id", "program__name")
+    ):
+        names = out.setdefault(org_id, [])
+        if name not in names:
+            names.append(name)
+    return out

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from tsunagu.access.models import AccessLog
 from tsunagu.access.scoping import user_organization
 from tsunagu.accounts.http import AuthenticatedHttpRequest, id_param
+from tsunagu.cityplan.selectors import programs_carried
 from tsunagu.consent.forms import ConsentForm, WithdrawForm
 from tsunagu.consent.models import Consent
 from tsunagu.consent.services import consent_record, consent_withdraw
@@ -37,6 +38,7 @@ def create(request: AuthenticatedHttpRequest) -> HttpResponse:
         )
         .exclude(pk=organization.pk)
         .order_by("kind", "sort_order", "code"),
+        programs=programs_carried(municipality=organization.municipality),
     )
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data

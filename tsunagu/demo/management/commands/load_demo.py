@@ -76,11 +76,24 @@ class Command(BaseCommand):
             .first()
         )
         hub = hub_department or _pick(municipality, kind="department", clause_prefix=Clause.C5)
-        liaison_dept = _pick(municipality, kind="department", exclude=(hub.pk,))
+        # the coordinator sits where 多機関協働事業 is carried (a commissioned agency, or the
+        # department itself), not merely in the department responsible for it
+        carrier = (
+            ProgramOrganization.objects.filter(
+                program__municipality=municipality,
+                program__clause=Clause.C5,
+                organization__is_active=True,
+            )
+            .exclude(organization=hokatsu)
+            .order_by("sort_order", "pk")
+            .first()
+        )
+        coordination = carrier.organization if carrier is not None else hub
+        liaison_dept = _pick(municipality, kind="department", exclude=(hub.pk, coordination.pk))
         people = [
             ("counselor", hokatsu, [Role.COUNSELOR], "相談", "花子"),
             ("counselor2", poverty, [Role.COUNSELOR], "支援", "次郎"),
-            ("coordinator", hub, [Role.COORDINATOR], "協働", "三郎"),
+            ("coordinator", coordination, [Role.COORDINATOR], "協働", "三郎"),
             ("liaison", liaison_dept, [Role.LIAISON], "連携", "四郎"),
             ("manager", hub, [Role.MANAGER], "管理", "幸子"),
             ("admin", hub, [Role.ADMIN], "システム", "管理者"),
@@ -106,7 +119,12 @@ class Command(BaseCommand):
             self.stdout.write(f"  {username:<24} {labels:<20} {org.name}")
         counselor = made["counselor"]
         if not Person.objects.held_by(counselor).exists():
-            count = demo_intake(counselor=counselor, colleague=made["counselor2"])
+            count = demo_intake(
+                counselor=counselor,
+                colleague=made["counselor2"],
+                coordinator=made["coordinator"],
+                liaison=made["liaison"],
+            )
             self.stdout.write(
                 f"架空の住民 {count} 人と相談・つなぎを作りました（実在の人物ではありません）"
             )
