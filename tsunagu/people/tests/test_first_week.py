@@ -72,11 +72,8 @@ def test_no_english_blank_choice(counselor: User) -> None:
 
     client = client_for(counselor)
     consultation = take_consultation(client, register_person(client))
-    for url in (
-        "/people/new/",
-        "/consultations/new/",
-        f"/referrals/new/?consultation={consultation.pk}",
-    ):
+    referral = f"/referrals/new/?consultation={consultation.pk}"
+    for url in ("/people/new/", "/consultations/new/", referral):
         page = client.get(url).content.decode()
         assert "Select an option" not in page and "---------" not in page, url
     referral_form = client.get(referral)
