@@ -17,6 +17,7 @@ Two cities: 南市 (`city`, loaded from the sample plan file with the real loade
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -28,6 +29,7 @@ from tsunagu.accounts.models import Role, User
 from tsunagu.accounts.services import user_create
 from tsunagu.cityplan.planfile import read_plan_file
 from tsunagu.cityplan.services import plan_load
+from tsunagu.core.once import TOKEN_FIELD, form_token_new
 from tsunagu.organizations.models import Municipality, Organization
 
 SAMPLE_PLAN = Path(__file__).parent / "tsunagu/cityplan/tests/files/minimal.yaml"
@@ -106,9 +108,24 @@ def outsider(other_city: Municipality) -> User:
     return make_user(other_city, "soudan", Role.COUNSELOR, "outsider")
 
 
+class FormClient(Client):
+    """A test client that sends a fresh one-time form token with every form it posts, as a
+    browser does with the token the page gave it. A test of the token itself passes its own
+    `form_token` (or None to send none)."""
+
+    def post(self, path: Any, data: Any = None, *args: Any, **kwargs: Any) -> Any:
+        if data is None or isinstance(data, dict):
+            data = dict(data or {})
+            if TOKEN_FIELD not in data:
+                data[TOKEN_FIELD] = form_token_new()
+            elif data[TOKEN_FIELD] is None:
+                del data[TOKEN_FIELD]
+        return super().post(path, data, *args, **kwargs)
+
+
 def client_for(user: User | None) -> Client:
     """A client signed in as `user`, past the second factor (as after entering a code)."""
-    client = Client()
+    client = FormClient()
     if user is not None:
         client.force_login(user)
         verify_session(client, user)

@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from tsunagu.core.tokyo import tokyo_text
 from tsunagu.meetings.models import MeetingBody
 from tsunagu.organizations.models import Organization
 
@@ -189,9 +190,7 @@ class AccessLog(models.Model):
         ]
 
     def __str__(self) -> str:
-        return (
-            f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.get_action_display()} {self.object_type}"
-        )
+        return f"{tokyo_text(self.at)} {self.actor} {self.get_action_display()} {self.object_type}"
 
     @property
     def actor(self) -> str:

@@ -177,3 +177,10 @@ def city_staff(*, manager: User) -> QuerySet[User]:
         .select_related("organization")
         .order_by("organization__sort_order", "organization__code", "username")
     )
+
+
+def organization_staff(*, organization: Organization) -> QuerySet[User]:
+    """The active staff of one organization, by name (who may be put in charge of something)."""
+    return User.objects.filter(organization=organization, is_active=True).order_by(
+        "last_name", "first_name", "pk"
+    )

@@ -482,3 +482,17 @@ def plan_year_targets(*, municipality: Municipality, fiscal_year: int) -> YearTa
         .order_by("indicator__sort_order")
     )
     return YearTargets(version=version, fiscal_year=year, has_ended=False, values=values)
+
+
+def programs_carried(*, municipality: Municipality) -> dict[int, list[str]]:
+    """Organization id → the names of the programs it carries (多機関協働事業, 参加支援事業 …)."""
+    out: dict[int, list[str]] = {}
+    for org_id, name in (
+        ProgramOrganization.objects.filter(program__municipality=municipality)
+        .order_by("program__clause", "program__sort_order")
+        .values_list("organization_id", "program__name")
+    ):
+        names = out.setdefault(org_id, [])
+        if name not in names:
+            names.append(name)
+    return out

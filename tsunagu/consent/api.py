@@ -15,6 +15,7 @@ from tsunagu.accounts.access import organizations_visible_to
 from tsunagu.accounts.tokens import request_user
 from tsunagu.consent.models import Consent
 from tsunagu.consent.services import consent_record
+from tsunagu.core.tokyo import TokyoDateTime
 from tsunagu.people.access import person_get_for
 
 router = Router(tags=["consents"])
@@ -38,7 +39,7 @@ class ConsentOut(Schema):
     scope_organizations: list[str]
     valid_from: dt.date
     valid_until: dt.date | None
-    withdrawn_at: dt.datetime | None
+    withdrawn_at: TokyoDateTime | None
 
 
 @router.post("", response={201: ConsentOut}, summary="本人同意を記録する")

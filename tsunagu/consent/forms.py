@@ -5,10 +5,22 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from tsunagu.consent.models import Consent
+from tsunagu.core.once import OnceFormMixin
 from tsunagu.organizations.models import Organization
 
 
-class ConsentForm(forms.Form):
+class ScopeField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
+    """The organizations a consent lets the record go to, each with the programs it carries,
+    so that 「多機関協働事業に提供してよい」 is ticked on the organization that carries it."""
+
+    carried: dict[int, list[str]] = {}
+
+    def label_from_instance(self, obj: Organization) -> str:
+        programs = self.carried.get(obj.pk)
+        return f"{obj.name}（{'・'.join(programs)}）" if programs else obj.name
+
+
+class ConsentForm(OnceFormMixin):
     method = forms.ChoiceField(
         label="同意の方法", choices=Consent.Method.choices, widget=forms.RadioSelect
     )
@@ -17,7 +29,7 @@ class ConsentForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         initial="支援関係機関が連携して支援を行うための情報共有",
     )
-    scope_organizations = forms.ModelMultipleChoiceField(
+    scope_organizations = ScopeField(
         label="提供先の機関",
         queryset=Organization.objects.none(),
         widget=forms.CheckboxSelectMultiple,
@@ -30,11 +42,17 @@ class ConsentForm(forms.Form):
     )
 
     def __init__(
-        self, *args: object, organizations: QuerySet[Organization], **kwargs: object
+        self,
+        *args: object,
+        organizations: QuerySet[Organization],
+        programs: dict[int, list[str]] | None = None,
+        **kwargs: object,
     ) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
         field = cast("forms.ModelMultipleChoiceField[Any]", self.fields["scope_organizations"])
         field.queryset = organizations
+        if isinstance(field, ScopeField):
+            field.carried = programs or {}
         self.fields["valid_from"].initial = timezone.localdate()
 
 

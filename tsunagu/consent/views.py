@@ -2,15 +2,19 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tsunagu.access.models import AccessLog
 from tsunagu.access.scoping import user_organization
-from tsunagu.accounts.http import AuthenticatedHttpRequest
+from tsunagu.accounts.http import AuthenticatedHttpRequest, id_param
+from tsunagu.cityplan.selectors import programs_carried
 from tsunagu.consent.forms import ConsentForm, WithdrawForm
 from tsunagu.consent.models import Consent
 from tsunagu.consent.services import consent_record, consent_withdraw
 from tsunagu.core.forms import add_service_errors
+from tsunagu.core.once import AlreadySubmitted, submit_once
 from tsunagu.organizations.models import Organization
 from tsunagu.people.access import person_get_for
 
@@ -18,12 +22,13 @@ from tsunagu.people.access import person_get_for
 @require_http_methods(["GET", "POST"])
 def create(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Record a person's consent (scope, purpose, period), as on the 同意書."""
-    person_id = request.GET.get("person") or request.POST.get("person") or ""
-    if not person_id.isdigit():
-        raise Http404
+    person_id = id_param(request.GET.get("person") or request.POST.get("person"))
+    # recorded from the referral form: go back to it with this consent chosen
+    back_to = request.GET.get("consultation") or request.POST.get("consultation") or ""
+    consultation_id = id_param(back_to) if back_to else None
     # consent is recorded by the organization holding the record
     access = person_get_for(
-        user=request.user, person_id=int(person_id), channel=AccessLog.Channel.WEB, own=True
+        user=request.user, person_id=person_id, channel=AccessLog.Channel.WEB, own=True
     )
     organization = user_organization(request.user)
     form = ConsentForm(
@@ -33,25 +38,45 @@ def create(request: AuthenticatedHttpRequest) -> HttpResponse:
         )
         .exclude(pk=organization.pk)
         .order_by("kind", "sort_order", "code"),
+        programs=programs_carried(municipality=organization.municipality),
     )
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
+        back = reverse("people:detail", kwargs={"person_id": access.person.pk})
+
+        def then(consent: Consent) -> str:
+            if consultation_id is None:
+                return back
+            query = urlencode({"consultation": consultation_id, "consent": consent.pk})
+            return f"{reverse('referrals:create')}?{query}"
+
         try:
-            consent_record(
-                user=request.user,
-                person=access.person,
-                method=d["method"],
-                purpose=d["purpose"],
-                scope_organizations=list(d["scope_organizations"]),
-                valid_from=d["valid_from"],
-                valid_until=d["valid_until"],
+            consent = submit_once(
+                form=form,
+                write=lambda: consent_record(
+                    user=request.user,
+                    person=access.person,
+                    method=d["method"],
+                    purpose=d["purpose"],
+                    scope_organizations=list(d["scope_organizations"]),
+                    valid_from=d["valid_from"],
+                    valid_until=d["valid_until"],
+                ),
+                url=then,
             )
+        except AlreadySubmitted as done:
+            messages.info(request, done.message)
+            return redirect(done.url or back)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
             messages.success(request, "本人同意を記録しました")
-            return redirect("people:detail", person_id=access.person.pk)
-    return render(request, "consent/form.html", {"form": form, "person": access.person})
+            return redirect(then(consent))
+    return render(
+        request,
+        "consent/form.html",
+        {"form": form, "person": access.person, "consultation_id": consultation_id},
+    )
 
 
 @require_POST

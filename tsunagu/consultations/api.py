@@ -17,6 +17,7 @@ from tsunagu.consultations.models import Channel, Consultation, Requester, Topic
 from tsunagu.consultations.models import Response as ResponseKind
 from tsunagu.consultations.selectors import visible_consultations_for
 from tsunagu.consultations.services import ConsultationData, consultation_create
+from tsunagu.core.tokyo import TokyoDateTime
 from tsunagu.people.access import person_get_for
 
 API = AccessLog.Channel.API
@@ -31,7 +32,9 @@ MAX_PAGE = 100_000
 class ConsultationIn(Schema):
     person: int | None = Field(None, description="本人のID（匿名・未特定なら省略）")
     anonymous_label: str = Field("", max_length=100, description="匿名・未特定のときの呼び名")
-    received_at: dt.datetime = Field(description="受付日時（タイムゾーン付き）")
+    received_at: dt.datetime = Field(
+        description="受付日時（タイムゾーン付き。例: 2026-04-01T09:30:00+09:00）"
+    )
     channel: Channel
     requester: Requester
     requester_detail: str = Field("", max_length=200)
@@ -49,7 +52,7 @@ class ConsultationOut(Schema):
     person: int | None
     anonymous_label: str
     follows: int | None
-    received_at: dt.datetime
+    received_at: TokyoDateTime
     channel: str
     requester: str
     requester_detail: str

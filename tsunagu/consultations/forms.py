@@ -3,9 +3,10 @@ from django.utils import timezone
 
 from tsunagu.consultations.models import Channel, Requester, Response, Topic
 from tsunagu.consultations.services import ConsultationData
+from tsunagu.core.once import OnceFormMixin
 
 
-class ConsultationForm(forms.Form):
+class ConsultationForm(OnceFormMixin):
     received_at = forms.DateTimeField(
         label="受付日時",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
@@ -44,7 +45,7 @@ class ConsultationForm(forms.Form):
     def __init__(
         self, *args: object, sites: list[tuple[int, str]] | None = None, **kwargs: object
     ) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
         self.fields["received_at"].initial = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
         if sites:  # the organization takes consultations at several sites (出張所 …)
             self.fields["site"].choices = [("", "本所・主な窓口"), *sites]  # type: ignore[attr-defined]
@@ -68,7 +69,7 @@ class ConsultationForm(forms.Form):
         )
 
 
-class FollowUpForm(forms.Form):
+class FollowUpForm(OnceFormMixin):
     received_at = forms.DateTimeField(
         label="日時",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
@@ -78,7 +79,7 @@ class FollowUpForm(forms.Form):
     response = forms.ChoiceField(label="対応", choices=Response.choices, initial=Response.ONGOING)
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
         self.fields["received_at"].initial = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
 
 

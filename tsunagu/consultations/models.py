@@ -6,6 +6,7 @@ from django.db.models import Q
 
 from tsunagu.access.scoping import ScopedManager, ScopedQuerySet, UnscopedManager, live_grants
 from tsunagu.core.history import history
+from tsunagu.core.tokyo import tokyo_text
 from tsunagu.organizations.models import Organization
 from tsunagu.people.models import Person
 
@@ -187,7 +188,7 @@ class Consultation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.received_at:%Y-%m-%d} {self.subject_name}"
+        return f"{tokyo_text(self.received_at, '%Y-%m-%d')} {self.subject_name}"
 
     @property
     def subject_name(self) -> str:

@@ -67,7 +67,7 @@ def consultation_data_validate(
     if timezone.is_naive(data.received_at):
         errors["received_at"] = "受付日時にタイムゾーンがありません"
     elif data.received_at > timezone.now() + dt.timedelta(minutes=5):
-        errors["received_at"] = "受付日時が未来です"
+        errors["received_at"] = "受付日時が未来です（今より後の日時は記録できません）"
     elif data.received_at.year < 2000:
         errors["received_at"] = "受付日時が古すぎます"
     content = data.content.strip()
@@ -162,6 +162,18 @@ def consultation_create_many(
             data = consultation_data_validate(item.data, person=person)
             if data.site_id is not None and data.site_id not in sites:
                 raise ValidationError({"site": ["この機関の拠点ではありません"]})
+            if follows is not None and data.received_at < follows.received_at.replace(
+                second=0, microsecond=0
+            ):  # the forms give minutes: the same minute as the first contact is not before
+                raise ValidationError(
+                    {
+                        "received_at": [
+                            "継続の相談の日時が、元の相談の受付日時"
+                            f"（{timezone.localtime(follows.received_at):%Y-%m-%d %H:%M}）"
+                            "より前です"
+                        ]
+                    }
+                )
             consultation = Consultation(
                 organization=organization,
                 site_id=data.site_id,

@@ -1,16 +1,17 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tsunagu.access.models import AccessLog
 from tsunagu.access.scoping import user_organization
-from tsunagu.accounts.http import AuthenticatedHttpRequest
-from tsunagu.consultations.access import consultation_get_for
+from tsunagu.accounts.http import AuthenticatedHttpRequest, id_param
+from tsunagu.consultations.access import ConsultationAccess, consultation_get_for
 from tsunagu.consultations.forms import ConsultationFilterForm, ConsultationForm, FollowUpForm
-from tsunagu.consultations.models import Topic
+from tsunagu.consultations.models import Consultation, Topic
 from tsunagu.consultations.selectors import (
     consultation_counts,
     consultation_counts_by_site,
@@ -25,11 +26,11 @@ from tsunagu.consultations.services import (
 )
 from tsunagu.core.fiscal import fiscal_year_of, parse_wareki_fiscal_year
 from tsunagu.core.forms import add_service_errors
+from tsunagu.core.once import AlreadySubmitted, submit_once
 from tsunagu.organizations.selectors import (
     organization_lines,
     organization_sites,
-    organizations_for_address,
-    organizations_for_topics,
+    referral_suggestions,
 )
 from tsunagu.people.access import person_accesses, person_get_for
 
@@ -104,18 +105,25 @@ def create(request: AuthenticatedHttpRequest) -> HttpResponse:
     person_id = request.GET.get("person") or request.POST.get("person")
     access = None
     if person_id:
-        if not str(person_id).isdigit():
-            raise Http404
-        access = person_get_for(user=request.user, person_id=int(person_id), channel=WEB)
+        access = person_get_for(user=request.user, person_id=id_param(person_id), channel=WEB)
     form = ConsultationForm(
         request.POST or None,
         sites=organization_sites(organization=user_organization(request.user)),
     )
     if request.method == "POST" and form.is_valid():
         try:
-            consultation = consultation_create(
-                user=request.user, person=access.person if access else None, data=form.to_data()
+            consultation = submit_once(
+                form=form,
+                write=lambda: consultation_create(
+                    user=request.user,
+                    person=access.person if access else None,
+                    data=form.to_data(),
+                ),
+                url=_url,
             )
+        except AlreadySubmitted as done:
+            messages.info(request, done.message)
+            return redirect(done.url or "consultations:list")
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -127,7 +135,23 @@ def create(request: AuthenticatedHttpRequest) -> HttpResponse:
 def detail(request: AuthenticatedHttpRequest, consultation_id: int) -> HttpResponse:
     """One consultation, printable as the 相談受付票; the receiving window of a referral sees
     here what the sender shared, without asking the person again."""
-    access = consultation_get_for(user=request.user, consultation_id=consultation_id, channel=WEB)
+    return _detail(
+        request,
+        consultation_get_for(user=request.user, consultation_id=consultation_id, channel=WEB),
+    )
+
+
+def _url(consultation: Consultation) -> str:
+    return reverse("consultations:detail", kwargs={"consultation_id": consultation.pk})
+
+
+def _detail(
+    request: AuthenticatedHttpRequest,
+    access: ConsultationAccess,
+    *,
+    follow_up_form: FollowUpForm | None = None,
+) -> HttpResponse:
+    """The consultation's page; a follow-up that was refused comes back filled in."""
     consultation = access.consultation
     person_view = None
     if consultation.person is not None:
@@ -147,28 +171,30 @@ def detail(request: AuthenticatedHttpRequest, consultation_id: int) -> HttpRespo
         # the follow-ups and referrals of the window's own consultation are its own records
         "follow_ups": consultation.follow_ups.all().order_by("received_at") if own else [],
         "history": consultation_history(access=access),
-        "follow_up_form": FollowUpForm() if own else None,
+        "follow_up_form": (follow_up_form or FollowUpForm()) if own else None,
         "referrals": [
             (r, r.is_overdue)
             for r in consultation.referrals.select_related("to_organization", "from_organization")
         ]
         if own
         else [],
-        "suggest_topics": organizations_for_topics(
-            municipality=municipality, topics=topics
-        ).exclude(pk=consultation.organization_id)[:8]
-        if own
-        else [],
-        "suggest_area": organizations_for_address(
-            municipality=municipality, address=consultation.person.address
-        )
-        if own
-        and consultation.person
-        and consultation.person.address
-        and not consultation.person.address_protection_applies
-        else [],
     }
+    if own:
+        context["suggest_area"], context["suggest_topics"] = referral_suggestions(
+            municipality=municipality,
+            topics=topics,
+            address=_suggestion_address(consultation),
+            exclude=consultation.organization_id,
+        )
     return render(request, "consultations/detail.html", context)
+
+
+def _suggestion_address(consultation: Consultation) -> str:
+    """The address that says which district's centre is the person's (none when protected)."""
+    person = consultation.person
+    if person is None or person.address_protection_applies:
+        return ""
+    return person.address
 
 
 @require_POST
@@ -184,33 +210,33 @@ def follow_up(request: AuthenticatedHttpRequest, consultation_id: int) -> HttpRe
     form = FollowUpForm(request.POST)
     if form.is_valid():
         try:
-            consultation_follow_up(
-                user=request.user,
-                follows=access.consultation,
-                received_at=form.cleaned_data["received_at"],
-                channel=form.cleaned_data["channel"],
-                content=form.cleaned_data["content"],
-                response=form.cleaned_data["response"],
+            submit_once(
+                form=form,
+                write=lambda: consultation_follow_up(
+                    user=request.user,
+                    follows=access.consultation,
+                    received_at=form.cleaned_data["received_at"],
+                    channel=form.cleaned_data["channel"],
+                    content=form.cleaned_data["content"],
+                    response=form.cleaned_data["response"],
+                ),
+                url=lambda _: _url(access.consultation),
             )
+        except AlreadySubmitted as done:
+            messages.info(request, done.message)
+            return redirect(done.url or _url(access.consultation))
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+            add_service_errors(form, exc)
         else:
             messages.success(request, "継続の相談を記録しました")
-    else:
-        messages.error(
-            request,
-            "入力を確かめてください: "
-            + " ".join(str(e) for errors in form.errors.values() for e in errors),
-        )
-    return redirect("consultations:detail", consultation_id=consultation_id)
+            return redirect("consultations:detail", consultation_id=consultation_id)
+    return _detail(request, access, follow_up_form=form)
 
 
 @require_POST
 def link_person(request: AuthenticatedHttpRequest, consultation_id: int) -> HttpResponse:
     """Attach a person to an anonymous consultation once they are identified."""
-    person_id = request.POST.get("person", "")
-    if not person_id.isdigit():
-        raise Http404
+    person_id = id_param(request.POST.get("person"))
     access = consultation_get_for(
         user=request.user,
         consultation_id=consultation_id,
@@ -218,7 +244,7 @@ def link_person(request: AuthenticatedHttpRequest, consultation_id: int) -> Http
         action=AccessLog.Action.UPDATE,
         own=True,
     )
-    person = person_get_for(user=request.user, person_id=int(person_id), channel=WEB).person
+    person = person_get_for(user=request.user, person_id=person_id, channel=WEB).person
     try:
         consultation_link_person(user=request.user, consultation=access.consultation, person=person)
     except ValidationError as exc:

@@ -15,7 +15,7 @@ from tsunagu.consultations.models import Channel, Requester, Response, Topic
 from tsunagu.consultations.services import ConsultationData, consultation_create
 from tsunagu.people.models import Relationship
 from tsunagu.people.services import PersonData, household_member_add, person_create
-from tsunagu.referrals.services import ReferralData, referral_create
+from tsunagu.referrals.services import ReferralData, referral_create, referral_decline
 
 FAMILY = [
     ("山田", "やまだ"),
@@ -52,10 +52,19 @@ CONTENTS = {
 }
 
 
-def demo_intake(*, counselor: User, colleague: User, seed: int = 2026) -> int:
+def demo_intake(
+    *,
+    counselor: User,
+    colleague: User,
+    coordinator: User | None = None,
+    liaison: User | None = None,
+    seed: int = 2026,
+) -> int:
     """Create households with a parent in their 80s and a child in their 50s (8050), their
-    consultations over the past months, and one referral waiting at the colleague's window.
-    Returns the number of persons made."""
+    consultations over the past months, and something for every role to do: a referral waiting
+    at the colleague's window, one at the organization carrying 多機関協働事業 (the
+    coordinator's, under a consent that names it), one at the liaison's department, and one the
+    colleague declined, on the counselor's home page. Returns the number of persons made."""
     rng = random.Random(seed)  # noqa: S311 (demo data, not security)
     if counselor.organization is None or colleague.organization is None:
         raise ValueError("demo staff must belong to organizations")
@@ -126,25 +135,60 @@ def demo_intake(*, counselor: User, colleague: User, seed: int = 2026) -> int:
                 first_pair = (parent, consultation)
     if first_pair is not None:
         person, consultation = first_pair
+        own = counselor.organization
+        others = [
+            u.organization
+            for u in (colleague, coordinator, liaison)
+            if u is not None and u.organization is not None and u.organization != own
+        ]
+        scope = list(dict.fromkeys(others))  # the consent names 多機関協働事業's carrier too
         consent = consent_record(
             user=counselor,
             person=person,
             method="written",
-            purpose="支援関係機関が連携して支援を行うための情報共有",
-            scope_organizations=[colleague.organization],
+            purpose="支援関係機関が連携して支援を行うための情報共有"
+            "（多機関協働事業による支援の調整を含む）",
+            scope_organizations=scope,
             valid_from=timezone.localdate(),
             valid_until=timezone.localdate() + dt.timedelta(days=365),
         )
-        referral_create(
+        # one the colleague's window declined: the counselor's home page shows it
+        declined = referral_create(
             user=counselor,
             consultation=consultation,
             data=ReferralData(
                 to_organization=colleague.organization,
-                reason="同居の子の就労と家計について相談したい",
+                reason="母の介護サービスの利用について",
                 basis=Basis.CONSENT,
                 consent=consent,
             ),
         )
+        referral_decline(
+            user=colleague,
+            referral=declined,
+            reason="介護サービスは地域包括支援センターの担当です。ケアマネジャーにご相談ください",
+        )
+        reasons = [
+            (colleague, "同居の子の就労と家計について相談したい"),
+            (coordinator, "8050の世帯で課題が複合しているため、多機関協働事業で支援を調整したい"),
+            (liaison, "税と公共料金の滞納について、庁内での分納相談につなぎたい"),
+        ]
+        sent: set[int] = set()
+        for user, reason in reasons:
+            target = user.organization if user is not None else None
+            if target is None or target == own or target.pk in sent:
+                continue
+            sent.add(target.pk)
+            referral_create(
+                user=counselor,
+                consultation=consultation,
+                data=ReferralData(
+                    to_organization=target,
+                    reason=reason,
+                    basis=Basis.CONSENT,
+                    consent=consent,
+                ),
+            )
     consultation_create(
         user=counselor,
         person=None,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import csv
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -52,6 +53,63 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     ImportKind.PERSONS: PERSON_COLUMNS,
     ImportKind.CONSULTATIONS: CONSULTATION_COLUMNS,
 }
+# The Japanese name of each column: shown with the code everywhere, and accepted as the header
+# of a file written with Japanese headers (with the other names agencies' systems use).
+COLUMN_LABELS: dict[str, str] = {
+    "external_id": "機関システムのID",
+    "family_name": "姓",
+    "given_name": "名",
+    "family_name_kana": "せい",
+    "given_name_kana": "めい",
+    "birth_date": "生年月日",
+    "sex": "性別",
+    "postal_code": "郵便番号",
+    "address": "住所",
+    "phone": "電話番号",
+    "person_external_id": "本人のID",
+    "anonymous_label": "匿名・未特定の呼び名",
+    "received_at": "受付日時",
+    "channel": "相談方法",
+    "requester": "相談者",
+    "requester_detail": "相談者の詳細",
+    "main_topic": "主訴",
+    "topics": "相談の内容",
+    "content": "相談内容",
+    "response": "対応",
+    "is_new": "新規・継続",
+}
+_OTHER_NAMES: dict[str, tuple[str, ...]] = {
+    "external_id": ("id", "番号", "管理番号", "相談番号", "本人番号"),
+    "family_name_kana": ("姓(ふりがな)", "姓(カナ)", "せい(ふりがな)", "セイ", "姓カナ"),
+    "given_name_kana": ("名(ふりがな)", "名(カナ)", "めい(ふりがな)", "メイ", "名カナ"),
+    "phone": ("電話",),
+    "person_external_id": ("本人id", "本人番号"),
+    "anonymous_label": ("呼び名",),
+    "requester": ("相談者(誰から)",),
+    "is_new": ("新規/継続", "新規継続"),
+}
+
+
+def _header_key(name: str) -> str:
+    return unicodedata.normalize("NFKC", name).replace(" ", "").replace("　", "").lower()
+
+
+def column_code(name: str, kind: str) -> str:
+    """The column a header names: its code (birth_date) or its Japanese name (生年月日)."""
+    key = _header_key(name)
+    for code in COLUMNS[kind]:
+        names = (code, COLUMN_LABELS.get(code, ""), *_OTHER_NAMES.get(code, ()))
+        if key in {_header_key(n) for n in names if n}:
+            return code
+    return name
+
+
+def column_label(code: str) -> str:
+    """birth_date（生年月日）: how a column is named to staff."""
+    label = COLUMN_LABELS.get(code)
+    return f"{code}（{label}）" if label else code
+
+
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     ImportKind.PERSONS: ("external_id",),
     ImportKind.CONSULTATIONS: (
@@ -84,6 +142,11 @@ class RowError:
     line: int
     column: str  # "" when the problem is the row as a whole
     message: str
+
+    @property
+    def column_label(self) -> str:
+        """birth_date（生年月日）, for the staff's screen."""
+        return column_label(self.column) if self.column else ""
 
     def __str__(self) -> str:
         if self.column:
@@ -275,7 +338,7 @@ def header_read(text: str, kind: str) -> Header:
         raise ImportFileError("ファイルが空です")
     if isinstance(first, RowError):
         raise ImportFileError(f"{first}（見出しの行）")
-    columns = [c.strip().lstrip("\ufeff").strip().lower() for c in first.cells]
+    columns = [column_code(c.strip().lstrip("\ufeff").strip(), kind).lower() for c in first.cells]
     while columns and not columns[-1]:
         columns.pop()
     known = COLUMNS[kind]
@@ -287,13 +350,14 @@ def header_read(text: str, kind: str) -> Header:
         problems.append(f"同じ見出しの列が複数あります: {_names(repeated)}")
     unknown = [c for c in dict.fromkeys(columns) if c and c not in known]
     if unknown:
-        problems.append(f"不明な列があります: {_names(unknown)}（使える列: {', '.join(known)}）")
+        usable = "、".join(column_label(c) for c in known)
+        problems.append(f"不明な列があります: {_names(unknown)}（使える列: {usable}）")
         other = next(k for k in COLUMNS if k != kind)
         if set(columns) <= set(COLUMNS[other]):
             problems.append(f"{ImportKind(other).label}のファイルではありませんか")
     missing = [c for c in REQUIRED_COLUMNS[kind] if c not in columns]
     if missing:
-        problems.append(f"必須の列がありません: {', '.join(missing)}")
+        problems.append(f"必須の列がありません: {'、'.join(column_label(c) for c in missing)}")
     if problems:
         raise ImportFileError(f"行 {first.line}: 見出し: {'。'.join(problems)}")
     return Header(kind=kind, columns=columns, end=reader.position)

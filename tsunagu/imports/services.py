@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ from tsunagu.consultations.services import (
     consultation_create_many,
     consultation_data_validate,
 )
+from tsunagu.core.fiscal import parse_wareki_date
 from tsunagu.core.text import nfkc
 from tsunagu.core.validation import ItemInvalid
 from tsunagu.imports.csvfile import (
@@ -68,7 +70,6 @@ from tsunagu.people.services import (
 TOKYO = ZoneInfo("Asia/Tokyo")
 CHUNK_ROWS = 500
 
-_DATE = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})")
 _DATETIME = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?")
 _SEXES = {
     **{code: code for code in Sex.values},
@@ -76,14 +77,36 @@ _SEXES = {
     "女": Sex.FEMALE,
     "男": Sex.MALE,
 }
-_BOOLEANS = {"1": True, "true": True, "0": False, "false": False}
-_CHOICES: dict[str, list[str]] = {
-    "channel": Channel.values,
-    "requester": Requester.values,
-    "response": Response.values,
-    "main_topic": Topic.values,
-    "topics": Topic.values,
+_BOOLEANS = {
+    "1": True,
+    "true": True,
+    "新規": True,
+    "0": False,
+    "false": False,
+    "継続": False,
 }
+_CHOICE_CLASSES: dict[str, type[models.TextChoices]] = {
+    "channel": Channel,
+    "requester": Requester,
+    "response": Response,
+    "main_topic": Topic,
+    "topics": Topic,
+}
+_TOPIC_SEPARATORS = re.compile(r"[;；、,，]")
+
+
+def _code(column: str, value: str) -> str:
+    """The code of a choice given as its code (window) or as the label staff see on screen
+    (窓口), however the agency's system wrote it (full-width, spaces, upper case). Anything
+    else is passed on unchanged, for the service to refuse with the list of codes."""
+    text = unicodedata.normalize("NFKC", value).strip()
+    choices = _CHOICE_CLASSES[column]
+    for code, label in choices.choices:
+        if text.lower() in (str(code).lower(), unicodedata.normalize("NFKC", str(label)).lower()):
+            return str(code)
+    return text
+
+
 _PERSON_TEXT = (
     "family_name",
     "given_name",
@@ -180,28 +203,32 @@ def _too_long(
 
 
 def _parse_date(value: str) -> dt.date:
-    match = _DATE.fullmatch(nfkc(value))
-    if match is None:
-        raise ValueError("YYYY-MM-DD か YYYY/MM/DD の形で入力してください")
-    try:
-        return dt.date(int(match[1]), int(match[2]), int(match[3]))
-    except ValueError:
-        raise ValueError("存在しない日付です") from None
+    """Western or 和暦, as offices write them (2026/4/1, 昭和23年3月3日, S23.3.3, R8/4/1)."""
+    return parse_wareki_date(value)
+
+
+_TIME = re.compile(r"(.+?)[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?")
 
 
 def _parse_datetime(value: str) -> dt.datetime:
-    text = nfkc(value)
+    text = nfkc(value).strip()
     match = _DATETIME.fullmatch(text)
     try:
         if match is not None:
             year, month, day, hour, minute, second = (int(p) for p in match.groups("0"))
             return dt.datetime(year, month, day, hour, minute, second, tzinfo=TOKYO)
+        wareki = _TIME.fullmatch(text)
+        if wareki is not None and not wareki[1][:4].isdigit():
+            on = parse_wareki_date(wareki[1])  # R8/4/1 9:30, 令和8年4月1日 9:30
+            hour, minute, second = int(wareki[2]), int(wareki[3]), int(wareki[4] or 0)
+            return dt.datetime.combine(on, dt.time(hour, minute, second), tzinfo=TOKYO)
         if "T" not in text and " " not in text:
             raise ValueError
         parsed = dt.datetime.fromisoformat(text)
     except ValueError:
         raise ValueError(
-            "日時は 2026-04-01T09:30 か 2026/04/01 9:30 の形で入力してください（時刻も必要です）"
+            "日時は 2026-04-01T09:30 か 2026/04/01 9:30 の形で入力してください"
+            "（時刻も必要です。和暦なら R8/4/1 9:30）"
         ) from None
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=TOKYO)
 
@@ -313,18 +340,24 @@ def _consultations_check(
             received_at = _parse_datetime(values["received_at"])
         except ValueError as exc:
             problems["received_at"] = str(exc)
-        is_new = _BOOLEANS.get(values.get("is_new", "").lower() or "1")
+        is_new = _BOOLEANS.get(
+            unicodedata.normalize("NFKC", values.get("is_new", "")).strip().lower() or "1"
+        )
         if is_new is None:
-            problems["is_new"] = "1 / 0 か true / false で入力してください"
+            problems["is_new"] = "1 / 0、true / false か 新規 / 継続 で入力してください"
         data = ConsultationData(
             received_at=received_at or _SOME_PAST_TIME,
-            channel=values["channel"],
-            requester=values["requester"],
+            channel=_code("channel", values["channel"]),
+            requester=_code("requester", values["requester"]),
             requester_detail=values.get("requester_detail", ""),
-            main_topic=values["main_topic"],
-            topics=[t.strip() for t in values.get("topics", "").split(";") if t.strip()],
+            main_topic=_code("main_topic", values["main_topic"]),
+            topics=[
+                _code("topics", t)
+                for t in _TOPIC_SEPARATORS.split(values.get("topics", ""))
+                if t.strip()
+            ],
             content=values["content"],
-            response=values["response"],
+            response=_code("response", values["response"]),
             is_new=bool(is_new),
             anonymous_label=values.get("anonymous_label", ""),
             external_id=external_id,
@@ -347,8 +380,9 @@ def _consultations_check(
                     )
                 elif name == "received_at" and received_at is None:
                     continue
-                if column in _CHOICES:
-                    text += f"（使える値: {', '.join(_CHOICES[column])}）"
+                if column in _CHOICE_CLASSES:
+                    choices = _CHOICE_CLASSES[column].choices
+                    text += f"（使える値: {'、'.join(f'{c}（{lbl}）' for c, lbl in choices)}）"
                 problems.setdefault(column, text)
         lengths = _too_long(
             Consultation, values, ("external_id", "anonymous_label", "requester_detail")

@@ -182,3 +182,46 @@ def organization_sites(*, organization: Organization) -> list[tuple[int, str]]:
         .order_by("sort_order", "code")
         .values_list("pk", "name")
     )
+
+
+def referral_suggestions(
+    *, municipality: Municipality, topics: list[str], address: str, exclude: int | None = None
+) -> tuple[list[Organization], list[Organization]]:
+    """Where to refer a consultation: (the organizations whose 担当地区 covers the address,
+    the agencies whose fields fit the topics). Centres bound to other districts are left out
+    of the second list when the address says which district the person lives in; the first
+    list comes first everywhere it is shown."""
+    by_area = (
+        [
+            o
+            for o in organizations_for_address(municipality=municipality, address=address)
+            if o.pk != exclude
+        ]
+        if address
+        else []
+    )
+    topic_orgs = organizations_for_topics(municipality=municipality, topics=topics).exclude(
+        pk=exclude or 0
+    )
+    matched = areas_for_address(municipality=municipality, address=address) if address else []
+    if matched:
+        # the areas that cover the address: its district, the zones above it, the whole city
+        parents = dict(
+            Area.objects.filter(municipality=municipality).values_list("pk", "parent_id")
+        )
+        allowed: set[int] = set(
+            Area.objects.filter(municipality=municipality, kind=Area.Kind.CITY).values_list(
+                "pk", flat=True
+            )
+        )
+        for area in matched:
+            current: int | None = area.pk
+            while current is not None and current not in allowed:
+                allowed.add(current)
+                current = parents.get(current)
+        elsewhere = Organization.objects.filter(
+            municipality=municipality, areas__isnull=False
+        ).exclude(areas__in=allowed)
+        topic_orgs = topic_orgs.exclude(pk__in=elsewhere.values("pk"))
+    area_ids = {o.pk for o in by_area}
+    return by_area, [o for o in topic_orgs[:12] if o.pk not in area_ids][:8]

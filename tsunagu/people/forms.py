@@ -1,6 +1,8 @@
 from django import forms
+from django.urls import reverse_lazy
 
-from tsunagu.people.models import ContactMethod, Relationship, Sex
+from tsunagu.core.once import OnceFormMixin
+from tsunagu.people.models import ContactMethod, Person, Relationship, Sex
 from tsunagu.people.services import PersonData
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -21,11 +23,10 @@ class PersonForm(forms.Form):
             attrs={
                 "autocomplete": "postal-code",
                 "inputmode": "numeric",
-                "hx-get": "/people/postal-address/",
-                "hx-trigger": "change",
-                "hx-target": "#id_address",
-                "hx-swap": "outerHTML",
-                "hx-include": "#id_address",
+                # app.js: look the address up and put it in front of what was typed
+                "data-postal-lookup": reverse_lazy("people:postal_address"),
+                "data-address-field": "id_address",
+                "data-status": "address-status",
             }
         ),
     )
@@ -79,11 +80,42 @@ class PersonForm(forms.Form):
         )
 
 
+class PersonCreateForm(OnceFormMixin, PersonForm):
+    """A new person: sent twice, it is registered once."""
+
+
 class SearchForm(forms.Form):
     q = forms.CharField(label="氏名・ふりがな・電話番号・住所", max_length=100, required=False)
     birth_date = forms.DateField(label="生年月日", required=False, widget=DATE)
 
 
-class HouseholdMemberForm(forms.Form):
+class HouseholdMemberForm(OnceFormMixin):
     relationship = forms.ChoiceField(label="続柄（世帯主から見て）", choices=Relationship.choices)
     household_name = forms.CharField(label="新しい世帯の呼び名", max_length=100, required=False)
+
+
+class HouseholdNewMemberForm(OnceFormMixin):
+    """A new member registered from the household's page, in one step."""
+
+    family_name = forms.CharField(label="姓", max_length=50, required=False)
+    given_name = forms.CharField(label="名", max_length=50, required=False)
+    family_name_kana = forms.CharField(label="せい（ふりがな）", max_length=100, required=False)
+    given_name_kana = forms.CharField(label="めい（ふりがな）", max_length=100, required=False)
+    birth_date = forms.DateField(label="生年月日", required=False, widget=DATE)
+    sex = forms.ChoiceField(label="性別", choices=Sex.choices, initial=Sex.UNKNOWN, required=False)
+    relationship = forms.ChoiceField(label="続柄（世帯主から見て）", choices=Relationship.choices)
+    same_address = forms.BooleanField(label="住所は世帯と同じ", required=False, initial=True)
+
+    def to_data(self, *, address_from: Person) -> PersonData:
+        d = self.cleaned_data
+        same = d["same_address"]
+        return PersonData(
+            family_name=d["family_name"],
+            given_name=d["given_name"],
+            family_name_kana=d["family_name_kana"],
+            given_name_kana=d["given_name_kana"],
+            birth_date=d["birth_date"],
+            sex=d["sex"] or Sex.UNKNOWN,
+            postal_code=address_from.postal_code if same else "",
+            address=address_from.address if same else "",
+        )

@@ -1078,6 +1078,23 @@ def query_keys(query: str, birth_date: datetime.date | None) -> set[str]:
     return {k[:KEY_MAX_LENGTH] for k in keys}
 
 
+def query_kind(query: str) -> str:
+    """What a search box query was read as: "name", "phone" or "address"."""
+    return _query_facts(query, None)[1]
+
+
+def name_key_prefixes(name: str) -> set[str]:
+    """Prefixes of the full-name keys (``n:``) of everyone whose name begins with `name`,
+    written in kanji or kana however typed: a surname alone finds 高橋和子 and 髙橋一郎."""
+    text = unicodedata.normalize("NFKC", name).strip()
+    if not text:
+        return set()
+    prefixes = {"n:" + normalize_name(text)}
+    if is_kana(_NAME_PUNCT_RE.sub("", hira_to_kata(text))):
+        prefixes.add("n:" + coarse_kana(normalize_kana(text)))
+    return {p[:KEY_MAX_LENGTH] for p in prefixes}
+
+
 def _address_query(q: _Prep, c: _Prep) -> tuple[float, tuple[str, ...]]:
     """Weight of a candidate's address against a (possibly partial) typed address."""
     if not q.addr_full or not c.addr_full:

@@ -102,7 +102,7 @@ class Household(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name or f"世帯 {self.pk}"
+        return self.name or "（呼び名のない世帯）"
 
 
 class Person(models.Model):

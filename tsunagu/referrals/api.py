@@ -25,6 +25,7 @@ from tsunagu.accounts.tokens import request_user
 from tsunagu.consent.models import Consent
 from tsunagu.consultations.access import consultation_get_for
 from tsunagu.consultations.api import ConsultationOut, consultation_out
+from tsunagu.core.tokyo import TokyoDateTime
 from tsunagu.meetings.models import MeetingBody
 from tsunagu.people.api import PersonOut, person_out
 from tsunagu.referrals.models import Referral
@@ -95,7 +96,7 @@ class ReferralOut(Schema):
     overdue: bool
     decline_reason: str
     outcome: str
-    created_at: dt.datetime
+    created_at: TokyoDateTime
     person: PersonOut | None = Field(description="見られないとき（匿名、許可の終了）は null")
     consultation: ConsultationOut | None = Field(
         description="相談内容が共有されているときだけ（依頼元には自機関の相談）"

@@ -6,12 +6,13 @@ from django.db.models import QuerySet
 from tsunagu.access.models import Basis
 from tsunagu.access.statutes import StatuteEntry
 from tsunagu.consent.models import Consent
+from tsunagu.core.once import OnceFormMixin
 from tsunagu.meetings.models import MeetingBody
 from tsunagu.organizations.models import Organization
 from tsunagu.referrals.services import ReferralData
 
 
-class ReferralForm(forms.Form):
+class ReferralForm(OnceFormMixin):
     to_organization = forms.ModelChoiceField(label="つなぎ先", queryset=Organization.objects.none())
     reason = forms.CharField(label="つなぐ理由", widget=forms.Textarea(attrs={"rows": 3}))
     share_content = forms.BooleanField(label="相談内容を共有する", required=False, initial=True)
@@ -40,7 +41,7 @@ class ReferralForm(forms.Form):
         statutes: list[StatuteEntry],
         **kwargs: object,
     ) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
         statute = cast("forms.ChoiceField", self.fields["statute"])
         statute.choices = [("", "選んでください")] + [
             (s.code, f"{s.label}（{s.summary}）" if s.summary else s.label) for s in statutes

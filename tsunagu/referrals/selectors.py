@@ -3,6 +3,7 @@ see it. What is shown with personal data is logged here, the same on the web and
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,7 @@ from tsunagu.accounts.models import User
 from tsunagu.consultations.access import consultation_accesses
 from tsunagu.organizations.models import Organization
 from tsunagu.people.access import PersonAccess, person_accesses
-from tsunagu.referrals.models import Referral
+from tsunagu.referrals.models import Referral, ReferralEvent
 
 OPEN = [Referral.Status.REQUESTED, Referral.Status.ACCEPTED]
 PAGE_SIZE = 50
@@ -138,6 +139,7 @@ def referral_get_for(
             "consent",
             "meeting_body",
             "created_by",
+            "assignee",
         )
         .filter(pk=referral_id)
         .first()
@@ -169,3 +171,44 @@ def person_referrals_section(*, user: User, access: PersonAccess) -> dict[str, A
         shown=[access.shown(r) for r in referrals],
     )
     return {"referrals": referrals}
+
+
+@dataclass(frozen=True)
+class SenderNews:
+    """What a sender should look at: referrals declined since `since`, and those still
+    unanswered past their due date (`new_overdue`: went past it since `since`)."""
+
+    since: dt.datetime | None
+    declined: list[Referral]
+    overdue: list[Referral]
+    new_overdue: set[int]
+
+
+def referral_news_for_sender(
+    *, user: User, since: dt.datetime | None, limit: int = 20
+) -> SenderNews:
+    """For the home page of the window that sent referrals. Names no person: the rows say to
+    whom and when, and link to the referral (whose page logs what it shows)."""
+    organization = user_organization(user)
+    sent = Referral.objects.visible_to(user).filter(from_organization=organization)
+    declined_events = ReferralEvent.objects.visible_to(user).filter(
+        referral__from_organization=organization, status=Referral.Status.DECLINED
+    )
+    if since is not None:
+        declined_events = declined_events.filter(at__gt=since)
+    else:
+        declined_events = declined_events.filter(at__gt=timezone.now() - dt.timedelta(days=30))
+    declined = list(
+        sent.filter(status=Referral.Status.DECLINED, pk__in=declined_events.values("referral_id"))
+        .select_related("to_organization")
+        .order_by("-updated_at", "-pk")[:limit]
+    )
+    today = timezone.localdate()
+    overdue = list(
+        sent.filter(status=Referral.Status.REQUESTED, due_date__lt=today)
+        .select_related("to_organization")
+        .order_by("due_date", "pk")[:limit]
+    )
+    seen = timezone.localtime(since).date() if since is not None else None
+    new_overdue = {r.pk for r in overdue if seen is None or r.due_date >= seen}
+    return SenderNews(since=since, declined=declined, overdue=overdue, new_overdue=new_overdue)

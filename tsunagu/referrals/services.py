@@ -220,10 +220,14 @@ def _move(
     channel: AccessLog.Channel,
     note: str = "",
     end_grants: str = "",
-    **fields: str,
+    **fields: object,
 ) -> Referral:
     """Move a referral on: check who may and from which state, log it, save the new state and
-    any text it carries, write the event, and end the referral's grants when asked."""
+    any text it carries, write the event, and end the referral's grants when asked.
+
+    The state changes by one conditional UPDATE (`WHERE status IN allowed`): when two staff
+    answer the same referral at once, the second UPDATE waits for the first and then finds the
+    state already moved, so only one succeeds and the other is told who was first."""
     organization = user_organization(user)
     owner = referral.to_organization_id if side == "receiver" else referral.from_organization_id
     if owner != organization.pk:
@@ -232,11 +236,26 @@ def _move(
         raise ValidationError(
             f"「{referral.get_status_display()}」のつなぎは{Referral.Status(to).label}にできません"
         )
+    moved = Referral.dangerously_unscoped.filter(  # unscoped: this referral, checked above
+        pk=referral.pk, status__in=allowed
+    ).update(status=to, updated_at=timezone.now(), **fields)
+    if not moved:
+        current = Referral.dangerously_unscoped.get(pk=referral.pk)  # unscoped: as above
+        last = (
+            ReferralEvent.dangerously_unscoped.filter(referral=current)  # unscoped: as above
+            .order_by("-at", "-pk")
+            .select_related("by")
+            .first()
+        )
+        who = f"（{last.by.full_name}さん）" if last is not None else ""
+        raise ValidationError(
+            f"このつなぎは、ほかの職員{who}が先に「{current.get_status_display()}」にしました。"
+            "画面を開き直して確かめてください"
+        )
     _log_change(user, referral, channel)
     referral.status = to
     for name, value in fields.items():
         setattr(referral, name, value)
-    referral.save(update_fields=["status", *fields, "updated_at"])
     ReferralEvent.objects.create(referral=referral, status=to, by=user, note=note)
     if end_grants:
         grants_end(grants=AccessGrant.objects.filter(referral=referral), reason=end_grants)
@@ -245,8 +264,17 @@ def _move(
 
 @transaction.atomic
 def referral_accept(
-    *, user: User, referral: Referral, channel: AccessLog.Channel = AccessLog.Channel.WEB
+    *,
+    user: User,
+    referral: Referral,
+    assignee: User | None = None,
+    channel: AccessLog.Channel = AccessLog.Channel.WEB,
 ) -> Referral:
+    """The receiving window takes the referral on and names who will handle it (the one
+    accepting, unless another staff member of the window is chosen)."""
+    assignee = assignee or user
+    if assignee.organization_id != referral.to_organization_id or not assignee.is_active:
+        raise _fail("assignee", "担当者は依頼先の機関の職員から選んでください")
     return _move(
         referral,
         user=user,
@@ -254,6 +282,8 @@ def referral_accept(
         side="receiver",
         to=Referral.Status.ACCEPTED,
         channel=channel,
+        note=f"担当: {assignee.full_name}",
+        assignee=assignee,
     )
 
 

@@ -246,6 +246,10 @@ ROUTES: dict[str, Row] = {
     "people:detail": Row(),
     "people:edit": Row(),
     "people:household_add": Row(method="POST", data={"relationship": "head"}),
+    # after household_add (URL order): the person's household exists by then
+    "people:household_new_member": Row(
+        method="POST", data={"family_name": "井上", "given_name": "誠", "relationship": "child"}
+    ),
     "people:access_log": Row(manager_only=True),
     "consultations:site_counts": Row(),
     "consultations:list": Row(),

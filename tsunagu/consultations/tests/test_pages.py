@@ -344,12 +344,10 @@ def test_address_protection_is_masked_for_the_receiver(counselor: User, receiver
 
 def test_postal_code_fills_the_address_offline(counselor: User) -> None:
     client = client_for(counselor)
-    response = client.get("/people/postal-address/?postal_code=939-0351&address=")
-    assert 'value="富山県射水市戸破"' in response.content.decode()
-    kept = client.get("/people/postal-address/?postal_code=939-0351&address=本町1-1")
-    assert 'value="本町1-1"' in kept.content.decode()
-    missing = client.get("/people/postal-address/?postal_code=0000000&address=")
-    assert "見つかりません" in missing.content.decode()
+    response = client.get("/people/postal-address/?postal_code=939-0351")
+    assert response.json() == {"address": "富山県射水市戸破", "message": ""}
+    missing = client.get("/people/postal-address/?postal_code=0000000")
+    assert "見つかりません" in missing.json()["message"]
 
 
 def test_household_shows_the_8050_picture(counselor: User) -> None:

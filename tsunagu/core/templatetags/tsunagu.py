@@ -4,6 +4,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django import template
+from django.forms import BoundField
 from django.utils import timezone
 
 from tsunagu.core import fiscal
@@ -39,3 +40,17 @@ def number(value: Decimal | int | float | None) -> str:
     if d == d.to_integral_value():
         return f"{int(d):,}"
     return f"{d.normalize():,f}"
+
+
+@register.filter
+def with_errors(fields: list[BoundField]) -> list[BoundField]:
+    """The fields of a form that have errors, for the summary above a form."""
+    return [f for f in fields if f.errors]
+
+
+@register.simple_tag(takes_context=True)
+def page_query(context: template.Context, name: str, number: int) -> str:
+    """`?status=x&page=3`: the current query string with one page parameter set (one `?`)."""
+    query = context["request"].GET.copy()
+    query[name] = str(number)
+    return f"?{query.urlencode()}"

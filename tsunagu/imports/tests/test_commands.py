@@ -66,7 +66,9 @@ def test_persons_import(
     assert yamada.birth_date == dt.date(1972, 5, 1) and yamada.sex == Sex.MALE
     assert yamada.postal_code == "939-0000" and yamada.phone == "0766-00-0000"
     assert takahashi.family_name == "髙橋" and takahashi.address == "南町①"
-    assert takahashi.family_name_kana == "ﾀｶﾊｼ" and takahashi.sex == Sex.FEMALE
+    # half-width kana from the agency's system are stored full-width (issue 7, class 5)
+    assert takahashi.family_name_kana == "タカハシ" and takahashi.given_name_kana == "ハナコ"
+    assert takahashi.sex == Sex.FEMALE
     assert sato.address == "東町4-5, 2階" and sato.birth_date is None
     imports = AccessLog.objects.filter(action=AccessLog.Action.IMPORT)
     assert imports.count() == 3
@@ -248,7 +250,7 @@ def test_consultation_rows_are_checked_against_the_code_lists(
         "（先に本人の CSV を取り込んでください）"
     )
     assert lines_out[1].startswith(
-        "行 2: channel: 相談方法の値が不正です（使える値: window, phone,"
+        "行 2: channel: 相談方法の値が不正です（使える値: window（窓口）、phone（電話）、"
     )
     assert "行 3: person_external_id が空のときは anonymous_label" not in err
     assert (
@@ -259,7 +261,7 @@ def test_consultation_rows_are_checked_against_the_code_lists(
     assert "行 3: requester: 相談者の値が不正です" in err
     assert "行 3: main_topic: 不明な相談の内容です: <b>x</b>, money" in err
     assert "行 3: content: 相談内容を入力してください" in err
-    assert "行 3: is_new: 1 / 0 か true / false で入力してください" in err
+    assert "行 3: is_new: 1 / 0、true / false か 新規 / 継続 で入力してください" in err
     assert "行 4: received_at: 受付日時が未来です" in err
     assert Consultation.dangerously_unscoped.count() == 0
 
@@ -281,6 +283,11 @@ def test_no_file_breaks_the_import(counselor: User) -> None:
         ("consultations", "\r\n".join(CONSULTATIONS).encode("utf-8")),
     ]
     alphabet = b',"\r\n;\x00\xff\x81\xe3 abc'
+    outcomes = {"report": 0, "file_error": 0}
+
+    def counts() -> tuple[int, int]:
+        return Person.dangerously_unscoped.count(), Consultation.dangerously_unscoped.count()
+
     for _ in range(300):
         kind, data = rng.choice(sources)
         mangled = bytearray(data)
@@ -290,12 +297,28 @@ def test_no_file_breaks_the_import(counselor: User) -> None:
                 mangled[position] = rng.choice(alphabet)
             else:
                 del mangled[position : position + rng.randint(1, 20)]
+        before = counts()
         try:
             text, _ = import_decode(data=bytes(mangled))
             report = import_run(user=counselor, kind=kind, text=text, channel=AccessLog.Channel.CLI)
-        except ImportFileError:
+        except ImportFileError as exc:
+            assert str(exc).strip()  # the file error says what is wrong
+            assert counts() == before
+            outcomes["file_error"] += 1
             continue
-        assert report.ok or report.errors
+        outcomes["report"] += 1
+        after = counts()
+        lines = text.count("\n") + 2
+        if report.errors:
+            assert after == before, "a report with errors wrote something"
+            assert report.created == report.updated == 0
+            for error in report.errors:
+                assert 1 <= error.line <= lines and error.message.strip(), error
+        else:
+            written = report.created + report.updated + report.unchanged + report.skipped
+            assert written == report.total_rows, report
+            assert sum(after) - sum(before) == report.created, report
+    assert outcomes["report"] > 0  # the mangling left some files readable
 
 
 def test_checking_stops_after_a_thousand_errors(tmp_path: Path, counselor: User) -> None:

@@ -224,7 +224,8 @@ def test_a_bad_row_fails_the_job_and_the_table_names_line_and_column(counselor: 
     assert Person.dangerously_unscoped.count() == 0
     body = bodies[-1]
     assert "エラーが 1 件あったため、何も登録していません" in body
-    assert re.search(r'<td class="num">6</td>\s*<td>birth_date</td>\s*<td>存在しない日付です', body)
+    row = r'<td class="num">6</td>\s*<td>birth_date（生年月日）</td>\s*<td>存在しない日付です'
+    assert re.search(row, body)
 
 
 @pytest.mark.parametrize(

@@ -98,25 +98,24 @@ class Command(BaseCommand):
             .order_by("programs_responsible__sort_order", "sort_order")
             .first()
         )
-        hub = (
-            hub_carrier.organization
-            if hub_carrier
-            else hub_department or _pick(municipality, kind="department", clause_prefix=Clause.C5)
-        )
+        hub = hub_department or _pick(municipality, kind="department", clause_prefix=Clause.C5)
+        # the coordinator sits where 多機関協働事業 is carried (a commissioned agency, or the
+        # department itself), not merely in the department responsible for it
+        coordination = hub_carrier.organization if hub_carrier else hub
         # The liaison sits in a 課 that names one (相談支援推進員・コネクター…), under its title.
         liaison_dept = (
             Organization.objects.filter(
                 municipality=municipality, kind="department", is_active=True
             )
             .exclude(liaison_title="")
-            .exclude(pk=hub.pk)
+            .exclude(pk__in=[hub.pk, coordination.pk])
             .order_by("sort_order", "code")
             .first()
-        ) or _pick(municipality, kind="department", exclude=(hub.pk,))
+        ) or _pick(municipality, kind="department", exclude=(hub.pk, coordination.pk))
         people = [
             ("counselor", hokatsu, [Role.COUNSELOR], "相談", "花子"),
             ("counselor2", poverty, [Role.COUNSELOR], "支援", "次郎"),
-            ("coordinator", hub, [Role.COORDINATOR], "協働", "三郎"),
+            ("coordinator", coordination, [Role.COORDINATOR], "協働", "三郎"),
             ("liaison", liaison_dept, [Role.LIAISON], "連携", "四郎"),
             ("manager", hub, [Role.MANAGER], "管理", "幸子"),
             ("lsc", hub, [Role.LIFE_SUPPORT_COORDINATOR], "地域", "結衣"),
@@ -144,7 +143,12 @@ class Command(BaseCommand):
             self.stdout.write(f"  {username:<24} {labels:<20} {org.name}")
         counselor = made["counselor"]
         if not Person.objects.held_by(counselor).exists():
-            count = demo_intake(counselor=counselor, colleague=made["counselor2"])
+            count = demo_intake(
+                counselor=counselor,
+                colleague=made["counselor2"],
+                coordinator=made["coordinator"],
+                liaison=made["liaison"],
+            )
             self.stdout.write(
                 f"架空の住民 {count} 人と相談・つなぎを作りました（実在の人物ではありません）"
             )

@@ -1,0 +1,68 @@
+"""Issue 7, class 10 (demo cities that make sense), the demo's part: in every demo city each
+role has something to do, the coordinator sits where 多機関協働事業 is carried, and the demo
+consent names that organization, so the coordinator can open what was referred."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from conftest import client_for
+from tsunagu.accounts.models import User
+from tsunagu.cityplan.models import Clause, ProgramOrganization
+from tsunagu.cityplan.planfile import known_cities
+from tsunagu.consent.models import Consent
+from tsunagu.referrals.models import Referral
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("city", known_cities())
+def test_every_role_has_something_to_do_in_every_demo_city(city: str) -> None:
+    call_command("load_plan", city, stdout=StringIO())
+    call_command("load_demo", city, stdout=StringIO())
+    staff = {u.username.removeprefix(f"{city}-"): u for u in User.objects.all()}
+    counselor, coordinator = staff["counselor"], staff["coordinator"]
+
+    carriers = set(
+        ProgramOrganization.objects.filter(
+            program__municipality__slug=city, program__clause=Clause.C5
+        ).values_list("organization_id", flat=True)
+    )
+    if carriers - {counselor.organization_id}:  # the plan names who carries 多機関協働事業
+        assert coordinator.organization_id in carriers
+
+    consent = Consent.dangerously_unscoped.get(person__organization=counselor.organization)
+    if coordinator.organization_id != counselor.organization_id:
+        assert coordinator.organization in consent.scope_organizations.all()
+
+    for role in ("counselor2", "coordinator", "liaison"):
+        user = staff[role]
+        if user.organization_id == counselor.organization_id:
+            continue  # a small city where one organization does both
+        waiting = Referral.dangerously_unscoped.filter(
+            to_organization=user.organization, status=Referral.Status.REQUESTED
+        )
+        assert waiting.exists(), f"{city}: the {role} has nothing waiting"
+        referral = waiting.first()
+        assert referral is not None
+        page = client_for(user).get(f"/referrals/{referral.pk}/").content.decode()
+        assert "受理する" in page, f"{city}: the {role} cannot answer"
+        assert referral.person is not None
+        assert client_for(user).get(f"/people/{referral.person.pk}/").status_code == 200
+
+    home = client_for(counselor).get("/").content.decode()
+    assert "辞退されたつなぎ" in home, f"{city}: the counselor's home shows nothing to follow up"
+
+
+@pytest.mark.django_db
+def test_the_consent_form_names_the_programs_each_organization_carries() -> None:
+    call_command("load_plan", "imizu", stdout=StringIO())
+    call_command("load_demo", "imizu", stdout=StringIO())
+    counselor = User.objects.get(username="imizu-counselor")
+    consent = Consent.dangerously_unscoped.get(person__organization=counselor.organization)
+    page = client_for(counselor).get(f"/consents/new/?person={consent.person_id}")
+    assert (
+        "（多機関協働事業" in page.content.decode() or "・多機関協働事業" in page.content.decode()
+    )
