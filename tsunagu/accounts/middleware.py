@@ -23,6 +23,7 @@ from tsunagu.accounts.signals import client_ip
 
 API_PREFIX = "/api/"
 LAST_ACTIVITY = "tsunagu_last_activity"
+SIGNED_IN_AT = "tsunagu_signed_in_at"
 # A request the page makes by itself (the idle warning's own check) is not activity.
 BACKGROUND_HEADER = "HTTP_X_TSUNAGU_BACKGROUND"
 ACTIVITY_RESOLUTION = 60  # seconds
@@ -35,8 +36,9 @@ def _is_session_request(request: HttpRequest) -> bool:
 
 
 class IdleTimeoutMiddleware:
-    """Ends a session after TSUNAGU_IDLE_TIMEOUT_MINUTES without a request from the user. The
-    page shows a warning before that (`app.js`); this is the enforcement."""
+    """Ends a session after TSUNAGU_IDLE_TIMEOUT_MINUTES without a request from the user (the
+    page shows a warning before that, `app.js`; this is the enforcement), and in any case
+    SESSION_COOKIE_AGE (8 hours) after signing in, however active."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
@@ -46,7 +48,9 @@ class IdleTimeoutMiddleware:
         if user is not None and user.is_authenticated and _is_session_request(request):
             now = int(time.time())
             last = request.session.get(LAST_ACTIVITY)
-            if isinstance(last, int) and now - last > settings.IDLE_TIMEOUT_SECONDS:
+            started = request.session.setdefault(SIGNED_IN_AT, now)
+            too_old = isinstance(started, int) and now - started > settings.SESSION_COOKIE_AGE
+            if too_old or (isinstance(last, int) and now - last > settings.IDLE_TIMEOUT_SECONDS):
                 account_event_record(
                     kind=AccountEvent.Kind.IDLE_TIMEOUT, user=user, ip_address=client_ip(request)
                 )

@@ -174,6 +174,7 @@ def _account_page(request: AuthenticatedHttpRequest, user: User, *, own: bool) -
         "token_form": ApiTokenForm(),
         "new_key": request.session.pop("tsunagu_new_api_key", None) if own else None,
         "token_days": settings.API_TOKEN_DAYS,
+        "manages_staff": can_manage(request.user, request.user),
     }
     return render(request, "accounts/security.html", context)
 

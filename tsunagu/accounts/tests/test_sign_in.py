@@ -20,7 +20,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from conftest import PASSWORD, client_for
 from conftest import totp_code as code_for
-from tsunagu.accounts.middleware import LAST_ACTIVITY
+from tsunagu.accounts.middleware import LAST_ACTIVITY, SIGNED_IN_AT
 from tsunagu.accounts.models import AccountEvent, ApiToken, User, UserSession
 from tsunagu.accounts.tokens import api_token_create, api_token_user
 from tsunagu.organizations.models import Municipality
@@ -89,6 +89,7 @@ def test_five_wrong_passwords_lock_the_account_until_a_manager_unlocks_it(
     assert {"login_failed", "locked_out"} <= kinds
 
     # the staff list shows the lock; another city's manager cannot see or lift it
+    assert "/accounts/staff/" in client_for(manager).get("/accounts/security/").content.decode()
     assert "ロック中" in client_for(manager).get("/accounts/staff/").content.decode()
     assert client_for(outsider).post(f"/accounts/staff/{counselor.pk}/unlock/").status_code == 404
     assert client_for(counselor).get("/accounts/staff/").status_code == 404  # not a manager
@@ -209,6 +210,17 @@ def test_idle_sessions_end(counselor: User, settings: Any) -> None:
     assert client.get("/people/").status_code == 302
     assert AccountEvent.objects.filter(user=counselor, kind="idle_timeout").count() == 1
     assert "一定時間操作がなかった" in client.get(response["Location"]).content.decode()
+
+
+def test_a_session_ends_after_eight_hours_however_active(counselor: User, settings: Any) -> None:
+    client = client_for(counselor)
+    assert client.get("/people/").status_code == 200
+    session = client.session
+    session[SIGNED_IN_AT] = int(time.time()) - settings.SESSION_COOKIE_AGE - 5
+    session[LAST_ACTIVITY] = int(time.time())  # active a moment ago
+    session.save()
+    assert client.get("/people/").status_code == 302
+    assert client.get("/people/").status_code == 302
 
 
 def test_the_page_carries_the_idle_timer(counselor: User) -> None:
