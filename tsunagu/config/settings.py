@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "tsunagu.referrals",
     "tsunagu.access",
     "tsunagu.imports",
+    "tsunagu.cases",
     "tsunagu.portal",
     "tsunagu.demo",
 ]
@@ -84,6 +85,19 @@ REFERRAL_DUE_BUSINESS_DAYS = int(os.environ.get("TSUNAGU_REFERRAL_DUE_BUSINESS_D
 # person searches one staff member may make per minute (city-wide reads are rate-limited)
 PERSON_SEARCH_RATE_PER_MINUTE = int(os.environ.get("TSUNAGU_PERSON_SEARCH_RATE", "60"))
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
+
+
+def _per_city_days(text: str, default: int) -> dict[str, int]:
+    """ "30" or "default=30,imizu=21": days per city slug."""
+    out = {"default": default}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        slug, _, days = part.rpartition("=")
+        out[slug or "default"] = int(days)
+    return out
+
+
+# a case without a recorded contact for this many days shows on the coordinator's work list
+CASE_NO_CONTACT_DAYS = _per_city_days(os.environ.get("TSUNAGU_CASE_NO_CONTACT_DAYS", ""), 30)
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

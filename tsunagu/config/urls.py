@@ -24,6 +24,7 @@ urlpatterns = [
     path("referrals/", include("tsunagu.referrals.urls")),
     path("consents/", include("tsunagu.consent.urls")),
     path("imports/", include("tsunagu.imports.urls")),
+    path("cases/", include("tsunagu.cases.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("healthz", healthz),

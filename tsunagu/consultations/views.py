@@ -24,10 +24,12 @@ from tsunagu.consultations.services import (
 )
 from tsunagu.core.fiscal import fiscal_year_of, parse_wareki_fiscal_year
 from tsunagu.core.forms import add_service_errors
+from tsunagu.core.sections import sections_for
 from tsunagu.organizations.selectors import organizations_for_address, organizations_for_topics
 from tsunagu.people.access import person_accesses, person_get_for
 
 WEB = AccessLog.Channel.WEB
+CONSULTATION_PAGE = "consultations:detail"
 
 
 def consultation_list(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -113,6 +115,8 @@ def detail(request: AuthenticatedHttpRequest, consultation_id: int) -> HttpRespo
         # the follow-ups and referrals of the window's own consultation are its own records
         "follow_ups": consultation.follow_ups.all().order_by("received_at") if own else [],
         "history": consultation_history(access=access),
+        # what higher apps add to the page (the 多機関協働 request of a consultation so marked)
+        "sections": sections_for(CONSULTATION_PAGE, user=request.user, access=access),
         "follow_up_form": FollowUpForm() if own else None,
         "referrals": [
             (r, r.is_overdue)
