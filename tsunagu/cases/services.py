@@ -78,6 +78,11 @@ TRANSITIONS: dict[str, set[str]] = {
 }
 
 
+class StaleSave(ValidationError):
+    """A save from an older version than the one stored (two coordinators at once): nothing
+    was written. The API answers it with 409."""
+
+
 def _fail(name: str, message: str) -> ValidationError:
     return ValidationError({name: [message]})
 
@@ -731,7 +736,7 @@ def assessment_create(
     # unscoped: the latest version number of the case's own sheet
     latest = Assessment.dangerously_unscoped.filter(case=case).aggregate(v=Max("version"))["v"] or 0
     if base_version != latest:
-        raise ValidationError(
+        raise StaleSave(
             f"このアセスメントは他の職員が更新しました（現在 第{latest}版）。"
             "最新の版を開き直してから記入してください"
         )
@@ -890,7 +895,7 @@ def plan_create(
     return plan
 
 
-def _actions_write(plan: SupportPlan, actions: list[ActionData]) -> None:
+def _actions_write(plan: SupportPlan, actions: list[ActionData], start: int = 0) -> None:
     PlanAction.objects.bulk_create(
         PlanAction(
             plan=plan,
@@ -899,7 +904,7 @@ def _actions_write(plan: SupportPlan, actions: list[ActionData]) -> None:
             due_on=a.due_on,
             sort_order=i,
         )
-        for i, a in enumerate(actions)
+        for i, a in enumerate(actions, start=start)
     )
 
 
@@ -944,7 +949,7 @@ def plan_update(
         who = ""
         if by is not None and by.history_user is not None:
             who = by.history_user.get_full_name() or by.history_user.username
-        raise ValidationError(
+        raise StaleSave(
             f"このプランは保存の間に{who + 'さんが' if who else '他の職員が'}更新しました"
             f"（変更された項目: {'、'.join(changed) or '取り組み'}）。"
             "上書きはしていません。最新の内容を開き直してから編集してください"
@@ -965,9 +970,22 @@ def plan_update(
     locked.full_clean()
     changed_by(locked, user=user, channel=channel)
     locked.save()
-    # unscoped: the draft's own actions, replaced with the form's (no monitoring on a draft)
-    PlanAction.dangerously_unscoped.filter(plan=locked).delete()
-    _actions_write(locked, actions)
+    # unscoped: the draft's own actions, rewritten in place (a draft has no monitoring yet)
+    existing = list(
+        PlanAction.dangerously_unscoped.filter(plan=locked).order_by("sort_order", "pk")
+    )
+    for i, (row, a) in enumerate(zip(existing, actions, strict=False)):
+        row.description, row.organization, row.due_on, row.sort_order = (
+            a.description.strip(),
+            a.organization,
+            a.due_on,
+            i,
+        )
+        row.save()
+    for row in existing[len(actions) :]:
+        row.delete()
+    if len(actions) > len(existing):
+        _actions_write(locked, actions[len(existing) :], start=len(existing))
     _log(user, AccessLog.Action.UPDATE, locked, case, channel)
     return locked
 

@@ -117,6 +117,7 @@ def _case_records(
             case=case, role="coordinator"
         ).pk,
         "plan": plan.pk,
+        "action": plan.actions.get().pk,
         "gap": closed.resource_gaps.get().gap_id,
         "jiritsu": Organization.objects.get(code="jiritsu-soudan").pk,
         "marked": marked.pk,
@@ -466,13 +467,87 @@ API_PARAMETERS = {
     "person_id": "person",
     "consultation_id": "consultation",
     "referral_id": "referral",
+    "case_id": "case",
+    "plan_id": "plan",
+    "request_id": "case_request",
 }
 # operations the receiving organization performs (the holder's counselor sent the referral)
 RECEIVER_OPERATIONS = {"accept", "decline", "complete"}
+# operations of the coordinating organization (多機関協働) on its case; a PUT too
+COORDINATOR_OPERATIONS = {
+    "open",
+    "answer",
+    "team",
+    "assessments",
+    "plans",
+    "close",
+    "confer",
+    "start",
+}
+_TODAY = "{today}"
 API_BODIES: dict[str, dict[str, object]] = {
     "decline": {"reason": "対象外"},
     "complete": {"outcome": "支援を開始"},
+    "open": {"title": "井上さん世帯"},
+    "answer": {"answer": "包括で対応"},
+    "team": {"organization": "jiritsu-soudan", "role": "support"},
+    "members": {"person": "{twin}", "relationship": "child"},
+    "events": {"kind": "contact", "occurred_at": "2026-04-01T09:00:00+09:00", "summary": "訪問"},
+    "assessments": {
+        "base_version": 0,
+        "assessed_on": _TODAY,
+        "urgency": "low",
+        "answers": {
+            code: {"note": "記入"} for code in ("household", "health", "income", "risk", "wishes")
+        },
+    },
+    "plans": {
+        "kind": "outreach",
+        "wishes": "会いたくない",
+        "goals": "関係づくり",
+        "issues": "孤立",
+        "monitoring_on": _TODAY,
+        "review_on": _TODAY,
+        "actions": [{"description": "訪問", "organization": "hokatsu-kita", "due_on": _TODAY}],
+    },
+    "{plan_id}": {
+        "revision": 1,
+        "wishes": "家で暮らしたい",
+        "goals": "介護サービスの利用",
+        "issues": "介護",
+        "monitoring_on": _TODAY,
+        "review_on": _TODAY,
+        "actions": [{"description": "申請", "organization": "hokatsu-kita", "due_on": _TODAY}],
+    },
+    "confer": {},
+    "monitoring": {
+        "monitored_on": _TODAY,
+        "results": [{"action": "{action}", "result": "done"}],
+    },
+    "close": {
+        "outcome": "closed",
+        "goals_met": "met",
+        "person_changes": "変化",
+        "existing_services_sufficient": True,
+    },
 }
+
+
+def _api_body(op: str, records: dict[str, int]) -> str:
+    """The operation's body, with `{record}` placeholders filled (ids as numbers)."""
+
+    def fill(value: object) -> object:
+        if value == _TODAY:
+            return timezone.localdate().isoformat()
+        if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
+            return records.get(value[1:-1], value)
+        if isinstance(value, dict):
+            return {k: fill(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [fill(v) for v in value]
+        return value
+
+    return json.dumps(fill(API_BODIES.get(op, {})))
 
 
 def _operations(client: Client) -> Iterator[tuple[str, str, str, list[str]]]:
@@ -513,7 +588,7 @@ def test_api_other_organizations_get_the_not_found_answer(
         if not params:
             continue
         url = _api_url(path, params, records, missing=False)
-        body = json.dumps(API_BODIES.get(op, {}))
+        body = _api_body(op, records)
         assert (
             anonymous.generic(method, url, body, content_type="application/json").status_code == 401
         )
@@ -532,16 +607,20 @@ def test_api_other_organizations_get_the_not_found_answer(
 
 
 def test_api_the_permitted_user_may(
-    records: dict[str, int], counselor: User, receiver: User
+    records: dict[str, int], counselor: User, receiver: User, coordinator: User
 ) -> None:
-    for method, path, op, params in _operations(Client()):
+    # closing the case comes last: nothing more can be written on a closed case
+    operations = sorted(_operations(Client()), key=lambda o: o[2] == "close")
+    for method, path, op, params in operations:
         if not params:
             continue
         user = receiver if op in RECEIVER_OPERATIONS else counselor
+        if op in COORDINATOR_OPERATIONS or method == "PUT":
+            user = coordinator
         client = Client(headers={"Authorization": f"Token {api_token_create(user=user)}"})
         url = _api_url(path, params, records, missing=False)
-        body = json.dumps(API_BODIES.get(op, {}))
-        if op == "decline":
+        body = _api_body(op, records)
+        if op in ("decline", "answer"):
             continue  # accepting first (below) is the path under test; decline is tested alone
         response = client.generic(method, url, body, content_type="application/json")
-        assert response.status_code == 200, (method, path, response.content)
+        assert response.status_code in (200, 201), (method, path, response.content)
