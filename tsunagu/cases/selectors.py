@@ -19,7 +19,7 @@ from tsunagu.access.models import AccessGrant, AccessLog
 from tsunagu.access.scoping import user_organization
 from tsunagu.access.services import access_log_shown
 from tsunagu.accounts.models import User
-from tsunagu.cases.access import CaseAccess, cases_shown
+from tsunagu.cases.access import CaseAccess, case_get_for, cases_shown
 from tsunagu.cases.models import (
     Assessment,
     Case,
@@ -40,9 +40,9 @@ from tsunagu.cases.models import (
 )
 from tsunagu.cases.services import coordinating_organizations
 from tsunagu.cases.sheets import ASSESSMENT_ITEMS
-from tsunagu.consultations.access import ConsultationAccess
-from tsunagu.consultations.models import Response
-from tsunagu.core.fiscal import fiscal_year_bounds
+from tsunagu.consultations.access import ConsultationAccess, consultations_shown
+from tsunagu.consultations.models import Response, Topic
+from tsunagu.core.fiscal import fiscal_year_bounds, wareki_date
 from tsunagu.organizations.models import Municipality, Organization
 from tsunagu.people.access import PersonAccess
 from tsunagu.people.models import Relationship
@@ -510,3 +510,138 @@ def resource_gap_cases(*, gap: ResourceGap) -> int:
     """How many cases are behind a gap (a number: the register never names them)."""
     # unscoped: a count only
     return ResourceGapCase.dangerously_unscoped.filter(gap=gap).count()
+
+
+# --- printing --------------------------------------------------------------------------------
+
+
+def _consent_state(grants: list[AccessGrant], member: CaseMember) -> str:
+    """Each member's consent on the case, as the sheet states it."""
+    mine = [g for g in grants if g.person_id == member.person_id and g.consent is not None]
+    if not mine:
+        return "共有の同意なし（記録している機関のみ）"
+    parts = []
+    for g in mine:
+        consent = g.consent
+        if consent is None:
+            continue
+        state = "撤回" if consent.withdrawn_at else ("終了" if g.ended_at else "有効")
+        until = f"〜{wareki_date(consent.valid_until)}" if consent.valid_until else ""
+        name = g.case_team_member.organization.name if g.case_team_member else g.organization.name
+        since = wareki_date(consent.valid_from)
+        parts.append(f"{name}: {consent.get_method_display()}・{since}{until}（{state}）")
+    return "\n".join(dict.fromkeys(parts))
+
+
+def case_print_for(*, user: User, case_id: int, form: str) -> dict[str, Any]:
+    """What one printed sheet shows, as the user may see it (members within their basis, the
+    address masked under 住所秘匿), logged as an export of the case (one row per member shown)."""
+    access = case_get_for(
+        user=user, case_id=case_id, channel=AccessLog.Channel.WEB, action=AccessLog.Action.EXPORT
+    )
+    d = case_detail(user=user, access=access)
+    case = access.case
+    grants = list(
+        AccessGrant.objects.filter(case_team_member__case=case)
+        .select_related("consent", "case_team_member__organization", "organization")
+        .order_by("pk")
+    )
+    members = []
+    for m in access.members:
+        p = m.person
+        members.append(
+            {
+                "relationship": m.member.get_relationship_display()
+                + ("（本人）" if m.member.is_principal else ""),
+                "name": p.person.full_name if p else "（共有の根拠なし）",
+                "birth": wareki_date(p.person.birth_date) if p and p.person.birth_date else "",
+                "address": p.address_text if p else "",
+                "organization": m.member.person.organization.name,
+                "consent": _consent_state(grants, m.member),
+            }
+        )
+    data: dict[str, Any] = {
+        "printed_by": user.get_full_name() or user.username,
+        "case": {
+            "title": case.title,
+            "organization": case.organization.name,
+            "opened_on": wareki_date(case.opened_on),
+            "origin": case.get_origin_display(),
+            "subject": case.get_subject_display(),
+            "issues": "、".join(case.issue_labels) or "—",
+            "lead": case.lead_coordinator.get_full_name() or case.lead_coordinator.username,
+        },
+        "members": members,
+    }
+    if form == "intake" and case.origin_consultation is not None:
+        readable = consultations_shown(
+            user=user,
+            consultations=[case.origin_consultation],
+            action=AccessLog.Action.EXPORT,
+            channel=AccessLog.Channel.WEB,
+        )
+        c = case.origin_consultation
+        if c.pk in readable:
+            data["consultation"] = {
+                "received": wareki_date(timezone.localdate(c.received_at))
+                + f"　{c.organization.name}",
+                "how": f"{c.get_channel_display()}・{c.get_requester_display()}",
+                "main_topic": c.get_main_topic_display(),
+                "topic_options": list(Topic.choices[:16]),
+                "topics": [t.topic for t in c.topics.all()],
+                "content": c.content,
+            }
+    if form == "assessment" and d.assessments:
+        a = d.assessments[0]
+        data["assessment"] = {
+            "version": a.version,
+            "assessed_on": wareki_date(a.assessed_on),
+            "by": a.created_by.get_full_name() or a.created_by.username,
+            "urgency": a.get_urgency_display(),
+            "answers": a.answers,
+        }
+    if form == "plan" and d.plans:
+        in_force = [pv for pv in d.plans if pv.plan.status == PlanStatus.IN_FORCE]
+        pv = (in_force or d.plans)[0]
+        shown = pv.plan
+        data["plan"] = {
+            "kind": shown.get_kind_display(),
+            "version": shown.version,
+            "status": shown.get_status_display(),
+            "conferred_on": wareki_date(shown.conferred_on) if shown.conferred_on else "未協議",
+            "wishes": shown.wishes,
+            "goals": shown.goals,
+            "issues": shown.issues,
+            "monitoring_on": wareki_date(shown.monitoring_on),
+            "review_on": wareki_date(shown.review_on),
+            "referral_checks": list(shown.referral_checks),
+            "actions": [
+                [a.description, a.organization.name, wareki_date(a.due_on)] for a in pv.actions
+            ],
+        }
+    if form == "timeline":
+        data["events"] = [
+            [
+                timezone.localtime(e.occurred_at).strftime("%Y-%m-%d %H:%M"),
+                e.get_kind_display(),
+                f"{e.organization.name}\n{e.by.get_full_name() or e.by.username}",
+                e.summary,
+            ]
+            for e in reversed(d.events)
+        ]
+    if form == "evaluation" and d.closure:
+        c2 = d.closure
+        data["closure"] = {
+            "closed": f"{wareki_date(c2.closed_on)}　{c2.get_outcome_display()}",
+            "goals_met": c2.get_goals_met_display(),
+            "person_changes": c2.person_changes,
+            "sufficient": "はい" if c2.existing_services_sufficient else "いいえ",
+            "why_not": c2.why_not or "—",
+            "gaps": "\n".join(
+                f"{g.get_field_display()}: {g.description}（{g.get_status_display()}）"
+                for g in d.gaps
+            )
+            or "—",
+            "lessons": c2.support_flow_lessons or "—",
+        }
+    return data

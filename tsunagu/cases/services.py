@@ -1015,7 +1015,9 @@ def plan_confer(
         user=user,
         kind=CaseEvent.Kind.MEETING,
         summary=f"重層的支援会議で支援プラン（{plan.get_kind_display()}）第{plan.version}版を協議",
-        occurred_at=timezone.make_aware(dt.datetime.combine(conferred_on, dt.time(12))),
+        occurred_at=timezone.now()
+        if conferred_on == timezone.localdate()
+        else timezone.make_aware(dt.datetime.combine(conferred_on, dt.time(12))),
     )
     _log(user, AccessLog.Action.UPDATE, plan, plan.case, channel)
     return plan

@@ -26,6 +26,7 @@ urlpatterns = [
     path("<int:case_id>/assessment/", views.assessment, name="assessment"),
     path("<int:case_id>/plans/new/", views.plan_new, name="plan_new"),
     path("<int:case_id>/close/", views.close, name="close"),
+    path("<int:case_id>/print/<slug:form>.pdf", views.print_sheet, name="print"),
     path("plans/<int:plan_id>/", views.plan, name="plan"),
     path("plans/<int:plan_id>/monitoring/", views.monitoring, name="monitoring"),
     path("plans/<int:plan_id>/<slug:action>/", views.plan_act, name="plan_act"),

@@ -28,9 +28,11 @@ from tsunagu.cases.models import (
     ResourceGap,
     SupportPlan,
 )
+from tsunagu.cases.printing import FORMS, sheet_pdf
 from tsunagu.cases.selectors import (
     case_detail,
     case_page_for,
+    case_print_for,
     cases_for,
     resource_gaps_for,
     work_list,
@@ -672,6 +674,20 @@ def close(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
             messages.success(request, "評価を記録しました")
             return redirect("cases:detail", case_id=case_id)
     return render(request, "cases/close_form.html", {"form": form, "case": access.case})
+
+
+# --- printing --------------------------------------------------------------------------------
+
+
+def print_sheet(request: AuthenticatedHttpRequest, case_id: int, form: str) -> HttpResponse:
+    """One standard sheet of the case, filled in, as an A4 PDF (logged as an export)."""
+    if form not in FORMS:
+        raise Http404
+    data = case_print_for(user=request.user, case_id=case_id, form=form)
+    response = HttpResponse(sheet_pdf(form=form, data=data), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="case-{case_id}-{form}.pdf"'
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 # --- the register ----------------------------------------------------------------------------

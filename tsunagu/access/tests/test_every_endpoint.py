@@ -304,6 +304,7 @@ ROUTES: dict[str, Row] = {
     "cases:assessment": Row(coordinator=True),
     "cases:plan_new": Row(coordinator=True),
     "cases:close": Row(coordinator=True),
+    "cases:print": Row(kwargs={"form": "timeline"}),
     "cases:plan": Row(),
     "cases:monitoring": Row(),
     "cases:plan_act": Row(method="POST", kwargs={"action": "confer"}, coordinator=True),
@@ -427,7 +428,7 @@ def test_other_organizations_get_the_not_found_answer(
             assert response.status_code in (200, 302), name
             assert "井上" not in response.content.decode(), name
     assert _personal_data() == before
-    assert with_id == 35  # every route that names a record (the closing note reports it)
+    assert with_id == 36  # every route that names a record (the closing note reports it)
 
 
 def test_the_permitted_user_may(
