@@ -47,6 +47,11 @@ class Household:
 
 @pytest.fixture
 def household(counselor: User, receiver: User, coordinator: User) -> Household:
+    return make_household(counselor, receiver)
+
+
+def make_household(counselor: User, receiver: User) -> Household:
+    """The two records, the consultation marked 「多機関協働へ」 and the two consents."""
     mother = person_create(
         user=counselor,
         data=PersonData(
