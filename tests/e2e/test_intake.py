@@ -12,6 +12,7 @@ from django.core.management import call_command
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import Select
 
 from tests.e2e.conftest import axe_violations, describe, follow, waiting
 
@@ -86,7 +87,7 @@ def test_intake_and_referral_in_the_browser(browser: Any, live_server: Any) -> N
     browser.find_element(By.CSS_SELECTOR, target).click()
     browser.find_element(By.ID, "id_reason").send_keys("家計の立て直しの相談")
     browser.find_element(By.CSS_SELECTOR, "input[name=basis][value=statute]").click()
-    browser.find_element(By.ID, "id_statute").send_keys("生活困窮者自立支援法第8条")
+    Select(browser.find_element(By.ID, "id_statute")).select_by_value("elder-abuse-7")
     follow(browser, browser.find_element(By.CSS_SELECTOR, "main form button[type=submit].button"))
     wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "p.status")))
     assert "依頼中" in browser.find_element(By.CSS_SELECTOR, "p.status").text

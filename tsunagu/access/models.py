@@ -2,9 +2,9 @@
 
 An organization sees a record because it recorded it, or because a live `AccessGrant` exists:
 created by a referral under consent, by a case team under consent (and, later, 支援会議
-agendas, statutes), with
-its basis, scope and validity. Withdrawing a consent ends the grants it created. Every read and
-write of personal data writes an `AccessLog` row naming the grant it used.
+agendas, statutes), with its basis, scope and validity. Withdrawing a consent ends the grants
+it created. Every read and write of personal data writes an `AccessLog` row naming the grant
+it used.
 
 `access` sits below the personal-data apps: it names their models by app label only
 ("people.Person"), so no code here imports them, and each of them builds its scoped entry point
@@ -14,6 +14,7 @@ write of personal data writes an `AccessLog` row naming the grant it used.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from tsunagu.meetings.models import MeetingBody
 from tsunagu.organizations.models import Organization
@@ -25,6 +26,41 @@ class Basis(models.TextChoices):
     CONSENT = "consent", "本人同意"
     SUPPORT_MEETING = "support_meeting", "支援会議（法第106条の6）"
     STATUTE = "statute", "その他の法令（虐待通報等）"
+
+
+class Statute(models.Model):
+    """A city's own legal basis for sharing without consent (a 条例 or 要綱), in addition to the
+    national list in `access/statutes.py`. A statute basis names one of these, never free text."""
+
+    municipality = models.ForeignKey(
+        "organizations.Municipality",
+        on_delete=models.PROTECT,
+        related_name="statutes",
+        verbose_name="市",
+    )
+    code = models.SlugField("コード", max_length=40)
+    name = models.CharField("法令名", max_length=200)
+    article = models.CharField("条項", max_length=100)
+    summary = models.CharField("内容", max_length=200, blank=True)
+    sort_order = models.PositiveIntegerField(default=0)
+    is_active = models.BooleanField("有効", default=True)
+
+    class Meta:
+        verbose_name = "根拠法令"
+        verbose_name_plural = "根拠法令"
+        ordering = ["sort_order", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "code"], name="statute_code_unique_per_city"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} {self.article}".strip()
 
 
 class AccessGrant(models.Model):
@@ -111,6 +147,7 @@ class AccessLog(models.Model):
         IMPORT = "import", "取込"
         # a city-wide search told the user *that* another organization knows this person
         DISCLOSED_AS_KNOWN = "disclosed_as_known", "他機関での把握を表示"
+        ANONYMISE = "anonymise", "保存期間経過による匿名化"
 
     class Channel(models.TextChoices):
         WEB = "web", "画面"
@@ -122,7 +159,7 @@ class AccessLog(models.Model):
         GRANT = "grant", "閲覧の許可"
         ROLE = "role", "職務上の権限"
 
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
     # a staff member acting in an organization; only an administrator's command run without a
     # staff account (tsunagu find-duplicates) has none, and names its operating-system login
     user = models.ForeignKey(
@@ -149,6 +186,9 @@ class AccessLog(models.Model):
         AccessGrant, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     channel = models.CharField("経路", max_length=8, choices=Channel.choices, default=Channel.WEB)
+    # the hash chain (access/chain.py): the previous row's hash and this row's
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64, blank=True)
 
     class Meta:
         verbose_name = "アクセス記録"
@@ -174,3 +214,18 @@ class AccessLog(models.Model):
         if self.user is not None:
             return self.user.get_full_name() or self.user.username
         return f"{self.operator}（コマンド）"
+
+
+class AuditChainHead(models.Model):
+    """The end of the access log's hash chain: the newest row's hash and the number of rows.
+    One row; locked while rows are appended."""
+
+    last_hash = models.CharField(max_length=64)
+    count = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "アクセス記録の連鎖"
+        verbose_name_plural = "アクセス記録の連鎖"
+
+    def __str__(self) -> str:
+        return f"{self.count}件 {self.last_hash[:12]}…"

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.db import models
 from django.utils import timezone
 
+from tsunagu.access.chain import chain_append
 from tsunagu.access.models import AccessGrant, AccessLog
 from tsunagu.access.scoping import user_organization
 from tsunagu.accounts.models import User
@@ -55,8 +56,8 @@ def _log_rows(
     channel: Channel,
     operator: str = "",
 ) -> int:
-    created = AccessLog.objects.bulk_create(
-        (
+    created = chain_append(
+        [
             AccessLog(
                 user=user,
                 organization=organization,
@@ -70,8 +71,7 @@ def _log_rows(
                 channel=channel,
             )
             for e in entries
-        ),
-        batch_size=500,
+        ]
     )
     return len(created)
 

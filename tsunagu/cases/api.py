@@ -96,7 +96,11 @@ class CaseRequestIn(Schema):
     basis: Basis
     consent: int | None = None
     meeting_body: str | None = None
-    statute: str = Field("", max_length=200)
+    statute: str = Field(
+        "",
+        max_length=200,
+        description="basis=statute のとき: 根拠法令のコード（GET /api/v1/referrals/statutes）",
+    )
 
 
 class CaseRequestOut(Schema):

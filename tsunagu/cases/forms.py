@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from tsunagu.access.models import Basis
+from tsunagu.access.statutes import StatuteEntry
 from tsunagu.accounts.models import User
 from tsunagu.cases.models import (
     ActionResult,
@@ -78,7 +79,7 @@ class CaseRequestForm(forms.Form):
     meeting_body = forms.ModelChoiceField(
         label="支援会議", queryset=MeetingBody.objects.none(), required=False
     )
-    statute = forms.CharField(label="根拠法令", max_length=200, required=False)
+    statute = forms.ChoiceField(label="根拠法令", required=False)
 
     def __init__(
         self,
@@ -86,9 +87,14 @@ class CaseRequestForm(forms.Form):
         organizations: QuerySet[Organization],
         consents: QuerySet[Consent],
         meeting_bodies: QuerySet[MeetingBody],
+        statutes: list[StatuteEntry],
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        statute = cast("forms.ChoiceField", self.fields["statute"])
+        statute.choices = [("", "選んでください")] + [
+            (s.code, f"{s.label}（{s.summary}）" if s.summary else s.label) for s in statutes
+        ]
         _queryset(self, "coordinating_organization", organizations)
         _queryset(self, "consent", consents)
         _queryset(self, "meeting_body", meeting_bodies)

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from tsunagu.access.models import AccessLog
 from tsunagu.access.scoping import user_organization
+from tsunagu.access.statutes import statutes_for
 from tsunagu.accounts.http import AuthenticatedHttpRequest
 from tsunagu.accounts.models import User
 from tsunagu.cases import forms as f
@@ -133,6 +134,7 @@ def request_create(request: AuthenticatedHttpRequest) -> HttpResponse:
             municipality=organization.municipality,
             kind=MeetingBodyKind.CONFIDENTIAL_SUPPORT_MEETING,
         ),
+        statutes=statutes_for(municipality=organization.municipality),
     )
     if request.method == "POST" and form.is_valid():
         try:

@@ -77,11 +77,14 @@ INSTALLED_APPS = [
     "tsunagu.access",
     "tsunagu.imports",
     "tsunagu.cases",
+    "tsunagu.recordkeeping",
     "tsunagu.portal",
     "tsunagu.demo",
 ]
 
 REFERRAL_DUE_BUSINESS_DAYS = int(os.environ.get("TSUNAGU_REFERRAL_DUE_BUSINESS_DAYS", "2"))
+# years a person's records are kept after the last activity on them (then erased: recordkeeping)
+RETENTION_YEARS = int(os.environ.get("TSUNAGU_RETENTION_YEARS", "5"))
 # person searches one staff member may make per minute (city-wide reads are rate-limited)
 PERSON_SEARCH_RATE_PER_MINUTE = int(os.environ.get("TSUNAGU_PERSON_SEARCH_RATE", "60"))
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
@@ -108,6 +111,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "tsunagu.accounts.middleware.LoginRequiredMiddleware",
+    "tsunagu.portal.middleware.StrictApiQueryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -144,6 +148,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "PRAGMA foreign_keys=ON; PRAGMA journal_mode=WAL;"
     )
     DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
+    # writers wait their turn (up to 30 s) instead of failing with "database is locked"
+    DATABASES["default"]["OPTIONS"]["timeout"] = 30
+    # tests run on a file too (an in-memory database locks whole tables between threads, which
+    # the file in production never does); each test process has its own file
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

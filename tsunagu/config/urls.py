@@ -1,9 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 
 from tsunagu.portal.api import api
+from tsunagu.portal.middleware import api_not_found
 
 
 @login_not_required
@@ -25,7 +27,14 @@ urlpatterns = [
     path("consents/", include("tsunagu.consent.urls")),
     path("imports/", include("tsunagu.imports.urls")),
     path("cases/", include("tsunagu.cases.urls")),
+    path("records/", include("tsunagu.recordkeeping.urls")),
     path("api/v1/", api.urls),
+    # anything else under /api/ is the API's own JSON 404, not the HTML page
+    re_path(
+        r"^api/(?P<rest>.*)$",
+        csrf_exempt(login_not_required(api_not_found)),
+        name="api_not_found",
+    ),
     path("admin/", admin.site.urls),
     path("healthz", healthz),
 ]

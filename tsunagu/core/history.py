@@ -58,6 +58,7 @@ class HistoryEntry:
     channel: str
     kind: str  # 登録 / 変更 / 削除
     changes: list[FieldChange]
+    version: int | None = None  # the record's version after this change, where it has one
 
 
 def changes(record_history: Any) -> list[HistoryEntry]:
@@ -71,6 +72,8 @@ def changes(record_history: Any) -> list[HistoryEntry]:
         if previous is not None:
             delta = entry.diff_against(previous)
             for change in delta.changes:
+                if change.field in ("version", "updated_at"):
+                    continue
                 field = entry.instance._meta.get_field(change.field)
                 diffs.append(
                     FieldChange(
@@ -86,6 +89,7 @@ def changes(record_history: Any) -> list[HistoryEntry]:
                 channel=entry.history_channel,
                 kind={"+": "登録", "~": "変更", "-": "削除"}[entry.history_type],
                 changes=diffs,
+                version=getattr(entry, "version", None),
             )
         )
     return out

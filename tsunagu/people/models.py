@@ -140,6 +140,10 @@ class Person(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
     )
     updated_at = models.DateTimeField(auto_now=True)
+    # raised on every save: an edit made from an older version is refused (no silent overwrite)
+    version = models.PositiveIntegerField("版", default=1)
+    # set when the retention period ended and the identifying fields were erased
+    anonymised_at = models.DateTimeField("匿名化日時", null=True, blank=True)
 
     history = history()
     objects = ScopedManager["Person"](PersonQuerySet)

@@ -10,9 +10,9 @@ import datetime as dt
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
@@ -21,7 +21,7 @@ from tsunagu.access.models import AccessLog
 from tsunagu.access.scoping import user_organization
 from tsunagu.access.services import LogEntry, access_log, access_log_many
 from tsunagu.accounts.models import User
-from tsunagu.core.history import changed_by
+from tsunagu.core.history import changed_by, changes
 from tsunagu.core.validation import ItemInvalid, fields_validate
 from tsunagu.organizations.models import Organization
 from tsunagu.people import matching
@@ -249,13 +249,21 @@ def person_update(
     data: PersonData,
     channel: AccessLog.Channel = AccessLog.Channel.WEB,
     action: AccessLog.Action = AccessLog.Action.UPDATE,
+    expected_version: int | None = None,
 ) -> Person:
     """Only the organization holding the record changes it. Every field is replaced: callers
-    with partial data start from the record's own values."""
+    with partial data start from the record's own values (an empty import key keeps the
+    record's). With `expected_version` (the version the user's form was made from), a save over
+    someone else's newer save is refused, naming what they changed."""
     if person.organization_id != user_organization(user).pk:
         raise ValidationError("他の機関の記録は変更できません")
     data = person_data_validate(data)
+    if expected_version is not None:
+        _refuse_stale(person, expected_version)
+    if not data.external_id:
+        data = replace(data, external_id=person.external_id)  # an edit never clears the import key
     _apply(person, data)
+    person.version += 1
     changed_by(person, user=user, channel=channel)
     _save(person)
     person_keys_refresh(person=person)
@@ -301,6 +309,33 @@ def household_member_add(
         user=user, action=AccessLog.Action.UPDATE, obj=member, person=person, via=AccessLog.Via.OWN
     )
     return member
+
+
+def _refuse_stale(person: Person, expected_version: int) -> None:
+    """Lock the record and refuse the save when it moved on since `expected_version`."""
+    # unscoped: the one record this service is saving for its holder, locked for the save
+    current = Person.dangerously_unscoped.select_for_update().get(pk=person.pk)
+    if current.version == expected_version:
+        person.version = current.version
+        return
+    # the form comes back with the current version: saving again, after reading the message,
+    # is a deliberate overwrite
+    person.version = current.version
+    entries = changes(person.history)  # unscoped: the record's own history, for its holder
+    newer = [e for e in entries if e.version is not None and e.version > expected_version]
+    fields = sorted({c.field for e in newer for c in e.changes})
+    who = ""
+    if newer and newer[0].user is not None:
+        who = f"{newer[0].user.get_full_name() or newer[0].user.username}さんが"
+    changed = f"（変更された項目: {'、'.join(fields)}）" if fields else ""
+    raise ValidationError(
+        {
+            NON_FIELD_ERRORS: [
+                f"この記録は、画面を開いた後に{who}変更しました{changed}。"
+                "最新の内容を確かめてから、もう一度保存してください"
+            ]
+        }
+    )
 
 
 def _ordered(a: Person, b: Person) -> tuple[Person, Person]:

@@ -147,12 +147,23 @@ def edit(request: AuthenticatedHttpRequest, person_id: int) -> HttpResponse:
     form = PersonForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            person_update(user=request.user, person=person, data=form.to_data())
+            person_update(
+                user=request.user,
+                person=person,
+                data=form.to_data(),
+                expected_version=_version(request),
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
             return redirect("people:detail", person_id=person.pk)
     return render(request, "people/form.html", {"form": form, "person": person})
+
+
+def _version(request: AuthenticatedHttpRequest) -> int | None:
+    """The version of the record the edit form was made from."""
+    value = request.POST.get("version", "")
+    return int(value) if value.isdigit() else None
 
 
 @require_http_methods(["POST"])

@@ -90,7 +90,46 @@ class StrictJsonParser(Parser):
         return result
 
 
-api = NinjaAPI(
+# The answers every operation may give besides its own, from the handlers below: the document
+# states them, so that a client (and the schema fuzzer in tests/attack) can rely on them.
+COMMON_ERRORS = {
+    "401": "認証が必要です（トークンがないか、無効・失効しています）",
+    "404": "見つかりません（見る権限がない場合も同じ答えです）",
+    "422": "入力に誤りがあります（errors に項目ごとの理由）",
+}
+ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "detail": {"type": "string"},
+        "errors": {"type": "object", "additionalProperties": {"type": "array"}},
+    },
+    "required": ["detail"],
+}
+
+
+class TsunaguAPI(NinjaAPI):
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(*args, **kwargs)
+        schema["components"].setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+        for methods in schema["paths"].values():
+            for operation in methods.values():
+                responses = operation.setdefault("responses", {})
+                for status, description in COMMON_ERRORS.items():
+                    responses.setdefault(
+                        status,
+                        {
+                            "description": description,
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/Error"}
+                                }
+                            },
+                        },
+                    )
+        return schema
+
+
+api = TsunaguAPI(
     title="tsunagu API",
     version="1",
     description=(

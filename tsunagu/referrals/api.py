@@ -18,7 +18,8 @@ from ninja.params.functions import Query
 from pydantic import Field
 
 from tsunagu.access.models import AccessLog, Basis
-from tsunagu.accounts.access import organizations_visible_to
+from tsunagu.access.statutes import statutes_for
+from tsunagu.accounts.access import organizations_visible_to, user_municipality
 from tsunagu.accounts.models import User
 from tsunagu.accounts.tokens import request_user
 from tsunagu.consent.models import Consent
@@ -58,7 +59,11 @@ class ReferralIn(Schema):
     meeting_body: str | None = Field(
         None, description="basis=support_meeting のとき: 支援会議の会議体コード"
     )
-    statute: str = Field("", max_length=200, description="basis=statute のとき: 根拠法令")
+    statute: str = Field(
+        "",
+        max_length=40,
+        description="basis=statute のとき: 根拠法令のコード（GET /api/v1/referrals/statutes）",
+    )
     share_content: bool = True
     share_contact: bool = True
     share_address: bool = False
@@ -173,6 +178,22 @@ def create(request: HttpRequest, payload: ReferralIn) -> Status[ReferralOut]:
     referral = referral_create(user=user, consultation=consultation, data=data, channel=API)
     # referral_create logs the disclosure itself (action "share")
     return Status(201, _unlogged(user, referral))
+
+
+class StatuteOut(Schema):
+    code: str
+    name: str
+    article: str
+    summary: str
+
+
+@router.get("/statutes", response=list[StatuteOut], summary="根拠にできる法令の一覧")
+def statutes(request: HttpRequest) -> list[StatuteOut]:
+    user = request_user(request)
+    return [
+        StatuteOut(code=s.code, name=s.name, article=s.article, summary=s.summary)
+        for s in statutes_for(municipality=user_municipality(user))
+    ]
 
 
 @router.get("", response=ReferralPage, summary="受けたつなぎ（in）・送ったつなぎ（out）")

@@ -4,6 +4,7 @@ from django import forms
 from django.db.models import QuerySet
 
 from tsunagu.access.models import Basis
+from tsunagu.access.statutes import StatuteEntry
 from tsunagu.consent.models import Consent
 from tsunagu.meetings.models import MeetingBody
 from tsunagu.organizations.models import Organization
@@ -28,9 +29,7 @@ class ReferralForm(forms.Form):
     meeting_body = forms.ModelChoiceField(
         label="支援会議", queryset=MeetingBody.objects.none(), required=False
     )
-    statute = forms.CharField(
-        label="根拠法令（例: 高齢者虐待防止法第7条）", max_length=200, required=False
-    )
+    statute = forms.ChoiceField(label="根拠法令", required=False)
 
     def __init__(
         self,
@@ -38,9 +37,14 @@ class ReferralForm(forms.Form):
         organizations: QuerySet[Organization],
         consents: QuerySet[Consent],
         meeting_bodies: QuerySet[MeetingBody],
+        statutes: list[StatuteEntry],
         **kwargs: object,
     ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        statute = cast("forms.ChoiceField", self.fields["statute"])
+        statute.choices = [("", "選んでください")] + [
+            (s.code, f"{s.label}（{s.summary}）" if s.summary else s.label) for s in statutes
+        ]
         for name, qs in (
             ("to_organization", organizations),
             ("consent", consents),

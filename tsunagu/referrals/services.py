@@ -18,6 +18,7 @@ from django.utils import timezone
 from tsunagu.access.models import AccessGrant, AccessLog, Basis
 from tsunagu.access.scoping import user_organization
 from tsunagu.access.services import access_log, grants_end
+from tsunagu.access.statutes import statute_find
 from tsunagu.accounts.models import User
 from tsunagu.consent.models import Consent
 from tsunagu.consent.services import consent_covers
@@ -39,7 +40,7 @@ class ReferralData:
     share_address: bool = False
     consent: Consent | None = None
     meeting_body: MeetingBody | None = None
-    statute: str = ""
+    statute: str = ""  # the code of a statute of the city's list (access/statutes.py)
     acknowledge_address_protection: bool = False
 
 
@@ -82,9 +83,20 @@ def _check_basis(data: ReferralData, consultation: Consultation, sender: Organiz
             )
     elif data.basis == Basis.STATUTE:
         if not data.statute.strip():
-            raise _fail("statute", "根拠となる法令を入力してください")
+            raise _fail("statute", "根拠となる法令を選んでください")
+        if statute_find(municipality=sender.municipality, code=data.statute) is None:
+            raise _fail(
+                "statute",
+                "根拠法令は市の一覧から選んでください（一覧にない条例・要綱は管理者が登録します）",
+            )
     else:
         raise _fail("basis", "共有の根拠を選んでください（根拠のない提供はできません）")
+
+
+def _statute_label(sender: Organization, data: ReferralData) -> str:
+    """What the referral records: the statute's name and article (checked in `_check_basis`)."""
+    found = statute_find(municipality=sender.municipality, code=data.statute)
+    return found.label if found is not None else ""
 
 
 @transaction.atomic
@@ -129,7 +141,7 @@ def referral_create(
         basis=data.basis,
         consent=data.consent if data.basis == Basis.CONSENT else None,
         meeting_body=data.meeting_body if data.basis == Basis.SUPPORT_MEETING else None,
-        statute=data.statute.strip() if data.basis == Basis.STATUTE else "",
+        statute=_statute_label(sender, data) if data.basis == Basis.STATUTE else "",
         due_date=add_business_days(timezone.localdate(), settings.REFERRAL_DUE_BUSINESS_DAYS),
         created_by=user,
     )

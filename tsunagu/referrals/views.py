@@ -8,6 +8,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from tsunagu.access.models import AccessLog
 from tsunagu.access.scoping import user_organization
+from tsunagu.access.statutes import statutes_for
 from tsunagu.accounts.http import AuthenticatedHttpRequest
 from tsunagu.consent.models import Consent
 from tsunagu.consent.selectors import consents_in_force
@@ -81,6 +82,7 @@ def create(request: AuthenticatedHttpRequest) -> HttpResponse:
         .exclude(pk=organization.pk)
         .order_by("kind", "sort_order", "code"),
         consents=consents,
+        statutes=statutes_for(municipality=organization.municipality),
         meeting_bodies=MeetingBody.objects.filter(
             municipality=organization.municipality,
             kind=MeetingBodyKind.CONFIDENTIAL_SUPPORT_MEETING,

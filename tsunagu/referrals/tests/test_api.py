@@ -273,7 +273,7 @@ def test_other_city_sees_nothing(counselor: User, outsider: User) -> None:
         ({"basis": "hunch"}, "basis", "次のどれか"),
         ({"consent": None}, "consent", "本人同意を選んでください"),
         ({"consent": 999999}, "consent", "見つかりません"),
-        ({"basis": "statute", "statute": " "}, "statute", "法令を入力"),
+        ({"basis": "statute", "statute": " "}, "statute", "法令を選"),
         ({"basis": "support_meeting", "meeting_body": "nope"}, "meeting_body", "見つかりません"),
         (
             {"basis": "support_meeting", "meeting_body": "jusoteki-shien-kaigi"},
@@ -338,7 +338,7 @@ def test_support_meeting_and_statute_bases(counselor: User, receiver: User) -> N
         post(
             sender,
             "/api/v1/referrals",
-            refer_body(anonymous["id"], None, basis="statute", statute="高齢者虐待防止法第7条"),
+            refer_body(anonymous["id"], None, basis="statute", statute="elder-abuse-7"),
         )
     )
     assert statute["person"] is None
@@ -354,7 +354,7 @@ def test_only_own_consultations_are_referred(counselor: User, receiver: User) ->
     created(post(sender, "/api/v1/referrals", refer_body(consultation["id"], agreed["id"])))
     # the receiver may read the consultation, but cannot pass it on as its own
     body = refer_body(
-        consultation["id"], None, to_organization="shogai-soudan", basis="statute", statute="x"
+        consultation["id"], None, to_organization="shogai-soudan", basis="statute", statute="dv-6"
     )
     response = post(other, "/api/v1/referrals", body)
     assert response.status_code == 422

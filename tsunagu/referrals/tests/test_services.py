@@ -17,7 +17,7 @@ from tsunagu.consultations.access import consultation_get_for
 from tsunagu.consultations.models import Consultation
 from tsunagu.consultations.services import ConsultationData, consultation_create
 from tsunagu.meetings.models import MeetingBody
-from tsunagu.organizations.models import Organization
+from tsunagu.organizations.models import Municipality, Organization
 from tsunagu.people.access import ADDRESS_MASK, person_get_for
 from tsunagu.people.models import Person
 from tsunagu.people.services import PersonData, person_create
@@ -138,7 +138,7 @@ def test_no_basis_no_disclosure(counselor: User, receiver: User) -> None:
         refer(counselor, consultation, None, basis="")
     with pytest.raises(ValidationError, match="本人同意を選んでください"):
         refer(counselor, consultation, None)
-    with pytest.raises(ValidationError, match="法令を入力"):
+    with pytest.raises(ValidationError, match="法令を選"):
         refer(counselor, consultation, None, basis=Basis.STATUTE, statute="  ")
     # a consent that does not name the receiver does not cover it
     other = consent_for(counselor, person, "shogai-soudan")
@@ -256,9 +256,7 @@ def test_anonymous_consultation_cannot_rest_on_consent(counselor: User) -> None:
     )
     with pytest.raises(ValidationError, match="匿名"):
         refer(counselor, consultation, None)
-    referral = refer(
-        counselor, consultation, None, basis=Basis.STATUTE, statute="高齢者虐待防止法第7条"
-    )
+    referral = refer(counselor, consultation, None, basis=Basis.STATUTE, statute="elder-abuse-7")
     assert referral.person is None
     assert not AccessGrant.objects.exists()
 
@@ -267,4 +265,20 @@ def test_only_own_consultations_can_be_referred(counselor: User, receiver: User)
     person, consultation = intake(counselor)
     refer(counselor, consultation, consent_for(counselor, person, "jiritsu-soudan"))
     with pytest.raises(ValidationError, match="自機関で受け付けた相談"):
-        refer(receiver, consultation, None, to="shogai-soudan", basis=Basis.STATUTE, statute="x")
+        refer(receiver, consultation, None, to="shogai-soudan", basis=Basis.STATUTE, statute="dv-6")
+
+
+def test_a_statute_basis_names_a_statute_of_the_list(counselor: User, city: Municipality) -> None:
+    """One meaningless character is no legal basis: only the national list or the city's own."""
+    from tsunagu.access.models import Statute
+
+    _, consultation = intake(counselor)
+    for text in ("x", "高齢者虐待防止法", ""):
+        with pytest.raises(ValidationError) as err:
+            refer(counselor, consultation, None, basis=Basis.STATUTE, statute=text)
+        assert "statute" in err.value.message_dict
+    Statute.objects.create(
+        municipality=city, code="city-mimamori", name="南市見守り条例", article="第5条"
+    )
+    referral = refer(counselor, consultation, None, basis=Basis.STATUTE, statute="city-mimamori")
+    assert referral.statute == "南市見守り条例 第5条"

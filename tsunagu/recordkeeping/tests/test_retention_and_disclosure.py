@@ -1,0 +1,125 @@
+"""Records are kept for their period and then erased (the log of it kept); a person's records
+are produced as one export for a disclosure request."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.test import override_settings
+from django.utils import timezone
+
+from conftest import client_for, make_user
+from tsunagu.access.chain import chain_verify
+from tsunagu.access.models import AccessLog
+from tsunagu.accounts.models import Role, User
+from tsunagu.consultations.models import Consultation
+from tsunagu.consultations.services import ConsultationData, consultation_create
+from tsunagu.organizations.models import Municipality
+from tsunagu.people.models import Person
+from tsunagu.people.services import PersonData, person_create, person_update
+from tsunagu.recordkeeping.services import retention_plan
+
+
+def _person(user: User, name: str, years_ago: float) -> Person:
+    person = person_create(
+        user=user,
+        data=PersonData(
+            family_name=name,
+            given_name="花子",
+            family_name_kana="てすと",
+            birth_date=dt.date(1950, 1, 1),
+            phone="0766-00-1111",
+            address="南町1-2-3",
+        ),
+    )
+    when = timezone.now() - dt.timedelta(days=round(365.25 * years_ago))
+    consultation_create(
+        user=user,
+        person=person,
+        data=ConsultationData(
+            received_at=when,
+            channel="window",
+            requester="self",
+            main_topic="care",
+            content=f"{name}さんの介護の相談",
+            response="closed",
+        ),
+    )
+    Person.dangerously_unscoped.filter(pk=person.pk).update(updated_at=when)
+    return person
+
+
+def test_dry_run_lists_and_changes_nothing(counselor: User) -> None:
+    old = _person(counselor, "古川", 6)
+    _person(counselor, "新井", 1)
+    out = StringIO()
+    call_command("retention", "--dry-run", stdout=out)
+    text = out.getvalue()
+    assert "本人 1 人" in text and f"#{old.pk}" in text and "何も変更していません" in text
+    old.refresh_from_db()
+    assert old.family_name == "古川" and old.anonymised_at is None
+
+
+def test_a_run_erases_old_records_keeps_counts_and_logs(counselor: User) -> None:
+    old = _person(counselor, "古川", 6)
+    person_update(
+        user=counselor,
+        person=old,
+        data=PersonData(family_name="古川", given_name="花子", phone="0766-99-9999"),
+    )
+    Person.dangerously_unscoped.filter(pk=old.pk).update(
+        updated_at=timezone.now() - dt.timedelta(days=2500)
+    )
+    recent = _person(counselor, "新井", 1)
+    call_command("retention", stdout=StringIO())
+    old.refresh_from_db()
+    recent.refresh_from_db()
+    assert old.anonymised_at is not None
+    assert (old.family_name, old.phone, old.address, old.birth_date) == ("匿名化済", "", "", None)
+    assert recent.family_name == "新井" and recent.anonymised_at is None
+    kept = Consultation.dangerously_unscoped.get(person=old)
+    assert "古川" not in kept.content and kept.main_topic == "care"  # counts survive
+    assert not old.history.exists()  # no old value survives in the change history
+    assert AccessLog.objects.filter(person=old, action=AccessLog.Action.ANONYMISE).count() == 1
+    assert chain_verify() is None
+    out = StringIO()
+    call_command("retention", "--dry-run", stdout=out)
+    assert "本人 0 人" in out.getvalue()  # idempotent
+
+
+@override_settings(RETENTION_YEARS=10)
+def test_the_period_is_configurable(counselor: User) -> None:
+    _person(counselor, "古川", 6)
+    out = StringIO()
+    call_command("retention", "--dry-run", stdout=out)
+    assert "本人 0 人" in out.getvalue()
+
+
+def test_disclosure_export_for_the_holders_manager(
+    counselor: User, city: Municipality, receiver: User
+) -> None:
+    person = _person(counselor, "古川", 1)
+    manager = make_user(city, "hokatsu-kita", Role.MANAGER, "boss")
+    client_for(counselor).get(f"/people/{person.pk}/")
+    response = client_for(manager).get(f"/records/persons/{person.pk}/disclosure/")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/json")
+    document = json.loads(response.content)
+    assert document["person"]["family_name"] == "古川"
+    assert document["consultations"][0]["content"] == "古川さんの介護の相談"
+    assert document["change_history"][0]["kind"] == "登録"
+    assert any(e["action"] == "閲覧" for e in document["access_log"])
+    assert AccessLog.objects.filter(person=person, action=AccessLog.Action.EXPORT).exists()
+    # a counselor, and any other organization, get the not-found answer
+    for user in (counselor, receiver):
+        assert client_for(user).get(f"/records/persons/{person.pk}/disclosure/").status_code == 404
+
+
+@pytest.mark.parametrize(("years", "erased"), [(4.9, False), (5.1, True)])
+def test_the_last_activity_decides(counselor: User, years: float, erased: bool) -> None:
+    person = _person(counselor, "古川", years)
+    assert any(p.pk == person.pk for p in retention_plan().persons) == erased
