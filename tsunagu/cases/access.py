@@ -167,21 +167,30 @@ def case_request_get_for(
     if request is None:
         raise Http404
     if log:
-        access = person_accesses(
-            user=user, persons=[request.referral.person] if request.referral.person else []
-        )
-        person = request.referral.person
-        a = access.get(person.pk) if person is not None else None
-        organization = user_organization(user)
-        via = (
-            a.via
-            if a
-            else (Via.OWN if request.referral.from_organization_id == organization.pk else Via.ROLE)
-        )
-        access_log_shown(
-            user=user,
-            action=Action.VIEW,
-            channel=channel,
-            shown=[Shown(obj=request, person=person, via=via, grant=a.grant if a else None)],
-        )
+        case_requests_shown(user=user, requests=[request], channel=channel, action=Action.VIEW)
     return request
+
+
+def case_requests_shown(
+    *, user: User, requests: list[CaseRequest], channel: Channel, action: Action = Action.LIST
+) -> list[CaseRequest]:
+    """Case requests a list shows (their notes are about a person), logged one row per person
+    on the basis the user has: the sender's own consultation, or the receiver's grant (or its
+    duty to answer, once the grant has ended)."""
+    organization = user_organization(user)
+    persons = person_accesses(
+        user=user, persons=[r.referral.person for r in requests if r.referral.person is not None]
+    )
+    shown = []
+    for r in requests:
+        person = r.referral.person
+        a = persons.get(person.pk) if person is not None else None
+        if a is not None:
+            via, grant = a.via, a.grant
+        elif r.referral.from_organization_id == organization.pk:
+            via, grant = Via.OWN, None
+        else:
+            via, grant = Via.ROLE, None
+        shown.append(Shown(obj=r, person=person, via=via, grant=grant))
+    access_log_shown(user=user, action=action, channel=channel, shown=shown)
+    return requests

@@ -25,7 +25,13 @@ from tsunagu.access.scoping import user_organization
 from tsunagu.accounts.access import organizations_visible_to
 from tsunagu.accounts.models import User
 from tsunagu.accounts.tokens import request_user
-from tsunagu.cases.access import CaseAccess, case_get_for, case_request_get_for, cases_shown
+from tsunagu.cases.access import (
+    CaseAccess,
+    case_get_for,
+    case_request_get_for,
+    case_requests_shown,
+    cases_shown,
+)
 from tsunagu.cases.models import (
     ActionResult,
     CaseEvent,
@@ -574,7 +580,9 @@ def request_list(
     user = request_user(request)
     organization = user_organization(user)
     qs = CaseRequest.objects.visible_to(user).select_related(
-        "referral__from_organization", "referral__to_organization"
+        "referral__from_organization",
+        "referral__to_organization",
+        "referral__person__household_membership__household",
     )
     qs = (
         qs.filter(referral__to_organization=organization)
@@ -583,8 +591,10 @@ def request_list(
     )
     if waiting:
         qs = qs.filter(status=CaseRequest.Status.REQUESTED)
-    # the list shows no person (the note and ids); each request opened is logged when read
-    return [request_out(r) for r in qs.order_by("-created_at")[:MAX_PAGE_SIZE]]
+    shown = case_requests_shown(
+        user=user, requests=list(qs.order_by("-created_at")[:MAX_PAGE_SIZE]), channel=API
+    )
+    return [request_out(r) for r in shown]
 
 
 @router.post(

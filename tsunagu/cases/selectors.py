@@ -19,7 +19,7 @@ from tsunagu.access.models import AccessGrant, AccessLog
 from tsunagu.access.scoping import user_organization
 from tsunagu.access.services import access_log_shown
 from tsunagu.accounts.models import User
-from tsunagu.cases.access import CaseAccess, case_get_for, cases_shown
+from tsunagu.cases.access import CaseAccess, case_get_for, case_requests_shown, cases_shown
 from tsunagu.cases.models import (
     Assessment,
     Case,
@@ -275,11 +275,19 @@ def work_list(*, user: User, within_days: int = 14) -> WorkList:
     organization = user_organization(user)
     today = timezone.localdate()
     soon = today + dt.timedelta(days=within_days)
-    requests = list(
-        CaseRequest.objects.visible_to(user)
-        .filter(referral__to_organization=organization, status=CaseRequest.Status.REQUESTED)
-        .select_related("referral__from_organization", "referral__consultation")
-        .order_by("created_at", "pk")
+    requests = case_requests_shown(
+        user=user,
+        requests=list(
+            CaseRequest.objects.visible_to(user)
+            .filter(referral__to_organization=organization, status=CaseRequest.Status.REQUESTED)
+            .select_related(
+                "referral__from_organization",
+                "referral__consultation",
+                "referral__person__household_membership__household",
+            )
+            .order_by("created_at", "pk")
+        ),
+        channel=AccessLog.Channel.WEB,
     )
     cases = {
         c.pk: c
@@ -359,14 +367,6 @@ def work_list(*, user: User, within_days: int = 14) -> WorkList:
         items=items,
         no_contact_days=no_contact_days(organization.municipality),
     )
-
-
-def case_requests_waiting(*, organization: Organization) -> int:
-    """Case requests waiting for the organization's answer (a number only, for the badge)."""
-    # unscoped: a count of the organization's own inbox, no record is read
-    return CaseRequest.dangerously_unscoped.filter(
-        referral__to_organization=organization, status=CaseRequest.Status.REQUESTED
-    ).count()
 
 
 # --- the register ----------------------------------------------------------------------------
