@@ -4,8 +4,12 @@ and a schema the document declares. Bounded: a fixed number of examples per oper
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 import schemathesis
+from django.core import signals
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
@@ -18,8 +22,16 @@ EXAMPLES = 15
 
 
 @pytest.fixture
-def token(counselor: User) -> str:
-    return api_token_create(user=counselor)
+def token(counselor: User) -> Iterator[str]:
+    # The fuzzer calls the WSGI application directly: keep the test's database connection open
+    # across its requests, as Django's own test client does.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield api_token_create(user=counselor)
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
 
 
 @schema.parametrize()
