@@ -31,7 +31,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     # anything else under /api/ is the API's own JSON 404, not the HTML page
     re_path(
-        r"^api/(?P<rest>.*)$",
+        r"^api/(?P<rest>[\s\S]*)$",  # any character, a newline too
         csrf_exempt(login_not_required(api_not_found)),
         name="api_not_found",
     ),
