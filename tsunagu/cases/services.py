@@ -46,7 +46,7 @@ from tsunagu.cases.models import (
     Urgency,
 )
 from tsunagu.cases.sheets import PLAN_REFERRAL_CHECK_CODES, assessment_answers_clean
-from tsunagu.cityplan.models import ProgramOrganization
+from tsunagu.cityplan.models import Program, ProgramOrganization
 from tsunagu.consent.models import Consent
 from tsunagu.consultations.models import Consultation, Response, Topic
 from tsunagu.core.history import changed_by
@@ -88,11 +88,17 @@ def _fail(name: str, message: str) -> ValidationError:
 
 
 def coordinating_organizations(*, municipality: Municipality) -> QuerySet[Organization]:
-    """The organizations carrying 多機関協働事業 (第5号) in the city's plan."""
-    ids = ProgramOrganization.objects.filter(
+    """The organizations carrying 多機関協働事業 (第5号) in the city's plan, and the
+    department(s) in charge of it (where the city runs it itself, 直営)."""
+    carriers = ProgramOrganization.objects.filter(
         program__municipality=municipality, program__clause=COORDINATION_CLAUSE
     ).values("organization_id")
-    return Organization.objects.filter(pk__in=ids, is_active=True).order_by("name")
+    in_charge = Program.departments.through.objects.filter(
+        program__municipality=municipality, program__clause=COORDINATION_CLAUSE
+    ).values("organization_id")
+    return Organization.objects.filter(
+        Q(pk__in=carriers) | Q(pk__in=in_charge), municipality=municipality, is_active=True
+    ).order_by("name")
 
 
 def _principal(case: Case) -> Person | None:

@@ -431,3 +431,37 @@ def test_ongoing_connection_needs_a_review_date(case: Case, coordinator: User) -
     case_close(user=coordinator, case=case, data=data)
     case.refresh_from_db()
     assert case.status == CaseStatus.ONGOING_CONNECTION and case.review_on == data.review_on
+
+
+def test_the_coordinating_organizations_come_from_the_plan(city: object) -> None:
+    """The carriers of 第5号 and the department in charge of it; no other organization."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from tsunagu.cases.services import coordinating_organizations
+    from tsunagu.cityplan.models import Program
+
+    assert [o.code for o in coordinating_organizations(municipality=city)] == [  # type: ignore[arg-type]
+        "chiiki-fukushi-ka"
+    ]
+    call_command("load_plan", "imizu", stdout=StringIO())
+    program = Program.objects.get(municipality__slug="imizu", clause="5")
+    expected = {o.pk for o in program.organizations.all()} | {
+        o.pk for o in program.departments.all()
+    }
+    found = coordinating_organizations(municipality=program.municipality)
+    assert {o.pk for o in found} == expected and len(expected) >= 2
+
+
+def test_the_demo_opens_a_case_and_leaves_a_request_waiting(db: None) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("load_plan", "imizu", stdout=StringIO())
+    call_command("load_demo", "imizu", stdout=StringIO())
+    case = Case.dangerously_unscoped.get()
+    assert case.status == CaseStatus.MONITORING  # the plan in force was monitored once
+    assert case.members.count() == 2 and case.team.count() == 3
+    assert CaseRequest.dangerously_unscoped.filter(status="requested").count() == 1
