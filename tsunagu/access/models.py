@@ -1,9 +1,10 @@
 """Who may see a person's records, and who did: the grant vocabulary and the access log.
 
 An organization sees a record because it recorded it, or because a live `AccessGrant` exists:
-created by a referral under consent (and, later, case teams, 支援会議 agendas, statutes), with
-its basis, scope and validity. Withdrawing a consent ends the grants it created. Every read and
-write of personal data writes an `AccessLog` row naming the grant it used.
+created by a referral under consent, by a case team under consent (and, later, 支援会議
+agendas, statutes), with its basis, scope and validity. Withdrawing a consent ends the grants
+it created. Every read and write of personal data writes an `AccessLog` row naming the grant
+it used.
 
 `access` sits below the personal-data apps: it names their models by app label only
 ("people.Person"), so no code here imports them, and each of them builds its scoped entry point
@@ -89,6 +90,15 @@ class AccessGrant(models.Model):
     meeting_body = models.ForeignKey(
         MeetingBody, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # a case team member's share of a case member's record (本人同意 covering its organization)
+    case_team_member = models.ForeignKey(
+        "cases.CaseTeamMember",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="grants",
+        verbose_name="支援チーム",
+    )
     statute = models.CharField("根拠法令", max_length=200, blank=True)
     valid_from = models.DateTimeField("開始")
     valid_until = models.DateField("終了予定", null=True, blank=True)
@@ -111,6 +121,11 @@ class AccessGrant(models.Model):
                     | (Q(basis="statute") & ~Q(statute=""))
                 ),
                 name="grant_basis_documented",
+            ),
+            models.CheckConstraint(
+                condition=Q(case_team_member__isnull=True)
+                | Q(basis="consent", consent__isnull=False),
+                name="grant_case_team_under_consent",
             ),
         ]
 

@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "tsunagu.referrals",
     "tsunagu.access",
     "tsunagu.imports",
+    "tsunagu.cases",
     "tsunagu.recordkeeping",
     "tsunagu.portal",
     "tsunagu.demo",
@@ -118,6 +119,19 @@ MAP_TILE_ATTRIBUTION = os.environ.get(
 )
 # requests per minute one client address may make to the public map
 PUBLIC_MAP_RATE_PER_MINUTE = int(os.environ.get("TSUNAGU_PUBLIC_MAP_RATE", "120"))
+
+
+def _per_city_days(text: str, default: int) -> dict[str, int]:
+    """ "30" or "default=30,imizu=21": days per city slug."""
+    out = {"default": default}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        slug, _, days = part.rpartition("=")
+        out[slug or "default"] = int(days)
+    return out
+
+
+# a case without a recorded contact for this many days shows on the coordinator's work list
+CASE_NO_CONTACT_DAYS = _per_city_days(os.environ.get("TSUNAGU_CASE_NO_CONTACT_DAYS", ""), 30)
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -26,13 +26,14 @@ urlpatterns = [
     path("referrals/", include("tsunagu.referrals.urls")),
     path("consents/", include("tsunagu.consent.urls")),
     path("imports/", include("tsunagu.imports.urls")),
+    path("cases/", include("tsunagu.cases.urls")),
     path("records/", include("tsunagu.recordkeeping.urls")),
     path("resources/", include("tsunagu.resources.urls")),
     path("map/", include("tsunagu.resources.public_urls")),
     path("api/v1/", api.urls),
     # anything else under /api/ is the API's own JSON 404, not the HTML page
     re_path(
-        r"^api/(?P<rest>.*)$",
+        r"^api/(?P<rest>[\s\S]*)$",  # any character, a newline too
         csrf_exempt(login_not_required(api_not_found)),
         name="api_not_found",
     ),

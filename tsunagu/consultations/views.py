@@ -27,6 +27,7 @@ from tsunagu.consultations.services import (
 from tsunagu.core.fiscal import fiscal_year_of, parse_wareki_fiscal_year
 from tsunagu.core.forms import add_service_errors
 from tsunagu.core.once import AlreadySubmitted, submit_once
+from tsunagu.core.sections import sections_for
 from tsunagu.organizations.selectors import (
     organization_lines,
     organization_sites,
@@ -35,6 +36,7 @@ from tsunagu.organizations.selectors import (
 from tsunagu.people.access import person_accesses, person_get_for
 
 WEB = AccessLog.Channel.WEB
+CONSULTATION_PAGE = "consultations:detail"
 
 
 def consultation_list(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -171,6 +173,8 @@ def _detail(
         # the follow-ups and referrals of the window's own consultation are its own records
         "follow_ups": consultation.follow_ups.all().order_by("received_at") if own else [],
         "history": consultation_history(access=access),
+        # what higher apps add to the page (the 多機関協働 request of a consultation so marked)
+        "sections": sections_for(CONSULTATION_PAGE, user=request.user, access=access),
         "follow_up_form": (follow_up_form or FollowUpForm()) if own else None,
         "referrals": [
             (r, r.is_overdue)

@@ -307,11 +307,13 @@ _READING_RE = re.compile(
 
 
 def clean_text(value: str) -> str:
-    """A stored text field: NFC (one code point sequence per character) and no outer spaces.
-
-    Width and 異体字 are kept as written: the record says what the resident wrote.
-    """
-    return unicodedata.normalize("NFC", value).strip()
+    """A stored text field as agencies' systems and keyboards send it, tidied: NFC, no outer
+    spaces, half-width katakana full-width (ﾀｶﾊｼ → タカハシ, ｶﾞ → ガ) and full-width digits
+    half-width (１丁目 → 1丁目). Kanji and 異体字 are kept as written (NFKC would turn 﨑-like
+    compatibility ideographs into other characters); identity matching folds the rest itself."""
+    text = unicodedata.normalize("NFC", value).strip()
+    text = jaconv.h2z(text, kana=True, ascii=False, digit=False)
+    return str(jaconv.z2h(text, kana=False, ascii=False, digit=True))
 
 
 def is_reading(value: str) -> bool:

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 
-import jaconv
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -59,16 +57,6 @@ class PersonData:
     address_protection_until: dt.date | None = None
     former_family_names: list[str] = field(default_factory=list)
     external_id: str = ""
-
-
-def _clean_text(value: str) -> str:
-    """Tidy text as agencies' systems and keyboards send it: half-width katakana become
-    full-width (ﾀｶﾊｼ → タカハシ, ｶﾞ → ガ) and full-width digits half-width (１丁目 → 1丁目).
-    Kanji are left as written (NFKC would turn 﨑-like compatibility ideographs into other
-    characters); identity matching folds the remaining variants itself."""
-    text = unicodedata.normalize("NFC", value).strip()
-    text = jaconv.h2z(text, kana=True, ascii=False, digit=False)
-    return str(jaconv.z2h(text, kana=False, ascii=False, digit=True))
 
 
 def person_data_validate(data: PersonData) -> PersonData:

@@ -27,6 +27,9 @@ from ninja.security import APIKeyHeader
 
 from tsunagu.accounts.models import User
 from tsunagu.accounts.tokens import api_token_user
+from tsunagu.cases.api import gaps_router as resource_gaps_router
+from tsunagu.cases.api import plans_router
+from tsunagu.cases.api import router as cases_router
 from tsunagu.cityplan.api import router as organizations_router
 from tsunagu.consent.api import router as consent_router
 from tsunagu.consultations.api import router as consultations_router
@@ -130,7 +133,10 @@ class TsunaguAPI(NinjaAPI):
 api = TsunaguAPI(
     title="tsunagu API",
     version="1",
-    description="重層的支援体制整備事業の相談・つなぎを、各機関のシステムとやりとりするためのAPIです。",
+    description=(
+        "重層的支援体制整備事業の相談・つなぎ・多機関協働を、"
+        "各機関のシステムとやりとりするためのAPIです。"
+    ),
     urls_namespace="api",
     auth=TokenAuth(),
     parser=StrictJsonParser(),
@@ -145,6 +151,9 @@ api.add_router("/consents", consent_router)
 api.add_router("/referrals", referrals_router)
 api.add_router("/organizations", organizations_router)
 api.add_router("/hsds", hsds_router)
+api.add_router("/cases", cases_router)
+api.add_router("/plans", plans_router)
+api.add_router("/resource-gaps", resource_gaps_router)
 
 
 def _error(request: HttpRequest, status: int, detail: str, errors: object = None) -> HttpResponse:

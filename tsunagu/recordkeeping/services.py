@@ -25,6 +25,7 @@ from tsunagu.access.models import AccessLog
 from tsunagu.access.selectors import person_access_log
 from tsunagu.access.services import access_log_command
 from tsunagu.accounts.models import User
+from tsunagu.cases.models import CaseMember
 from tsunagu.consent.models import Consent
 from tsunagu.consultations.models import Consultation
 from tsunagu.core.history import changes
@@ -71,6 +72,10 @@ def retention_plan(*, city: str | None = None, now: dt.datetime | None = None) -
     busy = Referral.dangerously_unscoped.filter(
         Q(status__in=OPEN_REFERRAL) | Q(updated_at__gte=cutoff)
     ).values("person_id")
+    # unscoped: as above; a member of a case not yet closed (or changed since) keeps its person
+    in_case = CaseMember.dangerously_unscoped.filter(
+        Q(case__closed_on__isnull=True) | Q(case__updated_at__gte=cutoff)
+    ).values("person_id")
     consultations = Consultation.dangerously_unscoped.filter(  # unscoped: as above
         person__isnull=True, received_at__lt=cutoff
     ).exclude(content=ERASED)
@@ -78,7 +83,9 @@ def retention_plan(*, city: str | None = None, now: dt.datetime | None = None) -
         consultations = consultations.filter(organization__municipality__slug=city)
     return RetentionPlan(
         cutoff=cutoff,
-        persons=list(persons.exclude(pk__in=busy).select_related("organization")),
+        persons=list(
+            persons.exclude(pk__in=busy).exclude(pk__in=in_case).select_related("organization")
+        ),
         anonymous_consultations=list(consultations.select_related("organization")),
     )
 

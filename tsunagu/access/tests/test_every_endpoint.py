@@ -29,16 +29,106 @@ from tsunagu.consent.services import consent_record
 from tsunagu.consultations.models import Consultation
 from tsunagu.consultations.services import ConsultationData, consultation_create
 from tsunagu.organizations.models import Organization
-from tsunagu.people.models import HouseholdMember, PersonLink
+from tsunagu.people.models import HouseholdMember, Person, PersonLink
 from tsunagu.people.services import PersonData, person_create, person_link
 from tsunagu.referrals.models import Referral
 from tsunagu.referrals.services import ReferralData, referral_create
 
 
+def _case_records(
+    counselor: User, coordinator: User, person: Person, consent: Consent
+) -> dict[str, int]:
+    """A case of 地域福祉課 (多機関協働) with the person as its member and 北地域包括支援センター on
+    its team, a draft plan, a pending case request from a consultation marked 「多機関協働へ」,
+    and a closed case behind an entry of the resource-gap register."""
+    from tsunagu.cases.models import CaseMember, CaseTeamMember
+    from tsunagu.cases.services import (
+        ActionData,
+        CaseData,
+        CaseRequestData,
+        ClosureData,
+        GapData,
+        PlanData,
+        case_close,
+        case_create,
+        case_request_create,
+        case_team_join,
+        plan_create,
+    )
+
+    hub = Organization.objects.get(code="chiiki-fukushi-ka")
+    marked = consultation_create(
+        user=counselor,
+        person=person,
+        data=ConsultationData(
+            received_at=timezone.now(),
+            channel="visit",
+            requester="family",
+            main_topic="care",
+            content="8050の世帯",
+            response="multi_agency",
+        ),
+    )
+    request = case_request_create(
+        user=counselor,
+        consultation=marked,
+        data=CaseRequestData(
+            coordinating_organization=hub, note="8050", basis=Basis.CONSENT, consent=consent
+        ),
+    )
+    case = case_create(
+        user=coordinator, data=CaseData(title="井上さん世帯", origin="outreach"), principal=person
+    )
+    window = Organization.objects.get(code="hokatsu-kita")
+    team = case_team_join(user=coordinator, case=case, organization=window, role="support")
+    today = timezone.localdate()
+    plan = plan_create(
+        user=coordinator,
+        case=case,
+        kind="multi_agency",
+        data=PlanData(
+            wishes="家で暮らしたい",
+            goals="介護サービスの利用",
+            issues="介護",
+            monitoring_on=today + dt.timedelta(days=30),
+            review_on=today + dt.timedelta(days=60),
+        ),
+        actions=[ActionData("介護保険の申請", window, today)],
+    )
+    closed = case_create(user=coordinator, data=CaseData(title="閉じた事例", origin="outreach"))
+    case_close(
+        user=coordinator,
+        case=closed,
+        data=ClosureData(
+            outcome="closed",
+            goals_met="met",
+            person_changes="変化",
+            existing_services_sufficient=False,
+            why_not="居場所がない",
+            gaps=[GapData(field="general", description="居場所")],
+        ),
+    )
+    return {
+        "case": case.pk,
+        "case_request": request.pk,
+        "case_member": CaseMember.dangerously_unscoped.get(case=case).pk,
+        "team_member": team.pk,
+        "coordinator_row": CaseTeamMember.dangerously_unscoped.get(
+            case=case, role="coordinator"
+        ).pk,
+        "plan": plan.pk,
+        "action": plan.actions.get().pk,
+        "gap": closed.resource_gaps.get().gap_id,
+        "jiritsu": Organization.objects.get(code="jiritsu-soudan").pk,
+        "marked": marked.pk,
+    }
+
+
 @pytest.fixture
-def records(counselor: User) -> dict[str, int]:
+def records(counselor: User, coordinator: User) -> dict[str, int]:
     """A person, a second record of her, an anonymous consultation, a consent, a referral and a
-    duplicates decision, all held by 北地域包括支援センター."""
+    duplicates decision, all held by 北地域包括支援センター; and a case of 地域福祉課 with her
+    on it and 北地域包括支援センター on its team (`_case_records`)."""
     person = person_create(
         user=counselor,
         data=PersonData(
@@ -83,12 +173,13 @@ def records(counselor: User) -> dict[str, int]:
         ),
     )
     target = Organization.objects.get(code="jiritsu-soudan")
+    hub = Organization.objects.get(code="chiiki-fukushi-ka")
     consent = consent_record(
         user=counselor,
         person=person,
         method="verbal",
         purpose="共有",
-        scope_organizations=[target],
+        scope_organizations=[target, hub],
         valid_from=timezone.localdate(),
         valid_until=None,
     )
@@ -119,8 +210,10 @@ def records(counselor: User) -> dict[str, int]:
         document=first.document,
     )
     community = _community_records(counselor)
+    cases = _case_records(counselor, coordinator, person, consent)
     return {
         **community,
+        **cases,
         "plan_old": first.pk,
         "plan_new": revised.pk,
         "person": person.pk,
@@ -203,6 +296,11 @@ PARAMETERS = {
     "schedule_id": "schedule",
     "contact_id": "contact",
     "activity_id": "activity",
+    "case_id": "case",
+    "request_id": "case_request",
+    "member_id": "case_member",
+    "plan_id": "plan",
+    "gap_id": "gap",
 }
 MISSING_ID = 987654321
 
@@ -221,6 +319,9 @@ class Row:
     structure: bool = False  # the city's structure: every staff member of the city reads it
     # a page without an id that only some staff may open (an editor's form): 404 for the others
     editor_only: bool = False
+    coordinator: bool = (
+        False  # the coordinating organization's (多機関協働) rather than the holder's
+    )
 
 
 ROUTES: dict[str, Row] = {
@@ -268,6 +369,32 @@ ROUTES: dict[str, Row] = {
     "imports:index": Row(),
     "imports:job": Row(),
     "imports:step": Row(method="POST"),
+    "cases:work": Row(),
+    "cases:list": Row(),
+    "cases:create": Row(query="person={person}", coordinator=True),
+    "cases:request_create": Row(query="consultation={marked}"),
+    "cases:request": Row(),
+    "cases:request_act": Row(
+        method="POST", kwargs={"action": "decline"}, data={"answer": "包括で対応"}, coordinator=True
+    ),
+    "cases:gaps": Row(),
+    "cases:gap_status": Row(method="POST", data={"status": "developing"}, coordinator=True),
+    "cases:detail": Row(),
+    "cases:status": Row(method="POST", data={"status": "assessment"}, coordinator=True),
+    "cases:member_add": Row(method="POST", data={"person": "{twin}", "relationship": "child"}),
+    "cases:member_remove": Row(method="POST", coordinator=True),
+    "cases:team_join": Row(
+        method="POST", data={"organization": "{jiritsu}", "role": "support"}, coordinator=True
+    ),
+    "cases:team_leave": Row(method="POST", records={"member_id": "team_member"}, coordinator=True),
+    "cases:event_add": Row(method="POST", data={"kind": "contact", "summary": "訪問"}),
+    "cases:assessment": Row(coordinator=True),
+    "cases:plan_new": Row(coordinator=True),
+    "cases:close": Row(coordinator=True),
+    "cases:print": Row(kwargs={"form": "timeline"}),
+    "cases:plan": Row(),
+    "cases:monitoring": Row(),
+    "cases:plan_act": Row(method="POST", kwargs={"action": "confer"}, coordinator=True),
     "recordkeeping:disclosure": Row(manager_only=True),
     # 地域づくり: every staff member of the city reads; the holder's counselor edits its own
     # group's resources, the city's editors (生活支援コーディネーター, managers) everything
@@ -379,7 +506,16 @@ def _personal_data() -> list[tuple[str, list[dict[str, object]]]]:
     """Every row of every personal-data table, except the access log (reads add rows there)."""
     out = []
     # and the community's resources, whose edits are limited to their editors
-    labels = ("people", "consultations", "consent", "referrals", "access", "imports", "resources")
+    labels = (
+        "people",
+        "consultations",
+        "consent",
+        "referrals",
+        "access",
+        "imports",
+        "resources",
+        "cases",
+    )
     for label in labels:
         for model in apps.get_app_config(label).get_models():
             if model is AccessLog:
@@ -436,28 +572,33 @@ def test_other_organizations_get_the_not_found_answer(
             assert response.status_code in (200, 302), name
             assert "井上" not in response.content.decode(), name
     assert _personal_data() == before
-    assert with_id == 28  # every route that names a record (the closing note reports it)
+    assert with_id == 47  # every route that names a record (the closing note reports it)
 
 
-def test_the_permitted_user_may(records: dict[str, int], counselor: User, city: object) -> None:
+def test_the_permitted_user_may(
+    records: dict[str, int], counselor: User, coordinator: User, city: object
+) -> None:
     from conftest import make_user
 
     manager = make_user(city, "hokatsu-kita", Role.MANAGER, "boss")  # type: ignore[arg-type]
-    for user in (counselor, manager):
+    for user in (counselor, manager, coordinator):
         client = client_for(user)
         for name, params in _routes():
-            if name in EXCLUDED or ROUTES[name].method != "GET":
+            row = ROUTES.get(name)
+            if name in EXCLUDED or row is None or row.method != "GET":
                 continue
-            expected = 404 if ROUTES[name].manager_only and user is counselor else 200
+            if row.coordinator != (user is coordinator):
+                continue
+            expected = 404 if row.manager_only and user is counselor else 200
             response = _call(client, name, _url(name, params, records), records)
             assert response.status_code == expected, name
-    client = client_for(counselor)
     for name, params in _routes():
         if name in EXCLUDED or ROUTES[name].method != "POST":
             continue
+        client = client_for(coordinator if ROUTES[name].coordinator else counselor)
         response = _call(client, name, _url(name, params, records), records)
         assert response.status_code in (200, 302), name
-    assert Referral.dangerously_unscoped.get().status == Referral.Status.CANCELLED
+    assert Referral.dangerously_unscoped.get(pk=records["referral"]).status == "cancelled"
     assert Consent.dangerously_unscoped.get().withdrawn_at is not None
     anonymous = Consultation.dangerously_unscoped.get(pk=records["anonymous"])
     assert anonymous.person_id == records["person"]
@@ -473,16 +614,90 @@ API_PARAMETERS = {
     "consultation_id": "consultation",
     "referral_id": "referral",
     "id": "resource_hsds",  # HSDS's name for a service's id (a UUID)
+    "case_id": "case",
+    "plan_id": "plan",
+    "request_id": "case_request",
 }
 # parameters naming published structure data: every staff member of the city reads it
 API_STRUCTURE_PARAMETERS = {"id"}
 API_MISSING = {"id": "00000000-0000-4000-8000-000000000000"}
 # operations the receiving organization performs (the holder's counselor sent the referral)
 RECEIVER_OPERATIONS = {"accept", "decline", "complete"}
+# operations of the coordinating organization (多機関協働) on its case; a PUT too
+COORDINATOR_OPERATIONS = {
+    "open",
+    "answer",
+    "team",
+    "assessments",
+    "plans",
+    "close",
+    "confer",
+    "start",
+}
+_TODAY = "{today}"
 API_BODIES: dict[str, dict[str, object]] = {
     "decline": {"reason": "対象外"},
     "complete": {"outcome": "支援を開始"},
+    "open": {"title": "井上さん世帯"},
+    "answer": {"answer": "包括で対応"},
+    "team": {"organization": "jiritsu-soudan", "role": "support"},
+    "members": {"person": "{twin}", "relationship": "child"},
+    "events": {"kind": "contact", "occurred_at": "2026-04-01T09:00:00+09:00", "summary": "訪問"},
+    "assessments": {
+        "base_version": 0,
+        "assessed_on": _TODAY,
+        "urgency": "low",
+        "answers": {
+            code: {"note": "記入"} for code in ("household", "health", "income", "risk", "wishes")
+        },
+    },
+    "plans": {
+        "kind": "outreach",
+        "wishes": "会いたくない",
+        "goals": "関係づくり",
+        "issues": "孤立",
+        "monitoring_on": _TODAY,
+        "review_on": _TODAY,
+        "actions": [{"description": "訪問", "organization": "hokatsu-kita", "due_on": _TODAY}],
+    },
+    "{plan_id}": {
+        "revision": 1,
+        "wishes": "家で暮らしたい",
+        "goals": "介護サービスの利用",
+        "issues": "介護",
+        "monitoring_on": _TODAY,
+        "review_on": _TODAY,
+        "actions": [{"description": "申請", "organization": "hokatsu-kita", "due_on": _TODAY}],
+    },
+    "confer": {},
+    "monitoring": {
+        "monitored_on": _TODAY,
+        "results": [{"action": "{action}", "result": "done"}],
+    },
+    "close": {
+        "outcome": "closed",
+        "goals_met": "met",
+        "person_changes": "変化",
+        "existing_services_sufficient": True,
+    },
 }
+
+
+def _api_body(op: str, records: dict[str, int]) -> str:
+    """The operation's body, with `{record}` placeholders filled (ids as numbers)."""
+
+    def fill(value: object) -> object:
+        if value == _TODAY:
+            return timezone.localdate().isoformat()
+        if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
+            return records.get(value[1:-1], value)
+        if isinstance(value, dict):
+            return {k: fill(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [fill(v) for v in value]
+        return value
+
+    return json.dumps(fill(API_BODIES.get(op, {})))
 
 
 def _operations(client: Client) -> Iterator[tuple[str, str, str, list[str]]]:
@@ -526,7 +741,7 @@ def test_api_other_organizations_get_the_not_found_answer(
         if not params:
             continue
         url = _api_url(path, params, records, missing=False)
-        body = json.dumps(API_BODIES.get(op, {}))
+        body = _api_body(op, records)
         assert (
             anonymous.generic(method, url, body, content_type="application/json").status_code == 401
         )
@@ -548,16 +763,20 @@ def test_api_other_organizations_get_the_not_found_answer(
 
 
 def test_api_the_permitted_user_may(
-    records: dict[str, int], counselor: User, receiver: User
+    records: dict[str, int], counselor: User, receiver: User, coordinator: User
 ) -> None:
-    for method, path, op, params in _operations(Client()):
+    # closing the case comes last: nothing more can be written on a closed case
+    operations = sorted(_operations(Client()), key=lambda o: o[2] == "close")
+    for method, path, op, params in operations:
         if not params:
             continue
         user = receiver if op in RECEIVER_OPERATIONS else counselor
+        if op in COORDINATOR_OPERATIONS or method == "PUT":
+            user = coordinator
         client = Client(headers={"Authorization": f"Token {api_token_create(user=user)}"})
         url = _api_url(path, params, records, missing=False)
-        body = json.dumps(API_BODIES.get(op, {}))
-        if op == "decline":
+        body = _api_body(op, records)
+        if op in ("decline", "answer"):
             continue  # accepting first (below) is the path under test; decline is tested alone
         response = client.generic(method, url, body, content_type="application/json")
-        assert response.status_code == 200, (method, path, response.content)
+        assert response.status_code in (200, 201), (method, path, response.content)

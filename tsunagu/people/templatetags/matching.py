@@ -11,7 +11,7 @@ register = template.Library()
 def match_level(score: float) -> str:
     """同一人物の可能性が高い / 要確認 (check the reasons first) / 低: names alike, confirm with
     the birth date, phone or address."""
-    return TIER_LABELS.get(tier_of(score), "低（生年月日などで確認）")
+    return TIER_LABELS.get(tier_of(score), "名前が似ている（生年月日などで確かめてください）")
 
 
 def reasons_in_words(reasons: tuple[str, ...] | list[str]) -> str:

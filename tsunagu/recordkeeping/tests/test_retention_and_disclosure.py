@@ -123,3 +123,20 @@ def test_disclosure_export_for_the_holders_manager(
 def test_the_last_activity_decides(counselor: User, years: float, erased: bool) -> None:
     person = _person(counselor, "古川", years)
     assert any(p.pk == person.pk for p in retention_plan().persons) == erased
+
+
+def test_a_member_of_an_open_case_is_kept(counselor: User, coordinator: User) -> None:
+    from tsunagu.cases.models import Case, CaseMember
+    from tsunagu.cases.services import CaseData, case_create
+
+    person = _person(counselor, "古川", 6)
+    assert any(p.pk == person.pk for p in retention_plan().persons)
+    case = case_create(user=coordinator, data=CaseData(title="古川さん世帯", origin="outreach"))
+    # added directly: the window holding the record is not on this team
+    CaseMember.objects.create(case=case, person=person, relationship="head", added_by=coordinator)
+    assert not any(p.pk == person.pk for p in retention_plan().persons)
+    long_ago = timezone.now() - dt.timedelta(days=6 * 366)
+    Case.dangerously_unscoped.filter(pk=case.pk).update(
+        status="closed", closed_on=long_ago.date(), opened_on=long_ago.date(), updated_at=long_ago
+    )
+    assert any(p.pk == person.pk for p in retention_plan().persons)

@@ -7,6 +7,7 @@ from django.db import transaction
 from tsunagu.accounts.models import Role, User
 from tsunagu.accounts.services import user_create
 from tsunagu.cityplan.models import Clause, ProgramOrganization
+from tsunagu.demo.cases import demo_cases
 from tsunagu.demo.intake import demo_intake
 from tsunagu.demo.resources import demo_resources
 from tsunagu.organizations.models import Municipality, Organization, SupportField
@@ -152,6 +153,13 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"架空の住民 {count} 人と相談・つなぎを作りました（実在の人物ではありません）"
             )
+            cases = demo_cases(
+                counselor=counselor, colleague=made["counselor2"], coordinator=made["coordinator"]
+            )
+            if cases:
+                self.stdout.write(
+                    f"多機関協働の事例 {cases} 件と、回答待ちの依頼 1 件を作りました（架空）"
+                )
         if not CommunityResource.objects.filter(municipality=municipality).exists():
             count = demo_resources(editor=made["lsc"])
             self.stdout.write(

@@ -1,0 +1,206 @@
+"""The pages, walked as the people who use them: the window that marks a consultation
+「多機関協働へ」, the coordinator, a team member with consent, the same after withdrawal, an
+organization outside the team and another city."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from conftest import client_for
+from tsunagu.access.models import AccessLog
+from tsunagu.accounts.models import User
+from tsunagu.cases.models import (
+    Case,
+    CaseEvent,
+    CaseRequest,
+    Monitoring,
+    PlanStatus,
+    ResourceGap,
+    SupportPlan,
+)
+from tsunagu.cases.tests.conftest import Household, org
+from tsunagu.consent.services import consent_withdraw
+
+TODAY = timezone.localdate
+
+
+def test_the_flow_through_the_pages(
+    household: Household, counselor: User, coordinator: User, receiver: User
+) -> None:
+    window = client_for(counselor)
+    page = window.get(reverse("consultations:detail", args=[household.consultation.pk]))
+    assert "多機関協働を依頼する" in page.content.decode()
+    url = reverse("cases:request_create") + f"?consultation={household.consultation.pk}"
+    response = window.post(
+        url,
+        {
+            "consultation": household.consultation.pk,
+            "coordinating_organization": org("chiiki-fukushi-ka").pk,
+            "note": "8050の世帯",
+            "basis": "consent",
+            "consent": household.mother_consent.pk,
+        },
+    )
+    assert response.status_code == 302, response.content.decode()
+    request = CaseRequest.dangerously_unscoped.get()
+
+    hub = client_for(coordinator)
+    work = hub.get(reverse("cases:work")).content.decode()
+    assert "8050の世帯" in work
+    response = hub.post(
+        reverse("cases:request_act", args=[request.pk, "accept"]),
+        {
+            "title": "山田さん世帯",
+            "subject": "household",
+            "issues": ["8050", "hikikomori"],
+            "lead_coordinator": coordinator.pk,
+        },
+    )
+    case = Case.dangerously_unscoped.get()
+    assert response["Location"] == reverse("cases:detail", args=[case.pk])
+    for code in ("jiritsu-soudan", "hokatsu-kita"):
+        hub.post(
+            reverse("cases:team_join", args=[case.pk]),
+            {"organization": org(code).pk, "role": "support", "joined_on": TODAY().isoformat()},
+        )
+    # the window that knows the son adds him from his page
+    son_page = client_for(receiver).get(reverse("people:detail", args=[household.son.pk]))
+    assert "山田さん世帯" in son_page.content.decode()
+    client_for(receiver).post(
+        reverse("cases:member_add", args=[case.pk]),
+        {"person": household.son.pk, "relationship": "child"},
+    )
+    detail = hub.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert "山田 一郎" in detail and "共有中（本人同意）" in detail
+
+    form = {
+        "base_version": 0,
+        "assessed_on": TODAY().isoformat(),
+        "urgency": "medium",
+        "household__checks": ["elderly_only"],
+        "health__checks": ["care_certified"],
+        "income__checks": ["pension"],
+        "risk__note": "急迫した危険はない",
+        "wishes__note": "家で暮らしたい",
+    }
+    assert hub.post(reverse("cases:assessment", args=[case.pk]), form).status_code == 302
+    again = hub.post(reverse("cases:assessment", args=[case.pk]), form)  # the same form twice
+    assert "他の職員が更新しました" in again.content.decode()
+
+    plan_form = {
+        "kind": "multi_agency",
+        "wishes": "「家で暮らしたい」",
+        "goals": "介護サービスの利用",
+        "issues": "介護と孤立",
+        "monitoring_on": (TODAY() + dt.timedelta(days=30)).isoformat(),
+        "review_on": (TODAY() + dt.timedelta(days=90)).isoformat(),
+        "action0-description": "介護保険の申請",
+        "action0-organization": org("hokatsu-kita").pk,
+        "action0-due_on": (TODAY() + dt.timedelta(days=7)).isoformat(),
+    }
+    response = hub.post(reverse("cases:plan_new", args=[case.pk]), plan_form)
+    plan = SupportPlan.dangerously_unscoped.get()
+    assert response.status_code == 302
+    hub.post(
+        reverse("cases:plan_act", args=[plan.pk, "confer"]), {"conferred_on": TODAY().isoformat()}
+    )
+    hub.post(reverse("cases:plan_act", args=[plan.pk, "start"]))
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.IN_FORCE
+    action = plan.actions.get()
+    key = "once-1"
+    for _ in range(2):  # sent twice
+        client_for(counselor).post(
+            reverse("cases:monitoring", args=[plan.pk]),
+            {
+                "submission_key": key,
+                "monitored_on": TODAY().isoformat(),
+                f"result_{action.pk}": "done",
+                f"note_{action.pk}": "デイサービス開始",
+            },
+        )
+    assert Monitoring.dangerously_unscoped.count() == 1
+    response = hub.post(
+        reverse("cases:close", args=[case.pk]),
+        {
+            "outcome": "closed",
+            "closed_on": TODAY().isoformat(),
+            "goals_met": "partly",
+            "person_changes": "母は通所、息子は外出が増えた",
+            "existing_services_sufficient": "no",
+            "why_not": "中高年の居場所がない",
+            "new_gap_field": "employment",
+            "new_gap_description": "40代以上の居場所",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()
+    case.refresh_from_db()
+    assert case.status == "closed"
+    gaps = hub.get(reverse("cases:gaps")).content.decode()
+    assert "40代以上の居場所" in gaps
+    assert ResourceGap.dangerously_unscoped.get().cases.count() == 1
+
+
+def test_who_sees_the_case_page(
+    case: Case, household: Household, receiver: User, third: User, outsider: User, counselor: User
+) -> None:
+    url = reverse("cases:detail", args=[case.pk])
+    missing = reverse("cases:detail", args=[987654])
+    assert client_for(None).get(url).status_code == 302
+    for user in (third, outsider):
+        client = client_for(user)
+        assert client.get(url).status_code == 404
+        assert client.get(url).content == client.get(missing).content
+    page = client_for(receiver).get(url).content.decode()
+    assert "山田 トメ" in page  # the mother's consent covers くらしサポート
+    logged = AccessLog.objects.filter(user=receiver, object_type="cases.case", action="view")
+    assert {row.person_id for row in logged} == {household.mother.pk, household.son.pk}
+    # after withdrawal: the mother's name is gone for くらしサポート, the household picture stays
+    consent_withdraw(user=counselor, consent=household.mother_consent)
+    page = client_for(receiver).get(url).content.decode()
+    assert "山田 トメ" not in page and "共有の根拠がないため" in page
+    assert "北地域包括支援センター" in page  # which window knows her
+
+
+def test_team_members_cannot_change_the_case(case: Case, receiver: User) -> None:
+    client = client_for(receiver)
+    before = Case.dangerously_unscoped.get().status
+    assert (
+        client.post(reverse("cases:status", args=[case.pk]), {"status": "assessment"}).status_code
+        == 404
+    )
+    assert client.get(reverse("cases:assessment", args=[case.pk])).status_code == 404
+    assert client.get(reverse("cases:close", args=[case.pk])).status_code == 404
+    assert Case.dangerously_unscoped.get().status == before
+    # but they write on the timeline
+    client.post(
+        reverse("cases:event_add", args=[case.pk]),
+        {
+            "kind": "contact",
+            "summary": "息子さんに会えた",
+            "occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "submission_key": "x",
+        },
+    )
+    assert CaseEvent.dangerously_unscoped.filter(
+        kind="contact", organization__code="jiritsu-soudan"
+    ).exists()
+
+
+def test_the_case_list_pages_with_a_fixed_number_of_queries(case: Case, coordinator: User) -> None:
+    client = client_for(coordinator)
+    client.get(reverse("cases:list"))
+    with CaptureQueriesContext(connection) as one:
+        client.get(reverse("cases:list"))
+    from tsunagu.cases.services import CaseData, case_create
+
+    for i in range(3):
+        case_create(user=coordinator, data=CaseData(title=f"世帯{i}", origin="outreach"))
+    with CaptureQueriesContext(connection) as four:
+        assert "世帯2" in client.get(reverse("cases:list")).content.decode()
+    assert len(four) == len(one)
