@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from tsunagu.access.models import AccessLog
 from tsunagu.access.scoping import user_organization
@@ -17,7 +18,7 @@ from tsunagu.core.history import HistoryEntry, changes
 from tsunagu.people import matching
 from tsunagu.people.access import PersonAccess, person_accesses, persons_shown
 from tsunagu.people.models import HouseholdMember, Person, PersonKey, PersonLink
-from tsunagu.people.services import person_facts
+from tsunagu.people.services import PersonData, person_facts
 
 # A search never ranks more candidates than this (blocking keeps it far below at real sizes).
 MAX_CANDIDATES = 5000
@@ -323,3 +324,26 @@ def person_history(*, access: PersonAccess) -> list[HistoryEntry]:
         return []
     # unscoped: the historical rows of one record the user's organization holds
     return changes(access.person.history)
+
+
+RESEND_WINDOW = dt.timedelta(minutes=10)
+
+
+def person_just_registered(*, user: User, data: PersonData) -> Person | None:
+    """The record this staff member registered in the last minutes with exactly these names
+    and birth date (a resent form), if any."""
+    since = timezone.now() - RESEND_WINDOW
+    return (
+        Person.objects.held_by(user)
+        .filter(
+            created_by=user,
+            created_at__gte=since,
+            family_name=data.family_name.strip(),
+            given_name=data.given_name.strip(),
+            family_name_kana=data.family_name_kana.strip(),
+            given_name_kana=data.given_name_kana.strip(),
+            birth_date=data.birth_date,
+        )
+        .order_by("-pk")
+        .first()
+    )

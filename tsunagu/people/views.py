@@ -36,6 +36,7 @@ from tsunagu.people.selectors import (
     household_of,
     own_persons_for,
     person_history,
+    person_just_registered,
     person_links,
     person_search,
 )
@@ -92,6 +93,13 @@ def search(request: AuthenticatedHttpRequest) -> HttpResponse:
 def create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = PersonCreateForm(request.POST or None, initial=_initial_from_query(request))
     if request.method == "POST" and form.is_valid():
+        # Pages carrying personal data are never cached (no-store), so the browser's back button
+        # reloads this form with a fresh one-time token and restores what was typed: the same
+        # record sent again by the same staff member within minutes is the same submission.
+        same = person_just_registered(user=request.user, data=form.to_data())
+        if same is not None:
+            messages.info(request, AlreadySubmitted.message)
+            return redirect("people:detail", person_id=same.pk)
         try:
             person = submit_once(
                 form=form,
