@@ -124,7 +124,13 @@ def test_public_map_search_with_tiles(browser: Any, live_server: Any, settings: 
     marker = browser.find_element(By.CSS_SELECTOR, ".leaflet-marker-icon")
     assert marker.get_attribute("tabindex") == "0"
     marker.send_keys(Keys.ENTER)
-    link = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ".leaflet-popup-content a")))
+    # the popup fades in: wait until its link is shown, not only present
+    link = wait.until(
+        lambda d: next(
+            (a for a in d.find_elements(By.CSS_SELECTOR, ".leaflet-popup-content a") if a.text),
+            None,
+        )
+    )
     assert link.text == "ひだまりサロン"
     browser.get(link.get_attribute("href"))
     wait.until(lambda d: d.find_element(By.TAG_NAME, "h1").text == "ひだまりサロン")
