@@ -61,8 +61,9 @@ class ScopedQuerySet[M: models.Model](models.QuerySet[M]):
     """A queryset of personal data that knows who may see which rows."""
 
     def visibility(self, organization: Organization) -> Q:
-        """The rows `organization` may see. Each personal-data model's queryset says it."""
-        raise NotImplementedError
+        """The rows `organization` may see. Each personal-data model's queryset says it; a
+        queryset that does not is refused (default deny)."""
+        raise TypeError(f"{type(self).__name__} must say which rows an organization may see")
 
     def holder_filter(self, organization: Organization) -> Q:
         """The rows `organization` holds itself (what it may change)."""

@@ -69,6 +69,13 @@ def _once[M: models.Model](
         raise
 
 
+def _save(record: models.Model, *, user: User, channel: str) -> None:
+    """Validate a record, name who saves it and through which channel (its history), save it."""
+    record.full_clean()
+    changed_by(record, user=user, channel=channel)
+    record.save()
+
+
 def _raise(errors: dict[str, list[str]]) -> None:
     if errors:
         raise ValidationError(errors)
@@ -129,9 +136,7 @@ def provider_create(
     def create() -> Provider:
         provider = Provider(municipality=municipality, submission=submission)
         _provider_apply(provider, data, municipality)
-        provider.full_clean()
-        changed_by(provider, user=user, channel=channel)
-        provider.save()
+        _save(provider, user=user, channel=channel)
         return provider
 
     return _once(Provider, submission, create)
@@ -142,9 +147,7 @@ def provider_update(
     *, user: User, provider: Provider, data: ProviderData, channel: str = WEB
 ) -> Provider:
     _provider_apply(provider, data, provider.municipality)
-    provider.full_clean()
-    changed_by(provider, user=user, channel=channel)
-    provider.save()
+    _save(provider, user=user, channel=channel)
     _resources_reindex(provider.resources.all())
     return provider
 
@@ -210,9 +213,7 @@ def location_create(
     def create() -> Location:
         location = Location(municipality=municipality, submission=submission)
         _location_apply(location, data)
-        location.full_clean()
-        changed_by(location, user=user, channel=channel)
-        location.save()
+        _save(location, user=user, channel=channel)
         return location
 
     return _once(Location, submission, create)
@@ -223,9 +224,7 @@ def location_update(
     *, user: User, location: Location, data: LocationData, channel: str = WEB
 ) -> Location:
     _location_apply(location, data)
-    location.full_clean()
-    changed_by(location, user=user, channel=channel)
-    location.save()
+    _save(location, user=user, channel=channel)
     return location
 
 
@@ -600,9 +599,7 @@ def activity_create(
     def create() -> Activity:
         activity = Activity(municipality=municipality, submission=submission)
         _activity_apply(activity, data)
-        activity.full_clean()
-        changed_by(activity, user=user, channel=channel)
-        activity.save()
+        _save(activity, user=user, channel=channel)
         return activity
 
     return _once(Activity, submission, create)
@@ -613,9 +610,7 @@ def activity_update(
     *, user: User, activity: Activity, data: ActivityData, channel: str = WEB
 ) -> Activity:
     _activity_apply(activity, data)
-    activity.full_clean()
-    changed_by(activity, user=user, channel=channel)
-    activity.save()
+    _save(activity, user=user, channel=channel)
     return activity
 
 

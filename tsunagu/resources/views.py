@@ -8,6 +8,9 @@ resources). Not allowed is the same 404 as not found.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -42,7 +45,14 @@ from tsunagu.resources.forms import (
     ScheduleForm,
     SearchForm,
 )
-from tsunagu.resources.models import Activity, Category, Location, Party, Provider
+from tsunagu.resources.models import (
+    Activity,
+    Category,
+    CommunityResource,
+    Location,
+    Party,
+    Provider,
+)
 
 PAGE_SIZE = 50
 
@@ -145,13 +155,19 @@ def verify(request: AuthenticatedHttpRequest, resource_id: int) -> HttpResponse:
     return redirect("resources:detail", resource_id=resource.pk)
 
 
-@require_http_methods(["GET", "POST"])
-def schedule_add(request: AuthenticatedHttpRequest, resource_id: int) -> HttpResponse:
-    resource = resource_get_editable(request.user, resource_id)
-    form = ScheduleForm(request.POST or None, locations=resource.locations.all())
+def _part_add(
+    request: AuthenticatedHttpRequest,
+    resource: CommunityResource,
+    form: Any,
+    add: Callable[..., object],
+    *,
+    title: str,
+    done: str,
+) -> HttpResponse:
+    """Add a schedule or a contact to a resource: the form, the service, back to the resource."""
     if request.method == "POST" and form.is_valid():
         try:
-            services.schedule_add(
+            add(
                 user=request.user,
                 resource=resource,
                 data=form.to_data(),
@@ -160,12 +176,24 @@ def schedule_add(request: AuthenticatedHttpRequest, resource_id: int) -> HttpRes
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, "開催日時を追加しました")
+            messages.success(request, done)
             return redirect("resources:detail", resource_id=resource.pk)
     return render(
+        request, "resources/part_form.html", {"form": form, "resource": resource, "title": title}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def schedule_add(request: AuthenticatedHttpRequest, resource_id: int) -> HttpResponse:
+    resource = resource_get_editable(request.user, resource_id)
+    form = ScheduleForm(request.POST or None, locations=resource.locations.all())
+    return _part_add(
         request,
-        "resources/part_form.html",
-        {"form": form, "resource": resource, "title": "開催日時の追加"},
+        resource,
+        form,
+        services.schedule_add,
+        title="開催日時の追加",
+        done="開催日時を追加しました",
     )
 
 
@@ -186,23 +214,13 @@ def schedule_remove(
 def contact_add(request: AuthenticatedHttpRequest, resource_id: int) -> HttpResponse:
     resource = resource_get_editable(request.user, resource_id)
     form = ContactForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.contact_add(
-                user=request.user,
-                resource=resource,
-                data=form.to_data(),
-                submission=form.submission_id(),
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "連絡先を追加しました")
-            return redirect("resources:detail", resource_id=resource.pk)
-    return render(
+    return _part_add(
         request,
-        "resources/part_form.html",
-        {"form": form, "resource": resource, "title": "連絡先の追加"},
+        resource,
+        form,
+        services.contact_add,
+        title="連絡先の追加",
+        done="連絡先を追加しました",
     )
 
 
