@@ -387,6 +387,18 @@ def _name(user: User | None) -> str | None:
     return (user.get_full_name() or user.username) if user is not None else None
 
 
+def _event_out(e: CaseEvent) -> EventOut:
+    """One timeline entry, as the case detail and the new-entry answer both give it."""
+    return EventOut(
+        id=e.pk,
+        kind=e.kind,
+        occurred_at=e.occurred_at,
+        summary=e.summary,
+        organization=e.organization.code,
+        by=_name(e.by) or "",
+    )
+
+
 def case_out(access: CaseAccess) -> CaseOut:
     c = access.case
     return CaseOut(
@@ -478,17 +490,7 @@ def case_detail_out(user: User, access: CaseAccess) -> CaseDetailOut:
             )
             for t in d.former_team
         ],
-        timeline=[
-            EventOut(
-                id=e.pk,
-                kind=e.kind,
-                occurred_at=e.occurred_at,
-                summary=e.summary,
-                organization=e.organization.code,
-                by=_name(e.by) or "",
-            )
-            for e in d.events
-        ],
+        timeline=[_event_out(e) for e in d.events],
         assessments=[
             AssessmentOut(
                 id=a.pk,
@@ -741,17 +743,7 @@ def events(request: HttpRequest, case_id: int, payload: EventIn) -> Status[Event
         submission_key=payload.submission_key,
         channel=API,
     )
-    return Status(
-        201,
-        EventOut(
-            id=e.pk,
-            kind=e.kind,
-            occurred_at=e.occurred_at,
-            summary=e.summary,
-            organization=e.organization.code,
-            by=_name(e.by) or "",
-        ),
-    )
+    return Status(201, _event_out(e))
 
 
 @router.post(

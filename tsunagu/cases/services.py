@@ -10,6 +10,7 @@ ended when the organization leaves the team (withdrawing the consent ends it too
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -145,6 +146,27 @@ def _event(
         by=user,
         submission_key=submission_key,
     )
+
+
+def _written(
+    case: Case,
+    obj: object,
+    *,
+    user: User,
+    action: AccessLog.Action,
+    kind: str,
+    summary: str,
+    advance: tuple[Collection[str], str],
+    channel: Channel,
+) -> None:
+    """What every write of a case document does after saving it: the timeline entry, the case's
+    status moved on to `advance[1]` while it is still one of `advance[0]`, and the access log."""
+    _event(case, user=user, kind=kind, summary=summary)
+    if case.status in advance[0]:
+        case.status = advance[1]
+        changed_by(case, user=user, channel=channel)
+        case.save(update_fields=["status", "updated_at"])
+    _log(user, action, obj, case, channel)
 
 
 def _require_coordinator(user: User, case: Case) -> Organization:
@@ -770,17 +792,16 @@ def assessment_create(
             assessment.save()
     except IntegrityError as exc:
         raise ValidationError("このアセスメントは他の職員が同時に更新しました") from exc
-    _event(
+    _written(
         case,
+        assessment,
         user=user,
+        action=AccessLog.Action.CREATE,
         kind=CaseEvent.Kind.DOCUMENT,
         summary=f"インテーク・アセスメントシート 第{assessment.version}版",
+        advance=((CaseStatus.RECEIVED,), CaseStatus.ASSESSMENT),
+        channel=channel,
     )
-    if case.status == CaseStatus.RECEIVED:
-        case.status = CaseStatus.ASSESSMENT
-        changed_by(case, user=user, channel=channel)
-        case.save(update_fields=["status", "updated_at"])
-    _log(user, AccessLog.Action.CREATE, assessment, case, channel)
     return assessment
 
 
@@ -887,17 +908,16 @@ def plan_create(
     except IntegrityError as exc:
         raise ValidationError("このプランは他の職員が同時に作成しました") from exc
     _actions_write(plan, actions)
-    _event(
+    _written(
         case,
+        plan,
         user=user,
+        action=AccessLog.Action.CREATE,
         kind=CaseEvent.Kind.DOCUMENT,
         summary=f"支援プラン（{plan.get_kind_display()}）第{plan.version}版を作成",
+        advance=((CaseStatus.RECEIVED, CaseStatus.ASSESSMENT), CaseStatus.PLANNING),
+        channel=channel,
     )
-    if case.status in (CaseStatus.RECEIVED, CaseStatus.ASSESSMENT):
-        case.status = CaseStatus.PLANNING
-        changed_by(case, user=user, channel=channel)
-        case.save(update_fields=["status", "updated_at"])
-    _log(user, AccessLog.Action.CREATE, plan, case, channel)
     return plan
 
 
@@ -1058,17 +1078,19 @@ def plan_start(
             plan.save()
     except IntegrityError as exc:
         raise ValidationError("同じ種類のプランが既に実施中です") from exc
-    _event(
+    _written(
         case,
+        plan,
         user=user,
+        action=AccessLog.Action.UPDATE,
         kind=CaseEvent.Kind.DECISION,
         summary=f"支援プラン（{plan.get_kind_display()}）第{plan.version}版の実施を開始",
+        advance=(
+            (CaseStatus.PLANNING, CaseStatus.ASSESSMENT, CaseStatus.RECEIVED),
+            CaseStatus.SUPPORTING,
+        ),
+        channel=channel,
     )
-    if case.status in (CaseStatus.PLANNING, CaseStatus.ASSESSMENT, CaseStatus.RECEIVED):
-        case.status = CaseStatus.SUPPORTING
-        changed_by(case, user=user, channel=channel)
-        case.save(update_fields=["status", "updated_at"])
-    _log(user, AccessLog.Action.UPDATE, plan, case, channel)
     return plan
 
 
@@ -1148,20 +1170,19 @@ def monitoring_record(
         changed_by(plan, user=user, channel=channel)
         plan.save(update_fields=["monitoring_on", "review_on", "updated_at"])
     counts = {v: sum(1 for r in results if r.result == v) for v in ActionResult.values}
-    _event(
+    _written(
         case,
+        monitoring,
         user=user,
+        action=AccessLog.Action.CREATE,
         kind=CaseEvent.Kind.DOCUMENT,
         summary=(
             f"モニタリング（{plan.get_kind_display()} 第{plan.version}版）: "
             f"できた{counts['done']}・一部{counts['partly']}・できなかった{counts['not_done']}"
         ),
+        advance=((CaseStatus.SUPPORTING,), CaseStatus.MONITORING),
+        channel=channel,
     )
-    if case.status == CaseStatus.SUPPORTING:
-        case.status = CaseStatus.MONITORING
-        changed_by(case, user=user, channel=channel)
-        case.save(update_fields=["status", "updated_at"])
-    _log(user, AccessLog.Action.CREATE, monitoring, case, channel)
     return monitoring
 
 
