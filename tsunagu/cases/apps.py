@@ -10,6 +10,7 @@ class CasesConfig(AppConfig):
         from tsunagu.cases.selectors import (
             consultation_case_request_section,
             person_cases_section,
+            referral_case_section,
         )
         from tsunagu.core.sections import Section, section_register
 
@@ -29,5 +30,14 @@ class CasesConfig(AppConfig):
                 template="cases/_consultation_section.html",
                 order=10,
                 context=consultation_case_request_section,
+            )
+        )
+        section_register(
+            Section(
+                page="referrals:detail",
+                name="case",
+                template="cases/_referral_section.html",
+                order=10,
+                context=referral_case_section,
             )
         )

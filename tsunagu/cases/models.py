@@ -151,6 +151,14 @@ class Case(models.Model):
         related_name="+",
         verbose_name="きっかけの相談",
     )
+    origin_referral = models.ForeignKey(
+        Referral,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="きっかけのつなぎ",
+    )
     lead_coordinator = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -202,6 +210,11 @@ class Case(models.Model):
             models.CheckConstraint(
                 condition=Q(closed_on__isnull=True) | Q(closed_on__gte=F("opened_on")),
                 name="case_dates_ordered",
+            ),
+            models.UniqueConstraint(
+                fields=["origin_referral"],
+                condition=Q(origin_referral__isnull=False),
+                name="case_one_per_referral",
             ),
         ]
 

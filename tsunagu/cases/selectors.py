@@ -19,7 +19,13 @@ from tsunagu.access.models import AccessGrant, AccessLog
 from tsunagu.access.scoping import user_organization
 from tsunagu.access.services import access_log_shown
 from tsunagu.accounts.models import User
-from tsunagu.cases.access import CaseAccess, case_get_for, case_requests_shown, cases_shown
+from tsunagu.cases.access import (
+    CaseAccess,
+    case_accesses,
+    case_get_for,
+    case_requests_shown,
+    cases_shown,
+)
 from tsunagu.cases.models import (
     Assessment,
     Case,
@@ -40,12 +46,15 @@ from tsunagu.cases.models import (
 )
 from tsunagu.cases.services import coordinating_organizations
 from tsunagu.cases.sheets import ASSESSMENT_ITEMS
+from tsunagu.consent.models import ConsentAttachment
+from tsunagu.consent.selectors import consent_scans_shown
 from tsunagu.consultations.access import ConsultationAccess, consultations_shown
 from tsunagu.consultations.models import Response, Topic
 from tsunagu.core.fiscal import fiscal_year_bounds, wareki_date
 from tsunagu.organizations.models import Municipality, Organization
 from tsunagu.people.access import PersonAccess
 from tsunagu.people.models import Relationship
+from tsunagu.referrals.models import Referral
 
 PAGE_SIZE = 50
 OPEN_STATUSES = [s for s in CaseStatus.values if s != CaseStatus.CLOSED]
@@ -108,6 +117,8 @@ class CaseDetail:
     closure: CaseClosure | None
     gaps: list[ResourceGap]
     consent_alerts: list[str]
+    # the members' scanned consent forms this user may open: (member, scans)
+    scans: list[tuple[CaseMember, list[ConsentAttachment]]]
 
     @property
     def assessment_rows(self) -> list[AssessmentRow]:
@@ -243,7 +254,22 @@ def case_detail(*, user: User, access: CaseAccess) -> CaseDetail:
         closure=closure,
         gaps=gaps,
         consent_alerts=sorted(set(alerts)),
+        scans=_member_scans(user, access),
     )
+
+
+def _member_scans(
+    user: User, access: CaseAccess
+) -> list[tuple[CaseMember, list[ConsentAttachment]]]:
+    seen = [m for m in access.members if m.person is not None]
+    scans = consent_scans_shown(
+        user=user, persons=[m.person.person for m in seen if m.person is not None]
+    )
+    return [
+        (m.member, scans[m.person.person.pk])
+        for m in seen
+        if m.person is not None and m.person.person.pk in scans
+    ]
 
 
 # --- the work list ---------------------------------------------------------------------------
@@ -435,6 +461,34 @@ def consultation_case_request_section(
         "consultation": consultation,
         "requests": requests,
         "can_request": not any(r.status == CaseRequest.Status.REQUESTED for r in requests),
+    }
+
+
+def referral_case_section(*, user: User, referral: Referral) -> dict[str, Any] | None:
+    """The referral page's 多機関協働 section, for a coordinating organization that received a
+    つなぎ about a person: the case opened from it, or the button to open one."""
+    organization = user_organization(user)
+    if referral.to_organization_id != organization.pk or referral.person_id is None:
+        return None
+    if not coordinating_organizations(municipality=organization.municipality).filter(
+        pk=organization.pk
+    ):
+        return None
+    if CaseRequest.objects.visible_to(user).filter(referral=referral).exists():
+        return None  # a case request has its own page
+    case = Case.objects.visible_to(user).filter(origin_referral=referral).first()
+    if case is not None:
+        access_log_shown(
+            user=user,
+            action=AccessLog.Action.LIST,
+            channel=AccessLog.Channel.WEB,
+            shown=case_accesses(user=user, cases=[case])[case.pk].shown(),
+        )
+    return {
+        "referral": referral,
+        "case": case,
+        "can_open": case is None
+        and referral.status in (Referral.Status.REQUESTED, Referral.Status.ACCEPTED),
     }
 
 

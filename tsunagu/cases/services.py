@@ -53,7 +53,7 @@ from tsunagu.consultations.models import Consultation, Response, Topic
 from tsunagu.core.history import changed_by
 from tsunagu.organizations.models import Area, Municipality, Organization, SupportField
 from tsunagu.people.access import person_accesses
-from tsunagu.people.models import Person, Relationship
+from tsunagu.people.models import HouseholdMember, Person, Relationship
 from tsunagu.referrals.models import Referral
 from tsunagu.referrals.services import (
     ReferralData,
@@ -271,6 +271,7 @@ def _case_new(
     consultation: Consultation | None,
     principal: Person | None,
     channel: Channel,
+    referral: Referral | None = None,
 ) -> Case:
     organization = user_organization(user)
     if not coordinating_organizations(municipality=organization.municipality).filter(
@@ -291,6 +292,7 @@ def _case_new(
         subject=data.subject,
         origin=data.origin,
         origin_consultation=consultation,
+        origin_referral=referral,
         lead_coordinator=lead,
         issues=_issues_clean(data.issues),
         opened_on=opened_on,
@@ -396,6 +398,78 @@ def case_create(
     if principal is not None and not person_accesses(user=user, persons=[principal]):
         raise _fail("person", "本人が見つかりません")
     return _case_new(user=user, data=data, consultation=None, principal=principal, channel=channel)
+
+
+@transaction.atomic
+def case_from_referral(
+    *, user: User, referral: Referral, data: CaseData, channel: Channel = WEB
+) -> Case:
+    """From a つなぎ in the coordinating organization's inbox, open the case directly: the
+    referral is accepted, its person is the first member, and the members of their household
+    whose records the organization may see come along."""
+    if referral.to_organization_id != user_organization(user).pk:
+        raise ValidationError("つなぎ先の機関だけが事例を開始できます")
+    if referral.person is None:
+        raise ValidationError("本人が特定されていないつなぎからは事例を開始できません")
+    # unscoped: whether this referral is a case request, or opened a case already (yes/no)
+    if CaseRequest.dangerously_unscoped.filter(referral=referral).exists():
+        raise ValidationError("多機関協働の依頼は、依頼の画面から受理してください")
+    if Case.dangerously_unscoped.filter(origin_referral=referral).exists():  # unscoped: as above
+        raise ValidationError("このつなぎからは既に事例を開始しています")
+    if referral.status == Referral.Status.REQUESTED:
+        referral_accept(user=user, referral=referral, channel=channel)
+    elif referral.status != Referral.Status.ACCEPTED:
+        raise ValidationError(
+            f"つなぎが「{referral.get_status_display()}」のため事例を開始できません"
+        )
+    data.origin = CaseOrigin.REFERRAL
+    principal = referral.person
+    case = _case_new(
+        user=user,
+        data=data,
+        consultation=None,
+        principal=principal,
+        channel=channel,
+        referral=referral,
+    )
+    _event(
+        case,
+        user=user,
+        kind=CaseEvent.Kind.DECISION,
+        summary=f"{referral.from_organization.name}からのつなぎ（#{referral.pk}）から開始",
+    )
+    for person, relationship in _household_seen(user, principal):
+        CaseMember.objects.create(
+            case=case, person=person, relationship=relationship, added_by=user
+        )
+        _event(
+            case,
+            user=user,
+            kind=CaseEvent.Kind.CHANGE,
+            summary=(
+                f"世帯員を追加（{Relationship(relationship).label}・"
+                f"{person.organization.name}の記録、つなぎの本人の世帯から）"
+            ),
+        )
+    _grants_sync(case, user=user)
+    return case
+
+
+def _household_seen(user: User, person: Person) -> list[tuple[Person, str]]:
+    """The other members of the person's household whose records the user may see."""
+    # unscoped: the household's other members, of whom only those the user may see are kept
+    membership = HouseholdMember.dangerously_unscoped.filter(person=person).first()
+    if membership is None:
+        return []
+    others = list(
+        HouseholdMember.dangerously_unscoped.filter(  # unscoped: as above
+            household_id=membership.household_id
+        )
+        .exclude(person=person)
+        .select_related("person__organization")
+    )
+    seen = person_accesses(user=user, persons=[m.person for m in others])
+    return [(m.person, m.relationship) for m in others if m.person.pk in seen]
 
 
 @transaction.atomic

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.work, name="work"),
     path("list/", views.case_list, name="list"),
     path("new/", views.create, name="create"),
+    path("from-referral/<int:referral_id>/", views.from_referral, name="from_referral"),
     path("requests/new/", views.request_create, name="request_create"),
     path("requests/<int:request_id>/", views.request_detail, name="request"),
     path("requests/<int:request_id>/<slug:action>/", views.request_act, name="request_act"),

@@ -44,6 +44,7 @@ from tsunagu.cases.services import (
     case_close,
     case_create,
     case_event_add,
+    case_from_referral,
     case_member_add,
     case_member_remove,
     case_request_accept,
@@ -68,6 +69,8 @@ from tsunagu.core.forms import add_service_errors
 from tsunagu.meetings.models import MeetingBody, MeetingBodyKind
 from tsunagu.organizations.models import Area, Organization
 from tsunagu.people.access import person_get_for
+from tsunagu.referrals.models import Referral
+from tsunagu.referrals.selectors import referral_get_for
 
 WEB = AccessLog.Channel.WEB
 
@@ -245,6 +248,52 @@ def create(request: AuthenticatedHttpRequest) -> HttpResponse:
             messages.success(request, "事例を開始しました")
             return redirect("cases:detail", case_id=case.pk)
     return render(request, "cases/create.html", {"form": form, "principal": principal})
+
+
+@require_http_methods(["GET", "POST"])
+def from_referral(request: AuthenticatedHttpRequest, referral_id: int) -> HttpResponse:
+    """From a つなぎ in the coordinating organization's inbox, open the case directly with the
+    referral's person and the household members the organization may see."""
+    organization = user_organization(request.user)
+    view = referral_get_for(
+        user=request.user, referral_id=referral_id, channel=WEB, log=request.method == "GET"
+    )
+    referral = view.referral
+    if (
+        referral.to_organization_id != organization.pk
+        or referral.person is None
+        or not coordinating_organizations(municipality=organization.municipality).filter(
+            pk=organization.pk
+        )
+    ):
+        raise Http404
+    form = f.CaseOpenForm(
+        request.POST or None,
+        staff=_staff(organization),
+        initial={
+            "title": f"{referral.person.family_name}さん世帯",
+            "lead_coordinator": request.user.pk,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = case_from_referral(
+                user=request.user, referral=referral, data=form.to_data(origin="referral")
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "つなぎを受理し、事例を開始しました")
+            return redirect("cases:detail", case_id=case.pk)
+    return render(
+        request,
+        "cases/from_referral.html",
+        {"form": form, "referral": referral, "open": referral.status in OPEN_REFERRAL},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+OPEN_REFERRAL = (Referral.Status.REQUESTED, Referral.Status.ACCEPTED)
 
 
 def detail(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:

@@ -58,3 +58,15 @@ class ConsentForm(OnceFormMixin):
 
 class WithdrawForm(forms.Form):
     note = forms.CharField(label="撤回の記録（申出の日時・方法など）", max_length=300)
+
+
+class ScanForm(OnceFormMixin):
+    file = forms.FileField(
+        label="署名済みの同意書（PDF・JPEG・PNG、10MBまで）",
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/jpeg,image/png"}),
+        error_messages={
+            "required": "ファイルを選んでください",
+            "empty": "ファイルが空です",
+            "invalid": "ファイルを読み取れませんでした。もう一度選んでください",
+        },
+    )

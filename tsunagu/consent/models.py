@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from tsunagu.access.scoping import ScopedManager, ScopedQuerySet, UnscopedManager
+from tsunagu.access.scoping import ScopedManager, ScopedQuerySet, UnscopedManager, live_grants
 from tsunagu.core.history import history
 from tsunagu.organizations.models import Organization
 from tsunagu.people.models import Person
@@ -27,6 +27,7 @@ class Consent(models.Model):
     class Method(models.TextChoices):
         WRITTEN = "written", "書面"
         VERBAL = "verbal", "口頭"
+        ELECTRONIC = "electronic", "電子"
 
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="consents")
     organization = models.ForeignKey(
@@ -35,7 +36,7 @@ class Consent(models.Model):
         related_name="consents_obtained",
         verbose_name="同意を得た機関",
     )
-    method = models.CharField("方法", max_length=8, choices=Method.choices)
+    method = models.CharField("方法", max_length=12, choices=Method.choices)
     purpose = models.TextField("利用目的")
     scope_organizations = models.ManyToManyField(
         Organization, related_name="consents_received", verbose_name="提供先の機関"
@@ -67,7 +68,8 @@ class Consent(models.Model):
                 name="consent_period_ordered",
             ),
             models.CheckConstraint(
-                condition=Q(method__in=["written", "verbal"]), name="consent_method_valid"
+                condition=Q(method__in=["written", "verbal", "electronic"]),
+                name="consent_method_valid",
             ),
         ]
 
@@ -97,3 +99,65 @@ class ConsentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.consent} {self.get_kind_display()}"
+
+
+class ConsentAttachmentQuerySet(ScopedQuerySet["ConsentAttachment"]):
+    def visibility(self, organization: Organization) -> Q:
+        # the organization that obtained the consent, and one the consent covers while it is
+        # not withdrawn and that organization has a live basis to see the person (住所秘匿 is
+        # checked where the scan is served: a protected person's form goes to the holder only)
+        shared = live_grants(organization=organization).values("person_id")
+        covering = Consent.dangerously_unscoped.filter(  # unscoped: a subquery of ids
+            scope_organizations=organization, withdrawn_at__isnull=True, person_id__in=shared
+        ).values("pk")
+        return Q(consent__organization=organization) | Q(consent_id__in=covering)
+
+    def holder_filter(self, organization: Organization) -> Q:
+        return Q(consent__organization=organization)
+
+
+class ConsentAttachment(models.Model):
+    """The scanned, signed consent form (同意書の写し): a PDF or an image, kept in the database
+    (outside the web root and the static files) and served only through an access-checked,
+    logged view. Retention empties `content` and keeps the row for the counts."""
+
+    class Kind(models.TextChoices):
+        PDF = "application/pdf", "PDF"
+        JPEG = "image/jpeg", "JPEG画像"
+        PNG = "image/png", "PNG画像"
+
+    consent = models.ForeignKey(Consent, on_delete=models.PROTECT, related_name="attachments")
+    content_type = models.CharField("種類", max_length=20, choices=Kind.choices)
+    content = models.BinaryField("内容", editable=False)
+    size = models.PositiveIntegerField("大きさ（バイト）")
+    sha256 = models.CharField(max_length=64)
+    original_name = models.CharField("元のファイル名", max_length=200, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField("登録日時", auto_now_add=True)
+    erased_at = models.DateTimeField("消去日時", null=True, blank=True)
+
+    objects = ScopedManager["ConsentAttachment"](ConsentAttachmentQuerySet)
+    dangerously_unscoped = UnscopedManager()
+
+    class Meta:
+        default_manager_name = "dangerously_unscoped"
+        verbose_name = "同意書の写し"
+        verbose_name_plural = "同意書の写し"
+        ordering = ["uploaded_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(content_type__in=["application/pdf", "image/jpeg", "image/png"]),
+                name="consent_attachment_type_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.consent_id} {self.get_content_type_display()}"
+
+    @property
+    def extension(self) -> str:
+        return {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}[
+            self.content_type
+        ]

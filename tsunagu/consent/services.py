@@ -4,8 +4,10 @@ ends every grant it created, at once."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
@@ -13,7 +15,7 @@ from tsunagu.access.models import AccessGrant, AccessLog
 from tsunagu.access.scoping import user_organization
 from tsunagu.access.services import access_log, grants_end
 from tsunagu.accounts.models import User
-from tsunagu.consent.models import Consent, ConsentEvent
+from tsunagu.consent.models import Consent, ConsentAttachment, ConsentEvent
 from tsunagu.core.history import changed_by
 from tsunagu.organizations.models import Organization
 from tsunagu.people.models import Person
@@ -104,3 +106,70 @@ def consent_covers(*, consent: Consent, organization: Organization, on: dt.date)
     if consent.valid_from > on or (consent.valid_until is not None and consent.valid_until < on):
         return False
     return consent.scope_organizations.filter(pk=organization.pk).exists()
+
+
+MAX_SCAN_BYTES = 10 * 1024 * 1024  # 10 MB: a few scanned pages
+_SIGNATURES = (
+    (b"%PDF-", ConsentAttachment.Kind.PDF),
+    (b"\xff\xd8\xff", ConsentAttachment.Kind.JPEG),
+    (b"\x89PNG\r\n\x1a\n", ConsentAttachment.Kind.PNG),
+)
+
+
+def scan_kind(head: bytes) -> str | None:
+    """The kind of a file from its first bytes (never from its name or the browser's word)."""
+    for signature, kind in _SIGNATURES:
+        if head.startswith(signature):
+            return kind
+    return None
+
+
+@transaction.atomic
+def consent_attach(
+    *,
+    user: User,
+    consent: Consent,
+    upload: UploadedFile,
+    channel: AccessLog.Channel = AccessLog.Channel.WEB,
+) -> ConsentAttachment:
+    """Keep the scanned, signed consent form with the consent: PDF, JPEG or PNG by its content,
+    at most `MAX_SCAN_BYTES`. Only the organization that obtained the consent attaches it."""
+    if consent.organization_id != user_organization(user).pk:
+        raise ValidationError({"file": ["同意を得た機関だけが同意書の写しを登録できます"]})
+    size = upload.size or 0
+    if size == 0:
+        raise ValidationError({"file": ["ファイルが空です"]})
+    if size > MAX_SCAN_BYTES:
+        limit = MAX_SCAN_BYTES // (1024 * 1024)
+        raise ValidationError({"file": [f"ファイルが大きすぎます（{limit}MBまで）"]})
+    upload.seek(0)
+    content = upload.read(MAX_SCAN_BYTES + 1)
+    if len(content) > MAX_SCAN_BYTES:
+        limit = MAX_SCAN_BYTES // (1024 * 1024)
+        raise ValidationError({"file": [f"ファイルが大きすぎます（{limit}MBまで）"]})
+    kind = scan_kind(content[:16])
+    if kind is None:
+        raise ValidationError(
+            {"file": ["PDF・JPEG・PNGのファイルを選んでください（中身がそのどれでもありません）"]}
+        )
+    attachment = ConsentAttachment.objects.create(
+        consent=consent,
+        content_type=kind,
+        content=content,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        original_name=(upload.name or "")[-200:],
+        uploaded_by=user,
+    )
+    ConsentEvent.objects.create(
+        consent=consent, kind=ConsentEvent.Kind.RECORDED, by=user, note="同意書の写しを登録"
+    )
+    access_log(
+        user=user,
+        action=AccessLog.Action.CREATE,
+        obj=attachment,
+        person=consent.person,
+        via=AccessLog.Via.OWN,
+        channel=channel,
+    )
+    return attachment

@@ -10,9 +10,10 @@ from tsunagu.access.models import AccessLog
 from tsunagu.access.scoping import user_organization
 from tsunagu.accounts.http import AuthenticatedHttpRequest, id_param
 from tsunagu.cityplan.selectors import programs_carried
-from tsunagu.consent.forms import ConsentForm, WithdrawForm
-from tsunagu.consent.models import Consent
-from tsunagu.consent.services import consent_record, consent_withdraw
+from tsunagu.consent.forms import ConsentForm, ScanForm, WithdrawForm
+from tsunagu.consent.models import Consent, ConsentAttachment
+from tsunagu.consent.selectors import consent_scan_get_for
+from tsunagu.consent.services import consent_attach, consent_record, consent_withdraw
 from tsunagu.core.forms import add_service_errors
 from tsunagu.core.once import AlreadySubmitted, submit_once
 from tsunagu.organizations.models import Organization
@@ -99,3 +100,50 @@ def withdraw(request: AuthenticatedHttpRequest, consent_id: int) -> HttpResponse
                 request, "同意の撤回を記録しました。この同意による共有はすべて止まりました"
             )
     return redirect("people:detail", person_id=consent.person.pk)
+
+
+@require_http_methods(["GET", "POST"])
+def scan_add(request: AuthenticatedHttpRequest, consent_id: int) -> HttpResponse:
+    """Keep the scanned, signed consent form (PDF or image) with a consent the user's
+    organization obtained."""
+    consent = (
+        Consent.objects.held_by(request.user).filter(pk=consent_id).select_related("person").first()
+    )
+    if consent is None:
+        raise Http404
+    back = reverse("people:detail", kwargs={"person_id": consent.person.pk})
+    form = ScanForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            submit_once(
+                form=form,
+                write=lambda: consent_attach(
+                    user=request.user, consent=consent, upload=form.cleaned_data["file"]
+                ),
+                url=lambda _: back,
+            )
+        except AlreadySubmitted as done:
+            messages.info(request, done.message)
+            return redirect(done.url or back)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "同意書の写しを登録しました")
+            return redirect(back)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "consent/scan_form.html", {"form": form, "consent": consent}, status=status
+    )
+
+
+def scan(request: AuthenticatedHttpRequest, attachment_id: int) -> HttpResponse:
+    """The scanned consent form itself: access-checked and logged, never cached."""
+    attachment: ConsentAttachment = consent_scan_get_for(
+        user=request.user, attachment_id=attachment_id
+    )
+    response = HttpResponse(bytes(attachment.content), content_type=attachment.content_type)
+    name = f"consent-{attachment.consent_id}-{attachment.pk}.{attachment.extension}"
+    response["Content-Disposition"] = f'inline; filename="{name}"'
+    response["Cache-Control"] = "no-store, private"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,8 +26,21 @@ from tsunagu.access.models import AccessLog
 from tsunagu.access.selectors import person_access_log
 from tsunagu.access.services import access_log_command
 from tsunagu.accounts.models import User
-from tsunagu.cases.models import CaseMember
-from tsunagu.consent.models import Consent
+from tsunagu.cases.models import (
+    Assessment,
+    Case,
+    CaseClosure,
+    CaseEvent,
+    CaseMember,
+    CaseRequest,
+    CaseTeamMember,
+    Monitoring,
+    MonitoringResult,
+    PlanAction,
+    SupportPlan,
+)
+from tsunagu.cases.selectors import assessment_rows
+from tsunagu.consent.models import Consent, ConsentAttachment
 from tsunagu.consultations.models import Consultation
 from tsunagu.core.history import changes
 from tsunagu.people.access import PersonAccess
@@ -49,6 +63,8 @@ class RetentionPlan:
     cutoff: dt.datetime
     persons: list[Person]
     anonymous_consultations: list[Consultation]
+    # closed before the cutoff, not changed since, every member erased (now or before)
+    cases: list[Case]
 
 
 def retention_plan(*, city: str | None = None, now: dt.datetime | None = None) -> RetentionPlan:
@@ -81,13 +97,30 @@ def retention_plan(*, city: str | None = None, now: dt.datetime | None = None) -
     ).exclude(content=ERASED)
     if city:
         consultations = consultations.filter(organization__municipality__slug=city)
+    erased = list(
+        persons.exclude(pk__in=busy).exclude(pk__in=in_case).select_related("organization")
+    )
     return RetentionPlan(
         cutoff=cutoff,
-        persons=list(
-            persons.exclude(pk__in=busy).exclude(pk__in=in_case).select_related("organization")
-        ),
+        persons=erased,
         anonymous_consultations=list(consultations.select_related("organization")),
+        cases=_cases_to_erase(cutoff, [p.pk for p in erased], city),
     )
+
+
+def _cases_to_erase(cutoff: dt.datetime, erased: list[int], city: str | None) -> list[Case]:
+    # unscoped: as above; a case keeps its text while any member's record is kept
+    kept = (
+        CaseMember.dangerously_unscoped.filter(person__anonymised_at__isnull=True)
+        .exclude(person_id__in=erased)
+        .values("case_id")
+    )
+    cases = Case.dangerously_unscoped.filter(  # unscoped: as above
+        closed_on__isnull=False, updated_at__lt=cutoff
+    ).exclude(title=ERASED_NAME)
+    if city:
+        cases = cases.filter(organization__municipality__slug=city)
+    return list(cases.exclude(pk__in=kept).select_related("organization"))
 
 
 @dataclass(frozen=True)
@@ -96,6 +129,8 @@ class RetentionResult:
     consultations: int
     referrals: int
     consents: int
+    cases: int
+    scans: int
 
 
 @transaction.atomic
@@ -118,6 +153,11 @@ def retention_run(*, plan: RetentionPlan, operator: str, user: User | None) -> R
     referrals.exclude(outcome="").update(outcome=ERASED)
     consents = Consent.dangerously_unscoped.filter(person_id__in=ids)  # unscoped: as above
     erased_consents = consents.update(purpose=ERASED, withdrawal_note="")
+    erased_scans = ConsentAttachment.dangerously_unscoped.filter(  # unscoped: as above
+        consent__person_id__in=ids, erased_at__isnull=True
+    ).update(content=b"", original_name="", sha256="", erased_at=now)
+    case_ids = [c.pk for c in plan.cases]
+    _cases_erase(case_ids, person_ids=ids)
     PersonKey.dangerously_unscoped.filter(person_id__in=ids).delete()  # unscoped: as above
     HouseholdMember.dangerously_unscoped.filter(person_id__in=ids).delete()  # unscoped: as above
     Person.dangerously_unscoped.filter(pk__in=ids).update(  # unscoped: as above
@@ -140,6 +180,9 @@ def retention_run(*, plan: RetentionPlan, operator: str, user: User | None) -> R
     Person.history.filter(id__in=ids).delete()  # unscoped: erasing the erased records' history
     Consultation.history.filter(id__in=consultation_ids).delete()  # unscoped: as above
     Consent.history.filter(person_id__in=ids).delete()  # unscoped: as above
+    Case.history.filter(id__in=case_ids).delete()  # unscoped: as above
+    SupportPlan.history.filter(case_id__in=case_ids).delete()  # unscoped: as above
+    CaseTeamMember.history.filter(case_id__in=case_ids).delete()  # unscoped: as above
     access_log_command(
         operator=operator, user=user, action=AccessLog.Action.ANONYMISE, persons=plan.persons
     )
@@ -148,7 +191,45 @@ def retention_run(*, plan: RetentionPlan, operator: str, user: User | None) -> R
         consultations=erased_consultations,
         referrals=erased_referrals,
         consents=erased_consents,
+        cases=len(case_ids),
+        scans=erased_scans,
     )
+
+
+def _cases_erase(case_ids: list[int], *, person_ids: list[int]) -> None:
+    """The text of the cases (the title, the timeline, the sheets, the plans, the monitoring and
+    the evaluation) erased in place; the dates, kinds, statuses, checks and results stay for the
+    counts, and so does the resource-gap register (the city's, not the person's)."""
+    # unscoped (every write below): the cases the plan listed, erased in place
+    Case.dangerously_unscoped.filter(pk__in=case_ids).update(title=ERASED_NAME)
+    requests = CaseRequest.dangerously_unscoped.filter(
+        Q(case_id__in=case_ids) | Q(referral__person_id__in=person_ids)
+    )
+    requests.update(note=ERASED)
+    requests.exclude(answer="").update(answer=ERASED)
+    CaseEvent.dangerously_unscoped.filter(case_id__in=case_ids).update(summary=ERASED)
+    CaseTeamMember.dangerously_unscoped.filter(case_id__in=case_ids).exclude(role_note="").update(
+        role_note=""
+    )
+    for a in Assessment.dangerously_unscoped.filter(case_id__in=case_ids):
+        a.answers = {
+            code: {**answer, "note": ""} if isinstance(answer, dict) else answer
+            for code, answer in a.answers.items()
+        }
+        a.save(update_fields=["answers"])
+    SupportPlan.dangerously_unscoped.filter(case_id__in=case_ids).update(
+        wishes=ERASED, goals=ERASED, issues=ERASED
+    )
+    PlanAction.dangerously_unscoped.filter(plan__case_id__in=case_ids).update(description=ERASED)
+    monitorings = Monitoring.dangerously_unscoped.filter(plan__case_id__in=case_ids)
+    monitorings.exclude(summary="").update(summary=ERASED)
+    MonitoringResult.dangerously_unscoped.filter(monitoring__plan__case_id__in=case_ids).update(
+        note=""
+    )
+    closures = CaseClosure.dangerously_unscoped.filter(case_id__in=case_ids)
+    closures.update(person_changes=ERASED)
+    closures.exclude(why_not="").update(why_not=ERASED)
+    closures.exclude(support_flow_lessons="").update(support_flow_lessons=ERASED)
 
 
 def _fields(obj: Any, names: Sequence[str]) -> dict[str, object]:
@@ -228,10 +309,22 @@ def disclosure_export(*, user: User, access: PersonAccess) -> dict[str, object]:
                 **_fields(c, ["id", "method", "purpose", "valid_from", "valid_until"]),
                 "withdrawn_at": c.withdrawn_at.isoformat() if c.withdrawn_at else None,
                 "scope": [o.name for o in c.scope_organizations.all()],
+                "scans": [
+                    {
+                        "id": a.pk,
+                        "content_type": a.content_type,
+                        "size": a.size,
+                        "sha256": a.sha256,
+                        "uploaded_at": a.uploaded_at.isoformat(),
+                        "content_base64": base64.b64encode(bytes(a.content)).decode("ascii"),
+                    }
+                    for a in c.attachments.all()
+                    if a.erased_at is None
+                ],
             }
             for c in Consent.objects.held_by(user)
             .filter(person=person)
-            .prefetch_related("scope_organizations")
+            .prefetch_related("scope_organizations", "attachments")
         ],
         "referrals": [
             {
@@ -247,6 +340,7 @@ def disclosure_export(*, user: User, access: PersonAccess) -> dict[str, object]:
             .filter(person=person)
             .select_related("to_organization", "from_organization")
         ],
+        "cases": _cases_disclosed(user, person),
         # unscoped: the holder's own record's history (checked above)
         "change_history": history(changes(person.history)),
         "access_log": [
@@ -262,3 +356,71 @@ def disclosure_export(*, user: User, access: PersonAccess) -> dict[str, object]:
             for e in person_access_log(person_id=person.pk)
         ],
     }
+
+
+def _cases_disclosed(user: User, person: Person) -> list[dict[str, object]]:
+    """The 多機関協働 cases the person is a member of, as far as the holder sees them: the case,
+    its timeline, sheets, plans with their monitoring, and the evaluation."""
+    out: list[dict[str, object]] = []
+    cases = Case.objects.visible_to(user).filter(members__person=person).distinct().order_by("pk")
+    for case in cases.select_related("organization"):
+        plans = (
+            SupportPlan.objects.visible_to(user)
+            .filter(case=case)
+            .prefetch_related("actions", "monitorings__results")
+            .order_by("kind", "version")
+        )
+        closure = CaseClosure.objects.visible_to(user).filter(case=case).first()
+        out.append(
+            {
+                **_fields(case, ["id", "title", "status", "opened_on", "closed_on", "issues"]),
+                "organization": case.organization.name,
+                "timeline": [
+                    _fields(e, ["occurred_at", "kind", "summary"])
+                    for e in CaseEvent.objects.visible_to(user).filter(case=case)
+                ],
+                "assessments": [
+                    {
+                        **_fields(a, ["version", "assessed_on", "urgency"]),
+                        "items": [
+                            {"item": r.label, "checks": r.checks, "note": r.note}
+                            for r in assessment_rows(a)
+                        ],
+                    }
+                    for a in Assessment.objects.visible_to(user)
+                    .filter(case=case)
+                    .order_by("version")
+                ],
+                "plans": [
+                    {
+                        **_fields(p, ["kind", "version", "status", "wishes", "goals", "issues"]),
+                        "actions": [_fields(x, ["description", "due_on"]) for x in p.actions.all()],
+                        "monitoring": [
+                            {
+                                **_fields(m, ["monitored_on", "summary"]),
+                                "results": [
+                                    {"result": r.get_result_display(), "note": r.note}
+                                    for r in m.results.all()
+                                ],
+                            }
+                            for m in p.monitorings.all()
+                        ],
+                    }
+                    for p in plans
+                ],
+                "closure": _fields(
+                    closure,
+                    [
+                        "closed_on",
+                        "goals_met",
+                        "person_changes",
+                        "existing_services_sufficient",
+                        "why_not",
+                        "support_flow_lessons",
+                    ],
+                )
+                if closure is not None
+                else None,
+            }
+        )
+    return out

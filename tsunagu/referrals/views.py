@@ -19,6 +19,7 @@ from tsunagu.consultations.access import consultation_get_for
 from tsunagu.consultations.models import Consultation
 from tsunagu.core.forms import add_service_errors
 from tsunagu.core.once import AlreadySubmitted, submit_once
+from tsunagu.core.sections import sections_for
 from tsunagu.meetings.models import MeetingBody, MeetingBodyKind
 from tsunagu.organizations.models import Organization
 from tsunagu.organizations.selectors import referral_suggestions
@@ -143,6 +144,7 @@ def detail(request: AuthenticatedHttpRequest, referral_id: int) -> HttpResponse:
         else [],
         "complete_form": CompleteForm(),
         "cancel_form": CancelForm(),
+        "sections": sections_for("referrals:detail", user=request.user, referral=referral),
     }
     return render(request, "referrals/detail.html", context)
 

@@ -95,6 +95,22 @@ def _case_records(
         ),
         actions=[ActionData("介護保険の申請", window, today)],
     )
+    hub_referral = referral_create(
+        user=counselor,
+        consultation=consultation_create(
+            user=counselor,
+            person=person,
+            data=ConsultationData(
+                received_at=timezone.now(),
+                channel="window",
+                requester="self",
+                main_topic="care",
+                content="つなぎ",
+                response="referred",
+            ),
+        ),
+        data=ReferralData(to_organization=hub, reason="世帯", basis=Basis.CONSENT, consent=consent),
+    )
     closed = case_create(user=coordinator, data=CaseData(title="閉じた事例", origin="outreach"))
     case_close(
         user=coordinator,
@@ -121,6 +137,7 @@ def _case_records(
         "gap": closed.resource_gaps.get().gap_id,
         "jiritsu": Organization.objects.get(code="jiritsu-soudan").pk,
         "marked": marked.pk,
+        "hub_referral": hub_referral.pk,
     }
 
 
@@ -183,6 +200,13 @@ def records(counselor: User, coordinator: User) -> dict[str, int]:
         valid_from=timezone.localdate(),
         valid_until=None,
     )
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tsunagu.consent.services import consent_attach
+
+    scan = consent_attach(
+        user=counselor, consent=consent, upload=SimpleUploadedFile("s.pdf", b"%PDF-1.4 scan")
+    )
     referral = referral_create(
         user=counselor,
         consultation=consultation,
@@ -221,6 +245,7 @@ def records(counselor: User, coordinator: User) -> dict[str, int]:
         "consultation": consultation.pk,
         "anonymous": anonymous.pk,
         "consent": consent.pk,
+        "consent_scan": scan.pk,
         "referral": referral.pk,
         "link": link.pk,
         "import_job": job.pk,
@@ -301,6 +326,7 @@ PARAMETERS = {
     "member_id": "case_member",
     "plan_id": "plan",
     "gap_id": "gap",
+    "attachment_id": "consent_scan",
 }
 MISSING_ID = 987654321
 
@@ -366,12 +392,15 @@ ROUTES: dict[str, Row] = {
     "referrals:act": Row(method="POST", kwargs={"action": "cancel"}),
     "consent:create": Row(query="person={person}"),
     "consent:withdraw": Row(method="POST", data={"note": "撤回"}),
+    "consent:scan_add": Row(),
+    "consent:scan": Row(),
     "imports:index": Row(),
     "imports:job": Row(),
     "imports:step": Row(method="POST"),
     "cases:work": Row(),
     "cases:list": Row(),
     "cases:create": Row(query="person={person}", coordinator=True),
+    "cases:from_referral": Row(records={"referral_id": "hub_referral"}, coordinator=True),
     "cases:request_create": Row(query="consultation={marked}"),
     "cases:request": Row(),
     "cases:request_act": Row(
@@ -572,7 +601,7 @@ def test_other_organizations_get_the_not_found_answer(
             assert response.status_code in (200, 302), name
             assert "井上" not in response.content.decode(), name
     assert _personal_data() == before
-    assert with_id == 47  # every route that names a record (the closing note reports it)
+    assert with_id == 50  # every route that names a record (the closing note reports it)
 
 
 def test_the_permitted_user_may(

@@ -31,13 +31,16 @@ class Command(BaseCommand):
         cutoff = plan.cutoff.date().isoformat()
         self.stdout.write(
             f"最終の記録が {cutoff} より前: 本人 {len(plan.persons)} 人、"
-            f"本人未特定の相談 {len(plan.anonymous_consultations)} 件"
+            f"本人未特定の相談 {len(plan.anonymous_consultations)} 件、"
+            f"多機関協働の事例 {len(plan.cases)} 件"
         )
         if dry_run:
             for p in plan.persons:
                 self.stdout.write(f"  本人 #{p.pk}（{p.organization.name}）")
             for c in plan.anonymous_consultations:
                 self.stdout.write(f"  相談 #{c.pk}（{c.organization.name}）")
+            for k in plan.cases:
+                self.stdout.write(f"  事例 #{k.pk}（{k.organization.name}）")
             self.stdout.write("（--dry-run: 何も変更していません）")
             return
         try:
@@ -48,4 +51,5 @@ class Command(BaseCommand):
         self.stdout.write(
             f"匿名化しました: 本人 {result.persons} 人、相談 {result.consultations} 件、"
             f"つなぎ {result.referrals} 件、本人同意 {result.consents} 件"
+            f"（同意書の写し {result.scans} 件）、多機関協働の事例 {result.cases} 件"
         )
