@@ -129,7 +129,7 @@ def consent_attach(
     *,
     user: User,
     consent: Consent,
-    upload: UploadedFile,
+    upload: UploadedFile[bytes],
     channel: AccessLog.Channel = AccessLog.Channel.WEB,
 ) -> ConsentAttachment:
     """Keep the scanned, signed consent form with the consent: PDF, JPEG or PNG by its content,

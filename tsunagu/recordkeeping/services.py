@@ -97,7 +97,7 @@ def retention_plan(*, city: str | None = None, now: dt.datetime | None = None) -
     ).exclude(content=ERASED)
     if city:
         consultations = consultations.filter(organization__municipality__slug=city)
-    erased = list(
+    erased: list[Person] = list(
         persons.exclude(pk__in=busy).exclude(pk__in=in_case).select_related("organization")
     )
     return RetentionPlan(

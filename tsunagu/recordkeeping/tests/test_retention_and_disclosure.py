@@ -16,6 +16,7 @@ from conftest import client_for, make_user
 from tsunagu.access.chain import chain_verify
 from tsunagu.access.models import AccessLog
 from tsunagu.accounts.models import Role, User
+from tsunagu.cases.models import Case
 from tsunagu.consultations.models import Consultation
 from tsunagu.consultations.services import ConsultationData, consultation_create
 from tsunagu.organizations.models import Municipality
@@ -142,11 +143,11 @@ def test_a_member_of_an_open_case_is_kept(counselor: User, coordinator: User) ->
     assert any(p.pk == person.pk for p in retention_plan().persons)
 
 
-def _closed_case(counselor: User, coordinator: User, person: Person) -> object:
+def _closed_case(counselor: User, coordinator: User, person: Person) -> Case:
     """A case on the person with a timeline entry, a sheet, a plan with an action and its
     monitoring, and the evaluation; closed six years ago."""
     from tsunagu.cases import services as cs
-    from tsunagu.cases.models import Case, CaseMember
+    from tsunagu.cases.models import CaseMember
     from tsunagu.organizations.models import Organization
 
     case = cs.case_create(
@@ -223,7 +224,6 @@ def test_case_text_goes_with_its_last_member_and_the_counts_stay(
 
     from tsunagu.cases.models import (
         Assessment,
-        Case,
         CaseClosure,
         CaseEvent,
         Monitoring,
@@ -257,11 +257,11 @@ def test_case_text_goes_with_its_last_member_and_the_counts_stay(
     )
     case = _closed_case(counselor, coordinator, person)
     plan = retention_plan()
-    assert [c.pk for c in plan.cases] == [case.pk]  # type: ignore[attr-defined]
+    assert [c.pk for c in plan.cases] == [case.pk]
     out = StringIO()
     call_command("retention", stdout=out)
     assert "多機関協働の事例 1 件" in out.getvalue() and "同意書の写し 1 件" in out.getvalue()
-    kept = Case.dangerously_unscoped.get(pk=case.pk)  # type: ignore[attr-defined]
+    kept = Case.dangerously_unscoped.get(pk=case.pk)
     assert kept.title == "匿名化済" and kept.status == "closed"  # the counts survive
     texts = [
         *CaseEvent.dangerously_unscoped.filter(case=kept).values_list("summary", flat=True),
@@ -282,18 +282,18 @@ def test_case_text_goes_with_its_last_member_and_the_counts_stay(
 def test_a_case_with_a_member_still_kept_keeps_its_text(
     counselor: User, coordinator: User, receiver: User
 ) -> None:
-    from tsunagu.cases.models import Case, CaseMember
+    from tsunagu.cases.models import CaseMember
 
     old = _person(counselor, "古川", 6)
     case = _closed_case(counselor, coordinator, old)
     recent = _person(receiver, "新井", 1)
     CaseMember.objects.create(case=case, person=recent, relationship="child", added_by=coordinator)
-    Case.dangerously_unscoped.filter(pk=case.pk).update(  # type: ignore[attr-defined]
+    Case.dangerously_unscoped.filter(pk=case.pk).update(
         updated_at=timezone.now() - dt.timedelta(days=6 * 366)
     )
     assert retention_plan().cases == []
     call_command("retention", stdout=StringIO())
-    assert Case.dangerously_unscoped.get(pk=case.pk).title == "古川さん世帯"  # type: ignore[attr-defined]
+    assert Case.dangerously_unscoped.get(pk=case.pk).title == "古川さん世帯"
 
 
 def test_disclosure_includes_the_case_text_and_the_consent_scans(
