@@ -207,25 +207,33 @@ def _cases_erase(case_ids: list[int], *, person_ids: list[int]) -> None:
     )
     requests.update(note=ERASED)
     requests.exclude(answer="").update(answer=ERASED)
+    # unscoped: as above
     CaseEvent.dangerously_unscoped.filter(case_id__in=case_ids).update(summary=ERASED)
+    # unscoped: as above
     CaseTeamMember.dangerously_unscoped.filter(case_id__in=case_ids).exclude(role_note="").update(
         role_note=""
     )
+    # unscoped: as above
     for a in Assessment.dangerously_unscoped.filter(case_id__in=case_ids):
         a.answers = {
             code: {**answer, "note": ""} if isinstance(answer, dict) else answer
             for code, answer in a.answers.items()
         }
         a.save(update_fields=["answers"])
+    # unscoped: as above
     SupportPlan.dangerously_unscoped.filter(case_id__in=case_ids).update(
         wishes=ERASED, goals=ERASED, issues=ERASED
     )
+    # unscoped: as above
     PlanAction.dangerously_unscoped.filter(plan__case_id__in=case_ids).update(description=ERASED)
+    # unscoped: as above
     monitorings = Monitoring.dangerously_unscoped.filter(plan__case_id__in=case_ids)
     monitorings.exclude(summary="").update(summary=ERASED)
+    # unscoped: as above
     MonitoringResult.dangerously_unscoped.filter(monitoring__plan__case_id__in=case_ids).update(
         note=""
     )
+    # unscoped: as above
     closures = CaseClosure.dangerously_unscoped.filter(case_id__in=case_ids)
     closures.update(person_changes=ERASED)
     closures.exclude(why_not="").update(why_not=ERASED)

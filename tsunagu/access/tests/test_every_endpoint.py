@@ -106,7 +106,7 @@ def _case_records(
                 requester="self",
                 main_topic="care",
                 content="つなぎ",
-                response="referred",
+                response="referral",
             ),
         ),
         data=ReferralData(to_organization=hub, reason="世帯", basis=Basis.CONSENT, consent=consent),

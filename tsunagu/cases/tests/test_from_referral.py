@@ -40,7 +40,7 @@ def _refer(counselor: User, person: Person) -> Referral:
             requester="self",
             main_topic="care",
             content="世帯の相談",
-            response="referred",
+            response="referral",
         ),
     )
     return referral_create(
