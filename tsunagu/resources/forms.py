@@ -8,6 +8,7 @@ import datetime as dt
 import uuid
 from collections.abc import Mapping
 from dataclasses import fields as dataclass_fields
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -590,13 +591,8 @@ class WorkerForm(_RecordForm):
         return initial
 
     def to_data(self) -> WorkerData:
-        d = self.cleaned_data
-        return WorkerData(
-            **{
-                f.name: (list(d[f.name]) if f.name == "trainings" else d[f.name])
-                for f in dataclass_fields(WorkerData)
-            }
-        )
+        data: WorkerData = super().to_data()
+        return replace(data, trainings=list(data.trainings))
 
 
 class SearchForm(forms.Form):
