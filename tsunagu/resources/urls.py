@@ -43,7 +43,7 @@ urlpatterns = [
         name="community_consultation_create",
     ),
     path(
-        "community-consultations/<int:consultation_id>/edit/",
+        "community-consultations/<int:community_consultation_id>/edit/",
         views.community_consultation_edit,
         name="community_consultation_edit",
     ),

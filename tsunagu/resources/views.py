@@ -597,9 +597,13 @@ def community_consultation_create(request: AuthenticatedHttpRequest) -> HttpResp
 
 @require_http_methods(["GET", "POST"])
 def community_consultation_edit(
-    request: AuthenticatedHttpRequest, consultation_id: int
+    request: AuthenticatedHttpRequest, community_consultation_id: int
 ) -> HttpResponse:
-    record = community_consultations_editable_by(request.user).filter(pk=consultation_id).first()
+    record = (
+        community_consultations_editable_by(request.user)
+        .filter(pk=community_consultation_id)
+        .first()
+    )
     if record is None:
         raise Http404
     form = _consultation_form(request, initial=CommunityConsultationForm.initial_of(record))

@@ -57,7 +57,9 @@ def test_a_consultation_is_recorded_once_edited_with_history(
     assert client.post(url, data).status_code == 302  # the same form again: nothing new
     record = CommunityConsultation.objects.get()
     assert record.organization == own
-    edit = reverse("resources:community_consultation_edit", kwargs={"consultation_id": record.pk})
+    edit = reverse(
+        "resources:community_consultation_edit", kwargs={"community_consultation_id": record.pk}
+    )
     assert client.post(edit, _consultation(organization=own.pk, status="closed")).status_code == 302
     record.refresh_from_db()
     assert record.status == "closed"
