@@ -52,7 +52,7 @@ def select(browser: Any, css: str, value: str) -> None:
     browser.find_element(By.CSS_SELECTOR, f"{css} option[value='{value}']").click()
 
 
-def submit(browser: Any, form_css: str = "main form[data-once]") -> None:
+def submit(browser: Any, form_css: str = "main form[method=post]") -> None:
     form = browser.find_element(By.CSS_SELECTOR, form_css)
     follow(browser, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
 

@@ -4,6 +4,13 @@ Reading: the resources are structure data; every staff member of the city reads 
 (contacts included), and nothing of another city. Residents read only what is public, through
 `selectors.public_*`.
 
+地域づくり相談 and マッチング: every staff member of the city reads them and records their own
+organization's; city editors edit all, others those their organization recorded. 来所者数: read
+by the city's staff, written by whoever may edit the resource it counts.
+
+担い手 (the roster of people): only city editors read or edit it; to anyone else it does not
+exist (404), and it never reaches a public page or the API.
+
 Editing: the 生活支援コーディネーター, managers and the city's administrators edit every resource
 of their city; any other staff member edits only the resources of a provider that is their own
 organization. Not allowed is the same 404 as not found.
@@ -16,7 +23,16 @@ from django.http import Http404
 
 from tsunagu.accounts.access import user_municipality
 from tsunagu.accounts.models import Role, User
-from tsunagu.resources.models import Activity, CommunityResource, Location, Provider
+from tsunagu.resources.models import (
+    Activity,
+    AttendanceCount,
+    CommunityConsultation,
+    CommunityResource,
+    CommunityWorker,
+    Location,
+    Matching,
+    Provider,
+)
 
 CITY_EDITOR_ROLES = (Role.LIFE_SUPPORT_COORDINATOR, Role.MANAGER, Role.ADMIN)
 
@@ -94,3 +110,38 @@ def resource_get_editable(user: User, resource_id: int) -> CommunityResource:
     if resource is None:
         raise Http404("見つかりません")
     return resource
+
+
+def community_consultations_editable_by(user: User) -> QuerySet[CommunityConsultation]:
+    rows = CommunityConsultation.objects.filter(municipality=user_municipality(user))
+    if edits_whole_city(user):
+        return rows
+    return rows.filter(organization_id=_organization_id(user))
+
+
+def matchings_editable_by(user: User) -> QuerySet[Matching]:
+    rows = Matching.objects.filter(municipality=user_municipality(user))
+    if edits_whole_city(user):
+        return rows
+    return rows.filter(organization_id=_organization_id(user))
+
+
+def attendance_readable_by(user: User) -> QuerySet[AttendanceCount]:
+    return AttendanceCount.objects.filter(resource__municipality=user_municipality(user))
+
+
+def attendance_editable_by(user: User) -> QuerySet[AttendanceCount]:
+    return attendance_readable_by(user).filter(resource__in=resources_editable_by(user))
+
+
+def workers_readable_by(user: User) -> QuerySet[CommunityWorker]:
+    """The roster of 担い手: the city editors' only; nobody else's, not even a count."""
+    if not edits_whole_city(user):
+        return CommunityWorker.objects.none()
+    return CommunityWorker.objects.filter(municipality=user_municipality(user))
+
+
+def workers_guard(user: User) -> None:
+    """The roster pages exist only for city editors (a 404 for anyone else)."""
+    if not edits_whole_city(user):
+        raise Http404("見つかりません")

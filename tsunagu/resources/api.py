@@ -1,6 +1,7 @@
 """HSDS 3.0 API of the user's city (/api/v1/hsds/), as the HSDS API reference describes it:
 `/`, `/services` (paged; `search`, `taxonomy_term_id`, `organization_id`, `modified_after`),
-`/services/{id}`, `/organizations`, `/taxonomy_terms`.
+`/services/{id}`, `/organizations`, `/taxonomy_terms`, `/taxonomies` (and `/{id}`),
+`/service_at_locations` (paged; the same filters, `taxonomy_id` and `full`) and `/{id}`.
 
 It serves what the public map shows (published resources, public contacts), to another
 system holding a staff token; the same JSON is open data at /map/<city>/hsds/services.json.
@@ -23,14 +24,19 @@ from pydantic import BaseModel, Field
 from tsunagu.accounts.access import user_municipality
 from tsunagu.accounts.tokens import request_user
 from tsunagu.resources import selectors
+from tsunagu.resources.categories import TAXONOMY_NAME
 from tsunagu.resources.hsds import (
+    AUDIENCE_TAXONOMY,
     HSDS_PROFILE,
     HSDS_VERSION,
     organization_document,
+    service_at_location_document,
     service_document,
+    taxonomy_documents,
+    taxonomy_id,
     taxonomy_term_documents,
 )
-from tsunagu.resources.models import CommunityResource, Provider
+from tsunagu.resources.models import CommunityResource, Provider, ResourceLocation
 
 router = Router(tags=["hsds"])
 
@@ -71,6 +77,15 @@ class ServiceFilters(PageParams):
         description="この日時以降に変更されたもの（2026-04-01T00:00:00+09:00 の形）",
         json_schema_extra={"format": "date-time"},
     )
+
+
+class ServiceAtLocationFilters(ServiceFilters):
+    taxonomy_id: uuid.UUID | None = Field(None, description="分類体系（taxonomy）の ID")
+    full: bool = Field(False, description="true: 社会資源・場所・開催日時を入れ子で返す")
+
+
+class TaxonomyFilters(PageParams):
+    search: str = Field("", max_length=200, description="名前・説明の一部")
 
 
 def _modified_after(value: str | None) -> dt.datetime | None:
@@ -118,17 +133,7 @@ def info(request: HttpRequest) -> ApiInfo:
 
 @router.get("/services", response=Page, summary="公開中の社会資源（HSDS service）の一覧")
 def services(request: HttpRequest, filters: Query[ServiceFilters]) -> Page:
-    resources = _published(request)
-    if filters.taxonomy_term_id is not None:
-        resources = resources.filter(categories__hsds_id=filters.taxonomy_term_id)
-    if filters.organization_id is not None:
-        resources = resources.filter(provider__hsds_id=filters.organization_id)
-    modified_after = _modified_after(filters.modified_after)
-    if modified_after is not None:
-        resources = resources.filter(updated_at__gte=modified_after)
-    found = selectors.resource_search(
-        resources=resources, query=selectors.ResourceQuery(text=filters.search)
-    ).prefetch_related("contacts")
+    found = _filtered(_published(request), filters).prefetch_related("contacts")
     total = found.count()
     start = (filters.page - 1) * filters.per_page
     items = [service_document(r) for r in found[start : start + filters.per_page]]
@@ -166,3 +171,110 @@ def taxonomy_terms(request: HttpRequest, params: Query[PageParams]) -> Page:
     terms = taxonomy_term_documents()
     start = (params.page - 1) * params.per_page
     return _page(terms[start : start + params.per_page], len(terms), params)
+
+
+def _filtered(
+    resources: QuerySet[CommunityResource], filters: ServiceFilters
+) -> QuerySet[CommunityResource]:
+    if filters.taxonomy_term_id is not None:
+        resources = resources.filter(categories__hsds_id=filters.taxonomy_term_id)
+    if filters.organization_id is not None:
+        resources = resources.filter(provider__hsds_id=filters.organization_id)
+    modified_after = _modified_after(filters.modified_after)
+    if modified_after is not None:
+        resources = resources.filter(updated_at__gte=modified_after)
+    return selectors.resource_search(
+        resources=resources, query=selectors.ResourceQuery(text=filters.search)
+    )
+
+
+def _taxonomy_filter(
+    resources: QuerySet[CommunityResource], taxonomy: uuid.UUID | None
+) -> QuerySet[CommunityResource]:
+    """A resource is in a taxonomy when one of its terms is: every resource has a kind; the
+    audience taxonomy holds those with an audience; an unknown taxonomy none."""
+    if taxonomy is None:
+        return resources
+    if str(taxonomy) == taxonomy_id(TAXONOMY_NAME):
+        return resources
+    if str(taxonomy) == taxonomy_id(AUDIENCE_TAXONOMY):
+        return resources.exclude(audiences=[])
+    return resources.none()
+
+
+def _links(resources: QuerySet[CommunityResource]) -> QuerySet[ResourceLocation]:
+    return (
+        ResourceLocation.objects.filter(resource__in=resources.values("pk"))
+        .select_related("location", "location__area", "resource")
+        .order_by("resource__name", "location__name", "pk")
+    )
+
+
+def _with_service(links: list[ResourceLocation]) -> None:
+    """Give each link's resource the relations `service_document` reads, in a few queries."""
+    ids = {link.resource_id for link in links}
+    full = {
+        r.pk: r
+        for r in selectors.resource_search(
+            resources=CommunityResource.objects.filter(pk__in=ids),
+            query=selectors.ResourceQuery(),
+        ).prefetch_related("contacts")
+    }
+    for link in links:
+        link.resource = full[link.resource_id]
+
+
+@router.get(
+    "/service_at_locations",
+    response=Page,
+    summary="公開中の社会資源の実施場所（HSDS service_at_location）の一覧",
+)
+def service_at_locations(request: HttpRequest, filters: Query[ServiceAtLocationFilters]) -> Page:
+    resources = _taxonomy_filter(_filtered(_published(request), filters), filters.taxonomy_id)
+    links = _links(resources)
+    total = links.count()
+    start = (filters.page - 1) * filters.per_page
+    page = list(links[start : start + filters.per_page])
+    if filters.full:
+        _with_service(page)
+    items = [service_at_location_document(link, full=filters.full) for link in page]
+    return _page(items, total, filters)
+
+
+@router.get(
+    "/service_at_locations/{id}",
+    response=dict[str, Any],
+    summary="実施場所（HSDS service_at_location）1件、入れ子つき",
+)
+def service_at_location(request: HttpRequest, id: uuid.UUID) -> dict[str, Any]:
+    link = _links(_published(request)).filter(hsds_id=id).first()
+    if link is None:
+        raise Http404
+    _with_service([link])
+    return service_at_location_document(link, full=True)
+
+
+def _taxonomies(search: str) -> list[dict[str, Any]]:
+    needle = search.strip().casefold()
+    return [
+        t
+        for t in taxonomy_documents()
+        if not needle or needle in t["name"].casefold() or needle in t["description"].casefold()
+    ]
+
+
+@router.get("/taxonomies", response=Page, summary="分類体系（HSDS taxonomy）の一覧")
+def taxonomies(request: HttpRequest, params: Query[TaxonomyFilters]) -> Page:
+    request_user(request)
+    found = _taxonomies(params.search)
+    start = (params.page - 1) * params.per_page
+    return _page(found[start : start + params.per_page], len(found), params)
+
+
+@router.get("/taxonomies/{id}", response=dict[str, Any], summary="分類体系（HSDS taxonomy）1件")
+def taxonomy(request: HttpRequest, id: uuid.UUID) -> dict[str, Any]:
+    request_user(request)
+    for doc in taxonomy_documents():
+        if doc["id"] == str(id):
+            return doc
+    raise Http404

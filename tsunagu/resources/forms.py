@@ -7,30 +7,41 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Mapping
+from dataclasses import fields as dataclass_fields
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from tsunagu.organizations.models import Area, Organization
 from tsunagu.resources.models import (
     Activity,
     Audience,
     Category,
+    CommunityConsultation,
     CommunityResource,
+    CommunityWorker,
     Location,
+    Matching,
+    Party,
     Provider,
     Schedule,
 )
 from tsunagu.resources.recurrence import WEEK_OF_MONTH_LABELS, WEEKDAY_LABELS, WEEKDAYS
 from tsunagu.resources.services import (
     ActivityData,
+    AttendanceData,
+    CommunityConsultationData,
     ContactData,
     LocationData,
+    MatchingData,
     ProviderData,
     ResourceData,
     ScheduleData,
+    WorkerData,
 )
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -403,6 +414,185 @@ class ActivityForm(OnceForm):
             description=d["description"],
             is_public=d["is_public"],
         )
+
+
+def _not_future(form: forms.Form, name: str, label: str) -> dt.date:
+    value: dt.date = form.cleaned_data[name]
+    if value > timezone.localdate():
+        raise forms.ValidationError(f"{label}に未来の日付は入れられません")
+    return value
+
+
+class _RecordForm(OnceForm):
+    """A form whose fields carry the names of its service's data class (`data_class`)."""
+
+    data_class: type[Any]
+
+    @classmethod
+    def initial_of(cls, record: object) -> dict[str, object]:
+        return {f.name: getattr(record, f.name) for f in dataclass_fields(cls.data_class)}
+
+    def to_data(self) -> Any:
+        d = self.cleaned_data
+        return self.data_class(**{f.name: d[f.name] for f in dataclass_fields(self.data_class)})
+
+
+PARTY_NAME_HELP = "団体・企業のときだけ。市民のときは空欄（個人名は記録しません）"
+
+
+class CommunityConsultationForm(_RecordForm):
+    data_class = CommunityConsultationData
+
+    received_on = forms.DateField(label="受付日", widget=DATE)
+    party = forms.ChoiceField(label="相談者", choices=Party.choices)
+    party_name = forms.CharField(
+        label="団体・企業名", max_length=200, required=False, help_text=PARTY_NAME_HELP
+    )
+    summary = forms.CharField(
+        label="内容", max_length=300, help_text="地域活動についての相談の要点"
+    )
+    resource = forms.ModelChoiceField(
+        label="関係する社会資源",
+        queryset=CommunityResource.objects.none(),
+        required=False,
+        empty_label="（指定なし）",
+    )
+    status = forms.ChoiceField(label="状況", choices=CommunityConsultation.Status.choices)
+    organization = forms.ModelChoiceField(
+        label="受け付けた機関", queryset=Organization.objects.none(), required=False
+    )
+
+    def __init__(
+        self,
+        *args: object,
+        resources: QuerySet[CommunityResource],
+        organizations: QuerySet[Organization],
+        **kwargs: object,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["resource"].queryset = resources  # type: ignore[attr-defined]
+        self.fields["organization"].queryset = organizations  # type: ignore[attr-defined]
+
+    def clean_received_on(self) -> dt.date:
+        return _not_future(self, "received_on", "受付日")
+
+
+class MatchingForm(_RecordForm):
+    data_class = MatchingData
+
+    matched_on = forms.DateField(label="マッチング日", widget=DATE)
+    party = forms.ChoiceField(label="つないだ相手", choices=Party.choices)
+    party_name = forms.CharField(
+        label="団体・企業名", max_length=200, required=False, help_text=PARTY_NAME_HELP
+    )
+    resource = forms.ModelChoiceField(
+        label="つないだ先の社会資源", queryset=CommunityResource.objects.none()
+    )
+    is_new = forms.BooleanField(
+        label="新規（この相手を初めてつないだ）", required=False, initial=True
+    )
+    status = forms.ChoiceField(
+        label="状況", choices=Matching.Status.choices, initial=Matching.Status.MATCHED
+    )
+    note = forms.CharField(label="内容", max_length=300, required=False)
+    organization = forms.ModelChoiceField(
+        label="つないだ機関", queryset=Organization.objects.none(), required=False
+    )
+
+    def __init__(
+        self,
+        *args: object,
+        resources: QuerySet[CommunityResource],
+        organizations: QuerySet[Organization],
+        **kwargs: object,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["resource"].queryset = resources  # type: ignore[attr-defined]
+        self.fields["organization"].queryset = organizations  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        day = data.get("matched_on")
+        if (
+            isinstance(day, dt.date)
+            and day > timezone.localdate()
+            and data.get("status") != Matching.Status.ARRANGING
+        ):
+            self.add_error("matched_on", "成立・不成立の日に未来の日付は入れられません")
+        return data
+
+
+class AttendanceForm(_RecordForm):
+    data_class = AttendanceData
+
+    resource = forms.ModelChoiceField(
+        label="居場所・拠点", queryset=CommunityResource.objects.none()
+    )
+    period_start = forms.DateField(label="期間（開始）", widget=DATE, help_text="ふつうは月の初日")
+    period_end = forms.DateField(label="期間（終了）", widget=DATE, help_text="ふつうは月の末日")
+    visits = forms.IntegerField(label="延べ人数", min_value=0, max_value=10_000_000)
+    unique_visitors = forms.IntegerField(
+        label="実人数", min_value=0, max_value=10_000_000, required=False
+    )
+
+    def __init__(
+        self, *args: object, resources: QuerySet[CommunityResource], **kwargs: object
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["resource"].queryset = resources  # type: ignore[attr-defined]
+
+    def clean_period_start(self) -> dt.date:
+        return _not_future(self, "period_start", "期間の開始")
+
+
+class WorkerForm(_RecordForm):
+    data_class = WorkerData
+
+    kind = forms.ChoiceField(label="種別", choices=CommunityWorker.Kind.choices)
+    name = forms.CharField(label="氏名", max_length=100)
+    name_kana = forms.CharField(label="氏名（よみ）", max_length=100, required=False)
+    area = forms.ModelChoiceField(
+        label="地区", queryset=Area.objects.none(), required=False, empty_label="（指定なし）"
+    )
+    provider = forms.ModelChoiceField(
+        label="活動する団体",
+        queryset=Provider.objects.none(),
+        required=False,
+        empty_label="（指定なし）",
+    )
+    phone = forms.CharField(label="電話番号", max_length=40, required=False)
+    email = forms.EmailField(label="メール", required=False)
+    started_on = forms.DateField(label="活動開始日", widget=DATE, required=False)
+    ended_on = forms.DateField(label="活動終了日", widget=DATE, required=False)
+    trainings = forms.ModelMultipleChoiceField(
+        label="受講した講座・研修",
+        queryset=Activity.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(
+        self,
+        *args: object,
+        areas: QuerySet[Area],
+        providers: QuerySet[Provider],
+        trainings: QuerySet[Activity],
+        **kwargs: object,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["area"].queryset = areas  # type: ignore[attr-defined]
+        self.fields["provider"].queryset = providers  # type: ignore[attr-defined]
+        self.fields["trainings"].queryset = trainings  # type: ignore[attr-defined]
+
+    @classmethod
+    def initial_of(cls, record: object) -> dict[str, object]:
+        initial = super().initial_of(record)
+        initial["trainings"] = list(record.trainings.all())  # type: ignore[attr-defined]
+        return initial
+
+    def to_data(self) -> WorkerData:
+        data: WorkerData = super().to_data()
+        return replace(data, trainings=list(data.trainings))
 
 
 class SearchForm(forms.Form):

@@ -31,13 +31,14 @@ from django.db import transaction
 from tsunagu.accounts.access import user_municipality
 from tsunagu.accounts.models import User
 from tsunagu.organizations.models import Municipality
-from tsunagu.resources.categories import TAXONOMY_NAME
+from tsunagu.resources.categories import TAXONOMY_NAME, TAXONOMY_NAMESPACE
 from tsunagu.resources.models import (
     Audience,
     Category,
     CommunityResource,
     Location,
     Provider,
+    ResourceLocation,
     Schedule,
 )
 from tsunagu.resources.recurrence import WEEKDAYS, describe
@@ -84,6 +85,11 @@ def audience_term_id(code: str) -> str:
 # --- out ------------------------------------------------------------------------------------
 
 
+def taxonomy_id(name: str) -> str:
+    """The id of a taxonomy (`/taxonomies`): derived from its name."""
+    return str(uuid.uuid5(TAXONOMY_NAMESPACE, f"taxonomy:{name}"))
+
+
 def taxonomy_term_document(category: Category) -> dict[str, Any]:
     return {
         "id": str(category.hsds_id),
@@ -91,6 +97,7 @@ def taxonomy_term_document(category: Category) -> dict[str, Any]:
         "name": category.name,
         "description": category.description,
         "taxonomy": TAXONOMY_NAME,
+        "taxonomy_id": taxonomy_id(TAXONOMY_NAME),
         "language": "ja",
     }
 
@@ -102,6 +109,7 @@ def _audience_term(code: str, label: str) -> dict[str, Any]:
         "name": label,
         "description": f"対象: {label}",
         "taxonomy": AUDIENCE_TAXONOMY,
+        "taxonomy_id": taxonomy_id(AUDIENCE_TAXONOMY),
         "language": "ja",
     }
 
@@ -310,6 +318,56 @@ def taxonomy_term_documents() -> list[dict[str, Any]]:
     terms = [taxonomy_term_document(c) for c in Category.objects.order_by("sort_order")]
     terms += [_audience_term(code, label) for code, label in Audience.choices]
     return terms
+
+
+def taxonomy_documents() -> list[dict[str, Any]]:
+    """The two vocabularies the terms belong to (HSDS taxonomy): the kinds of resource and the
+    audiences. Their ids derive from their names, the same in every installation."""
+    return [
+        {
+            "id": taxonomy_id(TAXONOMY_NAME),
+            "name": TAXONOMY_NAME,
+            "description": "社会資源の種類（通いの場、サロン、子育て支援拠点 など）",
+            "version": HSDS_VERSION,
+        },
+        {
+            "id": taxonomy_id(AUDIENCE_TAXONOMY),
+            "name": AUDIENCE_TAXONOMY,
+            "description": "社会資源が迎える人（どなたでも、高齢の方、子ども など）",
+            "version": HSDS_VERSION,
+        },
+    ]
+
+
+def service_at_location_document(link: ResourceLocation, *, full: bool) -> dict[str, Any]:
+    """A resource at one of its places (HSDS service_at_location). Brief: its own fields;
+    `full`: with the service, the location and the schedules that apply at this place.
+    Expects the service's relations prefetched as for `service_document`."""
+    resource = link.resource
+    service_id = str(resource.hsds_id)
+    doc: dict[str, Any] = {
+        "id": str(link.hsds_id),
+        "service_id": service_id,
+        "location_id": str(link.location.hsds_id),
+    }
+    if link.description:
+        doc["description"] = link.description
+    if not full:
+        return doc
+    service = service_document(resource)
+    service.pop("service_at_locations", None)
+    doc["service"] = service
+    doc["location"] = location_document(link.location, resource.municipality)
+    doc["schedules"] = [
+        s
+        for schedule in resource.schedules.all()
+        if schedule.location_id in (None, link.location_id)
+        for s in schedule_documents(schedule, service_id, {link.location_id: str(link.hsds_id)})
+    ]
+    doc["contacts"] = service["contacts"]
+    doc["phones"] = []
+    doc["attributes"] = []
+    return doc
 
 
 # --- validation -----------------------------------------------------------------------------

@@ -487,6 +487,10 @@ class CommunityConsultation(models.Model):
     """地域づくり相談: a resident, group or company asking about community activity (not a
     welfare case: no person record, no personal data)."""
 
+    class Status(models.TextChoices):
+        OPEN = "open", "対応中"
+        CLOSED = "closed", "対応済み"
+
     municipality = models.ForeignKey(
         Municipality, on_delete=models.CASCADE, related_name="community_consultations"
     )
@@ -507,7 +511,19 @@ class CommunityConsultation(models.Model):
         related_name="community_consultations",
         verbose_name="社会資源",
     )
+    status = models.CharField("状況", max_length=10, choices=Status.choices, default=Status.OPEN)
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="community_consultations",
+        verbose_name="受け付けた機関",
+    )
     submission = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    updated_at = models.DateTimeField(auto_now=True, null=True)
+
+    history = history()
 
     class Meta:
         verbose_name = "地域づくり相談"
@@ -522,6 +538,10 @@ class CommunityConsultation(models.Model):
                 condition=~Q(party="resident") | Q(party_name=""),
                 name="community_consultation_no_resident_name",
             ),
+            models.CheckConstraint(
+                condition=Q(status__in=["open", "closed"]),
+                name="community_consultation_status_valid",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -530,7 +550,14 @@ class CommunityConsultation(models.Model):
 
 class Matching(models.Model):
     """地域活動マッチング / 企業マッチング: a resident, group or company matched to an activity.
-    `is_new` distinguishes 新規 from a repeated matching of the same party (延べ counts all)."""
+    `is_new` distinguishes 新規 from a repeated matching of the same party (延べ counts all).
+    Only a matching that came about (`MATCHED`) counts; one being arranged or that did not come
+    about is kept for the follow-up."""
+
+    class Status(models.TextChoices):
+        ARRANGING = "arranging", "調整中"
+        MATCHED = "matched", "成立"
+        NOT_MATCHED = "not_matched", "不成立"
 
     municipality = models.ForeignKey(
         Municipality, on_delete=models.CASCADE, related_name="community_matchings"
@@ -551,7 +578,19 @@ class Matching(models.Model):
     )
     is_new = models.BooleanField("新規", default=True)
     note = models.CharField("内容", max_length=300, blank=True)
+    status = models.CharField("状況", max_length=12, choices=Status.choices, default=Status.MATCHED)
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="community_matchings",
+        verbose_name="つないだ機関",
+    )
     submission = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    updated_at = models.DateTimeField(auto_now=True, null=True)
+
+    history = history()
 
     class Meta:
         verbose_name = "マッチング"
@@ -565,6 +604,10 @@ class Matching(models.Model):
             models.CheckConstraint(
                 condition=~Q(party="resident") | Q(party_name=""),
                 name="matching_no_resident_name",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["arranging", "matched", "not_matched"]),
+                name="matching_status_valid",
             ),
         ]
 
@@ -582,6 +625,10 @@ class AttendanceCount(models.Model):
     period_end = models.DateField("期間（終了）")
     visits = models.PositiveIntegerField("延べ人数")
     unique_visitors = models.PositiveIntegerField("実人数", null=True, blank=True)
+    submission = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    updated_at = models.DateTimeField(auto_now=True, null=True)
+
+    history = history()
 
     class Meta:
         verbose_name = "来所者数"
@@ -604,3 +651,78 @@ class AttendanceCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resource_id} {self.period_start}"
+
+
+class CommunityWorker(models.Model):
+    """担い手: a 民生委員協力員 (by 地区), 生活支援サポーター, ボランティア or other person who
+    carries the community, with the trainings (`Activity` rows) they attended.
+
+    A roster of people, so it is kept small and apart: name, reading, 地区, the group they act
+    with, a phone or e-mail to reach them and the dates they started and stopped; no welfare
+    record about them (no link to a person record, no notes on health or circumstances). It
+    never appears on the public pages, in HSDS or in the open data, and only the city's
+    editors (生活支援コーディネーター, managers, administrators) read or edit it
+    (`access.workers_readable_by`)."""
+
+    class Kind(models.TextChoices):
+        WELFARE_COMMISSIONER_HELPER = "commissioner_helper", "民生委員協力員"
+        LIFE_SUPPORTER = "life_supporter", "生活支援サポーター"
+        VOLUNTEER = "volunteer", "ボランティア"
+        OTHER = "other", "その他の担い手"
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="community_workers"
+    )
+    kind = models.CharField("種別", max_length=20, choices=Kind.choices)
+    name = models.CharField("氏名", max_length=100)
+    name_kana = models.CharField("氏名（よみ）", max_length=100, blank=True)
+    area = models.ForeignKey(
+        Area,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="community_workers",
+        verbose_name="地区",
+    )
+    provider = models.ForeignKey(
+        Provider,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="workers",
+        verbose_name="活動する団体",
+    )
+    phone = models.CharField("電話番号", max_length=40, blank=True)
+    email = models.EmailField("メール", blank=True)
+    started_on = models.DateField("活動開始日", null=True, blank=True)
+    ended_on = models.DateField("活動終了日", null=True, blank=True)
+    trainings = models.ManyToManyField(
+        Activity, related_name="workers", blank=True, verbose_name="受講した講座・研修"
+    )
+    submission = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = history(m2m_fields=[trainings])
+
+    class Meta:
+        verbose_name = "担い手"
+        verbose_name_plural = "担い手"
+        ordering = ["municipality", "kind", "name_kana", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    kind__in=["commissioner_helper", "life_supporter", "volunteer", "other"]
+                ),
+                name="community_worker_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(started_on__isnull=True)
+                | Q(ended_on__isnull=True)
+                | Q(ended_on__gte=models.F("started_on")),
+                name="community_worker_dates_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass, replace
+from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
@@ -19,6 +20,7 @@ from tsunagu.resources.models import (
     Category,
     CommunityConsultation,
     CommunityResource,
+    CommunityWorker,
     Matching,
     Provider,
     ResourceLocation,
@@ -287,10 +289,14 @@ class MatchingCount:
 
 
 def matching_counts(*, municipality: Municipality, fiscal_year: int) -> dict[str, MatchingCount]:
-    """マッチング per party: 新規 and 延べ (企業マッチング 新規5・延10)."""
+    """マッチング per party that came about (成立): 新規 and 延べ (企業マッチング 新規5・延10)."""
     first, last = _fy(municipality, fiscal_year)
     rows = (
-        Matching.objects.filter(municipality=municipality, matched_on__range=(first, last))
+        Matching.objects.filter(
+            municipality=municipality,
+            matched_on__range=(first, last),
+            status=Matching.Status.MATCHED,
+        )
         .values("party")
         .annotate(total=Count("pk"), new=Count("pk", filter=Q(is_new=True)))
     )
@@ -321,3 +327,55 @@ def attendance_totals(*, municipality: Municipality, fiscal_year: int) -> list[A
         unique = whole_year[0].unique_visitors if whole_year else None
         out.append(AttendanceTotal(resource=name, visits=visits, unique_visitors=unique))
     return sorted(out, key=lambda t: t.resource)
+
+
+@dataclass(frozen=True)
+class RosterCount:
+    kind: str
+    label: str
+    active: int
+    trained: int  # of the active, those who attended a course in the fiscal year
+
+
+def roster_counts(*, municipality: Municipality, fiscal_year: int) -> list[RosterCount]:
+    """Roster sizes per kind of 担い手 (民生委員協力員, 生活支援サポーター …): those active at
+    some time in the fiscal year, and of them those who attended a training in it."""
+    first, last = _fy(municipality, fiscal_year)
+    active = CommunityWorker.objects.filter(municipality=municipality).filter(
+        Q(started_on__isnull=True) | Q(started_on__lte=last),
+        Q(ended_on__isnull=True) | Q(ended_on__gte=first),
+    )
+    rows = {
+        r["kind"]: r
+        for r in active.values("kind").annotate(
+            n=Count("pk", distinct=True),
+            trained=Count("pk", distinct=True, filter=Q(trainings__held_on__range=(first, last))),
+        )
+    }
+    return [
+        RosterCount(
+            kind=code,
+            label=label,
+            active=rows[code]["n"] if code in rows else 0,
+            trained=rows[code]["trained"] if code in rows else 0,
+        )
+        for code, label in CommunityWorker.Kind.choices
+    ]
+
+
+def roster_by_area(*, workers: QuerySet[CommunityWorker], kind: str) -> list[CountRow]:
+    """民生委員協力員 per 地区 (伊勢市: 12地区): the current ones."""
+    rows = (
+        workers.filter(kind=kind, ended_on__isnull=True)
+        .values("area__name")
+        .annotate(n=Count("pk"))
+        .order_by("area__name")
+    )
+    return [CountRow(label=r["area__name"] or "地区の指定なし", count=r["n"]) for r in rows]
+
+
+def record_history(*, record: Any) -> list[HistoryEntry]:
+    """The previous versions of a 地域づくり record (相談, マッチング, 来所者数, 担い手), newest
+    first, shown to those who may edit it."""
+    # unscoped: the history of a record the caller may edit (checked by the view's access)
+    return changes(record.history.all())

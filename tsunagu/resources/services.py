@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
@@ -33,9 +34,11 @@ from tsunagu.resources.models import (
     Category,
     CommunityConsultation,
     CommunityResource,
+    CommunityWorker,
     Contact,
     Location,
     Matching,
+    Party,
     Provider,
     ResourceLocation,
     Schedule,
@@ -74,6 +77,32 @@ def _save(record: models.Model, *, user: User, channel: str) -> None:
     record.full_clean()
     changed_by(record, user=user, channel=channel)
     record.save()
+
+
+def _write[M: models.Model](
+    record: M,
+    fill: Callable[[M], None],
+    *,
+    user: User,
+    channel: str,
+    submission: uuid.UUID | None = None,
+    after: Callable[[M], None] | None = None,
+) -> M:
+    """The one path of every create and update here: `fill` checks the data and sets the
+    fields, `_save` validates and saves with its history, `after` writes what needs the saved
+    row (relations). All in one transaction; a new record is created once per submission."""
+
+    def run() -> M:
+        fill(record)
+        _save(record, user=user, channel=channel)
+        if after is not None:
+            after(record)
+        return record
+
+    if record._state.adding:
+        return _once(type(record), submission, run)
+    with transaction.atomic():
+        return run()
 
 
 def _raise(errors: dict[str, list[str]]) -> None:
@@ -132,24 +161,25 @@ def provider_create(
     *, user: User, data: ProviderData, submission: uuid.UUID | None = None, channel: str = WEB
 ) -> Provider:
     municipality = user_municipality(user)
+    return _write(
+        Provider(municipality=municipality, submission=submission),
+        lambda p: _provider_apply(p, data, municipality),
+        user=user,
+        channel=channel,
+        submission=submission,
+    )
 
-    def create() -> Provider:
-        provider = Provider(municipality=municipality, submission=submission)
-        _provider_apply(provider, data, municipality)
-        _save(provider, user=user, channel=channel)
-        return provider
 
-    return _once(Provider, submission, create)
-
-
-@transaction.atomic
 def provider_update(
     *, user: User, provider: Provider, data: ProviderData, channel: str = WEB
 ) -> Provider:
-    _provider_apply(provider, data, provider.municipality)
-    _save(provider, user=user, channel=channel)
-    _resources_reindex(provider.resources.all())
-    return provider
+    return _write(
+        provider,
+        lambda p: _provider_apply(p, data, p.municipality),
+        user=user,
+        channel=channel,
+        after=lambda p: _resources_reindex(p.resources.all()),
+    )
 
 
 # --- locations (HSDS location) --------------------------------------------------------------
@@ -208,24 +238,19 @@ def _location_apply(location: Location, data: LocationData) -> None:
 def location_create(
     *, user: User, data: LocationData, submission: uuid.UUID | None = None, channel: str = WEB
 ) -> Location:
-    municipality = user_municipality(user)
-
-    def create() -> Location:
-        location = Location(municipality=municipality, submission=submission)
-        _location_apply(location, data)
-        _save(location, user=user, channel=channel)
-        return location
-
-    return _once(Location, submission, create)
+    return _write(
+        Location(municipality=user_municipality(user), submission=submission),
+        lambda loc: _location_apply(loc, data),
+        user=user,
+        channel=channel,
+        submission=submission,
+    )
 
 
-@transaction.atomic
 def location_update(
     *, user: User, location: Location, data: LocationData, channel: str = WEB
 ) -> Location:
-    _location_apply(location, data)
-    _save(location, user=user, channel=channel)
-    return location
+    return _write(location, lambda loc: _location_apply(loc, data), user=user, channel=channel)
 
 
 # --- resources (HSDS service) ---------------------------------------------------------------
@@ -282,6 +307,8 @@ def _resource_check(data: ResourceData, municipality: Municipality, user: User |
 
 
 def _resource_apply(resource: CommunityResource, data: ResourceData) -> None:
+    _resource_check(data, resource.municipality, None)
+    _unique_name_error(resource.municipality, data, resource.pk)
     resource.provider = data.provider
     resource.name = data.name.strip()
     resource.name_kana = data.name_kana.strip()
@@ -339,34 +366,26 @@ def _unique_name_error(municipality: Municipality, data: ResourceData, exclude: 
 def resource_create(
     *, user: User, data: ResourceData, submission: uuid.UUID | None = None, channel: str = WEB
 ) -> CommunityResource:
-    municipality = user_municipality(user)
-
-    def create() -> CommunityResource:
-        _resource_check(data, municipality, user)
-        _unique_name_error(municipality, data, None)
-        resource = CommunityResource(municipality=municipality, submission=submission)
-        _resource_apply(resource, data)
-        resource.full_clean(exclude=["categories"])
-        changed_by(resource, user=user, channel=channel)
-        resource.save()
-        _resource_relations(resource, data)
-        return resource
-
-    return _once(CommunityResource, submission, create)
+    return _write(
+        CommunityResource(municipality=user_municipality(user), submission=submission),
+        lambda r: _resource_apply(r, data),
+        user=user,
+        channel=channel,
+        submission=submission,
+        after=lambda r: _resource_relations(r, data),
+    )
 
 
-@transaction.atomic
 def resource_update(
     *, user: User, resource: CommunityResource, data: ResourceData, channel: str = WEB
 ) -> CommunityResource:
-    _resource_check(data, resource.municipality, user)
-    _unique_name_error(resource.municipality, data, resource.pk)
-    _resource_apply(resource, data)
-    resource.full_clean(exclude=["categories"])
-    changed_by(resource, user=user, channel=channel)
-    resource.save()
-    _resource_relations(resource, data)
-    return resource
+    return _write(
+        resource,
+        lambda r: _resource_apply(r, data),
+        user=user,
+        channel=channel,
+        after=lambda r: _resource_relations(r, data),
+    )
 
 
 @transaction.atomic
@@ -594,97 +613,223 @@ def _activity_apply(activity: Activity, data: ActivityData) -> None:
 def activity_create(
     *, user: User, data: ActivityData, submission: uuid.UUID | None = None, channel: str = WEB
 ) -> Activity:
-    municipality = user_municipality(user)
-
-    def create() -> Activity:
-        activity = Activity(municipality=municipality, submission=submission)
-        _activity_apply(activity, data)
-        _save(activity, user=user, channel=channel)
-        return activity
-
-    return _once(Activity, submission, create)
+    return _write(
+        Activity(municipality=user_municipality(user), submission=submission),
+        lambda a: _activity_apply(a, data),
+        user=user,
+        channel=channel,
+        submission=submission,
+    )
 
 
-@transaction.atomic
 def activity_update(
     *, user: User, activity: Activity, data: ActivityData, channel: str = WEB
 ) -> Activity:
-    _activity_apply(activity, data)
-    _save(activity, user=user, channel=channel)
-    return activity
+    return _write(activity, lambda a: _activity_apply(a, data), user=user, channel=channel)
 
 
-def _party_check(party: str, party_name: str) -> None:
+def _party_check(party: str, party_name: str) -> dict[str, list[str]]:
+    if party not in Party.values:
+        return {"party": ["相手の種別を選んでください"]}
     if party == "resident" and party_name.strip():
-        raise ValidationError(
-            {"party_name": ["市民のときは名前を記録しません。空欄にしてください"]}
-        )
+        return {"party_name": ["市民のときは名前を記録しません。空欄にしてください"]}
+    return {}
+
+
+def _same_city(
+    errors: dict[str, list[str]],
+    municipality_id: int,
+    *,
+    resource: CommunityResource | None = None,
+    organization: Organization | None = None,
+) -> None:
+    if resource is not None and resource.municipality_id != municipality_id:
+        errors["resource"] = ["他の市の社会資源は選べません"]
+    if organization is not None and organization.municipality_id != municipality_id:
+        errors["organization"] = ["他の市の機関は選べません"]
+
+
+# --- 地域づくり相談 ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CommunityConsultationData:
+    received_on: dt.date
+    party: str
+    summary: str
+    party_name: str = ""
+    resource: CommunityResource | None = None
+    status: str = CommunityConsultation.Status.OPEN
+    organization: Organization | None = None
+
+
+def _community_consultation_apply(
+    record: CommunityConsultation, data: CommunityConsultationData
+) -> None:
+    errors = _party_check(data.party, data.party_name)
+    _same_city(
+        errors, record.municipality_id, resource=data.resource, organization=data.organization
+    )
+    if data.status not in CommunityConsultation.Status.values:
+        errors["status"] = ["状況を選んでください"]
+    _raise(errors)
+    record.received_on = data.received_on
+    record.party = data.party
+    record.party_name = data.party_name.strip()
+    record.summary = data.summary.strip()
+    record.resource = data.resource
+    record.status = data.status
+    record.organization = data.organization
+
+
+def community_consultation_create(
+    *,
+    user: User,
+    data: CommunityConsultationData,
+    submission: uuid.UUID | None = None,
+    channel: str = WEB,
+) -> CommunityConsultation:
+    return _write(
+        CommunityConsultation(municipality=user_municipality(user), submission=submission),
+        lambda r: _community_consultation_apply(r, data),
+        user=user,
+        channel=channel,
+        submission=submission,
+    )
+
+
+def community_consultation_update(
+    *,
+    user: User,
+    record: CommunityConsultation,
+    data: CommunityConsultationData,
+    channel: str = WEB,
+) -> CommunityConsultation:
+    return _write(
+        record, lambda r: _community_consultation_apply(r, data), user=user, channel=channel
+    )
 
 
 def community_consultation_record(
-    *,
-    user: User,
-    received_on: dt.date,
-    party: str,
-    summary: str,
-    party_name: str = "",
-    resource: CommunityResource | None = None,
-    submission: uuid.UUID | None = None,
+    *, user: User, submission: uuid.UUID | None = None, **fields: Any
 ) -> CommunityConsultation:
-    municipality = user_municipality(user)
-
-    def create() -> CommunityConsultation:
-        _party_check(party, party_name)
-        if resource is not None and resource.municipality_id != municipality.pk:
-            raise ValidationError({"resource": ["他の市の社会資源は選べません"]})
-        record = CommunityConsultation(
-            municipality=municipality,
-            received_on=received_on,
-            party=party,
-            party_name=party_name.strip(),
-            summary=summary.strip(),
-            resource=resource,
-            submission=submission,
-        )
-        record.full_clean()
-        record.save()
-        return record
-
-    return _once(CommunityConsultation, submission, create)
+    """A consultation from keyword fields (the demo loader and the tests)."""
+    return community_consultation_create(
+        user=user, data=CommunityConsultationData(**fields), submission=submission
+    )
 
 
-def matching_record(
-    *,
-    user: User,
-    matched_on: dt.date,
-    party: str,
-    resource: CommunityResource,
-    party_name: str = "",
-    is_new: bool = True,
-    note: str = "",
-    submission: uuid.UUID | None = None,
+# --- マッチング ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MatchingData:
+    matched_on: dt.date
+    party: str
+    resource: CommunityResource
+    party_name: str = ""
+    is_new: bool = True
+    note: str = ""
+    status: str = Matching.Status.MATCHED
+    organization: Organization | None = None
+
+
+def _matching_apply(record: Matching, data: MatchingData) -> None:
+    errors = _party_check(data.party, data.party_name)
+    _same_city(
+        errors, record.municipality_id, resource=data.resource, organization=data.organization
+    )
+    if data.status not in Matching.Status.values:
+        errors["status"] = ["状況を選んでください"]
+    _raise(errors)
+    record.matched_on = data.matched_on
+    record.party = data.party
+    record.party_name = data.party_name.strip()
+    record.resource = data.resource
+    record.is_new = data.is_new
+    record.note = data.note.strip()
+    record.status = data.status
+    record.organization = data.organization
+
+
+def matching_create(
+    *, user: User, data: MatchingData, submission: uuid.UUID | None = None, channel: str = WEB
 ) -> Matching:
-    municipality = user_municipality(user)
+    return _write(
+        Matching(municipality=user_municipality(user), submission=submission),
+        lambda r: _matching_apply(r, data),
+        user=user,
+        channel=channel,
+        submission=submission,
+    )
 
-    def create() -> Matching:
-        _party_check(party, party_name)
-        if resource.municipality_id != municipality.pk:
-            raise ValidationError({"resource": ["他の市の社会資源は選べません"]})
-        record = Matching(
-            municipality=municipality,
-            matched_on=matched_on,
-            party=party,
-            party_name=party_name.strip(),
-            resource=resource,
-            is_new=is_new,
-            note=note.strip(),
-            submission=submission,
-        )
-        record.full_clean()
-        record.save()
-        return record
 
-    return _once(Matching, submission, create)
+def matching_update(
+    *, user: User, record: Matching, data: MatchingData, channel: str = WEB
+) -> Matching:
+    return _write(record, lambda r: _matching_apply(r, data), user=user, channel=channel)
+
+
+def matching_record(*, user: User, submission: uuid.UUID | None = None, **fields: Any) -> Matching:
+    """A matching from keyword fields (the demo loader and the tests)."""
+    return matching_create(user=user, data=MatchingData(**fields), submission=submission)
+
+
+# --- 来所者数 ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AttendanceData:
+    resource: CommunityResource
+    period_start: dt.date
+    period_end: dt.date
+    visits: int
+    unique_visitors: int | None = None
+
+
+def _attendance_apply(record: AttendanceCount, data: AttendanceData, city: int) -> None:
+    errors: dict[str, list[str]] = {}
+    if data.period_end < data.period_start:
+        errors["period_end"] = ["期間の終了が開始より前です"]
+    if data.visits < 0:
+        errors["visits"] = ["延べ人数は0以上にしてください"]
+    if data.unique_visitors is not None and not 0 <= data.unique_visitors <= data.visits:
+        errors["unique_visitors"] = ["実人数は0以上、延べ人数以下にしてください"]
+    _same_city(errors, city, resource=data.resource)
+    if not errors:
+        clash = AttendanceCount.objects.filter(
+            resource=data.resource, period_start=data.period_start
+        ).exclude(pk=record.pk)
+        if clash.exists():
+            errors["period_start"] = [
+                "この社会資源のこの期間の来所者数は既に記録されています。一覧から編集してください"
+            ]
+    _raise(errors)
+    record.resource = data.resource
+    record.period_start = data.period_start
+    record.period_end = data.period_end
+    record.visits = data.visits
+    record.unique_visitors = data.unique_visitors
+
+
+def attendance_create(
+    *, user: User, data: AttendanceData, submission: uuid.UUID | None = None, channel: str = WEB
+) -> AttendanceCount:
+    city = user_municipality(user).pk
+    return _write(
+        AttendanceCount(submission=submission),
+        lambda r: _attendance_apply(r, data, city),
+        user=user,
+        channel=channel,
+        submission=submission,
+    )
+
+
+def attendance_update(
+    *, user: User, record: AttendanceCount, data: AttendanceData, channel: str = WEB
+) -> AttendanceCount:
+    city = record.resource.municipality_id
+    return _write(record, lambda r: _attendance_apply(r, data, city), user=user, channel=channel)
 
 
 @transaction.atomic
@@ -697,24 +842,85 @@ def attendance_record(
     visits: int,
     unique_visitors: int | None = None,
 ) -> AttendanceCount:
-    """The 来所者数 of a period; recording the same period again replaces it."""
-    errors: dict[str, list[str]] = {}
-    if period_end < period_start:
-        errors["period_end"] = ["期間の終了が開始より前です"]
-    if visits < 0:
-        errors["visits"] = ["延べ人数は0以上にしてください"]
-    if unique_visitors is not None and not 0 <= unique_visitors <= visits:
-        errors["unique_visitors"] = ["実人数は0以上、延べ人数以下にしてください"]
-    if resource.municipality_id != user_municipality(user).pk:
-        errors["resource"] = ["他の市の社会資源は選べません"]
-    _raise(errors)
-    count, _ = AttendanceCount.objects.update_or_create(
+    """The 来所者数 of a period; recording the same period again replaces it (the demo loader
+    and imports; the staff form refuses a second count of a period instead)."""
+    data = AttendanceData(
         resource=resource,
         period_start=period_start,
-        defaults={
-            "period_end": period_end,
-            "visits": visits,
-            "unique_visitors": unique_visitors,
-        },
+        period_end=period_end,
+        visits=visits,
+        unique_visitors=unique_visitors,
     )
-    return count
+    existing = AttendanceCount.objects.filter(resource=resource, period_start=period_start).first()
+    if existing is not None:
+        return attendance_update(user=user, record=existing, data=data)
+    return attendance_create(user=user, data=data)
+
+
+# --- 担い手 --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorkerData:
+    kind: str
+    name: str
+    name_kana: str = ""
+    area: Area | None = None
+    provider: Provider | None = None
+    phone: str = ""
+    email: str = ""
+    started_on: dt.date | None = None
+    ended_on: dt.date | None = None
+    trainings: Sequence[Activity] = ()
+
+
+def _worker_apply(worker: CommunityWorker, data: WorkerData) -> None:
+    errors: dict[str, list[str]] = {}
+    city = worker.municipality_id
+    if data.kind not in CommunityWorker.Kind.values:
+        errors["kind"] = ["種別を選んでください"]
+    if data.area is not None and data.area.municipality_id != city:
+        errors["area"] = ["他の市の地区は選べません"]
+    if data.provider is not None and data.provider.municipality_id != city:
+        errors["provider"] = ["他の市の運営団体は選べません"]
+    if any(t.municipality_id != city for t in data.trainings):
+        errors["trainings"] = ["他の市の講座・研修は選べません"]
+    if data.started_on and data.ended_on and data.ended_on < data.started_on:
+        errors["ended_on"] = ["活動終了日が活動開始日より前です"]
+    if data.kind == CommunityWorker.Kind.WELFARE_COMMISSIONER_HELPER and data.area is None:
+        errors["area"] = ["民生委員協力員は地区ごとに置かれます。地区を選んでください"]
+    _raise(errors)
+    worker.kind = data.kind
+    worker.name = data.name.strip()
+    worker.name_kana = data.name_kana.strip()
+    worker.area = data.area
+    worker.provider = data.provider
+    worker.phone = data.phone.strip()
+    worker.email = data.email.strip()
+    worker.started_on = data.started_on
+    worker.ended_on = data.ended_on
+
+
+def worker_create(
+    *, user: User, data: WorkerData, submission: uuid.UUID | None = None, channel: str = WEB
+) -> CommunityWorker:
+    return _write(
+        CommunityWorker(municipality=user_municipality(user), submission=submission),
+        lambda w: _worker_apply(w, data),
+        user=user,
+        channel=channel,
+        submission=submission,
+        after=lambda w: w.trainings.set(data.trainings),
+    )
+
+
+def worker_update(
+    *, user: User, worker: CommunityWorker, data: WorkerData, channel: str = WEB
+) -> CommunityWorker:
+    return _write(
+        worker,
+        lambda w: _worker_apply(w, data),
+        user=user,
+        channel=channel,
+        after=lambda w: w.trainings.set(data.trainings),
+    )

@@ -32,4 +32,28 @@ urlpatterns = [
     path("activities/new/", views.activity_create, name="activity_create"),
     path("activities/<int:activity_id>/edit/", views.activity_edit, name="activity_edit"),
     path("counts/", views.counts, name="counts"),
+    path(
+        "community-consultations/",
+        views.community_consultations,
+        name="community_consultations",
+    ),
+    path(
+        "community-consultations/new/",
+        views.community_consultation_create,
+        name="community_consultation_create",
+    ),
+    path(
+        "community-consultations/<int:community_consultation_id>/edit/",
+        views.community_consultation_edit,
+        name="community_consultation_edit",
+    ),
+    path("matchings/", views.matchings, name="matchings"),
+    path("matchings/new/", views.matching_create, name="matching_create"),
+    path("matchings/<int:matching_id>/edit/", views.matching_edit, name="matching_edit"),
+    path("attendance/", views.attendance, name="attendance"),
+    path("attendance/new/", views.attendance_create, name="attendance_create"),
+    path("attendance/<int:attendance_id>/edit/", views.attendance_edit, name="attendance_edit"),
+    path("workers/", views.workers, name="workers"),
+    path("workers/new/", views.worker_create, name="worker_create"),
+    path("workers/<int:worker_id>/edit/", views.worker_edit, name="worker_edit"),
 ]

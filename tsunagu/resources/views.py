@@ -27,29 +27,42 @@ from tsunagu.organizations.models import Area
 from tsunagu.resources import selectors, services
 from tsunagu.resources.access import (
     activities_editable_by,
+    attendance_editable_by,
+    attendance_readable_by,
+    community_consultations_editable_by,
     edits_whole_city,
     locations_editable_by,
+    matchings_editable_by,
     may_edit_any,
     providers_editable_by,
     resource_get_editable,
     resource_get_for,
     resources_editable_by,
     resources_readable_by,
+    workers_guard,
+    workers_readable_by,
 )
 from tsunagu.resources.forms import (
     ActivityForm,
+    AttendanceForm,
+    CommunityConsultationForm,
     ContactForm,
     LocationForm,
+    MatchingForm,
     ProviderForm,
     ResourceForm,
     ScheduleForm,
     SearchForm,
+    WorkerForm,
 )
 from tsunagu.resources.models import (
     Activity,
     Category,
+    CommunityConsultation,
     CommunityResource,
+    CommunityWorker,
     Location,
+    Matching,
     Party,
     Provider,
 )
@@ -475,5 +488,374 @@ def counts(request: AuthenticatedHttpRequest) -> HttpResponse:
             "attendance": selectors.attendance_totals(
                 municipality=municipality, fiscal_year=fiscal_year
             ),
+            "rosters": selectors.roster_counts(municipality=municipality, fiscal_year=fiscal_year)
+            if edits_whole_city(request.user)
+            else [],
         },
+    )
+
+
+# --- 地域づくり相談, マッチング, 来所者数 and the roster of 担い手 -----------------------------
+
+
+def _record_form_page(
+    request: AuthenticatedHttpRequest,
+    form: Any,
+    *,
+    record: Any,
+    save: Callable[[Any], object],
+    title: str,
+    done: str,
+    back: str,
+    organization_own: bool = False,
+) -> HttpResponse:
+    """Create (record None) or edit one record: the form, its service, back to the list; an
+    edit shows the record's history below the form."""
+    if request.method == "POST" and form.is_valid():
+        data = form.to_data()
+        organization = getattr(data, "organization", None)
+        if organization_own and organization != request.user.organization:
+            form.add_error("organization", "自機関の記録だけを登録できます")
+        else:
+            try:
+                save(data)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, done)
+                return redirect(back)
+    return render(
+        request,
+        "resources/record_form.html",
+        {
+            "form": form,
+            "title": title,
+            "back": back,
+            "history": selectors.record_history(record=record) if record is not None else [],
+        },
+    )
+
+
+def _own_organizations(request: AuthenticatedHttpRequest) -> Any:
+    organizations = organizations_visible_to(request.user)
+    if not edits_whole_city(request.user):
+        organizations = organizations.filter(pk=request.user.organization_id or 0)
+    return organizations
+
+
+def _list_page(request: AuthenticatedHttpRequest, rows: Any) -> Any:
+    return Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def community_consultations(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """地域づくり相談の一覧 (市民・団体・企業から、地域活動について)."""
+    rows = (
+        CommunityConsultation.objects.filter(municipality=user_municipality(request.user))
+        .select_related("resource", "organization")
+        .order_by("-received_on", "-pk")
+    )
+    editable = set(community_consultations_editable_by(request.user).values_list("pk", flat=True))
+    return render(
+        request,
+        "resources/community_consultations.html",
+        {"page": _list_page(request, rows), "editable": editable},
+    )
+
+
+def _consultation_form(request: AuthenticatedHttpRequest, **kwargs: object) -> Any:
+    return CommunityConsultationForm(
+        request.POST or None,
+        resources=resources_readable_by(request.user).order_by("name_kana", "name"),
+        organizations=_own_organizations(request),
+        **kwargs,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def community_consultation_create(request: AuthenticatedHttpRequest) -> HttpResponse:
+    form = _consultation_form(
+        request,
+        initial={"organization": request.user.organization, "received_on": timezone.localdate()},
+    )
+
+    def save(data: services.CommunityConsultationData) -> object:
+        return services.community_consultation_create(
+            user=request.user, data=data, submission=form.submission_id()
+        )
+
+    return _record_form_page(
+        request,
+        form,
+        record=None,
+        save=save,
+        title="地域づくり相談の記録",
+        done="地域づくり相談を記録しました",
+        back="resources:community_consultations",
+        organization_own=not edits_whole_city(request.user),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def community_consultation_edit(
+    request: AuthenticatedHttpRequest, community_consultation_id: int
+) -> HttpResponse:
+    record = (
+        community_consultations_editable_by(request.user)
+        .filter(pk=community_consultation_id)
+        .first()
+    )
+    if record is None:
+        raise Http404
+    form = _consultation_form(request, initial=CommunityConsultationForm.initial_of(record))
+
+    def save(data: services.CommunityConsultationData) -> object:
+        return services.community_consultation_update(user=request.user, record=record, data=data)
+
+    return _record_form_page(
+        request,
+        form,
+        record=record,
+        save=save,
+        title=f"地域づくり相談の編集（{record.received_on:%Y-%m-%d}）",
+        done="地域づくり相談を更新しました",
+        back="resources:community_consultations",
+        organization_own=not edits_whole_city(request.user),
+    )
+
+
+def matchings(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """マッチングの一覧: residents, groups and companies joined to activities."""
+    rows = (
+        Matching.objects.filter(municipality=user_municipality(request.user))
+        .select_related("resource", "organization")
+        .order_by("-matched_on", "-pk")
+    )
+    status = request.GET.get("status", "")
+    if status in Matching.Status.values:
+        rows = rows.filter(status=status)
+    editable = set(matchings_editable_by(request.user).values_list("pk", flat=True))
+    return render(
+        request,
+        "resources/matchings.html",
+        {
+            "page": _list_page(request, rows),
+            "editable": editable,
+            "statuses": Matching.Status.choices,
+            "status": status,
+        },
+    )
+
+
+def _matching_form(request: AuthenticatedHttpRequest, **kwargs: object) -> Any:
+    return MatchingForm(
+        request.POST or None,
+        resources=resources_readable_by(request.user).order_by("name_kana", "name"),
+        organizations=_own_organizations(request),
+        **kwargs,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def matching_create(request: AuthenticatedHttpRequest) -> HttpResponse:
+    form = _matching_form(
+        request,
+        initial={
+            "organization": request.user.organization,
+            "matched_on": timezone.localdate(),
+            "status": Matching.Status.MATCHED,
+            "is_new": True,
+        },
+    )
+
+    def save(data: services.MatchingData) -> object:
+        return services.matching_create(
+            user=request.user, data=data, submission=form.submission_id()
+        )
+
+    return _record_form_page(
+        request,
+        form,
+        record=None,
+        save=save,
+        title="マッチングの記録",
+        done="マッチングを記録しました",
+        back="resources:matchings",
+        organization_own=not edits_whole_city(request.user),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def matching_edit(request: AuthenticatedHttpRequest, matching_id: int) -> HttpResponse:
+    record = matchings_editable_by(request.user).filter(pk=matching_id).first()
+    if record is None:
+        raise Http404
+    form = _matching_form(request, initial=MatchingForm.initial_of(record))
+
+    def save(data: services.MatchingData) -> object:
+        return services.matching_update(user=request.user, record=record, data=data)
+
+    return _record_form_page(
+        request,
+        form,
+        record=record,
+        save=save,
+        title=f"マッチングの編集（{record.matched_on:%Y-%m-%d}）",
+        done="マッチングを更新しました",
+        back="resources:matchings",
+        organization_own=not edits_whole_city(request.user),
+    )
+
+
+def attendance(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """来所者数の一覧: per 居場所・拠点 and period (延べ人数・実人数)."""
+    rows = (
+        attendance_readable_by(request.user)
+        .select_related("resource")
+        .order_by("-period_start", "resource__name", "pk")
+    )
+    editable = set(attendance_editable_by(request.user).values_list("pk", flat=True))
+    return render(
+        request,
+        "resources/attendance.html",
+        {
+            "page": _list_page(request, rows),
+            "editable": editable,
+            "can_create": may_edit_any(request.user),
+        },
+    )
+
+
+def _attendance_form(request: AuthenticatedHttpRequest, **kwargs: object) -> Any:
+    return AttendanceForm(
+        request.POST or None,
+        resources=resources_editable_by(request.user).order_by("name_kana", "name"),
+        **kwargs,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def attendance_create(request: AuthenticatedHttpRequest) -> HttpResponse:
+    if not may_edit_any(request.user):
+        raise Http404
+    form = _attendance_form(request)
+
+    def save(data: services.AttendanceData) -> object:
+        return services.attendance_create(
+            user=request.user, data=data, submission=form.submission_id()
+        )
+
+    return _record_form_page(
+        request,
+        form,
+        record=None,
+        save=save,
+        title="来所者数の記録",
+        done="来所者数を記録しました",
+        back="resources:attendance",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def attendance_edit(request: AuthenticatedHttpRequest, attendance_id: int) -> HttpResponse:
+    record = attendance_editable_by(request.user).filter(pk=attendance_id).first()
+    if record is None:
+        raise Http404
+    form = _attendance_form(request, initial=AttendanceForm.initial_of(record))
+
+    def save(data: services.AttendanceData) -> object:
+        return services.attendance_update(user=request.user, record=record, data=data)
+
+    return _record_form_page(
+        request,
+        form,
+        record=record,
+        save=save,
+        title=f"来所者数の編集（{record.resource.name} {record.period_start:%Y-%m-%d}〜）",
+        done="来所者数を更新しました",
+        back="resources:attendance",
+    )
+
+
+def workers(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """担い手の名簿 (city editors only): 民生委員協力員 by 地区, 生活支援サポーター …"""
+    workers_guard(request.user)
+    rows = (
+        workers_readable_by(request.user)
+        .select_related("area", "provider")
+        .prefetch_related("trainings")
+    )
+    kind = request.GET.get("kind", "")
+    if kind in CommunityWorker.Kind.values:
+        rows = rows.filter(kind=kind)
+    if request.GET.get("current") == "1":
+        rows = rows.filter(ended_on__isnull=True)
+    by_area = selectors.roster_by_area(
+        workers=workers_readable_by(request.user),
+        kind=CommunityWorker.Kind.WELFARE_COMMISSIONER_HELPER,
+    )
+    return render(
+        request,
+        "resources/workers.html",
+        {
+            "page": _list_page(request, rows.order_by("kind", "name_kana", "name", "pk")),
+            "kinds": CommunityWorker.Kind.choices,
+            "kind": kind,
+            "current": request.GET.get("current") == "1",
+            "by_area": by_area,
+        },
+    )
+
+
+def _worker_form(request: AuthenticatedHttpRequest, **kwargs: object) -> Any:
+    municipality = user_municipality(request.user)
+    return WorkerForm(
+        request.POST or None,
+        areas=Area.objects.filter(municipality=municipality),
+        providers=Provider.objects.filter(municipality=municipality).order_by("name_kana", "name"),
+        trainings=Activity.objects.filter(
+            municipality=municipality,
+            kind__in=[Activity.Kind.COURSE, Activity.Kind.STAFF_TRAINING],
+        ).order_by("-held_on", "title"),
+        **kwargs,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def worker_create(request: AuthenticatedHttpRequest) -> HttpResponse:
+    workers_guard(request.user)
+    form = _worker_form(request)
+
+    def save(data: services.WorkerData) -> object:
+        return services.worker_create(user=request.user, data=data, submission=form.submission_id())
+
+    return _record_form_page(
+        request,
+        form,
+        record=None,
+        save=save,
+        title="担い手の登録",
+        done="担い手を登録しました",
+        back="resources:workers",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def worker_edit(request: AuthenticatedHttpRequest, worker_id: int) -> HttpResponse:
+    workers_guard(request.user)
+    record = workers_readable_by(request.user).filter(pk=worker_id).first()
+    if record is None:
+        raise Http404
+    form = _worker_form(request, initial=WorkerForm.initial_of(record))
+
+    def save(data: services.WorkerData) -> object:
+        return services.worker_update(user=request.user, worker=record, data=data)
+
+    return _record_form_page(
+        request,
+        form,
+        record=record,
+        save=save,
+        title=f"担い手の編集: {record.name}",
+        done="担い手を更新しました",
+        back="resources:workers",
     )

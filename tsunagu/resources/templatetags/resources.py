@@ -2,6 +2,8 @@ import datetime as dt
 
 from django import template
 
+from tsunagu.accounts.models import User
+from tsunagu.resources.access import edits_whole_city
 from tsunagu.resources.models import Schedule
 from tsunagu.resources.recurrence import describe
 
@@ -17,3 +19,9 @@ def schedule_text(schedule: Schedule) -> str:
         week_of_month=schedule.week_of_month,
         dates=[dt.date.fromisoformat(d) for d in schedule.dates],
     )
+
+
+@register.filter
+def keeps_roster(user: object) -> bool:
+    """Whether the user sees the roster of 担い手 (the city's editors only)."""
+    return isinstance(user, User) and edits_whole_city(user)

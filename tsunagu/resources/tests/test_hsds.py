@@ -2,6 +2,7 @@
 the HSDS API reference says; an export imported elsewhere gives the same directory."""
 
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -212,3 +213,85 @@ def test_the_open_data_file(salon: CommunityResource, hidden: CommunityResource)
     docs = response.json()
     assert [d["name"] for d in docs] == ["ふれあいサロン髙田"]
     assert all(hsds_errors(d) == [] for d in docs)
+
+
+COMPILED_SAL = COMPILED.parent / "service_at_location.json"
+
+
+def _sal_errors(doc: dict[str, Any]) -> list[str]:
+    from jsonschema import Draft202012Validator
+
+    if not COMPILED_SAL.exists():
+        return hsds_errors(doc, "service_at_location")
+    validator = Draft202012Validator(json.loads(COMPILED_SAL.read_text("utf-8")))
+    return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(doc)]
+
+
+def test_service_at_locations(
+    salon: CommunityResource, hidden: CommunityResource, third: User, outsider: User
+) -> None:
+    client = _api(third)
+    link = salon.resource_locations.get()
+    brief = client.get("/api/v1/hsds/service_at_locations").json()
+    assert brief["total_items"] == 1 and brief["first_page"] and brief["last_page"]
+    item = brief["contents"][0]
+    assert item == {
+        "id": str(link.hsds_id),
+        "service_id": str(salon.hsds_id),
+        "location_id": str(link.location.hsds_id),
+    }
+    assert _sal_errors(item) == [] and hsds_errors(item, "service_at_location") == []
+    full = client.get("/api/v1/hsds/service_at_locations?full=true").json()["contents"][0]
+    assert _sal_errors(full) == []
+    assert full["service"]["name"] == "ふれあいサロン髙田"
+    assert full["location"]["latitude"] == 36.7
+    assert [s["byday"] for s in full["schedules"]] == ["MO,TH"]
+    assert all(s["service_at_location_id"] == str(link.hsds_id) for s in full["schedules"])
+    assert "世話役 山田花子" not in json.dumps(full, ensure_ascii=False)  # private contact
+    one = client.get(f"/api/v1/hsds/service_at_locations/{link.hsds_id}")
+    assert one.status_code == 200 and one.json() == full
+    # filters as /services: search, taxonomy term, taxonomy, modified_after
+    assert client.get("/api/v1/hsds/service_at_locations?search=さろん").json()["total_items"] == 1
+    assert client.get("/api/v1/hsds/service_at_locations?search=食堂").json()["total_items"] == 0
+    term = salon.categories.get().hsds_id
+    by_term = client.get(f"/api/v1/hsds/service_at_locations?taxonomy_term_id={term}").json()
+    assert by_term["total_items"] == 1
+    taxonomies = client.get("/api/v1/hsds/taxonomies").json()["contents"]
+    for taxonomy in taxonomies:
+        got = client.get(f"/api/v1/hsds/service_at_locations?taxonomy_id={taxonomy['id']}").json()
+        assert got["total_items"] == 1  # the salon has a kind and audiences
+    unknown = client.get(f"/api/v1/hsds/service_at_locations?taxonomy_id={uuid.uuid4()}").json()
+    assert unknown["total_items"] == 0
+    bad = client.get("/api/v1/hsds/service_at_locations?modified_after=yesterday")
+    assert bad.status_code == 422
+    assert client.get("/api/v1/hsds/service_at_locations?colour=red").status_code == 422
+    assert client.get("/api/v1/hsds/service_at_locations?per_page=100000").status_code == 422
+    # the unpublished resource and another city see nothing
+    hidden.locations.add(link.location)
+    hidden_link = hidden.resource_locations.get()
+    assert client.get(f"/api/v1/hsds/service_at_locations/{hidden_link.hsds_id}").status_code == 404
+    assert client.get("/api/v1/hsds/service_at_locations").json()["total_items"] == 1
+    foreign = _api(outsider)
+    assert foreign.get("/api/v1/hsds/service_at_locations").json()["total_items"] == 0
+    assert foreign.get(f"/api/v1/hsds/service_at_locations/{link.hsds_id}").status_code == 404
+    assert Client().get("/api/v1/hsds/service_at_locations").status_code == 401
+
+
+def test_taxonomies(third: User) -> None:
+    client = _api(third)
+    page = client.get("/api/v1/hsds/taxonomies").json()
+    assert page["total_items"] == 2
+    assert all(hsds_errors(t, "taxonomy") == [] for t in page["contents"])
+    ids = {t["id"] for t in page["contents"]}
+    terms = client.get("/api/v1/hsds/taxonomy_terms?per_page=200").json()["contents"]
+    assert {t["taxonomy_id"] for t in terms} == ids  # every term names its taxonomy
+    assert all(hsds_errors(t, "taxonomy_term") == [] for t in terms)
+    found = client.get("/api/v1/hsds/taxonomies?search=子ども").json()
+    assert [t["name"] for t in found["contents"]] == ["tsunagu-audience"]
+    assert client.get("/api/v1/hsds/taxonomies?per_page=1&page=2").json()["contents"][0]["id"]
+    one = page["contents"][0]
+    assert client.get(f"/api/v1/hsds/taxonomies/{one['id']}").json() == one
+    assert client.get(f"/api/v1/hsds/taxonomies/{uuid.uuid4()}").status_code == 404
+    assert client.get("/api/v1/hsds/taxonomies/not-a-uuid").status_code in (404, 422)
+    assert client.get("/api/v1/hsds/taxonomies?search=" + "あ" * 10_000).status_code == 422
+    assert Client().get("/api/v1/hsds/taxonomies").status_code == 401

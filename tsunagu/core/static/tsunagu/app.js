@@ -80,22 +80,6 @@ document.addEventListener("click", (event) => {
   }, 1000);
 })();
 
-// A form marked data-submit-once is sent once: a second click (or Enter) while the first is
-// on its way does nothing. The server also ignores a repeat of the same form (its hidden
-// submission id), so this is a courtesy, not the guarantee.
-document.addEventListener("submit", (event) => {
-  const form = event.target.closest("form[data-submit-once]");
-  if (!form) {
-    return;
-  }
-  if (form.dataset.sent === "true") {
-    event.preventDefault();
-    return;
-  }
-  form.dataset.sent = "true";
-  form.setAttribute("aria-busy", "true");
-});
-
 // A form that writes is sent once: a second click while it is sending does nothing, and its
 // buttons are disabled (after the browser has read the clicked button's name and value). The
 // server refuses a second use of the form's one-time token anyway; this spares the wait.
@@ -192,22 +176,5 @@ document.addEventListener("change", async (event) => {
   }
   if (status && !answer.message) {
     status.textContent = `郵便番号から「${answer.address}」を入れました`;
-  }
-});
-
-// A form marked data-once is sent once: its submit buttons are disabled while it goes (the
-// server also refuses a second copy, by the form's one-time key or version).
-document.addEventListener("submit", (event) => {
-  const form = event.target;
-  if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-once")) {
-    return;
-  }
-  if (form.dataset.sent === "1") {
-    event.preventDefault();
-    return;
-  }
-  form.dataset.sent = "1";
-  for (const button of form.querySelectorAll("button[type=submit]")) {
-    button.setAttribute("aria-disabled", "true");
   }
 });
