@@ -5,5 +5,6 @@ from tsunagu.consent import views
 app_name = "consent"
 urlpatterns = [
     path("new/", views.create, name="create"),
+    path("<int:consent_id>/edit/", views.edit, name="edit"),
     path("<int:consent_id>/withdraw/", views.withdraw, name="withdraw"),
 ]

@@ -356,6 +356,7 @@ ROUTES: dict[str, Row] = {
     "consultations:list": Row(),
     "consultations:create": Row(query="person={person}"),
     "consultations:detail": Row(),
+    "consultations:edit": Row(),
     "consultations:follow_up": Row(method="POST"),
     "consultations:link_person": Row(
         method="POST", data={"person": "{person}"}, records={"consultation_id": "anonymous"}
@@ -365,6 +366,7 @@ ROUTES: dict[str, Row] = {
     "referrals:detail": Row(),
     "referrals:act": Row(method="POST", kwargs={"action": "cancel"}),
     "consent:create": Row(query="person={person}"),
+    "consent:edit": Row(),
     "consent:withdraw": Row(method="POST", data={"note": "撤回"}),
     "imports:index": Row(),
     "imports:job": Row(),
