@@ -240,7 +240,7 @@ def history_erase(queryset: models.QuerySet[Any]) -> int:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT set_config('tsunagu.history_erase', 'on', true)")
         # unscoped: retention's erasure of the rows it chose, each chained as erased above
-        deleted, _ = model._default_manager.filter(history_id__in=ids).delete()
+        deleted: int = model._default_manager.filter(history_id__in=ids).delete()[0]
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT set_config('tsunagu.history_erase', 'off', true)")

@@ -22,7 +22,7 @@ from tsunagu.people.models import Person
 from tsunagu.people.services import PersonData, person_create, person_create_many, person_update
 
 POSTGRES = connection.vendor == "postgresql"
-History: Any = Person.history.model  # type: ignore[attr-defined]
+History: Any = Person.history.model
 LABEL = "people.historicalperson"
 
 
@@ -148,7 +148,7 @@ def test_removing_the_newest_link_is_found(person: Person) -> None:
 
 
 def test_retention_erasure_is_accounted_for(person: Person) -> None:
-    erased = history_erase(Person.history.filter(id=person.pk))  # type: ignore[attr-defined]
+    erased = history_erase(Person.history.filter(id=person.pk))
     assert erased == 3 and rows(person) == []
     assert HistoryDigest.objects.filter(kind=HistoryDigest.Kind.ERASE).count() == 3
     assert history_verify() is None
@@ -169,7 +169,7 @@ def test_postgresql_refuses_update_and_delete_of_history(person: Person) -> None
             change()
     assert history_verify() is None
     # retention's way out is its own transaction only: afterwards the table is closed again
-    history_erase(Person.history.filter(id=person.pk, history_id=target.pk))  # type: ignore[attr-defined]
+    history_erase(Person.history.filter(id=person.pk, history_id=target.pk))
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         History.objects.filter(id=person.pk).delete()
     assert history_verify() is None

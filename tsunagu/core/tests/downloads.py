@@ -6,15 +6,15 @@ from __future__ import annotations
 import base64
 import io
 import re
+from typing import Any
 
 import pyzipper
-from django.http import HttpResponse
 
 PASSWORD = re.compile(r"data-password>([^<]+)<")
 ARCHIVE = re.compile(r'href="data:application/zip;base64,([A-Za-z0-9+/=]+)"')
 
 
-def unzip_download(response: HttpResponse, password: str | None = None) -> dict[str, bytes]:
+def unzip_download(response: Any, password: str | None = None) -> dict[str, bytes]:
     """The files of the archive on an encrypted-download page (name → content)."""
     assert response.status_code == 200, response.status_code
     page = response.content.decode()
@@ -30,7 +30,7 @@ def unzip_download(response: HttpResponse, password: str | None = None) -> dict[
         return {name: archive.read(name) for name in archive.namelist()}
 
 
-def download_text(response: HttpResponse) -> str:
+def download_text(response: Any) -> str:
     """The one file of the archive, as text (UTF-8, BOM dropped)."""
     files = unzip_download(response)
     assert len(files) == 1, sorted(files)
