@@ -139,9 +139,8 @@ def retention_run(*, plan: RetentionPlan, operator: str, user: User | None) -> R
     )
     # the old values must not survive in the change history
     # (each erased row is accounted for in the change history's hash chain first)
-    history_erase(
-        Person.history.filter(id__in=ids)
-    )  # unscoped: erasing the erased records' history
+    # unscoped: erasing the erased records' history
+    history_erase(Person.history.filter(id__in=ids))
     history_erase(Consultation.history.filter(id__in=consultation_ids))  # unscoped: as above
     history_erase(Consent.history.filter(person_id__in=ids))  # unscoped: as above
     access_log_command(
