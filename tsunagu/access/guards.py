@@ -14,6 +14,10 @@ from django.db import connections
 FUNCTION = """
 CREATE OR REPLACE FUNCTION history_append_only() RETURNS trigger AS $$
 BEGIN
+    -- rewriting a row with its own values changes nothing (the test runner's reload does it)
+    IF TG_OP = 'UPDATE' AND NEW IS NOT DISTINCT FROM OLD THEN
+        RETURN NEW;
+    END IF;
     IF TG_OP = 'DELETE' AND TG_ARGV[0] = 'erasable'
        AND current_setting('tsunagu.history_erase', true) = 'on' THEN
         RETURN OLD;
