@@ -1,22 +1,40 @@
-"""The access log as a hash chain: each row carries the hash of the row before it and its own,
-so a changed, removed or reordered row breaks the chain at that place (`tsunagu verify-audit`).
+"""The access log and the change history as hash chains (`tsunagu verify-audit`).
 
-Rows are appended under a lock on the single `AuditChainHead` row, which also holds the hash of
-the newest row (so removing the last rows is noticed too). On PostgreSQL a trigger refuses UPDATE
-and DELETE on the log table (migration `access/0005`).
+The access log: each row carries the hash of the row before it and its own, so a changed,
+removed or reordered row breaks the chain at that place. Rows are appended under a lock on the
+chain's `AuditChainHead` row, which also holds the hash of the newest row (so removing the last
+rows is noticed too). On PostgreSQL a trigger refuses UPDATE and DELETE on the log table
+(migration `access/0005`).
+
+The change history (django-simple-history's tables, one per tracked model): every history row
+written appends a `HistoryDigest` link to a second chain (head row 2) with a digest of the row's
+values, so a history row that is changed, removed, reordered (its date or id moved) or slipped in
+without a link is named by `verify-audit`. Retention erases old history only through
+`history_erase`, which appends an `erase` link per row first. On PostgreSQL the history tables
+refuse UPDATE, and DELETE unless `history_erase` opened the way in its own transaction; the
+digest table refuses both (`access/guards.py`, installed after every migrate).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+import json
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from django.db import transaction
+from django.apps import apps
+from django.db import connection, models, transaction
+from django.dispatch import receiver
+from django.utils import timezone
+from simple_history.signals import post_create_historical_record
 
-from tsunagu.access.models import AccessLog, AuditChainHead
+from tsunagu.access.models import AccessLog, AuditChainHead, HistoryDigest, HistoryFieldSet
+from tsunagu.core.history import HistoryChannel, history_rows_written
 
 GENESIS = "0" * 64
+ACCESS_LOG_CHAIN = 1
+HISTORY_CHAIN = 2
 
 
 def row_hash(row: AccessLog, prev_hash: str) -> str:
@@ -44,7 +62,7 @@ def chain_append(rows: Sequence[AccessLog]) -> list[AccessLog]:
         return []
     with transaction.atomic():
         head, _ = AuditChainHead.objects.select_for_update().get_or_create(
-            pk=1, defaults={"last_hash": GENESIS}
+            pk=ACCESS_LOG_CHAIN, defaults={"last_hash": GENESIS}
         )
         prev = head.last_hash
         for row in rows:
@@ -77,7 +95,7 @@ def chain_verify(*, batch: int = 5000) -> Break | None:
             return Break(row.pk, "記録の内容が書き換えられています")
         prev = row.hash
         count += 1
-    head = AuditChainHead.objects.filter(pk=1).first()
+    head = AuditChainHead.objects.filter(pk=ACCESS_LOG_CHAIN).first()
     if head is None:
         return None if count == 0 else Break(None, "チェーンの先頭情報がありません")
     if head.last_hash != prev or head.count != count:
@@ -93,3 +111,239 @@ def _rows(batch: int) -> Iterator[AccessLog]:
             return
         yield from rows
         last = rows[-1].pk
+
+
+# --- the change history's chain ---------------------------------------------------------------
+
+
+def history_models() -> list[type[models.Model]]:
+    """Every change-history table (the historical models of `core/history.py`)."""
+    return [m for m in apps.get_models() if issubclass(m, HistoryChannel)]
+
+
+def history_label(model: type[models.Model]) -> str:
+    return model._meta.label_lower
+
+
+def history_row_digest(values: dict[str, Any], names: Sequence[str]) -> str:
+    """The digest of one history row: the named columns, as the database returns them."""
+    text = json.dumps(
+        {name: values[name] for name in names}, sort_keys=True, default=str, ensure_ascii=False
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def field_set_key(label: str, names: Sequence[str]) -> str:
+    return hashlib.sha256(f"{label}|{','.join(names)}".encode()).hexdigest()
+
+
+def _field_set(model: type[models.Model]) -> tuple[str, list[str]]:
+    """The key of the table's current columns (stored the first time)."""
+    label = history_label(model)
+    names = [f.attname for f in model._meta.concrete_fields]
+    key = field_set_key(label, names)
+    HistoryFieldSet.objects.get_or_create(
+        key=key, defaults={"model": label, "fields": ",".join(names)}
+    )
+    return key, names
+
+
+def link_hash(link: HistoryDigest, prev_hash: str) -> str:
+    fields = [
+        prev_hash,
+        link.at.isoformat(),
+        link.model,
+        str(link.history_id),
+        link.kind,
+        link.digest,
+        link.field_set,
+    ]
+    return hashlib.sha256("\x1f".join(fields).encode("utf-8")).hexdigest()
+
+
+def _row_values(model: type[models.Model], ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    names = [f.attname for f in model._meta.concrete_fields]
+    # unscoped: the history rows just written, read back for their digest (no one is shown them)
+    return {
+        values["history_id"]: values
+        for values in model._default_manager.filter(history_id__in=list(ids)).values(*names)
+    }
+
+
+def _append_links(links: list[HistoryDigest]) -> None:
+    if not links:
+        return
+    with transaction.atomic():
+        head, _ = AuditChainHead.objects.select_for_update().get_or_create(
+            pk=HISTORY_CHAIN, defaults={"last_hash": GENESIS}
+        )
+        prev = head.last_hash
+        for link in links:
+            link.prev_hash = prev
+            link.hash = link_hash(link, prev)
+            prev = link.hash
+        HistoryDigest.objects.bulk_create(links, batch_size=500)
+        head.last_hash = prev
+        head.count += len(links)
+        head.save(update_fields=["last_hash", "count"])
+
+
+def history_written(model: type[models.Model], ids: Sequence[int]) -> None:
+    """Chain the history rows just written (read back, so the digest is of what was stored)."""
+    values = _row_values(model, ids)
+    key, names = _field_set(model)
+    now = timezone.now()
+    _append_links(
+        [
+            HistoryDigest(
+                at=now,
+                model=history_label(model),
+                history_id=i,
+                kind=HistoryDigest.Kind.WRITE,
+                digest=history_row_digest(values[i], names),
+                field_set=key,
+            )
+            for i in ids
+        ]
+    )
+
+
+@receiver(post_create_historical_record)
+def _one_written(sender: Any, history_instance: models.Model, **kwargs: Any) -> None:
+    history_written(type(history_instance), [history_instance.pk])
+
+
+@receiver(history_rows_written)
+def _many_written(sender: Any, rows: Sequence[models.Model], **kwargs: Any) -> None:
+    if rows:
+        history_written(type(rows[0]), [r.pk for r in rows])
+
+
+def history_erase(queryset: models.QuerySet[Any]) -> int:
+    """Delete change-history rows (retention's erasure), each accounted for by an `erase` link
+    in the chain first. The only way history rows leave the database."""
+    model = queryset.model
+    with transaction.atomic():
+        ids = sorted(queryset.values_list("history_id", flat=True))
+        if not ids:
+            return 0
+        now = timezone.now()
+        _append_links(
+            [
+                HistoryDigest(
+                    at=now, model=history_label(model), history_id=i, kind=HistoryDigest.Kind.ERASE
+                )
+                for i in ids
+            ]
+        )
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('tsunagu.history_erase', 'on', true)")
+        # unscoped: retention's erasure of the rows it chose, each chained as erased above
+        deleted: int = model._default_manager.filter(history_id__in=ids).delete()[0]
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('tsunagu.history_erase', 'off', true)")
+    return deleted
+
+
+@dataclass(frozen=True)
+class HistoryBreak:
+    """Where the change history's chain first breaks: a link of the chain, or a history row."""
+
+    where: str
+    reason: str
+
+
+def history_verify(*, batch: int = 5000) -> HistoryBreak | None:
+    """Walk the change history's chain, then compare every history table with it."""
+    field_sets: dict[str, list[str]] = {}
+    for fs in HistoryFieldSet.objects.order_by("pk"):
+        names = fs.fields.split(",")
+        if field_set_key(fs.model, names) != fs.key:
+            return HistoryBreak(f"変更履歴の列の組 #{fs.pk}", "記録の内容が書き換えられています")
+        field_sets[fs.key] = names
+    prev = GENESIS
+    count = 0
+    expected: dict[str, dict[int, tuple[str, str]]] = {}
+    last = 0
+    while True:
+        links = list(HistoryDigest.objects.filter(pk__gt=last).order_by("pk")[:batch])
+        if not links:
+            break
+        for link in links:
+            where = f"変更履歴の連鎖 #{link.pk}（{link.model} #{link.history_id}）"
+            if link.prev_hash != prev:
+                return HistoryBreak(where, "前の記録が削除されたか、順序が入れ替えられています")
+            if link.hash != link_hash(link, prev):
+                return HistoryBreak(where, "記録の内容が書き換えられています")
+            rows = expected.setdefault(link.model, {})
+            if link.kind == HistoryDigest.Kind.ERASE:
+                rows.pop(link.history_id, None)
+            else:
+                rows[link.history_id] = (link.digest, link.field_set)
+            prev = link.hash
+            count += 1
+        last = links[-1].pk
+    head = AuditChainHead.objects.filter(pk=HISTORY_CHAIN).first()
+    if head is None and count:
+        return HistoryBreak("変更履歴の連鎖の末尾", "チェーンの先頭情報がありません")
+    if head is not None and (head.last_hash != prev or head.count != count):
+        return HistoryBreak(
+            "変更履歴の連鎖の末尾",
+            "最後の記録が削除されています（件数または最終ハッシュが一致しません）",
+        )
+    for model in history_models():
+        found = _table_verify(model, expected.pop(history_label(model), {}), field_sets, batch)
+        if found is not None:
+            return found
+    for label, rows in expected.items():
+        if rows:
+            first = min(rows)
+            return HistoryBreak(f"変更履歴 {label} #{first}", "履歴の表がありません")
+    return None
+
+
+def _table_verify(
+    model: type[models.Model],
+    expected: dict[int, tuple[str, str]],
+    field_sets: dict[str, list[str]],
+    batch: int,
+) -> HistoryBreak | None:
+    label = history_label(model)
+    names = [f.attname for f in model._meta.concrete_fields]
+    seen: set[int] = set()
+    last = 0
+    while True:
+        # unscoped: every history row, compared with its digest (verify-audit shows ids only)
+        rows = list(
+            model._default_manager.filter(history_id__gt=last)
+            .order_by("history_id")
+            .values(*names)[:batch]
+        )
+        if not rows:
+            break
+        for values in rows:
+            hid = values["history_id"]
+            link = expected.get(hid)
+            if link is None:
+                return HistoryBreak(
+                    f"変更履歴 {label} #{hid}", "連鎖にない履歴が書き込まれています"
+                )
+            digest, key = link
+            columns = field_sets.get(key)
+            if columns is None or not set(columns) <= values.keys():
+                return HistoryBreak(
+                    f"変更履歴 {label} #{hid}", "履歴の列の組が見つかりません（列の削除を含む）"
+                )
+            if digest != history_row_digest(values, columns):
+                return HistoryBreak(
+                    f"変更履歴 {label} #{hid}",
+                    "履歴の内容が書き換えられています（日時・順序の変更を含む）",
+                )
+            seen.add(hid)
+        last = rows[-1]["history_id"]
+    missing = sorted(set(expected) - seen)
+    if missing:
+        return HistoryBreak(f"変更履歴 {label} #{missing[0]}", "履歴が削除されています")
+    return None

@@ -215,9 +215,56 @@ class AccessLog(models.Model):
         return f"{self.operator}（コマンド）"
 
 
+class HistoryDigest(models.Model):
+    """One change-history row (django-simple-history, `core/history.py`) as a link of the change
+    history's hash chain (`access/chain.py`): the row's table and id, a digest of every value it
+    was written with, and the chain's hashes. Retention's erasure of old history appends an
+    `erase` link for each row it removes, so an erased row is accounted for and a removed one is
+    not. Holds no personal data (ids and hashes only). Append-only."""
+
+    class Kind(models.TextChoices):
+        WRITE = "write", "記録"
+        ERASE = "erase", "保存期間経過による消去"
+
+    at = models.DateTimeField(default=timezone.now)
+    model = models.CharField("履歴の表", max_length=100)  # app_label.historicalmodel
+    history_id = models.BigIntegerField("履歴のID")
+    kind = models.CharField("種類", max_length=8, choices=Kind.choices, default=Kind.WRITE)
+    digest = models.CharField("内容のハッシュ", max_length=64, blank=True)
+    # the columns the digest covers (a `HistoryFieldSet` key): a column added to the table later
+    # leaves the digests of the rows written before it intact
+    field_set = models.CharField("列の組", max_length=64, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = "変更履歴の連鎖"
+        verbose_name_plural = "変更履歴の連鎖"
+        indexes = [models.Index(fields=["model", "history_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.model} #{self.history_id} {self.get_kind_display()}"
+
+
+class HistoryFieldSet(models.Model):
+    """The columns of a change-history table a digest covers, named by the hash of the table and
+    its column names (so a changed list is noticed). Append-only."""
+
+    key = models.CharField(max_length=64, unique=True)
+    model = models.CharField("履歴の表", max_length=100)
+    fields = models.TextField("列")  # comma-separated column names
+
+    class Meta:
+        verbose_name = "変更履歴の列の組"
+        verbose_name_plural = "変更履歴の列の組"
+
+    def __str__(self) -> str:
+        return f"{self.model} {self.key[:12]}…"
+
+
 class AuditChainHead(models.Model):
-    """The end of the access log's hash chain: the newest row's hash and the number of rows.
-    One row; locked while rows are appended."""
+    """The end of a hash chain: the newest row's hash and the number of rows. Row 1 is the
+    access log's chain, row 2 the change history's. Locked while rows are appended."""
 
     last_hash = models.CharField(max_length=64)
     count = models.PositiveBigIntegerField(default=0)

@@ -7,10 +7,12 @@ one row per person shown, naming every object of that person that was shown.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from tsunagu.access.chain import chain_append
@@ -172,6 +174,13 @@ def access_log_command(
 def grants_end(*, grants: models.QuerySet[AccessGrant], reason: str) -> int:
     """End grants now (they stay as history)."""
     return grants.filter(ended_at__isnull=True).update(ended_at=timezone.now(), end_reason=reason)
+
+
+def grants_shorten(*, grants: models.QuerySet[AccessGrant], until: dt.date) -> int:
+    """Make grants end by `until` at the latest (their basis, a consent, now ends then)."""
+    return grants.filter(Q(valid_until__isnull=True) | Q(valid_until__gt=until)).update(
+        valid_until=until
+    )
 
 
 def access_log_operation(

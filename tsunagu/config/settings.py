@@ -16,6 +16,8 @@ TSUNAGU_SECURE_COOKIES          "1" behind HTTPS: secure cookies, HSTS, redirect
 TSUNAGU_HSTS_SECONDS            HSTS max-age with secure cookies (default one year)
 TSUNAGU_PROXY_SSL_HEADER        "1" when a reverse proxy terminates TLS and sets X-Forwarded-Proto
 TSUNAGU_BACKUP_KEY              the passphrase backups are encrypted with (tsunagu backup)
+TSUNAGU_EXPORT_ARCHIVE_PASSWORD the city's key for encrypted exports (core/archive.py); unset:
+                                a one-time password per download, shown once
 TSUNAGU_MEDIA_DIR               uploaded files (default: media/ in the data directory)
 """
 
@@ -253,6 +255,7 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
 BACKUP_KEY = os.environ.get("TSUNAGU_BACKUP_KEY", "")
+EXPORT_ARCHIVE_PASSWORD = os.environ.get("TSUNAGU_EXPORT_ARCHIVE_PASSWORD", "")
 MEDIA_ROOT = Path(os.environ.get("TSUNAGU_MEDIA_DIR", DATA_DIR / "media"))
 
 # Sessions carry their user (accounts.UserSession) so that all of them can be ended at once.

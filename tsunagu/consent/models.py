@@ -52,6 +52,8 @@ class Consent(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     withdrawal_note = models.CharField("撤回の記録", max_length=300, blank=True)
+    # no silent overwrite: a save from an older version is refused (core/history.py refuse_stale)
+    version = models.PositiveIntegerField("版", default=1, editable=False)
 
     history = history()
     objects = ScopedManager["Consent"](ConsentQuerySet)
@@ -83,6 +85,7 @@ class ConsentEvent(models.Model):
     class Kind(models.TextChoices):
         RECORDED = "recorded", "記録"
         WITHDRAWN = "withdrawn", "撤回"
+        CHANGED = "changed", "変更"
 
     consent = models.ForeignKey(Consent, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=12, choices=Kind.choices)

@@ -13,8 +13,14 @@ from tsunagu.cityplan.selectors import programs_carried
 from tsunagu.consent.forms import ConsentForm, ScanForm, WithdrawForm
 from tsunagu.consent.models import Consent, ConsentAttachment
 from tsunagu.consent.selectors import consent_scan_get_for
-from tsunagu.consent.services import consent_attach, consent_record, consent_withdraw
+from tsunagu.consent.services import (
+    consent_attach,
+    consent_record,
+    consent_update,
+    consent_withdraw,
+)
 from tsunagu.core.forms import add_service_errors
+from tsunagu.core.history import form_version
 from tsunagu.core.once import AlreadySubmitted, submit_once
 from tsunagu.organizations.models import Organization
 from tsunagu.people.access import person_get_for
@@ -31,16 +37,7 @@ def create(request: AuthenticatedHttpRequest) -> HttpResponse:
     access = person_get_for(
         user=request.user, person_id=person_id, channel=AccessLog.Channel.WEB, own=True
     )
-    organization = user_organization(request.user)
-    form = ConsentForm(
-        request.POST or None,
-        organizations=Organization.objects.filter(
-            municipality=organization.municipality, is_active=True
-        )
-        .exclude(pk=organization.pk)
-        .order_by("kind", "sort_order", "code"),
-        programs=programs_carried(municipality=organization.municipality),
-    )
+    form = _form(request)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         back = reverse("people:detail", kwargs={"person_id": access.person.pk})
@@ -80,13 +77,71 @@ def create(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
-@require_POST
-def withdraw(request: AuthenticatedHttpRequest, consent_id: int) -> HttpResponse:
+def _form(request: AuthenticatedHttpRequest) -> ConsentForm:
+    organization = user_organization(request.user)
+    return ConsentForm(
+        request.POST or None,
+        organizations=Organization.objects.filter(
+            municipality=organization.municipality, is_active=True
+        )
+        .exclude(pk=organization.pk)
+        .order_by("kind", "sort_order", "code"),
+        programs=programs_carried(municipality=organization.municipality),
+    )
+
+
+def _held(request: AuthenticatedHttpRequest, consent_id: int) -> Consent:
     consent = (
         Consent.objects.held_by(request.user).filter(pk=consent_id).select_related("person").first()
     )
     if consent is None:
         raise Http404
+    return consent
+
+
+@require_http_methods(["GET", "POST"])
+def edit(request: AuthenticatedHttpRequest, consent_id: int) -> HttpResponse:
+    """Correct a consent as on the 同意書 (the organization that obtained it); a form opened
+    before someone else's save or a withdrawal is refused, naming what changed."""
+    consent = _held(request, consent_id)
+    person_get_for(
+        user=request.user, person_id=consent.person_id, channel=AccessLog.Channel.WEB, own=True
+    )
+    form = _form(request)
+    if not form.is_bound:
+        form.initial.update(
+            method=consent.method,
+            purpose=consent.purpose,
+            scope_organizations=list(consent.scope_organizations.all()),
+            valid_from=consent.valid_from,
+            valid_until=consent.valid_until,
+        )
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            consent_update(
+                user=request.user,
+                consent=consent,
+                method=d["method"],
+                purpose=d["purpose"],
+                scope_organizations=list(d["scope_organizations"]),
+                valid_from=d["valid_from"],
+                valid_until=d["valid_until"],
+                expected_version=form_version(request.POST),
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "本人同意を変更しました")
+            return redirect("people:detail", person_id=consent.person.pk)
+    return render(
+        request, "consent/form.html", {"form": form, "person": consent.person, "consent": consent}
+    )
+
+
+@require_POST
+def withdraw(request: AuthenticatedHttpRequest, consent_id: int) -> HttpResponse:
+    consent = _held(request, consent_id)
     form = WithdrawForm(request.POST)
     if not form.is_valid():
         messages.error(request, "撤回の記録を入力してください")

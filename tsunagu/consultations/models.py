@@ -152,6 +152,8 @@ class Consultation(models.Model):
     external_id = models.CharField("機関システムのID", max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # no silent overwrite: a save from an older version is refused (core/history.py refuse_stale)
+    version = models.PositiveIntegerField("版", default=1, editable=False)
 
     history = history()
     objects = ScopedManager["Consultation"](ConsultationQuerySet)

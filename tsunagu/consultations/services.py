@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history
 
 from tsunagu.access.models import AccessLog
 from tsunagu.access.scoping import user_organization
@@ -23,7 +22,7 @@ from tsunagu.consultations.models import (
     Response,
     Topic,
 )
-from tsunagu.core.history import changed_by
+from tsunagu.core.history import bulk_create_with_history, changed_by, refuse_stale
 from tsunagu.core.validation import ItemInvalid, fields_validate
 from tsunagu.organizations.models import Site
 from tsunagu.people.access import person_accesses
@@ -239,6 +238,66 @@ def consultation_follow_up(
         anonymous_label=follows.anonymous_label,
     )
     return consultation_create(user=user, person=follows.person, data=data, follows=follows)
+
+
+@transaction.atomic
+def consultation_update(
+    *,
+    user: User,
+    consultation: Consultation,
+    data: ConsultationData,
+    expected_version: int | None = None,
+    channel: AccessLog.Channel = AccessLog.Channel.WEB,
+) -> Consultation:
+    """Correct a consultation: only the window that took it. Every field is replaced (the person
+    and what it follows stay; an empty import key keeps the record's). With `expected_version`
+    (the version the edit form was made from), a save over someone else's newer save is refused,
+    naming what they changed."""
+    organization = user_organization(user)
+    if consultation.organization_id != organization.pk:
+        raise ValidationError("他の機関の相談は変更できません")
+    data = consultation_data_validate(data, person=consultation.person)
+    if (
+        data.site_id is not None
+        and not Site.objects.filter(
+            pk=data.site_id, organization=organization, is_active=True
+        ).exists()
+    ):
+        raise ValidationError({"site": ["この機関の拠点ではありません"]})
+    if expected_version is not None:
+        refuse_stale(consultation, expected_version)
+    for name in (
+        "received_at",
+        "channel",
+        "requester",
+        "requester_detail",
+        "main_topic",
+        "content",
+        "response",
+        "is_new",
+        "anonymous_label",
+        "site_id",
+    ):
+        setattr(consultation, name, getattr(data, name))
+    consultation.external_id = data.external_id or consultation.external_id
+    consultation.version += 1
+    fields_validate(consultation)
+    changed_by(consultation, user=user, channel=channel)
+    consultation.save()
+    # unscoped: the holder's own consultation's topics, replaced
+    ConsultationTopic.dangerously_unscoped.filter(consultation=consultation).delete()
+    ConsultationTopic.objects.bulk_create(
+        ConsultationTopic(consultation=consultation, topic=t) for t in data.topics
+    )
+    access_log(
+        user=user,
+        action=AccessLog.Action.UPDATE,
+        obj=consultation,
+        person=consultation.person,
+        via=AccessLog.Via.OWN,
+        channel=channel,
+    )
+    return consultation
 
 
 @transaction.atomic

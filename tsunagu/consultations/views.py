@@ -23,9 +23,11 @@ from tsunagu.consultations.services import (
     consultation_create,
     consultation_follow_up,
     consultation_link_person,
+    consultation_update,
 )
 from tsunagu.core.fiscal import fiscal_year_of, parse_wareki_fiscal_year
 from tsunagu.core.forms import add_service_errors
+from tsunagu.core.history import form_version
 from tsunagu.core.once import AlreadySubmitted, submit_once
 from tsunagu.core.sections import sections_for
 from tsunagu.organizations.selectors import (
@@ -132,6 +134,50 @@ def create(request: AuthenticatedHttpRequest) -> HttpResponse:
             messages.success(request, "相談を受け付けました")
             return redirect("consultations:detail", consultation_id=consultation.pk)
     return render(request, "consultations/form.html", {"form": form, "access": access})
+
+
+@require_http_methods(["GET", "POST"])
+def edit(request: AuthenticatedHttpRequest, consultation_id: int) -> HttpResponse:
+    """Correct a consultation (only the window that took it); a form opened before someone
+    else's save is refused, naming what they changed."""
+    access = consultation_get_for(
+        user=request.user, consultation_id=consultation_id, channel=WEB, own=True
+    )
+    consultation = access.consultation
+    sites = organization_sites(organization=user_organization(request.user))
+    form = ConsultationForm(request.POST or None, sites=sites)
+    if not form.is_bound:
+        form.initial.update(
+            received_at=timezone.localtime(consultation.received_at).strftime("%Y-%m-%dT%H:%M"),
+            channel=consultation.channel,
+            requester=consultation.requester,
+            requester_detail=consultation.requester_detail,
+            topics=[t.topic for t in consultation.topics.all()],
+            main_topic=consultation.main_topic,
+            content=consultation.content,
+            response=consultation.response,
+            is_new="1" if consultation.is_new else "0",
+            anonymous_label=consultation.anonymous_label,
+            site=consultation.site_id,
+        )
+    if request.method == "POST" and form.is_valid():
+        try:
+            consultation_update(
+                user=request.user,
+                consultation=consultation,
+                data=form.to_data(),
+                expected_version=form_version(request.POST),
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "相談の記録を更新しました")
+            return redirect("consultations:detail", consultation_id=consultation.pk)
+    return render(
+        request,
+        "consultations/form.html",
+        {"form": form, "consultation": consultation, "person": consultation.person},
+    )
 
 
 def detail(request: AuthenticatedHttpRequest, consultation_id: int) -> HttpResponse:

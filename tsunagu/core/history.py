@@ -3,8 +3,14 @@ consultation, consent or organization keeps the previous values, who changed the
 through which channel (画面・API・コマンド).
 
 Services set `record._history_user` and `record._history_channel` before saving; a bulk write
-goes through `bulk_create_with_history`. Historical rows are personal data like the record:
-they are read only through the record's holder (see `people/selectors.py` `person_history`).
+goes through this module's `bulk_create_with_history` (not simple_history's own), which announces
+the history rows it wrote (`history_rows_written`) so that they join the change history's hash
+chain like single writes do (`access/chain.py`; a row outside the chain fails `verify-audit`).
+Historical rows are personal data like the record: they are read only through the record's
+holder (see `people/selectors.py` `person_history`).
+
+Versioned records (person, consultation, consent, resource …) refuse a stale save through the one
+`refuse_stale` here.
 """
 
 from __future__ import annotations
@@ -13,10 +19,15 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 from simple_history.models import HistoricalRecords
 from simple_history.signals import pre_create_historical_record
+from simple_history.utils import bulk_create_with_history as _bulk_create_with_history
+
+# sent with `rows` (the historical rows just written) after a bulk write with history
+history_rows_written = Signal()
 
 
 class HistoryChannel(models.Model):
@@ -36,6 +47,20 @@ def history(**kwargs: Any) -> HistoricalRecords:
 @receiver(pre_create_historical_record)
 def _record_channel(sender: Any, instance: Any, history_instance: Any, **kwargs: Any) -> None:
     history_instance.history_channel = str(getattr(instance, "_history_channel", "") or "")
+
+
+def bulk_create_with_history[M: models.Model](
+    objs: list[M], model: type[M], **kwargs: Any
+) -> list[M]:
+    """simple_history's bulk create, then the news of the history rows it wrote (all of them
+    are new: the records are)."""
+    created: list[M] = _bulk_create_with_history(objs, model, **kwargs)
+    ids = [o.pk for o in created]
+    if ids:
+        manager = model.history  # type: ignore[attr-defined]  # unscoped: the rows just written
+        rows = list(manager.filter(id__in=ids).order_by("history_id"))
+        history_rows_written.send(sender=manager.model, rows=rows)
+    return created
 
 
 def changed_by(record: models.Model, *, user: Any, channel: str) -> None:
@@ -93,3 +118,39 @@ def changes(record_history: Any) -> list[HistoryEntry]:
             )
         )
     return out
+
+
+def refuse_stale(record: Any, expected_version: int) -> None:
+    """No silent overwrite, for every versioned record (a `version` field and a change history):
+    lock the stored row and refuse the save when it moved on since `expected_version` (the
+    version the user's form was made from), naming who changed which fields. Call inside the
+    save's transaction, before applying the new values; the caller then bumps `version`.
+
+    Refused, `record.version` is the current one: the form comes back with it, so saving again
+    after reading the message is a deliberate overwrite."""
+    # unscoped: the one record the calling service is saving for its holder, locked for the save
+    current = type(record)._default_manager.select_for_update().get(pk=record.pk)
+    record.version = current.version
+    if current.version == expected_version:
+        return
+    entries = changes(record.history)  # unscoped: the record's own history, for its holder
+    newer = [e for e in entries if e.version is not None and e.version > expected_version]
+    fields = sorted({c.field for e in newer for c in e.changes})
+    who = ""
+    if newer and newer[0].user is not None:
+        who = f"{newer[0].user.get_full_name() or newer[0].user.username}さんが"
+    changed = f"（変更された項目: {'、'.join(fields)}）" if fields else ""
+    raise ValidationError(
+        {
+            NON_FIELD_ERRORS: [
+                f"この記録は、画面を開いた後に{who}変更しました{changed}。"
+                "最新の内容を確かめてから、もう一度保存してください"
+            ]
+        }
+    )
+
+
+def form_version(post: Any) -> int | None:
+    """The version of the record an edit form was made from (its hidden `version` field)."""
+    value = str(post.get("version", ""))
+    return int(value) if value.isdigit() else None

@@ -11,16 +11,15 @@ import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history
 
 from tsunagu.access.models import AccessLog
 from tsunagu.access.scoping import user_organization
 from tsunagu.access.services import LogEntry, access_log, access_log_many
 from tsunagu.accounts.models import User
-from tsunagu.core.history import changed_by, changes
+from tsunagu.core.history import bulk_create_with_history, changed_by, refuse_stale
 from tsunagu.core.text import clean_text, is_reading, nfkc
 from tsunagu.core.validation import ItemInvalid, fields_validate
 from tsunagu.organizations.models import Organization
@@ -254,7 +253,7 @@ def person_update(
         raise ValidationError("他の機関の記録は変更できません")
     data = person_data_validate(data)
     if expected_version is not None:
-        _refuse_stale(person, expected_version)
+        refuse_stale(person, expected_version)
     if not data.external_id:
         data = replace(data, external_id=person.external_id)  # an edit never clears the import key
     _apply(person, data)
@@ -336,33 +335,6 @@ def household_member_register(
     person = person_create(user=user, data=data, channel=channel)
     return household_member_add(
         user=user, person=person, relationship=relationship, household=household
-    )
-
-
-def _refuse_stale(person: Person, expected_version: int) -> None:
-    """Lock the record and refuse the save when it moved on since `expected_version`."""
-    # unscoped: the one record this service is saving for its holder, locked for the save
-    current = Person.dangerously_unscoped.select_for_update().get(pk=person.pk)
-    if current.version == expected_version:
-        person.version = current.version
-        return
-    # the form comes back with the current version: saving again, after reading the message,
-    # is a deliberate overwrite
-    person.version = current.version
-    entries = changes(person.history)  # unscoped: the record's own history, for its holder
-    newer = [e for e in entries if e.version is not None and e.version > expected_version]
-    fields = sorted({c.field for e in newer for c in e.changes})
-    who = ""
-    if newer and newer[0].user is not None:
-        who = f"{newer[0].user.get_full_name() or newer[0].user.username}さんが"
-    changed = f"（変更された項目: {'、'.join(fields)}）" if fields else ""
-    raise ValidationError(
-        {
-            NON_FIELD_ERRORS: [
-                f"この記録は、画面を開いた後に{who}変更しました{changed}。"
-                "最新の内容を確かめてから、もう一度保存してください"
-            ]
-        }
     )
 
 

@@ -1,3 +1,5 @@
+import io
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -13,6 +15,7 @@ from tsunagu.access.selectors import person_access_log
 from tsunagu.access.throttle import Throttled
 from tsunagu.accounts.http import AuthenticatedHttpRequest, id_param
 from tsunagu.accounts.models import Role
+from tsunagu.core.archive import encrypted_download
 from tsunagu.core.export import SafeCsvWriter
 from tsunagu.core.forms import add_service_errors
 from tsunagu.core.history import FieldChange
@@ -305,10 +308,10 @@ def access_log_page(request: AuthenticatedHttpRequest, person_id: int) -> HttpRe
     person = access.person
     entries = person_access_log(person_id=person.pk)
     if export:
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="access-log-{person.pk}.csv"'
-        response.write("\ufeff")  # Excel opens UTF-8 with a BOM correctly
-        writer = SafeCsvWriter(response)
+        # personal data in bulk: handed over as an encrypted archive (core/archive.py)
+        buffer = io.StringIO()
+        buffer.write("\ufeff")  # Excel opens UTF-8 with a BOM correctly
+        writer = SafeCsvWriter(buffer)
         writer.writerow(["日時", "職員", "機関", "操作", "対象", "根拠", "許可の根拠", "経路"])
         for e in entries:
             writer.writerow(
@@ -339,7 +342,12 @@ def access_log_page(request: AuthenticatedHttpRequest, person_id: int) -> HttpRe
                         change.new,
                     ]
                 )
-        return response
+        return encrypted_download(
+            request,
+            name=f"access-log-{person.pk}.zip",
+            files={f"access-log-{person.pk}.csv": buffer.getvalue().encode("utf-8")},
+            title="アクセス記録の出力",
+        )
     return render(request, "people/access_log.html", {"person": person, "entries": entries[:500]})
 
 

@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from tsunagu.access.chain import history_erase
 from tsunagu.access.models import AccessLog
 from tsunagu.access.selectors import person_access_log
 from tsunagu.access.services import access_log_command
@@ -177,12 +178,14 @@ def retention_run(*, plan: RetentionPlan, operator: str, user: User | None) -> R
         anonymised_at=now,
     )
     # the old values must not survive in the change history
-    Person.history.filter(id__in=ids).delete()  # unscoped: erasing the erased records' history
-    Consultation.history.filter(id__in=consultation_ids).delete()  # unscoped: as above
-    Consent.history.filter(person_id__in=ids).delete()  # unscoped: as above
-    Case.history.filter(id__in=case_ids).delete()  # unscoped: as above
-    SupportPlan.history.filter(case_id__in=case_ids).delete()  # unscoped: as above
-    CaseTeamMember.history.filter(case_id__in=case_ids).delete()  # unscoped: as above
+    # (each erased row is accounted for in the change history's hash chain first)
+    # unscoped: erasing the erased records' history
+    history_erase(Person.history.filter(id__in=ids))
+    history_erase(Consultation.history.filter(id__in=consultation_ids))  # unscoped: as above
+    history_erase(Consent.history.filter(person_id__in=ids))  # unscoped: as above
+    history_erase(Case.history.filter(id__in=case_ids))  # unscoped: as above
+    history_erase(SupportPlan.history.filter(case_id__in=case_ids))  # unscoped: as above
+    history_erase(CaseTeamMember.history.filter(case_id__in=case_ids))  # unscoped: as above
     access_log_command(
         operator=operator, user=user, action=AccessLog.Action.ANONYMISE, persons=plan.persons
     )

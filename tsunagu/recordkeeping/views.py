@@ -6,6 +6,7 @@ from django.utils import timezone
 from tsunagu.access.models import AccessLog
 from tsunagu.accounts.http import AuthenticatedHttpRequest
 from tsunagu.accounts.models import Role
+from tsunagu.core.archive import encrypted_download
 from tsunagu.people.access import person_get_for
 from tsunagu.recordkeeping.services import disclosure_export
 
@@ -28,6 +29,10 @@ def disclosure(request: AuthenticatedHttpRequest, person_id: int) -> HttpRespons
         ensure_ascii=False,
         indent=2,
     )
-    response = HttpResponse(body, content_type="application/json; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="disclosure-{person_id}.json"'
-    return response
+    # personal data in bulk: handed over as an encrypted archive (core/archive.py)
+    return encrypted_download(
+        request,
+        name=f"disclosure-{person_id}.zip",
+        files={f"disclosure-{person_id}.json": body.encode("utf-8")},
+        title="開示請求のための出力",
+    )

@@ -235,6 +235,8 @@ class CommunityResource(models.Model):
     submission = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # no silent overwrite: a save from an older version is refused (core/history.py refuse_stale)
+    version = models.PositiveIntegerField("版", default=1, editable=False)
 
     history = history(m2m_fields=[categories])
 

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from tsunagu.accounts.access import user_municipality
 from tsunagu.accounts.models import User
-from tsunagu.core.history import changed_by
+from tsunagu.core.history import changed_by, refuse_stale
 from tsunagu.organizations.models import Area, Municipality, Organization
 from tsunagu.resources.categories import CATEGORIES, category_uuid
 from tsunagu.resources.models import (
@@ -377,11 +377,25 @@ def resource_create(
 
 
 def resource_update(
-    *, user: User, resource: CommunityResource, data: ResourceData, channel: str = WEB
+    *,
+    user: User,
+    resource: CommunityResource,
+    data: ResourceData,
+    channel: str = WEB,
+    expected_version: int | None = None,
 ) -> CommunityResource:
+    """With `expected_version` (the version the edit form was made from), a save over someone
+    else's newer save is refused, naming what they changed."""
+
+    def fill(record: CommunityResource) -> None:
+        if expected_version is not None:
+            refuse_stale(record, expected_version)
+        _resource_apply(record, data)
+        record.version += 1
+
     return _write(
         resource,
-        lambda r: _resource_apply(r, data),
+        fill,
         user=user,
         channel=channel,
         after=lambda r: _resource_relations(r, data),
@@ -394,8 +408,11 @@ def resource_verify(
 ) -> CommunityResource:
     """Record that the entry was checked with its provider (the yearly 加除)."""
     resource.last_verified_on = on or timezone.localdate()
+    # a check is a change too: an edit form opened before it is told (the row locked meanwhile)
+    locked = CommunityResource.objects.select_for_update().filter(pk=resource.pk)
+    resource.version = locked.values_list("version", flat=True).get() + 1
     changed_by(resource, user=user, channel=channel)
-    resource.save(update_fields=["last_verified_on", "updated_at"])
+    resource.save(update_fields=["last_verified_on", "version", "updated_at"])
     return resource
 
 

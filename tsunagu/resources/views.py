@@ -23,6 +23,7 @@ from tsunagu.accounts.access import organizations_visible_to, user_municipality
 from tsunagu.accounts.http import AuthenticatedHttpRequest
 from tsunagu.core.fiscal import fiscal_year_of
 from tsunagu.core.forms import add_service_errors
+from tsunagu.core.history import form_version
 from tsunagu.organizations.models import Area
 from tsunagu.resources import selectors, services
 from tsunagu.resources.access import (
@@ -151,7 +152,12 @@ def edit(request: AuthenticatedHttpRequest, resource_id: int) -> HttpResponse:
     form = _resource_form(request, initial=ResourceForm.initial_of(resource))
     if request.method == "POST" and form.is_valid():
         try:
-            services.resource_update(user=request.user, resource=resource, data=form.to_data())
+            services.resource_update(
+                user=request.user,
+                resource=resource,
+                data=form.to_data(),
+                expected_version=form_version(request.POST),
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:

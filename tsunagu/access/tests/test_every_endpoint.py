@@ -431,6 +431,7 @@ ROUTES: dict[str, Row] = {
     "consultations:list": Row(),
     "consultations:create": Row(query="person={person}"),
     "consultations:detail": Row(),
+    "consultations:edit": Row(),
     "consultations:follow_up": Row(method="POST"),
     "consultations:link_person": Row(
         method="POST", data={"person": "{person}"}, records={"consultation_id": "anonymous"}
@@ -440,6 +441,7 @@ ROUTES: dict[str, Row] = {
     "referrals:detail": Row(),
     "referrals:act": Row(method="POST", kwargs={"action": "cancel"}),
     "consent:create": Row(query="person={person}"),
+    "consent:edit": Row(),
     "consent:withdraw": Row(method="POST", data={"note": "撤回"}),
     "consent:scan_add": Row(),
     "consent:scan": Row(),
@@ -663,7 +665,7 @@ def test_other_organizations_get_the_not_found_answer(
             assert response.status_code in (200, 302), name
             assert "井上" not in response.content.decode(), name
     assert _personal_data() == before
-    assert with_id == 54  # every route that names a record (the closing note reports it)
+    assert with_id == 56  # every route that names a record (the closing note reports it)
 
 
 def test_the_permitted_user_may(

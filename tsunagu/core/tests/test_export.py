@@ -15,6 +15,7 @@ from django.core.management import call_command
 from conftest import client_for, make_user
 from tsunagu.accounts.models import Role, User
 from tsunagu.core.export import SafeCsvWriter, SafeDictWriter, spreadsheet_safe
+from tsunagu.core.tests.downloads import download_text
 from tsunagu.people.services import PersonData, person_update
 from tsunagu.people.tests.test_duplicates import make
 
@@ -86,7 +87,7 @@ def test_the_access_log_csv_writes_no_formula(counselor: User, city: object) -> 
     person_update(user=counselor, person=person, data=data)
     boss = make_user(city, "hokatsu-kita", Role.MANAGER, "boss")  # type: ignore[arg-type]
     export = client_for(boss).get(f"/people/{person.pk}/access-log/?format=csv")
-    text = export.content.decode("utf-8-sig")
+    text = download_text(export)
     cells = [c for row in csv.reader(io.StringIO(text)) for c in row]
     assert "'=HYPERLINK(A1)" in cells  # the name, from the change history, as text
     assert not any(c.startswith(("=", "+", "-", "@")) for c in cells)

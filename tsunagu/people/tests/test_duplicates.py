@@ -14,6 +14,7 @@ from django.core.management import CommandError, call_command
 from conftest import client_for, make_user
 from tsunagu.access.models import AccessLog
 from tsunagu.accounts.models import Role, User
+from tsunagu.core.tests.downloads import download_text
 from tsunagu.people.models import Person, PersonKey, PersonLink
 from tsunagu.people.selectors import duplicate_pairs
 from tsunagu.people.services import PersonData, person_create, person_update
@@ -205,7 +206,7 @@ def test_find_duplicates_logs_every_person_it_writes_out(
     page = client_for(holder_manager).get(f"/people/{a.pk}/access-log/")
     assert "（コマンド）" in page.content.decode()
     export = client_for(holder_manager).get(f"/people/{a.pk}/access-log/?format=csv")
-    assert "（コマンド）" in export.content.decode("utf-8-sig")
+    assert "（コマンド）" in download_text(export)
 
 
 def test_an_access_log_row_must_name_who(db: None) -> None:

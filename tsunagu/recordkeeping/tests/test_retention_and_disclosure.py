@@ -19,6 +19,7 @@ from tsunagu.accounts.models import Role, User
 from tsunagu.cases.models import Case
 from tsunagu.consultations.models import Consultation
 from tsunagu.consultations.services import ConsultationData, consultation_create
+from tsunagu.core.tests.downloads import download_text
 from tsunagu.organizations.models import Municipality
 from tsunagu.people.models import Person
 from tsunagu.people.services import PersonData, person_create, person_update
@@ -108,8 +109,7 @@ def test_disclosure_export_for_the_holders_manager(
     client_for(counselor).get(f"/people/{person.pk}/")
     response = client_for(manager).get(f"/records/persons/{person.pk}/disclosure/")
     assert response.status_code == 200
-    assert response["Content-Type"].startswith("application/json")
-    document = json.loads(response.content)
+    document = json.loads(download_text(response))
     assert document["person"]["family_name"] == "古川"
     assert document["consultations"][0]["content"] == "古川さんの介護の相談"
     assert document["change_history"][0]["kind"] == "登録"

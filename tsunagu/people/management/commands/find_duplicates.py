@@ -1,4 +1,5 @@
 import getpass
+import io
 from argparse import ArgumentParser
 from collections.abc import Iterable
 from pathlib import Path
@@ -9,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tsunagu.access.models import AccessLog
 from tsunagu.access.services import access_log_command
 from tsunagu.accounts.models import Role, User
+from tsunagu.core.archive import archive_make
 from tsunagu.core.export import SafeDictWriter
 from tsunagu.organizations.models import Municipality
 from tsunagu.people import matching
@@ -32,7 +34,12 @@ class Command(BaseCommand):
     help = "同一人物と思われる記録の組を CSV に書き出します（判断済みの組は除きます）"
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--output", required=True, help="書き出す CSV のパス（- で標準出力）")
+        parser.add_argument(
+            "--output",
+            required=True,
+            help="書き出す CSV のパス（- で標準出力）。.zip で終わると暗号化 ZIP（AES-256）に"
+            "入れ、パスワード（市で定めたもの、なければ今回かぎりのもの）を一度だけ表示します",
+        )
         parser.add_argument("--city", help="市の識別名（省略時はすべての市）")
         parser.add_argument(
             "--threshold",
@@ -99,6 +106,22 @@ class Command(BaseCommand):
             writer = SafeDictWriter(self.stdout, fieldnames=COLUMNS, lineterminator="\n")
             writer.writeheader()
             writer.writerows(rows)
+            return
+        if path.suffix.lower() == ".zip":
+            text = io.StringIO()
+            writer = SafeDictWriter(text, fieldnames=COLUMNS)
+            writer.writeheader()
+            writer.writerows(rows)
+            archive = archive_make(
+                name=path.name, files={"duplicates.csv": text.getvalue().encode("utf-8")}
+            )
+            path.write_bytes(archive.data)
+            secret = (
+                "パスワードは市で定めた出力用のものです"
+                if archive.configured
+                else f"パスワード（今回かぎり、ここにだけ表示）: {archive.password}"
+            )
+            self.stderr.write(f"{len(rows)} 組を暗号化して {path} に書き出しました。{secret}")
             return
         with path.open("w", encoding="utf-8", newline="") as f:
             writer = SafeDictWriter(f, fieldnames=COLUMNS)
