@@ -322,7 +322,7 @@ def test_disclosure_includes_the_case_text_and_the_consent_scans(
     _closed_case(counselor, coordinator, person)
     manager = make_user(city, "hokatsu-kita", Role.MANAGER, "boss")
     document = json.loads(
-        client_for(manager).get(f"/records/persons/{person.pk}/disclosure/").content
+        download_text(client_for(manager).get(f"/records/persons/{person.pk}/disclosure/"))
     )
     scan = document["consents"][0]["scans"][0]
     assert scan["content_type"] == "image/png"
