@@ -207,8 +207,7 @@ def meetings_shown(
         action=action,
         channel=channel,
         shown=[
-            Shown(obj=a.meeting, person=None, via=Via.OWN if a.holder else Via.ROLE)
-            for a in shown
+            Shown(obj=a.meeting, person=None, via=Via.OWN if a.holder else Via.ROLE) for a in shown
         ],
     )
     return shown

@@ -40,16 +40,19 @@ class MeetingForm(OnceFormMixin):
         label="共有の期限",
         required=False,
         widget=DATE,
-        help_text="支援会議で協議した人の記録を出席機関が見られる最終日（空欄: 開催日から既定の日数）",
+        help_text="支援会議で協議した人の記録を出席機関が見られる最終日"
+        "（空欄: 開催日から既定の日数）",
     )
     next_meeting_on = forms.DateField(label="次回の開催日", required=False, widget=DATE)
 
     def __init__(self, *args: Any, bodies: list[MeetingBody], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _queryset(
-            self, "body", MeetingBody.objects.filter(pk__in=[b.pk for b in bodies]).order_by(
+            self,
+            "body",
+            MeetingBody.objects.filter(pk__in=[b.pk for b in bodies]).order_by(
                 "sort_order", "code"
-            )
+            ),
         )
 
     def clean(self) -> dict[str, Any]:
@@ -126,9 +129,7 @@ class MinutesForm(forms.Form):
 
 
 class DecisionForm(OnceFormMixin):
-    item = forms.ModelChoiceField(
-        label="議題", queryset=AgendaItem.objects.none(), required=False
-    )
+    item = forms.ModelChoiceField(label="議題", queryset=AgendaItem.objects.none(), required=False)
     text = forms.CharField(label="決定事項", widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args: Any, items: QuerySet[AgendaItem], **kwargs: Any) -> None:
@@ -140,9 +141,7 @@ class ActionItemForm(OnceFormMixin):
     organization = forms.ModelChoiceField(label="担当機関", queryset=Organization.objects.none())
     description = forms.CharField(label="内容", max_length=300)
     due_on = forms.DateField(label="期限", widget=DATE)
-    item = forms.ModelChoiceField(
-        label="議題", queryset=AgendaItem.objects.none(), required=False
-    )
+    item = forms.ModelChoiceField(label="議題", queryset=AgendaItem.objects.none(), required=False)
 
     def __init__(
         self,

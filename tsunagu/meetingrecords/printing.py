@@ -10,9 +10,9 @@ holder. A confidential body's papers are marked 非公開 on every page.
 
 from __future__ import annotations
 
+from django.utils import timezone
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
-from django.utils import timezone
 
 from tsunagu.cases.printing import FONT, Sheet, font_path
 from tsunagu.core.fiscal import wareki_date
@@ -85,7 +85,9 @@ class MeetingSheet(Sheet):
             else ""
         )
         self.cell(
-            0, 6, f"{mark}要配慮個人情報を含みます。取扱注意　　{self.page_no()} / {{nb}}",
+            0,
+            6,
+            f"{mark}要配慮個人情報を含みます。取扱注意　　{self.page_no()} / {{nb}}",
             align="C",
         )
 
@@ -147,10 +149,7 @@ def meeting_pdf(*, form: str, access: MeetingAccess, printed_by: str) -> bytes:
         sheet.section("宿題（担当と期限）")
         sheet.grid(
             ["担当機関", "内容", "期限"],
-            [
-                [x.organization.name, x.description, wareki_date(x.due_on)]
-                for x in access.actions
-            ],
+            [[x.organization.name, x.description, wareki_date(x.due_on)] for x in access.actions],
             (50, 95, 35),
         )
     else:  # attendance

@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from tsunagu.accounts.models import User
 from tsunagu.core.fiscal import fiscal_year_bounds
-from tsunagu.meetings.models import MeetingBodyKind
 from tsunagu.meetingrecords.models import AgendaItem, AgendaKind, Meeting, MeetingAttendee
+from tsunagu.meetings.models import MeetingBodyKind
 from tsunagu.organizations.models import Municipality
 
 

@@ -28,7 +28,6 @@ from tsunagu.accounts.models import User
 from tsunagu.cases.models import Case, CaseMember, PlanStatus, SupportPlan
 from tsunagu.cases.services import plan_confer
 from tsunagu.consent.models import Consent
-from tsunagu.meetings.models import MeetingBody, MeetingBodyKind, MeetingBodyMember
 from tsunagu.meetingrecords.models import (
     ActionItem,
     AgendaItem,
@@ -38,6 +37,7 @@ from tsunagu.meetingrecords.models import (
     MeetingAttendee,
     MeetingDecision,
 )
+from tsunagu.meetings.models import MeetingBody, MeetingBodyKind, MeetingBodyMember
 from tsunagu.organizations.models import Organization
 from tsunagu.people.access import person_accesses
 from tsunagu.people.models import Person
@@ -73,7 +73,9 @@ def _require_secretariat(user: User, meeting: Meeting) -> Organization:
 
 def _require_held(meeting: Meeting, what: str) -> None:
     if meeting.held_on > timezone.localdate():
-        raise ValidationError(f"開催日（{meeting.held_on:%Y-%m-%d}）前の会議には{what}を記録できません")
+        raise ValidationError(
+            f"開催日（{meeting.held_on:%Y-%m-%d}）前の会議には{what}を記録できません"
+        )
 
 
 # --- meetings -------------------------------------------------------------------------------
@@ -201,9 +203,7 @@ def _consent_gaps(
                 continue
             consent = consent_on(p, o, on)
             if consent is None:
-                reasons.append(
-                    f"{o.name}は{on:%Y-%m-%d}に有効な本人同意の提供先に含まれていません"
-                )
+                reasons.append(f"{o.name}は{on:%Y-%m-%d}に有効な本人同意の提供先に含まれていません")
             elif first is None:
                 first = consent
     return list(dict.fromkeys(reasons)), first
@@ -233,8 +233,7 @@ def _pledge_covering(
     if name or organization is None:
         pledges = pledges.filter(signer_name=name)
     return (
-        pledges
-        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=meeting.held_on))
+        pledges.filter(Q(valid_until__isnull=True) | Q(valid_until__gte=meeting.held_on))
         .order_by("-signed_on", "-pk")
         .first()
     )
@@ -259,7 +258,9 @@ def attendee_add(
     if organization is not None and organization.municipality_id != meeting.municipality_id:
         raise _fail("organization", "他の市の機関は出席者にできません")
     if organization is None and not affiliation:
-        raise _fail("affiliation", "システム外の出席者は所属・肩書（例: 民生委員）を入力してください")
+        raise _fail(
+            "affiliation", "システム外の出席者は所属・肩書（例: 民生委員）を入力してください"
+        )
     # unscoped: the secretariat's own meeting
     if MeetingAttendee.dangerously_unscoped.filter(
         meeting=meeting, organization=organization, name=name
@@ -306,7 +307,9 @@ def pledge_record(
     organization = _require_secretariat(user, meeting)
     errors: dict[str, str] = {}
     if not meeting.confidential:
-        errors["signer_name"] = "守秘義務の誓約は法定の守秘義務がある会議体（支援会議など）で記録します"
+        errors["signer_name"] = (
+            "守秘義務の誓約は法定の守秘義務がある会議体（支援会議など）で記録します"
+        )
     if attendee.pledge_id is not None:
         errors["signer_name"] = "この出席者の誓約は既に記録されています"
     if not signer_name.strip():

@@ -60,7 +60,11 @@ def meeting_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "meetingrecords/list.html",
-        {"accesses": accesses, "year": year, "can_convene": bool(convenable_bodies(user=request.user))},
+        {
+            "accesses": accesses,
+            "year": year,
+            "can_convene": bool(convenable_bodies(user=request.user)),
+        },
     )
 
 
@@ -295,11 +299,14 @@ def print_meeting(request: AuthenticatedHttpRequest, meeting_id: int, form: str)
     access = meeting_get_for(
         user=request.user, meeting_id=meeting_id, channel=WEB, action=AccessLog.Action.EXPORT
     )
-    response = HttpResponse(meeting_pdf(
+    response = HttpResponse(
+        meeting_pdf(
             form=form,
             access=access,
             printed_by=request.user.get_full_name() or request.user.username,
-        ), content_type="application/pdf")
+        ),
+        content_type="application/pdf",
+    )
     response["Content-Disposition"] = f'inline; filename="meeting-{meeting_id}-{form}.pdf"'
     response["Cache-Control"] = "no-store"
     return response

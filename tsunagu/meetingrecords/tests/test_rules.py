@@ -110,9 +110,7 @@ def test_pledge_rules(coordinator: User, counselor: User) -> None:
     with pytest.raises(ValidationError, match="会議の前"):
         pledge_record(user=coordinator, attendee=attendee, signer_name="A", signed_on=TODAY())
     with pytest.raises(ValidationError, match="事務局"):
-        pledge_record(
-            user=counselor, attendee=attendee, signer_name="A", signed_on=meeting.held_on
-        )
+        pledge_record(user=counselor, attendee=attendee, signer_name="A", signed_on=meeting.held_on)
     # a yearly pledge is reused for the next meeting of the body
     pledge_record(
         user=coordinator,
@@ -170,7 +168,8 @@ def _case_with_consent(
     if withdrawn:
         consent_withdraw(user=coordinator, consent=consent, note="本人の申出")
     case = case_create(
-        user=coordinator, data=CaseData(title="田中さん世帯", origin="support_meeting"),
+        user=coordinator,
+        data=CaseData(title="田中さん世帯", origin="support_meeting"),
         principal=person,
     )
     return case, consent
@@ -184,7 +183,7 @@ def test_case_conference_needs_consent_covering_every_attendee(coordinator: User
     item = agenda_item_add(user=coordinator, meeting=meeting, kind="case", case=case)  # type: ignore[arg-type]
     assert item.consent == consent
     # an attendee outside the consent is refused, with the reason
-    with pytest.raises(ValidationError, match="本人同意の範囲外.*南市くらしサポートセンター"):
+    with pytest.raises(ValidationError, match=r"本人同意の範囲外.*南市くらしサポートセンター"):
         attendee_add(user=coordinator, meeting=meeting, organization=org("jiritsu-soudan"))
     with pytest.raises(ValidationError, match="本人同意の範囲外"):
         attendee_add(user=coordinator, meeting=meeting, name="山本", affiliation="民生委員")
@@ -195,7 +194,7 @@ def test_case_conference_refuses_a_case_not_covered(coordinator: User) -> None:
     case, _ = _case_with_consent(coordinator, ["hokatsu-kita"])
     meeting = convene(coordinator, "jusoteki-shien-kaigi")
     attendee_add(user=coordinator, meeting=meeting, organization=org("jiritsu-soudan"))
-    with pytest.raises(ValidationError, match="本人同意がないため.*南市くらしサポートセンター"):
+    with pytest.raises(ValidationError, match=r"本人同意がないため.*南市くらしサポートセンター"):
         agenda_item_add(user=coordinator, meeting=meeting, kind="case", case=case)  # type: ignore[arg-type]
     assert not AgendaItem.dangerously_unscoped.exists()
 
@@ -288,9 +287,7 @@ def test_bad_input_is_refused_and_nothing_is_saved(coordinator: User, counselor:
     with pytest.raises(ValidationError, match="次回の開催日"):
         meeting_create(
             user=coordinator,
-            data=MeetingData(
-                body=body, kind=body.kind, held_on=TODAY(), next_meeting_on=TODAY()
-            ),
+            data=MeetingData(body=body, kind=body.kind, held_on=TODAY(), next_meeting_on=TODAY()),
         )
     with pytest.raises(ValidationError, match="共有の期限"):
         meeting_create(
@@ -311,7 +308,7 @@ def test_bad_input_is_refused_and_nothing_is_saved(coordinator: User, counselor:
     assert not Meeting.dangerously_unscoped.exists()
     future = convene(coordinator, "shien-kaigi", held_on=TODAY() + dt.timedelta(days=3))
     item = agenda_item_add(user=coordinator, meeting=future, kind="topic", topic="地域の見守り")
-    with pytest.raises(ValidationError, match="開催日.*前の会議には議事録"):
+    with pytest.raises(ValidationError, match=r"開催日.*前の会議には議事録"):
         minutes_record(user=coordinator, item=item, minutes="協議した")
     with pytest.raises(ValidationError, match="決定事項"):
         decision_add(user=coordinator, meeting=future, text="見守る")
