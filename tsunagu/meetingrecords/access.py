@@ -128,20 +128,20 @@ def meeting_accesses(*, user: User, meetings: Iterable[Meeting]) -> dict[int, Me
         shown: list[PersonAccess] = []
         hidden = 0
         for p in persons[i.pk]:
-            a = accesses.get(p.pk)
+            seen = accesses.get(p.pk)
             grant = meeting_grants.get((i.pk, p.pk))
-            if a is not None and grant is not None and not a.own:
-                a = PersonAccess(
+            if seen is not None and grant is not None and not seen.own:
+                seen = PersonAccess(
                     person=p,
                     via=Via.GRANT,
                     grant=grant,
                     contact=grant.includes_contact,
                     address=grant.includes_address,
                 )
-            if a is None:
+            if seen is None:
                 hidden += 1
             else:
-                shown.append(a)
+                shown.append(seen)
         views.setdefault(i.meeting_id, []).append(ItemView(item=i, persons=shown, hidden=hidden))
     decisions: dict[int, list[MeetingDecision]] = {}
     for d in MeetingDecision.objects.visible_to(user).filter(meeting_id__in=ids):

@@ -86,7 +86,7 @@ def meeting_counts(
         by_key[(row["body_id"], row["kind"])] = count
         counts.bodies.append(count)
     # unscoped: as above
-    for row in (
+    for items in (
         AgendaItem.dangerously_unscoped.filter(meeting__in=held)
         .values("meeting__body_id", "meeting__kind")
         .annotate(
@@ -96,15 +96,15 @@ def meeting_counts(
         )
         .order_by()
     ):
-        c = by_key[(row["meeting__body_id"], row["meeting__kind"])]
-        c.cases, c.persons, c.topics = row["cases"], row["persons"], row["topics"]
+        c = by_key[(items["meeting__body_id"], items["meeting__kind"])]
+        c.cases, c.persons, c.topics = items["cases"], items["persons"], items["topics"]
     # unscoped: as above
-    for row in (
+    for present in (
         MeetingAttendee.dangerously_unscoped.filter(meeting__in=held)
         .values("organization__name", "affiliation")
         .annotate(n=Count("pk"))
         .order_by("organization__name", "affiliation")
     ):
-        name = row["organization__name"] or row["affiliation"] or "（所属なし）"
-        counts.attendances[name] = counts.attendances.get(name, 0) + row["n"]
+        name = present["organization__name"] or present["affiliation"] or "（所属なし）"
+        counts.attendances[name] = counts.attendances.get(name, 0) + present["n"]
     return counts

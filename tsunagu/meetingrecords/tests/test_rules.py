@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from tsunagu.access.models import AccessGrant, AccessLog, Basis
 from tsunagu.accounts.models import User
-from tsunagu.cases.models import CaseEvent, PlanStatus
+from tsunagu.cases.models import Case, CaseEvent, PlanStatus
 from tsunagu.cases.services import ActionData, CaseData, PlanData, case_create, plan_create
+from tsunagu.consent.models import Consent
 from tsunagu.consent.services import consent_record, consent_withdraw
 from tsunagu.meetingrecords.access import meeting_get_for
 from tsunagu.meetingrecords.models import AgendaItem, Meeting, MeetingAttendee
@@ -154,7 +155,7 @@ def test_address_protection_is_kept_for_attendees(coordinator: User, counselor: 
 
 def _case_with_consent(
     coordinator: User, scope: list[str], *, withdrawn: bool = False
-) -> tuple[object, object]:
+) -> tuple[Case, Consent]:
     person = make_person(coordinator, "田中")
     consent = consent_record(
         user=coordinator,
@@ -180,7 +181,7 @@ def test_case_conference_needs_consent_covering_every_attendee(coordinator: User
     meeting = convene(coordinator, "jusoteki-shien-kaigi")
     assert meeting.requires_consent and not meeting.confidential
     attendee_add(user=coordinator, meeting=meeting, organization=org("hokatsu-kita"))
-    item = agenda_item_add(user=coordinator, meeting=meeting, kind="case", case=case)  # type: ignore[arg-type]
+    item = agenda_item_add(user=coordinator, meeting=meeting, kind="case", case=case)
     assert item.consent == consent
     # an attendee outside the consent is refused, with the reason
     with pytest.raises(ValidationError, match=r"本人同意の範囲外.*南市くらしサポートセンター"):
@@ -195,7 +196,7 @@ def test_case_conference_refuses_a_case_not_covered(coordinator: User) -> None:
     meeting = convene(coordinator, "jusoteki-shien-kaigi")
     attendee_add(user=coordinator, meeting=meeting, organization=org("jiritsu-soudan"))
     with pytest.raises(ValidationError, match=r"本人同意がないため.*南市くらしサポートセンター"):
-        agenda_item_add(user=coordinator, meeting=meeting, kind="case", case=case)  # type: ignore[arg-type]
+        agenda_item_add(user=coordinator, meeting=meeting, kind="case", case=case)
     assert not AgendaItem.dangerously_unscoped.exists()
 
 
@@ -204,7 +205,7 @@ def test_case_conference_refuses_consent_withdrawn_before_the_meeting(coordinato
     meeting = convene(coordinator, "jusoteki-shien-kaigi")
     attendee_add(user=coordinator, meeting=meeting, organization=org("hokatsu-kita"))
     with pytest.raises(ValidationError, match="本人同意がない"):
-        agenda_item_add(user=coordinator, meeting=meeting, kind="case", case=case)  # type: ignore[arg-type]
+        agenda_item_add(user=coordinator, meeting=meeting, kind="case", case=case)
 
 
 def test_consent_ending_before_a_future_meeting_does_not_cover_it(coordinator: User) -> None:
@@ -231,7 +232,7 @@ def test_a_case_conference_approves_a_plan(coordinator: User) -> None:
     case, _ = _case_with_consent(coordinator, ["hokatsu-kita"])
     plan = plan_create(
         user=coordinator,
-        case=case,  # type: ignore[arg-type]
+        case=case,
         kind="multi_agency",
         data=PlanData(
             wishes="家で暮らしたい",
@@ -244,7 +245,7 @@ def test_a_case_conference_approves_a_plan(coordinator: User) -> None:
     )
     meeting = convene(coordinator, "jusoteki-shien-kaigi")
     attendee_add(user=coordinator, meeting=meeting, organization=org("hokatsu-kita"))
-    item = agenda_item_add(user=coordinator, meeting=meeting, kind="case", case=case)  # type: ignore[arg-type]
+    item = agenda_item_add(user=coordinator, meeting=meeting, kind="case", case=case)
     decision = meeting_plan_approve(user=coordinator, item=item, plan=plan)
     plan.refresh_from_db()
     assert plan.status == PlanStatus.CONFERRED and plan.conferred_on == meeting.held_on
@@ -253,7 +254,7 @@ def test_a_case_conference_approves_a_plan(coordinator: User) -> None:
     assert "重層的支援会議" in event.summary and meeting.held_on.isoformat() in event.summary
     # a 支援会議 does not approve plans
     support = convene(coordinator, "shien-kaigi")
-    on_support = agenda_item_add(user=coordinator, meeting=support, kind="case", case=case)  # type: ignore[arg-type]
+    on_support = agenda_item_add(user=coordinator, meeting=support, kind="case", case=case)
     with pytest.raises(ValidationError, match="重層的支援会議"):
         meeting_plan_approve(user=coordinator, item=on_support, plan=plan)
 
