@@ -13,9 +13,11 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from tsunagu.accounts.models import User
+from tsunagu.cases.models import Case, CaseStatus
 from tsunagu.core.fiscal import fiscal_year_bounds
+from tsunagu.meetingrecords.coverage import attendee_organizations, consent_gaps, persons_of
 from tsunagu.meetingrecords.models import AgendaItem, AgendaKind, Meeting, MeetingAttendee
-from tsunagu.meetings.models import MeetingBodyKind
+from tsunagu.meetings.models import STATUTORY_CONFIDENTIAL_KINDS, MeetingBodyKind
 from tsunagu.organizations.models import Municipality
 
 
@@ -108,3 +110,37 @@ def meeting_counts(
         name = present["organization__name"] or present["affiliation"] or "（所属なし）"
         counts.attendances[name] = counts.attendances.get(name, 0) + present["n"]
     return counts
+
+
+def cases_ready_to_move(*, user: User, meeting: Meeting) -> list[Case]:
+    """From 支援会議 to 重層的支援会議: the cases the user sees that were discussed at a
+    confidential meeting (as a case, or as a person now a member of the case), are not yet on
+    this meeting's agenda, and whose members' consent, effective on this meeting's date, covers
+    the secretariat and every attendee. Offered on the agenda of a 重層的支援会議."""
+    if not meeting.requires_consent:
+        return []
+    discussed = (
+        AgendaItem.objects.visible_to(user)
+        .filter(meeting__kind__in=STATUTORY_CONFIDENTIAL_KINDS)
+        .values_list("case_id", "person_id")
+    )
+    case_ids = {c for c, _ in discussed if c is not None}
+    person_ids = {p for _, p in discussed if p is not None}
+    on_agenda = AgendaItem.objects.visible_to(user).filter(meeting=meeting).values("case_id")
+    candidates = (
+        Case.objects.visible_to(user)
+        .exclude(status=CaseStatus.CLOSED)
+        .exclude(pk__in=on_agenda)
+        .filter(
+            Q(pk__in=case_ids)
+            | Q(members__person_id__in=person_ids, members__removed_at__isnull=True)
+        )
+        .distinct()
+        .order_by("title")
+    )
+    organizations = [meeting.secretariat, *attendee_organizations(meeting)]
+    return [
+        c
+        for c in candidates
+        if not consent_gaps(persons_of(c, None), organizations, meeting.held_on)[0]
+    ]

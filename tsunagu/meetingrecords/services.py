@@ -25,9 +25,15 @@ from tsunagu.access.models import AccessGrant, AccessLog, Basis
 from tsunagu.access.scoping import user_organization
 from tsunagu.access.services import access_log
 from tsunagu.accounts.models import User
-from tsunagu.cases.models import Case, CaseMember, PlanStatus, SupportPlan
+from tsunagu.cases.models import Case, PlanStatus, SupportPlan
 from tsunagu.cases.services import plan_confer
 from tsunagu.consent.models import Consent
+from tsunagu.meetingrecords.coverage import (
+    attendee_organizations,
+    consent_gaps,
+    consent_on,
+    persons_of,
+)
 from tsunagu.meetingrecords.models import (
     ActionItem,
     AgendaItem,
@@ -153,72 +159,6 @@ def meeting_create(*, user: User, data: MeetingData, channel: Channel = WEB) -> 
     return meeting
 
 
-# --- consent (重層的支援会議) ------------------------------------------------------------------
-
-
-def consent_on(person: Person, organization: Organization, on: dt.date) -> Consent | None:
-    """The newest consent of this person record effective on `on` (not withdrawn by then) that
-    covers `organization`."""
-    # unscoped: the basis of a share is decided from the person's consents, whoever holds them
-    return (
-        Consent.dangerously_unscoped.filter(
-            person=person, valid_from__lte=on, scope_organizations=organization
-        )
-        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=on))
-        .filter(
-            Q(withdrawn_at__isnull=True)
-            | Q(withdrawn_at__gt=timezone.make_aware(dt.datetime.combine(on, dt.time.max)))
-        )
-        .order_by("-valid_from", "-pk")
-        .first()
-    )
-
-
-def _persons_of(item_case: Case | None, item_person: Person | None) -> list[Person]:
-    if item_person is not None:
-        return [item_person]
-    if item_case is None:
-        return []
-    # unscoped: the members of a case the secretariat may see, to decide the basis of a share
-    return [
-        m.person
-        for m in CaseMember.dangerously_unscoped.filter(
-            case=item_case, removed_at__isnull=True
-        ).select_related("person__household_membership__household")
-    ]
-
-
-def _consent_gaps(
-    persons: list[Person], organizations: list[Organization | None], on: dt.date
-) -> tuple[list[str], Consent | None]:
-    """The reasons a consent does not cover these attendees, and the principal's consent."""
-    reasons: list[str] = []
-    first: Consent | None = None
-    for p in persons:
-        for o in organizations:
-            if o is None:
-                reasons.append("機関に属さない出席者は本人同意の提供先に含められません")
-                continue
-            if p.organization_id == o.pk:
-                continue
-            consent = consent_on(p, o, on)
-            if consent is None:
-                reasons.append(f"{o.name}は{on:%Y-%m-%d}に有効な本人同意の提供先に含まれていません")
-            elif first is None:
-                first = consent
-    return list(dict.fromkeys(reasons)), first
-
-
-def _attendee_organizations(meeting: Meeting) -> list[Organization | None]:
-    # unscoped: the secretariat's own meeting
-    return [
-        a.organization
-        for a in MeetingAttendee.dangerously_unscoped.filter(meeting=meeting).select_related(
-            "organization"
-        )
-    ]
-
-
 # --- attendees and pledges ------------------------------------------------------------------
 
 
@@ -271,8 +211,8 @@ def attendee_add(
         items = AgendaItem.dangerously_unscoped.filter(
             meeting=meeting, kind__in=[AgendaKind.CASE, AgendaKind.PERSON]
         ).select_related("case", "person")
-        persons = [p for i in items for p in _persons_of(i.case, i.person)]
-        reasons, _ = _consent_gaps(persons, [organization], meeting.held_on)
+        persons = [p for i in items for p in persons_of(i.case, i.person)]
+        reasons, _ = consent_gaps(persons, [organization], meeting.held_on)
         if reasons:
             raise _fail(
                 "organization", "本人同意の範囲外のため出席者にできません: " + "、".join(reasons)
@@ -398,9 +338,9 @@ def agenda_item_add(
                 raise _fail("person", "本人の記録が見つかりません")
             case = None
         if meeting.requires_consent:
-            reasons, consent = _consent_gaps(
-                _persons_of(case, person),
-                [meeting.secretariat, *_attendee_organizations(meeting)],
+            reasons, consent = consent_gaps(
+                persons_of(case, person),
+                [meeting.secretariat, *attendee_organizations(meeting)],
                 meeting.held_on,
             )
             if reasons:
@@ -409,7 +349,7 @@ def agenda_item_add(
                     "本人同意がないため重層的支援会議の議題にできません: " + "、".join(reasons),
                 )
             if consent is None:
-                principal = _persons_of(case, person)[:1]
+                principal = persons_of(case, person)[:1]
                 if principal:
                     consent = consent_on(principal[0], organization, meeting.held_on)
     # unscoped: the secretariat's own agenda
@@ -426,7 +366,7 @@ def agenda_item_add(
     )
     item.full_clean()
     item.save()
-    persons = _persons_of(case, person)
+    persons = persons_of(case, person)
     _log(user, AccessLog.Action.CREATE, item, persons[0] if persons else None, channel)
     meeting_grants_sync(meeting=meeting, user=user)
     return item
@@ -458,7 +398,7 @@ def meeting_grants_sync(*, meeting: Meeting, user: User) -> int:
     created = 0
     now = timezone.now()
     for item in items:
-        for person in _persons_of(item.case, item.person):
+        for person in persons_of(item.case, item.person):
             for organization_id in organization_ids:
                 if organization_id is None or person.organization_id == organization_id:
                     continue
@@ -497,7 +437,7 @@ def minutes_record(
     item.minutes = minutes.strip()
     item.minutes_at = timezone.now()
     item.save(update_fields=["minutes", "minutes_at"])
-    persons = _persons_of(item.case, item.person)
+    persons = persons_of(item.case, item.person)
     _log(user, AccessLog.Action.UPDATE, item, persons[0] if persons else None, channel)
     return item
 
@@ -543,7 +483,7 @@ def action_item_add(
         errors["description"] = "内容を入力してください"
     if due_on < meeting.held_on:
         errors["due_on"] = "期限が会議の開催日より前です"
-    attending = {o.pk for o in _attendee_organizations(meeting) if o is not None}
+    attending = {o.pk for o in attendee_organizations(meeting) if o is not None}
     if organization.pk not in attending | {meeting.secretariat_id}:
         errors["organization"] = "担当機関は出席した機関から選んでください"
     if item is not None and item.meeting_id != meeting.pk:
@@ -591,6 +531,6 @@ def meeting_plan_approve(
         plan=plan,
         decided_by=user,
     )
-    persons = _persons_of(item.case, None)
+    persons = persons_of(item.case, None)
     _log(user, AccessLog.Action.CREATE, decision, persons[0] if persons else None, channel)
     return decision

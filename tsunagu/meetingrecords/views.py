@@ -20,12 +20,16 @@ from tsunagu.accounts.http import AuthenticatedHttpRequest
 from tsunagu.cases.models import Case, CaseStatus, PlanStatus, SupportPlan
 from tsunagu.core.fiscal import fiscal_year_of
 from tsunagu.core.forms import add_service_errors
-from tsunagu.core.once import AlreadySubmitted, OnceFormMixin, submit_once
+from tsunagu.core.once import AlreadySubmitted, OnceFormMixin, form_token_new, submit_once
 from tsunagu.meetingrecords import forms as f
 from tsunagu.meetingrecords.access import MeetingAccess, meeting_get_for, meetings_shown
 from tsunagu.meetingrecords.models import AgendaItem, AgendaKind, MeetingAttendee
 from tsunagu.meetingrecords.printing import PRINTS, meeting_pdf
-from tsunagu.meetingrecords.selectors import meeting_counts, meetings_for
+from tsunagu.meetingrecords.selectors import (
+    cases_ready_to_move,
+    meeting_counts,
+    meetings_for,
+)
 from tsunagu.meetingrecords.services import (
     action_item_add,
     agenda_item_add,
@@ -128,6 +132,10 @@ def _forms(request: AuthenticatedHttpRequest, access: MeetingAccess) -> dict[str
         "action_form": f.ActionItemForm(organizations=attending, items=items),
         "approve_form": f.PlanApproveForm(plans=plans),
         "plans": list(plans),
+        # from 支援会議 to 重層的支援会議: cases discussed there whose consent now covers this one
+        "ready": [
+            (c, form_token_new()) for c in cases_ready_to_move(user=request.user, meeting=meeting)
+        ],
         "held": meeting.held_on <= timezone.localdate(),
     }
 

@@ -18,7 +18,7 @@ from tsunagu.consent.models import Consent
 from tsunagu.consent.services import consent_record, consent_withdraw
 from tsunagu.meetingrecords.access import meeting_get_for
 from tsunagu.meetingrecords.models import AgendaItem, Meeting, MeetingAttendee
-from tsunagu.meetingrecords.selectors import meeting_counts
+from tsunagu.meetingrecords.selectors import cases_ready_to_move, meeting_counts
 from tsunagu.meetingrecords.services import (
     MeetingData,
     action_item_add,
@@ -362,3 +362,30 @@ def test_counts_per_fiscal_year(coordinator: User, counselor: User) -> None:
         municipality=m1.municipality, fiscal_year=2026, today=dt.date(2026, 5, 31)
     )
     assert early.held == 2
+
+
+def test_a_case_moves_from_support_meeting_to_case_conference(coordinator: User) -> None:
+    person = make_person(coordinator, "田中")
+    case = case_create(
+        user=coordinator,
+        data=CaseData(title="田中さん", origin="support_meeting"),
+        principal=person,
+    )
+    support = convene(coordinator, "shien-kaigi")
+    _pledged(support, coordinator, "hokatsu-kita")
+    agenda_item_add(user=coordinator, meeting=support, kind="case", case=case)
+    conference = convene(coordinator, "jusoteki-shien-kaigi")
+    attendee_add(user=coordinator, meeting=conference, organization=org("hokatsu-kita"))
+    assert cases_ready_to_move(user=coordinator, meeting=conference) == []  # no consent yet
+    consent_record(
+        user=coordinator,
+        person=person,
+        method="written",
+        purpose="重層的支援会議での協議",
+        scope_organizations=[org("hokatsu-kita")],
+        valid_from=TODAY(),
+        valid_until=None,
+    )
+    assert cases_ready_to_move(user=coordinator, meeting=conference) == [case]
+    agenda_item_add(user=coordinator, meeting=conference, kind="case", case=case)
+    assert cases_ready_to_move(user=coordinator, meeting=conference) == []
