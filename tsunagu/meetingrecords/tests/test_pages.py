@@ -172,3 +172,16 @@ def test_case_conference_agenda_page(
     assert AgendaItem.dangerously_unscoped.filter(meeting=meeting).exists() is added
     if not added:
         assert "本人同意がないため" in response.content.decode()
+
+
+def test_the_persons_access_log_names_the_meeting(
+    shared: Meeting, coordinator: User, city: object
+) -> None:
+    from conftest import make_user
+    from tsunagu.accounts.models import Role
+
+    client_for(coordinator).get(f"/meetings/{shared.pk}/")  # 地域福祉課 reads her on the meeting
+    person_id = AgendaItem.dangerously_unscoped.get(meeting=shared).person_id
+    boss = make_user(city, "hokatsu-kita", Role.MANAGER, "boss")  # type: ignore[arg-type]
+    page = client_for(boss).get(f"/people/{person_id}/access-log/").content.decode()
+    assert f"南市支援会議 {shared.held_on:%Y-%m-%d}" in page
