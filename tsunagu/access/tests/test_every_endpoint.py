@@ -680,6 +680,7 @@ COORDINATOR_OPERATIONS = {
     "start",
     # meetings: the secretariat's
     "attendees",
+    "agenda",
     "pledges",
     "minutes",
     "decisions",
