@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.utils import timezone
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
+from fpdf.fonts import FontFace
 
 from tsunagu.cases.printing import FONT, Sheet, font_path
 from tsunagu.core.fiscal import wareki_date
@@ -109,7 +110,9 @@ def _subject(view: ItemView) -> str:
     names = []
     for p in view.persons:
         address = p.address_text
-        names.append(f"{p.person.full_name}（{address}）" if address else p.person.full_name)
+        if address and not address.startswith("（"):
+            address = f"（{address}）"
+        names.append(f"{p.person.full_name}{address}")
     if view.hidden:
         names.append(f"ほか{view.hidden}名（閲覧の根拠なし）")
     prefix = f"事例「{item.case.title}」: " if item.case is not None else ""
@@ -155,20 +158,28 @@ def meeting_pdf(*, form: str, access: MeetingAccess, printed_by: str) -> bytes:
     else:  # attendance
         sheet.section("出席者")
         confidential = access.meeting.confidential
-        sheet.grid(
-            ["機関・所属", "氏名", "誓約日", "署名"],
+        rows = [
             [
-                [
-                    a.organization.name if a.organization else a.affiliation,
-                    a.name,
-                    wareki_date(a.pledge.signed_on) if a.pledge else "",
-                    "",
-                ]
-                for a in access.attendees
+                a.organization.name if a.organization else a.affiliation,
+                a.name,
+                wareki_date(a.pledge.signed_on) if a.pledge else "",
             ]
-            + [["", "", "", ""] for _ in range(3)],
-            (60, 40, 35, 45),
-        )
+            for a in access.attendees
+        ] + [["", "", ""] for _ in range(3)]  # for participants added on the day
+        with sheet.table(
+            col_widths=(60, 40, 35, 45),
+            text_align="LEFT",
+            line_height=10,  # room to sign
+            padding=1.5,
+            headings_style=FontFace(fill_color=(230, 230, 230)),
+        ) as table:
+            head = table.row()
+            for h in ("機関・所属", "氏名", "誓約日", "署名"):
+                head.cell(h)
+            for values in rows:
+                row = table.row()
+                for v in [*values, ""]:
+                    row.cell(v or " ")
         if confidential:
             sheet.section("守秘義務の誓約")
             sheet.multi_cell(
