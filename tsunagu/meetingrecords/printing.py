@@ -177,9 +177,9 @@ def meeting_pdf(*, form: str, access: MeetingAccess, printed_by: str) -> bytes:
             for h in ("機関・所属", "氏名", "誓約日", "署名"):
                 head.cell(h)
             for values in rows:
-                row = table.row()
-                for v in [*values, ""]:
-                    row.cell(v or " ")
+                line = table.row()
+                for text in [*values, ""]:
+                    line.cell(text or " ")
         if confidential:
             sheet.section("守秘義務の誓約")
             sheet.multi_cell(
