@@ -117,9 +117,11 @@ def _forms(request: AuthenticatedHttpRequest, access: MeetingAccess) -> dict[str
         case_id__in=case_ids, status=PlanStatus.DRAFT
     )
     return {
-        "attendee_form": f.AttendeeForm(organizations=organizations),
+        # one page, several forms: each with its own ids
+        "attendee_form": f.AttendeeForm(organizations=organizations, auto_id="attendee_%s"),
         "pledge_form": f.PledgeForm(initial={"signed_on": timezone.localdate()}),
         "agenda_form": f.AgendaItemForm(
+            auto_id="agenda_%s",
             cases=Case.objects.visible_to(request.user)
             .exclude(status=CaseStatus.CLOSED)
             .order_by("title"),
@@ -128,8 +130,8 @@ def _forms(request: AuthenticatedHttpRequest, access: MeetingAccess) -> dict[str
             )[:500],
         ),
         "minutes_form": f.MinutesForm(),
-        "decision_form": f.DecisionForm(items=items),
-        "action_form": f.ActionItemForm(organizations=attending, items=items),
+        "decision_form": f.DecisionForm(items=items, auto_id="decision_%s"),
+        "action_form": f.ActionItemForm(organizations=attending, items=items, auto_id="action_%s"),
         "approve_form": f.PlanApproveForm(plans=plans),
         "plans": list(plans),
         # from 支援会議 to 重層的支援会議: cases discussed there whose consent now covers this one
@@ -147,6 +149,7 @@ def detail(request: AuthenticatedHttpRequest, meeting_id: int) -> HttpResponse:
         context.update(_forms(request, access))
     elif access.meeting.discusses_individuals:
         context["agenda_form"] = f.AgendaItemForm(
+            auto_id="agenda_%s",
             initial={"kind": AgendaKind.PERSON},
             cases=Case.objects.none(),
             persons=Person.objects.held_by(request.user).order_by(
