@@ -99,6 +99,15 @@ class AccessGrant(models.Model):
         related_name="grants",
         verbose_name="支援チーム",
     )
+    # a 支援会議 (or another statutory confidential body) shared this person on this agenda item
+    meeting_agenda_item = models.ForeignKey(
+        "meetingrecords.AgendaItem",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="grants",
+        verbose_name="会議の議題",
+    )
     statute = models.CharField("根拠法令", max_length=200, blank=True)
     valid_from = models.DateTimeField("開始")
     valid_until = models.DateField("終了予定", null=True, blank=True)

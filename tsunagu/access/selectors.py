@@ -11,6 +11,6 @@ def person_access_log(*, person_id: int) -> QuerySet[AccessLog]:
     """Every logged read and write of one person record, newest first."""
     return (
         AccessLog.objects.filter(person_id=person_id)
-        .select_related("user", "organization", "grant")
+        .select_related("user", "organization", "grant__meeting_agenda_item__meeting__body")
         .order_by("-at", "-pk")
     )

@@ -1092,9 +1092,15 @@ def plan_update(
 
 @transaction.atomic
 def plan_confer(
-    *, user: User, plan: SupportPlan, conferred_on: dt.date, channel: Channel = WEB
+    *,
+    user: User,
+    plan: SupportPlan,
+    conferred_on: dt.date,
+    channel: Channel = WEB,
+    meeting: str = "",
 ) -> SupportPlan:
-    """下書き → 重層的支援会議で協議済."""
+    """下書き → 重層的支援会議で協議済. `meeting`: the meeting's name for the timeline (a meeting
+    record approving the plan, `meetingrecords.services.meeting_plan_approve`)."""
     _require_coordinator(user, plan.case)
     if plan.status != PlanStatus.DRAFT:
         raise ValidationError("下書きのプランだけを協議済にできます")
@@ -1114,7 +1120,8 @@ def plan_confer(
         plan.case,
         user=user,
         kind=CaseEvent.Kind.MEETING,
-        summary=f"重層的支援会議で支援プラン（{plan.get_kind_display()}）第{plan.version}版を協議",
+        summary=f"{meeting or '重層的支援会議'}で支援プラン（{plan.get_kind_display()}）"
+        f"第{plan.version}版を協議",
         occurred_at=timezone.now()
         if conferred_on == timezone.localdate()
         else timezone.make_aware(dt.datetime.combine(conferred_on, dt.time(12))),

@@ -6,6 +6,8 @@ TSUNAGU_ALLOWED_HOSTS   comma-separated host names (default: localhost names onl
 TSUNAGU_DATA_DIR        the SQLite file and the generated key (default: var/ in the repo)
 DATABASE_URL            e.g. postgres://user@host:5432/db (default: SQLite in the data directory)
 TSUNAGU_REFERRAL_DUE_BUSINESS_DAYS  days a receiving window has to answer a referral (default 2)
+TSUNAGU_SUPPORT_MEETING_GRANT_DAYS  days after a 支援会議 its pledged attendees keep seeing
+                                    the people discussed (default 30)
 TSUNAGU_IDLE_TIMEOUT_MINUTES    sign out after this long without activity (default 30)
 TSUNAGU_IDLE_WARNING_MINUTES    warn this long before the idle sign-out (default 2)
 TSUNAGU_LOGIN_FAILURE_LIMIT     wrong passwords in a row that lock an account (default 5)
@@ -96,6 +98,7 @@ INSTALLED_APPS = [
     "tsunagu.access",
     "tsunagu.imports",
     "tsunagu.cases",
+    "tsunagu.meetingrecords",
     "tsunagu.recordkeeping",
     "tsunagu.portal",
     "tsunagu.demo",
@@ -103,6 +106,7 @@ INSTALLED_APPS = [
 ]
 
 REFERRAL_DUE_BUSINESS_DAYS = int(os.environ.get("TSUNAGU_REFERRAL_DUE_BUSINESS_DAYS", "2"))
+SUPPORT_MEETING_GRANT_DAYS = int(os.environ.get("TSUNAGU_SUPPORT_MEETING_GRANT_DAYS", "30"))
 # years a person's records are kept after the last activity on them (then erased: recordkeeping)
 RETENTION_YEARS = int(os.environ.get("TSUNAGU_RETENTION_YEARS", "5"))
 # person searches one staff member may make per minute (city-wide reads are rate-limited)

@@ -27,6 +27,7 @@ urlpatterns = [
     path("consents/", include("tsunagu.consent.urls")),
     path("imports/", include("tsunagu.imports.urls")),
     path("cases/", include("tsunagu.cases.urls")),
+    path("meetings/", include("tsunagu.meetingrecords.urls")),
     path("records/", include("tsunagu.recordkeeping.urls")),
     path("resources/", include("tsunagu.resources.urls")),
     path("map/", include("tsunagu.resources.public_urls")),

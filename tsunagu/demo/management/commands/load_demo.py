@@ -9,6 +9,7 @@ from tsunagu.accounts.services import user_create
 from tsunagu.cityplan.models import Clause, ProgramOrganization
 from tsunagu.demo.cases import demo_cases
 from tsunagu.demo.intake import demo_intake
+from tsunagu.demo.meetings import demo_meetings
 from tsunagu.demo.resources import demo_resources
 from tsunagu.organizations.models import Municipality, Organization, SupportField
 from tsunagu.people.models import Person
@@ -160,6 +161,9 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"多機関協働の事例 {cases} 件と、回答待ちの依頼 1 件を作りました（架空）"
                 )
+            meetings = demo_meetings(counselor=counselor, coordinator=made["coordinator"])
+            if meetings:
+                self.stdout.write(f"支援会議の記録 {meetings} 件を作りました（架空）")
         if not CommunityResource.objects.filter(municipality=municipality).exists():
             count = demo_resources(editor=made["lsc"])
             self.stdout.write(

@@ -1,0 +1,164 @@
+"""Forms of meeting records. Each create form carries a one-time token (`core.once`), so a form
+sent twice records once."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django import forms
+from django.db.models import QuerySet
+
+from tsunagu.cases.models import Case, SupportPlan
+from tsunagu.core.once import OnceFormMixin
+from tsunagu.meetingrecords.models import AgendaItem, AgendaKind
+from tsunagu.meetingrecords.services import MeetingData, meeting_kinds
+from tsunagu.meetings.models import MeetingBody, MeetingBodyKind
+from tsunagu.organizations.models import Organization
+from tsunagu.people.models import Person
+
+DATE = forms.DateInput(attrs={"type": "date"})
+
+
+def _queryset(form: forms.Form, name: str, qs: QuerySet[Any]) -> None:
+    cast("forms.ModelChoiceField[Any]", form.fields[name]).queryset = qs
+
+
+class MeetingForm(OnceFormMixin):
+    body = forms.ModelChoiceField(label="会議体", queryset=MeetingBody.objects.none())
+    kind = forms.ChoiceField(
+        label="会議の種別",
+        choices=MeetingBodyKind.choices,
+        help_text="本人同意がある事例を扱うときは重層的支援会議を選びます（二つの役割を持つ会議体）",
+    )
+    held_on = forms.DateField(label="開催日", widget=DATE)
+    starts_at = forms.TimeField(
+        label="開始時刻", required=False, widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    place = forms.CharField(label="場所", max_length=200, required=False)
+    online = forms.BooleanField(label="オンラインで開催", required=False)
+    share_until = forms.DateField(
+        label="共有の期限",
+        required=False,
+        widget=DATE,
+        help_text="支援会議で協議した人の記録を出席機関が見られる最終日"
+        "（空欄: 開催日から既定の日数）",
+    )
+    next_meeting_on = forms.DateField(label="次回の開催日", required=False, widget=DATE)
+
+    def __init__(self, *args: Any, bodies: list[MeetingBody], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _queryset(
+            self,
+            "body",
+            MeetingBody.objects.filter(pk__in=[b.pk for b in bodies]).order_by(
+                "sort_order", "code"
+            ),
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        body = data.get("body")
+        if body is not None and data.get("kind") not in meeting_kinds(body):
+            self.add_error("kind", "この会議体の種別を選んでください")
+        return data
+
+    def to_data(self) -> MeetingData:
+        d = self.cleaned_data
+        return MeetingData(
+            body=d["body"],
+            kind=d["kind"],
+            held_on=d["held_on"],
+            starts_at=d.get("starts_at"),
+            place=d.get("place") or "",
+            online=bool(d.get("online")),
+            share_until=d.get("share_until"),
+            next_meeting_on=d.get("next_meeting_on"),
+        )
+
+
+class AttendeeForm(OnceFormMixin):
+    organization = forms.ModelChoiceField(
+        label="機関", queryset=Organization.objects.none(), required=False
+    )
+    name = forms.CharField(label="氏名", max_length=100, required=False)
+    affiliation = forms.CharField(
+        label="所属・肩書（システム外の出席者）",
+        max_length=200,
+        required=False,
+        help_text="例: 民生委員、医師、弁護士、NPO法人〇〇",
+    )
+
+    def __init__(self, *args: Any, organizations: QuerySet[Organization], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _queryset(self, "organization", organizations)
+
+
+class PledgeForm(forms.Form):
+    attendee = forms.IntegerField(widget=forms.HiddenInput)
+    signer_name = forms.CharField(label="署名者", max_length=100)
+    signed_on = forms.DateField(label="誓約日", widget=DATE)
+    valid_until = forms.DateField(
+        label="有効期限",
+        required=False,
+        widget=DATE,
+        help_text="要綱が年度ごとの誓約とするときはその末日（空欄: この会議限り）",
+    )
+
+
+class AgendaItemForm(OnceFormMixin):
+    kind = forms.ChoiceField(label="種類", choices=AgendaKind.choices)
+    case = forms.ModelChoiceField(label="事例", queryset=Case.objects.none(), required=False)
+    person = forms.ModelChoiceField(label="本人", queryset=Person.objects.none(), required=False)
+    topic = forms.CharField(label="議題", max_length=200, required=False)
+
+    def __init__(
+        self,
+        *args: Any,
+        cases: QuerySet[Case],
+        persons: QuerySet[Person],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        _queryset(self, "case", cases)
+        _queryset(self, "person", persons)
+
+
+class MinutesForm(forms.Form):
+    item = forms.IntegerField(widget=forms.HiddenInput)
+    minutes = forms.CharField(label="議事録", widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class DecisionForm(OnceFormMixin):
+    item = forms.ModelChoiceField(label="議題", queryset=AgendaItem.objects.none(), required=False)
+    text = forms.CharField(label="決定事項", widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, items: QuerySet[AgendaItem], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _queryset(self, "item", items)
+
+
+class ActionItemForm(OnceFormMixin):
+    organization = forms.ModelChoiceField(label="担当機関", queryset=Organization.objects.none())
+    description = forms.CharField(label="内容", max_length=300)
+    due_on = forms.DateField(label="期限", widget=DATE)
+    item = forms.ModelChoiceField(label="議題", queryset=AgendaItem.objects.none(), required=False)
+
+    def __init__(
+        self,
+        *args: Any,
+        organizations: QuerySet[Organization],
+        items: QuerySet[AgendaItem],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        _queryset(self, "organization", organizations)
+        _queryset(self, "item", items)
+
+
+class PlanApproveForm(forms.Form):
+    item = forms.IntegerField(widget=forms.HiddenInput)
+    plan = forms.ModelChoiceField(label="支援プラン", queryset=SupportPlan.objects.none())
+
+    def __init__(self, *args: Any, plans: QuerySet[SupportPlan], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _queryset(self, "plan", plans)

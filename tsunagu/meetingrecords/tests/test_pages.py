@@ -1,0 +1,187 @@
+"""Every page, print and endpoint of a meeting, for: the secretariat, an attendee with its pledge,
+an attendee without, an organization not invited, another city, anonymous."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from conftest import client_for
+from tsunagu.accounts.models import User
+from tsunagu.accounts.tokens import api_token_create
+from tsunagu.cases.services import CaseData, case_create
+from tsunagu.consent.services import consent_record, consent_withdraw
+from tsunagu.meetingrecords.models import AgendaItem, Meeting
+from tsunagu.meetingrecords.services import agenda_item_add, attendee_add, pledge_record
+
+from .conftest import convene, make_person, org
+
+TODAY = timezone.localdate
+
+
+@pytest.fixture
+def shared(coordinator: User, counselor: User) -> Meeting:
+    """A 支援会議 of 地域福祉課: 北地域包括 attends with its pledge and puts 井上さん (住所秘匿)
+    on the agenda; くらしサポート is invited without a pledge yet."""
+    person = make_person(counselor, address_protected=True)
+    meeting = convene(coordinator, "shien-kaigi")
+    a = attendee_add(user=coordinator, meeting=meeting, organization=org("hokatsu-kita"))
+    pledge_record(user=coordinator, attendee=a, signer_name="相談員A", signed_on=TODAY())
+    attendee_add(user=coordinator, meeting=meeting, organization=org("jiritsu-soudan"))
+    attendee_add(user=coordinator, meeting=meeting, name="山本一郎", affiliation="民生委員")
+    agenda_item_add(user=counselor, meeting=meeting, kind="person", person=person)
+    return meeting
+
+
+def _urls(meeting: Meeting) -> list[str]:
+    base = f"/meetings/{meeting.pk}/"
+    return [base] + [f"{base}print/{f}.pdf" for f in ("minutes", "agenda", "attendance")]
+
+
+@pytest.mark.parametrize("who", ["coordinator", "counselor"])
+def test_the_secretariat_and_a_pledged_attendee_see_it(
+    who: str, shared: Meeting, request: pytest.FixtureRequest
+) -> None:
+    client = client_for(request.getfixturevalue(who))
+    page = client.get(f"/meetings/{shared.pk}/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "井上" in text and "非公開" in text
+    if who == "coordinator":  # 住所秘匿: masked for everyone but the holder
+        assert "南市南町" not in text and "（住所秘匿）" in text
+    for url in _urls(shared)[1:]:
+        response = client.get(url)
+        assert response.status_code == 200 and response.content.startswith(b"%PDF")
+    listing = client.get("/meetings/").content.decode()
+    assert "南市支援会議" in listing and "井上" not in listing
+
+
+@pytest.mark.parametrize("who", ["receiver", "third", "outsider"])
+def test_others_get_not_found(who: str, shared: Meeting, request: pytest.FixtureRequest) -> None:
+    """An attendee without its pledge, an organization not invited, another city: 404, with the
+    body of a meeting that does not exist."""
+    client = client_for(request.getfixturevalue(who))
+    missing = client.get("/meetings/987654321/")
+    for url in _urls(shared):
+        response = client.get(url)
+        assert response.status_code == 404, url
+    assert client.get(f"/meetings/{shared.pk}/").content == missing.content
+    assert "南市支援会議" not in client.get("/meetings/").content.decode()
+    before = AgendaItem.dangerously_unscoped.count()
+    post = client.post(f"/meetings/{shared.pk}/agenda/", {"kind": "topic", "topic": "x"})
+    assert post.status_code == 404
+    assert AgendaItem.dangerously_unscoped.count() == before
+
+
+def test_anonymous_is_sent_to_login(shared: Meeting) -> None:
+    for url in [*_urls(shared), "/meetings/", "/meetings/new/", "/meetings/counts/"]:
+        response = Client().get(url)
+        assert response.status_code == 302 and "/login/" in response["Location"]
+    assert Client().get(f"/api/v1/meetings/{shared.pk}").status_code == 401
+
+
+def test_the_api_has_the_same_rules(
+    shared: Meeting, counselor: User, receiver: User, third: User, outsider: User
+) -> None:
+    def api(user: User) -> Client:
+        return Client(headers={"Authorization": f"Token {api_token_create(user=user)}"})
+
+    body = json.loads(api(counselor).get(f"/api/v1/meetings/{shared.pk}").content)
+    assert body["confidential"] is True
+    person = body["agenda"][0]["persons"][0]
+    assert person["family_name"] == "井上"
+    for user in (receiver, third, outsider):
+        assert api(user).get(f"/api/v1/meetings/{shared.pk}").status_code == 404
+    listing = json.loads(api(counselor).get("/api/v1/meetings").content)
+    assert [m["id"] for m in listing] == [shared.pk]
+
+
+def test_creating_and_recording_through_the_api(coordinator: User, counselor: User) -> None:
+    client = Client(headers={"Authorization": f"Token {api_token_create(user=coordinator)}"})
+    today = TODAY().isoformat()
+
+    def post(path: str, data: dict[str, object]) -> tuple[int, dict[str, object]]:
+        r = client.post(path, json.dumps(data), content_type="application/json")
+        return r.status_code, json.loads(r.content)
+
+    status, meeting = post("/api/v1/meetings", {"body": "shien-kaigi", "held_on": today})
+    assert status == 201 and meeting["kind"] == "confidential_support_meeting"
+    base = f"/api/v1/meetings/{meeting['id']}"
+    status, m = post(f"{base}/attendees", {"organization": "hokatsu-kita"})
+    assert status == 200
+    attendee = m["attendees"][0]["id"]  # type: ignore[index]
+    status, m = post(f"{base}/pledges", {"attendee": attendee, "signer_name": "相談員A"})
+    assert status == 200 and m["attendees"][0]["pledged_on"] == today  # type: ignore[index]
+    status, m = post(f"{base}/agenda", {"kind": "topic", "topic": "見守り"})
+    assert status == 200
+    item = m["agenda"][0]["id"]  # type: ignore[index]
+    status, m = post(f"{base}/minutes", {"agenda_item": item, "minutes": "協議した"})
+    assert status == 200 and m["agenda"][0]["minutes"] == "協議した"  # type: ignore[index]
+    status, err = post(
+        "/api/v1/meetings",
+        {"body": "shien-kaigi", "held_on": today, "next_meeting_on": today},
+    )
+    assert status == 422 and "次回の開催日" in str(err)
+    counts = json.loads(client.get("/api/v1/meetings/counts").content)
+    assert counts["held"] == 1
+
+
+def _conference_case(coordinator: User, *, scope: list[str], withdrawn: bool = False) -> int:
+    person = make_person(coordinator, "田中")
+    consent = consent_record(
+        user=coordinator,
+        person=person,
+        method="written",
+        purpose="協議",
+        scope_organizations=[org(c) for c in scope],
+        valid_from=TODAY() - dt.timedelta(days=5),
+        valid_until=None,
+    )
+    if withdrawn:
+        consent_withdraw(user=coordinator, consent=consent)
+    case = case_create(
+        user=coordinator, data=CaseData(title="田中さん", origin="outreach"), principal=person
+    )
+    return case.pk
+
+
+@pytest.mark.parametrize(
+    ("scope", "withdrawn", "added"),
+    [
+        (["hokatsu-kita"], False, True),
+        (["jiritsu-soudan"], False, False),
+        (["hokatsu-kita"], True, False),
+    ],
+    ids=["covered", "not-covered", "withdrawn-before"],
+)
+def test_case_conference_agenda_page(
+    scope: list[str], withdrawn: bool, added: bool, coordinator: User
+) -> None:
+    case_id = _conference_case(coordinator, scope=scope, withdrawn=withdrawn)
+    meeting = convene(coordinator, "jusoteki-shien-kaigi")
+    attendee_add(user=coordinator, meeting=meeting, organization=org("hokatsu-kita"))
+    client = client_for(coordinator)
+    response = client.post(
+        f"/meetings/{meeting.pk}/agenda/", {"kind": "case", "case": case_id}, follow=True
+    )
+    assert response.status_code == 200
+    assert AgendaItem.dangerously_unscoped.filter(meeting=meeting).exists() is added
+    if not added:
+        assert "本人同意がないため" in response.content.decode()
+
+
+def test_the_persons_access_log_names_the_meeting(
+    shared: Meeting, coordinator: User, city: object
+) -> None:
+    from conftest import make_user
+    from tsunagu.accounts.models import Role
+
+    client_for(coordinator).get(f"/meetings/{shared.pk}/")  # 地域福祉課 reads her on the meeting
+    person_id = AgendaItem.dangerously_unscoped.get(meeting=shared).person_id
+    boss = make_user(city, "hokatsu-kita", Role.MANAGER, "boss")  # type: ignore[arg-type]
+    page = client_for(boss).get(f"/people/{person_id}/access-log/").content.decode()
+    assert f"南市支援会議 {shared.held_on:%Y-%m-%d}" in page

@@ -1,0 +1,323 @@
+"""Pages of meeting records: each checks access through `meetingrecords.access`, makes one domain
+call, renders. Recording on a meeting is its secretariat's (404 for anyone else); attending
+organizations read it (a confidential body's once their pledge is recorded)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from tsunagu.access.models import AccessLog
+from tsunagu.access.scoping import user_organization
+from tsunagu.accounts.http import AuthenticatedHttpRequest
+from tsunagu.cases.models import Case, CaseStatus, PlanStatus, SupportPlan
+from tsunagu.core.fiscal import fiscal_year_of
+from tsunagu.core.forms import add_service_errors
+from tsunagu.core.once import AlreadySubmitted, OnceFormMixin, form_token_new, submit_once
+from tsunagu.meetingrecords import forms as f
+from tsunagu.meetingrecords.access import MeetingAccess, meeting_get_for, meetings_shown
+from tsunagu.meetingrecords.models import AgendaItem, AgendaKind, MeetingAttendee
+from tsunagu.meetingrecords.printing import PRINTS, meeting_pdf
+from tsunagu.meetingrecords.selectors import (
+    cases_ready_to_move,
+    meeting_counts,
+    meetings_for,
+)
+from tsunagu.meetingrecords.services import (
+    action_item_add,
+    agenda_item_add,
+    attendee_add,
+    convenable_bodies,
+    decision_add,
+    meeting_create,
+    meeting_plan_approve,
+    minutes_record,
+    pledge_record,
+)
+from tsunagu.organizations.models import Organization
+from tsunagu.people.models import Person
+
+WEB = AccessLog.Channel.WEB
+PARTS = ("attendees", "pledges", "agenda", "minutes", "decisions", "actions", "approve")
+
+
+def _year(request: AuthenticatedHttpRequest) -> int:
+    value = request.GET.get("year", "")
+    if value.isdigit() and 1989 <= int(value) <= 2100:
+        return int(value)
+    return fiscal_year_of(timezone.localdate())
+
+
+def meeting_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    year = _year(request)
+    meetings = list(meetings_for(user=request.user, fiscal_year=year)[:200])
+    accesses = meetings_shown(
+        user=request.user, meetings=meetings, action=AccessLog.Action.LIST, channel=WEB
+    )
+    return render(
+        request,
+        "meetingrecords/list.html",
+        {
+            "accesses": accesses,
+            "year": year,
+            "can_convene": bool(convenable_bodies(user=request.user)),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def create(request: AuthenticatedHttpRequest) -> HttpResponse:
+    bodies = convenable_bodies(user=request.user)
+    form = f.MeetingForm(request.POST or None, bodies=bodies)
+    if request.method == "POST" and form.is_valid():
+        try:
+            meeting = submit_once(
+                form=form,
+                write=lambda: meeting_create(user=request.user, data=form.to_data()),
+                url=lambda m: reverse("meetingrecords:detail", kwargs={"meeting_id": m.pk}),
+            )
+        except AlreadySubmitted as done:
+            messages.info(request, done.message)
+            return redirect(done.url or "meetingrecords:list")
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "会議を登録しました")
+            return redirect("meetingrecords:detail", meeting_id=meeting.pk)
+    return render(request, "meetingrecords/create.html", {"form": form, "bodies": bodies})
+
+
+def counts(request: AuthenticatedHttpRequest) -> HttpResponse:
+    year = _year(request)
+    organization = user_organization(request.user)
+    data = meeting_counts(municipality=organization.municipality, fiscal_year=year)
+    return render(request, "meetingrecords/counts.html", {"counts": data, "year": year})
+
+
+def _forms(request: AuthenticatedHttpRequest, access: MeetingAccess) -> dict[str, Any]:
+    """The secretariat's forms on the meeting page."""
+    meeting = access.meeting
+    organizations = Organization.objects.filter(
+        municipality=meeting.municipality, is_active=True
+    ).order_by("name")
+    attending = Organization.objects.filter(
+        pk__in=[a.organization_id for a in access.attendees if a.organization_id]
+        + [meeting.secretariat_id]
+    ).order_by("name")
+    items = AgendaItem.objects.visible_to(request.user).filter(meeting=meeting)
+    case_ids = [v.item.case_id for v in access.items if v.item.case_id]
+    plans = SupportPlan.objects.visible_to(request.user).filter(
+        case_id__in=case_ids, status=PlanStatus.DRAFT
+    )
+    return {
+        # one page, several forms: each with its own ids
+        "attendee_form": f.AttendeeForm(organizations=organizations, auto_id="attendee_%s"),
+        "pledge_form": f.PledgeForm(initial={"signed_on": timezone.localdate()}),
+        "agenda_form": f.AgendaItemForm(
+            auto_id="agenda_%s",
+            cases=Case.objects.visible_to(request.user)
+            .exclude(status=CaseStatus.CLOSED)
+            .order_by("title"),
+            persons=Person.objects.held_by(request.user).order_by(
+                "family_name_kana", "given_name_kana"
+            )[:500],
+        ),
+        "minutes_form": f.MinutesForm(),
+        "decision_form": f.DecisionForm(items=items, auto_id="decision_%s"),
+        "action_form": f.ActionItemForm(organizations=attending, items=items, auto_id="action_%s"),
+        "approve_form": f.PlanApproveForm(plans=plans),
+        "plans": list(plans),
+        # from 支援会議 to 重層的支援会議: cases discussed there whose consent now covers this one
+        "ready": [
+            (c, form_token_new()) for c in cases_ready_to_move(user=request.user, meeting=meeting)
+        ],
+        "held": meeting.held_on <= timezone.localdate(),
+    }
+
+
+def detail(request: AuthenticatedHttpRequest, meeting_id: int) -> HttpResponse:
+    access = meeting_get_for(user=request.user, meeting_id=meeting_id, channel=WEB)
+    context: dict[str, Any] = {"a": access, "meeting": access.meeting, "prints": PRINTS}
+    if access.holder:
+        context.update(_forms(request, access))
+    elif access.meeting.discusses_individuals:
+        context["agenda_form"] = f.AgendaItemForm(
+            auto_id="agenda_%s",
+            initial={"kind": AgendaKind.PERSON},
+            cases=Case.objects.none(),
+            persons=Person.objects.held_by(request.user).order_by(
+                "family_name_kana", "given_name_kana"
+            )[:500],
+        )
+    return render(request, "meetingrecords/detail.html", context)
+
+
+def _attendee(access: MeetingAccess, value: object) -> MeetingAttendee:
+    for a in access.attendees:
+        if str(a.pk) == str(value):
+            return a
+    raise ValidationError({"attendee": ["出席者が見つかりません"]})
+
+
+def _item(access: MeetingAccess, value: object) -> AgendaItem:
+    for v in access.items:
+        if str(v.item.pk) == str(value):
+            return v.item
+    raise ValidationError({"item": ["議題が見つかりません"]})
+
+
+@require_POST
+def record(request: AuthenticatedHttpRequest, meeting_id: int, part: str) -> HttpResponse:
+    """The secretariat records one part of the meeting (attendee, pledge, agenda item, minutes,
+    decision, action item, plan approval)."""
+    if part not in PARTS:
+        raise Http404
+    access = meeting_get_for(
+        user=request.user,
+        meeting_id=meeting_id,
+        channel=WEB,
+        action=None,
+        holder=part != "agenda",  # an attending organization may put its own person on it
+    )
+    meeting = access.meeting
+    user = request.user
+    data = request.POST
+    form: Any
+    write: Any
+    if part == "attendees":
+        form = f.AttendeeForm(
+            data,
+            organizations=Organization.objects.filter(
+                municipality=meeting.municipality, is_active=True
+            ),
+        )
+
+        def write() -> object:
+            d = form.cleaned_data
+            return attendee_add(
+                user=user,
+                meeting=meeting,
+                organization=d.get("organization"),
+                name=d.get("name") or "",
+                affiliation=d.get("affiliation") or "",
+            )
+
+    elif part == "pledges":
+        form = f.PledgeForm(data)
+
+        def write() -> object:
+            d = form.cleaned_data
+            return pledge_record(
+                user=user,
+                attendee=_attendee(access, d["attendee"]),
+                signer_name=d["signer_name"],
+                signed_on=d["signed_on"],
+                valid_until=d.get("valid_until"),
+            )
+
+    elif part == "agenda":
+        form = f.AgendaItemForm(
+            data,
+            cases=Case.objects.visible_to(user),
+            persons=Person.objects.visible_to(user),
+        )
+
+        def write() -> object:
+            d = form.cleaned_data
+            return agenda_item_add(
+                user=user,
+                meeting=meeting,
+                kind=d["kind"],
+                case=d.get("case"),
+                person=d.get("person"),
+                topic=d.get("topic") or "",
+            )
+
+    elif part == "minutes":
+        form = f.MinutesForm(data)
+
+        def write() -> object:
+            d = form.cleaned_data
+            return minutes_record(user=user, item=_item(access, d["item"]), minutes=d["minutes"])
+
+    elif part == "decisions":
+        form = f.DecisionForm(
+            data, items=AgendaItem.objects.visible_to(user).filter(meeting=meeting)
+        )
+
+        def write() -> object:
+            d = form.cleaned_data
+            return decision_add(user=user, meeting=meeting, text=d["text"], item=d.get("item"))
+
+    elif part == "actions":
+        form = f.ActionItemForm(
+            data,
+            organizations=Organization.objects.filter(municipality=meeting.municipality),
+            items=AgendaItem.objects.visible_to(user).filter(meeting=meeting),
+        )
+
+        def write() -> object:
+            d = form.cleaned_data
+            return action_item_add(
+                user=user,
+                meeting=meeting,
+                organization=d["organization"],
+                description=d["description"],
+                due_on=d["due_on"],
+                item=d.get("item"),
+            )
+
+    else:  # approve
+        form = f.PlanApproveForm(data, plans=SupportPlan.objects.visible_to(user))
+
+        def write() -> object:
+            d = form.cleaned_data
+            return meeting_plan_approve(user=user, item=_item(access, d["item"]), plan=d["plan"])
+
+    back = redirect("meetingrecords:detail", meeting_id=meeting.pk)
+    if not form.is_valid():
+        messages.error(
+            request,
+            "入力を確かめてください: "
+            + " ".join(str(e) for es in form.errors.values() for e in es),
+        )
+        return back
+    try:
+        if isinstance(form, OnceFormMixin):
+            submit_once(form=form, write=write, url=lambda _: back.url)
+        else:
+            write()
+    except AlreadySubmitted as done:
+        messages.info(request, done.message)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "記録しました")
+    return back
+
+
+def print_meeting(request: AuthenticatedHttpRequest, meeting_id: int, form: str) -> HttpResponse:
+    """会議録, agenda or attendance sheet as an A4 PDF (logged as an export)."""
+    if form not in PRINTS:
+        raise Http404
+    access = meeting_get_for(
+        user=request.user, meeting_id=meeting_id, channel=WEB, action=AccessLog.Action.EXPORT
+    )
+    response = HttpResponse(
+        meeting_pdf(
+            form=form,
+            access=access,
+            printed_by=request.user.get_full_name() or request.user.username,
+        ),
+        content_type="application/pdf",
+    )
+    response["Content-Disposition"] = f'inline; filename="meeting-{meeting_id}-{form}.pdf"'
+    response["Cache-Control"] = "no-store"
+    return response
