@@ -369,6 +369,7 @@ ROUTES: dict[str, Row] = {
     "imports:index": Row(),
     "imports:job": Row(),
     "imports:step": Row(method="POST"),
+    "imports:confirm": Row(method="POST"),
     "cases:work": Row(),
     "cases:list": Row(),
     "cases:create": Row(query="person={person}", coordinator=True),
