@@ -76,6 +76,8 @@ class ImportJob(models.Model):
     # The importer's decision per row: {"<line>": <id of the own record to link to> or 0 (new)}
     decisions = models.JSONField("結び付けの判断", default=dict, blank=True)
     decided_at = models.DateTimeField("判断日時", null=True, blank=True)
+    # the background task that writes the rows (core/tasks.py), to show its state
+    task_id = models.CharField("登録の処理", max_length=64, blank=True)
     created_at = models.DateTimeField("開始日時", auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     finished_at = models.DateTimeField("終了日時", null=True, blank=True)

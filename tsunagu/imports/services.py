@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, models, transaction
+from django.tasks import task
 from django.utils import timezone
 
 from tsunagu.access.models import AccessLog
@@ -43,6 +44,7 @@ from tsunagu.consultations.services import (
     consultation_data_validate,
 )
 from tsunagu.core.fiscal import parse_wareki_date
+from tsunagu.core.tasks import task_enqueue
 from tsunagu.core.text import nfkc
 from tsunagu.core.validation import ItemInvalid
 from tsunagu.imports.csvfile import (
@@ -930,8 +932,37 @@ def import_job_cancel(*, user: User, job: ImportJob) -> ImportJob:
 
 
 def import_job_write_start(job: ImportJob) -> None:
-    """Write a decided job's rows."""
-    import_job_write(job_id=job.pk)
+    """Hand a decided job's write to a background task (called after the transaction that put
+    the job in `writing` has committed); the page polls the job until it is done."""
+    try:
+        job.task_id = task_enqueue(import_job_write_task, job_id=job.pk)
+    except Exception as exc:  # the queue refused: say so, nothing was written
+        _job_fail_unwritten(job.pk, f"登録の処理を始められませんでした（{exc}）")
+        return
+    # unscoped: the job just handed over, by id; only its task id is recorded
+    ImportJob.dangerously_unscoped.filter(pk=job.pk).update(task_id=job.task_id)
+
+
+def _job_fail_unwritten(job_id: int, message: str) -> None:
+    with transaction.atomic():
+        # unscoped: the job a worker was given by id; only its outcome is recorded
+        job = ImportJob.dangerously_unscoped.select_for_update().filter(pk=job_id).first()
+        if job is None or job.status != ImportJob.Status.WRITING:
+            return
+        job.errors = [RowError(1, "", f"{message}。何も登録していません").as_json()]
+        job.error_count = 1
+        _job_finish(job, ImportJob.Status.FAILED)
+
+
+@task
+def import_job_write_task(job_id: int) -> None:
+    """The background write of an import (`import_job_write`). An unexpected failure rolls
+    the write back, marks the job failed (nothing written) and fails the task."""
+    try:
+        import_job_write(job_id=job_id)
+    except Exception as exc:
+        _job_fail_unwritten(job_id, f"登録中に予期しないエラーが起きました（{type(exc).__name__}）")
+        raise
 
 
 def import_job_write(*, job_id: int) -> None:

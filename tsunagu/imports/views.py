@@ -6,6 +6,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from tsunagu.access.scoping import user_organization
 from tsunagu.accounts.http import AuthenticatedHttpRequest
 from tsunagu.consultations.models import Channel, Requester, Response, Topic
+from tsunagu.core.tasks import task_state
 from tsunagu.imports.csvfile import MAX_ERRORS, ImportFileError
 from tsunagu.imports.forms import ImportUploadForm
 from tsunagu.imports.models import ImportJob
@@ -68,6 +69,7 @@ def _job_context(
         "may_import": user_may_import(request.user),
         "max_errors": MAX_ERRORS,
         "confirm_error": confirm_error,
+        "task_state": task_state(job.task_id) if job.status == ImportJob.Status.WRITING else "",
         "known_rows": [
             {
                 **row,
