@@ -1,3 +1,4 @@
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -111,6 +112,9 @@ def confirm(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     found = import_job_get(user=request.user, pk=pk)
     if not user_may_import(request.user):
         raise Http404
+    if found.status != ImportJob.Status.CONFIRMING:  # a second tab, or sent again: show where it is
+        messages.info(request, "この取り込みは確認待ちではありません。今の状態を表示します")
+        return redirect("imports:job", pk=found.pk)
     try:
         if request.POST.get("action") == "cancel":
             import_job_cancel(user=request.user, job=found)
