@@ -23,6 +23,7 @@ demo: $(BIN)/.installed
 	for city in ise imizu sanda inzai toyokawa; do $(BIN)/tsunagu load-plan $$city || exit 1; done
 	$(BIN)/tsunagu load-demo $(CITY)
 	@echo "つなぐ: http://127.0.0.1:8000 （上のアカウントでログイン。Ctrl+C で終了）"
+	TSUNAGU_DEBUG=1 $(BIN)/tsunagu db_worker --no-startup-delay & trap 'kill $$!' EXIT; \
 	TSUNAGU_DEBUG=1 $(BIN)/tsunagu runserver 127.0.0.1:8000
 
 lint: $(BIN)/.installed

@@ -163,6 +163,12 @@ def _fresh_cache() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _tasks_run_at_once(settings: object) -> None:
+    # background tasks run inside the request in tests; one test runs the real worker
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}  # type: ignore[attr-defined]
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: object) -> None:
     # PBKDF2's deliberate slowness is for production; tests only need a working hasher.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]

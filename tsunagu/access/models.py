@@ -11,6 +11,7 @@ it used.
 (`Person.objects.visible_to(user)`) on `tsunagu.access.scoping`.
 """
 
+from django.apps import apps
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -215,6 +216,19 @@ class AccessLog(models.Model):
 
     def __str__(self) -> str:
         return f"{tokyo_text(self.at)} {self.actor} {self.get_action_display()} {self.object_type}"
+
+    @property
+    def object_label(self) -> str:
+        """What was read or written, in words: 相談 #12, #15 (the model's Japanese name and the
+        record numbers), for the log's screen and CSV."""
+        try:
+            model = apps.get_model(self.object_type)
+        except (LookupError, ValueError):
+            name = self.object_type
+        else:
+            name = str(model._meta.verbose_name)
+        ids = ", ".join(f"#{i}" for i in self.object_id.split(",") if i)
+        return f"{name} {ids}".strip()
 
     @property
     def actor(self) -> str:

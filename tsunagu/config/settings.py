@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
+    "django_tasks_db",
     "tsunagu.core",
     "tsunagu.organizations",
     "tsunagu.accounts",
@@ -113,6 +114,15 @@ RETENTION_YEARS = int(os.environ.get("TSUNAGU_RETENTION_YEARS", "5"))
 PERSON_SEARCH_RATE_PER_MINUTE = int(os.environ.get("TSUNAGU_PERSON_SEARCH_RATE", "60"))
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
 API_TOKEN_DAYS = int(os.environ.get("TSUNAGU_API_TOKEN_DAYS", "90"))
+# Background tasks (core/tasks.py): the database backend, run by `tsunagu db_worker`; tests
+# use the immediate backend (conftest.py)
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("TSUNAGU_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}
+# hours an API Idempotency-Key (and the first answer kept under it) lives
+IDEMPOTENCY_KEY_HOURS = int(os.environ.get("TSUNAGU_IDEMPOTENCY_KEY_HOURS", "24"))
 IDLE_TIMEOUT_SECONDS = int(os.environ.get("TSUNAGU_IDLE_TIMEOUT_MINUTES", "30")) * 60
 IDLE_WARNING_SECONDS = int(os.environ.get("TSUNAGU_IDLE_WARNING_MINUTES", "2")) * 60
 # The public resource map's tiles ({z}/{x}/{y}), e.g. the city's own tile server or
@@ -151,6 +161,7 @@ MIDDLEWARE = [
     "tsunagu.accounts.middleware.IdleTimeoutMiddleware",
     "tsunagu.accounts.middleware.LoginRequiredMiddleware",
     "tsunagu.portal.middleware.StrictApiQueryMiddleware",
+    "tsunagu.portal.idempotency.IdempotencyMiddleware",
     "tsunagu.accounts.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -31,6 +31,12 @@ class ImportJob(models.Model):
 
     class Status(models.TextChoices):
         VALIDATING = "validating", "確認中"
+        # every row is fine, but some look like persons the city already knows: the importer
+        # decides row by row (link to the existing record, or register anew) before anything
+        # is written
+        CONFIRMING = "confirming", "同一人物の確認待ち"
+        # decided (or nothing to decide): the write runs as a background task
+        WRITING = "writing", "登録中"
         FAILED = "failed", "エラーあり（登録なし）"
         DONE = "done", "完了"
 
@@ -64,6 +70,14 @@ class ImportJob(models.Model):
     updated_count = models.PositiveIntegerField("更新", default=0)
     unchanged_count = models.PositiveIntegerField("変更なし", default=0)
     skipped_count = models.PositiveIntegerField("取り込み済み", default=0)
+    linked_count = models.PositiveIntegerField("既存の記録に結び付け", default=0)
+    # Rows that look like a person the city already knows (see services.KnownPerson.as_json).
+    known = models.JSONField("同一人物の可能性", default=list, blank=True)
+    # The importer's decision per row: {"<line>": <id of the own record to link to> or 0 (new)}
+    decisions = models.JSONField("結び付けの判断", default=dict, blank=True)
+    decided_at = models.DateTimeField("判断日時", null=True, blank=True)
+    # the background task that writes the rows (core/tasks.py), to show its state
+    task_id = models.CharField("登録の処理", max_length=64, blank=True)
     created_at = models.DateTimeField("開始日時", auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     finished_at = models.DateTimeField("終了日時", null=True, blank=True)
@@ -82,7 +96,7 @@ class ImportJob(models.Model):
                 condition=Q(kind__in=ImportKind.values), name="import_job_kind_valid"
             ),
             models.CheckConstraint(
-                condition=Q(status__in=["validating", "failed", "done"]),
+                condition=Q(status__in=["validating", "confirming", "writing", "failed", "done"]),
                 name="import_job_status_valid",
             ),
             models.CheckConstraint(
@@ -90,7 +104,8 @@ class ImportJob(models.Model):
                 name="import_job_processed_within_total",
             ),
             models.CheckConstraint(
-                condition=Q(status="validating") | Q(finished_at__isnull=False),
+                condition=Q(status__in=["validating", "confirming", "writing"])
+                | Q(finished_at__isnull=False),
                 name="import_job_finished_has_time",
             ),
         ]
@@ -101,5 +116,14 @@ class ImportJob(models.Model):
     @property
     def percent(self) -> int:
         if not self.total_rows:
-            return 100 if self.status != self.Status.VALIDATING else 0
+            return 100 if not self.in_progress else 0
         return self.processed_rows * 100 // self.total_rows
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in (self.Status.VALIDATING, self.Status.CONFIRMING, self.Status.WRITING)
+
+    @property
+    def linkable(self) -> list[dict[str, object]]:
+        """The rows the importer may link to an existing record of their own organization."""
+        return [k for k in self.known if k.get("person_id")]

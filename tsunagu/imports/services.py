@@ -22,17 +22,19 @@ import dataclasses
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, models, transaction
+from django.tasks import task
 from django.utils import timezone
 
 from tsunagu.access.models import AccessLog
 from tsunagu.access.scoping import user_organization
+from tsunagu.access.services import Shown, access_log, access_log_shown
 from tsunagu.accounts.models import User
 from tsunagu.consultations.models import Channel, Consultation, Requester, Response, Topic
 from tsunagu.consultations.services import (
@@ -42,6 +44,7 @@ from tsunagu.consultations.services import (
     consultation_data_validate,
 )
 from tsunagu.core.fiscal import parse_wareki_date
+from tsunagu.core.tasks import task_enqueue
 from tsunagu.core.text import nfkc
 from tsunagu.core.validation import ItemInvalid
 from tsunagu.imports.csvfile import (
@@ -59,11 +62,13 @@ from tsunagu.imports.csvfile import (
 )
 from tsunagu.imports.models import ImportJob, ImportKind
 from tsunagu.organizations.models import Organization
-from tsunagu.people.models import Person, Sex
+from tsunagu.people import matching
+from tsunagu.people.models import Person, PersonKey, Sex
 from tsunagu.people.services import (
     PersonData,
     person_create_many,
     person_data_validate,
+    person_facts,
     person_update,
 )
 
@@ -124,8 +129,47 @@ _SOME_PAST_TIME = dt.datetime(2020, 1, 1, tzinfo=TOKYO)
 class PersonPlan:
     line: int
     data: PersonData
-    person: Person | None  # the existing record with this external_id
+    person: Person | None  # the existing record with this external_id (or the one linked to)
     changed: bool
+    linked: bool = False  # the importer chose to link this row to an existing record
+
+
+@dataclass(frozen=True)
+class KnownPerson:
+    """A row of a persons file that looks like a person the city already knows.
+
+    `person_id` is set when the record is the importing organization's own and carries no
+    other agency ID, so the row may be linked to it; a record of another organization is named
+    only by its holder (as a city-wide search does), never shown."""
+
+    line: int
+    external_id: str
+    row_name: str
+    tier_label: str
+    reasons: tuple[str, ...]
+    organization: str
+    person_id: int | None = None
+    person_label: str = ""
+    note: str = ""
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "line": self.line,
+            "external_id": self.external_id,
+            "row_name": self.row_name,
+            "tier_label": self.tier_label,
+            "reasons": list(self.reasons),
+            "organization": self.organization,
+            "person_id": self.person_id,
+            "person_label": self.person_label,
+            "note": self.note,
+        }
+
+    def __str__(self) -> str:
+        where = self.person_label or f"{self.organization}の記録"
+        why = f"：{'・'.join(self.reasons)}" if self.reasons else ""
+        note = f"（{self.note}）" if self.note else ""
+        return f"行 {self.line}: {self.row_name} は {where} と{self.tier_label}{why}{note}"
 
 
 @dataclass
@@ -146,7 +190,9 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     skipped: int = 0
+    linked: int = 0
     errors: list[RowError] = field(default_factory=list)  # at most MAX_ERRORS
+    known: list[KnownPerson] = field(default_factory=list)
 
     @property
     def error_count(self) -> int:
@@ -170,9 +216,11 @@ class ImportReport:
         if not self.ok:
             return f"{head}: エラーが {self.error_count:,} 件あったため、何も登録していません"
         if self.kind == ImportKind.PERSONS:
+            linked = f"、既存の記録に結び付け {self.linked:,} 件" if self.linked else ""
+            known = f"（同一人物の可能性がある行 {len(self.known):,} 件）" if self.known else ""
             return (
                 f"{head}: 新規 {self.created:,} 件、更新 {self.updated:,} 件、"
-                f"変更なし {self.unchanged:,} 件"
+                f"変更なし {self.unchanged:,} 件{linked}{known}"
             )
         return f"{head}: 新規 {self.created:,} 件、取り込み済みのため省略 {self.skipped:,} 件"
 
@@ -251,13 +299,23 @@ def _person_data_of(person: Person) -> PersonData:
 
 
 def _persons_check(
-    organization: Organization, rows: list[tuple[int, dict[str, str]]]
+    organization: Organization,
+    rows: list[tuple[int, dict[str, str]]],
+    links: Mapping[int, int] | None = None,
 ) -> tuple[list[Plan], list[RowError]]:
     ids = {clean_id(values["external_id"]) for _, values in rows} - {""}
     existing = {
         p.external_id: p
         # unscoped: the importing organization's own records with these ids
         for p in Person.dangerously_unscoped.filter(organization=organization, external_id__in=ids)
+    }
+    wanted = {line: pk for line, pk in (links or {}).items() if pk}
+    link_targets = {
+        p.pk: p
+        # unscoped: the importing organization's own records the importer chose to link to
+        for p in Person.dangerously_unscoped.filter(
+            organization=organization, pk__in=set(wanted.values())
+        )
     }
     plans: list[Plan] = []
     errors: list[RowError] = []
@@ -267,6 +325,17 @@ def _persons_check(
         if not external_id:
             problems["external_id"] = "機関システムの ID を入力してください"
         person = existing.get(external_id)
+        linked = False
+        if person is None and line in wanted:
+            person = link_targets.get(wanted[line])
+            if person is None or person.external_id:
+                problems[""] = (
+                    "結び付け先に選んだ記録が見つからないか、別の ID が付きました。"
+                    "もう一度取り込んで選び直してください"
+                )
+                person = None
+            else:
+                linked = True
         data = _person_data_of(person) if person is not None else PersonData()
         data.external_id = external_id
         for name in _PERSON_TEXT:
@@ -298,8 +367,131 @@ def _persons_check(
             errors.extend(RowError(line, name, message) for name, message in problems.items())
             continue
         changed = person is None or data != _person_data_of(person)
-        plans.append(PersonPlan(line=line, data=data, person=person, changed=changed))
+        plans.append(
+            PersonPlan(line=line, data=data, person=person, changed=changed, linked=linked)
+        )
     return plans, errors
+
+
+def _row_name(data: PersonData) -> str:
+    name = f"{data.family_name} {data.given_name}".strip()
+    kana = f"{data.family_name_kana} {data.given_name_kana}".strip()
+    return name or kana or data.external_id
+
+
+def _person_label(person: Person) -> str:
+    born = (
+        f"、{person.birth_date.year}年{person.birth_date.month}月{person.birth_date.day}日生"
+        if person.birth_date
+        else ""
+    )
+    return f"既存の記録「{person.full_name or '（氏名なし）'}」（番号 {person.pk}{born}）"
+
+
+def known_persons_find(
+    *, user: User, plans: Sequence[Plan], channel: AccessLog.Channel
+) -> list[KnownPerson]:
+    """The new rows of a persons file that identity matching (`people.matching`) finds among
+    the city's records: the importing organization's own records by name (logged as search
+    results), another organization's only by its holder's name, and only for a strong match
+    (logged as a disclosure, as a city-wide search does)."""
+    organization = user_organization(user)
+    new = [p for p in plans if isinstance(p, PersonPlan) and p.person is None]
+    if not new:
+        return []
+    facts = {
+        plan.line: matching.PersonFacts(
+            family_name=plan.data.family_name,
+            given_name=plan.data.given_name,
+            family_name_kana=plan.data.family_name_kana,
+            given_name_kana=plan.data.given_name_kana,
+            birth_date=plan.data.birth_date,
+            phone=plan.data.phone,
+            postal_code=plan.data.postal_code,
+            address=plan.data.address,
+        )
+        for plan in new
+    }
+    keys = {line: matching.match_keys(f) for line, f in facts.items()}
+    by_key: dict[str, set[int]] = {}
+    # unscoped: identity matching ranks the city's records sharing a key; the importer is told
+    # of another organization's record only its holder's name (logged below)
+    for key, person_id in PersonKey.dangerously_unscoped.filter(
+        key__in=set().union(*keys.values()),
+        person__organization__municipality=organization.municipality,
+    ).values_list("key", "person_id"):
+        by_key.setdefault(key, set()).add(person_id)
+    candidate_ids = set().union(*by_key.values()) if by_key else set()
+    persons = {
+        p.pk: p
+        # unscoped: as above
+        for p in Person.dangerously_unscoped.filter(pk__in=candidate_ids).select_related(
+            "organization"
+        )
+    }
+    found: list[KnownPerson] = []
+    shown: list[Person] = []
+    disclosed: list[Person] = []
+    for plan in new:
+        ids = (
+            set().union(*(by_key.get(k, set()) for k in keys[plan.line]))
+            if keys[plan.line]
+            else set()
+        )
+        best: tuple[matching.Match, Person] | None = None
+        for pk in ids:
+            person = persons[pk]
+            own = person.organization_id == organization.pk
+            match = matching.compare(facts[plan.line], person_facts(person))
+            threshold = matching.REVIEW_THRESHOLD if own else matching.DEFAULT_THRESHOLD
+            if match.score < threshold:
+                continue
+            # the own organization's record first, then the stronger match
+            rank = (own, match.score)
+            if best is None or rank > (best[1].organization_id == organization.pk, best[0].score):
+                best = (match, person)
+        if best is None:
+            continue
+        match, person = best
+        common = {
+            "line": plan.line,
+            "external_id": plan.data.external_id,
+            "row_name": _row_name(plan.data),
+            "tier_label": match.tier_label,
+            "reasons": match.reasons,
+            "organization": person.organization.name,
+        }
+        if person.organization_id == organization.pk:
+            shown.append(person)
+            note = (
+                f"この記録には既に別の ID（{person.external_id}）が付いているため結び付けられません"
+                if person.external_id
+                else ""
+            )
+            found.append(
+                KnownPerson(
+                    **common,  # type: ignore[arg-type]
+                    person_id=None if person.external_id else person.pk,
+                    person_label=_person_label(person),
+                    note=note,
+                )
+            )
+        else:
+            disclosed.append(person)
+            found.append(KnownPerson(**common))  # type: ignore[arg-type]
+    access_log_shown(
+        user=user,
+        action=AccessLog.Action.SEARCH,
+        channel=channel,
+        shown=[Shown(obj=p, person=p, via=AccessLog.Via.OWN) for p in shown],
+    )
+    access_log_shown(
+        user=user,
+        action=AccessLog.Action.DISCLOSED_AS_KNOWN,
+        channel=channel,
+        shown=[Shown(obj=p, person=p, via=AccessLog.Via.ROLE) for p in disclosed],
+    )
+    return found
 
 
 def _consultations_check(
@@ -397,7 +589,11 @@ def _consultations_check(
 
 
 def import_rows_check(
-    *, organization: Organization, header: Header, items: Iterable[Record | RowError]
+    *,
+    organization: Organization,
+    header: Header,
+    items: Iterable[Record | RowError],
+    links: Mapping[int, int] | None = None,
 ) -> tuple[list[Plan], list[RowError], int]:
     """Check the fields of some rows; returns what to write, the errors and the rows seen.
 
@@ -414,7 +610,7 @@ def import_rows_check(
         if not isinstance(values, RowError):
             rows.append((item.line, values))
     if header.kind == ImportKind.PERSONS:
-        plans, errors = _persons_check(organization, rows)
+        plans, errors = _persons_check(organization, rows, links)
     else:
         plans, errors = _consultations_check(organization, rows)
     return plans, errors, seen
@@ -455,7 +651,7 @@ def _plans_write(
     new_consultations: list[tuple[int, NewConsultation]] = []  # (line, item)
     for plan in plans:
         if isinstance(plan, PersonPlan):
-            if not plan.changed:
+            if not plan.changed and not plan.linked:
                 report.unchanged += 1
             elif plan.person is None:
                 new_persons.append(plan)
@@ -468,7 +664,18 @@ def _plans_write(
                         channel=channel,
                         action=action,
                     )
-                report.updated += 1
+                if plan.linked:
+                    access_log(
+                        user=user,
+                        action=AccessLog.Action.LINK,
+                        obj=plan.person,
+                        person=plan.person,
+                        via=AccessLog.Via.OWN,
+                        channel=channel,
+                    )
+                    report.linked += 1
+                else:
+                    report.updated += 1
         elif plan.data is None:
             report.skipped += 1
         else:
@@ -512,8 +719,19 @@ def _chunks(text: str, header: Header) -> Iterator[list[Record | RowError]]:
         yield chunk
 
 
-def import_run(*, user: User, kind: str, text: str, channel: AccessLog.Channel) -> ImportReport:
+def import_run(
+    *,
+    user: User,
+    kind: str,
+    text: str,
+    channel: AccessLog.Channel,
+    links: Mapping[int, int] | None = None,
+) -> ImportReport:
     """Check every row; write them all in one transaction only when none failed.
+
+    `links` maps a CSV line to the importer's own record it is to be linked to (the web's
+    confirmation step; 0: register anew). Without it (the command line) every new row is
+    registered anew and the rows that look like a known person are listed in `report.known`.
 
     Raises ImportFileError when the file as a whole is unusable (header, no rows).
     """
@@ -524,18 +742,20 @@ def import_run(*, user: User, kind: str, text: str, channel: AccessLog.Channel) 
     plans: list[Plan] = []
     for chunk in [] if shape.stopped else _chunks(text, shape.header):
         chunk_plans, chunk_errors, _ = import_rows_check(
-            organization=organization, header=shape.header, items=chunk
+            organization=organization, header=shape.header, items=chunk, links=links
         )
         plans.extend(chunk_plans)
         errors.extend(chunk_errors)
         if len(errors) >= MAX_ERRORS:
             break
     if not errors:
+        if links is None and kind == ImportKind.PERSONS:
+            report.known = known_persons_find(user=user, plans=plans, channel=channel)
         try:
             with transaction.atomic():
                 _plans_write(user=user, plans=plans, report=report, channel=channel)
         except _WriteFailed as exc:
-            report = ImportReport(kind=kind, total_rows=shape.total_rows)
+            report = ImportReport(kind=kind, total_rows=shape.total_rows, known=report.known)
             errors = [exc.error]
     report.errors = errors_sorted(errors, shape.header.columns)[:MAX_ERRORS]
     return report
@@ -554,7 +774,8 @@ def import_jobs_purge_abandoned(*, now: dt.datetime | None = None) -> int:
     """Jobs left unfinished for a day are failed and their file text (personal data) dropped."""
     cutoff = (now or timezone.now()) - ABANDONED_AFTER
     return ImportJob.dangerously_unscoped.filter(  # unscoped: a sweep that only erases
-        status=ImportJob.Status.VALIDATING, updated_at__lt=cutoff
+        status__in=[ImportJob.Status.VALIDATING, ImportJob.Status.CONFIRMING],
+        updated_at__lt=cutoff,
     ).update(status=ImportJob.Status.FAILED, text="", finished_at=now or timezone.now())
 
 
@@ -599,7 +820,8 @@ def job_errors(job: ImportJob) -> list[RowError]:
 
 
 def import_job_step(*, user: User, job: ImportJob) -> ImportJob:
-    """Check the next chunk of rows; once all are checked, write them all (or fail).
+    """Check the next chunk of rows; once all are checked, ask about the rows that look like a
+    person the city already knows (status `confirming`), or start the write (or fail).
 
     Safe to call twice at once (a second browser tab): the job row is locked while it works.
     """
@@ -623,7 +845,7 @@ def import_job_step(*, user: User, job: ImportJob) -> ImportJob:
                 _job_finish(job, ImportJob.Status.FAILED)
                 return job
             reader = RecordReader(job.text, Position(job.next_offset, job.next_line))
-            _, errors, seen = import_rows_check(
+            plans, errors, seen = import_rows_check(
                 organization=job.organization, header=header, items=_chunk_read(reader)
             )
             job.next_offset, job.next_line = reader.position.offset, reader.position.lines
@@ -637,6 +859,9 @@ def import_job_step(*, user: User, job: ImportJob) -> ImportJob:
                 kept = errors_sorted(merged, header.columns)[:MAX_ERRORS]
                 job.errors = [e.as_json() for e in kept]
                 job.error_count = len(kept)
+            elif not job.error_count and job.kind == ImportKind.PERSONS:
+                known = known_persons_find(user=user, plans=plans, channel=AccessLog.Channel.WEB)
+                job.known = [*job.known, *(k.as_json() for k in known)]
             if job.error_count >= MAX_ERRORS:
                 _job_finish(job, ImportJob.Status.FAILED)  # no point checking further
             else:
@@ -645,9 +870,123 @@ def import_job_step(*, user: User, job: ImportJob) -> ImportJob:
         if job.error_count:
             _job_finish(job, ImportJob.Status.FAILED)
             return job
+        if job.known:
+            job.status = ImportJob.Status.CONFIRMING
+            job.save()
+            return job
+        job.status = ImportJob.Status.WRITING
+        job.decided_at = timezone.now()
+        job.save()
+    import_job_write_start(job)
+    job.refresh_from_db()
+    return job
+
+
+def import_job_confirm(*, user: User, job: ImportJob, decisions: Mapping[str, str]) -> ImportJob:
+    """Record the importer's decision for each row that looks like a known person (the id of
+    the own record to link it to, or "0" to register anew), then start the write.
+
+    Every linkable row needs a decision; a value that is not one of the row's choices is
+    refused (ValidationError) and nothing changes."""
+    with transaction.atomic():
+        job = ImportJob.objects.held_by(user).select_for_update().get(pk=job.pk)
+        if job.status != ImportJob.Status.CONFIRMING:
+            raise ValidationError(
+                "この取り込みは確認待ちではありません（既に登録が始まっています）"
+            )
+        chosen: dict[str, int] = {}
+        missing: list[str] = []
+        for row in job.linkable:
+            line = str(row["line"])
+            value = (decisions.get(line) or "").strip()
+            if value not in ("0", str(row["person_id"])):
+                missing.append(line)
+                continue
+            chosen[line] = int(value)
+        if missing:
+            raise ValidationError(
+                f"行 {'、'.join(missing)} について、既存の記録に結び付けるか新規に登録するかを"
+                "選んでください"
+            )
+        job.decisions = chosen
+        job.decided_at = timezone.now()
+        job.status = ImportJob.Status.WRITING
+        job.save()
+    import_job_write_start(job)
+    job.refresh_from_db()
+    return job
+
+
+def import_job_cancel(*, user: User, job: ImportJob) -> ImportJob:
+    """The importer stops at the confirmation step: nothing is written, the file is dropped."""
+    with transaction.atomic():
+        job = ImportJob.objects.held_by(user).select_for_update().get(pk=job.pk)
+        if job.status != ImportJob.Status.CONFIRMING:
+            raise ValidationError(
+                "この取り込みは確認待ちではありません（既に登録が始まっています）"
+            )
+        job.errors = [RowError(1, "", "取り込みを取りやめました（何も登録していません）").as_json()]
+        job.error_count = 1
+        _job_finish(job, ImportJob.Status.FAILED)
+    return job
+
+
+def import_job_write_start(job: ImportJob) -> None:
+    """Hand a decided job's write to a background task (called after the transaction that put
+    the job in `writing` has committed); the page polls the job until it is done."""
+    try:
+        job.task_id = task_enqueue(import_job_write_task, job_id=job.pk)
+    except Exception as exc:  # the queue refused: say so, nothing was written
+        _job_fail_unwritten(job.pk, f"登録の処理を始められませんでした（{exc}）")
+        return
+    # unscoped: the job just handed over, by id; only its task id is recorded
+    ImportJob.dangerously_unscoped.filter(pk=job.pk).update(task_id=job.task_id)
+
+
+def _job_fail_unwritten(job_id: int, message: str) -> None:
+    with transaction.atomic():
+        # unscoped: the job a worker was given by id; only its outcome is recorded
+        job = ImportJob.dangerously_unscoped.select_for_update().filter(pk=job_id).first()
+        if job is None or job.status != ImportJob.Status.WRITING:
+            return
+        job.errors = [RowError(1, "", f"{message}。何も登録していません").as_json()]
+        job.error_count = 1
+        _job_finish(job, ImportJob.Status.FAILED)
+
+
+@task
+def import_job_write_task(job_id: int) -> None:
+    """The background write of an import (`import_job_write`). An unexpected failure rolls
+    the write back, marks the job failed (nothing written) and fails the task."""
+    try:
+        import_job_write(job_id=job_id)
+    except Exception as exc:
+        _job_fail_unwritten(job_id, f"登録中に予期しないエラーが起きました（{type(exc).__name__}）")
+        raise
+
+
+def import_job_write(*, job_id: int) -> None:
+    """Write every row of a job in `writing` in one transaction (all or nothing), with the
+    importer's links; the job records the result. A job in any other state is left alone, so
+    running this twice writes once."""
+    with transaction.atomic():
+        # unscoped: the job a worker was given by id; it acts as the job's own importer
+        job = (
+            ImportJob.dangerously_unscoped.select_for_update()
+            .select_related("user", "organization")
+            .filter(pk=job_id, status=ImportJob.Status.WRITING)
+            .first()
+        )
+        if job is None:
+            return
+        links = {int(line): int(pk) for line, pk in job.decisions.items()}
         try:
             report = import_run(
-                user=user, kind=job.kind, text=job.text, channel=AccessLog.Channel.WEB
+                user=job.user,
+                kind=job.kind,
+                text=job.text,
+                channel=AccessLog.Channel.WEB,
+                links=links,
             )
         except ImportFileError as exc:
             report = ImportReport(kind=job.kind, errors=[RowError(1, "", str(exc))])
@@ -655,7 +994,7 @@ def import_job_step(*, user: User, job: ImportJob) -> ImportJob:
         job.updated_count = report.updated
         job.unchanged_count = report.unchanged
         job.skipped_count = report.skipped
+        job.linked_count = report.linked
         job.errors = [e.as_json() for e in report.errors]
         job.error_count = report.error_count
         _job_finish(job, ImportJob.Status.DONE if report.ok else ImportJob.Status.FAILED)
-        return job

@@ -7,4 +7,5 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("<int:pk>/", views.job, name="job"),
     path("<int:pk>/step/", views.step, name="step"),
+    path("<int:pk>/confirm/", views.confirm, name="confirm"),
 ]

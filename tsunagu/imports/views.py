@@ -1,3 +1,5 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -5,11 +7,18 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from tsunagu.access.scoping import user_organization
 from tsunagu.accounts.http import AuthenticatedHttpRequest
 from tsunagu.consultations.models import Channel, Requester, Response, Topic
+from tsunagu.core.tasks import task_state
 from tsunagu.imports.csvfile import MAX_ERRORS, ImportFileError
 from tsunagu.imports.forms import ImportUploadForm
 from tsunagu.imports.models import ImportJob
 from tsunagu.imports.selectors import import_job_get, import_jobs_recent, user_may_import
-from tsunagu.imports.services import import_job_start, import_job_step, job_errors
+from tsunagu.imports.services import (
+    import_job_cancel,
+    import_job_confirm,
+    import_job_start,
+    import_job_step,
+    job_errors,
+)
 from tsunagu.people.models import Sex
 
 
@@ -52,12 +61,26 @@ def index(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "imports/index.html", context)
 
 
-def _job_context(request: AuthenticatedHttpRequest, job: ImportJob) -> dict[str, object]:
+def _job_context(
+    request: AuthenticatedHttpRequest, job: ImportJob, confirm_error: str = ""
+) -> dict[str, object]:
     return {
         "job": job,
         "errors": job_errors(job),
         "may_import": user_may_import(request.user),
         "max_errors": MAX_ERRORS,
+        "confirm_error": confirm_error,
+        "task_state": task_state(job.task_id) if job.status == ImportJob.Status.WRITING else "",
+        "known_rows": [
+            {
+                **row,
+                "chosen": request.POST.get(f"row-{row['line']}", "")
+                if request.method == "POST"
+                else "",
+                "decision": job.decisions.get(str(row["line"])),
+            }
+            for row in job.known
+        ],
     }
 
 
@@ -65,6 +88,8 @@ def _job_context(request: AuthenticatedHttpRequest, job: ImportJob) -> dict[str,
 def job(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """One import: its progress while rows are checked, then the result or the row errors."""
     found = import_job_get(user=request.user, pk=pk)
+    if request.headers.get("HX-Request"):  # the page polls while the rows are written
+        return render(request, "imports/job.html#step", _job_context(request, found))
     return render(request, "imports/job.html", _job_context(request, found))
 
 
@@ -78,3 +103,30 @@ def step(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if request.headers.get("HX-Request"):
         return render(request, "imports/job.html#step", _job_context(request, advanced))
     return redirect("imports:job", pk=advanced.pk)
+
+
+@require_POST
+def confirm(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """The importer's decision on the rows that look like a person the city already knows:
+    link each to the existing record or register it anew (or stop the import)."""
+    found = import_job_get(user=request.user, pk=pk)
+    if not user_may_import(request.user):
+        raise Http404
+    if found.status != ImportJob.Status.CONFIRMING:  # a second tab, or sent again: show where it is
+        messages.info(request, "この取り込みは確認待ちではありません。今の状態を表示します")
+        return redirect("imports:job", pk=found.pk)
+    try:
+        if request.POST.get("action") == "cancel":
+            import_job_cancel(user=request.user, job=found)
+        else:
+            decisions = {
+                key.removeprefix("row-"): request.POST.get(key, "")
+                for key in request.POST
+                if key.startswith("row-")
+            }
+            import_job_confirm(user=request.user, job=found, decisions=decisions)
+    except ValidationError as exc:
+        found.refresh_from_db()
+        context = _job_context(request, found, confirm_error="; ".join(exc.messages))
+        return render(request, "imports/job.html", context, status=400)
+    return redirect("imports:job", pk=found.pk)

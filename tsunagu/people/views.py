@@ -293,6 +293,9 @@ def household_new_member(request: AuthenticatedHttpRequest, person_id: int) -> H
     return _detail(request, access, new_member_form=form)
 
 
+ACCESS_LOG_PAGE_SIZE = 100
+
+
 def access_log_page(request: AuthenticatedHttpRequest, person_id: int) -> HttpResponse:
     """A person's access log (開示請求に応じて): for managers and admins of the holding org."""
     if not request.user.has_role(Role.MANAGER, Role.ADMIN):
@@ -313,17 +316,17 @@ def access_log_page(request: AuthenticatedHttpRequest, person_id: int) -> HttpRe
         buffer.write("\ufeff")  # Excel opens UTF-8 with a BOM correctly
         writer = SafeCsvWriter(buffer)
         writer.writerow(["日時", "職員", "機関", "操作", "対象", "根拠", "許可の根拠", "経路"])
-        for e in entries:
+        for e in entries.iterator(chunk_size=2000):  # every row, however many
             writer.writerow(
                 [
                     tokyo_iso(e.at),
                     e.actor,
                     e.organization.name if e.organization else "",
                     e.get_action_display(),
-                    f"{e.object_type}#{e.object_id}",
+                    e.object_label,
                     e.get_via_display(),
                     e.grant.get_basis_display() if e.grant else "",
-                    e.channel,
+                    e.get_channel_display(),
                 ]
             )
         writer.writerow([])
@@ -348,7 +351,16 @@ def access_log_page(request: AuthenticatedHttpRequest, person_id: int) -> HttpRe
             files={f"access-log-{person.pk}.csv": buffer.getvalue().encode("utf-8")},
             title="アクセス記録の出力",
         )
-    return render(request, "people/access_log.html", {"person": person, "entries": entries[:500]})
+    # pages are anchored at the newest row when the log was opened: reads logged while paging
+    # (this page's own, too) do not shift rows onto the next page
+    until_text = request.GET.get("until", "")
+    until = (
+        int(until_text) if until_text.isdigit() else entries.values_list("pk", flat=True).first()
+    )
+    anchored = entries.filter(pk__lte=until or 0)
+    page = Paginator(anchored, ACCESS_LOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"person": person, "page": page, "until": until or 0}
+    return render(request, "people/access_log.html", context)
 
 
 def postal_address(request: AuthenticatedHttpRequest) -> HttpResponse:

@@ -109,11 +109,37 @@ ERROR_SCHEMA = {
 }
 
 
+# portal/idempotency.py: the header every creating operation (POST answered with 201) takes
+IDEMPOTENCY_HEADER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": (
+        "冪等キー（任意、半角英数記号 255 文字まで。UUID など）。"
+        "応答を受け取れなかった登録を同じキー・同じ本文で送り直すと、"
+        "最初の応答（同じ状態コードと本文）を返し、二重には登録しません。"
+        "同じキーで別の内容を送ると 422、最初のリクエストの処理中は 409。"
+        "キーは職員（APIトークン）ごとで、一定時間（既定 24 時間）で失効します。"
+    ),
+    "schema": {"type": "string", "maxLength": 255},
+}
+IDEMPOTENCY_CONFLICT = "同じ冪等キーのリクエストを処理中です。少し待ってから送り直してください"
+
+
 class TsunaguAPI(NinjaAPI):
     def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
         schema = super().get_openapi_schema(*args, **kwargs)
         schema["components"].setdefault("schemas", {})["Error"] = ERROR_SCHEMA
         for methods in schema["paths"].values():
+            creating = methods.get("post", {})
+            if {201, "201"} & set(creating.get("responses", {})):  # portal/idempotency.py
+                creating.setdefault("parameters", []).append(IDEMPOTENCY_HEADER)
+                creating["responses"]["409"] = {
+                    "description": IDEMPOTENCY_CONFLICT,
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+                    },
+                }
             for operation in methods.values():
                 responses = operation.setdefault("responses", {})
                 for status, description in COMMON_ERRORS.items():

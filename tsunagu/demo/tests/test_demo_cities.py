@@ -78,3 +78,21 @@ def test_the_consent_form_names_the_programs_each_organization_carries() -> None
     assert (
         "（多機関協働事業" in page.content.decode() or "・多機関協働事業" in page.content.decode()
     )
+
+
+@pytest.mark.django_db
+def test_the_windows_manager_reads_the_access_log_of_the_windows_records() -> None:
+    """Issue 7, class 8: a demo window's manager opens the log of their own records, and it
+    names what was read."""
+    call_command("load_plan", "imizu", stdout=StringIO())
+    call_command("load_demo", "imizu", stdout=StringIO())
+    counselor = User.objects.get(username="imizu-counselor")
+    boss = User.objects.get(username="imizu-window-manager")
+    assert boss.organization_id == counselor.organization_id
+    person = Consent.dangerously_unscoped.filter(
+        person__organization=counselor.organization
+    ).first()
+    assert person is not None
+    page = client_for(boss).get(f"/people/{person.person_id}/access-log/")
+    assert page.status_code == 200
+    assert "本人 #" in page.content.decode() or "本人の記録 #" in page.content.decode()

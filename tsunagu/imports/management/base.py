@@ -54,6 +54,13 @@ class ImportCommand(BaseCommand):
             self.stderr.write(str(error))
         if not report.ok:
             raise CommandError(f"{file}: {report.summary()}")
+        for known in report.known:
+            self.stdout.write(f"同一人物の可能性: {known}")
+        if report.known:
+            self.stdout.write(
+                "上の行は新規に登録しました。既存の記録に結び付けるには、画面の"
+                "「データの取り込み」で取り込むか、「重複の可能性」で名寄せしてください"
+            )
         organization = staff.organization.name if staff.organization else ""
         self.stdout.write(
             self.style.SUCCESS(f"{file}（{encoding}）→ {organization}: {report.summary()}")

@@ -120,6 +120,8 @@ class Command(BaseCommand):
             ("coordinator", coordination, [Role.COORDINATOR], "協働", "三郎"),
             ("liaison", liaison_dept, [Role.LIAISON], "連携", "四郎"),
             ("manager", hub, [Role.MANAGER], "管理", "幸子"),
+            # the window's own manager: reads the access log of the window's records
+            ("window-manager", hokatsu, [Role.MANAGER], "窓口", "管理"),
             ("lsc", hub, [Role.LIFE_SUPPORT_COORDINATOR], "地域", "結衣"),
             ("admin", hub, [Role.ADMIN], "システム", "管理者"),
         ]

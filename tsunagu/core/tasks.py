@@ -1,0 +1,40 @@
+"""Background tasks (Django's task framework; the database backend `django_tasks_db` and its
+worker `tsunagu db_worker` in production, the immediate backend in tests).
+
+Long work (an import's write, finding duplicates, reports) runs in a task: the web request
+records what to do, enqueues, and the page polls the record's own state. These helpers keep
+that the same everywhere: enqueue after the caller's transaction has committed (a worker must
+find what it was given), and the state of an enqueued task in the staff's words.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.tasks import Task, TaskResultStatus, default_task_backend
+from django.tasks.exceptions import InvalidTask, TaskResultDoesNotExist
+
+STATE_LABELS = {
+    TaskResultStatus.READY: "順番待ち",
+    TaskResultStatus.RUNNING: "実行中",
+    TaskResultStatus.FAILED: "失敗",
+    TaskResultStatus.SUCCESSFUL: "完了",
+}
+
+
+def task_enqueue(task: Task[Any, Any], *args: Any, **kwargs: Any) -> str:
+    """Enqueue `task`; its result id, to follow it by (`task_state`). Call it after the
+    transaction that wrote what the task reads has committed: a worker must find it."""
+    return str(task.enqueue(*args, **kwargs).id)
+
+
+def task_state(result_id: str) -> str:
+    """The state of an enqueued task in words (順番待ち, 実行中, 完了, 失敗); "" when unknown
+    (the immediate backend keeps no results, and old results are pruned)."""
+    if not result_id:
+        return ""
+    try:
+        result = default_task_backend.get_result(result_id)
+    except (TaskResultDoesNotExist, NotImplementedError, InvalidTask):
+        return ""
+    return STATE_LABELS.get(result.status, "")
