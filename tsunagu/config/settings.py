@@ -94,6 +94,8 @@ INSTALLED_APPS = [
     "tsunagu.access",
     "tsunagu.imports",
     "tsunagu.cases",
+    "tsunagu.outreach",
+    "tsunagu.participation",
     "tsunagu.recordkeeping",
     "tsunagu.portal",
     "tsunagu.demo",

@@ -27,6 +27,8 @@ urlpatterns = [
     path("consents/", include("tsunagu.consent.urls")),
     path("imports/", include("tsunagu.imports.urls")),
     path("cases/", include("tsunagu.cases.urls")),
+    path("outreach/", include("tsunagu.outreach.urls")),
+    path("participation/", include("tsunagu.participation.urls")),
     path("records/", include("tsunagu.recordkeeping.urls")),
     path("resources/", include("tsunagu.resources.urls")),
     path("map/", include("tsunagu.resources.public_urls")),
