@@ -21,7 +21,9 @@ class TargetForm(OnceFormMixin):
     label = forms.CharField(
         label="呼び名",
         max_length=100,
-        help_text="例: 本町三丁目の一人暮らしの高齢男性（氏名などは本人が分かってから本人の記録に）",
+        help_text=(
+            "例: 本町三丁目の一人暮らしの高齢男性（氏名などは本人が分かってから本人の記録に）"
+        ),
     )
     whereabouts = forms.CharField(label="所在の手がかり", max_length=200, required=False)
     concern = forms.CharField(

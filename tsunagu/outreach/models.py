@@ -1,6 +1,6 @@
 """アウトリーチ等を通じた継続的支援 (第4号): people no window hears from, found, contacted again and
-again, and stayed with (つながり続ける支援); and the outreach activities (出張相談会, マッピング調査,
-実情アンケート) with their counts.
+again, and stayed with (つながり続ける支援); and the outreach activities (出張相談会,
+マッピング調査, 実情アンケート) with their counts.
 
 An outreach target may not be identified yet (「〇〇町の一人暮らしの高齢男性」): it then holds only
 what is needed to find them — a label and where to look — and no name, birth date or phone. Once
@@ -106,8 +106,8 @@ class ActivityKind(models.TextChoices):
 
 
 class OutreachActivity(models.Model):
-    """One 出張相談会 session, マッピング調査 or 実情アンケート, run by an organization. Holds counts
-    and places, no resident's data: every staff member of the city reads it."""
+    """One 出張相談会 session, マッピング調査 or 実情アンケート, run by an organization.
+    Holds counts and places, no resident's data: every staff member of the city reads it."""
 
     municipality = models.ForeignKey(
         Municipality, on_delete=models.PROTECT, related_name="outreach_activities"

@@ -1,5 +1,5 @@
-"""Reads of アウトリーチ: lists, the work list (見守り due, no contact for N days) and the counts of a
-fiscal year for the evaluation. Lists of targets are logged through `outreach.access`."""
+"""Reads of アウトリーチ: lists, the work list (見守り due, no contact for N days) and the counts
+of a fiscal year for the evaluation. Lists of targets are logged through `outreach.access`."""
 
 from __future__ import annotations
 

@@ -239,7 +239,8 @@ def target_check_in_schedule(
     next_on: dt.date | None = None,
     channel: Channel = WEB,
 ) -> OutreachTarget:
-    """Set the 見守り schedule: every N days from the last contact (or a given date); None stops it."""
+    """Set the 見守り schedule: every N days from the last contact (or a given date); None
+    stops it."""
     _require_holder(user, target)
     if every_days is not None and not 1 <= every_days <= 365:
         raise _fail("every_days", "見守りの間隔は1〜365日で入力してください")

@@ -356,8 +356,8 @@ def placement_step(
     reason: str = "",
     channel: Channel = WEB,
 ) -> Placement:
-    """見学・体験 / 利用開始 / 終了 / 辞退. A place is taken at 見学・体験 or 利用開始 only while the
-    host has room; the end schedules the follow-up the city's period later."""
+    """見学・体験 / 利用開始 / 終了 / 辞退. A place is taken at 見学・体験 or 利用開始 only while
+    the host has room; the end schedules the follow-up the city's period later."""
     if placement.organization_id != user_organization(user).pk:
         raise ValidationError("このマッチングは他の機関の担当です")
     if step not in TRANSITIONS:
@@ -382,8 +382,7 @@ def placement_step(
                 raise _fail("on", "利用開始日が見学・体験日より前です")
             locked.started_on = on
         elif step == "end":
-            assert locked.started_on is not None
-            if on < locked.started_on:
+            if locked.started_on is None or on < locked.started_on:
                 raise _fail("on", f"終了日が利用開始日（{locked.started_on:%Y-%m-%d}）より前です")
             locked.ended_on, locked.end_reason = on, reason.strip()
         else:

@@ -173,7 +173,7 @@ def test_a_session_consultation_is_the_windows(counselor: User, coordinator: Use
             kind="session", title="ふくしなんでも相談所（北公民館）", held_on=dt.date(2025, 6, 1)
         ),
     )
-    received = timezone.make_aware(dt.datetime(2025, 6, 1, 10, 0))
+    received = dt.datetime(2025, 6, 1, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=9)))
     data = ConsultationData(
         received_at=received,
         channel="window",
