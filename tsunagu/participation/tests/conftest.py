@@ -1,6 +1,6 @@
 """A host of 参加支援: 北ファーム (運営: 南市障がい者相談支援センター's group, so its staff —
-`third` — are the host's organization), offering 畑作業の体験 on Mondays and Wednesdays for two people;
-and a person of 北地域包括支援センター (counselor) with a consent covering the host."""
+`third` — are the host's organization), offering 畑作業の体験 on Mondays and Wednesdays for two
+people; and a person of 北地域包括支援センター (counselor) with a consent covering the host."""
 
 from __future__ import annotations
 
