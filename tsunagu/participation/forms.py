@@ -70,7 +70,7 @@ class ProfileForm(forms.Form):
 
 
 class ProposeForm(OnceFormMixin):
-    offer = forms.IntegerField(widget=forms.HiddenInput)
+    offer = forms.TypedChoiceField(label="受け入れ先", coerce=int, choices=[])
     proposed_on = forms.DateField(label="提案日", widget=DATE)
     consent = forms.ModelChoiceField(
         label="受け入れ先への提供の同意", queryset=Consent.objects.none(), required=False
@@ -79,8 +79,12 @@ class ProposeForm(OnceFormMixin):
     share_contact = forms.BooleanField(label="連絡先を受け入れ先に伝える", required=False)
     note = forms.CharField(label="記録", required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args: Any, consents: Any = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, consents: Any = None, offers: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if offers is not None:
+            self.fields["offer"].choices = [
+                (o.pk, f"{o.resource.name} — {o.title}") for o in offers
+            ]  # type: ignore[attr-defined]
         if consents is not None:
             self.fields["consent"].queryset = consents  # type: ignore[attr-defined]
 

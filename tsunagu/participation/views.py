@@ -202,6 +202,7 @@ def person(request: AuthenticatedHttpRequest, person_id: int) -> HttpResponse:
     placements = list(placements_for(user=request.user, person_id=access.person.pk))
     placements_shown(user=request.user, placements=placements, channel=WEB)
     today = timezone.localdate()
+    ranked = suggestions(user=request.user, profile=profile) if profile else []
     return render(
         request,
         "participation/person.html",
@@ -209,10 +210,11 @@ def person(request: AuthenticatedHttpRequest, person_id: int) -> HttpResponse:
             "person": access.person,
             "profile": profile,
             "form": form,
-            "suggestions": suggestions(user=request.user, profile=profile) if profile else [],
+            "suggestions": ranked,
             "placements": placements,
             "propose_form": f.ProposeForm(
                 initial={"proposed_on": today},
+                offers=[s.offer for s in ranked if s.available],
                 consents=consents_in_force(user=request.user, person=access.person, on=today),
             ),
         },
@@ -230,6 +232,7 @@ def propose(request: AuthenticatedHttpRequest, person_id: int) -> HttpResponse:
         consents=consents_in_force(
             user=request.user, person=access.person, on=timezone.localdate()
         ),
+        offers=offers_for(user=request.user, active_only=False),
     )
     if not form.is_valid():
         _form_errors(request, form)
