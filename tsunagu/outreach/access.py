@@ -23,7 +23,11 @@ Via = AccessLog.Via
 
 def _shown(user: User, targets: list[OutreachTarget]) -> list[Shown]:
     organization = user_organization(user)
-    others = [t.person_id for t in targets if t.organization_id != organization.pk]
+    others = [
+        t.person_id
+        for t in targets
+        if t.organization_id != organization.pk and t.person_id is not None
+    ]
     grants: dict[int, AccessGrant] = {}
     if others:
         for g in (

@@ -19,6 +19,7 @@ from tsunagu.outreach.models import (
     ENGAGED_OUTCOMES,
     ActivityKind,
     ContactAttempt,
+    ContactMethod,
     NoticeSource,
     OutreachActivity,
     OutreachTarget,
@@ -139,7 +140,7 @@ def outreach_counts(*, municipality: Municipality, fiscal_year: int) -> Outreach
         target__organization__municipality=municipality, contacted_on__range=(first, last)
     )
     by_method = dict(contacts.values_list("method").annotate(n=Count("pk")).order_by())
-    method_labels = dict(ContactAttempt._meta.get_field("method").choices or [])  # type: ignore[arg-type]
+    method_labels = dict(ContactMethod.choices)
     activities = OutreachActivity.objects.filter(
         municipality=municipality, held_on__range=(first, last)
     )

@@ -13,9 +13,9 @@ urlpatterns = [
     path("targets/<int:target_id>/check-ins/", views.check_in, name="check_in"),
     path("targets/<int:target_id>/identify/", views.identify, name="identify"),
     path("activities/", views.activities, name="activities"),
-    path("activities/<int:activity_id>/", views.activity_detail, name="activity"),
+    path("activities/<int:outreach_activity_id>/", views.activity_detail, name="activity"),
     path(
-        "activities/<int:activity_id>/consultations/",
+        "activities/<int:outreach_activity_id>/consultations/",
         views.session_consultation,
         name="session_consultation",
     ),

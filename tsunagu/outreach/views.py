@@ -148,7 +148,8 @@ def contact_add(request: AuthenticatedHttpRequest, target_id: int) -> HttpRespon
     if not form.is_valid():
         messages.error(
             request,
-            "入力を確かめてください: " + " ".join(e for es in form.errors.values() for e in es),
+            "入力を確かめてください: "
+            + " ".join(str(e) for es in form.errors.values() for e in es),
         )
         return redirect(back)
     d = form.cleaned_data
@@ -262,7 +263,7 @@ def activities(request: AuthenticatedHttpRequest) -> HttpResponse:
             activity = submit_once(
                 form=form,
                 write=lambda: activity_create(user=request.user, data=data),
-                url=lambda a: reverse("outreach:activity", kwargs={"activity_id": a.pk}),
+                url=lambda a: reverse("outreach:activity", kwargs={"outreach_activity_id": a.pk}),
             )
         except AlreadySubmitted as done:
             messages.info(request, done.message)
@@ -271,7 +272,7 @@ def activities(request: AuthenticatedHttpRequest) -> HttpResponse:
             add_service_errors(form, exc)
         else:
             messages.success(request, "活動を記録しました")
-            return redirect("outreach:activity", activity_id=activity.pk)
+            return redirect("outreach:activity", outreach_activity_id=activity.pk)
     page = Paginator(activities_for(user=request.user, kind=kind), 50).get_page(
         request.GET.get("page")
     )
@@ -282,15 +283,15 @@ def activities(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
-def _activity(request: AuthenticatedHttpRequest, activity_id: int) -> OutreachActivity:
-    found = activities_for(user=request.user).filter(pk=activity_id).first()
+def _activity(request: AuthenticatedHttpRequest, outreach_activity_id: int) -> OutreachActivity:
+    found = activities_for(user=request.user).filter(pk=outreach_activity_id).first()
     if found is None:
         raise Http404
     return found
 
 
-def activity_detail(request: AuthenticatedHttpRequest, activity_id: int) -> HttpResponse:
-    activity = _activity(request, activity_id)
+def activity_detail(request: AuthenticatedHttpRequest, outreach_activity_id: int) -> HttpResponse:
+    activity = _activity(request, outreach_activity_id)
     own = activity.organization_id == user_organization(request.user).pk
     return render(
         request,
@@ -306,17 +307,20 @@ def activity_detail(request: AuthenticatedHttpRequest, activity_id: int) -> Http
 
 
 @require_POST
-def session_consultation(request: AuthenticatedHttpRequest, activity_id: int) -> HttpResponse:
+def session_consultation(
+    request: AuthenticatedHttpRequest, outreach_activity_id: int
+) -> HttpResponse:
     """A consultation taken at the session: one of the window that ran it (404 for others)."""
-    activity = _activity(request, activity_id)
+    activity = _activity(request, outreach_activity_id)
     if activity.organization_id != user_organization(request.user).pk:
         raise Http404
     form = f.SessionConsultationForm(request.POST)
-    back = reverse("outreach:activity", kwargs={"activity_id": activity.pk})
+    back = reverse("outreach:activity", kwargs={"outreach_activity_id": activity.pk})
     if not form.is_valid():
         messages.error(
             request,
-            "入力を確かめてください: " + " ".join(e for es in form.errors.values() for e in es),
+            "入力を確かめてください: "
+            + " ".join(str(e) for es in form.errors.values() for e in es),
         )
         return redirect(back)
     d = form.cleaned_data

@@ -82,9 +82,9 @@ class ProposeForm(OnceFormMixin):
     def __init__(self, *args: Any, consents: Any = None, offers: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if offers is not None:
-            self.fields["offer"].choices = [
-                (o.pk, f"{o.resource.name} — {o.title}") for o in offers
-            ]  # type: ignore[attr-defined]
+            field = self.fields["offer"]
+            assert isinstance(field, forms.TypedChoiceField)  # noqa: S101 (declared above)
+            field.choices = [(o.pk, f"{o.resource.name} — {o.title}") for o in offers]
         if consents is not None:
             self.fields["consent"].queryset = consents  # type: ignore[attr-defined]
 

@@ -73,7 +73,8 @@ class Suggestion:
 
     @property
     def available(self) -> bool:
-        return self.offer.occupied < self.offer.capacity  # type: ignore[attr-defined]
+        occupied: int = getattr(self.offer, "occupied", 0)
+        return occupied < self.offer.capacity
 
 
 def _labels(codes: list[str]) -> str:

@@ -173,6 +173,10 @@ def host_support_record(
     organization = user_organization(user)
     if resource.municipality_id != organization.municipality_id or not resource.is_host:
         raise _fail("resource", "受け入れ先が見つかりません")
+    if not may_edit_hosts(user, resource):
+        raise ValidationError(
+            "受け入れ先への支援を記録できるのは参加支援コーディネーター・管理者と運営団体の職員です"
+        )
     if kind not in HostSupport.Kind.values:
         raise _fail("kind", "種類を選んでください")
     if not note.strip():

@@ -140,6 +140,8 @@ def host_detail(request: AuthenticatedHttpRequest, host_id: int) -> HttpResponse
 @require_POST
 def host_support(request: AuthenticatedHttpRequest, host_id: int) -> HttpResponse:
     host = _host(request, host_id)
+    if not may_edit_hosts(request.user, host):
+        raise Http404
     form = f.HostSupportForm(request.POST)
     back = reverse("participation:host", kwargs={"host_id": host.pk})
     if not form.is_valid():

@@ -22,8 +22,16 @@ from tsunagu.people.models import Person
 from tsunagu.people.services import PersonData, person_create
 
 ROOT = Path(__file__).resolve().parents[2]
-PERSONAL_DATA_APPS = ("people", "consultations", "consent", "referrals", "imports", "cases",
-                      "outreach", "participation")
+PERSONAL_DATA_APPS = (
+    "people",
+    "consultations",
+    "consent",
+    "referrals",
+    "imports",
+    "cases",
+    "outreach",
+    "participation",
+)
 # the unscoped managers: every row, and every historical row (change history)
 UNSCOPED = {"dangerously_unscoped", "_default_manager", "_base_manager", "history"}
 # modules that face users or run as commands: no unscoped manager at all

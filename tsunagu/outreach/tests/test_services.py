@@ -84,8 +84,8 @@ def test_from_notice_through_contacts_to_a_case(coordinator: User, counselor: Us
     )
     target_identify(user=coordinator, target=target, person=person, case=case)
     target_stage_change(user=coordinator, target=target, stage="connected")
-    target.refresh_from_db()
-    assert (target.person, target.case, target.stage) == (person, case, Stage.CONNECTED)
+    found = OutreachTarget.dangerously_unscoped.get(pk=target.pk)
+    assert (found.person, found.case, found.stage) == (person, case, Stage.CONNECTED)
     # the other window does not see it: 404 as for a missing id
     with pytest.raises(Http404):
         target_get_for(user=counselor, target_id=target.pk, channel=WEB)

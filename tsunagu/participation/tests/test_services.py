@@ -239,7 +239,7 @@ def test_counts_of_a_fiscal_year(counselor: User, manager: User, host: Host, cit
         data=PlacementData(proposed_on=dt.date(2025, 8, 1)),
     )
     host_support_record(
-        user=counselor,
+        user=manager,
         resource=host.resource,
         supported_on=dt.date(2025, 6, 1),
         kind="training",
