@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -26,6 +27,7 @@ from tsunagu.outreach.models import (
     SessionConsultation,
     Stage,
 )
+from tsunagu.people.access import PersonAccess
 
 Channel = AccessLog.Channel
 
@@ -168,3 +170,18 @@ def outreach_counts(*, municipality: Municipality, fiscal_year: int) -> Outreach
         survey_answered=sum(s.answered_count or 0 for s in surveys),
         mapping_resources=sum(m.resources_found or 0 for m in mapping),
     )
+
+
+def person_outreach_section(*, user: User, access: PersonAccess) -> dict[str, Any] | None:
+    """The person page's アウトリーチ section: the targets linked to this record that the user
+    may see (logged); none, no section."""
+    targets = list(
+        OutreachTarget.objects.visible_to(user)
+        .filter(person=access.person)
+        .select_related("organization", "person")
+        .order_by("-noticed_on")
+    )
+    if not targets:
+        return None
+    targets_shown(user=user, targets=targets, channel=Channel.WEB)
+    return {"targets": targets}

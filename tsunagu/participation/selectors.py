@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
@@ -28,6 +29,7 @@ from tsunagu.participation.models import (
     Placement,
     PlacementStage,
 )
+from tsunagu.people.access import PersonAccess
 from tsunagu.resources.models import Audience, CommunityResource
 
 Channel = AccessLog.Channel
@@ -271,3 +273,13 @@ def profile_for_host(*, access: PlacementAccess) -> NeedsProfile | None:
     return NeedsProfile.dangerously_unscoped.filter(
         organization_id=placement.organization_id, person_id=placement.person_id
     ).first()
+
+
+def person_participation_section(*, user: User, access: PersonAccess) -> dict[str, Any] | None:
+    """The person page's 参加支援 section for the holding organization: its placements of this
+    record (logged) and the link to the needs profile and suggestions."""
+    if not access.own:
+        return None
+    placements = list(placements_for(user=user, person_id=access.person.pk))
+    placements_shown(user=user, placements=placements, channel=Channel.WEB)
+    return {"person": access.person, "placements": placements}
