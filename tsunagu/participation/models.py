@@ -18,6 +18,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from tsunagu.access.scoping import ScopedManager, ScopedQuerySet, UnscopedManager
+from tsunagu.consent.models import Consent
 from tsunagu.core.history import history
 from tsunagu.organizations.models import Municipality, Organization
 
@@ -166,18 +167,17 @@ class HostSupport(models.Model):
 # --- the person's side: personal data ---------------------------------------------------------
 
 
-def _consent_covers(prefix: str, organization: Organization) -> Q:
-    """A live consent (not withdrawn, in its period) naming `organization` as a recipient."""
+def _consents_covering(organization: Organization) -> models.QuerySet[Consent]:
+    """Live consents (not withdrawn, in their period) naming `organization` as a recipient: a
+    subquery, so a placement is one row whatever the consent's number of recipients."""
     today = timezone.localdate()
-    return Q(
-        **{
-            f"{prefix}consent__scope_organizations": organization,
-            f"{prefix}consent__withdrawn_at__isnull": True,
-            f"{prefix}consent__valid_from__lte": today,
-        }
-    ) & (
-        Q(**{f"{prefix}consent__valid_until__isnull": True})
-        | Q(**{f"{prefix}consent__valid_until__gte": today})
+    # unscoped: which consents cover this organization (ids only, inside a visibility rule)
+    return (
+        Consent.dangerously_unscoped.filter(
+            scope_organizations=organization, withdrawn_at__isnull=True, valid_from__lte=today
+        )
+        .exclude(valid_until__lt=today)
+        .values("pk")
     )
 
 
@@ -188,8 +188,11 @@ class NeedsProfileQuerySet(ScopedQuerySet["NeedsProfile"]):
 
 def _placement_visibility(organization: Organization, prefix: str = "") -> Q:
     host = Q(
-        **{f"{prefix}offer__resource__provider__organization": organization}
-    ) & _consent_covers(prefix, organization)
+        **{
+            f"{prefix}offer__resource__provider__organization": organization,
+            f"{prefix}consent_id__in": _consents_covering(organization),
+        }
+    )
     return Q(**{f"{prefix}organization": organization}) | host
 
 

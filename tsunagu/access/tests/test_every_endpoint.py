@@ -314,6 +314,7 @@ def _outreach_records(counselor: User, person: Person) -> dict[str, Any]:
                 Category.objects.get_or_create(code="salon", defaults={"name": "サロン"})[0]
             ],
             is_host=True,
+            host_note="畑作業",
         ),
     )
     offer = ps.offer_create(
@@ -677,7 +678,7 @@ def test_other_organizations_get_the_not_found_answer(
             assert response.status_code in (200, 302), name
             assert "井上" not in response.content.decode(), name
     assert _personal_data() == before
-    assert with_id == 47  # every route that names a record (the closing note reports it)
+    assert with_id == 60  # every route that names a record (the closing note reports it)
 
 
 def test_the_permitted_user_may(

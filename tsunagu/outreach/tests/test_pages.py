@@ -84,7 +84,7 @@ def test_a_session_and_its_consultations(counselor: User, receiver: User) -> Non
         {
             "kind": "session",
             "title": "ふくしなんでも相談所（北公民館）",
-            "held_on": today.isoformat(),
+            "held_on": (today - dt.timedelta(days=1)).isoformat(),
         },
     )
     session = OutreachActivity.objects.get()
