@@ -12,6 +12,8 @@ to share (`share_profile`, `share_contact`).
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -167,7 +169,7 @@ class HostSupport(models.Model):
 # --- the person's side: personal data ---------------------------------------------------------
 
 
-def _consents_covering(organization: Organization) -> models.QuerySet[Consent]:
+def _consents_covering(organization: Organization) -> models.QuerySet[Consent, Any]:
     """Live consents (not withdrawn, in their period) naming `organization` as a recipient: a
     subquery, so a placement is one row whatever the consent's number of recipients."""
     today = timezone.localdate()
