@@ -111,7 +111,7 @@ def test_a_session_and_its_consultations(counselor: User, receiver: User) -> Non
         .status_code
         == 200
     )
-    assert "受けた相談" in client.get(reverse("outreach:counts")).content.decode()
+    assert "出張相談会での相談" in client.get(reverse("outreach:counts")).content.decode()
     # bad input: answers over the number asked
     response = client.post(
         reverse("outreach:activities"),
