@@ -100,6 +100,8 @@ INSTALLED_APPS = [
     "tsunagu.imports",
     "tsunagu.cases",
     "tsunagu.meetingrecords",
+    "tsunagu.outreach",
+    "tsunagu.participation",
     "tsunagu.recordkeeping",
     "tsunagu.portal",
     "tsunagu.demo",

@@ -28,6 +28,8 @@ urlpatterns = [
     path("imports/", include("tsunagu.imports.urls")),
     path("cases/", include("tsunagu.cases.urls")),
     path("meetings/", include("tsunagu.meetingrecords.urls")),
+    path("outreach/", include("tsunagu.outreach.urls")),
+    path("participation/", include("tsunagu.participation.urls")),
     path("records/", include("tsunagu.recordkeeping.urls")),
     path("resources/", include("tsunagu.resources.urls")),
     path("map/", include("tsunagu.resources.public_urls")),

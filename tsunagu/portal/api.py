@@ -34,6 +34,8 @@ from tsunagu.cityplan.api import router as organizations_router
 from tsunagu.consent.api import router as consent_router
 from tsunagu.consultations.api import router as consultations_router
 from tsunagu.meetingrecords.api import router as meetings_router
+from tsunagu.outreach.api import router as outreach_router
+from tsunagu.participation.api import router as participation_router
 from tsunagu.people.api import router as people_router
 from tsunagu.referrals.api import router as referrals_router
 from tsunagu.resources.api import router as hsds_router
@@ -182,6 +184,8 @@ api.add_router("/cases", cases_router)
 api.add_router("/plans", plans_router)
 api.add_router("/resource-gaps", resource_gaps_router)
 api.add_router("/meetings", meetings_router)
+api.add_router("/outreach", outreach_router)
+api.add_router("/participation", participation_router)
 
 
 def _error(request: HttpRequest, status: int, detail: str, errors: object = None) -> HttpResponse:

@@ -236,10 +236,12 @@ def records(counselor: User, coordinator: User) -> dict[str, int]:
     community = _community_records(counselor)
     cases = _case_records(counselor, coordinator, person, consent)
     meetings = _meeting_records(counselor, coordinator, person)
+    outreach = _outreach_records(counselor, person)
     return {
         **community,
         **cases,
         **meetings,
+        **outreach,
         "plan_old": first.pk,
         "plan_new": revised.pk,
         "person": person.pk,
@@ -380,6 +382,61 @@ def _community_records(counselor: User) -> dict[str, Any]:
     }
 
 
+def _outreach_records(counselor: User, person: Person) -> dict[str, Any]:
+    """An outreach target and a 出張相談会 of 北地域包括支援センター; a host (北ファーム, run by its
+    own group) with an offer, the person's needs profile and a placement in use since today."""
+    from tsunagu.outreach import services as os
+    from tsunagu.participation import services as ps
+    from tsunagu.resources import services as rs
+    from tsunagu.resources.models import Category
+
+    today = timezone.localdate()
+    target = os.target_create(
+        user=counselor,
+        data=os.TargetData(label="本町の一人暮らしの男性", noticed_on=today, source="minsei"),
+    )
+    activity = os.activity_create(
+        user=counselor, data=os.ActivityData(kind="session", title="北の相談会", held_on=today)
+    )
+    provider = rs.provider_create(
+        user=counselor,
+        data=rs.ProviderData(
+            name="北ファームの会", organization=Organization.objects.get(code="hokatsu-kita")
+        ),
+    )
+    host = rs.resource_create(
+        user=counselor,
+        data=rs.ResourceData(
+            provider=provider,
+            name="北ファーム",
+            description="畑",
+            categories=[
+                Category.objects.get_or_create(code="salon", defaults={"name": "サロン"})[0]
+            ],
+            is_host=True,
+            host_note="畑作業",
+        ),
+    )
+    offer = ps.offer_create(
+        user=counselor,
+        resource=host,
+        data=ps.OfferData(kind="agri_welfare", title="畑作業", capacity=3),
+    )
+    ps.profile_save(user=counselor, person=person, data=ps.ProfileData(interests="畑"))
+    placement = ps.placement_propose(
+        user=counselor, person=person, offer=offer, data=ps.PlacementData(proposed_on=today)
+    )
+    ps.placement_step(user=counselor, placement=placement, step="start", on=today)
+    return {
+        "target": target.pk,
+        "outreach_activity": activity.pk,
+        "host": host.pk,
+        "offer": offer.pk,
+        "placement": placement.pk,
+        "today": today.isoformat(),
+    }
+
+
 # What stands for each path parameter: a record of 北地域包括支援センター (`records`), or the
 # code of an organization (the structure, which every staff member of the city may read).
 PARAMETERS = {
@@ -407,6 +464,10 @@ PARAMETERS = {
     "gap_id": "gap",
     "attachment_id": "consent_scan",
     "meeting_id": "meeting",
+    "target_id": "target",
+    "outreach_activity_id": "outreach_activity",
+    "host_id": "host",
+    "placement_id": "placement",
 }
 MISSING_ID = 987654321
 
@@ -554,6 +615,49 @@ ROUTES: dict[str, Row] = {
         coordinator=True,
     ),
     "meetingrecords:print": Row(kwargs={"form": "minutes"}),
+    # アウトリーチ and 参加支援: the holder's counselor; activities and hosts are structure data
+    "outreach:work": Row(),
+    "outreach:targets": Row(),
+    "outreach:target_create": Row(),
+    "outreach:target": Row(),
+    "outreach:contact_add": Row(
+        method="POST", data={"contacted_on": "{today}", "method": "visit", "outcome": "met"}
+    ),
+    "outreach:stage": Row(method="POST", data={"stage": "contacted"}),
+    "outreach:check_in": Row(method="POST", data={"every_days": "7"}),
+    "outreach:identify": Row(method="POST", data={"person": "{person}"}),
+    "outreach:activities": Row(),
+    "outreach:activity": Row(structure=True),
+    "outreach:session_consultation": Row(
+        method="POST",
+        data={
+            "received_time": "10:00",
+            "requester": "self",
+            "main_topic": "care",
+            "content": "相談",
+            "response": "ongoing",
+            "anonymous_label": "北町の方",
+        },
+    ),
+    "outreach:counts": Row(),
+    "participation:work": Row(),
+    "participation:hosts": Row(),
+    "participation:host": Row(structure=True),
+    "participation:host_support": Row(
+        method="POST", data={"supported_on": "{today}", "kind": "visit", "note": "訪問"}
+    ),
+    "participation:person": Row(),
+    "participation:propose": Row(
+        method="POST", data={"offer": "{offer}", "proposed_on": "{today}"}
+    ),
+    "participation:placements": Row(),
+    "participation:placement": Row(),
+    "participation:attendance": Row(
+        method="POST", data={"attended_on": "{today}", "attended": "1"}
+    ),
+    "participation:follow_up": Row(method="POST", data={"done_on": "{today}", "result": "holding"}),
+    "participation:step": Row(method="POST", kwargs={"step": "end"}, data={"on": "{today}"}),
+    "participation:counts": Row(),
 }
 
 # Routes the matrix does not walk, each with its reason.
@@ -653,6 +757,8 @@ def _personal_data() -> list[tuple[str, list[dict[str, object]]]]:
         "resources",
         "cases",
         "meetingrecords",
+        "outreach",
+        "participation",
     )
     for label in labels:
         for model in apps.get_app_config(label).get_models():
@@ -710,7 +816,7 @@ def test_other_organizations_get_the_not_found_answer(
             assert response.status_code in (200, 302), name
             assert "井上" not in response.content.decode(), name
     assert _personal_data() == before
-    assert with_id == 60  # every route that names a record (the closing note reports it)
+    assert with_id == 73  # every route that names a record (the closing note reports it)
 
 
 def test_the_permitted_user_may(
@@ -756,6 +862,8 @@ API_PARAMETERS = {
     "plan_id": "plan",
     "request_id": "case_request",
     "meeting_id": "meeting",
+    "target_id": "target",
+    "placement_id": "placement",
 }
 # parameters naming published structure data: every staff member of the city reads it
 API_STRUCTURE_PARAMETERS = {"id"}
@@ -833,6 +941,11 @@ API_BODIES: dict[str, dict[str, object]] = {
         "monitored_on": _TODAY,
         "results": [{"action": "{action}", "result": "done"}],
     },
+    "contacts": {"contacted_on": _TODAY, "method": "phone", "outcome": "talked"},
+    "profile": {"interests": "畑", "weekdays": ["MO"]},
+    "attendance": {"attended_on": _TODAY},
+    "steps": {"step": "end", "on": _TODAY},
+    "follow-up": {"done_on": _TODAY, "result": "holding"},
     "close": {
         "outcome": "closed",
         "goals_met": "met",
