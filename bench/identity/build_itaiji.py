@@ -78,7 +78,7 @@ def build(relations: dict[str, list[list[object]]]) -> dict[str, tuple[str, str]
                     )
                     break
         if usable:
-            _, _, _, target, word = min(usable)  # type: ignore[type-var]
+            _, _, _, target, word = min(usable)
             chosen[source] = (str(target), str(word))
 
     def end(char: str) -> str:
