@@ -1057,6 +1057,9 @@ def _query_facts(query: str, birth_date: datetime.date | None) -> tuple[PersonFa
     return PersonFacts(family_name=text, birth_date=birth_date), "name"
 
 
+_BIRTH_ORDER = {_EXACT: 0, _SLIP: 1, _ERA: 1, _MISSING: 2, _DIFFER: 3}
+
+
 def _turned_query(facts: PersonFacts) -> _Prep | None:
     """The typed name with its two words the other way round, or None if it is not two words."""
     words = _SPACE_RE.split(unicodedata.normalize("NFKC", facts.family_name).strip())
@@ -1145,7 +1148,7 @@ def search[K: Hashable](
     # other order is tried where the typed order does not reach review: a record with a new
     # family name, typed given name first, agrees then on the given name and the birth date.
     turned = _turned_query(facts) if kind == "name" else None
-    ranked: list[tuple[float, float, int, K, Match]] = []
+    ranked: list[tuple[float, float, int, int, K, Match]] = []
     prepared = [(cid, _prepare(cand)) for cid, cand in candidates]
     readings = Readings._from_preps(c for _, c in prepared) if kind == "name" else None
     for n, (cid, c) in enumerate(prepared):
@@ -1174,6 +1177,9 @@ def search[K: Hashable](
             weight, reasons, score = r.weight, r.reasons, r.score
         if weight <= 0:
             continue
-        ranked.append((-score, -weight, n, cid, Match(round(score, 4), reasons)))
-    ranked.sort(key=lambda t: (t[0], t[1], t[2]))
-    return [(cid, m) for _, _, _, cid, m in ranked[:limit]]
+        # At an equal score the birth date typed decides: the same date, then one slip or era
+        # away, then none recorded, then another date (a namesake born on another day).
+        near = _BIRTH_ORDER.get(_birth_state(q.birth, c.birth)[0], 3) if q.birth else 0
+        ranked.append((-score, -weight, near, n, cid, Match(round(score, 4), reasons)))
+    ranked.sort(key=lambda t: (t[0], t[1], t[2], t[3]))
+    return [(cid, m) for _, _, _, _, cid, m in ranked[:limit]]
