@@ -13,9 +13,8 @@ way elsewhere compares equal everywhere.
 * ``romaji_tokens`` / ``kana_sound_tokens``: names in romaji and in katakana reduced to the
   same consonant skeleton, so ``NGUYEN VAN ANH`` and ``グエン・ヴァン・アン`` can be compared.
 
-The 異体字 table is written by hand (see ``VARIANT_FOLD``): no package on PyPI ships the
-文字情報基盤 MJ縮退マップ or the 行政事務標準文字 table, which would be the authoritative
-sources; bench/identity/README.md says what is covered and what is not.
+The 異体字 fold (``VARIANT_FOLD``) is generated from the 文字情報基盤 MJ縮退マップ and shipped as
+data (``data/itaiji.tsv``); bench/identity/README.md says what is covered and what is not.
 """
 
 from __future__ import annotations
@@ -24,23 +23,30 @@ import re
 import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import jaconv
 
-# 異体字 (old or variant forms) found in Japanese names and place names -> the common form.
-# Compatibility ideographs (U+F900..) are folded by NFKC before this table applies, except the
-# few that Unicode treats as unified ideographs (such as 﨑 U+FA11), which are listed here.
-_VARIANT_PAIRS = (
-    "髙高 﨑崎 嵜崎 碕崎 邊辺 邉辺 齋斎 齊斎 斉斎 澤沢 濱浜 濵浜 廣広 嶋島 嶌島 櫻桜 國国 圀国 "
-    "德徳 惠恵 眞真 實実 壽寿 冨富 曾曽 槇槙 𠮷吉 𡈽土 栁柳 桒桑 瀨瀬 邨村 淵渕 渊渕 龍竜 瀧滝 "
-    "嶽岳 峯峰 舘館 檜桧 藏蔵 增増 來来 兒児 圓円 淺浅 滿満 榮栄 豐豊 禮礼 靜静 與与 龜亀 會会 "
-    "傳伝 條条 淸清 晉晋 愼慎 鐵鉄 顯顕 萬万 縣県 戶戸 户戸 寬寛 彥彦 穗穂 稻稲 團団 黑黒 學学 "
-    "莊荘 靑青 聰聡 亞亜 爲為 將将 乘乗 佛仏 臺台 關関 巖巌 彌弥 讓譲 穰穣 驒騨 黃黄 蘆芦 鹽塩 "
-    "澁渋 壹壱 辯弁 辨弁 瓣弁 曉暁 遙遥 凜凛 昻昂 舩船 藪薮 譽誉 對対 獨独 廳庁 樂楽 氣気 "
-    "驛駅 步歩 淨浄 濟済 郞郎 祿禄 綠緑 錄録 麥麦 黨党"
-)
-VARIANT_FOLD: dict[str, str] = {pair[0]: pair[1] for pair in _VARIANT_PAIRS.split()}
+# 異体字 (old or variant forms) -> the common form, generated from the 文字情報基盤 MJ縮退マップ
+# (data/itaiji.tsv, CC BY-SA 2.1 JP; data/README.md says how it was made and what it adds).
+# Compatibility ideographs (U+F900..) are folded by NFKC before this table applies.
+ITAIJI_DATA = Path(__file__).resolve().parent / "data" / "itaiji.tsv"
+
+
+def load_variant_fold(path: Path = ITAIJI_DATA) -> dict[str, str]:
+    """variant -> folded form, from a table of ``variant<TAB>folded<TAB>ground`` lines."""
+    fold: dict[str, str] = {}
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.startswith("#") or not line.strip():
+                continue
+            variant, folded = line.split("\t")[:2]
+            fold[variant] = folded
+    return fold
+
+
+VARIANT_FOLD: dict[str, str] = load_variant_fold()
 _VARIANT_TABLE = str.maketrans(VARIANT_FOLD)
 
 _SPACE_RE = re.compile(r"\s+")
@@ -59,6 +65,11 @@ def hira_to_kata(text: str) -> str:
 
 def is_kana(text: str) -> bool:
     return _KANA_RE.fullmatch(text) is not None
+
+
+def is_kana_name(text: str) -> bool:
+    """True for a name typed in kana only (ひらがな or カタカナ); spaces and ・ allowed."""
+    return is_kana(_NAME_PUNCT_RE.sub("", hira_to_kata(text)))
 
 
 def expand_repeats(text: str) -> str:

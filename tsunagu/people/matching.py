@@ -23,15 +23,15 @@ import unicodedata
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from tsunagu.core.text import (
     UNKNOWN,
     VARIANT_FOLD,
     coarse_kana,
-    hira_to_kata,
     is_kana,
+    is_kana_name,
     is_latin,
     kana_sound_tokens,
     normalize_address,
@@ -114,7 +114,6 @@ def tier_of(score: float) -> str:
 # --------------------------------------------------------------------------------------------
 
 _SPACE_RE = re.compile(r"\s+")
-_NAME_PUNCT_RE = re.compile(r"[\s・･=＝.,、。'’\-‐]+")
 _DIGITS_RE = re.compile(r"\d")
 _MUNICIPALITY_RE = re.compile(r"^[^\d]+?郡[^\d]+?[町村]|^[^\d]+?[市区]")
 _HOUSE_RE = re.compile(r"^([^\d]*\d+(?:-\d+)*)(.*)$")
@@ -1053,10 +1052,23 @@ def _query_facts(query: str, birth_date: datetime.date | None) -> tuple[PersonFa
         return PersonFacts(phone=text, birth_date=birth_date), "phone"
     if digits or "丁目" in text or "番地" in text:
         return PersonFacts(address=text, birth_date=birth_date), "address"
-    folded = hira_to_kata(text)
-    if is_kana(_NAME_PUNCT_RE.sub("", folded)):
+    if is_kana_name(text):
         return PersonFacts(family_name_kana=text, birth_date=birth_date), "name"
     return PersonFacts(family_name=text, birth_date=birth_date), "name"
+
+
+_BIRTH_ORDER = {_EXACT: 0, _SLIP: 1, _ERA: 1, _MISSING: 2, _DIFFER: 3}
+
+
+def _turned_query(facts: PersonFacts) -> _Prep | None:
+    """The typed name with its two words the other way round, or None if it is not two words."""
+    words = _SPACE_RE.split(unicodedata.normalize("NFKC", facts.family_name).strip())
+    if len(words) == 2:
+        return _prepare(replace(facts, family_name=f"{words[1]} {words[0]}"))
+    words = _SPACE_RE.split(unicodedata.normalize("NFKC", facts.family_name_kana).strip())
+    if len(words) == 2:
+        return _prepare(replace(facts, family_name_kana=f"{words[1]} {words[0]}"))
+    return None
 
 
 def query_keys(query: str, birth_date: datetime.date | None) -> set[str]:
@@ -1067,11 +1079,18 @@ def query_keys(query: str, birth_date: datetime.date | None) -> set[str]:
     if kind == "name" and birth_date:
         # The whole query may be only a family or only a given name.
         fulls, families, givens = _name_pieces(prep)
-        b = birth_date.isoformat()
-        # Either word may be the family or the given name (姓と名の入れ替わり, or only one typed).
-        for f in fulls | families | givens:
-            keys.add(f"b:{b}:f:{f}")
-            keys.add(f"b:{b}:g:{f}")
+        words = fulls | families | givens
+        sounds = {t for t in prep.sounds if len(t) >= 2} if prep.latin or prep.reading_only else ()
+        # The stored birth date may be the typed one with a slip or an era offset (the pairs
+        # compare proposes for review). A record whose full name also differs (a new family name
+        # after marriage, romaji against katakana) is reached only through these keys.
+        for date in {birth_date, *_birth_neighbours(birth_date)}:
+            b = date.isoformat()
+            # Either word may be the family or the given name (姓と名の入れ替わり, or one typed).
+            for f in words:
+                keys.add(f"b:{b}:f:{f}")
+                keys.add(f"b:{b}:g:{f}")
+            keys.update(f"b:{b}:r:{t}" for t in sounds)
     if kind == "address":
         # As deep as typed: 本町1 fetches the 丁目, 本町1-2-3 only that house.
         keys = {"ac:" + prep.addr_house} if prep.addr_house else set()
@@ -1090,7 +1109,7 @@ def name_key_prefixes(name: str) -> set[str]:
     if not text:
         return set()
     prefixes = {"n:" + normalize_name(text)}
-    if is_kana(_NAME_PUNCT_RE.sub("", hira_to_kata(text))):
+    if is_kana_name(text):
         prefixes.add("n:" + coarse_kana(normalize_kana(text)))
     return {p[:KEY_MAX_LENGTH] for p in prefixes}
 
@@ -1125,7 +1144,11 @@ def search[K: Hashable](
     """
     facts, kind = _query_facts(query, birth_date)
     q = _prepare(facts)
-    ranked: list[tuple[float, float, int, K, Match]] = []
+    # Two typed words may be 名 then 姓 (the search keys already read them either way). The
+    # other order is tried where the typed order does not reach review: a record with a new
+    # family name, typed given name first, agrees then on the given name and the birth date.
+    turned = _turned_query(facts) if kind == "name" else None
+    ranked: list[tuple[float, float, int, int, K, Match]] = []
     prepared = [(cid, _prepare(cand)) for cid, cand in candidates]
     readings = Readings._from_preps(c for _, c in prepared) if kind == "name" else None
     for n, (cid, c) in enumerate(prepared):
@@ -1142,9 +1165,21 @@ def search[K: Hashable](
             score = min(_logistic(weight), cap, _CAP_REVIEW)
         else:
             r = _compare(q, c, readings=readings)
+            if turned is not None and r.score < REVIEW_THRESHOLD:
+                other = _compare(turned, c, readings=readings)
+                if (other.score, other.weight) > (r.score, r.weight):
+                    r = _Result(
+                        other.score,
+                        other.weight,
+                        other.cap,
+                        ("入力の姓と名を入れ替えて照合", *other.reasons),
+                    )
             weight, reasons, score = r.weight, r.reasons, r.score
         if weight <= 0:
             continue
-        ranked.append((-score, -weight, n, cid, Match(round(score, 4), reasons)))
-    ranked.sort(key=lambda t: (t[0], t[1], t[2]))
-    return [(cid, m) for _, _, _, cid, m in ranked[:limit]]
+        # At an equal score the birth date typed decides: the same date, then one slip or era
+        # away, then none recorded, then another date (a namesake born on another day).
+        near = _BIRTH_ORDER.get(_birth_state(q.birth, c.birth)[0], 3) if q.birth else 0
+        ranked.append((-score, -weight, near, n, cid, Match(round(score, 4), reasons)))
+    ranked.sort(key=lambda t: (t[0], t[1], t[2], t[3]))
+    return [(cid, m) for _, _, _, _, cid, m in ranked[:limit]]

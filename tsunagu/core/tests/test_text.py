@@ -9,12 +9,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tsunagu.core.text import (
+    ITAIJI_DATA,
     UNKNOWN,
     VARIANT_FOLD,
     coarse_kana,
     fold_for_search,
     is_reading,
     kana_sound_tokens,
+    load_variant_fold,
     normalize_address,
     normalize_kana,
     normalize_name,
@@ -95,6 +97,21 @@ def test_variant_table_folds_to_common_forms() -> None:
     assert all(len(k) == 1 and len(v) == 1 for k, v in VARIANT_FOLD.items())
     assert not set(VARIANT_FOLD) & set(VARIANT_FOLD.values())  # one step: no chains
     assert normalize_name("齋藤") == normalize_name("斉藤") == "斎藤"
+
+
+def test_variant_table_is_generated_from_the_mj_shrink_map() -> None:
+    header = " ".join(ITAIJI_DATA.read_text(encoding="utf-8").splitlines()[:4])
+    assert "MJ縮退マップ" in header and "CC BY-SA 2.1 JP" in header
+    assert load_variant_fold() == VARIANT_FOLD
+    assert len(VARIANT_FOLD) > 10_000  # the map, not a hand table
+    # Old and variant forms met in names and place names, beyond any hand-written list.
+    for variant, common in (
+        ("髙", "高"), ("﨑", "崎"), ("邉", "辺"), ("𠮷", "吉"), ("𡈽", "土"), ("櫻", "桜"),
+        ("德", "徳"), ("惠", "恵"), ("濵", "浜"), ("劍", "剣"), ("瀨", "瀬"), ("嶋", "島"),
+    ):  # fmt: skip
+        assert normalize_name(variant) == common, variant
+    # Everyday (JIS level 1) characters are never folded by the map's glyph-level relations.
+    assert normalize_name("功") == "功" and normalize_name("宍戸") == "宍戸"
 
 
 def test_fold_for_search() -> None:

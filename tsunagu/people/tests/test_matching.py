@@ -584,6 +584,40 @@ def test_search_by_new_family_name_and_birth_date_finds_the_old_record() -> None
     assert "姓が異なる（旧姓の可能性）" in ranked[0][1].reasons
 
 
+def _sato_hanakos() -> list[tuple[str, PersonFacts]]:
+    """Six other 佐藤花子, born on other days."""
+    return [
+        (f"namesake{n}", replace(HANAKO, family_name="佐藤", birth_date=dt.date(1960 + n, 1, 1)))
+        for n in range(6)
+    ]
+
+
+def test_search_fetches_and_ranks_a_new_family_name_with_a_slipped_birth_date() -> None:
+    # 佐藤花子 typed with the birth date written wrong in the old record (one digit, an era).
+    for stored in (dt.date(1978, 6, 19), dt.date(1978 - 63, 6, 14)):
+        old = replace(HANAKO, birth_date=stored)
+        keys = match_keys(old)
+        assert query_keys("佐藤 花子", BIRTH) & keys
+        ranked = search("佐藤 花子", BIRTH, [*_sato_hanakos(), ("old", old)], limit=5)
+        assert ranked[0][0] == "old", stored
+        assert ranked[0][1].score < DEFAULT_THRESHOLD
+
+
+def test_search_fetches_romaji_against_katakana_with_a_slipped_birth_date() -> None:
+    stored = PersonFacts(
+        family_name="グエン", given_name="マリア", family_name_kana="グエン",
+        given_name_kana="マリア", birth_date=dt.date(2002, 10, 6),
+    )  # fmt: skip
+    assert query_keys("NGUYEN MARIA", dt.date(2002, 10, 9)) & match_keys(stored)
+
+
+def test_search_reads_two_typed_words_either_way() -> None:
+    # 花子 佐藤: the given name first, and a family name the old record does not carry.
+    ranked = search("花子　佐藤", BIRTH, [*_sato_hanakos(), ("hanako", HANAKO)], limit=5)
+    assert ranked[0][0] == "hanako"
+    assert "入力の姓と名を入れ替えて照合" in ranked[0][1].reasons
+
+
 def test_search_by_phone_and_by_address() -> None:
     ranked = search("090-1234-5678", None, _candidates())
     assert {k for k, _ in ranked} == {"hanako", "twin", "father"}
