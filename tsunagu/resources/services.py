@@ -34,7 +34,6 @@ from tsunagu.resources.models import (
     Audience,
     Category,
     CommunityConsultation,
-    PublicInterestInitiative,
     CommunityResource,
     CommunityWorker,
     Contact,
@@ -42,6 +41,7 @@ from tsunagu.resources.models import (
     Matching,
     Party,
     Provider,
+    PublicInterestInitiative,
     ResourceLocation,
     Schedule,
 )
