@@ -18,8 +18,10 @@ from tsunagu.resources.services import (
     ContactData,
     LocationData,
     ProviderData,
+    PublicInterestInitiativeData,
     ResourceData,
     ScheduleData,
+    WorkerData,
     activity_create,
     attendance_record,
     category_vocabulary_ensure,
@@ -28,8 +30,10 @@ from tsunagu.resources.services import (
     location_create,
     matching_record,
     provider_create,
+    public_interest_initiative_create,
     resource_create,
     schedule_add,
+    worker_create,
 )
 
 NOTE = "（デモ用の架空の情報です）"
@@ -266,8 +270,9 @@ def demo_resources(*, editor: User, today: dt.date | None = None) -> int:
         )
         made.append(resource)
     # activities and counts of this fiscal year, for the 実績 page
+    courses = []
     for offset, participants in ((20, 18), (50, 16)):
-        activity_create(
+        course = activity_create(
             user=editor,
             data=ActivityData(
                 kind="course",
@@ -277,6 +282,7 @@ def demo_resources(*, editor: User, today: dt.date | None = None) -> int:
                 organizer=editor.organization,
             ),
         )
+        courses.append(course)
     activity_create(
         user=editor,
         data=ActivityData(
@@ -309,5 +315,38 @@ def demo_resources(*, editor: User, today: dt.date | None = None) -> int:
         period_end=first_day + dt.timedelta(days=29),
         visits=120,
         unique_visitors=35,
+    )
+    # 担い手: a few fictional people who took the course (the roster the editors keep)
+    for kind, name, kana, trained in (
+        ("life_supporter", "架空 はるこ", "かくう はるこ", courses),
+        ("life_supporter", "架空 なつお", "かくう なつお", courses[:1]),
+        ("volunteer", "架空 あきこ", "かくう あきこ", []),
+        ("commissioner_helper", "架空 ふゆき", "かくう ふゆき", []),
+    ):
+        if kind == "commissioner_helper" and area is None:
+            continue  # 民生委員協力員 are placed per 地区: none without one
+        worker_create(
+            user=editor,
+            data=WorkerData(
+                kind=kind,
+                name=name,
+                name_kana=kana,
+                area=area,
+                provider=provider,
+                started_on=first_day,
+                trainings=trained,
+            ),
+        )
+    public_interest_initiative_create(
+        user=editor,
+        data=PublicInterestInitiativeData(
+            corporation="社会福祉法人 架空福祉会",
+            title="施設の地域交流スペースでの子ども食堂",
+            description="月1回、施設の交流スペースを開放して食事を提供しています。" + NOTE,
+            started_on=first_day,
+            participants=240,
+            resource=made[0],
+            organization=editor.organization,
+        ),
     )
     return len(made)

@@ -32,6 +32,7 @@ from tsunagu.resources.models import (
     Location,
     Matching,
     Provider,
+    PublicInterestInitiative,
 )
 
 CITY_EDITOR_ROLES = (Role.LIFE_SUPPORT_COORDINATOR, Role.MANAGER, Role.ADMIN)
@@ -114,6 +115,13 @@ def resource_get_editable(user: User, resource_id: int) -> CommunityResource:
 
 def community_consultations_editable_by(user: User) -> QuerySet[CommunityConsultation]:
     rows = CommunityConsultation.objects.filter(municipality=user_municipality(user))
+    if edits_whole_city(user):
+        return rows
+    return rows.filter(organization_id=_organization_id(user))
+
+
+def public_interest_initiatives_editable_by(user: User) -> QuerySet[PublicInterestInitiative]:
+    rows = PublicInterestInitiative.objects.filter(municipality=user_municipality(user))
     if edits_whole_city(user):
         return rows
     return rows.filter(organization_id=_organization_id(user))

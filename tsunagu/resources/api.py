@@ -1,6 +1,6 @@
 """HSDS 3.0 API of the user's city (/api/v1/hsds/), as the HSDS API reference describes it:
 `/`, `/services` (paged; `search`, `taxonomy_term_id`, `organization_id`, `modified_after`),
-`/services/{id}`, `/organizations`, `/taxonomy_terms`, `/taxonomies` (and `/{id}`),
+`/services/{id}`, `/organizations` and `/taxonomy_terms` (and `/{id}`), `/taxonomies` (and `/{id}`),
 `/service_at_locations` (paged; the same filters, `taxonomy_id` and `full`) and `/{id}`.
 
 It serves what the public map shows (published resources, public contacts), to another
@@ -32,6 +32,7 @@ from tsunagu.resources.hsds import (
     organization_document,
     service_at_location_document,
     service_document,
+    service_status,
     taxonomy_documents,
     taxonomy_id,
     taxonomy_term_documents,
@@ -165,6 +166,46 @@ def organizations(request: HttpRequest, params: Query[PageParams]) -> Page:
     return _page(items, total, params)
 
 
+class OrganizationParams(BaseModel):
+    full_service: bool = Field(
+        False, description="true: 社会資源（service）を完全な形で入れ子にする"
+    )
+
+
+@router.get(
+    "/organizations/{id}",
+    response=dict[str, Any],
+    summary="運営団体（HSDS organization）1件、社会資源の配列つき",
+)
+def organization(
+    request: HttpRequest, id: uuid.UUID, params: Query[OrganizationParams]
+) -> dict[str, Any]:
+    """An organization with a published resource in the user's city; its services are the
+    published ones only (brief: id, name, description, status; `full_service`: whole)."""
+    published = _published(request)
+    provider = Provider.objects.filter(resources__in=published.values("pk"), hsds_id=id).first()
+    if provider is None:
+        raise Http404
+    own = published.filter(provider=provider)
+    doc = organization_document(provider)
+    if params.full_service:
+        services = selectors.resource_search(resources=own, query=selectors.ResourceQuery())
+        doc["services"] = [service_document(r) for r in services.prefetch_related("contacts")]
+    else:
+        services = own.order_by("name", "pk")
+        doc["services"] = [
+            {
+                "id": str(r.hsds_id),
+                "organization_id": str(provider.hsds_id),
+                "name": r.name,
+                "description": r.description,
+                "status": service_status(r),
+            }
+            for r in services
+        ]
+    return doc
+
+
 @router.get("/taxonomy_terms", response=Page, summary="分類（HSDS taxonomy_term）の一覧")
 def taxonomy_terms(request: HttpRequest, params: Query[PageParams]) -> Page:
     request_user(request)
@@ -275,6 +316,17 @@ def taxonomies(request: HttpRequest, params: Query[TaxonomyFilters]) -> Page:
 def taxonomy(request: HttpRequest, id: uuid.UUID) -> dict[str, Any]:
     request_user(request)
     for doc in taxonomy_documents():
+        if doc["id"] == str(id):
+            return doc
+    raise Http404
+
+
+@router.get(
+    "/taxonomy_terms/{id}", response=dict[str, Any], summary="分類（HSDS taxonomy_term）1件"
+)
+def taxonomy_term(request: HttpRequest, id: uuid.UUID) -> dict[str, Any]:
+    request_user(request)
+    for doc in taxonomy_term_documents():
         if doc["id"] == str(id):
             return doc
     raise Http404

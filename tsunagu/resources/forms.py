@@ -39,6 +39,7 @@ from tsunagu.resources.services import (
     LocationData,
     MatchingData,
     ProviderData,
+    PublicInterestInitiativeData,
     ResourceData,
     ScheduleData,
     WorkerData,
@@ -475,6 +476,52 @@ class CommunityConsultationForm(_RecordForm):
 
     def clean_received_on(self) -> dt.date:
         return _not_future(self, "received_on", "受付日")
+
+
+class PublicInterestInitiativeForm(_RecordForm):
+    data_class = PublicInterestInitiativeData
+
+    corporation = forms.CharField(
+        label="社会福祉法人名", max_length=200, help_text="例: 社会福祉法人 みなみ福祉会"
+    )
+    title = forms.CharField(label="取組名", max_length=200, help_text="例: 子ども食堂の開催")
+    description = forms.CharField(
+        label="内容", max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    started_on = forms.DateField(label="開始日", widget=DATE)
+    ended_on = forms.DateField(
+        label="終了日", widget=DATE, required=False, help_text="続いているときは空欄"
+    )
+    participants = forms.IntegerField(
+        label="参加者・利用者数（延べ）", min_value=0, max_value=10_000_000, required=False
+    )
+    resource = forms.ModelChoiceField(
+        label="関係する社会資源",
+        queryset=CommunityResource.objects.none(),
+        required=False,
+        empty_label="（指定なし）",
+    )
+    organization = forms.ModelChoiceField(
+        label="記録した機関", queryset=Organization.objects.none(), required=False
+    )
+
+    def __init__(
+        self,
+        *args: object,
+        resources: QuerySet[CommunityResource],
+        organizations: QuerySet[Organization],
+        **kwargs: object,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["resource"].queryset = resources  # type: ignore[attr-defined]
+        self.fields["organization"].queryset = organizations  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data: dict[str, Any] = super().clean() or {}
+        started, ended = data.get("started_on"), data.get("ended_on")
+        if started and ended and ended < started:
+            self.add_error("ended_on", "終了日は開始日より後にしてください")
+        return data
 
 
 class MatchingForm(_RecordForm):

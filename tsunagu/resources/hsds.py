@@ -226,6 +226,10 @@ def schedule_documents(
     return out
 
 
+def service_status(resource: CommunityResource) -> str:
+    return _STATUS_OUT[CommunityResource.Status(resource.status)]
+
+
 def service_document(resource: CommunityResource) -> dict[str, Any]:
     """One published resource as an HSDS 3.0 service with everything nested. Expects the
     relations prefetched (see `selectors.resource_search`) and `contacts`."""

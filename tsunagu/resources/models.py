@@ -728,3 +728,53 @@ class CommunityWorker(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class PublicInterestInitiative(models.Model):
+    """公益的な取組 of a 社会福祉法人 (社会福祉法第24条第2項): what a corporation does for the
+    community free of charge (a 居場所, a food bank, a training …). 伊勢市 counts the corporations
+    taking part each year (公益的取組3法人). No personal data: corporations and counts only."""
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="public_interest_initiatives"
+    )
+    corporation = models.CharField("社会福祉法人名", max_length=200)
+    title = models.CharField("取組名", max_length=200)
+    description = models.CharField("内容", max_length=500, blank=True)
+    started_on = models.DateField("開始日")
+    ended_on = models.DateField("終了日", null=True, blank=True, help_text="続いているときは空欄")
+    participants = models.PositiveIntegerField("参加者・利用者数（延べ）", null=True, blank=True)
+    resource = models.ForeignKey(
+        CommunityResource,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="public_interest_initiatives",
+        verbose_name="関係する社会資源",
+    )
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="public_interest_initiatives",
+        verbose_name="記録した機関",
+    )
+    submission = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    updated_at = models.DateTimeField(auto_now=True, null=True)
+
+    history = history()
+
+    class Meta:
+        verbose_name = "社会福祉法人の公益的な取組"
+        verbose_name_plural = "社会福祉法人の公益的な取組"
+        ordering = ["-started_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=models.F("started_on")),
+                name="public_interest_initiative_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.corporation} {self.title}"

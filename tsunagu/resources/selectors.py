@@ -23,6 +23,7 @@ from tsunagu.resources.models import (
     CommunityWorker,
     Matching,
     Provider,
+    PublicInterestInitiative,
     ResourceLocation,
     Schedule,
 )
@@ -379,3 +380,31 @@ def record_history(*, record: Any) -> list[HistoryEntry]:
     first, shown to those who may edit it."""
     # unscoped: the history of a record the caller may edit (checked by the view's access)
     return changes(record.history.all())
+
+
+@dataclass(frozen=True)
+class PublicInterestCount:
+    corporations: int  # 公益的取組3法人: the corporations with an initiative in the year
+    initiatives: int
+    participants: int
+
+
+def public_interest_counts(*, municipality: Municipality, fiscal_year: int) -> PublicInterestCount:
+    """社会福祉法人の公益的な取組 under way in the fiscal year (begun by its end, not ended before
+    its start): how many corporations, how many initiatives, and their participants."""
+    first, last = _fy(municipality, fiscal_year)
+    rows = PublicInterestInitiative.objects.filter(
+        Q(ended_on__isnull=True) | Q(ended_on__gte=first),
+        municipality=municipality,
+        started_on__lte=last,
+    )
+    totals = rows.aggregate(
+        corporations=Count("corporation", distinct=True),
+        initiatives=Count("pk"),
+        participants=Sum("participants"),
+    )
+    return PublicInterestCount(
+        corporations=totals["corporations"],
+        initiatives=totals["initiatives"],
+        participants=totals["participants"] or 0,
+    )

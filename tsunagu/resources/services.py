@@ -23,6 +23,7 @@ from django.utils import timezone
 from tsunagu.accounts.access import user_municipality
 from tsunagu.accounts.models import User
 from tsunagu.core.history import changed_by, refuse_stale
+from tsunagu.core.text import clean_text
 from tsunagu.organizations.models import Area, Municipality, Organization
 from tsunagu.resources.categories import CATEGORIES, category_uuid
 from tsunagu.resources.models import (
@@ -40,6 +41,7 @@ from tsunagu.resources.models import (
     Matching,
     Party,
     Provider,
+    PublicInterestInitiative,
     ResourceLocation,
     Schedule,
 )
@@ -734,6 +736,75 @@ def community_consultation_record(
     return community_consultation_create(
         user=user, data=CommunityConsultationData(**fields), submission=submission
     )
+
+
+# --- 社会福祉法人の公益的な取組 ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PublicInterestInitiativeData:
+    corporation: str
+    title: str
+    started_on: dt.date
+    ended_on: dt.date | None = None
+    description: str = ""
+    participants: int | None = None
+    resource: CommunityResource | None = None
+    organization: Organization | None = None
+
+
+def _public_interest_apply(
+    record: PublicInterestInitiative, data: PublicInterestInitiativeData
+) -> None:
+    errors: dict[str, list[str]] = {}
+    corporation = clean_text(data.corporation).strip()
+    title = clean_text(data.title).strip()
+    if not corporation:
+        errors["corporation"] = ["社会福祉法人名を入力してください"]
+    if not title:
+        errors["title"] = ["取組名を入力してください"]
+    if data.ended_on is not None and data.ended_on < data.started_on:
+        errors["ended_on"] = ["終了日は開始日より後にしてください"]
+    if data.participants is not None and data.participants < 0:
+        errors["participants"] = ["参加者・利用者数は0以上にしてください"]
+    _same_city(
+        errors, record.municipality_id, resource=data.resource, organization=data.organization
+    )
+    _raise(errors)
+    record.corporation = corporation
+    record.title = title
+    record.description = clean_text(data.description).strip()
+    record.started_on = data.started_on
+    record.ended_on = data.ended_on
+    record.participants = data.participants
+    record.resource = data.resource
+    record.organization = data.organization
+
+
+def public_interest_initiative_create(
+    *,
+    user: User,
+    data: PublicInterestInitiativeData,
+    submission: uuid.UUID | None = None,
+    channel: str = WEB,
+) -> PublicInterestInitiative:
+    return _write(
+        PublicInterestInitiative(municipality=user_municipality(user), submission=submission),
+        lambda r: _public_interest_apply(r, data),
+        user=user,
+        channel=channel,
+        submission=submission,
+    )
+
+
+def public_interest_initiative_update(
+    *,
+    user: User,
+    record: PublicInterestInitiative,
+    data: PublicInterestInitiativeData,
+    channel: str = WEB,
+) -> PublicInterestInitiative:
+    return _write(record, lambda r: _public_interest_apply(r, data), user=user, channel=channel)
 
 
 # --- マッチング ----------------------------------------------------------------------------

@@ -47,6 +47,21 @@ urlpatterns = [
         views.community_consultation_edit,
         name="community_consultation_edit",
     ),
+    path(
+        "public-interest/",
+        views.public_interest_initiatives,
+        name="public_interest_initiatives",
+    ),
+    path(
+        "public-interest/new/",
+        views.public_interest_initiative_create,
+        name="public_interest_initiative_create",
+    ),
+    path(
+        "public-interest/<int:public_interest_initiative_id>/edit/",
+        views.public_interest_initiative_edit,
+        name="public_interest_initiative_edit",
+    ),
     path("matchings/", views.matchings, name="matchings"),
     path("matchings/new/", views.matching_create, name="matching_create"),
     path("matchings/<int:matching_id>/edit/", views.matching_edit, name="matching_edit"),

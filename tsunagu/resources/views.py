@@ -36,6 +36,7 @@ from tsunagu.resources.access import (
     matchings_editable_by,
     may_edit_any,
     providers_editable_by,
+    public_interest_initiatives_editable_by,
     resource_get_editable,
     resource_get_for,
     resources_editable_by,
@@ -51,6 +52,7 @@ from tsunagu.resources.forms import (
     LocationForm,
     MatchingForm,
     ProviderForm,
+    PublicInterestInitiativeForm,
     ResourceForm,
     ScheduleForm,
     SearchForm,
@@ -66,6 +68,7 @@ from tsunagu.resources.models import (
     Matching,
     Party,
     Provider,
+    PublicInterestInitiative,
 )
 
 PAGE_SIZE = 50
@@ -494,6 +497,9 @@ def counts(request: AuthenticatedHttpRequest) -> HttpResponse:
             "attendance": selectors.attendance_totals(
                 municipality=municipality, fiscal_year=fiscal_year
             ),
+            "public_interest": selectors.public_interest_counts(
+                municipality=municipality, fiscal_year=fiscal_year
+            ),
             "rosters": selectors.roster_counts(municipality=municipality, fiscal_year=fiscal_year)
             if edits_whole_city(request.user)
             else [],
@@ -625,6 +631,86 @@ def community_consultation_edit(
         title=f"地域づくり相談の編集（{record.received_on:%Y-%m-%d}）",
         done="地域づくり相談を更新しました",
         back="resources:community_consultations",
+        organization_own=not edits_whole_city(request.user),
+    )
+
+
+def public_interest_initiatives(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """社会福祉法人の公益的な取組の一覧."""
+    rows = (
+        PublicInterestInitiative.objects.filter(municipality=user_municipality(request.user))
+        .select_related("resource", "organization")
+        .order_by("-started_on", "-pk")
+    )
+    editable = set(
+        public_interest_initiatives_editable_by(request.user).values_list("pk", flat=True)
+    )
+    return render(
+        request,
+        "resources/public_interest_initiatives.html",
+        {"page": _list_page(request, rows), "editable": editable},
+    )
+
+
+def _public_interest_form(request: AuthenticatedHttpRequest, **kwargs: object) -> Any:
+    return PublicInterestInitiativeForm(
+        request.POST or None,
+        resources=resources_readable_by(request.user).order_by("name_kana", "name"),
+        organizations=_own_organizations(request),
+        **kwargs,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def public_interest_initiative_create(request: AuthenticatedHttpRequest) -> HttpResponse:
+    form = _public_interest_form(
+        request,
+        initial={"organization": request.user.organization, "started_on": timezone.localdate()},
+    )
+
+    def save(data: services.PublicInterestInitiativeData) -> object:
+        return services.public_interest_initiative_create(
+            user=request.user, data=data, submission=form.submission_id()
+        )
+
+    return _record_form_page(
+        request,
+        form,
+        record=None,
+        save=save,
+        title="社会福祉法人の公益的な取組の記録",
+        done="公益的な取組を記録しました",
+        back="resources:public_interest_initiatives",
+        organization_own=not edits_whole_city(request.user),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def public_interest_initiative_edit(
+    request: AuthenticatedHttpRequest, public_interest_initiative_id: int
+) -> HttpResponse:
+    record = (
+        public_interest_initiatives_editable_by(request.user)
+        .filter(pk=public_interest_initiative_id)
+        .first()
+    )
+    if record is None:
+        raise Http404
+    form = _public_interest_form(request, initial=PublicInterestInitiativeForm.initial_of(record))
+
+    def save(data: services.PublicInterestInitiativeData) -> object:
+        return services.public_interest_initiative_update(
+            user=request.user, record=record, data=data
+        )
+
+    return _record_form_page(
+        request,
+        form,
+        record=record,
+        save=save,
+        title=f"公益的な取組の編集（{record.corporation}）",
+        done="公益的な取組を更新しました",
+        back="resources:public_interest_initiatives",
         organization_own=not edits_whole_city(request.user),
     )
 

@@ -365,7 +365,19 @@ def _community_records(counselor: User) -> dict[str, Any]:
         user=editor,
         data=rs.WorkerData(kind="volunteer", name="北野 花子", trainings=[activity]),
     )
+    initiative = rs.public_interest_initiative_create(
+        user=counselor,
+        data=rs.PublicInterestInitiativeData(
+            corporation="社会福祉法人 北福祉会",
+            title="子ども食堂",
+            started_on=dt.date(2026, 4, 1),
+            organization=counselor.organization,
+        ),
+    )
     return {
+        "public_interest_initiative": initiative.pk,
+        "provider_hsds": str(provider.hsds_id),
+        "taxonomy_term_hsds": str(Category.objects.get(code="salon").hsds_id),
         "community_consultation": consultation.pk,
         "matching": matching.pk,
         "attendance": attendance.pk,
@@ -454,6 +466,7 @@ PARAMETERS = {
     "contact_id": "contact",
     "activity_id": "activity",
     "community_consultation_id": "community_consultation",
+    "public_interest_initiative_id": "public_interest_initiative",
     "matching_id": "matching",
     "attendance_id": "attendance",
     "worker_id": "worker",
@@ -593,6 +606,9 @@ ROUTES: dict[str, Row] = {
     "resources:community_consultations": Row(),
     "resources:community_consultation_create": Row(),
     "resources:community_consultation_edit": Row(),
+    "resources:public_interest_initiatives": Row(),
+    "resources:public_interest_initiative_create": Row(),
+    "resources:public_interest_initiative_edit": Row(),
     "resources:matchings": Row(),
     "resources:matching_create": Row(),
     "resources:matching_edit": Row(),
@@ -816,7 +832,7 @@ def test_other_organizations_get_the_not_found_answer(
             assert response.status_code in (200, 302), name
             assert "井上" not in response.content.decode(), name
     assert _personal_data() == before
-    assert with_id == 73  # every route that names a record (the closing note reports it)
+    assert with_id == 74  # every route that names a record (the closing note reports it)
 
 
 def test_the_permitted_user_may(
@@ -871,9 +887,11 @@ API_STRUCTURE_PARAMETERS = {"id"}
 API_PATH_RECORDS = {
     "/api/v1/hsds/service_at_locations/{id}": "service_at_location_hsds",
     "/api/v1/hsds/taxonomies/{id}": "taxonomy_hsds",
+    "/api/v1/hsds/organizations/{id}": "provider_hsds",
+    "/api/v1/hsds/taxonomy_terms/{id}": "taxonomy_term_hsds",
 }
 # the same in every city (the shared vocabulary of resource kinds and audiences): 200 for all
-API_SHARED_PATHS = {"/api/v1/hsds/taxonomies/{id}"}
+API_SHARED_PATHS = {"/api/v1/hsds/taxonomies/{id}", "/api/v1/hsds/taxonomy_terms/{id}"}
 API_MISSING = {"id": "00000000-0000-4000-8000-000000000000"}
 # operations the receiving organization performs (the holder's counselor sent the referral)
 RECEIVER_OPERATIONS = {"accept", "decline", "complete"}

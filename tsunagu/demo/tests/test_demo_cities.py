@@ -8,6 +8,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 
 from conftest import client_for
 from tsunagu.accounts.models import User
@@ -42,6 +43,12 @@ def test_every_role_has_something_to_do_in_every_demo_city(city: str) -> None:
     assert consent is not None
     if coordinator.organization_id != counselor.organization_id:
         assert coordinator.organization in consent.scope_organizations.all()
+
+    # the 地域づくり pages are not empty: 担い手 (the editors' roster) and a 公益的な取組
+    lsc = client_for(staff["lsc"])
+    assert "架空 はるこ" in lsc.get(reverse("resources:workers")).content.decode()
+    initiatives = lsc.get(reverse("resources:public_interest_initiatives")).content.decode()
+    assert "社会福祉法人 架空福祉会" in initiatives
 
     for role in ("counselor2", "coordinator", "liaison"):
         user = staff[role]

@@ -5,6 +5,7 @@ import datetime as dt
 import uuid
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -19,13 +20,16 @@ from tsunagu.resources.models import (
     CommunityResource,
     CommunityWorker,
     Matching,
+    PublicInterestInitiative,
 )
 from tsunagu.resources.services import (
     ActivityData,
     MatchingData,
+    PublicInterestInitiativeData,
     WorkerData,
     activity_create,
     matching_create,
+    public_interest_initiative_create,
     worker_create,
 )
 
@@ -285,3 +289,121 @@ def test_a_matching_of_another_citys_resource_is_refused(
             data=MatchingData(matched_on=dt.date(2026, 5, 1), party="group", resource=salon),
         )
     assert not Matching.objects.exists()
+
+
+# --- 社会福祉法人の公益的な取組 ------------------------------------------------------------
+
+
+def _initiative(**changes: object) -> dict[str, object]:
+    data: dict[str, object] = {
+        "corporation": "社会福祉法人 みなみ福祉会",
+        "title": "子ども食堂の開催",
+        "description": "施設の交流スペースで月1回",
+        "started_on": "2026-04-01",
+        "ended_on": "",
+        "participants": "120",
+        "submission": str(uuid.uuid4()),
+    }
+    data.update(changes)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def test_an_initiative_is_recorded_once_edited_with_history(
+    counselor: User, third: User, outsider: User
+) -> None:
+    client = client_for(counselor)
+    url = reverse("resources:public_interest_initiative_create")
+    assert client.get(url).status_code == 200
+    own = Organization.objects.get(code="hokatsu-kita")
+    data = _initiative(organization=own.pk)
+    assert client.post(url, data).status_code == 302
+    assert client.post(url, data).status_code == 302  # the same form again: nothing new
+    record = PublicInterestInitiative.objects.get()
+    assert record.organization == own and record.participants == 120
+    edit = reverse(
+        "resources:public_interest_initiative_edit",
+        kwargs={"public_interest_initiative_id": record.pk},
+    )
+    changed = _initiative(organization=own.pk, ended_on="2027-03-31", participants="150")
+    assert client.post(edit, changed).status_code == 302
+    record.refresh_from_db()
+    assert record.ended_on == dt.date(2027, 3, 31) and record.participants == 150
+    page = client.get(edit).content.decode()
+    assert "変更の記録" in page and "150" in page
+    # the list is read by the whole city; edits by the recording organization (and editors)
+    listing = client_for(third).get(reverse("resources:public_interest_initiatives"))
+    assert "みなみ福祉会" in listing.content.decode()
+    assert client_for(third).get(edit).status_code == 404
+    assert client_for(outsider).get(edit).status_code == 404
+    foreign = client_for(outsider).get(reverse("resources:public_interest_initiatives"))
+    assert "みなみ福祉会" not in foreign.content.decode()
+
+
+def test_a_bad_initiative_is_refused_in_japanese(counselor: User) -> None:
+    client = client_for(counselor)
+    url = reverse("resources:public_interest_initiative_create")
+    own = Organization.objects.get(code="hokatsu-kita").pk
+    for bad, message in (
+        (_initiative(organization=own, ended_on="2026-03-31"), "終了日は開始日より後"),
+        (_initiative(organization=own, corporation=""), "このフィールドは必須です"),
+        (_initiative(organization=own, participants="-1"), "0 以上"),
+        (_initiative(organization=own, started_on="2026-02-30"), "日付"),
+        (_initiative(organization=own, title="あ" * 201), "200 文字以下"),
+        (_initiative(organization=own, corporation="　"), "必須"),
+    ):
+        response = client.post(url, bad)
+        assert response.status_code == 200
+        assert message in response.content.decode(), message
+    other = (
+        Organization.objects.exclude(code="hokatsu-kita")
+        .filter(municipality=counselor.organization.municipality)  # type: ignore[union-attr]
+        .first()
+    )
+    assert other is not None
+    response = client.post(url, _initiative(organization=other.pk))
+    assert response.status_code == 200
+    assert not PublicInterestInitiative.objects.exists()
+
+
+def test_initiatives_are_paged(lsc: User) -> None:
+    for i in range(55):
+        PublicInterestInitiative.objects.create(
+            municipality=lsc.organization.municipality,  # type: ignore[union-attr]
+            corporation=f"法人{i}",
+            title="取組",
+            started_on=dt.date(2026, 4, 1) + dt.timedelta(days=i % 20),
+        )
+    client = client_for(lsc)
+    url = reverse("resources:public_interest_initiatives")
+    assert "1 / 2" in client.get(url).content.decode()
+    assert "2 / 2" in client.get(url + "?page=2").content.decode()
+    assert client.get(url + "?page=x").status_code == 200
+
+
+def test_initiative_counts_per_fiscal_year(lsc: User, city: Municipality) -> None:
+    def make(corporation: str, start: dt.date, end: dt.date | None, people: int | None) -> None:
+        public_interest_initiative_create(
+            user=lsc,
+            data=PublicInterestInitiativeData(
+                corporation=corporation,
+                title="取組",
+                started_on=start,
+                ended_on=end,
+                participants=people,
+            ),
+        )
+
+    make("社会福祉法人 甲会", dt.date(2025, 10, 1), None, 100)  # under way since FY2025
+    make("社会福祉法人 甲会", dt.date(2026, 5, 1), dt.date(2026, 6, 30), 20)
+    make("社会福祉法人 乙会", dt.date(2026, 4, 1), dt.date(2027, 3, 31), None)
+    make("社会福祉法人 丙会", dt.date(2025, 4, 1), dt.date(2026, 3, 31), 7)  # ended in FY2025
+    make("社会福祉法人 丁会", dt.date(2027, 4, 1), None, 5)  # begins in FY2027
+    counts = selectors.public_interest_counts(municipality=city, fiscal_year=2026)
+    assert counts == selectors.PublicInterestCount(corporations=2, initiatives=3, participants=120)
+    before = selectors.public_interest_counts(municipality=city, fiscal_year=2025)
+    assert before == selectors.PublicInterestCount(corporations=2, initiatives=2, participants=107)
+    page = client_for(lsc).get(reverse("resources:counts") + "?fy=2026").content.decode()
+    assert "公益的な取組" in page and "2 法人" in page
+    with pytest.raises(ValidationError):
+        make("社会福祉法人 戊会", dt.date(2026, 5, 1), dt.date(2026, 4, 1), None)
+    assert not PublicInterestInitiative.objects.filter(corporation__contains="戊").exists()

@@ -295,3 +295,77 @@ def test_taxonomies(third: User) -> None:
     assert client.get("/api/v1/hsds/taxonomies/not-a-uuid").status_code in (404, 422)
     assert client.get("/api/v1/hsds/taxonomies?search=" + "あ" * 10_000).status_code == 422
     assert Client().get("/api/v1/hsds/taxonomies").status_code == 401
+
+
+COMPILED_ORG = COMPILED.parent / "organization.json"
+
+
+def _org_errors(doc: dict[str, Any]) -> list[str]:
+    from jsonschema import Draft202012Validator
+
+    if not COMPILED_ORG.exists():
+        return hsds_errors(doc, "organization")
+    validator = Draft202012Validator(json.loads(COMPILED_ORG.read_text("utf-8")))
+    return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(doc)]
+
+
+def test_one_organization(
+    salon: CommunityResource, hidden: CommunityResource, third: User, outsider: User
+) -> None:
+    client = _api(third)
+    provider = salon.provider
+    assert provider is not None
+    url = f"/api/v1/hsds/organizations/{provider.hsds_id}"
+    brief = client.get(url)
+    assert brief.status_code == 200
+    doc = brief.json()
+    assert _org_errors(doc) == [] and hsds_errors(doc, "organization") == []
+    assert doc["name"] == "北地区ささえあいの会"
+    # its published services only (the hidden one of the same provider is not there)
+    assert doc["services"] == [
+        {
+            "id": str(salon.hsds_id),
+            "organization_id": str(provider.hsds_id),
+            "name": "ふれあいサロン髙田",
+            "description": "お茶を飲みながらおしゃべりする集まりです",
+            "status": "active",
+        }
+    ]
+    full = client.get(url + "?full_service=true").json()
+    assert _org_errors(full) == []
+    [service] = full["services"]
+    assert service["name"] == "ふれあいサロン髙田" and service["schedules"][0]["byday"] == "MO,TH"
+    assert "山田花子" not in json.dumps(full, ensure_ascii=False)  # the staff-only contact
+    # the listed organizations each open
+    listed = client.get("/api/v1/hsds/organizations").json()["contents"]
+    assert [o["id"] for o in listed] == [str(provider.hsds_id)]
+    assert client.get(url + "?colour=red").status_code == 422
+    assert client.get(url + "?full_service=maybe").status_code == 422
+    missing = client.get(f"/api/v1/hsds/organizations/{uuid.uuid4()}")
+    assert missing.status_code == 404
+    assert client.get("/api/v1/hsds/organizations/not-a-uuid").status_code in (404, 422)
+    # a provider with nothing published, and another city: the same 404
+    CommunityResource.objects.filter(pk=salon.pk).update(is_public=False)
+    unpublished = client.get(url)
+    assert unpublished.status_code == 404 and unpublished.content == missing.content
+    CommunityResource.objects.filter(pk=salon.pk).update(is_public=True)
+    foreign = _api(outsider).get(url)
+    assert foreign.status_code == 404 and foreign.content == missing.content
+    assert Client().get(url).status_code == 401
+
+
+def test_one_taxonomy_term(salon: CommunityResource, third: User, outsider: User) -> None:
+    client = _api(third)
+    terms = client.get("/api/v1/hsds/taxonomy_terms?per_page=200").json()["contents"]
+    for term in terms:  # every listed term opens, the same document, valid
+        one = client.get(f"/api/v1/hsds/taxonomy_terms/{term['id']}")
+        assert one.status_code == 200 and one.json() == term
+        assert hsds_errors(one.json(), "taxonomy_term") == []
+    salon_term = str(salon.categories.get().hsds_id)
+    assert client.get(f"/api/v1/hsds/taxonomy_terms/{salon_term}").json()["code"] == "salon"
+    # the vocabulary is the same in every city
+    assert _api(outsider).get(f"/api/v1/hsds/taxonomy_terms/{salon_term}").status_code == 200
+    assert client.get(f"/api/v1/hsds/taxonomy_terms/{uuid.uuid4()}").status_code == 404
+    assert client.get("/api/v1/hsds/taxonomy_terms/not-a-uuid").status_code in (404, 422)
+    assert client.get(f"/api/v1/hsds/taxonomy_terms/{salon_term}?x=1").status_code == 422
+    assert Client().get(f"/api/v1/hsds/taxonomy_terms/{salon_term}").status_code == 401
