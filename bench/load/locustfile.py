@@ -18,7 +18,7 @@ from typing import Any
 from locust import HttpUser, between, constant, task
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ops import BY_NAME, TOKEN, create_form, path_for  # noqa: E402
+from ops import BY_NAME, TOKEN, create_form, path_for
 
 TARGETS: dict[str, Any] = json.loads(Path(os.environ["BENCH_TARGETS"]).read_text("utf-8"))
 OPERATIONS = [BY_NAME[n] for n in os.environ.get("BENCH_OPS", "person_search").split(",")]
@@ -31,7 +31,7 @@ class Staff(HttpUser):
 
     def on_start(self) -> None:
         n = next(_numbers)
-        self.rng = random.Random(n)  # noqa: S311 (which record to open)
+        self.rng = random.Random(n)
         self.ops = itertools.cycle(OPERATIONS)
         self.jars: dict[str, Any] = {}
         self.role = ""

@@ -65,6 +65,13 @@ def path_for(op: Op, targets: dict[str, Any], rng: random.Random) -> str:
     raise ValueError(op.name)
 
 
+def headers_for(op: Op, targets: dict[str, Any]) -> dict[str, str]:
+    """The API authenticates by token (issued by run.py for the counselor), pages by session."""
+    if op.name.endswith("_api"):
+        return {"Authorization": f"Token {targets['api_token']}"}
+    return {}
+
+
 def create_form(
     targets: dict[str, Any], rng: random.Random, form_html: str
 ) -> tuple[str, dict[str, Any]]:
@@ -81,7 +88,7 @@ def create_form(
             "topics": "care",
             "content": "負荷試験: 介護の負担について電話で相談があった。",
             "response": "information",
-            "is_new": "false",
+            "is_new": "0",
         }
     )
     return f"/consultations/new/?person={person}", data

@@ -19,6 +19,7 @@ from tsunagu.cityplan.planfile import (
     plan_file_path,
     read_plan_file,
 )
+from tsunagu.organizations.models import Area
 
 # Residents of the seed cities (rounded, 住民基本台帳 around the plans' dates). The plans do not
 # state them; the generator only needs the order of magnitude to turn counts into rates.
@@ -87,7 +88,10 @@ def scaled_plan(
             area_codes: list[str] = list(template.areas)
             if zone_parent is not None:
                 area = AreaEntry(
-                    code=f"{parent}-zone-{i}", name=f"第{i}圏域", kind="zone", parent=zone_parent
+                    code=f"{parent}-zone-{i}",
+                    name=f"第{i}圏域",
+                    kind=Area.Kind.ZONE,
+                    parent=zone_parent,
                 )
                 areas.append(area)
                 area_codes = [area.code]

@@ -27,7 +27,6 @@ from tsunagu.cases.models import Case, CaseEvent, CaseMember, CaseTeamMember
 from tsunagu.cityplan.models import Clause, ProgramOrganization
 from tsunagu.cityplan.services import plan_load
 from tsunagu.consent.models import Consent, ConsentEvent
-from tsunagu.demo.resources import demo_resources
 from tsunagu.consultations.models import (
     Channel,
     Consultation,
@@ -36,6 +35,7 @@ from tsunagu.consultations.models import (
     Response,
     Topic,
 )
+from tsunagu.demo.resources import demo_resources
 from tsunagu.organizations.models import Municipality, Organization
 from tsunagu.people import matching
 from tsunagu.people.models import Household, HouseholdMember, Person, PersonKey, Relationship
@@ -255,7 +255,8 @@ class _Generator:
         o = self.opts
         if Municipality.objects.filter(slug=o.slug).exists():
             raise GenerateError(
-                f"市 {o.slug!r} は既にあります。別の --slug を指定するか、新しいデータベースで実行してください"
+                f"市 {o.slug!r} は既にあります。"
+                "別の --slug を指定するか、新しいデータベースで実行してください"
             )
         taken = frozenset(Municipality.objects.values_list("code", flat=True))
         plan = scaled_plan(seed=o.city, residents=o.residents, slug=o.slug, taken_codes=taken)
@@ -302,7 +303,7 @@ class _Generator:
             v = per_org.get(org.pk, Volume(new=0.0, total=0.0))
             yearly = v.total * o.residents
             n = max(1, min(40, math.ceil(yearly / CONSULTATIONS_PER_COUNSELOR)))
-            role = Role.COORDINATOR if org.pk == carrier else Role.COUNSELOR
+            role: str = Role.COORDINATOR if org.pk == carrier else Role.COUNSELOR
             for i in range(1, n + 1):
                 users.append(
                     (
@@ -676,7 +677,8 @@ class _Generator:
         )
         events = [("requested", at, by)]
         if status != Referral.Status.REQUESTED:
-            events.append(("declined" if status == "declined" else "accepted", answered, receiver))
+            reply = "declined" if status == Referral.Status.DECLINED else "accepted"
+            events.append((reply, answered, receiver))
         if status == Referral.Status.COMPLETED:
             events.append(("completed", answered + dt.timedelta(days=rng.randint(7, 60)), receiver))
         for s, when, who in events:
@@ -846,7 +848,8 @@ class _Generator:
             others = [x for x in orgs if x.org.pk != org.org.pk and x.volume.new > 0]
             is_hub = coordination is not None and org.org.pk == coordination.pk
             self.say(
-                f"[{index + 1}/{len(orgs)}] {org.org.name}: 新規 {new_count:,}、継続 {follow_total:,}"
+                f"[{index + 1}/{len(orgs)}] {org.org.name}: "
+                f"新規 {new_count:,}、継続 {follow_total:,}"
             )
             starts: list[tuple[dt.datetime, int, int | None, str]] = []
             for _ in range(new_count):

@@ -100,11 +100,12 @@ class Writer:
 
         if connection.vendor == "postgresql":
             raw = connection.connection
-            assert raw is not None
-            with raw.cursor() as cur:
-                with cur.copy(f'COPY "{table}" ({columns}) FROM STDIN') as copy:  # type: ignore[attr-defined]
-                    for values in tuples():
-                        copy.write_row(values)
+            if raw is None:
+                raise RuntimeError("no database connection")
+            sql = f'COPY "{table}" ({columns}) FROM STDIN'
+            with raw.cursor() as cur, cur.copy(sql) as copy:
+                for values in tuples():
+                    copy.write_row(values)
         else:
             marks = ", ".join(["%s"] * len(fields))
             with connection.cursor() as cur:

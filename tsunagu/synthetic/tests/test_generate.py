@@ -80,7 +80,7 @@ def test_load_harness_runs_against_the_generated_city(live_server: Any, tmp_path
     generate(Options(residents=2000, years=1, seed=2, slug="smoke", until=UNTIL))
     sys.path.insert(0, str(BENCH))
     try:
-        import run  # type: ignore[import-not-found]
+        import run
 
         out = tmp_path / "load.json"
         report = run.main(
