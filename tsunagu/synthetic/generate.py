@@ -873,7 +873,7 @@ class _Generator:
                         Response.MULTI_AGENCY,
                         Response.CLOSED,
                     ),
-                    (35, 35, 12, 3 if is_hub else 1, 14),
+                    (35, 35, 12, 5 if is_hub else 1, 14),
                 )[0]
                 cid = self.consultation(
                     org,
