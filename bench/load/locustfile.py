@@ -1,6 +1,6 @@
-"""Locust users for the load benchmark (run by run.py; see README.md).
+"""Locust users for the load benchmark (run by measure.py; see README.md).
 
-Environment: BENCH_TARGETS (the targets JSON run.py wrote), BENCH_OPS (comma-separated
+Environment: BENCH_TARGETS (the targets JSON measure.py wrote), BENCH_OPS (comma-separated
 operation names: each simulated client runs them in turn), BENCH_THINK (seconds a person
 pauses between two requests, on average; 0 = none).
 """

@@ -1,5 +1,5 @@
 """The operations the load benchmark measures, shared by the load tool (locustfile.py) and the
-runner's database-only measurement (run.py). Plain Python: no Django, no locust.
+runner's database-only measurement (measure.py). Plain Python: no Django, no locust.
 
 `targets` is the JSON the runner writes after picking, from the generated city, who signs in
 and which records they open (all of them records that user may see).
@@ -66,7 +66,7 @@ def path_for(op: Op, targets: dict[str, Any], rng: random.Random) -> str:
 
 
 def headers_for(op: Op, targets: dict[str, Any]) -> dict[str, str]:
-    """The API authenticates by token (issued by run.py for the counselor), pages by session."""
+    """The API authenticates by token (issued by measure.py for the counselor), pages by session."""
     if op.name.endswith("_api"):
         return {"Authorization": f"Token {targets['api_token']}"}
     return {}

@@ -73,10 +73,10 @@ def test_load_harness_runs_against_the_generated_city(live_server: Any, tmp_path
     generate(Options(residents=2000, years=1, seed=2, slug="smoke", until=UNTIL))
     sys.path.insert(0, str(BENCH))
     try:
-        import run
+        import measure
 
         out = tmp_path / "load.json"
-        report = run.main(
+        report = measure.main(
             [
                 "--city=smoke",
                 f"--url={live_server.url}",

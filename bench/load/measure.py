@@ -2,7 +2,7 @@
 
     pip install -e '.[bench]'
     tsunagu generate --residents 300000 --years 1 --seed 1       # once (see docs/performance.md)
-    python bench/load/run.py --city generated --out var/bench-load.json
+    python bench/load/measure.py --city generated --out var/bench-load.json
 
 For each operation (ops.py) and each number of concurrent clients: p50/p95/p99 and throughput
 from locust; beside it the database work alone (the SQL one request ran, replayed directly and
