@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "tsunagu.portal",
     "tsunagu.demo",
     "tsunagu.backup",
+    "tsunagu.synthetic",
 ]
 
 REFERRAL_DUE_BUSINESS_DAYS = int(os.environ.get("TSUNAGU_REFERRAL_DUE_BUSINESS_DAYS", "2"))

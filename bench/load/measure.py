@@ -1,0 +1,412 @@
+"""Load benchmark: gunicorn + the configured database + locust, on a generated city.
+
+    pip install -e '.[bench]'
+    tsunagu generate --residents 300000 --years 1 --seed 1       # once (see docs/performance.md)
+    python bench/load/measure.py --city generated --out var/bench-load.json
+
+For each operation (ops.py) and each number of concurrent clients: p50/p95/p99 and throughput
+from locust; beside it the database work alone (the SQL one request ran, replayed directly and
+rolled back), queries per request and the server workers' memory. Writes JSON and prints a
+table. Everything runs on this machine (127.0.0.1 only) and stops by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(REPO))
+from ops import BY_NAME, OPS, Op, create_form, headers_for, path_for  # noqa: E402
+
+SERVER_ENV = {
+    # the benchmark's own clients must not be throttled (they all come from 127.0.0.1)
+    "TSUNAGU_PERSON_SEARCH_RATE": "100000000",
+    "TSUNAGU_PUBLIC_MAP_RATE": "100000000",
+    "TSUNAGU_DEBUG": "0",
+}
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tsunagu.config.settings")
+    for k, v in SERVER_ENV.items():
+        os.environ.setdefault(k, v)
+    import django
+
+    django.setup()
+
+
+# -- what to ask for ---------------------------------------------------------------------------
+
+
+def pick_targets(city: str, password: str, seed: int = 1) -> dict[str, Any]:
+    """Users and records of the generated city: the busiest window's staff and what they hold,
+    the busiest referral receiver, the case hub's coordinators."""
+    from django.db.models import Count
+    from django.utils import timezone
+
+    from tsunagu.accounts.models import Role, RoleAssignment, User
+    from tsunagu.core.fiscal import fiscal_year_bounds, fiscal_year_of
+    from tsunagu.organizations.models import Municipality, Organization
+
+    rng = random.Random(seed)
+    municipality = Municipality.objects.get(slug=city)
+    orgs = Organization.objects.filter(municipality=municipality)
+    busiest = orgs.annotate(n=Count("consultations")).order_by("-n", "pk").first()
+    receiver = orgs.annotate(n=Count("referrals_received")).order_by("-n", "pk").first()
+    hub = orgs.annotate(n=Count("cases")).order_by("-n", "pk").first()
+    assert busiest is not None and receiver is not None and hub is not None
+
+    def staff(org: Organization, role: str) -> list[str]:
+        names = list(
+            User.objects.filter(
+                organization=org,
+                is_active=True,
+                pk__in=RoleAssignment.objects.filter(role=role).values("user"),
+            )
+            .order_by("pk")
+            .values_list("username", flat=True)
+        )
+        return names or list(
+            User.objects.filter(organization=org).order_by("pk").values_list("username", flat=True)
+        )
+
+    with _db_read() as cur:
+        cur.execute(
+            "SELECT id, family_name, given_name FROM people_person WHERE organization_id = %s"
+            " ORDER BY id",
+            [busiest.pk],
+        )
+        persons = cur.fetchall()
+        cur.execute(
+            "SELECT id FROM consultations_consultation WHERE organization_id = %s ORDER BY id",
+            [busiest.pk],
+        )
+        consultations = [r[0] for r in cur.fetchall()]
+        cur.execute("SELECT id FROM cases_case WHERE organization_id = %s ORDER BY id", [hub.pk])
+        cases = [r[0] for r in cur.fetchall()]
+    sample = rng.sample(persons, min(300, len(persons)))
+    from tsunagu.accounts.tokens import api_token_create
+
+    counselors = staff(busiest, Role.COUNSELOR) or staff(busiest, Role.COORDINATOR)
+    token = api_token_create(
+        user=User.objects.get(username=counselors[0]), label="負荷試験", days=1
+    )
+    now = timezone.localtime()
+    fy = fiscal_year_of(now.date(), start_month=municipality.fiscal_year_start_month)
+    start, end = fiscal_year_bounds(fy, start_month=municipality.fiscal_year_start_month)
+    return {
+        "city": city,
+        "password": password,
+        "api_token": token,
+        "organizations": {
+            "counselor": busiest.name,
+            "receiver": receiver.name,
+            "coordinator": hub.name,
+        },
+        "users": {
+            "counselor": counselors,
+            "receiver": staff(receiver, Role.COUNSELOR) or staff(receiver, Role.COORDINATOR),
+            "coordinator": staff(hub, Role.COORDINATOR) or staff(hub, Role.COUNSELOR),
+        },
+        "person_ids": [p[0] for p in sample],
+        "person_names": [f"{p[1]} {p[2]}" for p in sample],
+        "consultation_ids": rng.sample(consultations, min(300, len(consultations))),
+        "case_ids": rng.sample(cases, min(300, len(cases))) or [0],
+        "fy_start": start.isoformat(),
+        "fy_end": end.isoformat(),
+        "now_local": now.strftime("%Y-%m-%d %H:%M"),
+        "resource_queries": ["", "サロン", "子育て", "相談", "食堂"],
+    }
+
+
+class _db_read:
+    def __enter__(self) -> Any:
+        from django.db import connection
+
+        self.cur = connection.cursor()
+        return self.cur
+
+    def __exit__(self, *exc: object) -> None:
+        self.cur.close()
+
+
+# -- the database work alone -------------------------------------------------------------------
+
+
+def measure_db(op: Op, targets: dict[str, Any], reps: int) -> dict[str, Any]:
+    """Run one request in-process, capture its SQL, replay that SQL `reps` times directly
+    (in a transaction rolled back, so writes leave nothing) and take the median."""
+    from django.db import connection, transaction
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from tsunagu.accounts.models import User
+
+    client = Client()
+    if op.role != "public":
+        user = User.objects.get(username=targets["users"][op.role][0])
+        client.force_login(user)
+    rng = random.Random(7)
+    with CaptureQueriesContext(connection) as ctx:
+        started = time.perf_counter()
+        if op.method == "POST":
+            form = client.get("/consultations/new/")
+            ctx.initial_queries = len(connection.queries_log)  # count the POST alone
+            started = time.perf_counter()
+            url, data = create_form(targets, rng, form.content.decode())
+            response = client.post(url, data)
+        else:
+            response = client.get(path_for(op, targets, rng), headers=headers_for(op, targets))
+        in_process = (time.perf_counter() - started) * 1000
+    sql = [
+        q["sql"]
+        for q in ctx.captured_queries
+        if not q["sql"].upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT"))
+    ]
+    timings: list[float] = []
+    error = ""
+    for _ in range(reps):
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cur:
+                    t0 = time.perf_counter()
+                    for statement in sql:
+                        cur.execute(statement.replace("%", "%%"))
+                    timings.append((time.perf_counter() - t0) * 1000)
+                transaction.set_rollback(True)
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {str(exc)[:120]}"
+            break
+    return {
+        "status": response.status_code,
+        "queries": len(sql),
+        "db_ms": round(statistics.median(timings), 2) if timings else None,
+        "in_process_ms": round(in_process, 1),
+        "db_error": error,
+    }
+
+
+# -- the server and the load -------------------------------------------------------------------
+
+
+def _bin(name: str) -> str:
+    return str(Path(sys.executable).with_name(name))
+
+
+def start_server(port: int, workers: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, **SERVER_ENV}
+    proc = subprocess.Popen(  # noqa: S603
+        [
+            _bin("gunicorn"),
+            "tsunagu.config.wsgi",
+            f"--workers={workers}",
+            f"--bind=127.0.0.1:{port}",
+            "--timeout=120",
+            "--log-level=warning",
+        ],
+        cwd=REPO,
+        env=env,
+        start_new_session=True,
+    )
+    for _ in range(120):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
+            return proc
+        except OSError:
+            time.sleep(0.5)
+    stop_server(proc)
+    raise RuntimeError("gunicorn did not start")
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def worker_rss_mb(master: int) -> list[float]:
+    """Resident memory of the server's worker processes (children of the master)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) != master:
+                continue
+            status = (stat.parent / "status").read_text()
+        except (OSError, IndexError, ValueError):
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                found.append(round(int(line.split()[1]) / 1024, 1))
+    return found
+
+
+def run_locust(
+    ops: list[Op], clients: int, think: float, seconds: int, url: str, targets_file: Path
+) -> dict[str, dict[str, Any]]:
+    with tempfile.TemporaryDirectory() as tmp:
+        prefix = Path(tmp) / "stats"
+        env = {
+            **os.environ,
+            "BENCH_TARGETS": str(targets_file),
+            "BENCH_OPS": ",".join(op.name for op in ops),
+            "BENCH_THINK": str(think),
+        }
+        subprocess.run(  # noqa: S603
+            [
+                _bin("locust"),
+                "-f",
+                str(HERE / "locustfile.py"),
+                "--headless",
+                "--only-summary",
+                "--loglevel=ERROR",
+                f"--users={clients}",
+                f"--spawn-rate={clients}",
+                f"--run-time={seconds}s",
+                f"--host={url}",
+                f"--csv={prefix}",
+                "--exit-code-on-error=0",
+                f"--stop-timeout={max(10, seconds)}",
+            ],
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=seconds + 120,
+        )
+        rows = list(csv.DictReader((Path(tmp) / "stats_stats.csv").open(encoding="utf-8")))
+    result = {}
+    for row in rows:
+        if row["Name"] not in BY_NAME:
+            continue
+        result[row["Name"]] = {
+            "requests": int(row["Request Count"]),
+            "failures": int(row["Failure Count"]),
+            "p50_ms": float(row["50%"]),
+            "p95_ms": float(row["95%"]),
+            "p99_ms": float(row["99%"]),
+            "rps": round(float(row["Requests/s"]), 2),
+        }
+    return result
+
+
+def table(report: dict[str, Any]) -> str:
+    lines = [
+        "| operation | clients | think s | p50 ms | p95 ms | p99 ms | req/s | fail "
+        "| db ms | queries | p50/db |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in report["results"]:
+        db = report["database"].get(r["operation"], {})
+        db_ms = db.get("db_ms")
+        ratio = f"{r['p50_ms'] / db_ms:.1f}" if db_ms else "–"
+        lines.append(
+            f"| {r['operation']} | {r['clients']} | {r['think']:g} | {r['p50_ms']:.0f} | "
+            f"{r['p95_ms']:.0f} | {r['p99_ms']:.0f} | {r['rps']:.1f} | {r['failures']} | "
+            f"{db_ms if db_ms is not None else '–'} | {db.get('queries', '–')} | {ratio} |"
+        )
+    lines.append("")
+    lines.append(f"worker memory (max RSS, MB): {report['worker_rss_mb_max']}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--city", default="generated", help="the generated city's slug")
+    ap.add_argument("--password", default="tsunagu-bench-2026")
+    ap.add_argument("--ops", default=",".join(op.name for op in OPS))
+    ap.add_argument("--clients", default="1,4,16")
+    ap.add_argument("--think", type=float, default=3.0, help="think time (s) of the extra run")
+    ap.add_argument(
+        "--think-clients", default="16", help="clients of the think-time run ('' = none)"
+    )
+    ap.add_argument("--seconds", type=int, default=20, help="length of each run")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--port", type=int, default=8108)
+    ap.add_argument("--db-reps", type=int, default=5)
+    ap.add_argument("--mixed", action="store_true", help="all operations in one run per level")
+    ap.add_argument("--out", default="", help="JSON file to write")
+    ap.add_argument("--url", default="", help="measure a server already running here instead")
+    args = ap.parse_args(argv)
+    _setup_django()
+    from django.db import connection
+
+    ops = [BY_NAME[n] for n in args.ops.split(",") if n]
+    targets = pick_targets(args.city, args.password)
+    print(f"targets: {json.dumps(targets['organizations'], ensure_ascii=False)}", flush=True)
+    database = {op.name: measure_db(op, targets, args.db_reps) for op in ops}
+    for name, d in database.items():
+        print(f"  {name}: {d}", flush=True)
+    if not args.url:
+        connection.close()  # the server gets its own connections
+    levels = [(int(c), 0.0) for c in args.clients.split(",") if c]
+    levels += [(int(c), args.think) for c in args.think_clients.split(",") if c]
+    results: list[dict[str, Any]] = []
+    rss: list[float] = []
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as f:
+        json.dump(targets, f, ensure_ascii=False)
+        targets_file = Path(f.name)
+    server = None if args.url else start_server(args.port, args.workers)
+    url = args.url or f"http://127.0.0.1:{args.port}"
+    try:
+        groups = [ops] if args.mixed else [[op] for op in ops]
+        for group in groups:
+            for clients, think in levels:
+                stats = run_locust(group, clients, think, args.seconds, url, targets_file)
+                if server is not None:
+                    rss.extend(worker_rss_mb(server.pid))
+                for op in group:
+                    s = stats.get(op.name)
+                    if s is None:
+                        continue
+                    results.append({"operation": op.name, "clients": clients, "think": think, **s})
+                    print(
+                        f"  {op.name} clients={clients} think={think:g}: p50 {s['p50_ms']} "
+                        f"p95 {s['p95_ms']} p99 {s['p99_ms']} ms, {s['rps']} req/s, "
+                        f"{s['failures']} failed",
+                        flush=True,
+                    )
+    finally:
+        if server is not None:
+            stop_server(server)
+        targets_file.unlink(missing_ok=True)
+    report = {
+        "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "database": connection.vendor},
+        "city": args.city,
+        "workers": args.workers,
+        "seconds_per_run": args.seconds,
+        "organizations": targets["organizations"],
+        "database": database,
+        "results": results,
+        "worker_rss_mb_max": max(rss) if rss else None,
+    }
+    if args.out:
+        Path(args.out).write_text(json.dumps(report, ensure_ascii=False, indent=2), "utf-8")
+        Path(args.out).with_suffix(".md").write_text(table(report) + "\n", "utf-8")
+    print(table(report))
+    return report
+
+
+if __name__ == "__main__":
+    main()

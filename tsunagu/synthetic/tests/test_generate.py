@@ -1,0 +1,99 @@
+"""The generator on a small city, and the load benchmark's harness run briefly against it.
+No timing is asserted: this guards that both keep working as the apps change."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from tsunagu.access.chain import chain_verify
+from tsunagu.access.models import AccessLog, AuditChainHead
+from tsunagu.consultations.models import Consultation
+from tsunagu.people.models import HouseholdMember, Person, PersonKey
+from tsunagu.referrals.models import Referral
+from tsunagu.synthetic.city import municipality_code, scaled_plan
+from tsunagu.synthetic.generate import Options, generate
+
+UNTIL = dt.date(2026, 11, 30)
+BENCH = Path(__file__).resolve().parents[3] / "bench" / "load"
+
+
+def _names(slug: str) -> list[tuple[str, str, dt.date | None]]:
+    # unscoped: a test reads the generated rows whole
+    rows = Person.dangerously_unscoped.filter(organization__municipality__slug=slug)
+    return list(rows.order_by("pk").values_list("family_name", "given_name", "birth_date"))
+
+
+def test_scaled_plan_adds_centres_for_more_residents() -> None:
+    plan = scaled_plan(seed="ise", residents=300_000, slug="big")
+    centres = [o for o in plan.organizations if o.group == "hokatsu"]
+    assert len(centres) == round(6 * 300_000 / 122_000)
+    assert plan.municipality.code == municipality_code("242039")
+    assert {a.code for a in plan.areas} >= {a for c in centres for a in c.areas}
+
+
+@pytest.mark.django_db
+def test_generated_city_is_whole_deterministic_and_its_log_verifies() -> None:
+    report = generate(Options(residents=2000, years=1, seed=5, slug="g1", until=UNTIL))
+    counts = report.counts
+    for label in (
+        "people.Person",
+        "people.PersonKey",
+        "consultations.Consultation",
+        "referrals.Referral",
+        "access.AccessLog",
+        "cases.Case",
+    ):
+        assert counts.get(label, 0) > 0, label
+    # unscoped: a test counts the generated rows whole
+    assert Consultation.dangerously_unscoped.filter(is_new=False, follows__isnull=False).exists()
+    assert HouseholdMember.dangerously_unscoped.exists()  # unscoped: as above
+    assert PersonKey.dangerously_unscoped.count() == counts["people.PersonKey"]  # unscoped: above
+    assert Referral.dangerously_unscoped.count() == counts["referrals.Referral"]  # unscoped: above
+    assert AccessLog.objects.count() == AuditChainHead.objects.get().count
+    assert chain_verify() is None
+    call_command("verify_audit")
+    # the same seed and end date give the same people; a new run appends to the same chain
+    generate(Options(residents=2000, years=1, seed=5, slug="g2", until=UNTIL))
+    assert _names("g1") == _names("g2")
+    assert chain_verify() is None
+    with pytest.raises(CommandError, match="既にあります"):
+        call_command("generate", "--residents", "2000", "--slug", "g1")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_load_harness_runs_against_the_generated_city(live_server: Any, tmp_path: Path) -> None:
+    pytest.importorskip("locust", reason="the [bench] extra is not installed")
+    generate(Options(residents=2000, years=1, seed=2, slug="smoke", until=UNTIL))
+    sys.path.insert(0, str(BENCH))
+    try:
+        import measure
+
+        out = tmp_path / "load.json"
+        report = measure.main(
+            [
+                "--city=smoke",
+                f"--url={live_server.url}",
+                "--mixed",
+                "--clients=1",
+                "--think-clients=",
+                "--seconds=4",
+                "--db-reps=1",
+                f"--out={out}",
+            ]
+        )
+    finally:
+        sys.path.remove(str(BENCH))
+    assert out.exists() and out.with_suffix(".md").exists()
+    for name, db in report["database"].items():
+        assert db["status"] in (200, 302), (name, db)
+        assert db["queries"] > 0 and not db["db_error"], (name, db)
+    measured = {r["operation"] for r in report["results"]}
+    assert measured == set(report["database"]), measured
+    assert all(r["failures"] == 0 for r in report["results"]), report["results"]

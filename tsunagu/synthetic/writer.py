@@ -1,0 +1,119 @@
+"""Bulk writes of generated rows: PostgreSQL COPY, else batched INSERTs.
+
+Rows are plain dicts keyed by the model's attribute names (`organization_id`); a column the
+row does not name gets the field's default. Ids are handed out here (from the table's current
+maximum), so that rows can point at each other before anything is written; on PostgreSQL the
+id sequences are moved past them afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.db import connection, models
+
+
+class Ids:
+    """The next free id of each table (read once, at the start)."""
+
+    def __init__(self) -> None:
+        self._next: dict[str, int] = {}
+
+    def take(self, model: type[models.Model]) -> int:
+        table = model._meta.db_table
+        if table not in self._next:
+            with connection.cursor() as cur:
+                cur.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{table}"')  # noqa: S608
+                self._next[table] = int(cur.fetchone()[0]) + 1
+        value = self._next[table]
+        self._next[table] = value + 1
+        return value
+
+    def fix_sequences(self) -> None:
+        """Move PostgreSQL's id sequences past the ids handed out."""
+        if connection.vendor != "postgresql":
+            return
+        with connection.cursor() as cur:
+            for table, nxt in self._next.items():
+                cur.execute(
+                    "SELECT setval(pg_get_serial_sequence(%s, 'id'), %s, false)", [table, nxt]
+                )
+
+
+def _columns(model: type[models.Model]) -> list[models.Field[Any, Any]]:
+    return [f for f in model._meta.concrete_fields]
+
+
+def _default(field: models.Field[Any, Any]) -> Any:
+    if field.primary_key:
+        return None
+    return field.get_default()  # "" for a text field without a default, as Django saves it
+
+
+def _converter(field: models.Field[Any, Any]) -> Callable[[Any], Any] | None:
+    if connection.vendor == "postgresql":
+        if isinstance(field, models.JSONField):
+            return lambda v: json.dumps(v, ensure_ascii=False)
+        return None
+    return lambda v: field.get_db_prep_save(v, connection)
+
+
+class Writer:
+    """Buffers rows per model and writes them in batches, in the order the models were first
+    written (so foreign keys point at rows already there)."""
+
+    def __init__(self, *, batch: int = 20_000, progress: Callable[[str, int], None] | None = None):
+        self.batch = batch
+        self.progress = progress
+        self._rows: dict[type[models.Model], list[dict[str, Any]]] = {}
+        self.counts: dict[str, int] = {}
+
+    def add(self, model: type[models.Model], row: dict[str, Any]) -> None:
+        self._rows.setdefault(model, []).append(row)
+
+    def pending(self, model: type[models.Model]) -> int:
+        return len(self._rows.get(model, ()))
+
+    def flush(self) -> None:
+        for model, rows in self._rows.items():
+            if rows:
+                self._write(model, rows)
+                rows.clear()
+
+    def _write(self, model: type[models.Model], rows: list[dict[str, Any]]) -> None:
+        fields = _columns(model)
+        defaults = [(f.attname, _default(f), _converter(f)) for f in fields]
+        table = model._meta.db_table
+        columns = ", ".join(f'"{f.column}"' for f in fields)
+
+        def tuples() -> Iterable[tuple[Any, ...]]:
+            for row in rows:
+                values = []
+                for name, default, convert in defaults:
+                    value = row.get(name, default)
+                    if convert is not None and value is not None:
+                        value = convert(value)
+                    values.append(value)
+                yield tuple(values)
+
+        if connection.vendor == "postgresql":
+            raw = connection.connection
+            if raw is None:
+                raise RuntimeError("no database connection")
+            sql = f'COPY "{table}" ({columns}) FROM STDIN'
+            with raw.cursor() as cur, cur.copy(sql) as copy:
+                for values in tuples():
+                    copy.write_row(values)
+        else:
+            marks = ", ".join(["%s"] * len(fields))
+            with connection.cursor() as cur:
+                cur.executemany(
+                    f'INSERT INTO "{table}" ({columns}) VALUES ({marks})',  # noqa: S608
+                    list(tuples()),
+                )
+        label = model._meta.label
+        self.counts[label] = self.counts.get(label, 0) + len(rows)
+        if self.progress is not None:
+            self.progress(label, self.counts[label])
