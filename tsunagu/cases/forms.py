@@ -45,6 +45,7 @@ from tsunagu.consultations.models import Topic
 from tsunagu.meetings.models import MeetingBody
 from tsunagu.organizations.models import Area, Organization, SupportField
 from tsunagu.people.models import Relationship
+from tsunagu.core.once import OnceFormMixin
 
 DATE = forms.DateInput(attrs={"type": "date"})
 # the compound situations a case is about (the 相談受付票's topics, then the plans' names)
@@ -111,6 +112,10 @@ class CaseRequestForm(forms.Form):
             meeting_body=d.get("meeting_body"),
             statute=d.get("statute") or "",
         )
+
+
+class CaseRequestFromReferralForm(OnceFormMixin, CaseRequestForm):
+    """The same request, sent by a window from a つなぎ it received (once per form)."""
 
 
 class CaseOpenForm(forms.Form):
