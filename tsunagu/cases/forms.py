@@ -42,10 +42,10 @@ from tsunagu.cases.services import (
 from tsunagu.cases.sheets import ASSESSMENT_ITEMS, PLAN_REFERRAL_CHECKS
 from tsunagu.consent.models import Consent
 from tsunagu.consultations.models import Topic
+from tsunagu.core.once import OnceFormMixin
 from tsunagu.meetings.models import MeetingBody
 from tsunagu.organizations.models import Area, Organization, SupportField
 from tsunagu.people.models import Relationship
-from tsunagu.core.once import OnceFormMixin
 
 DATE = forms.DateInput(attrs={"type": "date"})
 # the compound situations a case is about (the 相談受付票's topics, then the plans' names)

@@ -483,9 +483,7 @@ def referral_case_section(*, user: User, referral: Referral) -> dict[str, Any] |
         return {
             "referral": referral,
             "forwarded": forwarded,
-            "can_forward": (
-                forwarded is None or forwarded.status == CaseRequest.Status.DECLINED
-            )
+            "can_forward": (forwarded is None or forwarded.status == CaseRequest.Status.DECLINED)
             and referral.status in (Referral.Status.REQUESTED, Referral.Status.ACCEPTED),
         }
     if CaseRequest.objects.visible_to(user).filter(referral=referral).exists():

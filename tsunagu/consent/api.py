@@ -14,13 +14,13 @@ from pydantic import Field
 from tsunagu.access.models import AccessLog
 from tsunagu.accounts.access import organizations_visible_to
 from tsunagu.accounts.tokens import request_user
+from tsunagu.consent import services
 from tsunagu.consent.models import Consent, ConsentAttachment
 from tsunagu.consent.selectors import (
     consent_scan_get_for,
     consent_scan_response,
     consent_scans_list_for,
 )
-from tsunagu.consent import services
 from tsunagu.consent.services import MAX_SCAN_BYTES, consent_attach, consent_record, scan_kind
 from tsunagu.core.tokyo import TokyoDateTime
 from tsunagu.people.access import person_get_for

@@ -86,7 +86,10 @@ def test_the_receiver_sends_the_referral_on_to_the_coordinator(
     assert referral.status == Referral.Status.ACCEPTED
     # the coordinator finds it in its inbox; the referral page shows where it went
     assert client_for(coordinator).get(f"/cases/requests/{request.pk}/").status_code == 200
-    assert f"/cases/requests/{request.pk}/" in client.get(f"/referrals/{referral.pk}/").content.decode()
+    assert (
+        f"/cases/requests/{request.pk}/"
+        in client.get(f"/referrals/{referral.pk}/").content.decode()
+    )
     # the same form sent again: taken to the first request, nothing written twice
     again = client.post(url, form)
     assert again.status_code == 302 and again.url == f"/cases/requests/{request.pk}/"
@@ -105,7 +108,7 @@ def test_nothing_is_half_saved_when_the_basis_is_missing(
 ) -> None:
     referral = _refer_to_receiver(counselor, household)
     consultations = Consultation.dangerously_unscoped.count()
-    with pytest.raises(ValidationError, match="根拠法令"):
+    with pytest.raises(ValidationError, match="法令を選んで"):
         case_request_from_referral(
             user=receiver,
             referral=referral,
@@ -160,6 +163,7 @@ def test_a_declined_referral_cannot_be_sent_on(
                 statute="elder-abuse-7",
             ),
         )
-    assert "多機関協働へ依頼する" not in client_for(receiver).get(
-        f"/referrals/{referral.pk}/"
-    ).content.decode()
+    assert (
+        "多機関協働へ依頼する"
+        not in client_for(receiver).get(f"/referrals/{referral.pk}/").content.decode()
+    )
