@@ -42,6 +42,7 @@ from tsunagu.cases.services import (
 from tsunagu.cases.sheets import ASSESSMENT_ITEMS, PLAN_REFERRAL_CHECKS
 from tsunagu.consent.models import Consent
 from tsunagu.consultations.models import Topic
+from tsunagu.core.once import OnceFormMixin
 from tsunagu.meetings.models import MeetingBody
 from tsunagu.organizations.models import Area, Organization, SupportField
 from tsunagu.people.models import Relationship
@@ -111,6 +112,10 @@ class CaseRequestForm(forms.Form):
             meeting_body=d.get("meeting_body"),
             statute=d.get("statute") or "",
         )
+
+
+class CaseRequestFromReferralForm(OnceFormMixin, CaseRequestForm):
+    """The same request, sent by a window from a つなぎ it received (once per form)."""
 
 
 class CaseOpenForm(forms.Form):

@@ -255,6 +255,16 @@ class CaseRequest(models.Model):
     case = models.ForeignKey(
         Case, on_delete=models.PROTECT, null=True, blank=True, related_name="requests"
     )
+    # the つなぎ a non-coordinating window received and passed on to 多機関協働 (its own
+    # consultation, `referral.consultation`, was recorded from it in the same step)
+    source_referral = models.ForeignKey(
+        Referral,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="受けたつなぎ",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ScopedManager["CaseRequest"](CaseRequestQuerySet)
@@ -277,6 +287,11 @@ class CaseRequest(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="declined") | ~Q(answer=""),
                 name="case_request_declined_has_answer",
+            ),
+            models.UniqueConstraint(
+                fields=["source_referral"],
+                condition=Q(status="requested"),
+                name="case_request_one_live_per_source_referral",
             ),
         ]
 

@@ -473,7 +473,19 @@ def referral_case_section(*, user: User, referral: Referral) -> dict[str, Any] |
     if not coordinating_organizations(municipality=organization.municipality).filter(
         pk=organization.pk
     ):
-        return None
+        # a window that does not coordinate: the request it sent on, or the button to send one
+        forwarded = (
+            CaseRequest.objects.visible_to(user)
+            .filter(source_referral=referral)
+            .order_by("-created_at", "-pk")
+            .first()
+        )
+        return {
+            "referral": referral,
+            "forwarded": forwarded,
+            "can_forward": (forwarded is None or forwarded.status == CaseRequest.Status.DECLINED)
+            and referral.status in (Referral.Status.REQUESTED, Referral.Status.ACCEPTED),
+        }
     if CaseRequest.objects.visible_to(user).filter(referral=referral).exists():
         return None  # a case request has its own page
     case = Case.objects.visible_to(user).filter(origin_referral=referral).first()

@@ -49,7 +49,9 @@ from tsunagu.cases.models import (
 from tsunagu.cases.sheets import PLAN_REFERRAL_CHECK_CODES, assessment_answers_clean
 from tsunagu.cityplan.models import Program, ProgramOrganization
 from tsunagu.consent.models import Consent
-from tsunagu.consultations.models import Consultation, Response, Topic
+from tsunagu.consultations.models import Channel as ConsultationChannel
+from tsunagu.consultations.models import Consultation, Requester, Response, Topic
+from tsunagu.consultations.services import ConsultationData, consultation_create
 from tsunagu.core.history import changed_by
 from tsunagu.organizations.models import Area, Municipality, Organization, SupportField
 from tsunagu.people.access import person_accesses
@@ -251,6 +253,70 @@ def case_request_create(
     request = CaseRequest(referral=referral, note=data.note.strip())
     request.full_clean()
     request.save()
+    return request
+
+
+FORWARDABLE_REFERRAL = (Referral.Status.REQUESTED, Referral.Status.ACCEPTED)
+
+
+@transaction.atomic
+def case_request_from_referral(
+    *, user: User, referral: Referral, data: CaseRequestData, channel: Channel = WEB
+) -> CaseRequest:
+    """A window that received a つなぎ and does not coordinate sends it on to 多機関協働 in one
+    step: the referral is accepted, the window's own consultation (対応「多機関協働へ」) is
+    recorded from it, and the case request is sent from that consultation with the window's
+    own basis. Nothing is written unless all of it succeeds."""
+    receiver = user_organization(user)
+    # unscoped: the row is locked so that two submissions of the same form wait for each other
+    locked = Referral.dangerously_unscoped.select_for_update().get(pk=referral.pk)
+    if locked.to_organization_id != receiver.pk:
+        raise _fail("referral", "自機関が受けたつなぎだけを多機関協働へ依頼できます")
+    if locked.person is None:
+        raise _fail(
+            "referral",
+            "本人が特定されていないつなぎは、相談を記録して本人を特定してから依頼してください",
+        )
+    # unscoped: one live request per received referral (a second one would open two cases)
+    if CaseRequest.dangerously_unscoped.filter(
+        source_referral=locked, status=CaseRequest.Status.REQUESTED
+    ).exists():
+        raise _fail("referral", "このつなぎは既に多機関協働を依頼しています")
+    if locked.status not in FORWARDABLE_REFERRAL:
+        raise _fail(
+            "referral",
+            f"つなぎが「{locked.get_status_display()}」のため多機関協働へ依頼できません",
+        )
+    if not data.note.strip():
+        raise _fail("note", "依頼の内容（複合的な課題の様子）を入力してください")
+    if locked.status == Referral.Status.REQUESTED:
+        locked = referral_accept(user=user, referral=locked, channel=channel)
+    main_topic, topics = Topic.OTHER.value, [Topic.OTHER.value]
+    if locked.share_content:  # what the sender shared with the window, nothing more
+        source = locked.consultation
+        main_topic = source.main_topic
+        topics = [t.topic for t in source.topics.all()] or [main_topic]
+    consultation = consultation_create(
+        user=user,
+        person=locked.person,
+        data=ConsultationData(
+            received_at=timezone.now(),
+            channel=ConsultationChannel.OTHER,
+            requester=Requester.AGENCY,
+            requester_detail=locked.from_organization.name[:100],
+            main_topic=main_topic,
+            topics=topics,
+            content=(
+                f"{locked.from_organization.name}からのつなぎ（#{locked.pk}）を受け、"
+                f"多機関協働へ依頼。{data.note.strip()}"
+            ),
+            response=Response.MULTI_AGENCY,
+        ),
+        channel=channel,
+    )
+    request = case_request_create(user=user, consultation=consultation, data=data, channel=channel)
+    request.source_referral = locked
+    request.save(update_fields=["source_referral"])
     return request
 
 

@@ -9,6 +9,11 @@ urlpatterns = [
     path("new/", views.create, name="create"),
     path("from-referral/<int:referral_id>/", views.from_referral, name="from_referral"),
     path("requests/new/", views.request_create, name="request_create"),
+    path(
+        "requests/from-referral/<int:referral_id>/",
+        views.request_from_referral,
+        name="request_from_referral",
+    ),
     path("requests/<int:request_id>/", views.request_detail, name="request"),
     path("requests/<int:request_id>/<slug:action>/", views.request_act, name="request_act"),
     path("resource-gaps/", views.gaps, name="gaps"),

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -50,6 +51,7 @@ from tsunagu.cases.services import (
     case_request_accept,
     case_request_create,
     case_request_decline,
+    case_request_from_referral,
     case_status_change,
     case_team_join,
     case_team_leave,
@@ -66,6 +68,7 @@ from tsunagu.consent.models import Consent
 from tsunagu.consent.selectors import consents_in_force
 from tsunagu.consultations.access import consultation_get_for
 from tsunagu.core.forms import add_service_errors
+from tsunagu.core.once import AlreadySubmitted, submit_once
 from tsunagu.meetings.models import MeetingBody, MeetingBodyKind
 from tsunagu.organizations.models import Area, Organization
 from tsunagu.people.access import person_get_for
@@ -152,6 +155,60 @@ def request_create(request: AuthenticatedHttpRequest) -> HttpResponse:
             )
             return redirect("cases:request", request_id=sent.pk)
     return render(request, "cases/request_form.html", {"form": form, "consultation": consultation})
+
+
+@require_http_methods(["GET", "POST"])
+def request_from_referral(request: AuthenticatedHttpRequest, referral_id: int) -> HttpResponse:
+    """From a つなぎ a window received: send it on to 多機関協働, recording the window's own
+    consultation in the same step (no need to enter it by hand first)."""
+    organization = user_organization(request.user)
+    view = referral_get_for(
+        user=request.user, referral_id=referral_id, channel=WEB, log=request.method == "GET"
+    )
+    referral = view.referral
+    if referral.to_organization_id != organization.pk or referral.person is None:
+        raise Http404
+    form = f.CaseRequestFromReferralForm(
+        request.POST or None,
+        organizations=coordinating_organizations(municipality=organization.municipality).exclude(
+            pk=organization.pk
+        ),
+        consents=consents_in_force(
+            user=request.user, person=referral.person, on=timezone.localdate()
+        ),
+        meeting_bodies=MeetingBody.objects.filter(
+            municipality=organization.municipality,
+            kind=MeetingBodyKind.CONFIDENTIAL_SUPPORT_MEETING,
+        ),
+        statutes=statutes_for(municipality=organization.municipality),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            sent = submit_once(
+                form=form,
+                write=lambda: case_request_from_referral(
+                    user=request.user, referral=referral, data=form.to_data()
+                ),
+                url=lambda r: reverse("cases:request", kwargs={"request_id": r.pk}),
+            )
+        except AlreadySubmitted as done:
+            messages.info(request, done.message)
+            if done.url:
+                return redirect(done.url)
+            return redirect("referrals:detail", referral_id=referral.pk)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request, f"{sent.referral.to_organization.name}に多機関協働を依頼しました"
+            )
+            return redirect("cases:request", request_id=sent.pk)
+    return render(
+        request,
+        "cases/request_from_referral.html",
+        {"form": form, "referral": referral, "open": referral.status in OPEN_REFERRAL},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 def request_detail(request: AuthenticatedHttpRequest, request_id: int) -> HttpResponse:

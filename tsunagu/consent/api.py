@@ -5,16 +5,23 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Router, Schema, Status
+from ninja.errors import HttpError
 from pydantic import Field
 
 from tsunagu.access.models import AccessLog
 from tsunagu.accounts.access import organizations_visible_to
 from tsunagu.accounts.tokens import request_user
-from tsunagu.consent.models import Consent
-from tsunagu.consent.services import consent_record
+from tsunagu.consent import services
+from tsunagu.consent.models import Consent, ConsentAttachment
+from tsunagu.consent.selectors import (
+    consent_scan_get_for,
+    consent_scan_response,
+    consent_scans_list_for,
+)
+from tsunagu.consent.services import MAX_SCAN_BYTES, consent_attach, consent_record, scan_kind
 from tsunagu.core.tokyo import TokyoDateTime
 from tsunagu.people.access import person_get_for
 
@@ -77,3 +84,135 @@ def create(request: HttpRequest, payload: ConsentIn) -> Status[ConsentOut]:
         withdrawn_at=consent.withdrawn_at,
     )
     return Status(201, out)
+
+
+# --- scanned consent forms (同意書の写し) ---------------------------------------------------
+
+
+class ConsentScanOut(Schema):
+    id: int
+    consent: int
+    content_type: str = Field(description="application/pdf・image/jpeg・image/png")
+    size: int = Field(description="バイト数")
+    sha256: str
+    original_name: str
+    uploaded_at: TokyoDateTime
+    url: str = Field(description="ファイル本体（GET /api/v1/consents/scans/{id}）")
+
+
+def _scan_out(scan: ConsentAttachment) -> ConsentScanOut:
+    return ConsentScanOut(
+        id=scan.pk,
+        consent=scan.consent_id,
+        content_type=scan.content_type,
+        size=scan.size,
+        sha256=scan.sha256,
+        original_name=scan.original_name,
+        uploaded_at=scan.uploaded_at,
+        url=f"/api/v1/consents/scans/{scan.pk}",
+    )
+
+
+_LIMIT_MB = MAX_SCAN_BYTES // (1024 * 1024)
+_SCAN_ERRORS = {
+    413: f"ファイルが大きすぎます（{_LIMIT_MB}MBまで）",
+    415: "PDF・JPEG・PNGのファイルを送ってください（中身がそのどれでもありません）",
+}
+_ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+
+
+_UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "file": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "署名済みの同意書（PDF・JPEG・PNG、10MBまで）",
+                    }
+                },
+                "required": ["file"],
+            }
+        }
+    },
+}
+
+
+@router.post(
+    "/{int:consent_id}/scans",
+    response={201: ConsentScanOut},
+    summary="署名済みの同意書の写しを登録する",
+    description=(
+        "multipart/form-data の file に、PDF・JPEG・PNG（中身で判定、10MBまで）を付けて送ります。"
+        "同意を得た機関だけが登録できます。"
+    ),
+    openapi_extra={
+        "requestBody": _UPLOAD_BODY,
+        "responses": {
+            str(code): {"description": text, "content": _ERROR_CONTENT}
+            for code, text in _SCAN_ERRORS.items()
+        },
+    },
+)
+def scan_add(request: HttpRequest, consent_id: int) -> Status[ConsentScanOut]:
+    user = request_user(request)
+    # who may attach is decided before the upload is looked at: another organization's consent
+    # answers as a missing one, whatever was sent
+    consent = Consent.objects.held_by(user).filter(pk=consent_id).select_related("person").first()
+    if consent is None:
+        raise Http404
+    files = request.FILES.getlist("file") if request.content_type == "multipart/form-data" else []
+    if len(files) != 1:
+        raise ValidationError(
+            {"file": ["multipart/form-data の file に同意書のファイルを1つ付けてください"]}
+        )
+    upload = files[0]
+    # the answers the web form gives as messages, here with their own status; nothing is saved
+    if (upload.size or 0) > services.MAX_SCAN_BYTES:
+        raise HttpError(413, _SCAN_ERRORS[413])
+    upload.seek(0)
+    head = upload.read(16)
+    upload.seek(0)
+    if head and scan_kind(head) is None:
+        raise HttpError(415, _SCAN_ERRORS[415])
+    scan = consent_attach(user=user, consent=consent, upload=upload, channel=AccessLog.Channel.API)
+    return Status(201, _scan_out(scan))
+
+
+@router.get(
+    "/{int:consent_id}/scans",
+    response=list[ConsentScanOut],
+    summary="同意書の写しの一覧（内容は含みません）",
+)
+def scan_list(request: HttpRequest, consent_id: int) -> list[ConsentScanOut]:
+    user = request_user(request)
+    scans = consent_scans_list_for(user=user, consent_id=consent_id, channel=AccessLog.Channel.API)
+    return [_scan_out(s) for s in scans]
+
+
+@router.get(
+    "/scans/{int:attachment_id}",
+    response={200: None},
+    summary="同意書の写しのファイル",
+    description="画面と同じ権限で確かめ、記録します。キャッシュされません（no-store）。",
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "ファイル本体",
+                "content": {
+                    kind: {"schema": {"type": "string", "format": "binary"}}
+                    for kind in ConsentAttachment.Kind.values
+                },
+            }
+        }
+    },
+)
+def scan_file(request: HttpRequest, attachment_id: int) -> HttpResponse:
+    user = request_user(request)
+    attachment = consent_scan_get_for(
+        user=user, attachment_id=attachment_id, channel=AccessLog.Channel.API
+    )
+    return consent_scan_response(attachment)

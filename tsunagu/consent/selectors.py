@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
-from django.http import Http404
+from django.http import Http404, HttpResponse
 
 from tsunagu.access.models import AccessLog
 from tsunagu.access.scoping import user_organization
@@ -120,3 +120,60 @@ def consent_scan_get_for(
         channel=channel,
     )
     return attachment
+
+
+def consent_scans_list_for(
+    *, user: User, consent_id: int, channel: AccessLog.Channel = AccessLog.Channel.API
+) -> list[ConsentAttachment]:
+    """The kept scans of one consent (without content), for whoever may open them: the
+    organization that obtained it, or one it covers (not withdrawn) that sees the person with a
+    live basis and no 住所秘匿 in the way; logged. 404 for everyone else, as for a missing id."""
+    organization = user_organization(user)
+    consent = Consent.objects.held_by(user).filter(pk=consent_id).select_related("person").first()
+    own = consent is not None
+    if consent is None:
+        # unscoped: a consent the user's organization is named in; its person checked below
+        consent = (
+            Consent.dangerously_unscoped.filter(
+                pk=consent_id, scope_organizations=organization, withdrawn_at__isnull=True
+            )
+            .select_related("person")
+            .first()
+        )
+    if consent is None:
+        raise Http404
+    person = consent.person
+    access = None if own else person_accesses(user=user, persons=[person]).get(person.pk)
+    if not own and (access is None or person.address_protection_applies):
+        raise Http404
+    scans = list(
+        ConsentAttachment.objects.visible_to(user)
+        .filter(consent=consent, erased_at__isnull=True)
+        .defer("content")
+    )
+    access_log_shown(
+        user=user,
+        action=AccessLog.Action.LIST,
+        channel=channel,
+        shown=[
+            Shown(
+                obj=a,
+                person=person,
+                via=AccessLog.Via.OWN if own else AccessLog.Via.GRANT,
+                grant=access.grant if access is not None else None,
+            )
+            for a in scans
+        ],
+    )
+    return scans
+
+
+def consent_scan_response(attachment: ConsentAttachment) -> HttpResponse:
+    """The scan's bytes as the web page and the API serve them: inline, never cached, never
+    sniffed as another type."""
+    response = HttpResponse(bytes(attachment.content), content_type=attachment.content_type)
+    name = f"consent-{attachment.consent_id}-{attachment.pk}.{attachment.extension}"
+    response["Content-Disposition"] = f'inline; filename="{name}"'
+    response["Cache-Control"] = "no-store, private"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -12,7 +12,7 @@ from tsunagu.accounts.http import AuthenticatedHttpRequest, id_param
 from tsunagu.cityplan.selectors import programs_carried
 from tsunagu.consent.forms import ConsentForm, ScanForm, WithdrawForm
 from tsunagu.consent.models import Consent, ConsentAttachment
-from tsunagu.consent.selectors import consent_scan_get_for
+from tsunagu.consent.selectors import consent_scan_get_for, consent_scan_response
 from tsunagu.consent.services import (
     consent_attach,
     consent_record,
@@ -196,9 +196,4 @@ def scan(request: AuthenticatedHttpRequest, attachment_id: int) -> HttpResponse:
     attachment: ConsentAttachment = consent_scan_get_for(
         user=request.user, attachment_id=attachment_id
     )
-    response = HttpResponse(bytes(attachment.content), content_type=attachment.content_type)
-    name = f"consent-{attachment.consent_id}-{attachment.pk}.{attachment.extension}"
-    response["Content-Disposition"] = f'inline; filename="{name}"'
-    response["Cache-Control"] = "no-store, private"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return consent_scan_response(attachment)

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from django.apps import apps
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
@@ -124,7 +125,29 @@ def _case_records(
             gaps=[GapData(field="general", description="居場所")],
         ),
     )
+    # a つなぎ 北地域包括支援センター received (it does not coordinate): it may send it on
+    inbound_referral = referral_create(
+        user=coordinator,
+        consultation=consultation_create(
+            user=coordinator,
+            person=person_create(
+                user=coordinator, data=PersonData(family_name="上田", given_name="信")
+            ),
+            data=ConsultationData(
+                received_at=timezone.now(),
+                channel="window",
+                requester="self",
+                main_topic="care",
+                content="つなぎ",
+                response="referral",
+            ),
+        ),
+        data=ReferralData(
+            to_organization=window, reason="介護", basis=Basis.STATUTE, statute="elder-abuse-7"
+        ),
+    )
     return {
+        "inbound_referral": inbound_referral.pk,
         "case": case.pk,
         "case_request": request.pk,
         "case_member": CaseMember.dangerously_unscoped.get(case=case).pk,
@@ -200,7 +223,6 @@ def records(counselor: User, coordinator: User) -> dict[str, int]:
         valid_from=timezone.localdate(),
         valid_until=None,
     )
-    from django.core.files.uploadedfile import SimpleUploadedFile
 
     from tsunagu.consent.services import consent_attach
 
@@ -559,6 +581,7 @@ ROUTES: dict[str, Row] = {
     "cases:create": Row(query="person={person}", coordinator=True),
     "cases:from_referral": Row(records={"referral_id": "hub_referral"}, coordinator=True),
     "cases:request_create": Row(query="consultation={marked}"),
+    "cases:request_from_referral": Row(records={"referral_id": "inbound_referral"}),
     "cases:request": Row(),
     "cases:request_act": Row(
         method="POST", kwargs={"action": "decline"}, data={"answer": "包括で対応"}, coordinator=True
@@ -832,7 +855,7 @@ def test_other_organizations_get_the_not_found_answer(
             assert response.status_code in (200, 302), name
             assert "井上" not in response.content.decode(), name
     assert _personal_data() == before
-    assert with_id == 74  # every route that names a record (the closing note reports it)
+    assert with_id == 75  # every route that names a record (the closing note reports it)
 
 
 def test_the_permitted_user_may(
@@ -880,6 +903,8 @@ API_PARAMETERS = {
     "meeting_id": "meeting",
     "target_id": "target",
     "placement_id": "placement",
+    "consent_id": "consent",
+    "attachment_id": "consent_scan",
 }
 # parameters naming published structure data: every staff member of the city reads it
 API_STRUCTURE_PARAMETERS = {"id"}
@@ -914,6 +939,8 @@ COORDINATOR_OPERATIONS = {
     "approve",
 }
 _TODAY = "{today}"
+# operations that take a multipart upload (file name and content) instead of a JSON body
+API_UPLOADS = {"scans": ("scan.pdf", b"%PDF-1.4 scan")}
 API_BODIES: dict[str, dict[str, object]] = {
     "decline": {"reason": "対象外"},
     "complete": {"outcome": "支援を開始"},
@@ -1072,6 +1099,10 @@ def test_api_the_permitted_user_may(
         if op == "approve":
             # the matrix's meeting is a 支援会議, which approves no plan: meetingrecords/tests
             # approve one at a 重層的支援会議
+            continue
+        if op in API_UPLOADS and method == "POST":  # a multipart upload, not JSON
+            response = client.post(url, {"file": SimpleUploadedFile(*API_UPLOADS[op])})
+            assert response.status_code == 201, (method, path, response.content)
             continue
         response = client.generic(method, url, body, content_type="application/json")
         assert response.status_code in (200, 201), (method, path, response.content)
