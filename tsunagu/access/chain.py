@@ -261,7 +261,9 @@ def history_verify(*, batch: int = 5000) -> HistoryBreak | None:
     for fs in HistoryFieldSet.objects.order_by("pk"):
         names = fs.fields.split(",")
         if field_set_key(fs.model, names) != fs.key:
-            return HistoryBreak(f"変更履歴の列の組 #{fs.pk}", "記録の内容が書き換えられています")
+            return HistoryBreak(
+                f"変更履歴の列の組 {fs.key[:12]}…", "記録の内容が書き換えられています"
+            )
         field_sets[fs.key] = names
     prev = GENESIS
     count = 0

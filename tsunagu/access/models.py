@@ -273,7 +273,9 @@ class HistoryFieldSet(models.Model):
     """The columns of a change-history table a digest covers, named by the hash of the table and
     its column names (so a changed list is noticed). Append-only."""
 
-    key = models.CharField(max_length=64, unique=True)
+    # the key is the row's identity: no sequence to fall out of step when the reference rows are
+    # written back with their keys (a test database reloaded, a restore)
+    key = models.CharField(max_length=64, primary_key=True)
     model = models.CharField("履歴の表", max_length=100)
     fields = models.TextField("列")  # comma-separated column names
 

@@ -94,7 +94,7 @@ class ContactOut(Schema):
     note: str
 
 
-class WorkOut(Schema):
+class OutreachWorkOut(Schema):
     today: dt.date
     check_ins_due: list[TargetOut]
     without_contact: list[TargetOut]
@@ -244,10 +244,10 @@ def contact_new(request: HttpRequest, target_id: int, payload: ContactIn) -> Sta
     return Status(201, contact_out(contact))
 
 
-@router.get("/work", response=WorkOut, summary="見守りの予定日が来た対象者・接触のない対象者")
-def work(request: HttpRequest, days: int = Query(30, ge=1, le=3650)) -> WorkOut:
+@router.get("/work", response=OutreachWorkOut, summary="見守りの予定日が来た対象者・接触のない対象者")
+def work(request: HttpRequest, days: int = Query(30, ge=1, le=3650)) -> OutreachWorkOut:
     result = outreach_work(user=request_user(request), no_contact_days=days, channel=API)
-    return WorkOut(
+    return OutreachWorkOut(
         today=result.today,
         check_ins_due=[target_out(t) for t in result.check_ins_due],
         without_contact=[target_out(t) for t in result.without_contact],

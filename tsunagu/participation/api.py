@@ -163,7 +163,7 @@ class FollowUpOut(Schema):
     note: str
 
 
-class WorkOut(Schema):
+class ParticipationWorkOut(Schema):
     today: dt.date
     follow_ups_due: list[PlacementOut]
     follow_ups_soon: list[PlacementOut]
@@ -402,14 +402,14 @@ def follow_up(request: HttpRequest, placement_id: int, payload: FollowUpIn) -> F
     return FollowUpOut(due_on=row.due_on, done_on=row.done_on, result=row.result, note=row.note)
 
 
-@router.get("/work", response=WorkOut, summary="フォローアップ予定・参加の記録がないマッチング")
-def work(request: HttpRequest, weeks: int = Query(2, ge=1, le=52)) -> WorkOut:
+@router.get("/work", response=ParticipationWorkOut, summary="フォローアップ予定・参加の記録がないマッチング")
+def work(request: HttpRequest, weeks: int = Query(2, ge=1, le=52)) -> ParticipationWorkOut:
     result = participation_work(user=request_user(request), no_attendance_weeks=weeks, channel=API)
 
     def out(a: PlacementAccess) -> PlacementOut:
         return placement_out(a)
 
-    return WorkOut(
+    return ParticipationWorkOut(
         today=result.today,
         follow_ups_due=[
             out(PlacementAccess(placement=f.placement, holder=True)) for f in result.follow_ups_due

@@ -102,8 +102,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name="HistoryFieldSet",
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("key", models.CharField(max_length=64, unique=True)),
+                ("key", models.CharField(max_length=64, primary_key=True, serialize=False)),
                 ("model", models.CharField(max_length=100, verbose_name="履歴の表")),
                 ("fields", models.TextField(verbose_name="列")),
             ],
