@@ -244,7 +244,9 @@ def contact_new(request: HttpRequest, target_id: int, payload: ContactIn) -> Sta
     return Status(201, contact_out(contact))
 
 
-@router.get("/work", response=OutreachWorkOut, summary="見守りの予定日が来た対象者・接触のない対象者")
+@router.get(
+    "/work", response=OutreachWorkOut, summary="見守りの予定日が来た対象者・接触のない対象者"
+)
 def work(request: HttpRequest, days: int = Query(30, ge=1, le=3650)) -> OutreachWorkOut:
     result = outreach_work(user=request_user(request), no_contact_days=days, channel=API)
     return OutreachWorkOut(

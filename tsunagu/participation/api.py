@@ -402,7 +402,9 @@ def follow_up(request: HttpRequest, placement_id: int, payload: FollowUpIn) -> F
     return FollowUpOut(due_on=row.due_on, done_on=row.done_on, result=row.result, note=row.note)
 
 
-@router.get("/work", response=ParticipationWorkOut, summary="フォローアップ予定・参加の記録がないマッチング")
+@router.get(
+    "/work", response=ParticipationWorkOut, summary="フォローアップ予定・参加の記録がないマッチング"
+)
 def work(request: HttpRequest, weeks: int = Query(2, ge=1, le=52)) -> ParticipationWorkOut:
     result = participation_work(user=request_user(request), no_attendance_weeks=weeks, channel=API)
 
