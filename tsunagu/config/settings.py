@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "tsunagu.outreach",
     "tsunagu.participation",
     "tsunagu.recordkeeping",
+    "tsunagu.evaluation",
     "tsunagu.portal",
     "tsunagu.demo",
     "tsunagu.backup",

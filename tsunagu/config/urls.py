@@ -31,6 +31,7 @@ urlpatterns = [
     path("outreach/", include("tsunagu.outreach.urls")),
     path("participation/", include("tsunagu.participation.urls")),
     path("records/", include("tsunagu.recordkeeping.urls")),
+    path("evaluation/", include("tsunagu.evaluation.urls")),
     path("resources/", include("tsunagu.resources.urls")),
     path("map/", include("tsunagu.resources.public_urls")),
     path("api/v1/", api.urls),
