@@ -245,6 +245,16 @@ def _write_cover(ws: Worksheet, data: ReportData, names: list[str]) -> None:
     ws.column_dimensions["B"].width = 60
     ws.column_dimensions["C"].width = 10
     ws.column_dimensions["D"].width = 20
+    _fit_to_a4(ws, landscape=False)
+
+
+def _fit_to_a4(ws: Worksheet, *, landscape: bool) -> None:
+    """Print on A4, as wide as the page (as many pages down as needed)."""
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
 def _write_program(ws: Worksheet, data: ReportData, section: Section) -> None:
@@ -280,11 +290,7 @@ def _write_program(ws: Worksheet, data: ReportData, section: Section) -> None:
         ws.column_dimensions[get_column_letter(col)].width = width
     ws.freeze_panes = ws.cell(head_row + 1, 2)
     ws.print_title_rows = f"{head_row}:{head_row}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    _fit_to_a4(ws, landscape=True)
     if not section.rows:
         return
     target_col = 4 + 2 * len(data.earlier_years)

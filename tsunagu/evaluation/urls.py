@@ -1,4 +1,10 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
+
+from tsunagu.evaluation import report_views
 
 app_name = "evaluation"
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("report/", report_views.report, name="report"),
+    path("report/<int:run_id>/", report_views.report_run, name="report_run"),
+    path("report/<int:run_id>/download/", report_views.report_download, name="report_download"),
+]
