@@ -236,10 +236,9 @@ def _write_cover(ws: Worksheet, data: ReportData, names: list[str]) -> None:
     for i, (sheet, section) in enumerate(zip(names, data.sections, strict=True), start=1):
         met = sum(1 for r in section.rows if r.rate is not None and r.rate >= 100)
         targeted = sum(1 for r in section.rows if r.rate is not None)
-        values = [sheet, section.name, len(section.rows), f"{met} / {targeted}"]
-        for col, value in enumerate(values, start=1):
-            cell = ws.cell(start + i, col, value)
-            cell.border = _BOX
+        values: list[str | int] = [sheet, section.name, len(section.rows), f"{met} / {targeted}"]
+        for col, shown in enumerate(values, start=1):
+            ws.cell(start + i, col, shown).border = _BOX
         ws.cell(start + i, 1).hyperlink = f"#'{sheet}'!A1"
     ws.column_dimensions["A"].width = 30
     ws.column_dimensions["B"].width = 60
@@ -278,7 +277,7 @@ def _write_program(ws: Worksheet, data: ReportData, section: Section) -> None:
             values += [_number(target), _number(actual)]
         values += [_number(row.target), _number(row.actual), _number(row.rate), row.note]
         for col, value in enumerate(values, start=1):
-            cell = ws.cell(i, col, value)  # type: ignore[arg-type]
+            cell = ws.cell(i, col, value)
             cell.border = _BOX
             if isinstance(value, int | float):
                 cell.number_format = "#,##0.0" if col == len(values) - 1 else "#,##0.###"
@@ -329,8 +328,7 @@ def _write_program(ws: Worksheet, data: ReportData, section: Section) -> None:
 def report_xlsx(data: ReportData, progress: Progress = _noop) -> bytes:
     """The workbook: a cover sheet listing the programs, then one sheet per program."""
     workbook = Workbook()
-    cover = workbook.active
-    assert cover is not None
+    cover = workbook.worksheets[0]
     cover.title = "表紙"
     taken = {"表紙"}
     names = [_sheet_name(section.name, taken) for section in data.sections]

@@ -19,9 +19,9 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display on a server; must precede pyplot
 
-import noto_cjk_sans_jp_regular  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import noto_cjk_sans_jp_regular
+from matplotlib import font_manager
+from matplotlib.figure import Figure
 
 
 @cache

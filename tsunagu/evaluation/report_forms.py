@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -14,7 +14,7 @@ from tsunagu.organizations.models import Municipality
 def plan_fiscal_years(municipality: Municipality) -> list[int]:
     years: set[int] = set()
     for version in PlanVersion.objects.filter(municipality=municipality):
-        years.update(version.fiscal_years)
+        years.update(version.fiscal_years())
     return sorted(years, reverse=True)
 
 
@@ -25,8 +25,7 @@ class ReportForm(OnceFormMixin):
     def __init__(self, *args: Any, municipality: Municipality, today_year: int, **kw: Any) -> None:
         super().__init__(*args, **kw)
         years = plan_fiscal_years(municipality)
-        field = self.fields["fiscal_year"]
-        assert isinstance(field, forms.TypedChoiceField)
+        field = cast(forms.TypedChoiceField, self.fields["fiscal_year"])
         field.choices = [(y, f"{wareki_fiscal_year(y)}（{y}年度）") for y in years]
         field.error_messages["invalid_choice"] = "計画期間の年度から選んでください"
         if not self.is_bound and years:

@@ -34,10 +34,15 @@ def user_may_report(user: User) -> bool:
     return user.organization_id is not None and user.has_role(Role.MANAGER, Role.ADMIN)
 
 
-def _city(user: User) -> Municipality:
+def report_city(*, user: User) -> Municipality:
+    """The city whose reports the user may make; 404 unless a manager or administrator."""
     if not user_may_report(user) or user.organization is None:
         raise Http404
     return user.organization.municipality
+
+
+def _city(user: User) -> Municipality:
+    return report_city(user=user)
 
 
 def report_runs_recent(*, user: User, limit: int = 20) -> QuerySet[ReportRun]:

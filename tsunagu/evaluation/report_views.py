@@ -15,6 +15,7 @@ from tsunagu.core.tasks import task_state
 from tsunagu.evaluation.report import CONTENT_TYPES
 from tsunagu.evaluation.report_forms import ReportForm
 from tsunagu.evaluation.report_runs import (
+    report_city,
     report_run_create,
     report_run_download,
     report_run_enqueue,
@@ -26,9 +27,8 @@ from tsunagu.evaluation.report_runs import (
 @require_http_methods(["GET", "POST"])
 def report(request: AuthenticatedHttpRequest) -> HttpResponse:
     """実施状況報告: ask for the fiscal year's report (managers of the city); the latest runs."""
-    runs = report_runs_recent(user=request.user)  # 404 for anyone but the city's managers
-    assert request.user.organization is not None
-    municipality = request.user.organization.municipality
+    municipality = report_city(user=request.user)  # 404 for anyone but the city's managers
+    runs = report_runs_recent(user=request.user)
     today_year = fiscal_year_of(timezone.localdate())
     form = ReportForm(municipality=municipality, today_year=today_year)
     if request.method == "POST":
