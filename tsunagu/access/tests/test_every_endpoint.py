@@ -275,7 +275,21 @@ def records(counselor: User, coordinator: User) -> dict[str, int]:
         "referral": referral.pk,
         "link": link.pk,
         "import_job": job.pk,
+        "report_run": _report_run(counselor),
     }
+
+
+def _report_run(counselor: User) -> int:
+    """A finished annual report (JSON) of the city, asked for by 地域福祉課's manager."""
+    from conftest import make_user
+
+    from tsunagu.evaluation.report_runs import report_run_create, report_run_enqueue
+
+    assert counselor.organization is not None
+    chief = make_user(counselor.organization.municipality, "chiiki-fukushi-ka", Role.MANAGER, "chief")
+    run = report_run_create(user=chief, fiscal_year=2026, fmt="json")
+    report_run_enqueue(run)
+    return run.pk
 
 
 def _meeting_records(counselor: User, coordinator: User, person: Person) -> dict[str, int]:
@@ -503,6 +517,7 @@ PARAMETERS = {
     "outreach_activity_id": "outreach_activity",
     "host_id": "host",
     "placement_id": "placement",
+    "run_id": "report_run",
 }
 MISSING_ID = 987654321
 
@@ -573,6 +588,9 @@ ROUTES: dict[str, Row] = {
     "consent:scan_add": Row(),
     "consent:scan": Row(),
     "imports:index": Row(),
+    "evaluation:report": Row(manager_only=True, editor_only=True),
+    "evaluation:report_run": Row(manager_only=True),
+    "evaluation:report_download": Row(manager_only=True),
     "imports:job": Row(),
     "imports:step": Row(method="POST"),
     "imports:confirm": Row(method="POST"),
@@ -855,7 +873,7 @@ def test_other_organizations_get_the_not_found_answer(
             assert response.status_code in (200, 302), name
             assert "井上" not in response.content.decode(), name
     assert _personal_data() == before
-    assert with_id == 75  # every route that names a record (the closing note reports it)
+    assert with_id == 77  # every route that names a record (the closing note reports it)
 
 
 def test_the_permitted_user_may(
