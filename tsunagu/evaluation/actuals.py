@@ -29,6 +29,8 @@ from tsunagu.organizations.models import Municipality
 # How many earlier years are shown beside the year (射水市 prints three columns).
 HISTORY_YEARS = 4
 
+SOURCE_LABELS = {"computed": "記録から計算", "manual": "手入力", "recorded": "計画書の記載"}
+
 type Pair = tuple[Decimal | None, Decimal | None]
 
 
@@ -64,6 +66,10 @@ class IndicatorRow:
     actual_note: str = ""  # 見込, who entered a manual actual and when, or why none
     entered_by: str = ""
     entered_at: dt.datetime | None = None
+
+    @property
+    def source_label(self) -> str:
+        return SOURCE_LABELS.get(self.source, "")
 
     @property
     def fiscal_year_label(self) -> str:

@@ -193,6 +193,27 @@ def _consultations(ctx: Context, filters: Filters, which: str) -> int:
     return int(getattr(counts, which))
 
 
+def consultations_behind(
+    ctx: Context, filters: Filters, *, new_only: bool
+) -> QuerySet[Consultation]:
+    """The consultations a consultations-new/-total figure counts (for the drill-down, which
+    reads them through `visible_to`; never read here)."""
+    organization = ctx.organization(filters)
+    # unscoped: the ids behind a count; the drill-down narrows them with visible_to
+    qs = Consultation.dangerously_unscoped.filter(
+        organization__municipality=ctx.municipality,
+        received_at__date__gte=ctx.first,
+        received_at__date__lte=ctx.last,
+    )
+    if organization is not None:
+        qs = qs.filter(organization__in=ctx.centres(organization))
+        if filters.get("site"):
+            qs = qs.filter(site__organization=organization, site__code=filters["site"])
+    if new_only:
+        qs = qs.filter(is_new=True)
+    return qs
+
+
 @_add("consultations-new", "相談件数（新規）", {"organization": ORGANIZATION, "site": SITE})
 def consultations_new(ctx: Context, filters: Filters) -> int:
     """新規: consultations of the year marked new, of an organization and the centres under its
