@@ -341,6 +341,10 @@ class Indicator(models.Model):
         verbose_name="機関",
     )
     note = models.CharField("備考", max_length=300, blank=True)
+    # The binding of the plan file: a computation over the records (`bindings.py`) and its
+    # filters (codes, as the file writes them); empty when the actual is entered by hand.
+    computation = models.CharField("計算", max_length=80, blank=True)
+    filters = models.JSONField("絞り込み", default=dict, blank=True)
     sort_order = models.PositiveIntegerField(default=0)
 
     class Meta:

@@ -18,6 +18,7 @@ from typing import Annotated, Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
+from tsunagu.cityplan.bindings import FilterKind, computation_spec
 from tsunagu.cityplan.models import Clause, MilestoneStage, ProgramCategory, ProgramStatus
 from tsunagu.meetings.models import LEGAL_BASES, MeetingBodyKind
 from tsunagu.organizations.models import Area, Organization, Site, SupportField
@@ -213,6 +214,13 @@ def _figure(value: Any) -> Any:
     return value
 
 
+class Binding(_Strict):
+    """`computed:` of an indicator: a computation over the records, with its filters."""
+
+    computation: Code
+    filters: dict[str, Annotated[str, Field(min_length=1, max_length=80)]] = {}
+
+
 class IndicatorEntry(_Strict):
     code: Code
     name: str = Field(min_length=1, max_length=200)
@@ -222,6 +230,9 @@ class IndicatorEntry(_Strict):
     note: str = ""
     targets: dict[int, Figure] = {}
     actuals: dict[int, Figure] = {}
+    # How the actual of a year is found: from the records, or entered by a manager.
+    computed: Binding | None = None
+    manual: bool = False
 
     @field_validator("targets", "actuals", mode="before")
     @classmethod
@@ -521,9 +532,63 @@ def _check_references(plan: PlanFile, located: _Located) -> None:
                 ("indicators", i, "actuals", fy),
                 f"実績の年度 {fy} が計画期間の終わりより後です",
             )
+        _check_binding(ind, ("indicators", i), orgs, bodies, need, located)
 
 
 type _Need = Any  # need(ok, path, message)
+
+
+def _check_binding(
+    ind: IndicatorEntry,
+    where: FieldPath,
+    orgs: dict[str, OrganizationEntry],
+    bodies: set[str],
+    need: _Need,
+    located: _Located,
+) -> None:
+    """A `computed:` binding names a registered computation and only its filters, with values
+    that exist in this file."""
+    binding = ind.computed
+    if binding is None:
+        return
+    need(
+        not ind.manual,
+        (*where, "manual"),
+        "computed（記録から計算）と manual: true（手入力）は同時に書けません",
+    )
+    spec = computation_spec(binding.computation)
+    if spec is None:
+        raise located.error(
+            (*where, "computed", "computation"),
+            f"計算 {binding.computation!r} はありません（使える計算は docs/plan-files.md の一覧）",
+        )
+    for name, value in binding.filters.items():
+        path = (*where, "computed", "filters", name)
+        allowed = "・".join(spec.filters) or "なし"
+        need(
+            name in spec.filters,
+            path,
+            f"計算 {spec.name} に絞り込み {name!r} はありません（使えるもの: {allowed}）",
+        )
+        f = spec.filters[name]
+        if f.kind == FilterKind.ORGANIZATION:
+            need(value in orgs, path, f"組織コード {value!r} がありません")
+        elif f.kind == FilterKind.MEETING_BODY:
+            need(value in bodies, path, f"会議体コード {value!r} がありません")
+        elif f.kind == FilterKind.SITE:
+            owner = binding.filters.get("organization", "")
+            need(owner in orgs, path, "拠点で絞り込むには organization も書きます")
+            need(
+                value in {s.code for s in orgs[owner].sites},
+                path,
+                f"{owner!r} に拠点コード {value!r} がありません",
+            )
+        else:
+            need(
+                value in f.choices,
+                path,
+                f"{f.label}の値 {value!r} は使えません（{'・'.join(f.choices)}）",
+            )
 
 
 def _period_text(period: range | None) -> str:

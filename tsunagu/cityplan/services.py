@@ -387,6 +387,8 @@ def _load_indicators(
             program=programs[ind.program] if ind.program else None,
             organization=orgs[ind.organization] if ind.organization else None,
             note=ind.note,
+            computation=ind.computed.computation if ind.computed else "",
+            filters=dict(ind.computed.filters) if ind.computed else {},
             sort_order=order,
         )
         rows = [

@@ -34,8 +34,14 @@ from openpyxl.worksheet.worksheet import Worksheet
 from tsunagu.cases.printing import font_path
 from tsunagu.cityplan.models import PlanVersion
 from tsunagu.core.fiscal import wareki_date, wareki_fiscal_year
+from tsunagu.evaluation.actuals import (
+    SOURCE_LABELS,
+    IndicatorRow,
+    NoPlanVersion,
+    fiscal_year_rows,
+    plan_version_for,
+)
 from tsunagu.evaluation.report_charts import achievement_chart_png
-from tsunagu.evaluation.rowsource import IndicatorRow, fiscal_year_rows
 from tsunagu.organizations.models import Municipality
 
 FORMATS = {"xlsx": "Excel（.xlsx）", "pdf": "PDF（A4）", "json": "JSON"}
@@ -104,16 +110,8 @@ def municipality_by_slug(slug: str) -> Municipality:
 
 
 def plan_version_for_year(*, municipality: Municipality, fiscal_year: int) -> PlanVersion:
-    """The plan version whose period holds the fiscal year (the newest if revised)."""
-    version = (
-        PlanVersion.objects.filter(
-            municipality=municipality,
-            start_fiscal_year__lte=fiscal_year,
-            end_fiscal_year__gte=fiscal_year,
-        )
-        .order_by("-start_fiscal_year", "-pk")
-        .first()
-    )
+    """The plan version in force in the fiscal year (as the fiscal-year view finds it)."""
+    version = plan_version_for(municipality=municipality, fiscal_year=fiscal_year)
     if version is None:
         periods = "、".join(
             v.period_label for v in PlanVersion.objects.filter(municipality=municipality)
@@ -128,7 +126,10 @@ def plan_version_for_year(*, municipality: Municipality, fiscal_year: int) -> Pl
 def report_data(*, municipality: Municipality, fiscal_year: int) -> ReportData:
     """Every indicator of the fiscal year, grouped by program in the plan's order."""
     version = plan_version_for_year(municipality=municipality, fiscal_year=fiscal_year)
-    rows = fiscal_year_rows(municipality=municipality, fiscal_year=fiscal_year)
+    try:
+        rows = fiscal_year_rows(municipality=municipality, fiscal_year=fiscal_year)
+    except NoPlanVersion as exc:  # the plan was changed meanwhile
+        raise ReportError(str(exc)) from exc
     sections: dict[str, Section] = {}
     for row in rows:
         key = row.program_code or ""
@@ -264,7 +265,7 @@ def _write_program(ws: Worksheet, data: ReportData, section: Section) -> None:
     for year in data.earlier_years:
         label = wareki_fiscal_year(year)
         headings += [f"{label} 目標", f"{label} 実績"]
-    headings += [f"{data.label} 目標", f"{data.label} 実績", "達成率（%）", "備考"]
+    headings += [f"{data.label} 目標", f"{data.label} 実績", "達成率（%）", "実績の出典", "備考"]
     head_row = 4
     for col, heading in enumerate(headings, start=1):
         cell = ws.cell(head_row, col, heading)
@@ -275,16 +276,17 @@ def _write_program(ws: Worksheet, data: ReportData, section: Section) -> None:
         for year in data.earlier_years:
             target, actual = row.history.get(year, (None, None))
             values += [_number(target), _number(actual)]
-        values += [_number(row.target), _number(row.actual), _number(row.rate), row.note]
+        values += [_number(row.target), _number(row.actual), _number(row.rate)]
+        values += [SOURCE_LABELS.get(row.source, row.source), row.note]
         for col, value in enumerate(values, start=1):
             cell = ws.cell(i, col, value)
             cell.border = _BOX
             if isinstance(value, int | float):
-                cell.number_format = "#,##0.0" if col == len(values) - 1 else "#,##0.###"
+                cell.number_format = "#,##0.0" if col == len(values) - 2 else "#,##0.###"
             else:
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
     last = head_row + len(section.rows)
-    widths = [36, 24, 8] + [11] * (2 * len(data.earlier_years)) + [11, 11, 11, 30]
+    widths = [36, 24, 8] + [11] * (2 * len(data.earlier_years)) + [11, 11, 11, 12, 30]
     for col, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(col)].width = width
     ws.freeze_panes = ws.cell(head_row + 1, 2)
