@@ -327,12 +327,18 @@ def timeline_chart(
     start: dt.date,
     end: dt.date,
     today: dt.date | None = None,
+    bar_labels: Sequence[str] | None = None,
     fmt: ChartFormat = "svg",
     width: float = 8.0,
 ) -> bytes:
     """A bar per item (label, first day, last day, done) between start and end, with a line at
-    today: a plan's milestones against the calendar. Done items are drawn in a second colour."""
-    height = max(2.5, 0.35 * len(items) + 1.5)
+    today: a plan's milestones against the calendar. Items with the same label share a row (a
+    program's stage in each year); done items are drawn in a second colour; `bar_labels`, one
+    per item, are written on the bars."""
+    if bar_labels is not None and len(bar_labels) != len(items):
+        raise ValueError("棒の見出しの数が項目の数と違います")
+    rows = list(dict.fromkeys(label for label, *_ in items))
+    height = max(2.5, 0.35 * len(rows) + 1.5)
     with _figure(width, height) as figure:
         ax = figure.add_subplot()
         ax.set_title(title)
@@ -340,26 +346,41 @@ def timeline_chart(
             _empty(ax)
             return _render(figure, fmt)
         origin = start.toordinal()
-        for row, (_label, first, last, done) in enumerate(items):
+        for index, (label, first, last, done) in enumerate(items):
             left = max(first, start).toordinal() - origin
             right = min(last, end).toordinal() - origin + 1
+            row = rows.index(label)
             ax.barh(
                 row,
                 max(right - left, 1),
                 left=left,
                 height=0.6,
                 color=PALETTE[2] if done else PALETTE[0],
+                edgecolor="white",
             )
-        ax.set_yticks(range(len(items)), [label for label, *_ in items])
+            if bar_labels is not None and bar_labels[index]:
+                ax.text(
+                    (left + right) / 2,
+                    row,
+                    bar_labels[index],
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white",
+                )
+        ax.set_yticks(range(len(rows)), rows)
         ax.invert_yaxis()
         ax.set_xlim(0, end.toordinal() - origin + 1)
         ticks: list[int] = []
         labels: list[str] = []
+        span_years = end.year - start.year > 2
         month = dt.date(start.year, start.month, 1)
         while month <= end:
-            if month >= start:
+            if month >= start and (not span_years or month.month == start.month):
                 ticks.append(month.toordinal() - origin)
-                labels.append(f"{month.month}月")
+                labels.append(
+                    f"{month.year}年{month.month}月" if span_years else f"{month.month}月"
+                )
             month = dt.date(month.year + (month.month == 12), month.month % 12 + 1, 1)
         ax.set_xticks(ticks, labels)
         if today is not None and start <= today <= end:
