@@ -1,4 +1,4 @@
-from django.urls import URLPattern, URLResolver, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from tsunagu.evaluation import report_views, views
 
@@ -14,4 +14,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("report/", report_views.report, name="report"),
     path("report/<int:run_id>/", report_views.report_run, name="report_run"),
     path("report/<int:run_id>/download/", report_views.report_download, name="report_download"),
+    path("", include("tsunagu.evaluation.dashboard_urls")),
 ]
