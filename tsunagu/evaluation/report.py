@@ -41,7 +41,7 @@ from tsunagu.evaluation.actuals import (
     fiscal_year_rows,
     plan_version_for,
 )
-from tsunagu.evaluation.report_charts import achievement_chart_png
+from tsunagu.evaluation.charts import bar_chart
 from tsunagu.organizations.models import Municipality
 
 FORMATS = {"xlsx": "Excel（.xlsx）", "pdf": "PDF（A4）", "json": "JSON"}
@@ -458,16 +458,39 @@ def _pdf_section(pdf: ReportPdf, data: ReportData, section: Section) -> None:
     pdf.ln(4)
     if not section.rows:
         return
-    png = achievement_chart_png(
-        title=f"{section.name}　{data.label} 達成率",
-        labels=[r.indicator for r in section.rows],
-        rates=[r.rate for r in section.rows],
-    )
+    png = achievement_chart_png(title=f"{section.name}　{data.label} 達成率", rows=section.rows)
     image = io.BytesIO(png)
-    height = 180 * (0.9 + 0.38 * max(len(section.rows), 1)) / (180 / 25.4)
+    height = 180 * _chart_height(len(section.rows)) / CHART_WIDTH
     if pdf.get_y() + height > pdf.h - 20:
         pdf.add_page()
     pdf.image(image, x=15, w=180)
+
+
+CHART_WIDTH = 7.0  # inches; drawn 180 mm wide on the page
+
+
+def _chart_height(count: int) -> float:
+    return 1.2 + 0.35 * max(count, 1)
+
+
+def achievement_chart_png(*, title: str, rows: list[IndicatorRow]) -> bytes:
+    """達成率 per indicator as horizontal bars (the dashboard's `charts.bar_chart`); an
+    indicator without a target is named 目標なし and drawn empty."""
+    labels = [
+        (row.indicator if len(row.indicator) <= 24 else row.indicator[:23] + "…")
+        + ("（目標なし）" if row.rate is None else "")
+        for row in rows
+    ]
+    return bar_chart(
+        title=title,
+        categories=labels,
+        series={"達成率（%）": [float(row.rate or 0) for row in rows]},
+        fmt="png",
+        horizontal=True,
+        value_label="達成率（%、100 で目標どおり）",
+        width=CHART_WIDTH,
+        height=_chart_height(len(rows)),
+    )
 
 
 def report_pdf(data: ReportData, progress: Progress = _noop) -> bytes:
