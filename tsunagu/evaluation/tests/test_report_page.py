@@ -4,6 +4,7 @@ download access-checked and recorded."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from django.urls import reverse
@@ -12,6 +13,7 @@ from conftest import FormClient, client_for, make_user
 from tsunagu.accounts.models import Role, User
 from tsunagu.core.once import form_token_new
 from tsunagu.evaluation.models import ReportDownload, ReportRun
+from tsunagu.evaluation.report import Progress, report_build
 from tsunagu.evaluation.report_runs import (
     report_run_create,
     report_run_enqueue,
@@ -51,30 +53,23 @@ def test_a_manager_makes_the_report_and_downloads_it(manager: User) -> None:
     assert (logged.run_id, logged.user_id) == (run.pk, manager.pk)
 
 
-def test_the_pdf_task_reports_progress_program_by_program(manager: User) -> None:
+def test_the_pdf_task_reports_progress_program_by_program(
+    manager: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
     run = report_run_create(user=manager, fiscal_year=2026, fmt="pdf")
     seen: list[tuple[int, int]] = []
-    from tsunagu.evaluation import report_runs
 
-    original = report_runs.report_build
-
-    def spy(**kwargs: object) -> bytes:
-        progress = kwargs["progress"]
-
+    def spy(*, progress: Progress, **kwargs: Any) -> bytes:
         def watch(done: int, total: int, label: str) -> None:
-            progress(done, total, label)  # type: ignore[operator]
+            progress(done, total, label)
             row = ReportRun.objects.get(pk=run.pk)
             seen.append((row.done_steps, row.total_steps))
             assert row.status == ReportRun.Status.RUNNING
 
-        kwargs["progress"] = watch
-        return original(**kwargs)  # type: ignore[arg-type]
+        return report_build(progress=watch, **kwargs)
 
-    report_runs.report_build = spy  # type: ignore[assignment]
-    try:
-        report_run_enqueue(run)
-    finally:
-        report_runs.report_build = original
+    monkeypatch.setattr("tsunagu.evaluation.report_runs.report_build", spy)
+    report_run_enqueue(run)
     run.refresh_from_db()
     assert run.status == ReportRun.Status.DONE
     assert len(seen) >= 3 and seen[-1][0] == seen[-1][1]
