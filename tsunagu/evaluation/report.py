@@ -1,6 +1,6 @@
 """The annual report (実施状況報告): one fiscal year's targets and actuals of every indicator,
 as an Excel workbook (one sheet per program in the plan's table shape, with Excel charts), an
-A4 PDF for the 推進会議 (a cover, one section per program with the table and a chart) or JSON
+A4 PDF for the 推進会議 (a cover, one section per program with the table and a chart of targets and actuals) or JSON
 (one row per indicator).
 
 The figures come from `fiscal_year_rows`, the same rows as the fiscal-year view, so the three
@@ -458,7 +458,7 @@ def _pdf_section(pdf: ReportPdf, data: ReportData, section: Section) -> None:
     pdf.ln(4)
     if not section.rows:
         return
-    png = achievement_chart_png(title=f"{section.name}　{data.label} 達成率", rows=section.rows)
+    png = achievement_chart_png(title=f"{section.name}　{data.label} 目標と実績", rows=section.rows)
     image = io.BytesIO(png)
     height = 180 * _chart_height(len(section.rows)) / CHART_WIDTH
     if pdf.get_y() + height > pdf.h - 20:
@@ -474,20 +474,24 @@ def _chart_height(count: int) -> float:
 
 
 def achievement_chart_png(*, title: str, rows: list[IndicatorRow]) -> bytes:
-    """達成率 per indicator as horizontal bars (the dashboard's `charts.bar_chart`); an
-    indicator without a target is named 目標なし and drawn empty."""
+    """Target and actual per indicator as grouped horizontal bars (the dashboard's
+    `charts.bar_chart`): a zero actual still shows against its target. An indicator without
+    a target is named 目標なし."""
     labels = [
         (row.indicator if len(row.indicator) <= 24 else row.indicator[:23] + "…")
-        + ("（目標なし）" if row.rate is None else "")
+        + ("（目標なし）" if row.target is None else "")
         for row in rows
     ]
     return bar_chart(
         title=title,
         categories=labels,
-        series={"達成率（%）": [float(row.rate or 0) for row in rows]},
+        series={
+            "目標": [float(row.target or 0) for row in rows],
+            "実績": [float(row.actual or 0) for row in rows],
+        },
         fmt="png",
         horizontal=True,
-        value_label="達成率（%、100 で目標どおり）",
+        value_label="指標の単位（件・回・人など）",
         width=CHART_WIDTH,
         height=_chart_height(len(rows)),
     )
