@@ -1,7 +1,7 @@
 """The annual report (実施状況報告): one fiscal year's targets and actuals of every indicator,
 as an Excel workbook (one sheet per program in the plan's table shape, with Excel charts), an
-A4 PDF for the 推進会議 (a cover, one section per program with the table and a chart of targets and actuals) or JSON
-(one row per indicator).
+A4 PDF for the 推進会議 (a cover, one section per program with the table and a chart of
+targets and actuals) or JSON (one row per indicator).
 
 The figures come from `fiscal_year_rows`, the same rows as the fiscal-year view, so the three
 formats and the page agree. Building is pure (rows in, bytes out); `report_write` puts the
