@@ -322,6 +322,8 @@ def _write_program(ws: Worksheet, data: ReportData, section: Section) -> None:
     )
     rates.set_categories(categories)
     rates.legend = None
+    rates.y_axis.scaling.min = 0  # the 100% mark is on the axis even when every rate is low
+    rates.y_axis.scaling.max = max([100.0, *(float(r.rate) for r in section.rows if r.rate)])
     rates.x_axis.scaling.orientation = "maxMin"
     rates.height, rates.width = height, 14
     ws.add_chart(rates, f"{get_column_letter(4)}{anchor_row}")
