@@ -91,6 +91,7 @@ class Monthly:
 
     months: list[dt.date]
     rows: list[tuple[str, list[int]]]
+    idle: int = 0  # organizations with no row (none in the year)
 
     @property
     def month_labels(self) -> list[str]:
@@ -121,7 +122,8 @@ def _consultations(year: Year) -> QuerySet[Consultation]:
 
 
 def consultations_by_organization(year: Year) -> Monthly:
-    """延べ consultations per month for each organization of the city (all, even with none)."""
+    """延べ consultations per month for each organization of the city that took any; `idle`
+    counts the city's active organizations that took none."""
     counts = Counter[tuple[int, dt.date]]()
     rows = (
         _consultations(year)
@@ -132,13 +134,14 @@ def consultations_by_organization(year: Year) -> Monthly:
     for organization_id, month, n in rows:
         counts[(organization_id, _as_date(month))] += n
     months = year.months
+    organizations = list(_organizations(year.municipality))
+    taking = {pk for pk, _m in counts}
     return Monthly(
         months=months,
         rows=[
-            (o.name, [counts[(o.pk, m)] for m in months])
-            for o in _organizations(year.municipality)
-            if o.is_active or any(counts[(o.pk, m)] for m in months)
+            (o.name, [counts[(o.pk, m)] for m in months]) for o in organizations if o.pk in taking
         ],
+        idle=sum(1 for o in organizations if o.is_active and o.pk not in taking),
     )
 
 
@@ -263,6 +266,9 @@ class ReceiverRow:
 
 @dataclass
 class Flows:
+    """The organizations that sent or received a referral in the year (`nodes`, `receivers`),
+    the flows between them, and the city's active organizations with none (`isolated`)."""
+
     nodes: list[str]
     edges: list[tuple[str, str, int]]
     receivers: list[ReceiverRow]
@@ -318,9 +324,9 @@ def referral_flows(year: Year, *, today: dt.date | None = None) -> Flows:
         if fields[source] & fields[target]:
             within += 1
     involved = {o for pair in flows for o in pair}
-    active = [o for o in organizations if o.is_active or o.pk in involved]
+    shown = [o for o in organizations if o.pk in involved]
     return Flows(
-        nodes=[o.name for o in active],
+        nodes=[o.name for o in shown],
         edges=[(names[s], names[t], n) for (s, t), n in sorted(flows.items())],
         receivers=[
             ReceiverRow(
@@ -331,12 +337,12 @@ def referral_flows(year: Year, *, today: dt.date | None = None) -> Flows:
                 open=still_open[o.pk],
                 overdue=overdue[o.pk],
             )
-            for o in active
+            for o in shown
         ],
         total=len(rows),
         within_field=within,
         across_field=len(rows) - within,
-        isolated=[o.name for o in active if o.pk not in involved],
+        isolated=[o.name for o in organizations if o.is_active and o.pk not in involved],
     )
 
 

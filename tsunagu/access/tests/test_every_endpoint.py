@@ -539,6 +539,8 @@ class Row:
     coordinator: bool = (
         False  # the coordinating organization's (多機関協働) rather than the holder's
     )
+    # the city's counts (the evaluation dashboard): 403 for staff without a role that sees them
+    counts_only: bool = False
 
 
 ROUTES: dict[str, Row] = {
@@ -644,6 +646,8 @@ ROUTES: dict[str, Row] = {
     "resources:activity_create": Row(),
     "resources:activity_edit": Row(),
     "resources:counts": Row(),
+    "evaluation:dashboard": Row(manager_only=True, counts_only=True),
+    "evaluation:file_register": Row(),
     "resources:community_consultations": Row(),
     "resources:community_consultation_create": Row(),
     "resources:community_consultation_edit": Row(),
@@ -862,6 +866,8 @@ def test_other_organizations_get_the_not_found_answer(
             assert response.status_code == (404 if who == "outsider" else 200), name
         elif ROUTES[name].editor_only and not ids:
             assert response.status_code == 404, name
+        elif ROUTES[name].counts_only:
+            assert response.status_code == 403, name
         elif ids or refers:
             with_id += 1
             assert response.status_code == 404, name
@@ -890,7 +896,8 @@ def test_the_permitted_user_may(
                 continue
             if row.coordinator != (user is coordinator):
                 continue
-            expected = 404 if row.manager_only and user is counselor else 200
+            denied = 403 if row.counts_only else 404
+            expected = denied if row.manager_only and user is counselor else 200
             response = _call(client, name, _url(name, params, records), records)
             assert response.status_code == expected, name
     for name, params in _routes():

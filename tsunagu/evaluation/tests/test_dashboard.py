@@ -238,9 +238,10 @@ def test_consultations_per_month_by_organization(activity: Activity) -> None:
     }
     assert got == dict(expected)
     assert monthly.total == len(_mine(activity)) == 72  # the two edge days in, two outside out
-    assert {name for name, _v in monthly.rows} >= {
-        o.name for o in Organization.objects.filter(municipality=activity.city, is_active=True)
-    }
+    active = Organization.objects.filter(municipality=activity.city, is_active=True)
+    taking = {c.organization.name for c in _mine(activity)}
+    assert [name for name, _v in monthly.rows] == [o.name for o in active if o.name in taking]
+    assert monthly.idle == sum(1 for o in active if o.name not in taking) > 0
 
 
 def test_consultations_per_month_by_topic(activity: Activity) -> None:
@@ -336,6 +337,15 @@ def test_referral_flows_time_to_accept_open_and_overdue(activity: Activity) -> N
         1 for r in referrals if fields[r.from_organization_id] & fields[r.to_organization_id]
     )
     assert (flows.within_field, flows.across_field) == (within, len(referrals) - within)
+    involved = {r.from_organization.name for r in referrals} | {
+        r.to_organization.name for r in referrals
+    }
+    assert set(flows.nodes) == involved
+    assert set(flows.isolated) == {
+        o.name
+        for o in Organization.objects.filter(municipality=activity.city, is_active=True)
+        if o.name not in involved
+    }
 
 
 def test_cases_by_status(activity: Activity) -> None:
@@ -403,8 +413,8 @@ def test_the_page_shows_the_counts_and_every_chart_as_a_table(
     monthly = d.consultations_by_organization(_year(activity))
     assert f"延べ {monthly.total}件" in html
     # every chart is an image with a text alternative, followed by its table
-    assert html.count('<img src="data:image/svg+xml;base64,') == 6  # no plan milestones here
-    assert html.count("<caption>") >= 6
+    assert html.count('<img src="data:image/svg+xml;base64,') == 7
+    assert html.count("<caption>") >= 7
     assert 'alt=""' not in html
     # counts only: no person's name, no free text
     assert "住民テスト" not in html
