@@ -51,8 +51,11 @@ def test_json_has_one_row_per_indicator_as_the_fiscal_year_rows(city: Municipali
 
 
 def test_a_year_without_records_shows_zeros(city: Municipality) -> None:
-    out = json.loads(report_build(municipality=city, fiscal_year=2027, fmt="json"))
+    """An indicator counted from the records shows 0 in a year (begun) with no records."""
+    Indicator.objects.filter(municipality=city).update(computation="consultations-total")
+    out = json.loads(report_build(municipality=city, fiscal_year=2026, fmt="json"))
     assert out and all(row["actual"] == 0 for row in out)
+    assert {row["source"] for row in out} == {"computed"}
 
 
 def test_xlsx_has_a_sheet_per_program_in_the_table_shape_with_excel_charts(
