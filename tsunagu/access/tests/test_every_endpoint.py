@@ -282,11 +282,12 @@ def records(counselor: User, coordinator: User) -> dict[str, int]:
 def _report_run(counselor: User) -> int:
     """A finished annual report (JSON) of the city, asked for by 地域福祉課's manager."""
     from conftest import make_user
-
     from tsunagu.evaluation.report_runs import report_run_create, report_run_enqueue
 
     assert counselor.organization is not None
-    chief = make_user(counselor.organization.municipality, "chiiki-fukushi-ka", Role.MANAGER, "chief")
+    chief = make_user(
+        counselor.organization.municipality, "chiiki-fukushi-ka", Role.MANAGER, "chief"
+    )
     run = report_run_create(user=chief, fiscal_year=2026, fmt="json")
     report_run_enqueue(run)
     return run.pk
