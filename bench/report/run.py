@@ -4,10 +4,10 @@
     .venv/bin/python bench/report/run.py --city generated --fiscal-year 2026
 
 Uses the database of the environment (DATABASE_URL / TSUNAGU_DATA_DIR, as `tsunagu` does).
-Prints, per format, the wall time to compute the rows (`fiscal_year_rows`: the actuals counted from
-the records) and to draw the file, the file's size, the CPU time of this process (on a busy machine the wall time is mostly
-waiting) and the process's peak memory. `--repeat`
-runs each format several times and reports the fastest (the machine may be busy).
+Prints, per format, the wall time to compute the rows (`fiscal_year_rows`: the actuals
+counted from the records) and to draw the file, the file's size, the CPU time of this
+process (on a busy machine the wall time is mostly waiting) and the peak memory. `--repeat`
+runs each format several times and reports the fastest.
 """
 
 from __future__ import annotations
