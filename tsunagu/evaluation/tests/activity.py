@@ -76,7 +76,7 @@ def _moment(rng: random.Random) -> dt.datetime:
 def build(
     *, municipality: Municipality, counselor: User, coordinator: User, receiver: User, seed: int = 3
 ) -> Activity_:
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311  (test data, not secrets)
     org = {o.code: o for o in Organization.objects.filter(municipality=municipality)}
     line = org["hokatsu-kita"]
     centre = Organization.objects.create(
@@ -220,7 +220,7 @@ def build(
     # 会議
     bodies = list(MeetingBody.objects.filter(municipality=municipality))
     cases = list(Case.dangerously_unscoped.filter(organization=coordinating))
-    for i in range(40):
+    for _ in range(40):
         body = rng.choice(bodies)
         held = _day(rng)
         meeting = Meeting.dangerously_unscoped.create(
@@ -264,6 +264,7 @@ def build(
                 staff=counselor,
                 outcome=rng.choice(["absent", "met", "talked", "refused"]),
             )
+    free = list(consultations)
     for i in range(15):
         kind = rng.choice(["session", "mapping", "survey"])
         activity = OutreachActivity.objects.create(
@@ -278,7 +279,7 @@ def build(
             resources_found=rng.randint(0, 9) if kind == "mapping" else None,
         )
         if kind == "session":
-            for c in rng.sample(consultations, 3):
+            for c in (free.pop() for _ in range(3)):
                 SessionConsultation.dangerously_unscoped.create(activity=activity, consultation=c)
 
     # 地域づくり: resources, activities, consultations, matchings, attendance, rosters
@@ -367,7 +368,7 @@ def build(
             note="訪問",
             created_by=counselor,
         )
-    for i in range(30):
+    for _ in range(30):
         proposed = _day(rng)
         stage = rng.choice(["proposed", "trial", "active", "ended", "declined"])
         started = (
