@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -62,7 +62,7 @@ def indicator(
             municipality=municipality, fiscal_year=fiscal_year, indicator_id=indicator_id
         )
     except NoPlanVersion:
-        return redirect("evaluation:fiscal_year", fiscal_year=fiscal_year)
+        raise Http404 from None
     form = None
     if not row.computation:
         form = ManualActualForm(request.POST or None)
