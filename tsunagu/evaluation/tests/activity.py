@@ -371,9 +371,14 @@ def build(
     for _ in range(30):
         proposed = _day(rng)
         stage = rng.choice(["proposed", "trial", "active", "ended", "declined"])
-        started = (
+        begun: dt.date | None = (
             proposed + dt.timedelta(days=rng.randint(0, 60))
             if stage in ("active", "ended")
+            else None
+        )
+        ended: dt.date | None = (
+            begun + dt.timedelta(days=rng.randint(0, 90))
+            if begun is not None and stage == "ended"
             else None
         )
         placement = Placement.dangerously_unscoped.create(
@@ -384,8 +389,8 @@ def build(
             created_by=counselor,
             stage=stage,
             is_new=rng.random() < 0.5,
-            started_on=started,
-            ended_on=started + dt.timedelta(days=rng.randint(0, 90)) if stage == "ended" else None,
+            started_on=begun,
+            ended_on=ended,
             declined_on=proposed + dt.timedelta(days=3) if stage == "declined" else None,
             decline_reason="合わない" if stage == "declined" else "",
         )

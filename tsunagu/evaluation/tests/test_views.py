@@ -41,6 +41,7 @@ def bound_city(city: Municipality, tmp_path: Path) -> Municipality:
 
 
 def consult(user: User, when: dt.datetime, *, new: bool = True) -> Consultation:
+    assert user.organization is not None
     return Consultation.dangerously_unscoped.create(
         organization=user.organization,
         anonymous_label="匿名",
