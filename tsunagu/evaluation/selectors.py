@@ -12,10 +12,16 @@ from django.http import Http404
 
 from tsunagu.access.models import AccessLog
 from tsunagu.accounts.models import User
-from tsunagu.cityplan.models import Indicator
+from tsunagu.cityplan.models import Indicator, PlanVersion
 from tsunagu.consultations.access import consultations_shown
 from tsunagu.consultations.models import Consultation
-from tsunagu.evaluation.actuals import IndicatorRow, fiscal_year_rows
+from tsunagu.evaluation.actuals import (
+    IndicatorRow,
+    NoPlanVersion,
+    Pair,
+    fiscal_year_rows,
+    plan_version_for,
+)
 from tsunagu.evaluation.computations import (
     Context,
     consultations_behind,
@@ -51,6 +57,31 @@ class Drilldown:
     @property
     def hidden(self) -> int:
         return max(self.total - self.visible, 0)
+
+
+@dataclass(frozen=True)
+class YearTable:
+    version: PlanVersion
+    years: list[int]  # the earlier years shown beside the year
+    rows: list[tuple[IndicatorRow, list[Pair]]]  # each row with its earlier years' figures
+
+
+def fiscal_year_table(*, municipality: Municipality, fiscal_year: int) -> YearTable:
+    """The year's rows with the earlier years as columns (射水市's 5年度・6年度・7年度)."""
+    rows = fiscal_year_rows(municipality=municipality, fiscal_year=fiscal_year)
+    version = plan_version_for(municipality=municipality, fiscal_year=fiscal_year)
+    if version is None:  # fiscal_year_rows raised already; keeps the type narrow
+        raise NoPlanVersion(municipality=municipality, fiscal_year=fiscal_year)
+    # unscoped: `history` here is an indicator's earlier years' figures, not a manager
+    earlier = [r.history for r in rows]
+    years = sorted({y for h in earlier for y in h})
+    return YearTable(
+        version=version,
+        years=years,
+        rows=[
+            (r, [h.get(y, (None, None)) for y in years]) for r, h in zip(rows, earlier, strict=True)
+        ],
+    )
 
 
 def indicator_row(

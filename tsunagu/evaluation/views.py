@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -14,9 +14,14 @@ from django.views.decorators.http import require_http_methods
 from tsunagu.accounts.http import AuthenticatedHttpRequest
 from tsunagu.core.fiscal import fiscal_year_of
 from tsunagu.evaluation.access import evaluation_municipality
-from tsunagu.evaluation.actuals import NoPlanVersion, fiscal_year_rows, plan_version_for
+from tsunagu.evaluation.actuals import NoPlanVersion
 from tsunagu.evaluation.forms import ManualActualForm
-from tsunagu.evaluation.selectors import drilldown_for, indicator_of, indicator_row
+from tsunagu.evaluation.selectors import (
+    drilldown_for,
+    fiscal_year_table,
+    indicator_of,
+    indicator_row,
+)
 from tsunagu.evaluation.services import manual_actual_set
 
 
@@ -35,18 +40,9 @@ def fiscal_year(request: AuthenticatedHttpRequest, fiscal_year: int) -> HttpResp
         "next": fiscal_year + 1,
     }
     try:
-        rows = fiscal_year_rows(municipality=municipality, fiscal_year=fiscal_year)
+        context["table"] = fiscal_year_table(municipality=municipality, fiscal_year=fiscal_year)
     except NoPlanVersion as exc:
         context["no_plan"] = str(exc)
-        return render(request, "evaluation/fiscal_year.html", context, status=200)
-    years = sorted({y for r in rows for y in r.history})
-    context.update(
-        {
-            "version": plan_version_for(municipality=municipality, fiscal_year=fiscal_year),
-            "rows": [(r, [r.history.get(y, (None, None)) for y in years]) for r in rows],
-            "years": years,
-        }
-    )
     return render(request, "evaluation/fiscal_year.html", context)
 
 
@@ -62,7 +58,7 @@ def indicator(
             municipality=municipality, fiscal_year=fiscal_year, indicator_id=indicator_id
         )
     except NoPlanVersion:
-        return redirect("evaluation:fiscal_year", fiscal_year=fiscal_year)
+        raise Http404 from None
     form = None
     if not row.computation:
         form = ManualActualForm(request.POST or None)

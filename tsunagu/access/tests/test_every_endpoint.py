@@ -731,6 +731,12 @@ EXCLUDED = {
     "api_not_found": "the API's JSON 404 for a path that is no operation: holds nothing",
     "admin": "the administration site: its city scoping is tested in accounts/tests",
     **{
+        f"evaluation:{name}": "the city's targets and actuals (counts, no personal data) for "
+        "managers: anonymous, other staff (403), another city (404) and the drill-down's own "
+        "door are tested in evaluation/tests/test_views.py"
+        for name in ("index", "fiscal_year", "indicator")
+    },
+    **{
         f"accounts:{name}": "staff accounts, no personal data: the same matrix (anonymous, "
         "same-city staff, another city, a manager) is in accounts/tests/test_sign_in.py"
         for name in (

@@ -76,7 +76,7 @@ def _moment(rng: random.Random) -> dt.datetime:
 def build(
     *, municipality: Municipality, counselor: User, coordinator: User, receiver: User, seed: int = 3
 ) -> Activity_:
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311  (test data, not secrets)
     org = {o.code: o for o in Organization.objects.filter(municipality=municipality)}
     line = org["hokatsu-kita"]
     centre = Organization.objects.create(
@@ -220,7 +220,7 @@ def build(
     # 会議
     bodies = list(MeetingBody.objects.filter(municipality=municipality))
     cases = list(Case.dangerously_unscoped.filter(organization=coordinating))
-    for i in range(40):
+    for _ in range(40):
         body = rng.choice(bodies)
         held = _day(rng)
         meeting = Meeting.dangerously_unscoped.create(
@@ -264,6 +264,7 @@ def build(
                 staff=counselor,
                 outcome=rng.choice(["absent", "met", "talked", "refused"]),
             )
+    free = list(consultations)
     for i in range(15):
         kind = rng.choice(["session", "mapping", "survey"])
         activity = OutreachActivity.objects.create(
@@ -278,7 +279,7 @@ def build(
             resources_found=rng.randint(0, 9) if kind == "mapping" else None,
         )
         if kind == "session":
-            for c in rng.sample(consultations, 3):
+            for c in (free.pop() for _ in range(3)):
                 SessionConsultation.dangerously_unscoped.create(activity=activity, consultation=c)
 
     # 地域づくり: resources, activities, consultations, matchings, attendance, rosters
@@ -367,12 +368,17 @@ def build(
             note="訪問",
             created_by=counselor,
         )
-    for i in range(30):
+    for _ in range(30):
         proposed = _day(rng)
         stage = rng.choice(["proposed", "trial", "active", "ended", "declined"])
-        started = (
+        begun: dt.date | None = (
             proposed + dt.timedelta(days=rng.randint(0, 60))
             if stage in ("active", "ended")
+            else None
+        )
+        ended: dt.date | None = (
+            begun + dt.timedelta(days=rng.randint(0, 90))
+            if begun is not None and stage == "ended"
             else None
         )
         placement = Placement.dangerously_unscoped.create(
@@ -383,8 +389,8 @@ def build(
             created_by=counselor,
             stage=stage,
             is_new=rng.random() < 0.5,
-            started_on=started,
-            ended_on=started + dt.timedelta(days=rng.randint(0, 90)) if stage == "ended" else None,
+            started_on=begun,
+            ended_on=ended,
             declined_on=proposed + dt.timedelta(days=3) if stage == "declined" else None,
             decline_reason="合わない" if stage == "declined" else "",
         )
