@@ -242,9 +242,7 @@ def file_register(*, municipality: Municipality) -> list[FileEntry]:
             parts.append(
                 Part(
                     label=label,
-                    title=""
-                    if str(model._meta.verbose_name).isascii()
-                    else str(model._meta.verbose_name),
+                    title="" if title.isascii() else title,
                     items=recorded_items(model),
                 )
             )
