@@ -106,8 +106,8 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
                 title=f"{label} 機関から機関へのつなぎ",
                 nodes=flows.nodes,
                 edges=flows.edges,
-                height=8.0,
-                width=9.0,
+                height=6.0,
+                width=7.5,
             ),
             f"{label}のつなぎの流れの図。矢印の太さが件数。合計{flows.total}件、"
             f"つなぎのない機関{len(flows.isolated)}。流れの一覧は次の表にあります。",

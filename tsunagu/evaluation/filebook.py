@@ -197,7 +197,7 @@ def recorded_items(model: type[models.Model]) -> list[str]:
 @dataclass(frozen=True)
 class Part:
     label: str
-    title: str
+    title: str  # the model's Japanese name, or "" where it has none (a technical table)
     items: list[str]
 
 
@@ -227,7 +227,7 @@ class FileEntry:
             d.sensitive,
             d.recipients,
             self.retention,
-            "、".join(f"{p.title}（{p.label}）" for p in self.parts),
+            "、".join(p.label for p in self.parts),
         ]
 
 
@@ -238,10 +238,11 @@ def file_register(*, municipality: Municipality) -> list[FileEntry]:
         parts = []
         for label in declaration.models:
             model = apps.get_model(label)
+            title = str(model._meta.verbose_name)
             parts.append(
                 Part(
                     label=label,
-                    title=str(model._meta.verbose_name),
+                    title="" if title.isascii() else title,
                     items=recorded_items(model),
                 )
             )
