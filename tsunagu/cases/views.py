@@ -69,6 +69,7 @@ from tsunagu.consent.selectors import consents_in_force
 from tsunagu.consultations.access import consultation_get_for
 from tsunagu.core.forms import add_service_errors
 from tsunagu.core.once import AlreadySubmitted, submit_once
+from tsunagu.core.sections import sections_for
 from tsunagu.meetings.models import MeetingBody, MeetingBodyKind
 from tsunagu.organizations.models import Area, Organization
 from tsunagu.people.access import person_get_for
@@ -99,7 +100,14 @@ def _form_errors(request: AuthenticatedHttpRequest, form: object) -> None:
 
 def work(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The coordinator's work list: requests waiting and what is due."""
-    return render(request, "cases/work.html", {"work": work_list(user=request.user)})
+    return render(
+        request,
+        "cases/work.html",
+        {
+            "work": work_list(user=request.user),
+            "sections": sections_for("cases:work", user=request.user),
+        },
+    )
 
 
 def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -377,6 +385,8 @@ def detail(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
         "plan_kind_form": f.PlanKindForm() if access.coordinating else None,
         "items": ASSESSMENT_ITEMS,
         "plan_kinds": PlanKind.choices,
+        # what apps above cases add (meetings: whether the case can move to 重層的支援会議)
+        "sections": sections_for("cases:detail", user=request.user, access=access),
     }
     return render(request, "cases/detail.html", context)
 
