@@ -21,7 +21,12 @@ from tsunagu.cases.access import CaseAccess
 from tsunagu.cases.models import Case, CaseStatus
 from tsunagu.core.fiscal import fiscal_year_bounds
 from tsunagu.core.once import form_token_new
-from tsunagu.meetingrecords.coverage import attendee_organizations, consent_gaps, persons_of
+from tsunagu.meetingrecords.coverage import (
+    attendee_organizations,
+    consent_gaps,
+    consent_recorded,
+    persons_of,
+)
 from tsunagu.meetingrecords.models import (
     ActionItem,
     AgendaItem,
@@ -245,11 +250,10 @@ def case_meetings_section(*, user: User, access: CaseAccess) -> dict[str, Any] |
         for m in upcoming
         if m.pk not in on_agenda and cases_ready_to_move(user=user, meeting=m, only=case)
     ]
-    reasons, consent = consent_gaps(persons, [user_organization(user)], today)
     return {
         "case": case,
         "ready": ready,
         "listed": [m for m in upcoming if m.pk in on_agenda],
         # a consent recorded for the case's people, but no upcoming meeting it fits yet
-        "consented": consent is not None and not reasons,
+        "consented": consent_recorded(persons, today),
     }
