@@ -171,6 +171,10 @@ class ActionDoneForm(OnceFormMixin):
     next = forms.CharField(required=False, widget=forms.HiddenInput)
 
 
+def _item_label(item: AgendaItem) -> str:
+    return f"議題{item.position} {item.case.title if item.case is not None else ''}".strip()
+
+
 class GapForm(OnceFormMixin):
     """A missing social resource found at the meeting: an entry of the register, or a new one,
     behind the cases of the chosen agenda items."""
@@ -207,7 +211,9 @@ class GapForm(OnceFormMixin):
         super().__init__(*args, **kwargs)
         _queryset(self, "gap", gaps)
         _queryset(self, "area", areas)
-        _queryset(self, "items", items)
+        _queryset(self, "items", items.select_related("case"))
+        field = cast("forms.ModelMultipleChoiceField[Any]", self.fields["items"])
+        field.label_from_instance = _item_label  # type: ignore[method-assign,assignment]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
