@@ -20,10 +20,10 @@ from conftest import make_user
 from tests.e2e.conftest import follow
 from tests.e2e.test_case_8050 import checked, login, main_text, select, set_value, submit
 from tsunagu.accounts.models import Role
-from tsunagu.cases.models import PlanStatus, SupportPlan
+from tsunagu.cases.models import PlanStatus, ResourceGapCase, SupportPlan
 from tsunagu.cases.services import ActionData, CaseData, PlanData, case_create, plan_create
 from tsunagu.consent.services import consent_record
-from tsunagu.meetingrecords.models import Meeting
+from tsunagu.meetingrecords.models import ActionItem, Meeting
 from tsunagu.meetings.models import MeetingBody
 from tsunagu.organizations.models import Municipality, Organization
 from tsunagu.people.services import PersonData, person_create
@@ -141,3 +141,26 @@ def test_from_a_support_meeting_to_a_case_conference(
     browser.get(f"{url}/cases/{case.pk}/")
     assert "重層的支援会議" in main_text(browser)
     assert SupportPlan.dangerously_unscoped.get().conferred_on == timezone.localdate()
+
+    # a missing resource found at the meeting goes to the register, behind the case on its agenda
+    conference = Meeting.dangerously_unscoped.get(kind="case_conference")
+    browser.get(f"{url}/meetings/{conference.pk}/")
+    select(browser, "#gap_field", "housing")
+    browser.find_element(By.CSS_SELECTOR, "#gap_description").send_keys("保証人のいらない住まい")
+    browser.find_element(By.CSS_SELECTOR, "form[action$='/gaps/'] input[name=items]").click()
+    submit(browser, "form[action$='/gaps/']")
+    assert "社会資源の不足を登録簿へ（住まい）: 保証人のいらない住まい" in main_text(browser)
+    assert ResourceGapCase.dangerously_unscoped.get().case_id == case.pk
+
+    # an action item for the centre joins its work list, where it is marked done
+    select(browser, "#action_organization", str(window.pk))
+    browser.find_element(By.CSS_SELECTOR, "#action_description").send_keys("月1回訪問する")
+    set_value(browser, "#action_due_on", today)
+    submit(browser, "form[action$='/actions/']")
+    login(browser, live_server, "counselor")
+    browser.get(f"{url}/cases/")
+    assert "月1回訪問する" in main_text(browser)
+    checked(browser)
+    submit(browser, "form[action$='/done/']")
+    assert "宿題を完了にしました" in main_text(browser)
+    assert ActionItem.dangerously_unscoped.get().done_on == timezone.localdate()

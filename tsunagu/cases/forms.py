@@ -463,7 +463,7 @@ class ClosureForm(forms.Form):
             existing_services_sufficient=d["existing_services_sufficient"],
             why_not=d.get("why_not") or "",
             support_flow_lessons=d.get("support_flow_lessons") or "",
-            closed_on=d["closed_on"],
+            closed_on=d.get("closed_on"),
             review_on=d.get("review_on"),
             gaps=gaps,
         )

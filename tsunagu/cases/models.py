@@ -777,8 +777,17 @@ class ResourceGap(models.Model):
 class ResourceGapCase(models.Model):
     """A case behind a resource gap (the register shows only how many)."""
 
+    class FoundAt(models.TextChoices):
+        CLOSURE = "closure", "終結の評価"
+        MEETING = "meeting", "会議"
+
     gap = models.ForeignKey(ResourceGap, on_delete=models.PROTECT, related_name="cases")
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="resource_gaps")
+    # where and when the gap was found for this case (the register report counts by fiscal year)
+    found_at = models.CharField(
+        "把握した場", max_length=8, choices=FoundAt.choices, default=FoundAt.CLOSURE
+    )
+    found_on = models.DateField("把握日", null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ScopedManager["ResourceGapCase"](ResourceGapCaseQuerySet)
@@ -788,6 +797,10 @@ class ResourceGapCase(models.Model):
         default_manager_name = "dangerously_unscoped"
         constraints = [
             models.UniqueConstraint(fields=["gap", "case"], name="resource_gap_case_once"),
+            models.CheckConstraint(
+                condition=Q(found_at__in=["closure", "meeting"]),
+                name="resource_gap_case_found_at_valid",
+            ),
         ]
 
     def __str__(self) -> str:

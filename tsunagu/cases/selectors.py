@@ -51,7 +51,7 @@ from tsunagu.consent.selectors import consent_scans_shown
 from tsunagu.consultations.access import ConsultationAccess, consultations_shown
 from tsunagu.consultations.models import Response, Topic
 from tsunagu.core.fiscal import fiscal_year_bounds, wareki_date
-from tsunagu.organizations.models import Municipality, Organization
+from tsunagu.organizations.models import Municipality, Organization, SupportField
 from tsunagu.people.access import PersonAccess
 from tsunagu.people.models import Relationship
 from tsunagu.referrals.models import Referral
@@ -405,6 +405,91 @@ def resource_gaps_for(*, user: User, status: str = "") -> list[tuple[ResourceGap
         gaps = gaps.filter(status=status)
     counted = gaps.annotate(case_count=Count("cases")).order_by("status", "-case_count", "pk")
     return [(g, g.case_count) for g in counted]
+
+
+@dataclass
+class GapReportRow:
+    """One entry of the register in the report: how many cases are behind it (a number: the
+    report never names a case), found at closures and at meetings in the fiscal year."""
+
+    gap: ResourceGap
+    at_closure: int
+    at_meeting: int
+    total: int  # cases behind it, any year
+
+    @property
+    def in_year(self) -> int:
+        return self.at_closure + self.at_meeting
+
+
+@dataclass
+class GapReportGroup:
+    field_label: str
+    area_name: str
+    rows: list[GapReportRow]
+
+    @property
+    def cases(self) -> int:
+        return sum(r.in_year for r in self.rows)
+
+
+@dataclass
+class GapReport:
+    """社会資源の充足状況の把握と開発: the gaps found in a fiscal year (at closure evaluations and
+    in meetings), grouped by field and area, with their status."""
+
+    fiscal_year: int
+    groups: list[GapReportGroup]
+    by_status: dict[str, int]  # status label -> entries
+
+    @property
+    def rows(self) -> list[GapReportRow]:
+        return [r for g in self.groups for r in g.rows]
+
+
+def resource_gap_report(*, user: User, fiscal_year: int) -> GapReport:
+    """The register's report for one fiscal year: every entry created in the year or with a case
+    found behind it in the year, grouped by field and area (the order of the field's choices,
+    then the area's code; no area last), counts only. The register names no person, so every
+    staff member of the city reads it (as `resource_gaps_for`); a fixed number of queries."""
+    organization = user_organization(user)
+    first, last = fiscal_year_bounds(
+        fiscal_year, start_month=organization.municipality.fiscal_year_start_month
+    )
+    in_year = Q(cases__found_on__range=(first, last))
+    # a subquery, so that the filter does not narrow the join the counts below use
+    found = ResourceGap.objects.visible_to(user).filter(in_year).values("pk")
+    gaps = (
+        ResourceGap.objects.visible_to(user)
+        .filter(Q(created_at__date__range=(first, last)) | Q(pk__in=found))
+        .select_related("area")
+        .annotate(
+            at_closure=Count("cases", filter=in_year & Q(cases__found_at="closure"), distinct=True),
+            at_meeting=Count("cases", filter=in_year & Q(cases__found_at="meeting"), distinct=True),
+            total=Count("cases", distinct=True),
+        )
+    )
+    field_order = {value: i for i, value in enumerate(SupportField.values)}
+    rows = sorted(
+        (GapReportRow(g, g.at_closure, g.at_meeting, g.total) for g in gaps),
+        key=lambda r: (
+            field_order.get(r.gap.field, 99),
+            r.gap.area is None,
+            r.gap.area.code if r.gap.area is not None else "",
+            r.gap.pk,
+        ),
+    )
+    groups: list[GapReportGroup] = []
+    for row in rows:
+        label = row.gap.get_field_display()
+        area = row.gap.area.name if row.gap.area is not None else "地域を限らない"
+        if not groups or (groups[-1].field_label, groups[-1].area_name) != (label, area):
+            groups.append(GapReportGroup(label, area, []))
+        groups[-1].rows.append(row)
+    by_status = {str(label): 0 for label in ResourceGap.Status.labels}
+    for row in rows:
+        by_status[row.gap.get_status_display()] += 1
+    return GapReport(fiscal_year=fiscal_year, groups=groups, by_status=by_status)
 
 
 # --- sections on lower apps' pages -------------------------------------------------------------

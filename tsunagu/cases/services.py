@@ -1360,9 +1360,13 @@ class ClosureData:
 
 
 @transaction.atomic
-def case_close(*, user: User, case: Case, data: ClosureData, channel: Channel = WEB) -> CaseClosure:
+def case_close(
+    *, user: User, case: Case, data: ClosureData, channel: Channel = WEB, meeting: str = ""
+) -> CaseClosure:
     """評価シート: close the case (or move it to つながり続ける支援 with a review date), with the
-    evaluation; every missing resource becomes (or joins) an entry of the register."""
+    evaluation; every missing resource becomes (or joins) an entry of the register. `meeting`:
+    the meeting's name for the timeline, when a meeting evaluated the case
+    (`meetingrecords.services.meeting_closure_record`)."""
     organization = _require_coordinator(user, case)
     # unscoped: the case's own evaluation (one per case)
     if CaseClosure.dangerously_unscoped.filter(case=case).exists():
@@ -1390,16 +1394,8 @@ def case_close(*, user: User, case: Case, data: ClosureData, channel: Channel = 
         if not data.gaps:
             errors["gaps"] = "望まれる社会資源を1つ以上挙げてください"
     for g in data.gaps:
-        if g.gap is not None:
-            if g.gap.municipality_id != organization.municipality_id:
-                errors["gaps"] = "社会資源の不足の登録が見つかりません"
-        else:
-            if g.field not in SupportField.values:
-                errors["gaps"] = "社会資源の分野を選んでください"
-            elif not g.description.strip():
-                errors["gaps"] = "望まれる社会資源の内容を入力してください"
-            elif g.area is not None and g.area.municipality_id != organization.municipality_id:
-                errors["gaps"] = "地域が見つかりません"
+        if (problem := _gap_problem(g, organization)) is not None:
+            errors["gaps"] = problem
     if errors:
         raise ValidationError({k: [v] for k, v in errors.items()})
     closure = CaseClosure(
@@ -1417,21 +1413,15 @@ def case_close(*, user: User, case: Case, data: ClosureData, channel: Channel = 
     closure.full_clean()
     closure.save()
     for g in data.gaps:
-        gap = g.gap
-        if gap is None:
-            gap = ResourceGap(
-                municipality=organization.municipality,
-                field=g.field,
-                area=g.area,
-                description=g.description.strip(),
-                created_by=user,
-            )
-            gap.full_clean()
-            changed_by(gap, user=user, channel=channel)
-            gap.save()
-        # unscoped: one link per (gap, case)
-        if not ResourceGapCase.dangerously_unscoped.filter(gap=gap, case=case).exists():
-            ResourceGapCase.objects.create(gap=gap, case=case)
+        _gap_link(
+            g,
+            cases=[case],
+            found_at=ResourceGapCase.FoundAt.CLOSURE,
+            found_on=closed_on,
+            user=user,
+            organization=organization,
+            channel=channel,
+        )
     # unscoped: the case's own plans in force end with the evaluation
     for plan in SupportPlan.dangerously_unscoped.filter(case=case, status=PlanStatus.IN_FORCE):
         plan.status = PlanStatus.EVALUATED
@@ -1450,12 +1440,102 @@ def case_close(*, user: User, case: Case, data: ClosureData, channel: Channel = 
     _event(
         case,
         user=user,
-        kind=CaseEvent.Kind.DECISION,
-        summary=f"評価: {closure.get_goals_met_display()}。{case.get_status_display()}へ"
+        kind=CaseEvent.Kind.MEETING if meeting else CaseEvent.Kind.DECISION,
+        summary=(f"{meeting}で" if meeting else "")
+        + f"評価: {closure.get_goals_met_display()}。{case.get_status_display()}へ"
         + ("" if data.existing_services_sufficient else f"（不足する社会資源 {len(data.gaps)}件）"),
     )
     _log(user, AccessLog.Action.CREATE, closure, case, channel)
     return closure
+
+
+def _gap_problem(g: GapData, organization: Organization) -> str | None:
+    """Why a gap named at closure or at a meeting cannot be recorded (Japanese), or None."""
+    if g.gap is not None:
+        if g.gap.municipality_id != organization.municipality_id:
+            return "社会資源の不足の登録が見つかりません"
+        return None
+    if g.field not in SupportField.values:
+        return "社会資源の分野を選んでください"
+    if not g.description.strip():
+        return "望まれる社会資源の内容を入力してください"
+    if g.area is not None and g.area.municipality_id != organization.municipality_id:
+        return "地域が見つかりません"
+    return None
+
+
+def _gap_link(
+    g: GapData,
+    *,
+    cases: list[Case],
+    found_at: str,
+    found_on: dt.date,
+    user: User,
+    organization: Organization,
+    channel: Channel,
+) -> ResourceGap:
+    """The register's entry for `g` (an existing one, or a new one), linked to each case once."""
+    gap = g.gap
+    if gap is None:
+        gap = ResourceGap(
+            municipality=organization.municipality,
+            field=g.field,
+            area=g.area,
+            description=g.description.strip(),
+            created_by=user,
+        )
+        gap.full_clean()
+        changed_by(gap, user=user, channel=channel)
+        gap.save()
+    for case in cases:
+        # unscoped: one link per (gap, case)
+        if not ResourceGapCase.dangerously_unscoped.filter(gap=gap, case=case).exists():
+            ResourceGapCase.objects.create(gap=gap, case=case, found_at=found_at, found_on=found_on)
+    return gap
+
+
+@transaction.atomic
+def resource_gap_record(
+    *,
+    user: User,
+    data: GapData,
+    cases: Collection[Case],
+    found_on: dt.date,
+    channel: Channel = WEB,
+) -> ResourceGap:
+    """A missing resource found at a meeting (`meetingrecords.services.meeting_gap_record`):
+    a new entry of the register, or an existing one, behind each of `cases` (which the user must
+    see; none for a topic)."""
+    organization = user_organization(user)
+    if (problem := _gap_problem(data, organization)) is not None:
+        raise _fail("gap", problem)
+    if found_on > timezone.localdate():
+        raise _fail("found_on", "把握日に未来の日付は指定できません")
+    cases = list(cases)
+    ids = {c.pk for c in cases}
+    if Case.objects.visible_to(user).filter(pk__in=ids).count() != len(ids):
+        raise _fail("cases", "事例が見つかりません")
+    gap = _gap_link(
+        data,
+        cases=cases,
+        found_at=ResourceGapCase.FoundAt.MEETING,
+        found_on=found_on,
+        user=user,
+        organization=organization,
+        channel=channel,
+    )
+    for case in cases:
+        _log(user, AccessLog.Action.CREATE, gap, case, channel)
+    if not cases:
+        access_log(
+            user=user,
+            action=AccessLog.Action.CREATE,
+            obj=gap,
+            person=None,
+            via=AccessLog.Via.OWN,
+            channel=channel,
+        )
+    return gap
 
 
 @transaction.atomic

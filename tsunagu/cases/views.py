@@ -36,6 +36,7 @@ from tsunagu.cases.selectors import (
     case_page_for,
     case_print_for,
     cases_for,
+    resource_gap_report,
     resource_gaps_for,
     work_list,
 )
@@ -67,8 +68,11 @@ from tsunagu.cases.sheets import ASSESSMENT_ITEMS
 from tsunagu.consent.models import Consent
 from tsunagu.consent.selectors import consents_in_force
 from tsunagu.consultations.access import consultation_get_for
+from tsunagu.core.export import SafeCsvWriter
+from tsunagu.core.fiscal import fiscal_year_of, wareki_fiscal_year
 from tsunagu.core.forms import add_service_errors
 from tsunagu.core.once import AlreadySubmitted, submit_once
+from tsunagu.core.sections import sections_for
 from tsunagu.meetings.models import MeetingBody, MeetingBodyKind
 from tsunagu.organizations.models import Area, Organization
 from tsunagu.people.access import person_get_for
@@ -99,7 +103,14 @@ def _form_errors(request: AuthenticatedHttpRequest, form: object) -> None:
 
 def work(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The coordinator's work list: requests waiting and what is due."""
-    return render(request, "cases/work.html", {"work": work_list(user=request.user)})
+    return render(
+        request,
+        "cases/work.html",
+        {
+            "work": work_list(user=request.user),
+            "sections": sections_for("cases:work", user=request.user),
+        },
+    )
 
 
 def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -377,6 +388,8 @@ def detail(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
         "plan_kind_form": f.PlanKindForm() if access.coordinating else None,
         "items": ASSESSMENT_ITEMS,
         "plan_kinds": PlanKind.choices,
+        # what apps above cases add (meetings: whether the case can move to 重層的支援会議)
+        "sections": sections_for("cases:detail", user=request.user, access=access),
     }
     return render(request, "cases/detail.html", context)
 
@@ -822,6 +835,70 @@ def gaps(request: AuthenticatedHttpRequest) -> HttpResponse:
             "can_edit": can_edit,
         },
     )
+
+
+def _report_year(request: AuthenticatedHttpRequest) -> int:
+    organization = user_organization(request.user)
+    value = request.GET.get("year", "")
+    if value.isdigit() and 1989 <= int(value) <= 2100:
+        return int(value)
+    return fiscal_year_of(
+        timezone.localdate(), start_month=organization.municipality.fiscal_year_start_month
+    )
+
+
+def gap_report(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """社会資源の充足状況の把握と開発: the register's report for a fiscal year, printable; counts
+    only (the register names no person), so every staff member of the city reads it."""
+    year = _report_year(request)
+    report = resource_gap_report(user=request.user, fiscal_year=year)
+    return render(
+        request,
+        "cases/gap_report.html",
+        {"report": report, "year": year, "years": range(year - 3, year + 2)},
+    )
+
+
+GAP_REPORT_COLUMNS = (
+    "年度",
+    "分野",
+    "地域",
+    "望まれる社会資源",
+    "状態",
+    "終結の評価で把握した事例数",
+    "会議で把握した事例数",
+    "年度内の事例数",
+    "累計の事例数",
+    "登録日",
+)
+
+
+def gap_report_csv(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The same report as CSV (UTF-8 with BOM for Excel; formula-safe cells)."""
+    year = _report_year(request)
+    report = resource_gap_report(user=request.user, fiscal_year=year)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="resource-gaps-{year}.csv"'
+    response.write("\ufeff")
+    writer = SafeCsvWriter(response, lineterminator="\r\n")
+    writer.writerow(GAP_REPORT_COLUMNS)
+    for group in report.groups:
+        for row in group.rows:
+            writer.writerow(
+                [
+                    wareki_fiscal_year(year),
+                    group.field_label,
+                    group.area_name,
+                    row.gap.description,
+                    row.gap.get_status_display(),
+                    row.at_closure,
+                    row.at_meeting,
+                    row.in_year,
+                    row.total,
+                    timezone.localdate(row.gap.created_at).isoformat(),
+                ]
+            )
+    return response
 
 
 @require_POST

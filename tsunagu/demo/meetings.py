@@ -12,6 +12,7 @@ from django.utils import timezone
 from tsunagu.accounts.models import User
 from tsunagu.meetingrecords.services import (
     MeetingData,
+    action_item_add,
     agenda_item_add,
     attendee_add,
     convenable_bodies,
@@ -74,6 +75,15 @@ def demo_meetings(*, counselor: User, coordinator: User) -> int:
                 user=coordinator,
                 meeting=meeting,
                 text="見守りを続け、次回の支援会議で状況を確認する",
+            )
+            # the window's action item: on its work list until it is marked done
+            action_item_add(
+                user=coordinator,
+                meeting=meeting,
+                organization=counselor.organization,
+                description="月1回訪問し、様子を次回の支援会議で報告する",
+                due_on=held + dt.timedelta(days=14),
+                item=item,
             )
     except ValidationError:
         return 0

@@ -35,6 +35,20 @@ def consent_on(person: Person, organization: Organization, on: dt.date) -> Conse
     )
 
 
+def consent_recorded(persons: list[Person], on: dt.date) -> bool:
+    """Whether any of these person records has a consent effective on `on` (any scope)."""
+    # unscoped: whether a consent exists, to say that a case can move; nothing is shown
+    return (
+        Consent.dangerously_unscoped.filter(person__in=persons, valid_from__lte=on)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=on))
+        .filter(
+            Q(withdrawn_at__isnull=True)
+            | Q(withdrawn_at__gt=timezone.make_aware(dt.datetime.combine(on, dt.time.max)))
+        )
+        .exists()
+    )
+
+
 def persons_of(item_case: Case | None, item_person: Person | None) -> list[Person]:
     if item_person is not None:
         return [item_person]

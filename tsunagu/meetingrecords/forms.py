@@ -8,12 +8,14 @@ from typing import Any, cast
 from django import forms
 from django.db.models import QuerySet
 
-from tsunagu.cases.models import Case, SupportPlan
+from tsunagu.cases.forms import ClosureForm
+from tsunagu.cases.models import Case, ResourceGap, SupportPlan
+from tsunagu.cases.services import GapData
 from tsunagu.core.once import OnceFormMixin
 from tsunagu.meetingrecords.models import AgendaItem, AgendaKind
 from tsunagu.meetingrecords.services import MeetingData, meeting_kinds
 from tsunagu.meetings.models import MeetingBody, MeetingBodyKind
-from tsunagu.organizations.models import Organization
+from tsunagu.organizations.models import Area, Organization, SupportField
 from tsunagu.people.models import Person
 
 DATE = forms.DateInput(attrs={"type": "date"})
@@ -162,3 +164,75 @@ class PlanApproveForm(forms.Form):
     def __init__(self, *args: Any, plans: QuerySet[SupportPlan], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _queryset(self, "plan", plans)
+
+
+class ActionDoneForm(OnceFormMixin):
+    done_on = forms.DateField(label="完了日", widget=DATE)
+    next = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
+def _item_label(item: AgendaItem) -> str:
+    return f"議題{item.position} {item.case.title if item.case is not None else ''}".strip()
+
+
+class GapForm(OnceFormMixin):
+    """A missing social resource found at the meeting: an entry of the register, or a new one,
+    behind the cases of the chosen agenda items."""
+
+    gap = forms.ModelChoiceField(
+        label="登録済みの不足", queryset=ResourceGap.objects.none(), required=False
+    )
+    field = forms.ChoiceField(
+        label="新しい不足: 分野", choices=[("", "—"), *SupportField.choices], required=False
+    )
+    area = forms.ModelChoiceField(
+        label="新しい不足: 地域", queryset=Area.objects.none(), required=False
+    )
+    description = forms.CharField(
+        label="新しい不足: 望まれる社会資源",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+    )
+    items = forms.ModelMultipleChoiceField(
+        label="背景にある事例（議題）",
+        queryset=AgendaItem.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        gaps: QuerySet[ResourceGap],
+        areas: QuerySet[Area],
+        items: QuerySet[AgendaItem],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        _queryset(self, "gap", gaps)
+        _queryset(self, "area", areas)
+        _queryset(self, "items", items.select_related("case"))
+        field = cast("forms.ModelMultipleChoiceField[Any]", self.fields["items"])
+        field.label_from_instance = _item_label  # type: ignore[method-assign,assignment]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("gap") is None and not (data.get("description") or "").strip():
+            raise forms.ValidationError(
+                "登録済みの不足を選ぶか、新しい不足の望まれる社会資源を入力してください"
+            )
+        return data
+
+    def to_data(self) -> GapData:
+        d = self.cleaned_data
+        if d.get("gap") is not None:
+            return GapData(gap=d["gap"])
+        return GapData(
+            field=d.get("field") or "", area=d.get("area"), description=d.get("description") or ""
+        )
+
+
+class MeetingClosureForm(OnceFormMixin, ClosureForm):
+    """評価シート at a meeting: dated the meeting day, so without its own date."""
+
+    closed_on = None  # type: ignore[assignment]

@@ -338,6 +338,24 @@ class MeetingDecision(models.Model):
         related_name="+",
         verbose_name="承認した支援プラン",
     )
+    # what the decision sent to the resource-gap register (社会資源の不足), or the closure
+    # evaluation of a case on the agenda (評価シート) it recorded
+    resource_gap = models.ForeignKey(
+        "cases.ResourceGap",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="社会資源の不足",
+    )
+    closure = models.ForeignKey(
+        "cases.CaseClosure",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="終結の評価",
+    )
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -377,6 +395,14 @@ class ActionItem(models.Model):
     description = models.CharField("内容", max_length=300)
     due_on = models.DateField("期限")
     done_on = models.DateField("完了日", null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="完了を記録した職員",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -392,6 +418,10 @@ class ActionItem(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=~Q(description=""), name="meeting_action_has_description"
+            ),
+            models.CheckConstraint(
+                condition=Q(done_on__isnull=True) | Q(done_by__isnull=False),
+                name="meeting_action_done_by_someone",
             ),
         ]
 

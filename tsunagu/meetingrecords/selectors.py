@@ -8,15 +8,32 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from tsunagu.access.models import AccessLog
+from tsunagu.access.scoping import user_organization
+from tsunagu.access.services import Shown, access_log_shown
 from tsunagu.accounts.models import User
+from tsunagu.cases.access import CaseAccess
 from tsunagu.cases.models import Case, CaseStatus
 from tsunagu.core.fiscal import fiscal_year_bounds
-from tsunagu.meetingrecords.coverage import attendee_organizations, consent_gaps, persons_of
-from tsunagu.meetingrecords.models import AgendaItem, AgendaKind, Meeting, MeetingAttendee
+from tsunagu.core.once import form_token_new
+from tsunagu.meetingrecords.coverage import (
+    attendee_organizations,
+    consent_gaps,
+    consent_recorded,
+    persons_of,
+)
+from tsunagu.meetingrecords.models import (
+    ActionItem,
+    AgendaItem,
+    AgendaKind,
+    Meeting,
+    MeetingAttendee,
+)
 from tsunagu.meetings.models import STATUTORY_CONFIDENTIAL_KINDS, MeetingBodyKind
 from tsunagu.organizations.models import Municipality
 
@@ -112,7 +129,7 @@ def meeting_counts(
     return counts
 
 
-def cases_ready_to_move(*, user: User, meeting: Meeting) -> list[Case]:
+def cases_ready_to_move(*, user: User, meeting: Meeting, only: Case | None = None) -> list[Case]:
     """From 支援会議 to 重層的支援会議: the cases the user sees that were discussed at a
     confidential meeting (as a case, or as a person now a member of the case), are not yet on
     this meeting's agenda, and whose members' consent, effective on this meeting's date, covers
@@ -138,9 +155,105 @@ def cases_ready_to_move(*, user: User, meeting: Meeting) -> list[Case]:
         .distinct()
         .order_by("title")
     )
+    if only is not None:
+        candidates = candidates.filter(pk=only.pk)
     organizations = [meeting.secretariat, *attendee_organizations(meeting)]
     return [
         c
         for c in candidates
         if not consent_gaps(persons_of(c, None), organizations, meeting.held_on)[0]
     ]
+
+
+# --- action items on the work lists ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActionRow:
+    """An open action item assigned to the user's organization, on its work list."""
+
+    action: ActionItem
+    overdue: bool
+    form_token: str  # the one-time token of its 完了 form
+
+
+def action_items_for(*, user: User, today: dt.date | None = None) -> list[ActionRow]:
+    """The open action items (宿題) assigned to the user's organization at meetings it may see
+    (a confidential meeting only once its pledge is recorded), earliest due first, overdue
+    marked; logged as a list read, one row per action item."""
+    organization = user_organization(user)
+    today = today or timezone.localdate()
+    actions = list(
+        ActionItem.objects.visible_to(user)
+        .filter(organization=organization, done_on__isnull=True)
+        .select_related("meeting__body", "meeting__secretariat", "agenda_item")
+        .order_by("due_on", "pk")
+    )
+    access_log_shown(
+        user=user,
+        action=AccessLog.Action.LIST,
+        channel=AccessLog.Channel.WEB,
+        shown=[
+            Shown(
+                obj=a,
+                person=None,
+                via=AccessLog.Via.OWN
+                if a.meeting.secretariat_id == organization.pk
+                else AccessLog.Via.ROLE,
+            )
+            for a in actions
+        ],
+    )
+    return [ActionRow(a, a.due_on < today, form_token_new()) for a in actions]
+
+
+def work_actions_section(*, user: User) -> dict[str, Any] | None:
+    """The work list's (cases:work) section of meeting action items; none when there are none."""
+    rows = action_items_for(user=user)
+    return {"rows": rows} if rows else None
+
+
+# --- the case page: from 支援会議 to 重層的支援会議 -----------------------------------------
+
+
+def case_meetings_section(*, user: User, access: CaseAccess) -> dict[str, Any] | None:
+    """On the case page of its coordinating organization: when the case was discussed at a
+    confidential meeting (支援会議) and a consent now covers the secretariat and attendees of an
+    upcoming 重層的支援会議 the organization convenes, the case can move: offer to put it on that
+    agenda (one-time token per form). With no such meeting yet, but a consent recorded, say so
+    and link to convening one. Other organizations get nothing here."""
+    case = access.case
+    if not access.coordinating or case.status == CaseStatus.CLOSED:
+        return None
+    discussed = AgendaItem.objects.visible_to(user).filter(
+        meeting__kind__in=STATUTORY_CONFIDENTIAL_KINDS
+    )
+    persons = persons_of(case, None)
+    if not discussed.filter(Q(case=case) | Q(person_id__in=[p.pk for p in persons])).exists():
+        return None
+    today = timezone.localdate()
+    upcoming = [
+        m
+        for m in Meeting.objects.visible_to(user)
+        .filter(secretariat=user_organization(user), held_on__gte=today)
+        .select_related("body", "secretariat")
+        .order_by("held_on", "pk")
+        if m.requires_consent
+    ]
+    on_agenda = set(
+        AgendaItem.objects.visible_to(user)
+        .filter(meeting__in=upcoming, case=case)
+        .values_list("meeting_id", flat=True)
+    )
+    ready = [
+        (m, form_token_new())
+        for m in upcoming
+        if m.pk not in on_agenda and cases_ready_to_move(user=user, meeting=m, only=case)
+    ]
+    return {
+        "case": case,
+        "ready": ready,
+        "listed": [m for m in upcoming if m.pk in on_agenda],
+        # a consent recorded for the case's people, but no upcoming meeting it fits yet
+        "consented": consent_recorded(persons, today),
+    }

@@ -25,8 +25,14 @@ from tsunagu.access.models import AccessGrant, AccessLog, Basis
 from tsunagu.access.scoping import user_organization
 from tsunagu.access.services import access_log
 from tsunagu.accounts.models import User
-from tsunagu.cases.models import Case, PlanStatus, SupportPlan
-from tsunagu.cases.services import plan_confer
+from tsunagu.cases.models import Case, CaseClosure, PlanStatus, ResourceGap, SupportPlan
+from tsunagu.cases.services import (
+    ClosureData,
+    GapData,
+    case_close,
+    plan_confer,
+    resource_gap_record,
+)
 from tsunagu.consent.models import Consent
 from tsunagu.meetingrecords.coverage import (
     attendee_organizations,
@@ -486,6 +492,11 @@ def action_item_add(
     attending = {o.pk for o in attendee_organizations(meeting) if o is not None}
     if organization.pk not in attending | {meeting.secretariat_id}:
         errors["organization"] = "担当機関は出席した機関から選んでください"
+    elif meeting.confidential and organization.pk not in pledged_organizations(meeting) | {
+        meeting.secretariat_id
+    }:
+        # it would not see the meeting its action comes from
+        errors["organization"] = "守秘義務の誓約を記録していない機関には宿題を割り当てられません"
     if item is not None and item.meeting_id != meeting.pk:
         errors["item"] = "この会議の議題ではありません"
     if errors:
@@ -531,6 +542,134 @@ def meeting_plan_approve(
         plan=plan,
         decided_by=user,
     )
+    persons = persons_of(item.case, None)
+    _log(user, AccessLog.Action.CREATE, decision, persons[0] if persons else None, channel)
+    return decision
+
+
+def pledged_organizations(meeting: Meeting) -> set[int]:
+    """The organizations whose attendee's pledge is recorded for this meeting."""
+    # unscoped: the ids of the meeting's own attendees
+    return set(
+        MeetingAttendee.dangerously_unscoped.filter(
+            meeting=meeting, organization__isnull=False, pledge__isnull=False
+        ).values_list("organization_id", flat=True)
+    )
+
+
+@transaction.atomic
+def action_item_done(
+    *, user: User, action: ActionItem, done_on: dt.date, channel: Channel = WEB
+) -> ActionItem:
+    """The organization an action was assigned to (or the secretariat) marks it done."""
+    organization = user_organization(user)
+    meeting = action.meeting
+    if organization.pk not in (action.organization_id, meeting.secretariat_id):
+        raise ValidationError("完了を記録できるのは担当機関と事務局だけです")
+    # the assigned organization must still see the meeting (a confidential one: pledged)
+    if not Meeting.objects.visible_to(user).filter(pk=meeting.pk).exists():
+        raise ValidationError("この会議の宿題は見つかりません")
+    if action.done_on is not None:
+        raise _fail("done_on", f"この宿題は既に完了しています（{action.done_on:%Y-%m-%d}）")
+    if done_on > timezone.localdate():
+        raise _fail("done_on", "完了日に未来の日付は指定できません")
+    if done_on < meeting.held_on:
+        raise _fail("done_on", "完了日が会議の開催日より前です")
+    action.done_on = done_on
+    action.done_by = user
+    action.full_clean()
+    action.save(update_fields=["done_on", "done_by"])
+    access_log(
+        user=user,
+        action=AccessLog.Action.UPDATE,
+        obj=action,
+        person=None,
+        via=AccessLog.Via.OWN if organization.pk == meeting.secretariat_id else AccessLog.Via.ROLE,
+        channel=channel,
+    )
+    return action
+
+
+# --- to the register: resource gaps and closure evaluations found at a meeting ---------------
+
+
+def _agenda_cases(meeting: Meeting, items: list[AgendaItem]) -> list[Case]:
+    cases: list[Case] = []
+    for item in items:
+        if item.meeting_id != meeting.pk:
+            raise _fail("items", "この会議の議題ではありません")
+        if item.kind != AgendaKind.CASE or item.case is None:
+            raise _fail("items", "社会資源の不足に結び付けられるのは事例の議題だけです")
+        cases.append(item.case)
+    return cases
+
+
+@transaction.atomic
+def meeting_gap_record(
+    *,
+    user: User,
+    meeting: Meeting,
+    gap: GapData,
+    items: list[AgendaItem] | None = None,
+    channel: Channel = WEB,
+) -> MeetingDecision:
+    """A decision of the meeting: a missing social resource (社会資源の不足) goes to the city's
+    register (`cases.services.resource_gap_record`), behind the cases of the agenda `items`
+    (none: found on a topic); the decision names the register's entry."""
+    _require_secretariat(user, meeting)
+    _require_held(meeting, "社会資源の不足")
+    items = items or []
+    cases = _agenda_cases(meeting, items)
+    entry: ResourceGap = resource_gap_record(
+        user=user, data=gap, cases=cases, found_on=meeting.held_on, channel=channel
+    )
+    area = f"・{entry.area.name}" if entry.area is not None else ""
+    decision = MeetingDecision(
+        meeting=meeting,
+        agenda_item=items[0] if len(items) == 1 else None,
+        text=f"社会資源の不足を登録簿へ（{entry.get_field_display()}{area}）: {entry.description}",
+        resource_gap=entry,
+        decided_by=user,
+    )
+    decision.full_clean()
+    decision.save()
+    persons = persons_of(cases[0], None) if cases else []
+    _log(user, AccessLog.Action.CREATE, decision, persons[0] if persons else None, channel)
+    return decision
+
+
+@transaction.atomic
+def meeting_closure_record(
+    *, user: User, item: AgendaItem, data: ClosureData, channel: Channel = WEB
+) -> MeetingDecision:
+    """A 重層的支援会議 evaluates a case on its agenda at closure (評価シート, `cases.services.
+    case_close`, dated the meeting day; its missing resources go to the register); the decision
+    names the evaluation and the case timeline names the meeting."""
+    meeting = item.meeting
+    _require_secretariat(user, meeting)
+    if not meeting.requires_consent:
+        raise ValidationError("終結の評価は重層的支援会議（本人同意のある会議）で協議します")
+    _require_held(meeting, "終結の評価")
+    if item.kind != AgendaKind.CASE or item.case is None:
+        raise _fail("item", "終結の評価は事例の議題で記録します")
+    data.closed_on = meeting.held_on
+    closure: CaseClosure = case_close(
+        user=user,
+        case=item.case,
+        data=data,
+        channel=channel,
+        meeting=f"{meeting.body.name}（{meeting.held_on:%Y-%m-%d}）",
+    )
+    decision = MeetingDecision(
+        meeting=meeting,
+        agenda_item=item,
+        text=f"終結の評価: 目標{closure.get_goals_met_display()}、"
+        f"{item.case.get_status_display()}へ",
+        closure=closure,
+        decided_by=user,
+    )
+    decision.full_clean()
+    decision.save()
     persons = persons_of(item.case, None)
     _log(user, AccessLog.Action.CREATE, decision, persons[0] if persons else None, channel)
     return decision

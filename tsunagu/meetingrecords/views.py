@@ -12,18 +12,19 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tsunagu.access.models import AccessLog
 from tsunagu.access.scoping import user_organization
 from tsunagu.accounts.http import AuthenticatedHttpRequest
-from tsunagu.cases.models import Case, CaseStatus, PlanStatus, SupportPlan
+from tsunagu.cases.models import Case, CaseStatus, PlanStatus, ResourceGap, SupportPlan
 from tsunagu.core.fiscal import fiscal_year_of
 from tsunagu.core.forms import add_service_errors
 from tsunagu.core.once import AlreadySubmitted, OnceFormMixin, form_token_new, submit_once
 from tsunagu.meetingrecords import forms as f
 from tsunagu.meetingrecords.access import MeetingAccess, meeting_get_for, meetings_shown
-from tsunagu.meetingrecords.models import AgendaItem, AgendaKind, MeetingAttendee
+from tsunagu.meetingrecords.models import ActionItem, AgendaItem, AgendaKind, MeetingAttendee
 from tsunagu.meetingrecords.printing import PRINTS, meeting_pdf
 from tsunagu.meetingrecords.selectors import (
     cases_ready_to_move,
@@ -32,20 +33,23 @@ from tsunagu.meetingrecords.selectors import (
 )
 from tsunagu.meetingrecords.services import (
     action_item_add,
+    action_item_done,
     agenda_item_add,
     attendee_add,
     convenable_bodies,
     decision_add,
+    meeting_closure_record,
     meeting_create,
+    meeting_gap_record,
     meeting_plan_approve,
     minutes_record,
     pledge_record,
 )
-from tsunagu.organizations.models import Organization
+from tsunagu.organizations.models import Area, Organization
 from tsunagu.people.models import Person
 
 WEB = AccessLog.Channel.WEB
-PARTS = ("attendees", "pledges", "agenda", "minutes", "decisions", "actions", "approve")
+PARTS = ("attendees", "pledges", "agenda", "minutes", "decisions", "gaps", "actions", "approve")
 
 
 def _year(request: AuthenticatedHttpRequest) -> int:
@@ -132,6 +136,7 @@ def _forms(request: AuthenticatedHttpRequest, access: MeetingAccess) -> dict[str
         "minutes_form": f.MinutesForm(),
         "decision_form": f.DecisionForm(items=items, auto_id="decision_%s"),
         "action_form": f.ActionItemForm(organizations=attending, items=items, auto_id="action_%s"),
+        "gap_form": _gap_form(request, meeting, auto_id="gap_%s"),
         "approve_form": f.PlanApproveForm(plans=plans),
         "plans": list(plans),
         # from 支援会議 to 重層的支援会議: cases discussed there whose consent now covers this one
@@ -142,9 +147,28 @@ def _forms(request: AuthenticatedHttpRequest, access: MeetingAccess) -> dict[str
     }
 
 
+def _gap_form(request: AuthenticatedHttpRequest, meeting: Any, **kwargs: Any) -> f.GapForm:
+    return f.GapForm(
+        *([request.POST] if request.method == "POST" else []),
+        gaps=ResourceGap.objects.visible_to(request.user).exclude(
+            status=ResourceGap.Status.RESOLVED
+        ),
+        areas=Area.objects.filter(municipality=meeting.municipality),
+        items=AgendaItem.objects.visible_to(request.user).filter(
+            meeting=meeting, kind=AgendaKind.CASE
+        ),
+        **kwargs,
+    )
+
+
 def detail(request: AuthenticatedHttpRequest, meeting_id: int) -> HttpResponse:
     access = meeting_get_for(user=request.user, meeting_id=meeting_id, channel=WEB)
-    context: dict[str, Any] = {"a": access, "meeting": access.meeting, "prints": PRINTS}
+    context: dict[str, Any] = {
+        "a": access,
+        "meeting": access.meeting,
+        "prints": PRINTS,
+        "today": timezone.localdate(),
+    }
     if access.holder:
         context.update(_forms(request, access))
     elif access.meeting.discusses_individuals:
@@ -256,6 +280,17 @@ def record(request: AuthenticatedHttpRequest, meeting_id: int, part: str) -> Htt
             d = form.cleaned_data
             return decision_add(user=user, meeting=meeting, text=d["text"], item=d.get("item"))
 
+    elif part == "gaps":
+        form = _gap_form(request, meeting)
+
+        def write() -> object:
+            return meeting_gap_record(
+                user=user,
+                meeting=meeting,
+                gap=form.to_data(),
+                items=list(form.cleaned_data["items"]),
+            )
+
     elif part == "actions":
         form = f.ActionItemForm(
             data,
@@ -321,3 +356,99 @@ def print_meeting(request: AuthenticatedHttpRequest, meeting_id: int, form: str)
     response["Content-Disposition"] = f'inline; filename="meeting-{meeting_id}-{form}.pdf"'
     response["Cache-Control"] = "no-store"
     return response
+
+
+@require_http_methods(["GET", "POST"])
+def closure(request: AuthenticatedHttpRequest, meeting_id: int, item_id: int) -> HttpResponse:
+    """評価シート of a case on a 重層的支援会議's agenda, recorded as the meeting's decision; its
+    missing resources go to the register. The secretariat only (404 for anyone else)."""
+    access = meeting_get_for(
+        user=request.user,
+        meeting_id=meeting_id,
+        channel=WEB,
+        holder=True,
+        action=AccessLog.Action.VIEW if request.method == "GET" else None,
+    )
+    item = next(
+        (v.item for v in access.items if v.item.pk == item_id and v.item.case_id is not None),
+        None,
+    )
+    if item is None or not access.meeting.requires_consent:
+        raise Http404
+    meeting = access.meeting
+    form = f.MeetingClosureForm(
+        request.POST or None,
+        gaps=ResourceGap.objects.visible_to(request.user).exclude(
+            status=ResourceGap.Status.RESOLVED
+        ),
+        areas=Area.objects.filter(municipality=meeting.municipality),
+    )
+    back = reverse("meetingrecords:detail", kwargs={"meeting_id": meeting.pk})
+    if request.method == "POST" and form.is_valid():
+        try:
+            submit_once(
+                form=form,
+                write=lambda: meeting_closure_record(
+                    user=request.user, item=item, data=form.to_data()
+                ),
+                url=lambda _: back,
+            )
+        except AlreadySubmitted as done:
+            messages.info(request, done.message)
+            return redirect(done.url or back)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "終結の評価を記録しました")
+            return redirect(back)
+    return render(
+        request,
+        "meetingrecords/closure_form.html",
+        {"form": form, "meeting": meeting, "item": item, "a": access},
+    )
+
+
+@require_POST
+def action_done(request: AuthenticatedHttpRequest, action_id: int) -> HttpResponse:
+    """The organization an action item is assigned to (or the secretariat) marks it done, from
+    the work list or the meeting page; 404 for anyone else."""
+    organization = user_organization(request.user)
+    action = (
+        ActionItem.objects.visible_to(request.user)
+        .select_related("meeting")
+        .filter(pk=action_id)
+        .first()
+    )
+    if action is None or organization.pk not in (
+        action.organization_id,
+        action.meeting.secretariat_id,
+    ):
+        raise Http404
+    form = f.ActionDoneForm(request.POST)
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ) or not target.startswith("/"):
+        target = reverse("cases:work")
+    if not form.is_valid():
+        messages.error(
+            request,
+            "入力を確かめてください: "
+            + " ".join(str(e) for es in form.errors.values() for e in es),
+        )
+        return redirect(target)
+    try:
+        submit_once(
+            form=form,
+            write=lambda: action_item_done(
+                user=request.user, action=action, done_on=form.cleaned_data["done_on"]
+            ),
+            url=lambda _: target,
+        )
+    except AlreadySubmitted as done:
+        messages.info(request, done.message)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "宿題を完了にしました")
+    return redirect(target)

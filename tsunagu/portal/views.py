@@ -9,6 +9,7 @@ from tsunagu.accounts.models import Role
 from tsunagu.cityplan.models import ProgramOrganization
 from tsunagu.cityplan.selectors import plan_year_targets
 from tsunagu.core.fiscal import fiscal_year_of
+from tsunagu.meetingrecords.selectors import work_actions_section
 from tsunagu.meetings.models import MeetingBody
 from tsunagu.portal.models import HomeVisit
 from tsunagu.referrals.selectors import referral_news_for_sender
@@ -41,6 +42,8 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
         context["meeting_bodies"] = MeetingBody.objects.filter(municipality=municipality)
     if context["show_targets"]:
         context["targets"] = plan_year_targets(municipality=municipality, fiscal_year=fiscal_year)
+    # the action items (宿題) meetings gave the user's organization, as on the cases work list
+    context["meeting_actions"] = work_actions_section(user=user)
     visit = HomeVisit.objects.filter(user=user).first()
     context["news"] = referral_news_for_sender(user=user, since=visit.at if visit else None)
     HomeVisit.objects.update_or_create(user=user, defaults={"at": timezone.now()})

@@ -296,14 +296,17 @@ def _report_run(counselor: User) -> int:
 def _meeting_records(counselor: User, coordinator: User, person: Person) -> dict[str, int]:
     """A 支援会議 convened by 地域福祉課 that 北地域包括支援センター attends with its pledge
     recorded, with her on the agenda (put there by 北地域包括支援センター, which holds her)."""
+    from tsunagu.cases.services import CaseData, case_create
     from tsunagu.meetingrecords.services import (
         MeetingData,
+        action_item_add,
         agenda_item_add,
         attendee_add,
         meeting_create,
         pledge_record,
     )
     from tsunagu.meetings.models import MeetingBody
+    from tsunagu.people.services import PersonData, person_create
 
     body = MeetingBody.objects.get(code="shien-kaigi", municipality__slug="minami")
     today = timezone.localdate()
@@ -318,7 +321,43 @@ def _meeting_records(counselor: User, coordinator: User, person: Person) -> dict
     pledge_record(user=coordinator, attendee=attendee, signer_name="相談員", signed_on=today)
     unpledged = attendee_add(user=coordinator, meeting=meeting, name="佐藤花子", affiliation="医師")
     item = agenda_item_add(user=counselor, meeting=meeting, kind="person", person=person)
-    return {"meeting": meeting.pk, "unpledged": unpledged.pk, "agenda_item": item.pk}
+    action = action_item_add(
+        user=coordinator,
+        meeting=meeting,
+        organization=Organization.objects.get(code="hokatsu-kita"),
+        description="訪問する",
+        due_on=today,
+    )
+    # a 重層的支援会議 of 地域福祉課 with a case of its own on the agenda (its closure evaluation)
+    own = person_create(
+        user=coordinator,
+        data=PersonData(
+            family_name="木村",
+            given_name="実",
+            family_name_kana="きむら",
+            given_name_kana="みのる",
+            birth_date=dt.date(1950, 1, 1),
+        ),
+    )
+    case = case_create(
+        user=coordinator, data=CaseData(title="木村さん", origin="support_meeting"), principal=own
+    )
+    conference_body = MeetingBody.objects.get(
+        code="jusoteki-shien-kaigi", municipality__slug="minami"
+    )
+    conference = meeting_create(
+        user=coordinator,
+        data=MeetingData(body=conference_body, kind=conference_body.kind, held_on=today),
+    )
+    case_item = agenda_item_add(user=coordinator, meeting=conference, kind="case", case=case)
+    return {
+        "meeting": meeting.pk,
+        "unpledged": unpledged.pk,
+        "agenda_item": item.pk,
+        "meeting_action": action.pk,
+        "conference": conference.pk,
+        "conference_item": case_item.pk,
+    }
 
 
 def _community_records(counselor: User) -> dict[str, Any]:
@@ -514,6 +553,8 @@ PARAMETERS = {
     "gap_id": "gap",
     "attachment_id": "consent_scan",
     "meeting_id": "meeting",
+    "action_id": "meeting_action",
+    "item_id": "conference_item",
     "target_id": "target",
     "outreach_activity_id": "outreach_activity",
     "host_id": "host",
@@ -608,6 +649,8 @@ ROUTES: dict[str, Row] = {
         method="POST", kwargs={"action": "decline"}, data={"answer": "包括で対応"}, coordinator=True
     ),
     "cases:gaps": Row(),
+    "cases:gap_report": Row(),
+    "cases:gap_report_csv": Row(),
     "cases:gap_status": Row(method="POST", data={"status": "developing"}, coordinator=True),
     "cases:detail": Row(),
     "cases:status": Row(method="POST", data={"status": "assessment"}, coordinator=True),
@@ -677,6 +720,11 @@ ROUTES: dict[str, Row] = {
         coordinator=True,
     ),
     "meetingrecords:print": Row(kwargs={"form": "minutes"}),
+    # the action item is 北地域包括支援センター's (assigned at the 支援会議 it attends, pledged)
+    "meetingrecords:action_done": Row(method="POST", data={"done_on": "{today}"}),
+    "meetingrecords:closure": Row(
+        records={"meeting_id": "conference", "item_id": "conference_item"}, coordinator=True
+    ),
     # アウトリーチ and 参加支援: the holder's counselor; activities and hosts are structure data
     "outreach:work": Row(),
     "outreach:targets": Row(),
@@ -933,6 +981,8 @@ API_PARAMETERS = {
     "plan_id": "plan",
     "request_id": "case_request",
     "meeting_id": "meeting",
+    "action_id": "meeting_action",
+    "item_id": "conference_item",
     "target_id": "target",
     "placement_id": "placement",
     "consent_id": "consent",

@@ -324,7 +324,17 @@ def test_bad_input_is_refused_and_nothing_is_saved(coordinator: User, counselor:
             description="訪問",
             due_on=TODAY(),
         )
-    attendee_add(user=coordinator, meeting=held, organization=org("jiritsu-soudan"))
+    unpledged = attendee_add(user=coordinator, meeting=held, organization=org("jiritsu-soudan"))
+    # at a 支援会議, an organization without a pledge would not see the meeting of its action
+    with pytest.raises(ValidationError, match="守秘義務の誓約を記録していない機関"):
+        action_item_add(
+            user=coordinator,
+            meeting=held,
+            organization=org("jiritsu-soudan"),
+            description="訪問",
+            due_on=TODAY(),
+        )
+    pledge_record(user=coordinator, attendee=unpledged, signer_name="B", signed_on=TODAY())
     action = action_item_add(
         user=coordinator,
         meeting=held,
