@@ -5,7 +5,6 @@ on the way is checked with axe-core."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 from typing import Any
 
 import pytest
@@ -65,11 +64,6 @@ def test_an_outreach_target_from_notice_to_a_talk(
     checked(browser)
 
 
-@pytest.mark.skipif(
-    os.environ.get("DATABASE_URL", "").startswith("postgres"),
-    reason="on PostgreSQL, after an earlier committing test, a category row is written back with "
-    "id 1 while the sequence restarts at 1 (resources_category_pkey); issue 11 stays open for it",
-)
 def test_a_placement_from_profile_to_follow_up(
     browser: Any, live_server: Any, city: Municipality
 ) -> None:

@@ -13,6 +13,7 @@ from conftest import client_for
 from tsunagu.access.models import AccessLog
 from tsunagu.accounts.models import User
 from tsunagu.consultations.models import Consultation
+from tsunagu.core.once import form_token_new
 from tsunagu.outreach.models import ContactAttempt, OutreachActivity, OutreachTarget, Stage
 from tsunagu.people.services import PersonData, person_create
 
@@ -129,3 +130,42 @@ def test_a_session_and_its_consultations(counselor: User, receiver: User) -> Non
     )
     assert OutreachActivity.objects.count() == 1
     assert client.get(reverse("outreach:counts") + "?year=abc").status_code == 404
+
+
+def test_a_form_sent_twice_writes_once(counselor: User) -> None:
+    """The one-time token through `submit_once_then_redirect`: a create page and a form on the
+    target's page, each sent twice, write once; the second goes to what the first wrote."""
+    client = client_for(counselor)
+    today = timezone.localdate()
+    sent = {
+        "label": "駅前の若い男性",
+        "noticed_on": today.isoformat(),
+        "source": "resident",
+        "form_token": form_token_new(),
+    }
+    first = client.post(reverse("outreach:target_create"), sent)
+    again = client.post(reverse("outreach:target_create"), sent, follow=True)
+    target = OutreachTarget.dangerously_unscoped.get()
+    assert first["Location"] == again.redirect_chain[0][0]
+    assert "既に送信されています" in again.content.decode()
+    contact = {
+        "contacted_on": today.isoformat(),
+        "method": "phone",
+        "outcome": "absent",
+        "form_token": form_token_new(),
+    }
+    url = reverse("outreach:contact_add", kwargs={"target_id": target.pk})
+    assert "接触を記録しました" in client.post(url, contact, follow=True).content.decode()
+    assert "既に送信されています" in client.post(url, contact, follow=True).content.decode()
+    assert ContactAttempt.dangerously_unscoped.count() == 1
+    # a refusal by the service on a create page: shown on the form, nothing written
+    response = client.post(
+        reverse("outreach:target_create"),
+        {
+            "label": "未来の人",
+            "noticed_on": (today + dt.timedelta(days=3)).isoformat(),
+            "source": "resident",
+        },
+    )
+    assert response.status_code == 200
+    assert OutreachTarget.dangerously_unscoped.count() == 1
