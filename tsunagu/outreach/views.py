@@ -18,6 +18,7 @@ from tsunagu.access.models import AccessLog
 from tsunagu.access.scoping import user_organization
 from tsunagu.accounts.http import AuthenticatedHttpRequest, id_param
 from tsunagu.cases.access import case_get_for
+from tsunagu.cases.services import coordinating_organizations
 from tsunagu.consultations.services import ConsultationData
 from tsunagu.core.fiscal import fiscal_year_of
 from tsunagu.core.once import submit_once_then_redirect
@@ -113,13 +114,23 @@ def target_new(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 def target_detail(request: AuthenticatedHttpRequest, target_id: int) -> HttpResponse:
     target = target_get_for(user=request.user, target_id=target_id, channel=WEB)
-    holder = target.organization_id == user_organization(request.user).pk
+    organization = user_organization(request.user)
+    holder = target.organization_id == organization.pk
+    # the next steps once the person is known: the coordinating organization opens the case
+    # and writes the アウトリーチ等支援 plan
+    coordinating = (
+        holder
+        and coordinating_organizations(municipality=organization.municipality)
+        .filter(pk=organization.pk)
+        .exists()
+    )
     return render(
         request,
         "outreach/target.html",
         {
             "target": target,
             "holder": holder,
+            "coordinating": coordinating,
             "contacts": contacts_of(user=request.user, target=target),
             "contact_form": f.ContactForm(initial={"contacted_on": timezone.localdate()}),
             "stage_form": f.StageForm(initial={"stage": target.stage}),

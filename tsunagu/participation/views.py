@@ -128,6 +128,8 @@ def host_detail(request: AuthenticatedHttpRequest, host_id: int) -> HttpResponse
             "host": host,
             "offers": offers,
             "supports": host_supports_for(user=request.user, resource=host),
+            # a support's free text is shown to the organization that gave it only
+            "organization_id": user_organization(request.user).pk,
             "form": form if editor else None,
             "support_form": f.HostSupportForm(initial={"supported_on": timezone.localdate()}),
         },

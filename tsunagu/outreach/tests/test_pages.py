@@ -86,6 +86,7 @@ def test_a_session_and_its_consultations(counselor: User, receiver: User) -> Non
             "kind": "session",
             "title": "ふくしなんでも相談所（北公民館）",
             "held_on": (today - dt.timedelta(days=1)).isoformat(),
+            "note": "北町の角の家の方が気になると民生委員から",
         },
     )
     session = OutreachActivity.objects.get()
@@ -105,13 +106,12 @@ def test_a_session_and_its_consultations(counselor: User, receiver: User) -> Non
     assert consultation.organization == counselor.organization
     page = client.get(reverse("outreach:activities")).content.decode()
     assert "1件" in page
-    # everyone in the city reads the activity; only the window that ran it records there
-    assert (
-        client_for(receiver)
-        .get(reverse("outreach:activity", kwargs={"outreach_activity_id": session.pk}))
-        .status_code
-        == 200
-    )
+    # everyone in the city reads the activity; only the window that ran it records there and
+    # reads its 所見 (free text that may be about someone)
+    activity_url = reverse("outreach:activity", kwargs={"outreach_activity_id": session.pk})
+    assert "北町の角の家" in client.get(activity_url).content.decode()
+    other = client_for(receiver).get(activity_url)
+    assert other.status_code == 200 and "北町の角の家" not in other.content.decode()
     assert "出張相談会での相談" in client.get(reverse("outreach:counts")).content.decode()
     # bad input: answers over the number asked
     response = client.post(
