@@ -84,9 +84,9 @@ def test_every_unscoped_read_says_why() -> None:
 # free text that could be about someone (an activity's 所見, a host support's 内容) is shown only
 # to the organization that wrote it, and the forms say to write no one's name there.
 STRUCTURE_MODELS = {
-    "outreach.OutreachActivity": "a 出張相談会, マッピング調査 or 実情アンケート: kind, title, place,"
-    " date, the running organization and counts; its 所見 is shown to that organization only;"
-    " the people met are OutreachTarget / Consultation rows, behind the door",
+    "outreach.OutreachActivity": "a 出張相談会, マッピング調査 or 実情アンケート: kind, title,"
+    " place, date, the running organization and counts; its 所見 is shown to that"
+    " organization only; the people met are OutreachTarget / Consultation rows, behind the door",
     "participation.HostOffer": "what a host (a directory resource) offers: kind, days, times,"
     " access, capacity and whom it welcomes; no participant",
     "participation.HostSupport": "support given to a host (date, kind, the supporting"
