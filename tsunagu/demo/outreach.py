@@ -210,7 +210,8 @@ def demo_participation(*, coordinator: User, editor: User, today: dt.date | None
     )
     if not hosts:
         return 0
-    host = hosts[0]
+    # the café every demo city has (demo/resources.py COMMON), else the city's first host
+    host = next((h for h in hosts if h.name == "ふらっとカフェ"), hosts[0])
     place = offer_create(
         user=editor,
         resource=host,
