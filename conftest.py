@@ -16,10 +16,15 @@ Two cities: 南市 (`city`, loaded from the sample plan file with the real loade
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.apps import apps as django_apps
+from django.core.management.color import no_style
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.base.creation import BaseDatabaseCreation
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
@@ -152,6 +157,37 @@ def verify_session(client: Client, user: User) -> None:
 def _keep_reference_data(django_db_serialized_rollback: None) -> None:
     """A test that commits (browser tests, races) empties the database when it ends; the rows the
     migrations wrote (categories, …) are put back for the tests after it."""
+
+
+def sequences_reset(connection: BaseDatabaseWrapper) -> None:
+    """Move every table's id sequence past its highest id (PostgreSQL; SQLite needs none)."""
+    if connection.vendor != "postgresql":
+        return
+    models = django_apps.get_models(include_auto_created=True)
+    statements = connection.ops.sequence_reset_sql(no_style(), models)
+    with connection.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _sequences_follow_written_back_rows() -> Iterator[None]:
+    """The rows `_keep_reference_data` puts back keep their ids, but a PostgreSQL sequence does
+    not move with rows written with an id, and a sequence may stand below them (set back by a
+    test that restored or generated data). The next insert would then take an id in use
+    (`resources_category_pkey`, id 1). So right after the test runner writes the rows back,
+    and before any fixture inserts, every sequence is set past its table's highest id."""
+    original = BaseDatabaseCreation.deserialize_db_from_string
+
+    def deserialize_then_reset_sequences(self: BaseDatabaseCreation, data: str) -> None:
+        original(self, data)
+        sequences_reset(self.connection)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            BaseDatabaseCreation, "deserialize_db_from_string", deserialize_then_reset_sequences
+        )
+        yield
 
 
 @pytest.fixture(autouse=True)

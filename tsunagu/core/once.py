@@ -5,6 +5,9 @@ row and the record in one transaction; the token is unique in the database, so a
 click, a resent form or the browser's back-and-resend finds the first submission's row and is
 taken to what it created (`AlreadySubmitted`), and two requests at the same moment cannot both
 succeed (the second waits for the first's row, then fails on the unique token).
+
+`submit_once_then_redirect` is the whole shape of a view around it: submit once, say what was
+written and go to it; a resend goes to the first submission's result; a refusal goes back.
 """
 
 from __future__ import annotations
@@ -12,14 +15,18 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal, overload
 
 from django import forms
+from django.contrib import messages
 from django.core import signing
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.http import QueryDict
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect
 from django.utils import timezone
 
+from tsunagu.core.forms import add_service_errors
 from tsunagu.core.models import FormSubmission
 
 TOKEN_FIELD = "form_token"  # noqa: S105 (a field name, not a secret)
@@ -102,3 +109,61 @@ def submit_once[T](*, form: OnceFormMixin, write: Callable[[], T], url: Callable
         row.save(update_fields=["result_url"])
     FormSubmission.objects.filter(created_at__lt=timezone.now() - MAX_AGE).delete()
     return result
+
+
+@overload
+def submit_once_then_redirect[T](
+    request: HttpRequest,
+    *,
+    form: OnceFormMixin,
+    write: Callable[[], T],
+    url: Callable[[T], str],
+    success: str,
+    back: str,
+    errors_on_form: Literal[False] = False,
+) -> HttpResponse: ...
+
+
+@overload
+def submit_once_then_redirect[T](
+    request: HttpRequest,
+    *,
+    form: OnceFormMixin,
+    write: Callable[[], T],
+    url: Callable[[T], str],
+    success: str,
+    back: str,
+    errors_on_form: Literal[True],
+) -> HttpResponse | None: ...
+
+
+def submit_once_then_redirect[T](
+    request: HttpRequest,
+    *,
+    form: OnceFormMixin,
+    write: Callable[[], T],
+    url: Callable[[T], str],
+    success: str,
+    back: str,
+    errors_on_form: bool = False,
+) -> HttpResponse | None:
+    """The shape of a view that creates through a one-time form: `submit_once`, then say so and
+    go to what was written (`url(result)`).
+
+    A form sent before goes to what its first submission created (or `back`), with the notice.
+    A service refusal (ValidationError) is put on the form when `errors_on_form` (the caller
+    renders the form again: the return is None), else shown as a message on `back`.
+    """
+    try:
+        result = submit_once(form=form, write=write, url=url)
+    except AlreadySubmitted as done:
+        messages.info(request, done.message)
+        return redirect(done.url or back)
+    except ValidationError as exc:
+        if errors_on_form:
+            add_service_errors(form, exc)
+            return None
+        messages.error(request, " ".join(exc.messages))
+        return redirect(back)
+    messages.success(request, success)
+    return redirect(url(result))

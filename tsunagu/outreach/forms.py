@@ -82,7 +82,11 @@ class ActivityForm(OnceFormMixin):
         label="気になる人・世帯の数", required=False, min_value=0
     )
     note = forms.CharField(
-        label="内容・所見", required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label="内容・所見",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="実施した機関だけが読めます。気になる人は、名前や住所を書かずに"
+        "「対象者」として登録してください",
     )
 
 

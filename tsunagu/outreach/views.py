@@ -18,10 +18,10 @@ from tsunagu.access.models import AccessLog
 from tsunagu.access.scoping import user_organization
 from tsunagu.accounts.http import AuthenticatedHttpRequest, id_param
 from tsunagu.cases.access import case_get_for
+from tsunagu.cases.services import coordinating_organizations
 from tsunagu.consultations.services import ConsultationData
 from tsunagu.core.fiscal import fiscal_year_of
-from tsunagu.core.forms import add_service_errors
-from tsunagu.core.once import AlreadySubmitted, submit_once
+from tsunagu.core.once import submit_once_then_redirect
 from tsunagu.outreach import forms as f
 from tsunagu.outreach.access import target_get_for, targets_shown
 from tsunagu.outreach.models import ActivityKind, OutreachActivity, Stage
@@ -98,32 +98,39 @@ def target_new(request: AuthenticatedHttpRequest) -> HttpResponse:
             source_detail=d["source_detail"],
             check_in_every_days=d["check_in_every_days"],
         )
-        try:
-            target = submit_once(
-                form=form,
-                write=lambda: target_create(user=request.user, data=data),
-                url=lambda t: reverse("outreach:target", kwargs={"target_id": t.pk}),
-            )
-        except AlreadySubmitted as done:
-            messages.info(request, done.message)
-            return redirect(done.url or reverse("outreach:targets"))
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "対象者を登録しました")
-            return redirect("outreach:target", target_id=target.pk)
+        sent = submit_once_then_redirect(
+            request,
+            form=form,
+            write=lambda: target_create(user=request.user, data=data),
+            url=lambda t: reverse("outreach:target", kwargs={"target_id": t.pk}),
+            success="対象者を登録しました",
+            back=reverse("outreach:targets"),
+            errors_on_form=True,
+        )
+        if sent is not None:
+            return sent
     return render(request, "outreach/target_form.html", {"form": form})
 
 
 def target_detail(request: AuthenticatedHttpRequest, target_id: int) -> HttpResponse:
     target = target_get_for(user=request.user, target_id=target_id, channel=WEB)
-    holder = target.organization_id == user_organization(request.user).pk
+    organization = user_organization(request.user)
+    holder = target.organization_id == organization.pk
+    # the next steps once the person is known: the coordinating organization opens the case
+    # and writes the アウトリーチ等支援 plan
+    coordinating = (
+        holder
+        and coordinating_organizations(municipality=organization.municipality)
+        .filter(pk=organization.pk)
+        .exists()
+    )
     return render(
         request,
         "outreach/target.html",
         {
             "target": target,
             "holder": holder,
+            "coordinating": coordinating,
             "contacts": contacts_of(user=request.user, target=target),
             "contact_form": f.ContactForm(initial={"contacted_on": timezone.localdate()}),
             "stage_form": f.StageForm(initial={"stage": target.stage}),
@@ -153,30 +160,22 @@ def contact_add(request: AuthenticatedHttpRequest, target_id: int) -> HttpRespon
         )
         return redirect(back)
     d = form.cleaned_data
-    try:
-        submit_once(
-            form=form,
-            write=lambda: contact_record(
-                user=request.user,
-                target=target,
-                data=ContactData(
-                    contacted_on=d["contacted_on"],
-                    method=d["method"],
-                    outcome=d["outcome"],
-                    place=d["place"],
-                    companions=d["companions"],
-                    note=d["note"],
-                ),
-            ),
-            url=lambda _: back,
-        )
-    except AlreadySubmitted as done:
-        messages.info(request, done.message)
-    except ValidationError as exc:
-        _errors(request, exc)
-    else:
-        messages.success(request, "接触を記録しました")
-    return redirect(back)
+    data = ContactData(
+        contacted_on=d["contacted_on"],
+        method=d["method"],
+        outcome=d["outcome"],
+        place=d["place"],
+        companions=d["companions"],
+        note=d["note"],
+    )
+    return submit_once_then_redirect(
+        request,
+        form=form,
+        write=lambda: contact_record(user=request.user, target=target, data=data),
+        url=lambda _: back,
+        success="接触を記録しました",
+        back=back,
+    )
 
 
 @require_POST
@@ -259,20 +258,17 @@ def activities(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         data = ActivityData(**{k: v for k, v in d.items() if k != "form_token"})
-        try:
-            activity = submit_once(
-                form=form,
-                write=lambda: activity_create(user=request.user, data=data),
-                url=lambda a: reverse("outreach:activity", kwargs={"outreach_activity_id": a.pk}),
-            )
-        except AlreadySubmitted as done:
-            messages.info(request, done.message)
-            return redirect(done.url or reverse("outreach:activities"))
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "活動を記録しました")
-            return redirect("outreach:activity", outreach_activity_id=activity.pk)
+        sent = submit_once_then_redirect(
+            request,
+            form=form,
+            write=lambda: activity_create(user=request.user, data=data),
+            url=lambda a: reverse("outreach:activity", kwargs={"outreach_activity_id": a.pk}),
+            success="活動を記録しました",
+            back=reverse("outreach:activities"),
+            errors_on_form=True,
+        )
+        if sent is not None:
+            return sent
     page = Paginator(activities_for(user=request.user, kind=kind), 50).get_page(
         request.GET.get("page")
     )
@@ -334,22 +330,16 @@ def session_consultation(
         response=d["response"],
         anonymous_label=d["anonymous_label"],
     )
-    try:
-        consultation = submit_once(
-            form=form,
-            write=lambda: session_consultation_add(
-                user=request.user, activity=activity, person=None, data=data
-            ),
-            url=lambda c: reverse("consultations:detail", kwargs={"consultation_id": c.pk}),
-        )
-    except AlreadySubmitted as done:
-        messages.info(request, done.message)
-        return redirect(done.url or back)
-    except ValidationError as exc:
-        _errors(request, exc)
-        return redirect(back)
-    messages.success(request, "相談を記録しました（この窓口の相談として登録されます）")
-    return redirect("consultations:detail", consultation_id=consultation.pk)
+    return submit_once_then_redirect(
+        request,
+        form=form,
+        write=lambda: session_consultation_add(
+            user=request.user, activity=activity, person=None, data=data
+        ),
+        url=lambda c: reverse("consultations:detail", kwargs={"consultation_id": c.pk}),
+        success="相談を記録しました（この窓口の相談として登録されます）",
+        back=back,
+    )
 
 
 def counts(request: AuthenticatedHttpRequest) -> HttpResponse:

@@ -36,7 +36,12 @@ class OfferForm(OnceFormMixin):
 class HostSupportForm(OnceFormMixin):
     supported_on = forms.DateField(label="日付", widget=DATE)
     kind = forms.ChoiceField(label="種類", choices=HostSupport.Kind.choices)
-    note = forms.CharField(label="内容", max_length=300)
+    note = forms.CharField(
+        label="内容",
+        max_length=300,
+        help_text="本人が分かることは書かないでください（本人のことは参加の記録に）。"
+        "この欄は記録した機関だけが読めます",
+    )
 
 
 class ProfileForm(forms.Form):

@@ -18,7 +18,7 @@ from tsunagu.accounts.http import AuthenticatedHttpRequest, id_param
 from tsunagu.consent.selectors import consents_in_force
 from tsunagu.core.fiscal import fiscal_year_of
 from tsunagu.core.forms import add_service_errors
-from tsunagu.core.once import AlreadySubmitted, submit_once
+from tsunagu.core.once import submit_once_then_redirect
 from tsunagu.participation import forms as f
 from tsunagu.participation.access import placement_get_for, placements_shown, profile_get_for
 from tsunagu.participation.models import PlacementStage
@@ -109,20 +109,17 @@ def host_detail(request: AuthenticatedHttpRequest, host_id: int) -> HttpResponse
             d = form.cleaned_data
             data = OfferData(**{k: v for k, v in d.items() if k != "form_token"})
             back = reverse("participation:host", kwargs={"host_id": host.pk})
-            try:
-                submit_once(
-                    form=form,
-                    write=lambda: offer_create(user=request.user, resource=host, data=data),
-                    url=lambda _: back,
-                )
-            except AlreadySubmitted as done:
-                messages.info(request, done.message)
-                return redirect(done.url or back)
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                messages.success(request, "受け入れの内容を登録しました")
-                return redirect(back)
+            sent = submit_once_then_redirect(
+                request,
+                form=form,
+                write=lambda: offer_create(user=request.user, resource=host, data=data),
+                url=lambda _: back,
+                success="受け入れの内容を登録しました",
+                back=back,
+                errors_on_form=True,
+            )
+            if sent is not None:
+                return sent
     offers = offers_for(user=request.user, active_only=False).filter(resource=host)
     return render(
         request,
@@ -131,6 +128,8 @@ def host_detail(request: AuthenticatedHttpRequest, host_id: int) -> HttpResponse
             "host": host,
             "offers": offers,
             "supports": host_supports_for(user=request.user, resource=host),
+            # a support's free text is shown to the organization that gave it only
+            "organization_id": user_organization(request.user).pk,
             "form": form if editor else None,
             "support_form": f.HostSupportForm(initial={"supported_on": timezone.localdate()}),
         },
@@ -148,25 +147,20 @@ def host_support(request: AuthenticatedHttpRequest, host_id: int) -> HttpRespons
         _form_errors(request, form)
         return redirect(back)
     d = form.cleaned_data
-    try:
-        submit_once(
-            form=form,
-            write=lambda: host_support_record(
-                user=request.user,
-                resource=host,
-                supported_on=d["supported_on"],
-                kind=d["kind"],
-                note=d["note"],
-            ),
-            url=lambda _: back,
-        )
-    except AlreadySubmitted as done:
-        messages.info(request, done.message)
-    except ValidationError as exc:
-        _errors(request, exc)
-    else:
-        messages.success(request, "受け入れ先への支援を記録しました")
-    return redirect(back)
+    return submit_once_then_redirect(
+        request,
+        form=form,
+        write=lambda: host_support_record(
+            user=request.user,
+            resource=host,
+            supported_on=d["supported_on"],
+            kind=d["kind"],
+            note=d["note"],
+        ),
+        url=lambda _: back,
+        success="受け入れ先への支援を記録しました",
+        back=back,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -251,22 +245,16 @@ def propose(request: AuthenticatedHttpRequest, person_id: int) -> HttpResponse:
         share_contact=d["share_contact"],
         note=d["note"],
     )
-    try:
-        placement = submit_once(
-            form=form,
-            write=lambda: placement_propose(
-                user=request.user, person=access.person, offer=offer, data=data
-            ),
-            url=lambda p: reverse("participation:placement", kwargs={"placement_id": p.pk}),
-        )
-    except AlreadySubmitted as done:
-        messages.info(request, done.message)
-        return redirect(done.url or back)
-    except ValidationError as exc:
-        _errors(request, exc)
-        return redirect(back)
-    messages.success(request, "受け入れ先を提案しました")
-    return redirect("participation:placement", placement_id=placement.pk)
+    return submit_once_then_redirect(
+        request,
+        form=form,
+        write=lambda: placement_propose(
+            user=request.user, person=access.person, offer=offer, data=data
+        ),
+        url=lambda p: reverse("participation:placement", kwargs={"placement_id": p.pk}),
+        success="受け入れ先を提案しました",
+        back=back,
+    )
 
 
 def placement_list(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -349,25 +337,20 @@ def attendance(request: AuthenticatedHttpRequest, placement_id: int) -> HttpResp
         _form_errors(request, form)
         return redirect(back)
     d = form.cleaned_data
-    try:
-        submit_once(
-            form=form,
-            write=lambda: attendance_record(
-                user=request.user,
-                placement=access.placement,
-                attended_on=d["attended_on"],
-                attended=d["attended"],
-                note=d["note"],
-            ),
-            url=lambda _: back,
-        )
-    except AlreadySubmitted as done:
-        messages.info(request, done.message)
-    except ValidationError as exc:
-        _errors(request, exc)
-    else:
-        messages.success(request, "参加を記録しました")
-    return redirect(back)
+    return submit_once_then_redirect(
+        request,
+        form=form,
+        write=lambda: attendance_record(
+            user=request.user,
+            placement=access.placement,
+            attended_on=d["attended_on"],
+            attended=d["attended"],
+            note=d["note"],
+        ),
+        url=lambda _: back,
+        success="参加を記録しました",
+        back=back,
+    )
 
 
 @require_POST

@@ -77,13 +77,21 @@ def test_every_unscoped_read_says_why() -> None:
     assert not missing, f"unscoped reads without a reason: {missing}"
 
 
-# models of a personal-data app that hold no resident's data (the city's structure: every staff
-# member of the city reads them), each with its reason
+# Models of a personal-data app that hold no resident's data (the city's structure: every staff
+# member of the city reads them), each with its exact reason. None links to a personal-data
+# model (tested below). Reviewed for issue 11: the counts are per activity and area (a mapping's
+# 気になる人・世帯の数 names nobody; who they are is an OutreachTarget, behind the door); the
+# free text that could be about someone (an activity's 所見, a host support's 内容) is shown only
+# to the organization that wrote it, and the forms say to write no one's name there.
 STRUCTURE_MODELS = {
-    "outreach.OutreachActivity": "a session, mapping or survey: place, date and counts only",
-    "participation.HostOffer": "what a host (a directory resource) offers: days, access, capacity",
-    "participation.HostSupport": "support given to a host organization, no resident named",
-    "participation.ParticipationSettings": "the city's follow-up period",
+    "outreach.OutreachActivity": "a 出張相談会, マッピング調査 or 実情アンケート: kind, title,"
+    " place, date, the running organization and counts; its 所見 is shown to that"
+    " organization only; the people met are OutreachTarget / Consultation rows, behind the door",
+    "participation.HostOffer": "what a host (a directory resource) offers: kind, days, times,"
+    " access, capacity and whom it welcomes; no participant",
+    "participation.HostSupport": "support given to a host (date, kind, the supporting"
+    " organization); its 内容 is shown to that organization only",
+    "participation.ParticipationSettings": "the city's follow-up period in months",
 }
 
 
@@ -96,6 +104,22 @@ def test_every_personal_data_model_has_one_door() -> None:
                 continue
             assert isinstance(model._meta.managers_map["objects"], ScopedManager), model
             assert model._meta.default_manager_name == "dangerously_unscoped", model
+
+
+def test_a_structure_model_links_to_no_personal_data() -> None:
+    """A structure model is read by every staff member of the city, so no field of it may lead
+    to a resident's record (a person, a consultation, a target, a placement, …)."""
+    personal = {
+        model
+        for label in PERSONAL_DATA_APPS
+        for model in apps.get_app_config(label).get_models()
+        if model._meta.label not in STRUCTURE_MODELS
+    }
+    for label in STRUCTURE_MODELS:
+        model = apps.get_model(label)
+        for field in model._meta.get_fields(include_hidden=False):
+            if field.is_relation and not field.auto_created:
+                assert field.related_model not in personal, f"{label}.{field.name}"
 
 
 def test_the_scoped_manager_refuses_a_read_without_a_user() -> None:

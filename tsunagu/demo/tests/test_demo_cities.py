@@ -15,6 +15,8 @@ from tsunagu.accounts.models import User
 from tsunagu.cityplan.models import Clause, ProgramOrganization
 from tsunagu.cityplan.planfile import known_cities
 from tsunagu.consent.models import Consent
+from tsunagu.outreach.models import OutreachTarget, Stage
+from tsunagu.participation.models import Placement, PlacementStage
 from tsunagu.referrals.models import Referral
 
 
@@ -49,6 +51,23 @@ def test_every_role_has_something_to_do_in_every_demo_city(city: str) -> None:
     assert "架空 はるこ" in lsc.get(reverse("resources:workers")).content.decode()
     initiatives = lsc.get(reverse("resources:public_interest_initiatives")).content.decode()
     assert "社会福祉法人 架空福祉会" in initiatives
+
+    # アウトリーチ and 参加支援 (issue 11): targets at three stages, the overdue 見守り and the
+    # follow-up due on the coordinator's work lists, a session and a mapping
+    held = client_for(coordinator)
+    targets = OutreachTarget.objects.held_by(coordinator)
+    assert {t.stage for t in targets} == {Stage.CONTACTED, Stage.BUILDING, Stage.CONNECTED}
+    assert "本町三丁目の一人暮らしの高齢男性" in held.get(reverse("outreach:work")).content.decode()
+    activities = held.get(reverse("outreach:activities")).content.decode()
+    assert "ふくしなんでも相談所" in activities and "マッピング調査" in activities
+    placements = Placement.objects.held_by(coordinator)
+    assert {p.stage for p in placements} == {
+        PlacementStage.ENDED,
+        PlacementStage.ACTIVE,
+        PlacementStage.PROPOSED,
+    }
+    work = held.get(reverse("participation:work")).content.decode()
+    assert "架空 一平" in work and "架空 二郎" in work  # follow-up due; no attendance for 2 weeks
 
     for role in ("counselor2", "coordinator", "liaison"):
         user = staff[role]

@@ -13,6 +13,7 @@ from conftest import client_for
 from tsunagu.access.models import AccessLog
 from tsunagu.accounts.models import User
 from tsunagu.consultations.models import Consultation
+from tsunagu.core.once import form_token_new
 from tsunagu.outreach.models import ContactAttempt, OutreachActivity, OutreachTarget, Stage
 from tsunagu.people.services import PersonData, person_create
 
@@ -85,6 +86,7 @@ def test_a_session_and_its_consultations(counselor: User, receiver: User) -> Non
             "kind": "session",
             "title": "ふくしなんでも相談所（北公民館）",
             "held_on": (today - dt.timedelta(days=1)).isoformat(),
+            "note": "北町の角の家の方が気になると民生委員から",
         },
     )
     session = OutreachActivity.objects.get()
@@ -104,13 +106,12 @@ def test_a_session_and_its_consultations(counselor: User, receiver: User) -> Non
     assert consultation.organization == counselor.organization
     page = client.get(reverse("outreach:activities")).content.decode()
     assert "1件" in page
-    # everyone in the city reads the activity; only the window that ran it records there
-    assert (
-        client_for(receiver)
-        .get(reverse("outreach:activity", kwargs={"outreach_activity_id": session.pk}))
-        .status_code
-        == 200
-    )
+    # everyone in the city reads the activity; only the window that ran it records there and
+    # reads its 所見 (free text that may be about someone)
+    activity_url = reverse("outreach:activity", kwargs={"outreach_activity_id": session.pk})
+    assert "北町の角の家" in client.get(activity_url).content.decode()
+    other = client_for(receiver).get(activity_url)
+    assert other.status_code == 200 and "北町の角の家" not in other.content.decode()
     assert "出張相談会での相談" in client.get(reverse("outreach:counts")).content.decode()
     # bad input: answers over the number asked
     response = client.post(
@@ -129,3 +130,42 @@ def test_a_session_and_its_consultations(counselor: User, receiver: User) -> Non
     )
     assert OutreachActivity.objects.count() == 1
     assert client.get(reverse("outreach:counts") + "?year=abc").status_code == 404
+
+
+def test_a_form_sent_twice_writes_once(counselor: User) -> None:
+    """The one-time token through `submit_once_then_redirect`: a create page and a form on the
+    target's page, each sent twice, write once; the second goes to what the first wrote."""
+    client = client_for(counselor)
+    today = timezone.localdate()
+    sent = {
+        "label": "駅前の若い男性",
+        "noticed_on": today.isoformat(),
+        "source": "resident",
+        "form_token": form_token_new(),
+    }
+    first = client.post(reverse("outreach:target_create"), sent)
+    again = client.post(reverse("outreach:target_create"), sent, follow=True)
+    target = OutreachTarget.dangerously_unscoped.get()
+    assert first["Location"] == again.redirect_chain[0][0]
+    assert "既に送信されています" in again.content.decode()
+    contact = {
+        "contacted_on": today.isoformat(),
+        "method": "phone",
+        "outcome": "absent",
+        "form_token": form_token_new(),
+    }
+    url = reverse("outreach:contact_add", kwargs={"target_id": target.pk})
+    assert "接触を記録しました" in client.post(url, contact, follow=True).content.decode()
+    assert "既に送信されています" in client.post(url, contact, follow=True).content.decode()
+    assert ContactAttempt.dangerously_unscoped.count() == 1
+    # a refusal by the service on a create page: shown on the form, nothing written
+    response = client.post(
+        reverse("outreach:target_create"),
+        {
+            "label": "未来の人",
+            "noticed_on": (today + dt.timedelta(days=3)).isoformat(),
+            "source": "resident",
+        },
+    )
+    assert response.status_code == 200
+    assert OutreachTarget.dangerously_unscoped.count() == 1

@@ -133,3 +133,25 @@ def test_no_room_left_is_a_clear_message(counselor: User, manager: User, host: H
         ).status_code
         == 404
     )
+
+
+def test_a_host_supports_note_stays_with_its_writer(
+    counselor: User, manager: User, host: Host
+) -> None:
+    """Support given to a host is structure (every staff member sees that it was given), but its
+    内容 may name a participant: only the organization that gave it reads it."""
+    host_url = reverse("participation:host", kwargs={"host_id": host.resource.pk})
+    writer = client_for(manager)
+    response = writer.post(
+        reverse("participation:host_support", kwargs={"host_id": host.resource.pk}),
+        {
+            "supported_on": timezone.localdate().isoformat(),
+            "kind": "consultation",
+            "note": "受け入れ中の方への声かけの相談",
+        },
+        follow=True,
+    )
+    assert "受け入れ先への支援を記録しました" in response.content.decode()
+    assert "受け入れ中の方への声かけの相談" in writer.get(host_url).content.decode()
+    page = client_for(counselor).get(host_url).content.decode()
+    assert "相談対応" in page and "受け入れ中の方への声かけの相談" not in page

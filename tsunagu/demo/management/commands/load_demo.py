@@ -10,8 +10,10 @@ from tsunagu.cityplan.models import Clause, ProgramOrganization
 from tsunagu.demo.cases import demo_cases
 from tsunagu.demo.intake import demo_intake
 from tsunagu.demo.meetings import demo_meetings
+from tsunagu.demo.outreach import demo_outreach, demo_participation
 from tsunagu.demo.resources import demo_resources
 from tsunagu.organizations.models import Municipality, Organization, SupportField
+from tsunagu.outreach.models import OutreachTarget
 from tsunagu.people.models import Person
 from tsunagu.resources.models import CommunityResource
 
@@ -172,3 +174,16 @@ class Command(BaseCommand):
                 f"架空の社会資源 {count} 件と活動の記録を作りました"
                 f"（社会資源マップ: /map/{municipality.slug}/）"
             )
+        coordinator = made["coordinator"]
+        if not OutreachTarget.objects.held_by(coordinator).exists():
+            targets = demo_outreach(worker=coordinator)
+            self.stdout.write(
+                f"アウトリーチの対象者 {targets} 人、出張相談会とマッピング調査を作りました"
+                "（架空。/outreach/）"
+            )
+            placements = demo_participation(coordinator=coordinator, editor=made["lsc"])
+            if placements:
+                self.stdout.write(
+                    f"参加支援の受け入れ先の内容と、参加 {placements} 件を作りました"
+                    "（架空。/participation/）"
+                )
