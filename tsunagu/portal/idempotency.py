@@ -20,11 +20,13 @@ from django.conf import settings
 from django.core.cache import cache as shared_cache
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.tasks import task
 from django.utils import timezone
 
 from tsunagu.access.services import access_log_captured, access_log_replayed, logged_records
 from tsunagu.accounts.models import User
 from tsunagu.accounts.tokens import api_token_user
+from tsunagu.core.tasks import task_enqueue
 from tsunagu.portal.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
@@ -76,19 +78,23 @@ def idempotency_purge(*, now: dt.datetime | None = None) -> int:
     return deleted
 
 
+@task
+def idempotency_purge_task() -> int:
+    """`idempotency_purge` in the background (`tsunagu db_worker`), as scheduled by
+    `idempotency_purge_schedule`."""
+    return idempotency_purge()
+
+
 # set in the cache for an hour when a purge is scheduled: at most one is enqueued an hour
 PURGE_MARK = "tsunagu:idempotency-purge-scheduled"
 PURGE_EVERY = dt.timedelta(hours=1)
 
 
 def idempotency_purge_schedule(*, now: dt.datetime) -> bool:
-    """Enqueue a purge (`portal.tasks.idempotency_purge_task`, run by `tsunagu db_worker`) for
+    """Enqueue a purge (`idempotency_purge_task`, run by `tsunagu db_worker`) for
     when a key stored now will have expired, unless one was enqueued in the last hour. A key
     stored at `now` is then gone at most an hour after it expires, whether or not the API is
     used again. Returns whether a purge was enqueued."""
-    from tsunagu.core.tasks import task_enqueue
-    from tsunagu.portal.tasks import idempotency_purge_task
-
     if not shared_cache.add(PURGE_MARK, now.isoformat(), timeout=int(PURGE_EVERY.total_seconds())):
         return False
     task = idempotency_purge_task
