@@ -40,8 +40,8 @@ class LogEntry:
     object_type: str = ""
     object_ids: tuple[object, ...] = ()
     # by id only, when the row repeats one written earlier (`access_log_replayed`)
-    person_id: object = None
-    grant_id: object = None
+    person_id: int | None = None
+    grant_id: int | None = None
 
     def type_label(self) -> str:
         if self.obj is not None:
@@ -252,12 +252,16 @@ def access_log_replayed(
                 via=Via(str(r["via"])),
                 object_type=str(r["object_type"]),
                 object_ids=tuple(str(r["object_id"]).split(",")) if r["object_id"] else (),
-                person_id=r.get("person_id"),
-                grant_id=r.get("grant_id"),
+                person_id=_int_or_none(r.get("person_id")),
+                grant_id=_int_or_none(r.get("grant_id")),
             )
             for r in rows
         ],
     )
+
+
+def _int_or_none(value: object) -> int | None:
+    return None if value is None else int(str(value))
 
 
 def logged_records(rows: Iterable[AccessLog]) -> list[dict[str, object]]:

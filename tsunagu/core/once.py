@@ -63,8 +63,9 @@ class OnceFormMixin(forms.Form):
 
     form_token = forms.CharField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args: Any, once: bool = True, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         """`once=False`: the same form class editing a record, which carries no token."""
+        once = bool(kwargs.pop("once", True))
         super().__init__(*args, **kwargs)
         if not once:
             del self.fields[TOKEN_FIELD]

@@ -202,9 +202,9 @@ def _part_add(
                 write=lambda: add(user=request.user, resource=resource, data=form.to_data()),
                 url=lambda _: back,
             )
-        except AlreadySubmitted as done:
-            messages.info(request, done.message)
-            return redirect(done.url or back)
+        except AlreadySubmitted as already:
+            messages.info(request, already.message)
+            return redirect(already.url or back)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
