@@ -7,8 +7,10 @@ one row per person shown, naming every object of that person that was shown.
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import models
@@ -37,6 +39,9 @@ class LogEntry:
     grant: AccessGrant | None = None
     object_type: str = ""
     object_ids: tuple[object, ...] = ()
+    # by id only, when the row repeats one written earlier (`access_log_replayed`)
+    person_id: int | None = None
+    grant_id: int | None = None
 
     def type_label(self) -> str:
         if self.obj is not None:
@@ -47,6 +52,24 @@ class LogEntry:
         if self.obj is not None:
             return str(self.obj.pk)
         return ",".join(str(i) for i in self.object_ids)
+
+
+# the rows written while `access_log_captured` is open (an API answer kept for a replay)
+_captured: contextvars.ContextVar[list[AccessLog] | None] = contextvars.ContextVar(
+    "access_log_captured", default=None
+)
+
+
+@contextmanager
+def access_log_captured() -> Iterator[list[AccessLog]]:
+    """Collect the access-log rows written inside the block (in this thread or task), so that
+    whoever keeps an answer can later log a replay of it as a read of the same records."""
+    rows: list[AccessLog] = []
+    token = _captured.set(rows)
+    try:
+        yield rows
+    finally:
+        _captured.reset(token)
 
 
 def _log_rows(
@@ -65,16 +88,19 @@ def _log_rows(
                 organization=organization,
                 operator=operator[:150],
                 action=action,
-                person_id=e.person.pk if e.person is not None else None,
+                person_id=e.person.pk if e.person is not None else e.person_id,
                 object_type=e.type_label(),
                 object_id=e.ids(),
                 via=e.via,
-                grant=e.grant,
+                grant_id=e.grant.pk if e.grant is not None else e.grant_id,
                 channel=channel,
             )
             for e in entries
         ]
     )
+    capture = _captured.get()
+    if capture is not None:
+        capture.extend(created)
     return len(created)
 
 
@@ -207,3 +233,48 @@ def access_log_operation(
         ],
         channel=Channel.CLI,
     )
+
+
+def access_log_replayed(
+    *, user: User, rows: Iterable[dict[str, object]], channel: Channel = Channel.API
+) -> None:
+    """Record that an answer kept from an earlier request was shown again (an API retry under
+    its `Idempotency-Key`): one read per record the first answer logged (`rows` as
+    `logged_records` made them), on the same basis."""
+    access_log_many(
+        user=user,
+        action=Action.VIEW,
+        channel=channel,
+        entries=[
+            LogEntry(
+                obj=None,
+                person=None,
+                via=Via(str(r["via"])),
+                object_type=str(r["object_type"]),
+                object_ids=tuple(str(r["object_id"]).split(",")) if r["object_id"] else (),
+                person_id=_int_or_none(r.get("person_id")),
+                grant_id=_int_or_none(r.get("grant_id")),
+            )
+            for r in rows
+        ],
+    )
+
+
+def _int_or_none(value: object) -> int | None:
+    return None if value is None else int(str(value))
+
+
+def logged_records(rows: Iterable[AccessLog]) -> list[dict[str, object]]:
+    """The records some access-log rows name (each once), as plain data to keep beside an
+    answer: person, object type and ids, basis and grant."""
+    seen: dict[tuple[object, ...], dict[str, object]] = {}
+    for r in rows:
+        item: dict[str, object] = {
+            "person_id": r.person_id,
+            "object_type": r.object_type,
+            "object_id": r.object_id,
+            "via": r.via,
+            "grant_id": r.grant_id,
+        }
+        seen.setdefault(tuple(item.values()), item)
+    return list(seen.values())

@@ -71,8 +71,12 @@ class OnceFormMixin(forms.Form):
     form_token = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """`once=False`: the same form class editing a record, which carries no token."""
+        once = bool(kwargs.pop("once", True))
         super().__init__(*args, **kwargs)
-        if not self.is_bound:
+        if not once:
+            del self.fields[TOKEN_FIELD]
+        elif not self.is_bound:
             self.initial[TOKEN_FIELD] = form_token_new()
 
     def clean_form_token(self) -> str:

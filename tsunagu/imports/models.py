@@ -125,5 +125,6 @@ class ImportJob(models.Model):
 
     @property
     def linkable(self) -> list[dict[str, object]]:
-        """The rows the importer may link to an existing record of their own organization."""
-        return [k for k in self.known if k.get("person_id")]
+        """The rows the importer decides on: link to an existing record of their own
+        organization, or register as the same person as an earlier row of the file."""
+        return [k for k in self.known if k.get("person_id") or k.get("first_line")]

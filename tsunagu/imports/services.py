@@ -22,7 +22,7 @@ import dataclasses
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -63,12 +63,13 @@ from tsunagu.imports.csvfile import (
 from tsunagu.imports.models import ImportJob, ImportKind
 from tsunagu.organizations.models import Organization
 from tsunagu.people import matching
-from tsunagu.people.models import Person, PersonKey, Sex
+from tsunagu.people.models import Person, PersonKey, PersonLink, Sex
 from tsunagu.people.services import (
     PersonData,
     person_create_many,
     person_data_validate,
     person_facts,
+    person_link,
     person_update,
 )
 
@@ -151,6 +152,8 @@ class KnownPerson:
     person_id: int | None = None
     person_label: str = ""
     note: str = ""
+    # an earlier row of the same file that looks like the same person (`same_file_persons_find`)
+    first_line: int | None = None
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -163,6 +166,7 @@ class KnownPerson:
             "person_id": self.person_id,
             "person_label": self.person_label,
             "note": self.note,
+            "first_line": self.first_line,
         }
 
     def __str__(self) -> str:
@@ -191,6 +195,7 @@ class ImportReport:
     unchanged: int = 0
     skipped: int = 0
     linked: int = 0
+    same_person: int = 0  # rows registered as the same person as an earlier row (名寄せ)
     errors: list[RowError] = field(default_factory=list)  # at most MAX_ERRORS
     known: list[KnownPerson] = field(default_factory=list)
 
@@ -217,6 +222,8 @@ class ImportReport:
             return f"{head}: エラーが {self.error_count:,} 件あったため、何も登録していません"
         if self.kind == ImportKind.PERSONS:
             linked = f"、既存の記録に結び付け {self.linked:,} 件" if self.linked else ""
+            if self.same_person:
+                linked += f"、前の行と同一人物として名寄せ {self.same_person:,} 件"
             known = f"（同一人物の可能性がある行 {len(self.known):,} 件）" if self.known else ""
             return (
                 f"{head}: 新規 {self.created:,} 件、更新 {self.updated:,} 件、"
@@ -388,6 +395,65 @@ def _person_label(person: Person) -> str:
     return f"既存の記録「{person.full_name or '（氏名なし）'}」（番号 {person.pk}{born}）"
 
 
+def _facts_of(data: PersonData) -> matching.PersonFacts:
+    return matching.PersonFacts(
+        family_name=data.family_name,
+        given_name=data.given_name,
+        family_name_kana=data.family_name_kana,
+        given_name_kana=data.given_name_kana,
+        birth_date=data.birth_date,
+        phone=data.phone,
+        postal_code=data.postal_code,
+        address=data.address,
+    )
+
+
+def same_file_persons_find(
+    *, plans: Sequence[Plan], flagged: Collection[int] = ()
+) -> list[KnownPerson]:
+    """The new rows of a persons file that identity matching finds among the file's own
+    earlier new rows (two agency IDs for one human): each is named with the earliest such row,
+    so the importer can register it as the same person as that row (a 名寄せ link between the
+    two new records) or as someone else. The `flagged` lines (like a record the city has) are
+    left to that decision. Reads nothing from the database."""
+    new = [p for p in plans if isinstance(p, PersonPlan) and p.person is None]
+    earlier: dict[str, list[PersonPlan]] = {}
+    found: list[KnownPerson] = []
+    facts: dict[int, matching.PersonFacts] = {}
+    for plan in new:
+        facts[plan.line] = _facts_of(plan.data)
+        keys = matching.match_keys(facts[plan.line])
+        if plan.line not in flagged:
+            best: tuple[float, int, matching.Match, PersonPlan] | None = None
+            for other in {o.line: o for k in keys for o in earlier.get(k, [])}.values():
+                match = matching.compare(facts[plan.line], facts[other.line])
+                if match.score < matching.REVIEW_THRESHOLD:
+                    continue
+                rank = (match.score, -other.line, match, other)
+                if best is None or rank[:2] > best[:2]:
+                    best = rank
+            if best is not None:
+                _, _, match, first = best
+                found.append(
+                    KnownPerson(
+                        line=plan.line,
+                        external_id=plan.data.external_id,
+                        row_name=_row_name(plan.data),
+                        tier_label=match.tier_label,
+                        reasons=match.reasons,
+                        organization="",
+                        person_label=(
+                            f"このファイルの行 {first.line}「{_row_name(first.data)}」"
+                            f"（ID {first.data.external_id}）"
+                        ),
+                        first_line=first.line,
+                    )
+                )
+        for key in keys:
+            earlier.setdefault(key, []).append(plan)
+    return found
+
+
 def known_persons_find(
     *, user: User, plans: Sequence[Plan], channel: AccessLog.Channel
 ) -> list[KnownPerson]:
@@ -399,19 +465,7 @@ def known_persons_find(
     new = [p for p in plans if isinstance(p, PersonPlan) and p.person is None]
     if not new:
         return []
-    facts = {
-        plan.line: matching.PersonFacts(
-            family_name=plan.data.family_name,
-            given_name=plan.data.given_name,
-            family_name_kana=plan.data.family_name_kana,
-            given_name_kana=plan.data.given_name_kana,
-            birth_date=plan.data.birth_date,
-            phone=plan.data.phone,
-            postal_code=plan.data.postal_code,
-            address=plan.data.address,
-        )
-        for plan in new
-    }
+    facts = {plan.line: _facts_of(plan.data) for plan in new}
     keys = {line: matching.match_keys(f) for line, f in facts.items()}
     by_key: dict[str, set[int]] = {}
     # unscoped: identity matching ranks the city's records sharing a key; the importer is told
@@ -644,13 +698,17 @@ def _write_failed(line: int, exc: ValidationError) -> _WriteFailed:
 
 def _plans_write(
     *, user: User, plans: list[Plan], report: ImportReport, channel: AccessLog.Channel
-) -> None:
-    """Write the checked rows: new records in batches, changed persons one by one."""
+) -> dict[int, Person]:
+    """Write the checked rows: new records in batches, changed persons one by one. Returns the
+    person record of each persons row, by line."""
     action = AccessLog.Action.IMPORT
+    by_line: dict[int, Person] = {}
     new_persons: list[PersonPlan] = []
     new_consultations: list[tuple[int, NewConsultation]] = []  # (line, item)
     for plan in plans:
         if isinstance(plan, PersonPlan):
+            if plan.person is not None:
+                by_line[plan.line] = plan.person
             if not plan.changed and not plan.linked:
                 report.unchanged += 1
             elif plan.person is None:
@@ -683,9 +741,10 @@ def _plans_write(
             new_consultations.append((plan.line, item))
     for persons in _batches(new_persons):
         with _rows_written([p.line for p in persons]):
-            person_create_many(
+            created = person_create_many(
                 user=user, datas=[p.data for p in persons], channel=channel, action=action
             )
+        by_line.update(zip((p.line for p in persons), created, strict=True))
         report.created += len(persons)
     for items in _batches(new_consultations):
         with _rows_written([line for line, _ in items]):
@@ -693,6 +752,31 @@ def _plans_write(
                 user=user, items=[i for _, i in items], channel=channel, action=action
             )
         report.created += len(items)
+    return by_line
+
+
+def _same_file_link(
+    *, user: User, persons: Mapping[int, Person], same_as: Mapping[int, int], report: ImportReport
+) -> None:
+    """Record the importer's decision that two rows of the file are one human: a 名寄せ link
+    (`PersonLink`, 同一人物) between their records; each keeps its agency ID."""
+    for line, first in sorted(same_as.items()):
+        a, b = persons.get(first), persons.get(line)
+        if a is None or b is None or a.pk == b.pk:
+            raise _WriteFailed(
+                RowError(line, "", f"行 {first} と同一人物として登録できませんでした")
+            )
+        try:
+            person_link(
+                user=user,
+                a=a,
+                b=b,
+                kind=PersonLink.Kind.SAME_PERSON,
+                note=f"取込で同一人物と判断（行 {first} と行 {line}）",
+            )
+        except ValidationError as exc:
+            raise _write_failed(line, exc) from exc
+        report.same_person += 1
 
 
 WRITE_BATCH = 1000
@@ -726,12 +810,15 @@ def import_run(
     text: str,
     channel: AccessLog.Channel,
     links: Mapping[int, int] | None = None,
+    same_as: Mapping[int, int] | None = None,
 ) -> ImportReport:
     """Check every row; write them all in one transaction only when none failed.
 
     `links` maps a CSV line to the importer's own record it is to be linked to (the web's
-    confirmation step; 0: register anew). Without it (the command line) every new row is
-    registered anew and the rows that look like a known person are listed in `report.known`.
+    confirmation step; 0: register anew); `same_as` maps a line to an earlier line of the file
+    whose person it is (both registered, joined by a 名寄せ link). Without them (the command
+    line) every new row is registered anew and the rows that look like a known person, or like
+    an earlier row, are listed in `report.known`.
 
     Raises ImportFileError when the file as a whole is unusable (header, no rows).
     """
@@ -750,10 +837,13 @@ def import_run(
             break
     if not errors:
         if links is None and kind == ImportKind.PERSONS:
-            report.known = known_persons_find(user=user, plans=plans, channel=channel)
+            known = known_persons_find(user=user, plans=plans, channel=channel)
+            same = same_file_persons_find(plans=plans, flagged={k.line for k in known})
+            report.known = sorted([*known, *same], key=lambda k: k.line)
         try:
             with transaction.atomic():
-                _plans_write(user=user, plans=plans, report=report, channel=channel)
+                persons = _plans_write(user=user, plans=plans, report=report, channel=channel)
+                _same_file_link(user=user, persons=persons, same_as=same_as or {}, report=report)
         except _WriteFailed as exc:
             report = ImportReport(kind=kind, total_rows=shape.total_rows, known=report.known)
             errors = [exc.error]
@@ -870,6 +960,13 @@ def import_job_step(*, user: User, job: ImportJob) -> ImportJob:
         if job.error_count:
             _job_finish(job, ImportJob.Status.FAILED)
             return job
+        if job.kind == ImportKind.PERSONS:
+            same = same_file_persons_find(
+                plans=_job_plans(job), flagged={int(str(k["line"])) for k in job.known}
+            )
+            job.known = sorted(
+                [*job.known, *(k.as_json() for k in same)], key=lambda k: int(str(k["line"]))
+            )
         if job.known:
             job.status = ImportJob.Status.CONFIRMING
             job.save()
@@ -882,9 +979,22 @@ def import_job_step(*, user: User, job: ImportJob) -> ImportJob:
     return job
 
 
+def _job_plans(job: ImportJob) -> list[Plan]:
+    """Every row of a checked job, checked again (for what needs the whole file at once)."""
+    header = header_read(job.text, job.kind)
+    plans: list[Plan] = []
+    for chunk in _chunks(job.text, header):
+        plans.extend(
+            import_rows_check(organization=job.organization, header=header, items=chunk)[0]
+        )
+    return plans
+
+
 def import_job_confirm(*, user: User, job: ImportJob, decisions: Mapping[str, str]) -> ImportJob:
     """Record the importer's decision for each row that looks like a known person (the id of
-    the own record to link it to, or "0" to register anew), then start the write.
+    the own record to link it to, or "0" to register anew) or like an earlier row of the file
+    ("same-<line>": the same person as that row, kept as minus the line; "0": someone else),
+    then start the write.
 
     Every linkable row needs a decision; a value that is not one of the row's choices is
     refused (ValidationError) and nothing changes."""
@@ -899,14 +1009,20 @@ def import_job_confirm(*, user: User, job: ImportJob, decisions: Mapping[str, st
         for row in job.linkable:
             line = str(row["line"])
             value = (decisions.get(line) or "").strip()
+            if row.get("first_line"):
+                if value not in ("0", f"same-{row['first_line']}"):
+                    missing.append(line)
+                    continue
+                chosen[line] = -int(str(row["first_line"])) if value != "0" else 0
+                continue
             if value not in ("0", str(row["person_id"])):
                 missing.append(line)
                 continue
             chosen[line] = int(value)
         if missing:
             raise ValidationError(
-                f"行 {'、'.join(missing)} について、既存の記録に結び付けるか新規に登録するかを"
-                "選んでください"
+                f"行 {'、'.join(missing)} について、既存の記録（または前の行）と同一人物として"
+                "扱うか、別人として新規に登録するかを選んでください"
             )
         job.decisions = chosen
         job.decided_at = timezone.now()
@@ -979,7 +1095,9 @@ def import_job_write(*, job_id: int) -> None:
         )
         if job is None:
             return
-        links = {int(line): int(pk) for line, pk in job.decisions.items()}
+        # a negative decision is the earlier line of the same person (`import_job_confirm`)
+        links = {int(line): int(pk) for line, pk in job.decisions.items() if int(pk) >= 0}
+        same_as = {int(line): -int(pk) for line, pk in job.decisions.items() if int(pk) < 0}
         try:
             report = import_run(
                 user=job.user,
@@ -987,6 +1105,7 @@ def import_job_write(*, job_id: int) -> None:
                 text=job.text,
                 channel=AccessLog.Channel.WEB,
                 links=links,
+                same_as=same_as,
             )
         except ImportFileError as exc:
             report = ImportReport(kind=job.kind, errors=[RowError(1, "", str(exc))])

@@ -78,6 +78,7 @@ def _job_context(
                 if request.method == "POST"
                 else "",
                 "decision": job.decisions.get(str(row["line"])),
+                "same_value": f"same-{row['first_line']}" if row.get("first_line") else "",
             }
             for row in job.known
         ],

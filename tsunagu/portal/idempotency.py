@@ -17,12 +17,16 @@ from collections.abc import Callable
 from functools import cache
 
 from django.conf import settings
+from django.core.cache import cache as shared_cache
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.tasks import task
 from django.utils import timezone
 
+from tsunagu.access.services import access_log_captured, access_log_replayed, logged_records
 from tsunagu.accounts.models import User
 from tsunagu.accounts.tokens import api_token_user
+from tsunagu.core.tasks import task_enqueue
 from tsunagu.portal.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
@@ -74,6 +78,32 @@ def idempotency_purge(*, now: dt.datetime | None = None) -> int:
     return deleted
 
 
+@task
+def idempotency_purge_task() -> int:
+    """`idempotency_purge` in the background (`tsunagu db_worker`), as scheduled by
+    `idempotency_purge_schedule`."""
+    return idempotency_purge()
+
+
+# set in the cache for an hour when a purge is scheduled: at most one is enqueued an hour
+PURGE_MARK = "tsunagu:idempotency-purge-scheduled"
+PURGE_EVERY = dt.timedelta(hours=1)
+
+
+def idempotency_purge_schedule(*, now: dt.datetime) -> bool:
+    """Enqueue a purge (`idempotency_purge_task`, run by `tsunagu db_worker`) for
+    when a key stored now will have expired, unless one was enqueued in the last hour. A key
+    stored at `now` is then gone at most an hour after it expires, whether or not the API is
+    used again. Returns whether a purge was enqueued."""
+    if not shared_cache.add(PURGE_MARK, now.isoformat(), timeout=int(PURGE_EVERY.total_seconds())):
+        return False
+    task = idempotency_purge_task
+    if task.get_backend().supports_defer:
+        task = task.using(run_after=now + _ttl() + PURGE_EVERY)
+    transaction.on_commit(lambda: task_enqueue(task))
+    return True
+
+
 class IdempotencyMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -120,9 +150,12 @@ class IdempotencyMiddleware:
                 bytes(first.body), status=first.status, content_type=first.content_type
             )
             replay["Idempotent-Replayed"] = "true"
+            # the answer may name a person: showing it again is a read of what it showed
+            access_log_replayed(user=user, rows=first.logged)
             return replay
         try:
-            response = self.get_response(request)
+            with access_log_captured() as logged:
+                response = self.get_response(request)
         except BaseException:
             record.delete()
             raise
@@ -130,7 +163,9 @@ class IdempotencyMiddleware:
             record.status = response.status_code
             record.content_type = response.get("Content-Type", "application/json")
             record.body = response.content
-            record.save(update_fields=["status", "content_type", "body"])
+            record.logged = logged_records(logged)
+            record.save(update_fields=["status", "content_type", "body", "logged"])
+            idempotency_purge_schedule(now=now)
         else:
             record.delete()
         return response

@@ -40,6 +40,9 @@ class IdempotencyKey(models.Model):
     status = models.PositiveSmallIntegerField("応答の状態", null=True, blank=True)
     content_type = models.CharField(max_length=100, blank=True)
     body = models.BinaryField("応答の本文", blank=True)
+    # the records the first answer's access-log rows named (`access.services.logged_records`):
+    # a replay shows them again, so it is logged as a read of each
+    logged = models.JSONField("記録した対象", default=list, blank=True)
     created_at = models.DateTimeField("受け付けた日時")
 
     class Meta:

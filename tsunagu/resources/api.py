@@ -1,6 +1,7 @@
 """HSDS 3.0 API of the user's city (/api/v1/hsds/), as the HSDS API reference describes it:
 `/`, `/services` (paged; `search`, `taxonomy_term_id`, `organization_id`, `modified_after`),
-`/services/{id}`, `/organizations` and `/taxonomy_terms` (and `/{id}`), `/taxonomies` (and `/{id}`),
+`/services/{id}`, `/organizations` (`search`, `full`, `full_service`) and `/taxonomy_terms`
+(`search`, `taxonomy_id`, `top_only`, `parent_id`) (and `/{id}`), `/taxonomies` (and `/{id}`),
 `/service_at_locations` (paged; the same filters, `taxonomy_id` and `full`) and `/{id}`.
 
 It serves what the public map shows (published resources, public contacts), to another
@@ -38,6 +39,7 @@ from tsunagu.resources.hsds import (
     taxonomy_term_documents,
 )
 from tsunagu.resources.models import CommunityResource, Provider, ResourceLocation
+from tsunagu.resources.search import query_terms, search_text
 
 router = Router(tags=["hsds"])
 
@@ -87,6 +89,28 @@ class ServiceAtLocationFilters(ServiceFilters):
 
 class TaxonomyFilters(PageParams):
     search: str = Field("", max_length=200, description="名前・説明の一部")
+
+
+class OrganizationFilters(PageParams):
+    search: str = Field(
+        "",
+        max_length=200,
+        description="団体名・よみ・紹介のキーワード（よみ・全角半角・異体字を区別しない）",
+    )
+    full_service: bool = Field(
+        False, description="true: 各団体に社会資源（service）を完全な形で入れ子にする"
+    )
+    full: bool = Field(
+        False,
+        description="true: 各団体に社会資源（service）の概要（ID・名前・説明・状態）を入れ子にする",
+    )
+
+
+class TaxonomyTermFilters(PageParams):
+    search: str = Field("", max_length=200, description="名前・説明・コードの一部")
+    taxonomy_id: uuid.UUID | None = Field(None, description="この分類体系（taxonomy）の分類だけ")
+    top_only: bool = Field(False, description="true: 親の分類を持たない（最上位の）分類だけ")
+    parent_id: uuid.UUID | None = Field(None, description="この分類を親に持つ分類だけ")
 
 
 def _modified_after(value: str | None) -> dt.datetime | None:
@@ -154,16 +178,55 @@ def service(request: HttpRequest, id: uuid.UUID) -> dict[str, Any]:
     return service_document(found)
 
 
+def _organization_with_services(
+    provider: Provider, published: QuerySet[CommunityResource], *, full_service: bool
+) -> dict[str, Any]:
+    """An organization with its published services: brief (id, name, description, status), or
+    whole with `full_service`."""
+    own = published.filter(provider=provider)
+    doc = organization_document(provider)
+    if full_service:
+        services = selectors.resource_search(resources=own, query=selectors.ResourceQuery())
+        doc["services"] = [service_document(r) for r in services.prefetch_related("contacts")]
+    else:
+        doc["services"] = [
+            {
+                "id": str(r.hsds_id),
+                "organization_id": str(provider.hsds_id),
+                "name": r.name,
+                "description": r.description,
+                "status": service_status(r),
+            }
+            for r in own.order_by("name", "pk")
+        ]
+    return doc
+
+
 @router.get("/organizations", response=Page, summary="運営団体（HSDS organization）の一覧")
-def organizations(request: HttpRequest, params: Query[PageParams]) -> Page:
+def organizations(request: HttpRequest, params: Query[OrganizationFilters]) -> Page:
+    """The organizations with a published resource in the user's city; `search` by name,
+    reading or description; `full` adds each one's services in brief, `full_service` whole."""
     published = _published(request)
-    providers = (
+    providers = list(
         Provider.objects.filter(resources__in=published.values("pk")).distinct().order_by("name")
     )
-    total = providers.count()
+    terms = query_terms(params.search)
+    if terms:
+        providers = [
+            p
+            for p in providers
+            if all(t in search_text(p.name, p.name_kana, p.description) for t in terms)
+        ]
     start = (params.page - 1) * params.per_page
-    items = [organization_document(p) for p in providers[start : start + params.per_page]]
-    return _page(items, total, params)
+    shown = providers[start : start + params.per_page]
+    if params.full or params.full_service:
+        items = [
+            _organization_with_services(p, published, full_service=params.full_service)
+            for p in shown
+        ]
+    else:
+        items = [organization_document(p) for p in shown]
+    return _page(items, len(providers), params)
 
 
 class OrganizationParams(BaseModel):
@@ -186,30 +249,26 @@ def organization(
     provider = Provider.objects.filter(resources__in=published.values("pk"), hsds_id=id).first()
     if provider is None:
         raise Http404
-    own = published.filter(provider=provider)
-    doc = organization_document(provider)
-    if params.full_service:
-        services = selectors.resource_search(resources=own, query=selectors.ResourceQuery())
-        doc["services"] = [service_document(r) for r in services.prefetch_related("contacts")]
-    else:
-        services = own.order_by("name", "pk")
-        doc["services"] = [
-            {
-                "id": str(r.hsds_id),
-                "organization_id": str(provider.hsds_id),
-                "name": r.name,
-                "description": r.description,
-                "status": service_status(r),
-            }
-            for r in services
-        ]
-    return doc
+    return _organization_with_services(provider, published, full_service=params.full_service)
 
 
 @router.get("/taxonomy_terms", response=Page, summary="分類（HSDS taxonomy_term）の一覧")
-def taxonomy_terms(request: HttpRequest, params: Query[PageParams]) -> Page:
+def taxonomy_terms(request: HttpRequest, params: Query[TaxonomyTermFilters]) -> Page:
+    """The terms of both taxonomies; `search` in name, description and code, `taxonomy_id`
+    one taxonomy's, `top_only` those without a parent, `parent_id` the children of one."""
     request_user(request)
-    terms = taxonomy_term_documents()
+    needle = params.search.strip().casefold()
+    terms = [
+        t
+        for t in taxonomy_term_documents()
+        if (
+            not needle
+            or any(needle in str(t.get(f, "")).casefold() for f in ("name", "description", "code"))
+        )
+        and (params.taxonomy_id is None or t["taxonomy_id"] == str(params.taxonomy_id))
+        and (not params.top_only or "parent_id" not in t)
+        and (params.parent_id is None or t.get("parent_id") == str(params.parent_id))
+    ]
     start = (params.page - 1) * params.per_page
     return _page(terms[start : start + params.per_page], len(terms), params)
 

@@ -1,11 +1,11 @@
 """Forms of the staff pages and the public search. The rules live in the services; a form only
-reads the input and turns it into the services' data. Create forms carry a hidden
-`submission` id: sending the same form twice creates one record."""
+reads the input and turns it into the services' data. Create forms carry the
+one-time form token (`core.once`): sending the same form twice creates one record; the same
+classes edit a record with `once=False`."""
 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Mapping
 from dataclasses import fields as dataclass_fields
 from dataclasses import replace
@@ -16,6 +16,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from tsunagu.core.once import OnceFormMixin
 from tsunagu.organizations.models import Area, Organization
 from tsunagu.resources.models import (
     Activity,
@@ -50,22 +51,7 @@ TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 WEEKDAY_CHOICES = [(c, f"{WEEKDAY_LABELS[c]}曜日") for c in WEEKDAYS]
 
 
-class OnceForm(forms.Form):
-    """A create form: the hidden id makes the second send of the same form a no-op."""
-
-    submission = forms.UUIDField(widget=forms.HiddenInput, required=False)
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        if not self.is_bound:
-            self.initial.setdefault("submission", uuid.uuid4())
-
-    def submission_id(self) -> uuid.UUID | None:
-        value = self.cleaned_data.get("submission")
-        return value if isinstance(value, uuid.UUID) else None
-
-
-class ProviderForm(OnceForm):
+class ProviderForm(OnceFormMixin):
     name = forms.CharField(label="団体名", max_length=200)
     name_kana = forms.CharField(label="団体名（よみ）", max_length=200, required=False)
     description = forms.CharField(label="団体の紹介", widget=forms.Textarea, required=False)
@@ -96,7 +82,7 @@ class ProviderForm(OnceForm):
         )
 
 
-class LocationForm(OnceForm):
+class LocationForm(OnceFormMixin):
     kind = forms.ChoiceField(label="種別", choices=Location.Kind.choices)
     name = forms.CharField(label="名称", max_length=200)
     postal_code = forms.CharField(label="郵便番号", max_length=8, required=False)
@@ -143,7 +129,7 @@ class LocationForm(OnceForm):
         )
 
 
-class ResourceForm(OnceForm):
+class ResourceForm(OnceFormMixin):
     provider = forms.ModelChoiceField(
         label="運営団体", queryset=Provider.objects.none(), empty_label="選んでください"
     )
@@ -265,7 +251,7 @@ class DatesField(forms.CharField):
         return out
 
 
-class ScheduleForm(OnceForm):
+class ScheduleForm(OnceFormMixin):
     kind = forms.ChoiceField(
         label="くり返し", choices=Schedule.Kind.choices, widget=forms.RadioSelect
     )
@@ -314,7 +300,7 @@ class ScheduleForm(OnceForm):
         )
 
 
-class ContactForm(OnceForm):
+class ContactForm(OnceFormMixin):
     name = forms.CharField(label="氏名・窓口名", max_length=100)
     title = forms.CharField(label="役職", max_length=100, required=False)
     department = forms.CharField(label="部署", max_length=100, required=False)
@@ -338,7 +324,7 @@ class ContactForm(OnceForm):
         )
 
 
-class ActivityForm(OnceForm):
+class ActivityForm(OnceFormMixin):
     kind = forms.ChoiceField(label="種別", choices=Activity.Kind.choices)
     title = forms.CharField(
         label="名称", max_length=200, help_text="例: 生活支援サポーター養成講座"
@@ -424,7 +410,7 @@ def _not_future(form: forms.Form, name: str, label: str) -> dt.date:
     return value
 
 
-class _RecordForm(OnceForm):
+class _RecordForm(OnceFormMixin):
     """A form whose fields carry the names of its service's data class (`data_class`)."""
 
     data_class: type[Any]

@@ -91,7 +91,7 @@ def taxonomy_id(name: str) -> str:
 
 
 def taxonomy_term_document(category: Category) -> dict[str, Any]:
-    return {
+    doc = {
         "id": str(category.hsds_id),
         "code": category.code,
         "name": category.name,
@@ -100,6 +100,9 @@ def taxonomy_term_document(category: Category) -> dict[str, Any]:
         "taxonomy_id": taxonomy_id(TAXONOMY_NAME),
         "language": "ja",
     }
+    if category.parent is not None:
+        doc["parent_id"] = str(category.parent.hsds_id)
+    return doc
 
 
 def _audience_term(code: str, label: str) -> dict[str, Any]:
@@ -319,7 +322,8 @@ def service_document(resource: CommunityResource) -> dict[str, Any]:
 
 
 def taxonomy_term_documents() -> list[dict[str, Any]]:
-    terms = [taxonomy_term_document(c) for c in Category.objects.order_by("sort_order")]
+    categories = Category.objects.select_related("parent").order_by("sort_order")
+    terms = [taxonomy_term_document(c) for c in categories]
     terms += [_audience_term(code, label) for code, label in Audience.choices]
     return terms
 

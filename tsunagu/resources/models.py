@@ -87,7 +87,6 @@ class Provider(models.Model):
     email = models.EmailField("メール", blank=True)
     phone = models.CharField("電話番号", max_length=40, blank=True)
     hsds_id = models.UUIDField("HSDS ID", unique=True, default=uuid.uuid4, editable=False)
-    submission = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     history = history()
@@ -140,7 +139,6 @@ class Location(models.Model):
         "バリアフリー", blank=True, help_text="段差、車いす用トイレ、駐車場、筆談 など"
     )
     hsds_id = models.UUIDField("HSDS ID", unique=True, default=uuid.uuid4, editable=False)
-    submission = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     history = history()
@@ -232,7 +230,6 @@ class CommunityResource(models.Model):
     # normalised name, reading, provider and description for the search (kana/width/異体字)
     search_text = models.TextField(blank=True, editable=False)
     hsds_id = models.UUIDField("HSDS ID", unique=True, default=uuid.uuid4, editable=False)
-    submission = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # no silent overwrite: a save from an older version is refused (core/history.py refuse_stale)
@@ -324,7 +321,6 @@ class Schedule(models.Model):
     valid_to = models.DateField("有効期間（終了）", null=True, blank=True)
     note = models.CharField("備考", max_length=200, blank=True)
     hsds_id = models.UUIDField("HSDS ID", unique=True, default=uuid.uuid4, editable=False)
-    submission = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         verbose_name = "開催日時"
@@ -378,7 +374,6 @@ class Contact(models.Model):
         "公開する", default=False, help_text="個人の連絡先は、本人の了解なく公開しないでください"
     )
     hsds_id = models.UUIDField("HSDS ID", unique=True, default=uuid.uuid4, editable=False)
-    submission = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         verbose_name = "連絡先"
@@ -447,7 +442,6 @@ class Activity(models.Model):
     description = models.TextField("内容", blank=True)
     is_public = models.BooleanField("公開する", default=False)
     participants = models.PositiveIntegerField("参加者数", null=True, blank=True)
-    submission = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -522,7 +516,6 @@ class CommunityConsultation(models.Model):
         related_name="community_consultations",
         verbose_name="受け付けた機関",
     )
-    submission = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True, null=True)
 
     history = history()
@@ -589,7 +582,6 @@ class Matching(models.Model):
         related_name="community_matchings",
         verbose_name="つないだ機関",
     )
-    submission = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True, null=True)
 
     history = history()
@@ -627,7 +619,6 @@ class AttendanceCount(models.Model):
     period_end = models.DateField("期間（終了）")
     visits = models.PositiveIntegerField("延べ人数")
     unique_visitors = models.PositiveIntegerField("実人数", null=True, blank=True)
-    submission = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True, null=True)
 
     history = history()
@@ -701,7 +692,6 @@ class CommunityWorker(models.Model):
     trainings = models.ManyToManyField(
         Activity, related_name="workers", blank=True, verbose_name="受講した講座・研修"
     )
-    submission = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -760,7 +750,6 @@ class PublicInterestInitiative(models.Model):
         related_name="public_interest_initiatives",
         verbose_name="記録した機関",
     )
-    submission = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True, null=True)
 
     history = history()

@@ -3,21 +3,20 @@
 Every writer is keyword-only and runs in one transaction; it checks what the database cannot
 (a schedule that never occurs, a location of another city) and runs `full_clean()`, so bad
 input gives a Japanese message per field and writes nothing. Edits keep their history
-(`core.history.changed_by`). A create that carries a `submission` id (the hidden field of every
-create form) happens once: sending the same form again returns the record it created.
+(`core.history.changed_by`). A create form sent twice writes once through the project's one
+mechanism, the one-time form token (`core.once.submit_once`, in the views).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from tsunagu.accounts.access import user_municipality
@@ -53,27 +52,6 @@ WEB = "web"
 SCHEDULE_HORIZON_DAYS = 366
 
 
-def _once[M: models.Model](
-    model: type[M], submission: uuid.UUID | None, create: Callable[[], M]
-) -> M:
-    """Run `create` unless this submission already created a row; return that row then."""
-    if submission is not None:
-        # unscoped: structure data; a repeat of one's own form finds the row it created
-        existing = model._default_manager.filter(submission=submission).first()
-        if existing is not None:
-            return existing
-    try:
-        with transaction.atomic():
-            return create()
-    except IntegrityError:
-        if submission is not None:
-            # unscoped: as above, the row this very submission created
-            existing = model._default_manager.filter(submission=submission).first()
-            if existing is not None:  # the same form, sent twice at once
-                return existing
-        raise
-
-
 def _save(record: models.Model, *, user: User, channel: str) -> None:
     """Validate a record, name who saves it and through which channel (its history), save it."""
     record.full_clean()
@@ -87,24 +65,17 @@ def _write[M: models.Model](
     *,
     user: User,
     channel: str,
-    submission: uuid.UUID | None = None,
     after: Callable[[M], None] | None = None,
 ) -> M:
     """The one path of every create and update here: `fill` checks the data and sets the
     fields, `_save` validates and saves with its history, `after` writes what needs the saved
-    row (relations). All in one transaction; a new record is created once per submission."""
-
-    def run() -> M:
+    row (relations). All in one transaction."""
+    with transaction.atomic():
         fill(record)
         _save(record, user=user, channel=channel)
         if after is not None:
             after(record)
         return record
-
-    if record._state.adding:
-        return _once(type(record), submission, run)
-    with transaction.atomic():
-        return run()
 
 
 def _raise(errors: dict[str, list[str]]) -> None:
@@ -159,16 +130,13 @@ def _provider_apply(provider: Provider, data: ProviderData, municipality: Munici
     provider.organization = data.organization
 
 
-def provider_create(
-    *, user: User, data: ProviderData, submission: uuid.UUID | None = None, channel: str = WEB
-) -> Provider:
+def provider_create(*, user: User, data: ProviderData, channel: str = WEB) -> Provider:
     municipality = user_municipality(user)
     return _write(
-        Provider(municipality=municipality, submission=submission),
+        Provider(municipality=municipality),
         lambda p: _provider_apply(p, data, municipality),
         user=user,
         channel=channel,
-        submission=submission,
     )
 
 
@@ -237,15 +205,12 @@ def _location_apply(location: Location, data: LocationData) -> None:
     location.accessibility = data.accessibility.strip()
 
 
-def location_create(
-    *, user: User, data: LocationData, submission: uuid.UUID | None = None, channel: str = WEB
-) -> Location:
+def location_create(*, user: User, data: LocationData, channel: str = WEB) -> Location:
     return _write(
-        Location(municipality=user_municipality(user), submission=submission),
+        Location(municipality=user_municipality(user)),
         lambda loc: _location_apply(loc, data),
         user=user,
         channel=channel,
-        submission=submission,
     )
 
 
@@ -365,15 +330,12 @@ def _unique_name_error(municipality: Municipality, data: ResourceData, exclude: 
         raise ValidationError({"name": ["この運営団体に同じ名前の社会資源が既にあります"]})
 
 
-def resource_create(
-    *, user: User, data: ResourceData, submission: uuid.UUID | None = None, channel: str = WEB
-) -> CommunityResource:
+def resource_create(*, user: User, data: ResourceData, channel: str = WEB) -> CommunityResource:
     return _write(
-        CommunityResource(municipality=user_municipality(user), submission=submission),
+        CommunityResource(municipality=user_municipality(user)),
         lambda r: _resource_apply(r, data),
         user=user,
         channel=channel,
-        submission=submission,
         after=lambda r: _resource_relations(r, data),
     )
 
@@ -492,7 +454,6 @@ def schedule_add(
     user: User,
     resource: CommunityResource,
     data: ScheduleData,
-    submission: uuid.UUID | None = None,
     channel: str = WEB,
 ) -> Schedule:
     def create() -> Schedule:
@@ -511,14 +472,14 @@ def schedule_add(
             valid_from=data.valid_from,
             valid_to=data.valid_to,
             note=data.note.strip(),
-            submission=submission,
         )
         schedule.full_clean()
         schedule.save()
         _touch(resource, user=user, channel=channel)
         return schedule
 
-    return _once(Schedule, submission, create)
+    with transaction.atomic():
+        return create()
 
 
 @transaction.atomic
@@ -553,7 +514,6 @@ def contact_add(
     user: User,
     resource: CommunityResource,
     data: ContactData,
-    submission: uuid.UUID | None = None,
     channel: str = WEB,
 ) -> Contact:
     def create() -> Contact:
@@ -567,14 +527,14 @@ def contact_add(
             phone=data.phone.strip(),
             email=data.email.strip(),
             is_public=data.is_public,
-            submission=submission,
         )
         contact.full_clean()
         contact.save()
         _touch(resource, user=user, channel=channel)
         return contact
 
-    return _once(Contact, submission, create)
+    with transaction.atomic():
+        return create()
 
 
 @transaction.atomic
@@ -629,15 +589,12 @@ def _activity_apply(activity: Activity, data: ActivityData) -> None:
     activity.participants = data.participants
 
 
-def activity_create(
-    *, user: User, data: ActivityData, submission: uuid.UUID | None = None, channel: str = WEB
-) -> Activity:
+def activity_create(*, user: User, data: ActivityData, channel: str = WEB) -> Activity:
     return _write(
-        Activity(municipality=user_municipality(user), submission=submission),
+        Activity(municipality=user_municipality(user)),
         lambda a: _activity_apply(a, data),
         user=user,
         channel=channel,
-        submission=submission,
     )
 
 
@@ -705,15 +662,13 @@ def community_consultation_create(
     *,
     user: User,
     data: CommunityConsultationData,
-    submission: uuid.UUID | None = None,
     channel: str = WEB,
 ) -> CommunityConsultation:
     return _write(
-        CommunityConsultation(municipality=user_municipality(user), submission=submission),
+        CommunityConsultation(municipality=user_municipality(user)),
         lambda r: _community_consultation_apply(r, data),
         user=user,
         channel=channel,
-        submission=submission,
     )
 
 
@@ -729,13 +684,9 @@ def community_consultation_update(
     )
 
 
-def community_consultation_record(
-    *, user: User, submission: uuid.UUID | None = None, **fields: Any
-) -> CommunityConsultation:
+def community_consultation_record(*, user: User, **fields: Any) -> CommunityConsultation:
     """A consultation from keyword fields (the demo loader and the tests)."""
-    return community_consultation_create(
-        user=user, data=CommunityConsultationData(**fields), submission=submission
-    )
+    return community_consultation_create(user=user, data=CommunityConsultationData(**fields))
 
 
 # --- 社会福祉法人の公益的な取組 ------------------------------------------------------------
@@ -785,15 +736,13 @@ def public_interest_initiative_create(
     *,
     user: User,
     data: PublicInterestInitiativeData,
-    submission: uuid.UUID | None = None,
     channel: str = WEB,
 ) -> PublicInterestInitiative:
     return _write(
-        PublicInterestInitiative(municipality=user_municipality(user), submission=submission),
+        PublicInterestInitiative(municipality=user_municipality(user)),
         lambda r: _public_interest_apply(r, data),
         user=user,
         channel=channel,
-        submission=submission,
     )
 
 
@@ -840,15 +789,12 @@ def _matching_apply(record: Matching, data: MatchingData) -> None:
     record.organization = data.organization
 
 
-def matching_create(
-    *, user: User, data: MatchingData, submission: uuid.UUID | None = None, channel: str = WEB
-) -> Matching:
+def matching_create(*, user: User, data: MatchingData, channel: str = WEB) -> Matching:
     return _write(
-        Matching(municipality=user_municipality(user), submission=submission),
+        Matching(municipality=user_municipality(user)),
         lambda r: _matching_apply(r, data),
         user=user,
         channel=channel,
-        submission=submission,
     )
 
 
@@ -858,9 +804,9 @@ def matching_update(
     return _write(record, lambda r: _matching_apply(r, data), user=user, channel=channel)
 
 
-def matching_record(*, user: User, submission: uuid.UUID | None = None, **fields: Any) -> Matching:
+def matching_record(*, user: User, **fields: Any) -> Matching:
     """A matching from keyword fields (the demo loader and the tests)."""
-    return matching_create(user=user, data=MatchingData(**fields), submission=submission)
+    return matching_create(user=user, data=MatchingData(**fields))
 
 
 # --- 来所者数 ------------------------------------------------------------------------------
@@ -900,16 +846,13 @@ def _attendance_apply(record: AttendanceCount, data: AttendanceData, city: int) 
     record.unique_visitors = data.unique_visitors
 
 
-def attendance_create(
-    *, user: User, data: AttendanceData, submission: uuid.UUID | None = None, channel: str = WEB
-) -> AttendanceCount:
+def attendance_create(*, user: User, data: AttendanceData, channel: str = WEB) -> AttendanceCount:
     city = user_municipality(user).pk
     return _write(
-        AttendanceCount(submission=submission),
+        AttendanceCount(),
         lambda r: _attendance_apply(r, data, city),
         user=user,
         channel=channel,
-        submission=submission,
     )
 
 
@@ -989,15 +932,12 @@ def _worker_apply(worker: CommunityWorker, data: WorkerData) -> None:
     worker.ended_on = data.ended_on
 
 
-def worker_create(
-    *, user: User, data: WorkerData, submission: uuid.UUID | None = None, channel: str = WEB
-) -> CommunityWorker:
+def worker_create(*, user: User, data: WorkerData, channel: str = WEB) -> CommunityWorker:
     return _write(
-        CommunityWorker(municipality=user_municipality(user), submission=submission),
+        CommunityWorker(municipality=user_municipality(user)),
         lambda w: _worker_apply(w, data),
         user=user,
         channel=channel,
-        submission=submission,
         after=lambda w: w.trainings.set(data.trainings),
     )
 

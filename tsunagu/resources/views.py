@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -24,6 +25,7 @@ from tsunagu.accounts.http import AuthenticatedHttpRequest
 from tsunagu.core.fiscal import fiscal_year_of
 from tsunagu.core.forms import add_service_errors
 from tsunagu.core.history import form_version
+from tsunagu.core.once import AlreadySubmitted, submit_once
 from tsunagu.organizations.models import Area
 from tsunagu.resources import selectors, services
 from tsunagu.resources.access import (
@@ -138,9 +140,14 @@ def create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = _resource_form(request)
     if request.method == "POST" and form.is_valid():
         try:
-            resource = services.resource_create(
-                user=request.user, data=form.to_data(), submission=form.submission_id()
+            resource = submit_once(
+                form=form,
+                write=lambda: services.resource_create(user=request.user, data=form.to_data()),
+                url=lambda r: reverse("resources:detail", kwargs={"resource_id": r.pk}),
             )
+        except AlreadySubmitted as done:
+            messages.info(request, done.message)
+            return redirect(done.url or reverse("resources:index"))
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -152,7 +159,7 @@ def create(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def edit(request: AuthenticatedHttpRequest, resource_id: int) -> HttpResponse:
     resource = resource_get_editable(request.user, resource_id)
-    form = _resource_form(request, initial=ResourceForm.initial_of(resource))
+    form = _resource_form(request, once=False, initial=ResourceForm.initial_of(resource))
     if request.method == "POST" and form.is_valid():
         try:
             services.resource_update(
@@ -188,13 +195,16 @@ def _part_add(
 ) -> HttpResponse:
     """Add a schedule or a contact to a resource: the form, the service, back to the resource."""
     if request.method == "POST" and form.is_valid():
+        back = reverse("resources:detail", kwargs={"resource_id": resource.pk})
         try:
-            add(
-                user=request.user,
-                resource=resource,
-                data=form.to_data(),
-                submission=form.submission_id(),
+            submit_once(
+                form=form,
+                write=lambda: add(user=request.user, resource=resource, data=form.to_data()),
+                url=lambda _: back,
             )
+        except AlreadySubmitted as already:
+            messages.info(request, already.message)
+            return redirect(already.url or back)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -282,9 +292,14 @@ def provider_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ProviderForm(request.POST or None, organizations=organizations_visible_to(request.user))
     if request.method == "POST" and form.is_valid():
         try:
-            services.provider_create(
-                user=request.user, data=form.to_data(), submission=form.submission_id()
+            submit_once(
+                form=form,
+                write=lambda: services.provider_create(user=request.user, data=form.to_data()),
+                url=lambda _: reverse("resources:providers"),
             )
+        except AlreadySubmitted as done:
+            messages.info(request, done.message)
+            return redirect(done.url or reverse("resources:providers"))
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -306,7 +321,9 @@ def provider_edit(request: AuthenticatedHttpRequest, provider_id: int) -> HttpRe
         f: getattr(provider, f)
         for f in ("name", "name_kana", "description", "url", "email", "phone", "organization")
     }
-    form = ProviderForm(request.POST or None, organizations=organizations, initial=initial)
+    form = ProviderForm(
+        request.POST or None, organizations=organizations, initial=initial, once=False
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.provider_update(user=request.user, provider=provider, data=form.to_data())
@@ -345,9 +362,14 @@ def location_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = LocationForm(request.POST or None, areas=_areas(request))  # type: ignore[arg-type]
     if request.method == "POST" and form.is_valid():
         try:
-            services.location_create(
-                user=request.user, data=form.to_data(), submission=form.submission_id()
+            submit_once(
+                form=form,
+                write=lambda: services.location_create(user=request.user, data=form.to_data()),
+                url=lambda _: reverse("resources:locations"),
             )
+        except AlreadySubmitted as done:
+            messages.info(request, done.message)
+            return redirect(done.url or reverse("resources:locations"))
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -377,6 +399,7 @@ def location_edit(request: AuthenticatedHttpRequest, location_id: int) -> HttpRe
         request.POST or None,
         areas=_areas(request),  # type: ignore[arg-type]
         initial={n: getattr(location, n) for n in names},
+        once=False,
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -434,9 +457,14 @@ def activity_create(request: AuthenticatedHttpRequest) -> HttpResponse:
             form.add_error("organizer", "自機関の活動だけを記録できます")
         else:
             try:
-                services.activity_create(
-                    user=request.user, data=data, submission=form.submission_id()
+                submit_once(
+                    form=form,
+                    write=lambda: services.activity_create(user=request.user, data=data),
+                    url=lambda _: reverse("resources:activities"),
                 )
+            except AlreadySubmitted as done:
+                messages.info(request, done.message)
+                return redirect(done.url or reverse("resources:activities"))
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
@@ -450,7 +478,7 @@ def activity_edit(request: AuthenticatedHttpRequest, activity_id: int) -> HttpRe
     activity = activities_editable_by(request.user).filter(pk=activity_id).first()
     if activity is None:
         raise Http404
-    form = _activity_form(request, initial=ActivityForm.initial_of(activity))
+    form = _activity_form(request, once=False, initial=ActivityForm.initial_of(activity))
     if request.method == "POST" and form.is_valid():
         try:
             services.activity_update(user=request.user, activity=activity, data=form.to_data())
@@ -530,7 +558,13 @@ def _record_form_page(
             form.add_error("organization", "自機関の記録だけを登録できます")
         else:
             try:
-                save(data)
+                if record is None:  # a create: once per form token
+                    submit_once(form=form, write=lambda: save(data), url=lambda _: reverse(back))
+                else:
+                    save(data)
+            except AlreadySubmitted as already:
+                messages.info(request, already.message)
+                return redirect(already.url or reverse(back))
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
@@ -591,9 +625,7 @@ def community_consultation_create(request: AuthenticatedHttpRequest) -> HttpResp
     )
 
     def save(data: services.CommunityConsultationData) -> object:
-        return services.community_consultation_create(
-            user=request.user, data=data, submission=form.submission_id()
-        )
+        return services.community_consultation_create(user=request.user, data=data)
 
     return _record_form_page(
         request,
@@ -618,7 +650,9 @@ def community_consultation_edit(
     )
     if record is None:
         raise Http404
-    form = _consultation_form(request, initial=CommunityConsultationForm.initial_of(record))
+    form = _consultation_form(
+        request, once=False, initial=CommunityConsultationForm.initial_of(record)
+    )
 
     def save(data: services.CommunityConsultationData) -> object:
         return services.community_consultation_update(user=request.user, record=record, data=data)
@@ -669,9 +703,7 @@ def public_interest_initiative_create(request: AuthenticatedHttpRequest) -> Http
     )
 
     def save(data: services.PublicInterestInitiativeData) -> object:
-        return services.public_interest_initiative_create(
-            user=request.user, data=data, submission=form.submission_id()
-        )
+        return services.public_interest_initiative_create(user=request.user, data=data)
 
     return _record_form_page(
         request,
@@ -696,7 +728,9 @@ def public_interest_initiative_edit(
     )
     if record is None:
         raise Http404
-    form = _public_interest_form(request, initial=PublicInterestInitiativeForm.initial_of(record))
+    form = _public_interest_form(
+        request, once=False, initial=PublicInterestInitiativeForm.initial_of(record)
+    )
 
     def save(data: services.PublicInterestInitiativeData) -> object:
         return services.public_interest_initiative_update(
@@ -760,9 +794,7 @@ def matching_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
     def save(data: services.MatchingData) -> object:
-        return services.matching_create(
-            user=request.user, data=data, submission=form.submission_id()
-        )
+        return services.matching_create(user=request.user, data=data)
 
     return _record_form_page(
         request,
@@ -781,7 +813,7 @@ def matching_edit(request: AuthenticatedHttpRequest, matching_id: int) -> HttpRe
     record = matchings_editable_by(request.user).filter(pk=matching_id).first()
     if record is None:
         raise Http404
-    form = _matching_form(request, initial=MatchingForm.initial_of(record))
+    form = _matching_form(request, once=False, initial=MatchingForm.initial_of(record))
 
     def save(data: services.MatchingData) -> object:
         return services.matching_update(user=request.user, record=record, data=data)
@@ -832,9 +864,7 @@ def attendance_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = _attendance_form(request)
 
     def save(data: services.AttendanceData) -> object:
-        return services.attendance_create(
-            user=request.user, data=data, submission=form.submission_id()
-        )
+        return services.attendance_create(user=request.user, data=data)
 
     return _record_form_page(
         request,
@@ -852,7 +882,7 @@ def attendance_edit(request: AuthenticatedHttpRequest, attendance_id: int) -> Ht
     record = attendance_editable_by(request.user).filter(pk=attendance_id).first()
     if record is None:
         raise Http404
-    form = _attendance_form(request, initial=AttendanceForm.initial_of(record))
+    form = _attendance_form(request, once=False, initial=AttendanceForm.initial_of(record))
 
     def save(data: services.AttendanceData) -> object:
         return services.attendance_update(user=request.user, record=record, data=data)
@@ -918,7 +948,7 @@ def worker_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = _worker_form(request)
 
     def save(data: services.WorkerData) -> object:
-        return services.worker_create(user=request.user, data=data, submission=form.submission_id())
+        return services.worker_create(user=request.user, data=data)
 
     return _record_form_page(
         request,
@@ -937,7 +967,7 @@ def worker_edit(request: AuthenticatedHttpRequest, worker_id: int) -> HttpRespon
     record = workers_readable_by(request.user).filter(pk=worker_id).first()
     if record is None:
         raise Http404
-    form = _worker_form(request, initial=WorkerForm.initial_of(record))
+    form = _worker_form(request, once=False, initial=WorkerForm.initial_of(record))
 
     def save(data: services.WorkerData) -> object:
         return services.worker_update(user=request.user, worker=record, data=data)

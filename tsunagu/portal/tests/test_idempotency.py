@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from io import StringIO
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
+from django_tasks_db.management.commands import db_worker
+from django_tasks_db.models import DBTaskResult
 
+from tsunagu.access.models import AccessLog
 from tsunagu.accounts.models import User
 from tsunagu.accounts.tokens import api_token_create
 from tsunagu.consultations.models import Consultation
@@ -123,3 +128,62 @@ def test_the_header_is_documented_on_the_creating_operations(db: None) -> None:
     assert "409" in post_persons["responses"]
     listing = schema["paths"]["/api/v1/persons"]["get"]
     assert not any(p["name"] == "Idempotency-Key" for p in listing.get("parameters", []))
+
+
+def test_a_replay_is_logged_as_a_read_of_what_the_first_answer_named(counselor: User) -> None:
+    client = api(counselor)
+    first = post(client, "/api/v1/persons", YAMADA)
+    person = Person.dangerously_unscoped.get()
+    before = list(AccessLog.objects.filter(person_id=person.pk).values_list("action", flat=True))
+    assert before == [AccessLog.Action.CREATE]
+    again = post(client, "/api/v1/persons", YAMADA)
+    assert again.content == first.content
+    replayed = AccessLog.objects.filter(person_id=person.pk).order_by("pk").last()
+    assert replayed is not None
+    assert replayed.action == AccessLog.Action.VIEW
+    assert replayed.channel == AccessLog.Channel.API
+    assert replayed.user_id == counselor.pk and replayed.via == AccessLog.Via.OWN
+    assert (replayed.object_type, replayed.object_id) == ("people.person", str(person.pk))
+    # each further replay is one more read
+    post(client, "/api/v1/persons", YAMADA)
+    assert AccessLog.objects.filter(person_id=person.pk, action="view").count() == 2
+
+
+def test_a_refused_replay_logs_nothing(counselor: User) -> None:
+    client = api(counselor)
+    post(client, "/api/v1/persons", YAMADA)
+    rows = AccessLog.objects.count()
+    assert post(client, "/api/v1/persons", {**YAMADA, "given_name": "二郎"}).status_code == 422
+    assert AccessLog.objects.count() == rows
+
+
+def test_storing_a_key_schedules_one_purge_an_hour_that_the_worker_runs(
+    counselor: User,
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    client = api(counselor)
+    with django_capture_on_commit_callbacks(execute=True):
+        post(client, "/api/v1/persons", YAMADA, key="k-1")
+        post(client, "/api/v1/persons", {**YAMADA, "given_name": "二郎"}, key="k-2")
+    queued = DBTaskResult.objects.filter(task_path__endswith="idempotency_purge_task")
+    assert queued.count() == 1  # the second key came within the hour
+    run_after = queued.get().run_after
+    assert run_after is not None
+    # it runs when the first key has expired, plus the hour in which no other purge is queued
+    expected = timezone.now() + dt.timedelta(hours=settings.IDEMPOTENCY_KEY_HOURS + 1)
+    assert abs(run_after - expected) < dt.timedelta(minutes=1)
+    # nothing happens before then
+    call_command("db_worker", "--batch", "--no-startup-delay", stdout=StringIO())
+    assert IdempotencyKey.objects.count() == 2
+    # then: the expired key goes, a fresh one stays
+    IdempotencyKey.objects.filter(key="k-1").update(
+        created_at=timezone.now() - dt.timedelta(hours=settings.IDEMPOTENCY_KEY_HOURS + 1)
+    )
+    queued.update(run_after=timezone.now() - dt.timedelta(seconds=1))
+    call_command("db_worker", "--batch", "--no-startup-delay", stdout=StringIO())
+    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["k-2"]
+    assert queued.get().status == "SUCCESSFUL"

@@ -2,7 +2,6 @@
 forms sent twice, Japanese errors, paging, history, and what the counts count."""
 
 import datetime as dt
-import uuid
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -11,6 +10,7 @@ from django.utils import timezone
 
 from conftest import client_for
 from tsunagu.accounts.models import User
+from tsunagu.core.once import form_token_new
 from tsunagu.organizations.models import Area, Municipality, Organization
 from tsunagu.resources import selectors
 from tsunagu.resources.models import (
@@ -43,7 +43,7 @@ def _consultation(**changes: object) -> dict[str, object]:
         "party_name": "北自治会",
         "summary": "サロンを始めたい",
         "status": "open",
-        "submission": str(uuid.uuid4()),
+        "form_token": form_token_new(),
     }
     data.update(changes)
     return {k: v for k, v in data.items() if v is not None}
@@ -121,7 +121,7 @@ def test_matchings_count_only_when_they_came_about(
         "is_new": "on",
     }
     for status in ("matched", "arranging", "not_matched"):
-        response = client.post(url, {**base, "status": status, "submission": str(uuid.uuid4())})
+        response = client.post(url, {**base, "status": status, "form_token": form_token_new()})
         assert response.status_code == 302, response.content.decode()
     counts = selectors.matching_counts(municipality=city, fiscal_year=2026)
     assert counts["company"] == selectors.MatchingCount(new=1, total=1)
@@ -151,12 +151,12 @@ def test_attendance_forms(
         "period_end": "2026-04-30",
         "visits": "120",
         "unique_visitors": "35",
-        "submission": str(uuid.uuid4()),
+        "form_token": form_token_new(),
     }
     assert client.post(url, data).status_code == 302
-    again = client.post(url, {**data, "submission": str(uuid.uuid4())})
+    again = client.post(url, {**data, "form_token": form_token_new()})
     assert "既に記録されています" in again.content.decode()
-    fresh = {"submission": str(uuid.uuid4())}
+    fresh = {"form_token": form_token_new()}
     wrong = client.post(
         url, {**data, **fresh, "period_start": "2026-05-01", "unique_visitors": "999"}
     )
@@ -235,7 +235,7 @@ def test_the_roster_form_and_its_counts(lsc: User, city: Municipality) -> None:
         "name_kana": "みなみ いちろう",
         "started_on": "2025-04-01",
         "trainings": [course.pk],
-        "submission": str(uuid.uuid4()),
+        "form_token": form_token_new(),
     }
     missing_area = client.post(url, data)
     assert "地区を選んでください" in missing_area.content.decode()
@@ -302,7 +302,7 @@ def _initiative(**changes: object) -> dict[str, object]:
         "started_on": "2026-04-01",
         "ended_on": "",
         "participants": "120",
-        "submission": str(uuid.uuid4()),
+        "form_token": form_token_new(),
     }
     data.update(changes)
     return {k: v for k, v in data.items() if v is not None}

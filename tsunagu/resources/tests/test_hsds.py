@@ -15,7 +15,8 @@ from tsunagu.accounts.tokens import api_token_create
 from tsunagu.organizations.models import Municipality
 from tsunagu.resources import selectors
 from tsunagu.resources.hsds import HsdsInvalid, hsds_errors, hsds_import, service_document
-from tsunagu.resources.models import CommunityResource, Location
+from tsunagu.resources.models import Category, CommunityResource, Location
+from tsunagu.resources.services import ProviderData, ResourceData, provider_create, resource_create
 from tsunagu.resources.templatetags.resources import schedule_text
 
 pytestmark = pytest.mark.django_db
@@ -369,3 +370,88 @@ def test_one_taxonomy_term(salon: CommunityResource, third: User, outsider: User
     assert client.get("/api/v1/hsds/taxonomy_terms/not-a-uuid").status_code in (404, 422)
     assert client.get(f"/api/v1/hsds/taxonomy_terms/{salon_term}?x=1").status_code == 422
     assert Client().get(f"/api/v1/hsds/taxonomy_terms/{salon_term}").status_code == 401
+
+
+def test_the_organizations_reference_parameters(
+    salon: CommunityResource, hidden: CommunityResource, lsc: User, third: User
+) -> None:
+    other = provider_create(user=lsc, data=ProviderData(name="南ﾎﾞﾗﾝﾃｨｱ連絡会"))
+    resource_create(
+        user=lsc,
+        data=ResourceData(
+            provider=other,
+            name="南の子ども食堂",
+            description="毎月の食事会",
+            categories=[Category.objects.get(code="salon")],
+            is_public=True,
+        ),
+    )
+    client = _api(third)
+    both = client.get("/api/v1/hsds/organizations").json()
+    assert both["total_items"] == 2 and "services" not in both["contents"][0]
+    # search: reading, full/half width and kana forgiven, every word must match
+    for query, names in [
+        ("ささえあい", ["北地区ささえあいの会"]),
+        ("ボランティア", ["南ﾎﾞﾗﾝﾃｨｱ連絡会"]),
+        ("ぼらんてぃあ 連絡会", ["南ﾎﾞﾗﾝﾃｨｱ連絡会"]),
+        ("ささえあい 連絡会", []),
+    ]:
+        found = client.get("/api/v1/hsds/organizations", {"search": query}).json()
+        assert [o["name"] for o in found["contents"]] == names, query
+        assert found["total_items"] == len(names)
+    # full: each organization with its published services in brief (the hidden one left out)
+    full = client.get("/api/v1/hsds/organizations?search=ささえあい&full=true").json()
+    [org] = full["contents"]
+    assert _org_errors(org) == [] and hsds_errors(org, "organization") == []
+    assert [s["name"] for s in org["services"]] == ["ふれあいサロン髙田"]
+    assert set(org["services"][0]) == {"id", "organization_id", "name", "description", "status"}
+    # full_service: whole services, each valid as an HSDS service
+    whole = client.get("/api/v1/hsds/organizations?full_service=true").json()["contents"]
+    assert all(_org_errors(o) == [] for o in whole)
+    services = [s for o in whole for s in o["services"]]
+    assert sorted(s["name"] for s in services) == ["ふれあいサロン髙田", "南の子ども食堂"]
+    assert all(hsds_errors(s) == [] for s in services)
+    assert "準備中の居場所" not in json.dumps(whole, ensure_ascii=False)
+    # paging applies to the filtered list
+    second = client.get("/api/v1/hsds/organizations?per_page=1&page=2").json()
+    assert second["total_items"] == 2 and second["size"] == 1 and second["last_page"]
+    for bad in ("full=maybe", "full_service=2", "search=" + "あ" * 201, "colour=red"):
+        assert client.get("/api/v1/hsds/organizations?" + bad).status_code == 422, bad
+
+
+def test_the_taxonomy_terms_reference_parameters(salon: CommunityResource, third: User) -> None:
+    client = _api(third)
+    salon_term = Category.objects.get(code="salon")
+    child = Category.objects.create(
+        code="salon-tea", name="お茶会", description="サロンのうちお茶会", parent=salon_term
+    )
+    every = client.get("/api/v1/hsds/taxonomy_terms?per_page=200").json()
+    assert all(hsds_errors(t, "taxonomy_term") == [] for t in every["contents"])
+    [child_doc] = [t for t in every["contents"] if t["code"] == "salon-tea"]
+    assert child_doc["parent_id"] == str(salon_term.hsds_id)
+    # parent_id: the children of one term
+    children = client.get(f"/api/v1/hsds/taxonomy_terms?parent_id={salon_term.hsds_id}").json()
+    assert [t["id"] for t in children["contents"]] == [str(child.hsds_id)]
+    # top_only: the terms without a parent
+    top = client.get("/api/v1/hsds/taxonomy_terms?top_only=true&per_page=200").json()
+    assert top["total_items"] == every["total_items"] - 1
+    assert str(child.hsds_id) not in {t["id"] for t in top["contents"]}
+    # taxonomy_id: one taxonomy's terms
+    taxonomies = {
+        t["name"]: t["id"] for t in client.get("/api/v1/hsds/taxonomies").json()["contents"]
+    }
+    audience = client.get(
+        f"/api/v1/hsds/taxonomy_terms?taxonomy_id={taxonomies['tsunagu-audience']}&per_page=200"
+    ).json()["contents"]
+    assert audience and {t["taxonomy"] for t in audience} == {"tsunagu-audience"}
+    kinds = client.get(
+        f"/api/v1/hsds/taxonomy_terms?taxonomy_id={taxonomies['tsunagu-community-resources']}&per_page=200"
+    ).json()["total_items"]
+    assert kinds + len(audience) == every["total_items"]
+    unknown = client.get(f"/api/v1/hsds/taxonomy_terms?taxonomy_id={uuid.uuid4()}").json()
+    assert unknown["total_items"] == 0 and unknown["empty"]
+    # search: name, description or code
+    found = client.get("/api/v1/hsds/taxonomy_terms?search=お茶会").json()["contents"]
+    assert [t["code"] for t in found] == ["salon-tea"]
+    for bad in ("top_only=maybe", "parent_id=salon", "taxonomy_id=1", "search=" + "あ" * 201):
+        assert client.get("/api/v1/hsds/taxonomy_terms?" + bad).status_code == 422, bad

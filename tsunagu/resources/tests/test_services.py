@@ -1,5 +1,4 @@
 import datetime as dt
-import uuid
 from decimal import Decimal
 
 import pytest
@@ -10,7 +9,6 @@ from tsunagu.accounts.models import User
 from tsunagu.organizations.models import Municipality
 from tsunagu.resources.models import (
     Activity,
-    Category,
     CommunityResource,
     Location,
     Provider,
@@ -169,20 +167,6 @@ def test_monthly_and_dates_schedules_are_stored_as_rules(
         ),
     )
     assert listed.dates == ["2030-04-05", "2030-05-10"]
-
-
-def test_the_same_form_sent_twice_creates_one_record(lsc: User, provider: Provider) -> None:
-    submission = uuid.uuid4()
-    data = ResourceData(
-        provider=provider,
-        name="こども食堂きた",
-        description="月に一度のこども食堂",
-        categories=[Category.objects.get(code="kodomo-shokudo")],
-    )
-    first = resource_create(user=lsc, data=data, submission=submission)
-    second = resource_create(user=lsc, data=data, submission=submission)
-    assert first.pk == second.pk
-    assert CommunityResource.objects.filter(name="こども食堂きた").count() == 1
 
 
 def test_bad_resource_input_writes_nothing(

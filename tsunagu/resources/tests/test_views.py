@@ -1,7 +1,6 @@
 """Staff pages: who reads, who edits, forms that cannot be sent twice, clear errors."""
 
 import datetime as dt
-import uuid
 
 import pytest
 from django.db import connection
@@ -10,6 +9,7 @@ from django.urls import reverse
 
 from conftest import client_for
 from tsunagu.accounts.models import User
+from tsunagu.core.once import form_token_new
 from tsunagu.resources.models import (
     Activity,
     Category,
@@ -82,9 +82,9 @@ def test_the_life_support_coordinator_edits_every_resource(
 def test_a_create_form_sent_twice_makes_one_resource(lsc: User, provider: Provider) -> None:
     client = client_for(lsc)
     form = client.get(reverse("resources:create"))
-    submission = form.context["form"].initial["submission"]
+    submission = form.context["form"].initial["form_token"]
     data = {
-        "submission": str(submission),
+        "form_token": submission,
         "provider": provider.pk,
         "name": "こども食堂きた",
         "description": "月に一度",
@@ -102,7 +102,7 @@ def test_bad_input_gives_japanese_errors_and_saves_nothing(lsc: User, provider: 
     client = client_for(lsc)
     response = client.post(
         reverse("resources:create"),
-        {"submission": str(uuid.uuid4()), "provider": provider.pk, "name": "x", "status": "active"},
+        {"form_token": form_token_new(), "provider": provider.pk, "name": "x", "status": "active"},
     )
     assert response.status_code == 200
     page = response.content.decode()
@@ -111,7 +111,7 @@ def test_bad_input_gives_japanese_errors_and_saves_nothing(lsc: User, provider: 
     place = client.post(
         reverse("resources:location_create"),
         {
-            "submission": str(uuid.uuid4()),
+            "form_token": form_token_new(),
             "kind": "physical",
             "name": "ロンドン",
             "latitude": "51.5",
@@ -127,7 +127,7 @@ def test_a_schedule_that_never_occurs_is_explained(lsc: User, salon: CommunityRe
     response = client_for(lsc).post(
         reverse("resources:schedule_add", kwargs={"resource_id": salon.pk}),
         {
-            "submission": str(uuid.uuid4()),
+            "form_token": form_token_new(),
             "kind": "monthly",
             "weekdays": ["MO"],
             "week_of_month": "5",
@@ -139,7 +139,7 @@ def test_a_schedule_that_never_occurs_is_explained(lsc: User, salon: CommunityRe
     assert Schedule.objects.count() == before
     bad_date = client_for(lsc).post(
         reverse("resources:schedule_add", kwargs={"resource_id": salon.pk}),
-        {"submission": str(uuid.uuid4()), "kind": "dates", "dates": "2026-02-30"},
+        {"form_token": form_token_new(), "kind": "dates", "dates": "2026-02-30"},
     )
     assert "日付「2026-02-30」を読めません" in bad_date.content.decode()
 
@@ -178,7 +178,7 @@ def test_activities_are_recorded_by_their_organization(
     counselor: User, third: User, lsc: User
 ) -> None:
     data = {
-        "submission": str(uuid.uuid4()),
+        "form_token": form_token_new(),
         "kind": "course",
         "title": "生活支援サポーター養成講座",
         "held_on": "2026-06-01",
@@ -191,7 +191,7 @@ def test_activities_are_recorded_by_their_organization(
     assert client_for(third).get(edit).status_code == 404
     assert client_for(lsc).get(edit).status_code == 200
     # one's own organization only
-    other = dict(data, submission=str(uuid.uuid4()), organizer=lsc.organization_id)
+    other = dict(data, form_token=form_token_new(), organizer=lsc.organization_id)
     response = client_for(counselor).post(reverse("resources:activity_create"), other)
     assert response.status_code == 200 and Activity.objects.count() == 1
 
