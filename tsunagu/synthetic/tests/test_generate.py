@@ -68,10 +68,6 @@ def test_generated_city_is_whole_deterministic_and_its_log_verifies() -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.skip(
-    reason="hangs after the merge of this session (the harness against live_server never returns "
-    "on SQLite or PostgreSQL); issue 15 is open and its closing note says so"
-)
 def test_load_harness_runs_against_the_generated_city(live_server: Any, tmp_path: Path) -> None:
     pytest.importorskip("locust", reason="the [bench] extra is not installed")
     generate(Options(residents=2000, years=1, seed=2, slug="smoke", until=UNTIL))
