@@ -89,8 +89,8 @@ def test_a_row_moved_to_another_city_or_slipped_in_is_found(
         assert chain_verify() is None
         third = Municipality.objects.create(
             code="999971",
-            slug="minami",
-            name="南市",
+            slug="chain-third",
+            name="第三市",
             prefecture="架空県",
             plan_name="南市計画",
             plan_start_fiscal_year=2026,
