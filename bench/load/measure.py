@@ -191,6 +191,8 @@ def measure_db(op: Op, targets: dict[str, Any], reps: int) -> dict[str, Any]:
                     for statement in sql:
                         if not statement.startswith("INSERT"):
                             cur.execute(statement.replace("%", "%%"))
+                            if cur.description is not None:
+                                cur.fetchall()  # as the request did (and SQLite needs it done)
                             continue
                         # a row the request wrote under a unique key (its one-time form token,
                         # a field set keyed by its hash) cannot be written twice: that INSERT
