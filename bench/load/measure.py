@@ -200,6 +200,8 @@ def measure_db(op: Op, targets: dict[str, Any], reps: int) -> dict[str, Any]:
                         try:
                             with transaction.atomic():
                                 cur.execute(statement.replace("%", "%%"))
+                                if cur.description is not None:  # INSERT … RETURNING
+                                    cur.fetchall()
                         except IntegrityError:
                             skipped += 1
                     timings.append((time.perf_counter() - t0) * 1000)
