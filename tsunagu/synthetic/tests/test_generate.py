@@ -88,7 +88,7 @@ def test_load_harness_runs_against_the_generated_city(live_server: Any, tmp_path
                 "--mixed",
                 "--clients=1",
                 "--think-clients=",
-                "--seconds=4",
+                "--seconds=15",
                 "--db-reps=1",
                 f"--out={out}",
             ]
