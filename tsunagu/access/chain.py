@@ -1,10 +1,12 @@
 """The access log and the change history as hash chains (`tsunagu verify-audit`).
 
 The access log: each row carries the hash of the row before it and its own, so a changed,
-removed or reordered row breaks the chain at that place. Rows are appended under a lock on the
-chain's `AuditChainHead` row, which also holds the hash of the newest row (so removing the last
-rows is noticed too). On PostgreSQL a trigger refuses UPDATE and DELETE on the log table
-(migration `access/0005`).
+removed or reordered row breaks the chain at that place. Each municipality's rows form their own
+chain (a prefecture-wide platform's cities never wait on each other's lock); rows of no
+organization, and those written before the split, form the shared chain. Rows are appended
+under a lock on their chain's `AuditChainHead` row, which also holds the hash of the newest row
+(so removing the last rows is noticed too). On PostgreSQL a trigger refuses UPDATE and DELETE
+on the log table (migration `access/0005`).
 
 The change history (django-simple-history's tables, one per tracked model): every history row
 written appends a `HistoryDigest` link to a second chain (head row 2) with a digest of the row's
@@ -25,12 +27,14 @@ from typing import Any
 
 from django.apps import apps
 from django.db import connection, models, transaction
+from django.db.models import Q
 from django.dispatch import receiver
 from django.utils import timezone
 from simple_history.signals import post_create_historical_record
 
 from tsunagu.access.models import AccessLog, AuditChainHead, HistoryDigest, HistoryFieldSet
 from tsunagu.core.history import HistoryChannel, history_rows_written
+from tsunagu.organizations.models import Organization
 
 GENESIS = "0" * 64
 ACCESS_LOG_CHAIN = 1
@@ -56,23 +60,62 @@ def row_hash(row: AccessLog, prev_hash: str) -> str:
     return hashlib.sha256("\x1f".join(fields).encode("utf-8")).hexdigest()
 
 
+MUNICIPAL_CHAIN_BASE = 1000
+
+
+def municipal_chain(municipality_id: int | None) -> int:
+    """The chain head of a municipality's access log (the shared chain for None)."""
+    return ACCESS_LOG_CHAIN if municipality_id is None else MUNICIPAL_CHAIN_BASE + municipality_id
+
+
+def _with_municipality(rows: Sequence[AccessLog]) -> None:
+    """Each row's municipality, from its organization (one query for those not known)."""
+    missing = {r.organization_id for r in rows if r.municipality_id is None and r.organization_id}
+    if not missing:
+        return
+    cached = {
+        r.organization_id: r.organization.municipality_id
+        for r in rows
+        if r.organization_id in missing
+        and AccessLog.organization.is_cached(r)
+        and r.organization is not None
+    }
+    if len(cached) < len(missing):
+        cached.update(
+            Organization.objects.filter(pk__in=missing - cached.keys()).values_list(
+                "pk", "municipality_id"
+            )
+        )
+    for r in rows:
+        if r.municipality_id is None and r.organization_id:
+            r.municipality_id = cached[r.organization_id]
+
+
 def chain_append(rows: Sequence[AccessLog]) -> list[AccessLog]:
-    """Write rows at the end of the chain (in one transaction, under the chain's lock)."""
+    """Write rows at the end of their municipality's chain (in one transaction, under the lock
+    of that chain's head only: two cities never wait for each other)."""
     if not rows:
         return []
+    _with_municipality(rows)
+    chains: dict[int | None, list[AccessLog]] = {}
+    for row in rows:
+        chains.setdefault(row.municipality_id, []).append(row)
     with transaction.atomic():
-        head, _ = AuditChainHead.objects.select_for_update().get_or_create(
-            pk=ACCESS_LOG_CHAIN, defaults={"last_hash": GENESIS}
-        )
-        prev = head.last_hash
-        for row in rows:
-            row.prev_hash = prev
-            row.hash = row_hash(row, prev)
-            prev = row.hash
+        # heads locked in one order (by key), so two writers never wait on each other in a cycle
+        for municipality_id in sorted(chains, key=lambda m: m or 0):
+            head, _ = AuditChainHead.objects.select_for_update().get_or_create(
+                pk=municipal_chain(municipality_id),
+                defaults={"last_hash": GENESIS, "municipality_id": municipality_id},
+            )
+            prev = head.last_hash
+            for row in chains[municipality_id]:
+                row.prev_hash = prev
+                row.hash = row_hash(row, prev)
+                prev = row.hash
+            head.last_hash = prev
+            head.count += len(chains[municipality_id])
+            head.save(update_fields=["last_hash", "count"])
         created = AccessLog.objects.bulk_create(rows, batch_size=500)
-        head.last_hash = prev
-        head.count += len(rows)
-        head.save(update_fields=["last_hash", "count"])
     return created
 
 
@@ -85,17 +128,38 @@ class Break:
 
 
 def chain_verify(*, batch: int = 5000) -> Break | None:
-    """Walk the whole log in order; None when every row is intact and nothing is missing."""
+    """Walk every access-log chain (the shared one and each municipality's) in order; None when
+    every row is intact and nothing is missing."""
+    municipalities = set(
+        AuditChainHead.objects.filter(municipality__isnull=False).values_list(
+            "municipality_id", flat=True
+        )
+    )
+    # a row of a municipality that has no chain head was slipped in (or its head removed)
+    stray = AccessLog.objects.filter(municipality__isnull=False).exclude(
+        municipality_id__in=municipalities
+    )
+    first_stray = stray.order_by("pk").values_list("pk", flat=True).first()
+    if first_stray is not None:
+        return Break(first_stray, "チェーンの先頭情報がありません")
+    for municipality_id in [None, *sorted(municipalities)]:
+        found = _chain_verify_one(municipality_id, batch)
+        if found is not None:
+            return found
+    return None
+
+
+def _chain_verify_one(municipality_id: int | None, batch: int) -> Break | None:
     prev = GENESIS
     count = 0
-    for row in _rows(batch):
+    for row in _rows(municipality_id, batch):
         if row.prev_hash != prev:
             return Break(row.pk, "前の記録が削除されたか、順序が入れ替えられています")
         if row.hash != row_hash(row, prev):
             return Break(row.pk, "記録の内容が書き換えられています")
         prev = row.hash
         count += 1
-    head = AuditChainHead.objects.filter(pk=ACCESS_LOG_CHAIN).first()
+    head = AuditChainHead.objects.filter(pk=municipal_chain(municipality_id)).first()
     if head is None:
         return None if count == 0 else Break(None, "チェーンの先頭情報がありません")
     if head.last_hash != prev or head.count != count:
@@ -103,10 +167,22 @@ def chain_verify(*, batch: int = 5000) -> Break | None:
     return None
 
 
-def _rows(batch: int) -> Iterator[AccessLog]:
+def access_log_chained() -> int:
+    """How many access-log rows the chain heads count (every chain)."""
+    heads = AuditChainHead.objects.filter(
+        Q(pk=ACCESS_LOG_CHAIN) | Q(pk__gte=MUNICIPAL_CHAIN_BASE)
+    ).values_list("count", flat=True)
+    return sum(heads)
+
+
+def _rows(municipality_id: int | None, batch: int) -> Iterator[AccessLog]:
+    if municipality_id is None:
+        rows_of = AccessLog.objects.filter(municipality__isnull=True)
+    else:
+        rows_of = AccessLog.objects.filter(municipality_id=municipality_id)
     last = 0
     while True:
-        rows = list(AccessLog.objects.filter(pk__gt=last).order_by("pk")[:batch])
+        rows = list(rows_of.filter(pk__gt=last).order_by("pk")[:batch])
         if not rows:
             return
         yield from rows

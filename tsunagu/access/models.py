@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from tsunagu.core.tokyo import tokyo_text
 from tsunagu.meetings.models import MeetingBody
-from tsunagu.organizations.models import Organization
+from tsunagu.organizations.models import Municipality, Organization
 
 
 class Basis(models.TextChoices):
@@ -197,7 +197,12 @@ class AccessLog(models.Model):
         AccessGrant, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     channel = models.CharField("経路", max_length=8, choices=Channel.choices, default=Channel.WEB)
-    # the hash chain (access/chain.py): the previous row's hash and this row's
+    # the hash chain (access/chain.py): the previous row's hash and this row's. Each
+    # municipality has its own chain (its organizations' rows); rows of no organization, and
+    # rows written before the chains were split, are in the shared chain (municipality empty).
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     prev_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64, blank=True)
 
@@ -205,7 +210,10 @@ class AccessLog(models.Model):
         verbose_name = "アクセス記録"
         verbose_name_plural = "アクセス記録"
         ordering = ["-at", "-pk"]
-        indexes = [models.Index(fields=["person", "at"])]
+        indexes = [
+            models.Index(fields=["person", "at"]),
+            models.Index(fields=["municipality", "id"], name="access_log_chain_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(user__isnull=False, organization__isnull=False)
@@ -289,10 +297,15 @@ class HistoryFieldSet(models.Model):
 
 class AuditChainHead(models.Model):
     """The end of a hash chain: the newest row's hash and the number of rows. Row 1 is the
-    access log's chain, row 2 the change history's. Locked while rows are appended."""
+    access log's shared chain, row 2 the change history's; a municipality's access-log chain
+    is row 1000 + the municipality's id (explicit keys: no id sequence can hand one out twice).
+    Locked while rows are appended, so two municipalities never wait for each other."""
 
     last_hash = models.CharField(max_length=64)
     count = models.PositiveBigIntegerField(default=0)
+    municipality = models.OneToOneField(
+        Municipality, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         verbose_name = "アクセス記録の連鎖"

@@ -6,9 +6,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
+from django.utils import timezone
 
 from tsunagu.access.models import AccessLog
 from tsunagu.accounts.models import User
@@ -16,6 +16,7 @@ from tsunagu.consultations.access import ConsultationAccess, consultations_shown
 from tsunagu.consultations.models import Consultation
 from tsunagu.core.fiscal import fiscal_year_bounds
 from tsunagu.core.history import HistoryEntry, changes
+from tsunagu.core.paging import KeysetPage, keyset_page
 from tsunagu.organizations.models import Organization, Site
 from tsunagu.people.access import PersonAccess
 
@@ -35,6 +36,7 @@ def own_consultations(
     """The consultations the user's organization took, filtered, newest first."""
     qs = Consultation.objects.held_by(user)
     if topic:
+        # one row per consultation and topic (a unique pair): the join repeats no consultation
         qs = qs.filter(topics__topic=topic)
     if channel:
         qs = qs.filter(channel=channel)
@@ -42,16 +44,20 @@ def own_consultations(
         qs = qs.filter(response=response)
     if is_new is not None:
         qs = qs.filter(is_new=is_new)
+    # local days as a range of instants, so the (organization, received_at) index serves them
     if date_from:
-        qs = qs.filter(received_at__date__gte=date_from)
+        qs = qs.filter(received_at__gte=_day_start(date_from))
     if date_to:
-        qs = qs.filter(received_at__date__lte=date_to)
+        qs = qs.filter(received_at__lt=_day_start(date_to + dt.timedelta(days=1)))
     return (
-        qs.distinct()
-        .select_related("person", "received_by")
+        qs.select_related("person", "received_by")
         .prefetch_related("topics")
         .order_by("-received_at", "-pk")
     )
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 @dataclass(frozen=True)
@@ -100,11 +106,18 @@ def consultation_counts(*, organization: Organization, fiscal_year: int) -> Year
 
 
 def consultation_page_for(
-    *, user: User, consultations: QuerySet[Consultation], page: str | int | None
-) -> Page[Consultation]:
-    """One page of a list of consultations, logged (one row per person, naming the
+    *,
+    user: User,
+    consultations: QuerySet[Consultation],
+    after: str | None = None,
+    before: str | None = None,
+) -> KeysetPage[Consultation]:
+    """One page of a list of consultations, newest first, after (or before) a cursor of
+    `core.paging` (the list is not counted); logged (one row per person, naming the
     consultations of that person on the page)."""
-    shown = Paginator(consultations, PAGE_SIZE).get_page(page)
+    shown = keyset_page(
+        consultations, order=("received_at", "pk"), size=PAGE_SIZE, after=after, before=before
+    )
     consultations_shown(
         user=user,
         consultations=shown.object_list,

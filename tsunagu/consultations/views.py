@@ -57,7 +57,10 @@ def consultation_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         date_to=filters.get("date_to"),
     )
     page = consultation_page_for(
-        user=request.user, consultations=consultations, page=request.GET.get("page")
+        user=request.user,
+        consultations=consultations,
+        after=request.GET.get("after"),
+        before=request.GET.get("before"),
     )
     today_fy = fiscal_year_of(
         timezone.localdate(), start_month=organization.municipality.fiscal_year_start_month

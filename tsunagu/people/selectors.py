@@ -87,7 +87,8 @@ def person_search(
             key__in=keys, person__organization__municipality=municipality
         )
         .values_list("person_id", flat=True)
-        .distinct()[:MAX_CANDIDATES]
+        .distinct()
+        .order_by("person_id")[:MAX_CANDIDATES]  # the same cut every time
     )
     persons = list(  # unscoped: as above
         Person.dangerously_unscoped.filter(pk__in=candidate_ids).select_related("organization")
@@ -153,7 +154,8 @@ def _surname_search(
         p
         for p in Person.objects.visible_to(user)
         .filter(pk__in=ids)
-        .select_related("organization")[:MAX_CANDIDATES]
+        .select_related("organization")
+        .order_by("pk")[:MAX_CANDIDATES]
     ]
     ranked = [
         (p, m)

@@ -20,6 +20,7 @@ from tsunagu.core.export import SafeCsvWriter
 from tsunagu.core.forms import add_service_errors
 from tsunagu.core.history import FieldChange
 from tsunagu.core.once import AlreadySubmitted, submit_once
+from tsunagu.core.paging import keyset_page
 from tsunagu.core.sections import sections_for
 from tsunagu.core.tokyo import tokyo_iso
 from tsunagu.people.access import PersonAccess, person_get_for, persons_shown
@@ -351,15 +352,16 @@ def access_log_page(request: AuthenticatedHttpRequest, person_id: int) -> HttpRe
             files={f"access-log-{person.pk}.csv": buffer.getvalue().encode("utf-8")},
             title="アクセス記録の出力",
         )
-    # pages are anchored at the newest row when the log was opened: reads logged while paging
-    # (this page's own, too) do not shift rows onto the next page
-    until_text = request.GET.get("until", "")
-    until = (
-        int(until_text) if until_text.isdigit() else entries.values_list("pk", flat=True).first()
+    # keyset pages (core.paging): reads logged while paging (this page's own, too) are newer
+    # than every row shown, so they never shift rows onto the next page; no count of the log
+    page = keyset_page(
+        entries,
+        order=("at", "pk"),
+        size=ACCESS_LOG_PAGE_SIZE,
+        after=request.GET.get("after"),
+        before=request.GET.get("before"),
     )
-    anchored = entries.filter(pk__lte=until or 0)
-    page = Paginator(anchored, ACCESS_LOG_PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"person": person, "page": page, "until": until or 0}
+    context = {"person": person, "page": page}
     return render(request, "people/access_log.html", context)
 
 

@@ -7,7 +7,6 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -17,6 +16,7 @@ from tsunagu.access.scoping import user_organization
 from tsunagu.access.services import Shown, access_log_shown
 from tsunagu.accounts.models import User
 from tsunagu.consultations.access import consultation_accesses
+from tsunagu.core.paging import KeysetPage, keyset_page
 from tsunagu.organizations.models import Organization
 from tsunagu.people.access import PersonAccess, person_accesses
 from tsunagu.referrals.models import Referral, ReferralEvent
@@ -111,9 +111,16 @@ def referrals_shown(
 
 
 def referral_page_for(
-    *, user: User, referrals: QuerySet[Referral], page: str | int | None
-) -> tuple[Page[Referral], list[ReferralView]]:
-    shown = Paginator(referrals, PAGE_SIZE).get_page(page)
+    *,
+    user: User,
+    referrals: QuerySet[Referral],
+    after: str | None = None,
+    before: str | None = None,
+) -> tuple[KeysetPage[Referral], list[ReferralView]]:
+    """One page of a box, newest first, after (or before) a cursor of `core.paging`."""
+    shown = keyset_page(
+        referrals, order=("created_at", "pk"), size=PAGE_SIZE, after=after, before=before
+    )
     views = referrals_shown(
         user=user,
         referrals=list(shown.object_list),

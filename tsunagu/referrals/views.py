@@ -52,7 +52,10 @@ def box(request: AuthenticatedHttpRequest) -> HttpResponse:
         status = ""
     referrals = referral_box(user=request.user, box=which, status=status)
     page, views = referral_page_for(
-        user=request.user, referrals=referrals, page=request.GET.get("page")
+        user=request.user,
+        referrals=referrals,
+        after=request.GET.get("after"),
+        before=request.GET.get("before"),
     )
     context = {
         "which": which,

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 
-from tsunagu.access.chain import GENESIS, row_hash
+from tsunagu.access.chain import GENESIS, municipal_chain, row_hash
 from tsunagu.access.models import AccessGrant, AccessLog, AuditChainHead, Basis
 from tsunagu.accounts.models import Role, RoleAssignment, User
 from tsunagu.cases.models import Case, CaseEvent, CaseMember, CaseTeamMember
@@ -239,6 +239,7 @@ class _Generator:
         self.log: list[AccessLog] = []
         self.log_rows = 0
         self.prev_hash = GENESIS
+        self.municipality_id = 0
         self.until = opts.until or dt.datetime.now(TOKYO).date()
         self.start = self.until - dt.timedelta(days=365 * opts.years)
         self.written_log = 0
@@ -392,6 +393,7 @@ class _Generator:
         self.log = []
         for row in rows:
             row.pk = self.ids.take(AccessLog)
+            row.municipality_id = self.municipality_id
             row.prev_hash = self.prev_hash
             row.hash = row_hash(row, self.prev_hash)
             self.prev_hash = row.hash
@@ -966,7 +968,7 @@ class _Generator:
 
     def finish(self) -> None:
         self.flush_log()
-        head, _ = AuditChainHead.objects.get_or_create(pk=1, defaults={"last_hash": GENESIS})
+        head = AuditChainHead.objects.get(pk=municipal_chain(self.municipality_id))
         head.last_hash = self.prev_hash
         head.count += self.written_log
         head.save(update_fields=["last_hash", "count"])
@@ -980,16 +982,18 @@ def generate(opts: Options, *, progress: Callable[[str], None] = lambda s: None)
     started = time.monotonic()
     gen = _Generator(opts, progress)
     with transaction.atomic():
-        # the chain's head is locked for the whole run: nothing else appends meanwhile
-        AuditChainHead.objects.select_for_update().get_or_create(
-            pk=1, defaults={"last_hash": GENESIS}
-        )
         if connection.vendor == "postgresql":
             with connection.cursor() as cur:
                 cur.execute("SET LOCAL synchronous_commit TO OFF")
         municipality, orgs, coordination = gen.structure()
+        # the new city's chain head is locked for the rest of the run (other cities' are not);
         # the structure's own services may have logged: continue after their rows
-        gen.prev_hash = AuditChainHead.objects.get(pk=1).last_hash
+        head, _ = AuditChainHead.objects.select_for_update().get_or_create(
+            pk=municipal_chain(municipality.pk),
+            defaults={"last_hash": GENESIS, "municipality": municipality},
+        )
+        gen.municipality_id = municipality.pk
+        gen.prev_hash = head.last_hash
         gen.activity(orgs, coordination)
         gen.finish()
     if connection.vendor == "postgresql":

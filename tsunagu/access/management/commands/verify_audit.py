@@ -2,7 +2,12 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tsunagu.access.chain import ACCESS_LOG_CHAIN, HISTORY_CHAIN, chain_verify, history_verify
+from tsunagu.access.chain import (
+    HISTORY_CHAIN,
+    access_log_chained,
+    chain_verify,
+    history_verify,
+)
 from tsunagu.access.models import AuditChainHead
 
 
@@ -22,6 +27,6 @@ class Command(BaseCommand):
             raise CommandError(f"変更履歴の連鎖が壊れています: {broken.where}: {broken.reason}")
         heads = {h.pk: h.count for h in AuditChainHead.objects.all()}
         self.stdout.write(
-            f"アクセス記録 {heads.get(ACCESS_LOG_CHAIN, 0)} 件、"
+            f"アクセス記録 {access_log_chained()} 件、"
             f"変更履歴 {heads.get(HISTORY_CHAIN, 0)} 件の連鎖を確認しました（改ざんなし）"
         )
