@@ -918,7 +918,8 @@ def assessment_create(
         # unscoped: the case's own newest sheet
         newest = Assessment.dangerously_unscoped.filter(case=case).order_by("-version").first()
         raise StaleEdit(
-            stale_message(who=newest.created_by if newest else None, fields=[], current=latest)
+            stale_message(who=newest.created_by if newest else None, fields=[], current=latest),
+            current=latest,
         )
     cleaned, errors = assessment_answers_clean(answers)
     if urgency not in Urgency.values:

@@ -122,7 +122,11 @@ def changes(record_history: Any) -> list[HistoryEntry]:
 
 class StaleEdit(ValidationError):
     """A save made from an older version than the one stored: nothing was written. Pages show
-    the message on the form; the API answers 409 with it."""
+    the message on the form; the API answers 409 with it and the current version."""
+
+    def __init__(self, message: Any, *, current: int | None = None) -> None:
+        super().__init__(message)
+        self.current = current
 
 
 def stale_message(*, who: Any, fields: list[str], current: int | None = None) -> str:
@@ -162,7 +166,8 @@ def refuse_stale(record: Any, expected_version: int) -> None:
     newer = [e for e in entries if e.version is not None and e.version > expected_version]
     fields = sorted({c.field for e in newer for c in e.changes})
     raise StaleEdit(
-        {NON_FIELD_ERRORS: [stale_message(who=newer[0].user if newer else None, fields=fields)]}
+        {NON_FIELD_ERRORS: [stale_message(who=newer[0].user if newer else None, fields=fields)]},
+        current=getattr(current, field),
     )
 
 
@@ -170,3 +175,28 @@ def form_version(post: Any) -> int | None:
     """The version of the record an edit form was made from (its hidden `version` field)."""
     value = str(post.get("version", ""))
     return int(value) if value.isdigit() else None
+
+
+def api_version(*, if_match: str | None, version: int | None) -> int:
+    """The version an API client's update was made from: the `If-Match` header (`"3"`, `W/"3"`
+    or `3`, as the ETag it read) or the body's `version`. One of them is required, so that an
+    API update, like a form, never overwrites blind."""
+    if if_match:
+        tag = if_match.strip().removeprefix("W/").strip('"')
+        if not tag.isdigit() or len(tag) > 9:
+            raise ValidationError(
+                {"If-Match": ["If-Match には読んだときの版（ETag の数字）を指定してください"]}
+            )
+        if version is not None and version != int(tag):
+            raise ValidationError({"version": ["version と If-Match の版が食い違っています"]})
+        return int(tag)
+    if version is None:
+        raise ValidationError(
+            {
+                "version": [
+                    "読んだときの版を version（または If-Match ヘッダー）で指定してください"
+                    "（他の人の変更を上書きしないため）"
+                ]
+            }
+        )
+    return version
