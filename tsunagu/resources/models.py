@@ -90,6 +90,9 @@ class Provider(models.Model):
     submission = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # edits are counted: a save from an older version is refused (`core.history.refuse_stale`)
+    version = models.PositiveIntegerField("版", default=1, editable=False)
+
     history = history()
 
     class Meta:
@@ -142,6 +145,9 @@ class Location(models.Model):
     hsds_id = models.UUIDField("HSDS ID", unique=True, default=uuid.uuid4, editable=False)
     submission = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # edits are counted: a save from an older version is refused (`core.history.refuse_stale`)
+    version = models.PositiveIntegerField("版", default=1, editable=False)
 
     history = history()
 
@@ -451,6 +457,9 @@ class Activity(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # edits are counted: a save from an older version is refused (`core.history.refuse_stale`)
+    version = models.PositiveIntegerField("版", default=1, editable=False)
+
     history = history()
 
     class Meta:
@@ -525,6 +534,9 @@ class CommunityConsultation(models.Model):
     submission = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True, null=True)
 
+    # edits are counted: a save from an older version is refused (`core.history.refuse_stale`)
+    version = models.PositiveIntegerField("版", default=1, editable=False)
+
     history = history()
 
     class Meta:
@@ -592,6 +604,9 @@ class Matching(models.Model):
     submission = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True, null=True)
 
+    # edits are counted: a save from an older version is refused (`core.history.refuse_stale`)
+    version = models.PositiveIntegerField("版", default=1, editable=False)
+
     history = history()
 
     class Meta:
@@ -629,6 +644,9 @@ class AttendanceCount(models.Model):
     unique_visitors = models.PositiveIntegerField("実人数", null=True, blank=True)
     submission = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True, null=True)
+
+    # edits are counted: a save from an older version is refused (`core.history.refuse_stale`)
+    version = models.PositiveIntegerField("版", default=1, editable=False)
 
     history = history()
 
@@ -705,6 +723,9 @@ class CommunityWorker(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # edits are counted: a save from an older version is refused (`core.history.refuse_stale`)
+    version = models.PositiveIntegerField("版", default=1, editable=False)
+
     history = history(m2m_fields=[trainings])
 
     class Meta:
@@ -762,6 +783,9 @@ class PublicInterestInitiative(models.Model):
     )
     submission = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True, null=True)
+
+    # edits are counted: a save from an older version is refused (`core.history.refuse_stale`)
+    version = models.PositiveIntegerField("版", default=1, editable=False)
 
     history = history()
 
