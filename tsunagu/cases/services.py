@@ -81,11 +81,6 @@ TRANSITIONS: dict[str, set[str]] = {
 }
 
 
-# a save from an older version than the one stored (two coordinators at once): nothing was
-# written; the one exception of `core.history`, answered 409 by the API
-StaleSave = StaleEdit
-
-
 def _fail(name: str, message: str) -> ValidationError:
     return ValidationError({name: [message]})
 
