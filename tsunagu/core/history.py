@@ -114,7 +114,7 @@ def changes(record_history: Any) -> list[HistoryEntry]:
                 channel=entry.history_channel,
                 kind={"+": "登録", "~": "変更", "-": "削除"}[entry.history_type],
                 changes=diffs,
-                version=getattr(entry, version_field(entry.instance), None),
+                version=getattr(entry, version_field(entry.instance_type), None),
             )
         )
     return out
