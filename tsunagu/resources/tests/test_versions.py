@@ -35,7 +35,7 @@ from tsunagu.resources.services import (
     worker_update,
 )
 
-WORKER_KIND = CommunityWorker.Kind.values[0]
+WORKER_KIND = CommunityWorker.Kind.VOLUNTEER
 
 
 def _data(resource: CommunityResource) -> ResourceData:
