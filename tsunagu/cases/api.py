@@ -16,7 +16,6 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from ninja import Router, Schema, Status
-from ninja.errors import HttpError
 from ninja.params.functions import Query
 from pydantic import Field
 
@@ -55,7 +54,6 @@ from tsunagu.cases.services import (
     GapData,
     PlanData,
     ResultData,
-    StaleSave,
     assessment_create,
     case_close,
     case_create,
@@ -526,10 +524,6 @@ def _coordinating(user: User, case_id: int) -> CaseAccess:
     return case_get_for(user=user, case_id=case_id, channel=API, action=None, coordinating=True)
 
 
-def _stale(exc: StaleSave) -> HttpError:
-    return HttpError(409, " ".join(exc.messages))
-
-
 # --- case requests -----------------------------------------------------------------------------
 
 
@@ -754,18 +748,16 @@ def events(request: HttpRequest, case_id: int, payload: EventIn) -> Status[Event
 def assessments(request: HttpRequest, case_id: int, payload: AssessmentIn) -> Status[AssessmentOut]:
     user = request_user(request)
     access = _coordinating(user, case_id)
-    try:
-        a = assessment_create(
-            user=user,
-            case=access.case,
-            answers={k: v.model_dump() for k, v in payload.answers.items()},
-            urgency=payload.urgency,
-            assessed_on=payload.assessed_on,
-            base_version=payload.base_version,
-            channel=API,
-        )
-    except StaleSave as exc:
-        raise _stale(exc) from exc
+    # a save from an older version: StaleEdit, 409 with the current version (portal/api.py)
+    a = assessment_create(
+        user=user,
+        case=access.case,
+        answers={k: v.model_dump() for k, v in payload.answers.items()},
+        urgency=payload.urgency,
+        assessed_on=payload.assessed_on,
+        base_version=payload.base_version,
+        channel=API,
+    )
     return Status(
         201,
         AssessmentOut(
@@ -894,17 +886,15 @@ def plan_save(request: HttpRequest, plan_id: int, payload: PlanUpdateIn) -> Plan
     plan, access = _plan(user, plan_id, log=False)
     if not access.coordinating:
         raise Http404
-    try:
-        saved = plan_update(
-            user=user,
-            plan=plan,
-            data=_plan_data(payload),
-            actions=_actions(user, payload.actions),
-            revision=payload.revision,
-            channel=API,
-        )
-    except StaleSave as exc:
-        raise _stale(exc) from exc
+    # a save from an older revision: StaleEdit, 409 with the current one (portal/api.py)
+    saved = plan_update(
+        user=user,
+        plan=plan,
+        data=_plan_data(payload),
+        actions=_actions(user, payload.actions),
+        revision=payload.revision,
+        channel=API,
+    )
     return _plan_reread(saved)
 
 

@@ -178,6 +178,8 @@ class Case(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # edits are counted: a save from an older version is refused (`core.history.refuse_stale`)
+    version = models.PositiveIntegerField("版", default=1, editable=False)
 
     history = history()
     objects = ScopedManager["Case"](CaseQuerySet)
@@ -527,8 +529,10 @@ class SupportPlan(models.Model):
     review_on = models.DateField("プランの見直し予定日")
     conferred_on = models.DateField("重層的支援会議での協議日", null=True, blank=True)
     started_on = models.DateField("実施開始日", null=True, blank=True)
-    # compared on save: a save from an older revision is refused (two coordinators at once)
+    # edits are counted here (`version` is the 版 staff see): a save from an older revision is
+    # refused by `core.history.refuse_stale` (two coordinators at once)
     revision = models.PositiveIntegerField("更新番号", default=1)
+    edit_version_field = "revision"
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -52,7 +52,7 @@ from tsunagu.consent.models import Consent
 from tsunagu.consultations.models import Channel as ConsultationChannel
 from tsunagu.consultations.models import Consultation, Requester, Response, Topic
 from tsunagu.consultations.services import ConsultationData, consultation_create
-from tsunagu.core.history import changed_by
+from tsunagu.core.history import StaleEdit, changed_by, refuse_stale, stale_message
 from tsunagu.organizations.models import Area, Municipality, Organization, SupportField
 from tsunagu.people.access import person_accesses
 from tsunagu.people.models import HouseholdMember, Person, Relationship
@@ -79,11 +79,6 @@ TRANSITIONS: dict[str, set[str]] = {
     CaseStatus.ONGOING_CONNECTION: {CaseStatus.ASSESSMENT, CaseStatus.SUPPORTING},
     CaseStatus.CLOSED: set(),
 }
-
-
-class StaleSave(ValidationError):
-    """A save from an older version than the one stored (two coordinators at once): nothing
-    was written. The API answers it with 409."""
 
 
 def _fail(name: str, message: str) -> ValidationError:
@@ -547,8 +542,14 @@ def case_update(
     issues: list[str],
     lead_coordinator: User,
     channel: Channel = WEB,
+    expected_version: int | None = None,
 ) -> Case:
+    """Change the case's name, issues and lead. With `expected_version` (the version the form
+    or API client read), a save over someone else's newer save is refused, naming what they
+    changed."""
     organization = _require_coordinator(user, case)
+    if expected_version is not None:
+        refuse_stale(case, expected_version)
     if lead_coordinator.organization_id != organization.pk:
         raise _fail("lead_coordinator", "主担当は自機関の職員から選んでください")
     if not title.strip():
@@ -556,6 +557,7 @@ def case_update(
     case.title = title.strip()
     case.issues = _issues_clean(issues)
     case.lead_coordinator = lead_coordinator
+    case.version += 1
     case.full_clean()
     changed_by(case, user=user, channel=channel)
     case.save()
@@ -901,12 +903,18 @@ def assessment_create(
     """A new version of the インテーク・アセスメントシート. `base_version` is the version the
     form started from (0 for the first): a save from an older one is refused."""
     organization = _require_coordinator(user, case)
+    # two saves from the same version wait for each other here; the second is then refused
+    # unscoped: the case the caller holds, locked for the new version
+    Case.dangerously_unscoped.select_for_update().filter(pk=case.pk).exists()
     # unscoped: the latest version number of the case's own sheet
     latest = Assessment.dangerously_unscoped.filter(case=case).aggregate(v=Max("version"))["v"] or 0
     if base_version != latest:
-        raise StaleSave(
-            f"このアセスメントは他の職員が更新しました（現在 第{latest}版）。"
-            "最新の版を開き直してから記入してください"
+        # a sheet is never edited, each save is a new version: the newer one's writer is named
+        # unscoped: the case's own newest sheet
+        newest = Assessment.dangerously_unscoped.filter(case=case).order_by("-version").first()
+        raise StaleEdit(
+            stale_message(who=newest.created_by if newest else None, fields=[], current=latest),
+            current=latest,
         )
     cleaned, errors = assessment_answers_clean(answers)
     if urgency not in Urgency.values:
@@ -1074,24 +1082,6 @@ def _actions_write(plan: SupportPlan, actions: list[ActionData], start: int = 0)
     )
 
 
-def _plan_changes_since(plan: SupportPlan, revision: int) -> list[str]:
-    """The fields another save changed since `revision` (from the plan's change history)."""
-    # unscoped: the plan's own change history, to tell the second coordinator what changed
-    base = plan.history.filter(revision=revision).order_by("-history_date").first()
-    if base is None:
-        return []
-    # unscoped: as above
-    current = plan.history.order_by("-history_date", "-pk").first()
-    if current is None:
-        return []
-    delta = current.diff_against(base)
-    return [
-        str(getattr(SupportPlan._meta.get_field(c.field), "verbose_name", c.field))
-        for c in delta.changes
-        if c.field not in ("revision", "updated_at")
-    ]
-
-
 @transaction.atomic
 def plan_update(
     *,
@@ -1106,20 +1096,10 @@ def plan_update(
     between, nothing is written and the message names what the other save changed."""
     case = plan.case
     _require_coordinator(user, case)
-    # lock the row: two saves from the same revision cannot both pass the comparison
-    # unscoped: the plan the caller already holds, re-read under a lock
-    locked = SupportPlan.dangerously_unscoped.select_for_update().get(pk=plan.pk)
-    if locked.revision != revision:
-        changed = _plan_changes_since(locked, revision)
-        by = locked.history.order_by("-history_date").first()  # unscoped: as above
-        who = ""
-        if by is not None and by.history_user is not None:
-            who = by.history_user.get_full_name() or by.history_user.username
-        raise StaleSave(
-            f"このプランは保存の間に{who + 'さんが' if who else '他の職員が'}更新しました"
-            f"（変更された項目: {'、'.join(changed) or '取り組み'}）。"
-            "上書きはしていません。最新の内容を開き直してから編集してください"
-        )
+    # unscoped: the plan the caller already holds; refuse_stale locks its row, so two saves
+    # from the same revision cannot both pass the comparison
+    locked = SupportPlan.dangerously_unscoped.get(pk=plan.pk)
+    refuse_stale(locked, revision)
     if locked.status != PlanStatus.DRAFT:
         raise ValidationError("下書きのプランだけを編集できます（協議済みのプランは新しい版で）")
     errors = _plan_fields_check(data)

@@ -1,4 +1,6 @@
-"""API of consent: record a person's consent to share, with its scope, purpose and period."""
+"""API of consent: record a person's consent to share, with its scope, purpose and period, and
+correct it (the organization that obtained it). A correction (PATCH) names the version it was made
+from (`If-Match` or `version`); made from an older one it is 409, naming who changed what."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from pydantic import Field
 
 from tsunagu.access.models import AccessLog
 from tsunagu.accounts.access import organizations_visible_to
+from tsunagu.accounts.models import User
 from tsunagu.accounts.tokens import request_user
 from tsunagu.consent import services
 from tsunagu.consent.models import Consent, ConsentAttachment
@@ -21,8 +24,16 @@ from tsunagu.consent.selectors import (
     consent_scan_response,
     consent_scans_list_for,
 )
-from tsunagu.consent.services import MAX_SCAN_BYTES, consent_attach, consent_record, scan_kind
+from tsunagu.consent.services import (
+    MAX_SCAN_BYTES,
+    consent_attach,
+    consent_record,
+    consent_update,
+    scan_kind,
+)
+from tsunagu.core.history import api_version
 from tsunagu.core.tokyo import TokyoDateTime
+from tsunagu.organizations.models import Organization
 from tsunagu.people.access import person_get_for
 
 router = Router(tags=["consents"])
@@ -47,6 +58,44 @@ class ConsentOut(Schema):
     valid_from: dt.date
     valid_until: dt.date | None
     withdrawn_at: TokyoDateTime | None
+    version: int = Field(0, description="版。変更（PATCH）のときに version か If-Match で送り返す")
+
+
+class ConsentPatch(Schema):
+    """Only the fields sent change; `version` (or If-Match) is the version read."""
+
+    version: int | None = Field(None, ge=1, description="読んだときの版（If-Match でも可）")
+    method: Consent.Method | None = None
+    purpose: str | None = Field(None, max_length=2000)
+    scope_organizations: list[str] | None = Field(None, description="提供先の機関コード")
+    valid_from: dt.date | None = None
+    valid_until: dt.date | None = Field(None, description="null で期限なし")
+
+
+def _scope(user: User, codes: list[str]) -> list[Organization]:
+    codes = list(dict.fromkeys(codes))
+    scope = list(organizations_visible_to(user).filter(code__in=codes).order_by("code"))
+    unknown = sorted(set(codes) - {o.code for o in scope})
+    if unknown:
+        raise ValidationError(
+            {"scope_organizations": [f"不明な機関コードです: {', '.join(unknown)}"]}
+        )
+    return scope
+
+
+def consent_out(consent: Consent) -> ConsentOut:
+    return ConsentOut(
+        id=consent.pk,
+        person=consent.person_id,
+        organization=consent.organization.code,
+        method=consent.method,
+        purpose=consent.purpose,
+        scope_organizations=[o.code for o in consent.scope_organizations.order_by("code")],
+        valid_from=consent.valid_from,
+        valid_until=consent.valid_until,
+        withdrawn_at=consent.withdrawn_at,
+        version=consent.version,
+    )
 
 
 @router.post("", response={201: ConsentOut}, summary="本人同意を記録する")
@@ -55,13 +104,7 @@ def create(request: HttpRequest, payload: ConsentIn) -> Status[ConsentOut]:
     person = person_get_for(
         user=user, person_id=payload.person, channel=AccessLog.Channel.API
     ).person
-    codes = list(dict.fromkeys(payload.scope_organizations))
-    scope = list(organizations_visible_to(user).filter(code__in=codes).order_by("code"))
-    unknown = sorted(set(codes) - {o.code for o in scope})
-    if unknown:
-        raise ValidationError(
-            {"scope_organizations": [f"不明な機関コードです: {', '.join(unknown)}"]}
-        )
+    scope = _scope(user, payload.scope_organizations)
     consent = consent_record(
         user=user,
         person=person,
@@ -82,8 +125,49 @@ def create(request: HttpRequest, payload: ConsentIn) -> Status[ConsentOut]:
         valid_from=consent.valid_from,
         valid_until=consent.valid_until,
         withdrawn_at=consent.withdrawn_at,
+        version=consent.version,
     )
     return Status(201, out)
+
+
+@router.patch(
+    "/{int:consent_id}",
+    response=ConsentOut,
+    summary="本人同意を訂正する（同意を得た機関のみ。古い版からの変更は409）",
+    description=(
+        "同意書のとおりに訂正します。提供先から外した機関との共有と、新しい期限を過ぎる共有は"
+        "その時点で終わります。撤回された同意は変更できません。"
+    ),
+)
+def update(
+    request: HttpRequest, consent_id: int, payload: ConsentPatch, response: HttpResponse
+) -> ConsentOut:
+    user = request_user(request)
+    # who may change it is decided first: another organization's consent answers as missing
+    consent = Consent.objects.held_by(user).filter(pk=consent_id).select_related("person").first()
+    if consent is None:
+        raise Http404
+    person_get_for(user=user, person_id=consent.person_id, channel=AccessLog.Channel.API, own=True)
+    version = api_version(if_match=request.headers.get("If-Match"), version=payload.version)
+    sent = payload.model_dump(exclude_unset=True, exclude={"version"})
+    scope = (
+        _scope(user, sent["scope_organizations"])
+        if sent.get("scope_organizations") is not None
+        else list(consent.scope_organizations.all())
+    )
+    consent = consent_update(
+        user=user,
+        consent=consent,
+        method=sent.get("method") or consent.method,
+        purpose=sent["purpose"] if sent.get("purpose") is not None else consent.purpose,
+        scope_organizations=scope,
+        valid_from=sent.get("valid_from") or consent.valid_from,
+        valid_until=sent.get("valid_until", consent.valid_until),
+        expected_version=version,
+        channel=AccessLog.Channel.API,
+    )
+    response["ETag"] = f'"{consent.version}"'
+    return consent_out(consent)
 
 
 # --- scanned consent forms (同意書の写し) ---------------------------------------------------

@@ -1,11 +1,14 @@
 """API of consultations: record one, list and read those the user may see (own, or shared with
-content by a live grant). Every consultation shown is logged, channel "api"."""
+content by a live grant), and correct one (the window that took it). Every consultation shown is
+logged, channel "api". A correction (PATCH) names the version it was made from (`If-Match` or
+`version`); made from an older one it is 409, naming who changed which fields."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
 from ninja.params.functions import Query
 from pydantic import Field
@@ -16,7 +19,12 @@ from tsunagu.consultations.access import consultation_get_for
 from tsunagu.consultations.models import Channel, Consultation, Requester, Topic
 from tsunagu.consultations.models import Response as ResponseKind
 from tsunagu.consultations.selectors import visible_consultations_for
-from tsunagu.consultations.services import ConsultationData, consultation_create
+from tsunagu.consultations.services import (
+    ConsultationData,
+    consultation_create,
+    consultation_update,
+)
+from tsunagu.core.history import api_version
 from tsunagu.core.tokyo import TokyoDateTime
 from tsunagu.people.access import person_get_for
 
@@ -62,6 +70,24 @@ class ConsultationOut(Schema):
     response: str
     is_new: bool
     external_id: str
+    version: int = Field(description="版。変更（PATCH）のときに version か If-Match で送り返す")
+
+
+class ConsultationPatch(Schema):
+    """Only the fields sent change (the person stays); `version` (or If-Match) is the version
+    read."""
+
+    version: int | None = Field(None, ge=1, description="読んだときの版（If-Match でも可）")
+    anonymous_label: str | None = Field(None, max_length=100)
+    received_at: dt.datetime | None = Field(None, description="受付日時（タイムゾーン付き）")
+    channel: Channel | None = None
+    requester: Requester | None = None
+    requester_detail: str | None = Field(None, max_length=200)
+    main_topic: Topic | None = None
+    topics: list[Topic] | None = None
+    content: str | None = None
+    response: ResponseKind | None = None
+    is_new: bool | None = None
 
 
 class ConsultationPage(Schema):
@@ -89,6 +115,7 @@ def consultation_out(c: Consultation) -> ConsultationOut:
         response=c.response,
         is_new=c.is_new,
         external_id=c.external_id,
+        version=c.version,
     )
 
 
@@ -122,7 +149,50 @@ def list_consultations(
 
 
 @router.get("/{int:consultation_id}", response=ConsultationOut, summary="相談を見る")
-def detail(request: HttpRequest, consultation_id: int) -> ConsultationOut:
+def detail(request: HttpRequest, consultation_id: int, response: HttpResponse) -> ConsultationOut:
     user = request_user(request)
     access = consultation_get_for(user=user, consultation_id=consultation_id, channel=API)
+    response["ETag"] = f'"{access.consultation.version}"'
     return consultation_out(access.consultation)
+
+
+@router.patch(
+    "/{int:consultation_id}",
+    response=ConsultationOut,
+    summary="相談の記録を訂正する（受け付けた機関のみ。古い版からの変更は409）",
+)
+def update(
+    request: HttpRequest, consultation_id: int, payload: ConsultationPatch, response: HttpResponse
+) -> ConsultationOut:
+    user = request_user(request)
+    # who may change it is decided first: another organization's answers as missing
+    access = consultation_get_for(user=user, consultation_id=consultation_id, channel=API, own=True)
+    version = api_version(if_match=request.headers.get("If-Match"), version=payload.version)
+    c = access.consultation
+    data = ConsultationData(
+        received_at=c.received_at,
+        channel=c.channel,
+        requester=c.requester,
+        main_topic=c.main_topic,
+        content=c.content,
+        response=c.response,
+        topics=[t.topic for t in c.topics.all()],
+        requester_detail=c.requester_detail,
+        is_new=c.is_new,
+        anonymous_label=c.anonymous_label,
+        external_id=c.external_id,
+        site_id=c.site_id,
+    )
+    sent = payload.model_dump(exclude_unset=True, exclude={"version"})
+    sent = {k: v for k, v in sent.items() if v is not None}
+    c = consultation_update(
+        user=user,
+        consultation=c,
+        data=dataclasses.replace(data, **sent),
+        expected_version=version,
+        channel=API,
+    )
+    # unscoped: the record just saved by its holder, read again with its new topics
+    c = Consultation.dangerously_unscoped.select_related("organization").get(pk=c.pk)
+    response["ETag"] = f'"{c.version}"'
+    return consultation_out(c)

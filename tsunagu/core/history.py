@@ -97,7 +97,7 @@ def changes(record_history: Any) -> list[HistoryEntry]:
         if previous is not None:
             delta = entry.diff_against(previous)
             for change in delta.changes:
-                if change.field in ("version", "updated_at"):
+                if change.field in ("version", "revision", "updated_at"):
                     continue
                 field = entry.instance._meta.get_field(change.field)
                 diffs.append(
@@ -114,39 +114,60 @@ def changes(record_history: Any) -> list[HistoryEntry]:
                 channel=entry.history_channel,
                 kind={"+": "登録", "~": "変更", "-": "削除"}[entry.history_type],
                 changes=diffs,
-                version=getattr(entry, "version", None),
+                version=getattr(entry, version_field(entry.instance_type), None),
             )
         )
     return out
 
 
+class StaleEdit(ValidationError):
+    """A save made from an older version than the one stored: nothing was written. Pages show
+    the message on the form; the API answers 409 with it and the current version."""
+
+    def __init__(self, message: Any, *, current: int | None = None) -> None:
+        super().__init__(message)
+        self.current = current
+
+
+def stale_message(*, who: Any, fields: list[str], current: int | None = None) -> str:
+    """The one message of a refused stale save: who changed the record and which fields."""
+    name = ""
+    if who is not None:
+        name = f"{who.get_full_name() or who.username}さんが"
+    changed = f"（変更された項目: {'、'.join(fields)}）" if fields else ""
+    now = f"（現在 第{current}版）" if current is not None else ""
+    return (
+        f"この記録は、画面を開いた後に{name}変更しました{changed}{now}。"
+        "上書きはしていません。最新の内容を確かめてから、もう一度保存してください"
+    )
+
+
+def version_field(model: Any) -> str:
+    """The field a record's edits are counted in: `version`, or the model's
+    `edit_version_field` where `version` is something staff see as 版 (a support plan)."""
+    return str(getattr(model, "edit_version_field", "version"))
+
+
 def refuse_stale(record: Any, expected_version: int) -> None:
-    """No silent overwrite, for every versioned record (a `version` field and a change history):
+    """No silent overwrite, for every versioned record (a version field and a change history):
     lock the stored row and refuse the save when it moved on since `expected_version` (the
     version the user's form was made from), naming who changed which fields. Call inside the
-    save's transaction, before applying the new values; the caller then bumps `version`.
+    save's transaction, before applying the new values; the caller then bumps the version.
 
-    Refused, `record.version` is the current one: the form comes back with it, so saving again
-    after reading the message is a deliberate overwrite."""
+    Refused (`StaleEdit`), the record's version is the current one: the form comes back with
+    it, so saving again after reading the message is a deliberate overwrite."""
+    field = version_field(record)
     # unscoped: the one record the calling service is saving for its holder, locked for the save
     current = type(record)._default_manager.select_for_update().get(pk=record.pk)
-    record.version = current.version
-    if current.version == expected_version:
+    setattr(record, field, getattr(current, field))
+    if getattr(current, field) == expected_version:
         return
     entries = changes(record.history)  # unscoped: the record's own history, for its holder
     newer = [e for e in entries if e.version is not None and e.version > expected_version]
     fields = sorted({c.field for e in newer for c in e.changes})
-    who = ""
-    if newer and newer[0].user is not None:
-        who = f"{newer[0].user.get_full_name() or newer[0].user.username}さんが"
-    changed = f"（変更された項目: {'、'.join(fields)}）" if fields else ""
-    raise ValidationError(
-        {
-            NON_FIELD_ERRORS: [
-                f"この記録は、画面を開いた後に{who}変更しました{changed}。"
-                "最新の内容を確かめてから、もう一度保存してください"
-            ]
-        }
+    raise StaleEdit(
+        {NON_FIELD_ERRORS: [stale_message(who=newer[0].user if newer else None, fields=fields)]},
+        current=getattr(current, field),
     )
 
 
@@ -154,3 +175,28 @@ def form_version(post: Any) -> int | None:
     """The version of the record an edit form was made from (its hidden `version` field)."""
     value = str(post.get("version", ""))
     return int(value) if value.isdigit() else None
+
+
+def api_version(*, if_match: str | None, version: int | None) -> int:
+    """The version an API client's update was made from: the `If-Match` header (`"3"`, `W/"3"`
+    or `3`, as the ETag it read) or the body's `version`. One of them is required, so that an
+    API update, like a form, never overwrites blind."""
+    if if_match:
+        tag = if_match.strip().removeprefix("W/").strip('"')
+        if not tag.isdigit() or len(tag) > 9:
+            raise ValidationError(
+                {"If-Match": ["If-Match には読んだときの版（ETag の数字）を指定してください"]}
+            )
+        if version is not None and version != int(tag):
+            raise ValidationError({"version": ["version と If-Match の版が食い違っています"]})
+        return int(tag)
+    if version is None:
+        raise ValidationError(
+            {
+                "version": [
+                    "読んだときの版を version（または If-Match ヘッダー）で指定してください"
+                    "（他の人の変更を上書きしないため）"
+                ]
+            }
+        )
+    return version

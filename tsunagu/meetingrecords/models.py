@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from tsunagu.access.scoping import ScopedManager, ScopedQuerySet, UnscopedManager
+from tsunagu.core.history import history
 from tsunagu.meetings.models import (
     LEGAL_BASES,
     STATUTORY_CONFIDENTIAL_KINDS,
@@ -291,7 +292,11 @@ class AgendaItem(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    # minutes are edited: each save counted, a save from an older version refused
+    # (`core.history.refuse_stale`), every earlier text kept in the change history
+    version = models.PositiveIntegerField("版", default=1, editable=False)
 
+    history = history()
     objects = ScopedManager["AgendaItem"](MeetingPartQuerySet)
     dangerously_unscoped = UnscopedManager()
 

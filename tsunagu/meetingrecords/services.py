@@ -34,6 +34,7 @@ from tsunagu.cases.services import (
     resource_gap_record,
 )
 from tsunagu.consent.models import Consent
+from tsunagu.core.history import changed_by, refuse_stale
 from tsunagu.meetingrecords.coverage import (
     attendee_organizations,
     consent_gaps,
@@ -371,6 +372,7 @@ def agenda_item_add(
         created_by=user,
     )
     item.full_clean()
+    changed_by(item, user=user, channel=channel)
     item.save()
     persons = persons_of(case, person)
     _log(user, AccessLog.Action.CREATE, item, persons[0] if persons else None, channel)
@@ -433,16 +435,27 @@ def meeting_grants_sync(*, meeting: Meeting, user: User) -> int:
 
 @transaction.atomic
 def minutes_record(
-    *, user: User, item: AgendaItem, minutes: str, channel: Channel = WEB
+    *,
+    user: User,
+    item: AgendaItem,
+    minutes: str,
+    channel: Channel = WEB,
+    expected_version: int | None = None,
 ) -> AgendaItem:
-    """議事録 of one agenda item (replaces the earlier text; the meeting must have happened)."""
+    """議事録 of one agenda item (replaces the earlier text, kept in the change history; the
+    meeting must have happened). With `expected_version` (the version the form was made from),
+    a save over someone else's newer minutes is refused, naming who changed them."""
     _require_secretariat(user, item.meeting)
     _require_held(item.meeting, "議事録")
     if not minutes.strip():
         raise _fail("minutes", "議事録を入力してください")
+    if expected_version is not None:
+        refuse_stale(item, expected_version)
     item.minutes = minutes.strip()
     item.minutes_at = timezone.now()
-    item.save(update_fields=["minutes", "minutes_at"])
+    item.version += 1
+    changed_by(item, user=user, channel=channel)
+    item.save(update_fields=["minutes", "minutes_at", "version"])
     persons = persons_of(item.case, item.person)
     _log(user, AccessLog.Action.UPDATE, item, persons[0] if persons else None, channel)
     return item

@@ -21,6 +21,7 @@ from tsunagu.accounts.http import AuthenticatedHttpRequest
 from tsunagu.cases.models import Case, CaseStatus, PlanStatus, ResourceGap, SupportPlan
 from tsunagu.core.fiscal import fiscal_year_of
 from tsunagu.core.forms import add_service_errors
+from tsunagu.core.history import form_version
 from tsunagu.core.once import AlreadySubmitted, OnceFormMixin, form_token_new, submit_once
 from tsunagu.meetingrecords import forms as f
 from tsunagu.meetingrecords.access import MeetingAccess, meeting_get_for, meetings_shown
@@ -269,7 +270,12 @@ def record(request: AuthenticatedHttpRequest, meeting_id: int, part: str) -> Htt
 
         def write() -> object:
             d = form.cleaned_data
-            return minutes_record(user=user, item=_item(access, d["item"]), minutes=d["minutes"])
+            return minutes_record(
+                user=user,
+                item=_item(access, d["item"]),
+                minutes=d["minutes"],
+                expected_version=form_version(data),
+            )
 
     elif part == "decisions":
         form = f.DecisionForm(

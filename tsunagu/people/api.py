@@ -1,4 +1,8 @@
-"""API of persons: register, list, read and search, scoped as in the UI.
+"""API of persons: register, list, read, search and update, scoped as in the UI.
+
+An update (PATCH) is the holder's only, through the same service as the edit page; it names the
+version it was made from (`If-Match` or `version`; a read answers with `ETag`), and an update
+made from an older version is 409 naming who changed which fields.
 
 A person's contact and address fields go out only as `PersonAccess` lets the user see them
 (empty when not shared, masked under 住所秘匿). Every person shown is logged, channel "api".
@@ -6,9 +10,10 @@ A person's contact and address fields go out only as `PersonAccess` lets the use
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
 from ninja.params.functions import Query
 from pydantic import Field
@@ -16,10 +21,11 @@ from pydantic import Field
 from tsunagu.access.models import AccessLog
 from tsunagu.access.throttle import Throttled
 from tsunagu.accounts.tokens import request_user
+from tsunagu.core.history import api_version
 from tsunagu.people.access import PersonAccess, person_accesses, person_get_for
 from tsunagu.people.models import Sex
 from tsunagu.people.selectors import person_search, persons_page_for
-from tsunagu.people.services import PersonData, person_create
+from tsunagu.people.services import PersonData, person_create, person_update
 
 router = Router(tags=["persons"])
 
@@ -57,6 +63,27 @@ class PersonOut(Schema):
     address: str = Field(description="共有されていなければ空、住所秘匿なら「（住所秘匿）」")
     phone: str = Field(description="共有されていなければ空")
     address_protected: bool
+    version: int = Field(description="版。変更（PATCH）のときに version か If-Match で送り返す")
+
+
+NULLABLE = {"birth_date", "address_protection_until"}
+
+
+class PersonPatch(Schema):
+    """Only the fields sent change; `version` (or If-Match) is the version read."""
+
+    version: int | None = Field(None, ge=1, description="読んだときの版（If-Match でも可）")
+    family_name: str | None = Field(None, max_length=50)
+    given_name: str | None = Field(None, max_length=50)
+    family_name_kana: str | None = Field(None, max_length=100)
+    given_name_kana: str | None = Field(None, max_length=100)
+    birth_date: dt.date | None = None
+    sex: Sex | None = None
+    postal_code: str | None = Field(None, max_length=10)
+    address: str | None = Field(None, max_length=300)
+    phone: str | None = Field(None, max_length=30)
+    address_protected: bool | None = None
+    address_protection_until: dt.date | None = None
 
 
 class PersonPage(Schema):
@@ -101,6 +128,7 @@ def person_out(access: PersonAccess) -> PersonOut:
         address=access.address_text,
         phone=access.phone_text,
         address_protected=p.address_protection_applies,
+        version=p.version,
     )
 
 
@@ -155,6 +183,36 @@ def search(
 
 
 @router.get("/{int:person_id}", response=PersonOut, summary="本人を見る")
-def detail(request: HttpRequest, person_id: int) -> PersonOut:
+def detail(request: HttpRequest, person_id: int, response: HttpResponse) -> PersonOut:
     user = request_user(request)
-    return person_out(person_get_for(user=user, person_id=person_id, channel=API))
+    access = person_get_for(user=user, person_id=person_id, channel=API)
+    response["ETag"] = f'"{access.person.version}"'
+    return person_out(access)
+
+
+@router.patch(
+    "/{int:person_id}",
+    response=PersonOut,
+    summary="本人の記録を変更する（記録した機関のみ。古い版からの変更は409）",
+)
+def update(
+    request: HttpRequest, person_id: int, payload: PersonPatch, response: HttpResponse
+) -> PersonOut:
+    user = request_user(request)
+    # who may change it is decided first: another organization's record answers as missing
+    access = person_get_for(user=user, person_id=person_id, channel=API, own=True)
+    version = api_version(if_match=request.headers.get("If-Match"), version=payload.version)
+    person = access.person
+    data = PersonData(**{f.name: getattr(person, f.name) for f in dataclasses.fields(PersonData)})
+    sent = payload.model_dump(exclude_unset=True, exclude={"version"})
+    # null clears a date; any other field sent as null is left as it is
+    sent = {k: v for k, v in sent.items() if v is not None or k in NULLABLE}
+    person = person_update(
+        user=user,
+        person=person,
+        data=dataclasses.replace(data, **sent),
+        channel=API,
+        expected_version=version,
+    )
+    response["ETag"] = f'"{person.version}"'
+    return person_out(person_accesses(user=user, persons=[person])[person.pk])

@@ -85,6 +85,8 @@ class Household(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
     )
+    # counted on every change (a member joining): `core.history.refuse_stale` for its edits
+    version = models.PositiveIntegerField("版", default=1, editable=False)
 
     history = history()
     objects = ScopedManager["Household"](HouseholdQuerySet)

@@ -293,6 +293,14 @@ def household_member_add(
         household.save()
     elif household.organization_id != organization.pk:
         raise ValidationError("他の機関の世帯には加えられません")
+    else:
+        # members join one at a time per household (the one-head rule holds under a race),
+        # and the household's version moves: a change of the household, in its history
+        # unscoped: the holder's own household, locked for the change
+        household = Household.dangerously_unscoped.select_for_update().get(pk=household.pk)
+        household.version += 1
+        changed_by(household, user=user, channel=AccessLog.Channel.WEB)
+        household.save(update_fields=["version"])
     # unscoped: whether the holder's own record already has a household
     if HouseholdMember.dangerously_unscoped.filter(person=person).exists():
         raise ValidationError("この本人は既に世帯に登録されています")

@@ -7,7 +7,9 @@ Not allowed and not found are the same 404, as in the UI.
 
 Errors are JSON with Japanese messages: `{"detail": "...", "errors": {field: [messages]}}`.
 A service's `ValidationError`, a request that does not validate (missing fields, impossible
-dates, unknown codes) and a body that is not JSON are all 422.
+dates, unknown codes) and a body that is not JSON are all 422. An update (PATCH) names the version
+it was made from (`If-Match` or `version`); made from an older one it is 409, naming who changed
+which fields, with `current_version` (`core.history.refuse_stale`, the pages' one check).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from tsunagu.cases.api import router as cases_router
 from tsunagu.cityplan.api import router as organizations_router
 from tsunagu.consent.api import router as consent_router
 from tsunagu.consultations.api import router as consultations_router
+from tsunagu.core.history import StaleEdit
 from tsunagu.meetingrecords.api import router as meetings_router
 from tsunagu.outreach.api import router as outreach_router
 from tsunagu.participation.api import router as participation_router
@@ -109,6 +112,26 @@ ERROR_SCHEMA = {
     },
     "required": ["detail"],
 }
+ERROR_SCHEMA["properties"]["current_version"] = {  # type: ignore[index]
+    "type": "integer",
+    "description": "409（古い版からの変更）のとき、記録の現在の版",
+}
+
+# core/history.py: an update names the version it was made from
+IF_MATCH_HEADER = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "description": (
+        "読んだときの版（応答の ETag、または本文の version と同じ数字）。"
+        "本文の version か、このヘッダーのどちらかが必要です。"
+    ),
+    "schema": {"type": "string", "maxLength": 20},
+}
+STALE = (
+    "読んだ後に他の人が変更しました。上書きはしていません"
+    "（detail に誰がどの項目を変えたか、current_version に現在の版）"
+)
 
 
 # portal/idempotency.py: the header every creating operation (POST answered with 201) takes
@@ -142,6 +165,16 @@ class TsunaguAPI(NinjaAPI):
                         "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
                     },
                 }
+            for method in ("patch", "put"):
+                if method in methods:  # an update made from an older version
+                    methods[method].setdefault("responses", {})["409"] = {
+                        "description": STALE,
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+                        },
+                    }
+            if "patch" in methods:
+                methods["patch"].setdefault("parameters", []).append(IF_MATCH_HEADER)
             for operation in methods.values():
                 responses = operation.setdefault("responses", {})
                 for status, description in COMMON_ERRORS.items():
@@ -221,6 +254,17 @@ def _service_error(request: HttpRequest, exc: DjangoValidationError) -> HttpResp
     else:
         errors = {NON_FIELD: list(exc.messages)}
     return _unprocessable(request, errors)
+
+
+@api.exception_handler(StaleEdit)
+def _stale(request: HttpRequest, exc: StaleEdit) -> HttpResponse:
+    body: dict[str, object] = {"detail": " ".join(exc.messages)}
+    if exc.current is not None:
+        body["current_version"] = exc.current
+    response = api.create_response(request, body, status=409)
+    if exc.current is not None:
+        response["ETag"] = f'"{exc.current}"'
+    return response
 
 
 @api.exception_handler(BadRequestData)

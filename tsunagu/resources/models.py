@@ -89,6 +89,9 @@ class Provider(models.Model):
     hsds_id = models.UUIDField("HSDS ID", unique=True, default=uuid.uuid4, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # edits are counted: a save from an older version is refused (`core.history.refuse_stale`)
+    version = models.PositiveIntegerField("版", default=1, editable=False)
+
     history = history()
 
     class Meta:
@@ -140,6 +143,9 @@ class Location(models.Model):
     )
     hsds_id = models.UUIDField("HSDS ID", unique=True, default=uuid.uuid4, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # edits are counted: a save from an older version is refused (`core.history.refuse_stale`)
+    version = models.PositiveIntegerField("版", default=1, editable=False)
 
     history = history()
 
@@ -445,6 +451,9 @@ class Activity(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # edits are counted: a save from an older version is refused (`core.history.refuse_stale`)
+    version = models.PositiveIntegerField("版", default=1, editable=False)
+
     history = history()
 
     class Meta:
@@ -518,6 +527,9 @@ class CommunityConsultation(models.Model):
     )
     updated_at = models.DateTimeField(auto_now=True, null=True)
 
+    # edits are counted: a save from an older version is refused (`core.history.refuse_stale`)
+    version = models.PositiveIntegerField("版", default=1, editable=False)
+
     history = history()
 
     class Meta:
@@ -584,6 +596,9 @@ class Matching(models.Model):
     )
     updated_at = models.DateTimeField(auto_now=True, null=True)
 
+    # edits are counted: a save from an older version is refused (`core.history.refuse_stale`)
+    version = models.PositiveIntegerField("版", default=1, editable=False)
+
     history = history()
 
     class Meta:
@@ -620,6 +635,9 @@ class AttendanceCount(models.Model):
     visits = models.PositiveIntegerField("延べ人数")
     unique_visitors = models.PositiveIntegerField("実人数", null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True, null=True)
+
+    # edits are counted: a save from an older version is refused (`core.history.refuse_stale`)
+    version = models.PositiveIntegerField("版", default=1, editable=False)
 
     history = history()
 
@@ -695,6 +713,9 @@ class CommunityWorker(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # edits are counted: a save from an older version is refused (`core.history.refuse_stale`)
+    version = models.PositiveIntegerField("版", default=1, editable=False)
+
     history = history(m2m_fields=[trainings])
 
     class Meta:
@@ -751,6 +772,9 @@ class PublicInterestInitiative(models.Model):
         verbose_name="記録した機関",
     )
     updated_at = models.DateTimeField(auto_now=True, null=True)
+
+    # edits are counted: a save from an older version is refused (`core.history.refuse_stale`)
+    version = models.PositiveIntegerField("版", default=1, editable=False)
 
     history = history()
 

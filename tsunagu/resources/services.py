@@ -78,6 +78,23 @@ def _write[M: models.Model](
         return record
 
 
+def _versioned[M: models.Model](
+    fill: Callable[[M], None], expected_version: int | None
+) -> Callable[[M], None]:
+    """An update's `fill` for a versioned record: with `expected_version` (the version the edit
+    form was made from), a save over someone else's newer save is refused naming what they
+    changed (`core.history.refuse_stale`); every update counts a version, so a form opened
+    before an import or another edit is refused too."""
+
+    def run(record: M) -> None:
+        if expected_version is not None:
+            refuse_stale(record, expected_version)
+        fill(record)
+        record.version += 1  # type: ignore[attr-defined]
+
+    return run
+
+
 def _raise(errors: dict[str, list[str]]) -> None:
     if errors:
         raise ValidationError(errors)
@@ -141,11 +158,16 @@ def provider_create(*, user: User, data: ProviderData, channel: str = WEB) -> Pr
 
 
 def provider_update(
-    *, user: User, provider: Provider, data: ProviderData, channel: str = WEB
+    *,
+    user: User,
+    provider: Provider,
+    data: ProviderData,
+    channel: str = WEB,
+    expected_version: int | None = None,
 ) -> Provider:
     return _write(
         provider,
-        lambda p: _provider_apply(p, data, p.municipality),
+        _versioned(lambda p: _provider_apply(p, data, p.municipality), expected_version),
         user=user,
         channel=channel,
         after=lambda p: _resources_reindex(p.resources.all()),
@@ -215,9 +237,19 @@ def location_create(*, user: User, data: LocationData, channel: str = WEB) -> Lo
 
 
 def location_update(
-    *, user: User, location: Location, data: LocationData, channel: str = WEB
+    *,
+    user: User,
+    location: Location,
+    data: LocationData,
+    channel: str = WEB,
+    expected_version: int | None = None,
 ) -> Location:
-    return _write(location, lambda loc: _location_apply(loc, data), user=user, channel=channel)
+    return _write(
+        location,
+        _versioned(lambda loc: _location_apply(loc, data), expected_version),
+        user=user,
+        channel=channel,
+    )
 
 
 # --- resources (HSDS service) ---------------------------------------------------------------
@@ -351,15 +383,9 @@ def resource_update(
     """With `expected_version` (the version the edit form was made from), a save over someone
     else's newer save is refused, naming what they changed."""
 
-    def fill(record: CommunityResource) -> None:
-        if expected_version is not None:
-            refuse_stale(record, expected_version)
-        _resource_apply(record, data)
-        record.version += 1
-
     return _write(
         resource,
-        fill,
+        _versioned(lambda r: _resource_apply(r, data), expected_version),
         user=user,
         channel=channel,
         after=lambda r: _resource_relations(r, data),
@@ -599,9 +625,19 @@ def activity_create(*, user: User, data: ActivityData, channel: str = WEB) -> Ac
 
 
 def activity_update(
-    *, user: User, activity: Activity, data: ActivityData, channel: str = WEB
+    *,
+    user: User,
+    activity: Activity,
+    data: ActivityData,
+    channel: str = WEB,
+    expected_version: int | None = None,
 ) -> Activity:
-    return _write(activity, lambda a: _activity_apply(a, data), user=user, channel=channel)
+    return _write(
+        activity,
+        _versioned(lambda a: _activity_apply(a, data), expected_version),
+        user=user,
+        channel=channel,
+    )
 
 
 def _party_check(party: str, party_name: str) -> dict[str, list[str]]:
@@ -678,9 +714,13 @@ def community_consultation_update(
     record: CommunityConsultation,
     data: CommunityConsultationData,
     channel: str = WEB,
+    expected_version: int | None = None,
 ) -> CommunityConsultation:
     return _write(
-        record, lambda r: _community_consultation_apply(r, data), user=user, channel=channel
+        record,
+        _versioned(lambda r: _community_consultation_apply(r, data), expected_version),
+        user=user,
+        channel=channel,
     )
 
 
@@ -752,8 +792,14 @@ def public_interest_initiative_update(
     record: PublicInterestInitiative,
     data: PublicInterestInitiativeData,
     channel: str = WEB,
+    expected_version: int | None = None,
 ) -> PublicInterestInitiative:
-    return _write(record, lambda r: _public_interest_apply(r, data), user=user, channel=channel)
+    return _write(
+        record,
+        _versioned(lambda r: _public_interest_apply(r, data), expected_version),
+        user=user,
+        channel=channel,
+    )
 
 
 # --- マッチング ----------------------------------------------------------------------------
@@ -799,9 +845,19 @@ def matching_create(*, user: User, data: MatchingData, channel: str = WEB) -> Ma
 
 
 def matching_update(
-    *, user: User, record: Matching, data: MatchingData, channel: str = WEB
+    *,
+    user: User,
+    record: Matching,
+    data: MatchingData,
+    channel: str = WEB,
+    expected_version: int | None = None,
 ) -> Matching:
-    return _write(record, lambda r: _matching_apply(r, data), user=user, channel=channel)
+    return _write(
+        record,
+        _versioned(lambda r: _matching_apply(r, data), expected_version),
+        user=user,
+        channel=channel,
+    )
 
 
 def matching_record(*, user: User, **fields: Any) -> Matching:
@@ -857,10 +913,20 @@ def attendance_create(*, user: User, data: AttendanceData, channel: str = WEB) -
 
 
 def attendance_update(
-    *, user: User, record: AttendanceCount, data: AttendanceData, channel: str = WEB
+    *,
+    user: User,
+    record: AttendanceCount,
+    data: AttendanceData,
+    channel: str = WEB,
+    expected_version: int | None = None,
 ) -> AttendanceCount:
     city = record.resource.municipality_id
-    return _write(record, lambda r: _attendance_apply(r, data, city), user=user, channel=channel)
+    return _write(
+        record,
+        _versioned(lambda r: _attendance_apply(r, data, city), expected_version),
+        user=user,
+        channel=channel,
+    )
 
 
 @transaction.atomic
@@ -943,11 +1009,16 @@ def worker_create(*, user: User, data: WorkerData, channel: str = WEB) -> Commun
 
 
 def worker_update(
-    *, user: User, worker: CommunityWorker, data: WorkerData, channel: str = WEB
+    *,
+    user: User,
+    worker: CommunityWorker,
+    data: WorkerData,
+    channel: str = WEB,
+    expected_version: int | None = None,
 ) -> CommunityWorker:
     return _write(
         worker,
-        lambda w: _worker_apply(w, data),
+        _versioned(lambda w: _worker_apply(w, data), expected_version),
         user=user,
         channel=channel,
         after=lambda w: w.trainings.set(data.trainings),

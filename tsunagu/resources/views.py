@@ -326,7 +326,12 @@ def provider_edit(request: AuthenticatedHttpRequest, provider_id: int) -> HttpRe
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.provider_update(user=request.user, provider=provider, data=form.to_data())
+            services.provider_update(
+                user=request.user,
+                provider=provider,
+                data=form.to_data(),
+                expected_version=form_version(request.POST),
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -335,7 +340,7 @@ def provider_edit(request: AuthenticatedHttpRequest, provider_id: int) -> HttpRe
     return render(
         request,
         "resources/part_form.html",
-        {"form": form, "title": f"運営団体の編集: {provider.name}"},
+        {"form": form, "title": f"運営団体の編集: {provider.name}", "version": provider.version},
     )
 
 
@@ -403,14 +408,21 @@ def location_edit(request: AuthenticatedHttpRequest, location_id: int) -> HttpRe
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.location_update(user=request.user, location=location, data=form.to_data())
+            services.location_update(
+                user=request.user,
+                location=location,
+                data=form.to_data(),
+                expected_version=form_version(request.POST),
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
             messages.success(request, "場所を更新しました")
             return redirect("resources:locations")
     return render(
-        request, "resources/part_form.html", {"form": form, "title": f"場所の編集: {location.name}"}
+        request,
+        "resources/part_form.html",
+        {"form": form, "title": f"場所の編集: {location.name}", "version": location.version},
     )
 
 
@@ -481,7 +493,12 @@ def activity_edit(request: AuthenticatedHttpRequest, activity_id: int) -> HttpRe
     form = _activity_form(request, once=False, initial=ActivityForm.initial_of(activity))
     if request.method == "POST" and form.is_valid():
         try:
-            services.activity_update(user=request.user, activity=activity, data=form.to_data())
+            services.activity_update(
+                user=request.user,
+                activity=activity,
+                data=form.to_data(),
+                expected_version=form_version(request.POST),
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -490,7 +507,7 @@ def activity_edit(request: AuthenticatedHttpRequest, activity_id: int) -> HttpRe
     return render(
         request,
         "resources/part_form.html",
-        {"form": form, "title": f"活動の編集: {activity.title}"},
+        {"form": form, "title": f"活動の編集: {activity.title}", "version": activity.version},
     )
 
 
@@ -577,6 +594,7 @@ def _record_form_page(
             "form": form,
             "title": title,
             "back": back,
+            "record": record,
             "history": selectors.record_history(record=record) if record is not None else [],
         },
     )
@@ -655,7 +673,9 @@ def community_consultation_edit(
     )
 
     def save(data: services.CommunityConsultationData) -> object:
-        return services.community_consultation_update(user=request.user, record=record, data=data)
+        return services.community_consultation_update(
+            user=request.user, record=record, data=data, expected_version=form_version(request.POST)
+        )
 
     return _record_form_page(
         request,
@@ -734,7 +754,7 @@ def public_interest_initiative_edit(
 
     def save(data: services.PublicInterestInitiativeData) -> object:
         return services.public_interest_initiative_update(
-            user=request.user, record=record, data=data
+            user=request.user, record=record, data=data, expected_version=form_version(request.POST)
         )
 
     return _record_form_page(
@@ -816,7 +836,9 @@ def matching_edit(request: AuthenticatedHttpRequest, matching_id: int) -> HttpRe
     form = _matching_form(request, once=False, initial=MatchingForm.initial_of(record))
 
     def save(data: services.MatchingData) -> object:
-        return services.matching_update(user=request.user, record=record, data=data)
+        return services.matching_update(
+            user=request.user, record=record, data=data, expected_version=form_version(request.POST)
+        )
 
     return _record_form_page(
         request,
@@ -885,7 +907,9 @@ def attendance_edit(request: AuthenticatedHttpRequest, attendance_id: int) -> Ht
     form = _attendance_form(request, once=False, initial=AttendanceForm.initial_of(record))
 
     def save(data: services.AttendanceData) -> object:
-        return services.attendance_update(user=request.user, record=record, data=data)
+        return services.attendance_update(
+            user=request.user, record=record, data=data, expected_version=form_version(request.POST)
+        )
 
     return _record_form_page(
         request,
@@ -970,7 +994,9 @@ def worker_edit(request: AuthenticatedHttpRequest, worker_id: int) -> HttpRespon
     form = _worker_form(request, once=False, initial=WorkerForm.initial_of(record))
 
     def save(data: services.WorkerData) -> object:
-        return services.worker_update(user=request.user, worker=record, data=data)
+        return services.worker_update(
+            user=request.user, worker=record, data=data, expected_version=form_version(request.POST)
+        )
 
     return _record_form_page(
         request,

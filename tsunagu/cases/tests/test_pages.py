@@ -90,7 +90,7 @@ def test_the_flow_through_the_pages(
     }
     assert hub.post(reverse("cases:assessment", args=[case.pk]), form).status_code == 302
     again = hub.post(reverse("cases:assessment", args=[case.pk]), form)  # the same form twice
-    assert "他の職員が更新しました" in again.content.decode()
+    assert "変更しました（現在 第1版）" in again.content.decode()
 
     plan_form = {
         "kind": "multi_agency",

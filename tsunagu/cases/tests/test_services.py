@@ -288,7 +288,7 @@ def test_assessment_versions_and_required_items(case: Case, coordinator: User) -
         base_version=1,
     )
     assert (first.version, second.version) == (1, 2)
-    with pytest.raises(ValidationError, match="他の職員が更新しました"):
+    with pytest.raises(ValidationError, match=r"さんが変更しました（現在 第2版）"):
         assessment_create(
             user=coordinator,
             case=case,

@@ -35,3 +35,17 @@ def download_text(response: Any) -> str:
     files = unzip_download(response)
     assert len(files) == 1, sorted(files)
     return next(iter(files.values())).decode("utf-8-sig")
+
+
+ARCHIVE_PASSWORD = "test-export-key"  # set as EXPORT_ARCHIVE_PASSWORD by `pairs_read`'s users
+
+
+def pairs_read(path: Any) -> list[dict[str, str]]:
+    """The rows of the CSV inside an encrypted `find-duplicates` archive written under the
+    configured key `ARCHIVE_PASSWORD`."""
+    import csv
+
+    with pyzipper.AESZipFile(path) as archive:
+        archive.setpassword(ARCHIVE_PASSWORD.encode())
+        text = archive.read("duplicates.csv").decode("utf-8")
+    return list(csv.DictReader(io.StringIO(text)))

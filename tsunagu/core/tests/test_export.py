@@ -8,6 +8,7 @@ import datetime as dt
 import io
 from io import StringIO
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -15,7 +16,7 @@ from django.core.management import call_command
 from conftest import client_for, make_user
 from tsunagu.accounts.models import Role, User
 from tsunagu.core.export import SafeCsvWriter, SafeDictWriter, spreadsheet_safe
-from tsunagu.core.tests.downloads import download_text
+from tsunagu.core.tests.downloads import ARCHIVE_PASSWORD, download_text, pairs_read
 from tsunagu.people.services import PersonData, person_update
 from tsunagu.people.tests.test_duplicates import make
 
@@ -28,6 +29,12 @@ ATTACKS = [
     "\r=1+1",
     "＝1+1",
 ]
+
+
+@pytest.fixture
+def archive_key(settings: Any) -> None:
+    """Exports under the city's configured key, so the test can open them."""
+    settings.EXPORT_ARCHIVE_PASSWORD = ARCHIVE_PASSWORD
 
 
 @pytest.mark.parametrize("text", ATTACKS)
@@ -54,6 +61,7 @@ def test_writers_neutralise_every_cell() -> None:
     assert cells == ["'" + a for a in ATTACKS]
 
 
+@pytest.mark.usefixtures("archive_key")
 def test_find_duplicates_writes_no_formula(counselor: User, tmp_path: Path) -> None:
     for external_id, phone in (("=1+1", "0766-55-1234"), ("@A1", "0766551234")):
         make(
@@ -66,9 +74,9 @@ def test_find_duplicates_writes_no_formula(counselor: User, tmp_path: Path) -> N
             phone=phone,
             external_id=external_id,
         )
-    out = tmp_path / "pairs.csv"
+    out = tmp_path / "pairs.zip"
     call_command("find_duplicates", output=str(out), city="minami", stderr=StringIO())
-    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    rows = pairs_read(out)
     assert rows, "the two records should pair"
     assert {rows[0]["external_id_a"], rows[0]["external_id_b"]} == {"'=1+1", "'@A1"}
 

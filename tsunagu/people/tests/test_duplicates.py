@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from io import StringIO
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -14,10 +14,16 @@ from django.core.management import CommandError, call_command
 from conftest import client_for, make_user
 from tsunagu.access.models import AccessLog
 from tsunagu.accounts.models import Role, User
-from tsunagu.core.tests.downloads import download_text
+from tsunagu.core.tests.downloads import ARCHIVE_PASSWORD, download_text, pairs_read
 from tsunagu.people.models import Person, PersonKey, PersonLink
 from tsunagu.people.selectors import duplicate_pairs
 from tsunagu.people.services import PersonData, person_create, person_update
+
+
+@pytest.fixture
+def archive_key(settings: Any) -> None:
+    """Exports under the city's configured key, so the test can open them."""
+    settings.EXPORT_ARCHIVE_PASSWORD = ARCHIVE_PASSWORD
 
 
 def make(user: User, **fields: object) -> Person:
@@ -165,12 +171,13 @@ def test_bad_decisions_are_refused(
     assert not PersonLink.dangerously_unscoped.exists()
 
 
+@pytest.mark.usefixtures("archive_key")
 def test_find_duplicates_writes_external_ids_scores_and_reasons(
     tmp_path: Path, variants: tuple[Person, Person, Person]
 ) -> None:
-    out = tmp_path / "pairs.csv"
+    out = tmp_path / "pairs.zip"
     call_command("find_duplicates", output=str(out), city="minami", stderr=StringIO())
-    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    rows = pairs_read(out)
     assert [(r["external_id_a"], r["external_id_b"]) for r in rows] == [("A-1", "B-7")]
     assert 0 < float(rows[0]["score"]) <= 1 and rows[0]["reasons"]
     with pytest.raises(CommandError, match="読み込まれていません"):
@@ -178,20 +185,34 @@ def test_find_duplicates_writes_external_ids_scores_and_reasons(
     with pytest.raises(CommandError, match="threshold"):
         call_command("find_duplicates", output=str(out), threshold=1.5)
     with pytest.raises(CommandError, match="フォルダ"):
-        call_command("find_duplicates", output=str(tmp_path / "no" / "pairs.csv"))
+        call_command("find_duplicates", output=str(tmp_path / "no" / "pairs.zip"))
+
+
+@pytest.mark.parametrize("output", ["pairs.csv", "pairs", "-"])
+def test_find_duplicates_refuses_a_clear_text_output(
+    tmp_path: Path, variants: tuple[Person, Person, Person], output: str
+) -> None:
+    """Personal data leaves only encrypted: a CSV or stdout is refused before anything is read
+    or logged, pointing to the .zip."""
+    target = output if output == "-" else str(tmp_path / output)
+    stdout = StringIO()
+    with pytest.raises(CommandError, match=r"暗号化 ZIP にだけ.*--output .*\.zip"):
+        call_command("find_duplicates", output=target, stdout=stdout)
+    assert stdout.getvalue() == "" and list(tmp_path.iterdir()) == []
+    assert not AccessLog.objects.filter(action=AccessLog.Action.EXPORT).exists()
 
 
 def test_find_duplicates_logs_every_person_it_writes_out(
     tmp_path: Path, variants: tuple[Person, Person, Person], admin_user: User, counselor: User
 ) -> None:
     a, b, _ = variants
-    out = tmp_path / "pairs.csv"
+    out = tmp_path / "pairs.zip"
     call_command("find_duplicates", output=str(out), city="minami", stderr=StringIO())
     logged = AccessLog.objects.filter(action=AccessLog.Action.EXPORT, channel="cli")
     assert sorted(logged.values_list("person_id", flat=True)) == sorted([a.pk, b.pk])
     assert all(e.user is None and e.operator and e.via == "role" for e in logged)
 
-    call_command("find_duplicates", output="-", user=admin_user.username, stdout=StringIO())
+    call_command("find_duplicates", output=str(out), user=admin_user.username, stderr=StringIO())
     by_admin = logged.filter(user=admin_user)
     assert by_admin.count() == 2
     assert {e.organization_id for e in by_admin} == {admin_user.organization_id}
@@ -216,6 +237,7 @@ def test_an_access_log_row_must_name_who(db: None) -> None:
         AccessLog.objects.create(action="view", object_type="people.person", via="role")
 
 
+@pytest.mark.usefixtures("archive_key")
 def test_find_duplicates_writes_tiers_and_neutralises_formulas(
     tmp_path: Path, counselor: User, variants: tuple[Person, Person, Person]
 ) -> None:
@@ -229,9 +251,9 @@ def test_find_duplicates_writes_tiers_and_neutralises_formulas(
         birth_date=dt.date(1951 + 63, 7, 7),
         external_id="=cmd|' /C calc'!A0",
     )
-    out = tmp_path / "pairs.csv"
+    out = tmp_path / "pairs.zip"
     call_command("find_duplicates", output=str(out), city="minami", stderr=StringIO())
-    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    rows = pairs_read(out)
     tiers = [r["tier"] for r in rows]
     assert "同一人物の可能性が高い" in tiers and "要確認" in tiers
     assert tiers.index("要確認") > tiers.index("同一人物の可能性が高い")
@@ -244,7 +266,7 @@ def test_find_duplicates_writes_tiers_and_neutralises_formulas(
     call_command(
         "find_duplicates", output=str(out), city="minami", tier="likely", stderr=StringIO()
     )
-    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    rows = pairs_read(out)
     assert {r["tier"] for r in rows} == {"同一人物の可能性が高い"}
     assert a.external_id in {r["external_id_a"] for r in rows} | {r["external_id_b"] for r in rows}
 

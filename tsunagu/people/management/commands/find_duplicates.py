@@ -31,14 +31,17 @@ COLUMNS = [
 
 
 class Command(BaseCommand):
-    help = "同一人物と思われる記録の組を CSV に書き出します（判断済みの組は除きます）"
+    help = (
+        "同一人物と思われる記録の組を暗号化 ZIP（中に CSV）に書き出します（判断済みの組は除きます）"
+    )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument(
             "--output",
             required=True,
-            help="書き出す CSV のパス（- で標準出力）。.zip で終わると暗号化 ZIP（AES-256）に"
-            "入れ、パスワード（市で定めたもの、なければ今回かぎりのもの）を一度だけ表示します",
+            help="書き出す暗号化 ZIP（AES-256）のパス（.zip で終わること）。中に CSV を入れ、"
+            "パスワード（市で定めたもの、なければ今回かぎりのもの）を一度だけ表示します。"
+            "個人に関わる出力なので、暗号化しない CSV や標準出力には書き出しません",
         )
         parser.add_argument("--city", help="市の識別名（省略時はすべての市）")
         parser.add_argument(
@@ -70,6 +73,17 @@ class Command(BaseCommand):
     ) -> None:
         if not 0 < threshold <= 1:
             raise CommandError("--threshold は 0 より大きく 1 以下です")
+        path = Path(output)
+        # personal data leaves the system only encrypted (core/archive.py): refused before
+        # anything is read or logged
+        if output == "-" or path.suffix.lower() != ".zip":
+            raise CommandError(
+                "本人の記録を含む出力は暗号化 ZIP にだけ書き出します。"
+                f"--output {path.with_suffix('.zip').name if output != '-' else 'pairs.zip'} "
+                "のように .zip で終わるパスを指定してください"
+            )
+        if not path.parent.exists():
+            raise CommandError(f"フォルダ {path.parent} がありません")
         staff: User | None = None
         if user is not None:
             staff = User.objects.select_related("organization").filter(username=user).first()
@@ -98,36 +112,21 @@ class Command(BaseCommand):
             }
             for a, b, m in pairs
         ]
-        path = Path(output)
-        if output != "-" and not path.parent.exists():
-            raise CommandError(f"フォルダ {path.parent} がありません")
         self._log(staff, exported.values())
-        if output == "-":
-            writer = SafeDictWriter(self.stdout, fieldnames=COLUMNS, lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(rows)
-            return
-        if path.suffix.lower() == ".zip":
-            text = io.StringIO()
-            writer = SafeDictWriter(text, fieldnames=COLUMNS)
-            writer.writeheader()
-            writer.writerows(rows)
-            archive = archive_make(
-                name=path.name, files={"duplicates.csv": text.getvalue().encode("utf-8")}
-            )
-            path.write_bytes(archive.data)
-            secret = (
-                "パスワードは市で定めた出力用のものです"
-                if archive.configured
-                else f"パスワード（今回かぎり、ここにだけ表示）: {archive.password}"
-            )
-            self.stderr.write(f"{len(rows)} 組を暗号化して {path} に書き出しました。{secret}")
-            return
-        with path.open("w", encoding="utf-8", newline="") as f:
-            writer = SafeDictWriter(f, fieldnames=COLUMNS)
-            writer.writeheader()
-            writer.writerows(rows)
-        self.stderr.write(f"{len(rows)} 組を {path} に書き出しました")
+        text = io.StringIO()
+        writer = SafeDictWriter(text, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+        archive = archive_make(
+            name=path.name, files={"duplicates.csv": text.getvalue().encode("utf-8")}
+        )
+        path.write_bytes(archive.data)
+        secret = (
+            "パスワードは市で定めた出力用のものです"
+            if archive.configured
+            else f"パスワード（今回かぎり、ここにだけ表示）: {archive.password}"
+        )
+        self.stderr.write(f"{len(rows)} 組を暗号化して {path} に書き出しました。{secret}")
 
     def _log(self, staff: User | None, persons: Iterable[Person]) -> None:
         try:
