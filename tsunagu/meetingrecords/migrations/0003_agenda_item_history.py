@@ -9,9 +9,9 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0004_case_version'),
+        ('cases', '0005_case_version'),
         ('consent', '0005_consent_version'),
-        ('meetingrecords', '0001_initial'),
+        ('meetingrecords', '0002_decision_register_action_done'),
         ('people', '0007_merge_branches'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('resources', '0005_public_interest_initiatives'),
+        ('resources', '0006_drop_submission'),
     ]
 
     operations = [

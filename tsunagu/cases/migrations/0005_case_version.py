@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0003_caserequest_source_referral'),
+        ('cases', '0004_resourcegapcase_found'),
     ]
 
     operations = [
