@@ -1,7 +1,7 @@
 """Time the annual report (`tsunagu report`) of a generated city, format by format.
 
     .venv/bin/tsunagu generate --residents 20000 --years 1 --seed 1
-    .venv/bin/python bench/report/run.py --city generated --fiscal-year 2026
+    .venv/bin/python bench/report/time_report.py --city generated --fiscal-year 2026
 
 Uses the database of the environment (DATABASE_URL / TSUNAGU_DATA_DIR, as `tsunagu` does).
 Prints, per format, the wall time to compute the rows (`fiscal_year_rows`: the actuals
