@@ -18,7 +18,7 @@ from typing import Any
 from locust import HttpUser, between, constant, task
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ops import BY_NAME, TOKEN, create_form, path_for
+from ops import BY_NAME, TOKEN, create_form, headers_for, path_for
 
 TARGETS: dict[str, Any] = json.loads(Path(os.environ["BENCH_TARGETS"]).read_text("utf-8"))
 OPERATIONS = [BY_NAME[n] for n in os.environ.get("BENCH_OPS", "person_search").split(",")]
@@ -73,7 +73,10 @@ class Staff(HttpUser):
                     r.failure(f"not created: {r.status_code}")
             return
         with self.client.get(
-            path_for(op, TARGETS, self.rng), name=op.name, catch_response=True
+            path_for(op, TARGETS, self.rng),
+            headers=headers_for(op, TARGETS),  # the API signs in by token, not by session
+            name=op.name,
+            catch_response=True,
         ) as r:
             if r.status_code != 200:
                 r.failure(f"HTTP {r.status_code}")

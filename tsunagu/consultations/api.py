@@ -192,7 +192,6 @@ def update(
         expected_version=version,
         channel=API,
     )
-    # unscoped: the record just saved by its holder, read again with its new topics
-    c = Consultation.dangerously_unscoped.select_related("organization").get(pk=c.pk)
+    c.refresh_from_db()  # the record its holder just saved through the door, as stored
     response["ETag"] = f'"{c.version}"'
     return consultation_out(c)

@@ -59,7 +59,7 @@ class IndicatorRow:
     rate: Decimal | None  # 達成率, % of the target (one decimal)
     source: str  # "computed" | "manual" | "recorded"
     note: str
-    history: dict[int, Pair] = field(default_factory=dict)  # earlier years, oldest first
+    previous_years: dict[int, Pair] = field(default_factory=dict)  # earlier years, oldest first
     indicator_id: int = 0
     computation: str = ""
     filters: tuple[tuple[str, str], ...] = ()
@@ -221,7 +221,7 @@ def fiscal_year_rows(*, municipality: Municipality, fiscal_year: int) -> list[In
                 rate=rate_of(target, actual),
                 source=source,
                 note=ind.note,
-                history=history,
+                previous_years=history,
                 indicator_id=ind.pk,
                 computation=ind.computation,
                 filters=tuple(sorted(ind.filters.items())),

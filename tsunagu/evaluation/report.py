@@ -136,7 +136,7 @@ def report_data(*, municipality: Municipality, fiscal_year: int) -> ReportData:
         if key not in sections:
             sections[key] = Section(name=row.program or NO_PROGRAM, code=key)
         sections[key].rows.append(row)
-    earlier = sorted({year for row in rows for year in row.history if year < fiscal_year})
+    earlier = sorted({year for row in rows for year in row.previous_years if year < fiscal_year})
     return ReportData(
         municipality=municipality.name,
         plan_name=version.name,
@@ -187,7 +187,7 @@ def report_json(data: ReportData, progress: Progress = _noop) -> bytes:
             "source": row.source,
             "history": {
                 str(year): {"target": _number(t), "actual": _number(a)}
-                for year, (t, a) in sorted(row.history.items())
+                for year, (t, a) in sorted(row.previous_years.items())
             },
         }
         for row in data.rows
@@ -274,7 +274,7 @@ def _write_program(ws: Worksheet, data: ReportData, section: Section) -> None:
     for i, row in enumerate(section.rows, start=head_row + 1):
         values: list[object] = [row.indicator, row.organization, row.unit]
         for year in data.earlier_years:
-            target, actual = row.history.get(year, (None, None))
+            target, actual = row.previous_years.get(year, (None, None))
             values += [_number(target), _number(actual)]
         values += [_number(row.target), _number(row.actual), _number(row.rate)]
         values += [SOURCE_LABELS.get(row.source, row.source), row.note]
@@ -451,7 +451,7 @@ def _pdf_section(pdf: ReportPdf, data: ReportData, section: Section) -> None:
             head.cell(h, align="CENTER")
         for row in section.rows:
             cells = [row.indicator + (f"\n（{row.organization}）" if row.organization else "")]
-            cells += [_text(row.history.get(y, (None, None))[1], row.unit) for y in earlier]
+            cells += [_text(row.previous_years.get(y, (None, None))[1], row.unit) for y in earlier]
             cells += [_text(row.target, row.unit), _text(row.actual, row.unit)]
             cells += [_rate_text(row.rate), row.note or ""]
             line = table.row()

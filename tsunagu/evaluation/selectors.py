@@ -72,8 +72,7 @@ def fiscal_year_table(*, municipality: Municipality, fiscal_year: int) -> YearTa
     version = plan_version_for(municipality=municipality, fiscal_year=fiscal_year)
     if version is None:  # fiscal_year_rows raised already; keeps the type narrow
         raise NoPlanVersion(municipality=municipality, fiscal_year=fiscal_year)
-    # unscoped: `history` here is an indicator's earlier years' figures, not a manager
-    earlier = [r.history for r in rows]
+    earlier = [r.previous_years for r in rows]
     years = sorted({y for h in earlier for y in h})
     return YearTable(
         version=version,

@@ -14,26 +14,36 @@ API_ROOT = "/api/v1/"
 
 
 @cache
-def _operations() -> list[tuple[re.Pattern[str], str, frozenset[str]]]:
+def _operations() -> list[tuple[re.Pattern[str], int, dict[str, frozenset[str]]]]:
+    """Each path template of the document, with how many parameters it has and the query
+    parameters each of its methods declares."""
     from tsunagu.portal.api import api
 
     schema = api.get_openapi_schema(path_prefix=API_ROOT.rstrip("/"))
     out = []
     for template, methods in schema["paths"].items():
         pattern = re.compile("^" + re.sub(r"\{[^}]+\}", r"[^/]+", template) + "/?$")
-        for method, operation in methods.items():
-            names = frozenset(
+        declared = {
+            method.upper(): frozenset(
                 p["name"] for p in operation.get("parameters", []) if p.get("in") == "query"
             )
-            out.append((pattern, method.upper(), names))
+            for method, operation in methods.items()
+        }
+        out.append((pattern, template.count("{"), declared))
     return out
 
 
 def _declared(path: str, method: str) -> frozenset[str] | None:
-    for pattern, op_method, names in _operations():
-        if op_method == method and pattern.match(path):
-            return names
-    return None
+    """The query parameters of the operation the path and method reach, or None when none does
+    (the router then answers 404 or 405). A literal segment wins over a parameter, as in the
+    router: `PATCH /persons/search` is not `PATCH /persons/{person_id}`."""
+    matches = [
+        (params, declared) for pattern, params, declared in _operations() if pattern.match(path)
+    ]
+    if not matches:
+        return None
+    _, declared = min(matches, key=lambda match: match[0])
+    return declared.get(method)
 
 
 class StrictApiQueryMiddleware:

@@ -78,7 +78,7 @@ def test_the_year_shows_target_actual_rate_and_earlier_years(
     assert (row.target, row.actual, row.source) == (Decimal(2000), Decimal(2), "computed")
     assert row.rate == Decimal("0.1")
     # the plan's earlier years (実績 recorded in the file) sit beside it
-    assert row.history == {2024: (None, Decimal(2250)), 2025: (None, Decimal(2300))}
+    assert row.previous_years == {2024: (None, Decimal(2250)), 2025: (None, Decimal(2300))}
     assert row.program == "地域包括支援センターの運営" and row.organization
     manual = rows["takikan-rate"]
     assert (manual.actual, manual.source, manual.rate) == (None, "manual", None)

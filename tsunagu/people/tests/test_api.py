@@ -288,3 +288,17 @@ def test_birth_date_today_is_accepted(counselor: User) -> None:
     today = timezone.localdate().isoformat()
     assert register(api_client(counselor), birth_date=today)["birth_date"] == today
     assert dt.date.fromisoformat(today) == Person.dangerously_unscoped.get().birth_date
+
+
+def test_an_undeclared_method_on_a_literal_path_is_405_not_the_parameter_paths_422(
+    counselor: User,
+) -> None:
+    """`PATCH /persons/search` is no operation: the literal path wins over `/persons/{id}`
+    (which has PATCH), so its query is not checked against the update and the router says 405."""
+    client = api_client(counselor)
+    response = client.patch("/api/v1/persons/search?q=山田&limit=20")
+    assert response.status_code == 405
+    # the search itself still refuses a parameter it does not declare
+    wrong = client.get("/api/v1/persons/search?q=山田&colour=red")
+    assert wrong.status_code == 422
+    assert "colour" in wrong.json()["detail"]

@@ -69,12 +69,6 @@ def test_generated_city_is_whole_deterministic_and_its_log_verifies() -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.xfail(
-    reason="runs to the end now (the hang is fixed), but on 2026-12-02 the API list request "
-    "(consultation_list_api) failed once against live_server under locust while it answered "
-    "200 in-process; cause not found yet (issue 15)",
-    strict=False,
-)
 def test_load_harness_runs_against_the_generated_city(live_server: Any, tmp_path: Path) -> None:
     # Only look for locust, never import it here: importing it runs gevent's monkey.patch_all()
     # in this process, which deadlocked on the import lock against the live server's thread
