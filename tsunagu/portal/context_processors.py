@@ -11,7 +11,7 @@ def tsunagu(request: HttpRequest) -> dict[str, Any]:
     menu offers 評価."""
     user = getattr(request, "user", None)
     organization = getattr(user, "organization", None) if user and user.is_authenticated else None
-    if organization is None:
+    if user is None or organization is None:
         return {}
     return {
         "referrals_waiting": referral_action_needed(organization=organization),

@@ -1188,7 +1188,11 @@ def test_api_the_permitted_user_may(
             continue
         headers = {}
         if method == "PATCH":  # an update names the version it read (a read's ETag)
-            model = {"person_id": Person, "consultation_id": Consultation, "consent_id": Consent}
+            model: dict[str, Any] = {
+                "person_id": Person,
+                "consultation_id": Consultation,
+                "consent_id": Consent,
+            }
             record = model[params[0]].dangerously_unscoped.get(
                 pk=int(url.rstrip("/").split("/")[-1])
             )
