@@ -4,6 +4,7 @@ organizations read it (a confidential body's once their pledge is recorded)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -21,7 +22,7 @@ from tsunagu.accounts.http import AuthenticatedHttpRequest
 from tsunagu.cases.models import Case, CaseStatus, PlanStatus, ResourceGap, SupportPlan
 from tsunagu.core.fiscal import fiscal_year_of
 from tsunagu.core.forms import add_service_errors
-from tsunagu.core.history import form_version
+from tsunagu.core.history import StaleEdit, form_version
 from tsunagu.core.once import AlreadySubmitted, OnceFormMixin, form_token_new, submit_once
 from tsunagu.meetingrecords import forms as f
 from tsunagu.meetingrecords.access import MeetingAccess, meeting_get_for, meetings_shown
@@ -163,12 +164,34 @@ def _gap_form(request: AuthenticatedHttpRequest, meeting: Any, **kwargs: Any) ->
 
 
 def detail(request: AuthenticatedHttpRequest, meeting_id: int) -> HttpResponse:
-    access = meeting_get_for(user=request.user, meeting_id=meeting_id, channel=WEB)
+    return _detail(request, meeting_get_for(user=request.user, meeting_id=meeting_id, channel=WEB))
+
+
+@dataclass(frozen=True)
+class MinutesRetry:
+    """A minutes save that was refused: the page comes back with what the user typed in that
+    item's form, the problem named next to it, and the version the form now stands on (after a
+    refused stale save, the current one: saving again is a deliberate overwrite)."""
+
+    item_id: int
+    text: str
+    version: int | None
+    errors: list[str]
+
+
+def _detail(
+    request: AuthenticatedHttpRequest,
+    access: MeetingAccess,
+    *,
+    retry: MinutesRetry | None = None,
+    status: int = 200,
+) -> HttpResponse:
     context: dict[str, Any] = {
         "a": access,
         "meeting": access.meeting,
         "prints": PRINTS,
         "today": timezone.localdate(),
+        "retry": retry,
     }
     if access.holder:
         context.update(_forms(request, access))
@@ -181,7 +204,7 @@ def detail(request: AuthenticatedHttpRequest, meeting_id: int) -> HttpResponse:
                 "family_name_kana", "given_name_kana"
             )[:500],
         )
-    return render(request, "meetingrecords/detail.html", context)
+    return render(request, "meetingrecords/detail.html", context, status=status)
 
 
 def _attendee(access: MeetingAccess, value: object) -> MeetingAttendee:
@@ -338,10 +361,36 @@ def record(request: AuthenticatedHttpRequest, meeting_id: int, part: str) -> Htt
     except AlreadySubmitted as done:
         messages.info(request, done.message)
     except ValidationError as exc:
+        if (
+            part == "minutes"
+            and meeting.held_on <= timezone.localdate()  # the page shows the minutes forms
+            and any(v.item.pk == form.cleaned_data["item"] for v in access.items)
+        ):
+            return _minutes_refused(request, meeting_id, form.cleaned_data["item"], data, exc)
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, "記録しました")
     return back
+
+
+def _minutes_refused(
+    request: AuthenticatedHttpRequest,
+    meeting_id: int,
+    item_id: int,
+    data: Any,
+    exc: ValidationError,
+) -> HttpResponse:
+    """A refused minutes save keeps what was typed: the meeting page again (read afresh, logged
+    as a view), the item's form holding the user's text and the problem named beside it."""
+    access = meeting_get_for(user=request.user, meeting_id=meeting_id, channel=WEB)
+    current = exc.current if isinstance(exc, StaleEdit) else None
+    retry = MinutesRetry(
+        item_id=item_id,
+        text=str(data.get("minutes", "")),
+        version=current if current is not None else form_version(data),
+        errors=list(exc.messages),
+    )
+    return _detail(request, access, retry=retry)
 
 
 def print_meeting(request: AuthenticatedHttpRequest, meeting_id: int, form: str) -> HttpResponse:
