@@ -14,9 +14,9 @@ from django.http import Http404
 
 from tsunagu.access.models import AccessGrant, AccessLog
 from tsunagu.access.scoping import live_grants, user_organization
-from tsunagu.access.services import Shown, access_log, access_log_shown
+from tsunagu.access.services import LogEntry, Shown, access_log, access_log_many, access_log_shown
 from tsunagu.accounts.models import User
-from tsunagu.people.models import Person
+from tsunagu.people.models import Household, HouseholdMember, Person
 
 ADDRESS_MASK = "（住所秘匿）"
 
@@ -141,3 +141,35 @@ def persons_shown(
         user=user, action=action, channel=channel, shown=[a.shown() for a in accesses.values()]
     )
     return accesses
+
+
+@dataclass(frozen=True)
+class HouseholdAccess:
+    """A household as its holder sees it: the record and its members."""
+
+    household: Household
+    members: list[HouseholdMember]
+
+
+def household_get_for(
+    *, user: User, household_id: int, channel: Channel, action: Action = Action.VIEW
+) -> HouseholdAccess:
+    """One household, for the organization that recorded it only (a household is its holder's
+    alone; anyone else gets the 404 of not found), logged once per member shown."""
+    household = Household.objects.visible_to(user).filter(pk=household_id).first()
+    if household is None:
+        raise Http404
+    members = list(
+        HouseholdMember.objects.visible_to(user)
+        .filter(household=household)
+        .select_related("person")
+        .order_by("pk")
+    )
+    access_log_many(
+        user=user,
+        action=action,
+        entries=[LogEntry(household, m.person, Via.OWN) for m in members]
+        or [LogEntry(household, None, Via.OWN)],
+        channel=channel,
+    )
+    return HouseholdAccess(household=household, members=members)

@@ -3,7 +3,7 @@ from django.urls import reverse_lazy
 
 from tsunagu.core.once import OnceFormMixin
 from tsunagu.people.models import ContactMethod, Person, Relationship, Sex
-from tsunagu.people.services import PersonData
+from tsunagu.people.services import HouseholdData, PersonData
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -118,4 +118,26 @@ class HouseholdNewMemberForm(OnceFormMixin):
             sex=d["sex"] or Sex.UNKNOWN,
             postal_code=address_from.postal_code if same else "",
             address=address_from.address if same else "",
+        )
+
+
+class HouseholdForm(forms.Form):
+    """A household's own fields; the page carries the household's version (`form_version`)."""
+
+    name = forms.CharField(label="世帯の呼び名", max_length=100, help_text="例: 山田さん世帯")
+    address_protected = forms.BooleanField(
+        label="住所秘匿（DV等支援措置）の対象",
+        required=False,
+        help_text="世帯の全員の住所を、他の機関には表示しません",
+    )
+    address_protection_until = forms.DateField(
+        label="住所秘匿の更新期限", required=False, widget=DATE
+    )
+
+    def to_data(self) -> HouseholdData:
+        d = self.cleaned_data
+        return HouseholdData(
+            name=d["name"],
+            address_protected=d["address_protected"],
+            address_protection_until=d["address_protection_until"],
         )

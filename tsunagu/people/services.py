@@ -318,6 +318,66 @@ def household_member_add(
     return member
 
 
+@dataclass(frozen=True)
+class HouseholdData:
+    """The household's own fields, as its edit form gives them."""
+
+    name: str
+    address_protected: bool = False
+    address_protection_until: dt.date | None = None
+
+
+@transaction.atomic
+def household_update(
+    *,
+    user: User,
+    household: Household,
+    data: HouseholdData,
+    expected_version: int | None,
+    channel: AccessLog.Channel = AccessLog.Channel.WEB,
+) -> Household:
+    """Change a household's own fields (呼び名, 住所秘匿 and its renewal date). Only its holder
+    does; the form's version is required, and a save over someone else's newer change (a
+    member joining counts) is refused naming what changed. Logged once per member (the
+    household is theirs), and kept in the household's change history."""
+    if household.organization_id != user_organization(user).pk:
+        raise ValidationError("他の機関の世帯は変更できません")
+    errors: dict[str, str] = {}
+    name = data.name.strip()
+    if not name:
+        errors["name"] = "世帯の呼び名を入力してください（例: 山田さん世帯）"
+    if data.address_protection_until and not data.address_protected:
+        errors["address_protection_until"] = "住所秘匿の期限は住所秘匿のときだけ入力します"
+    if errors:
+        raise ValidationError(errors)
+    if expected_version is None:
+        raise ValidationError(
+            "どの版を変更するのか分かりません。画面を開き直してから、もう一度保存してください"
+        )
+    refuse_stale(household, expected_version)
+    household.name = name
+    household.address_protected = data.address_protected
+    household.address_protection_until = data.address_protection_until
+    household.version += 1
+    household.full_clean()
+    changed_by(household, user=user, channel=channel)
+    household.save(
+        update_fields=["name", "address_protected", "address_protection_until", "version"]
+    )
+    members = list(
+        # unscoped: the members of the holder's own household, to log the change as theirs
+        HouseholdMember.dangerously_unscoped.filter(household=household).select_related("person")
+    )
+    access_log_many(
+        user=user,
+        action=AccessLog.Action.UPDATE,
+        entries=[LogEntry(household, m.person, AccessLog.Via.OWN) for m in members]
+        or [LogEntry(household, None, AccessLog.Via.OWN)],
+        channel=channel,
+    )
+    return household
+
+
 def household_name_for(person: Person) -> str:
     """山田さん世帯: what staff call a household, after the person it was started with."""
     name = person.family_name or person.family_name_kana or person.full_name

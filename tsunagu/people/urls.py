@@ -18,5 +18,6 @@ urlpatterns = [
         views.household_new_member,
         name="household_new_member",
     ),
+    path("households/<int:household_id>/edit/", views.household_edit, name="household_edit"),
     path("<int:person_id>/access-log/", views.access_log_page, name="access_log"),
 ]

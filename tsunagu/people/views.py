@@ -18,13 +18,19 @@ from tsunagu.accounts.models import Role
 from tsunagu.core.archive import encrypted_download
 from tsunagu.core.export import SafeCsvWriter
 from tsunagu.core.forms import add_service_errors
-from tsunagu.core.history import FieldChange
+from tsunagu.core.history import FieldChange, changes, form_version
 from tsunagu.core.once import AlreadySubmitted, submit_once
 from tsunagu.core.paging import keyset_page
 from tsunagu.core.sections import sections_for
 from tsunagu.core.tokyo import tokyo_iso
-from tsunagu.people.access import PersonAccess, person_get_for, persons_shown
+from tsunagu.people.access import (
+    PersonAccess,
+    household_get_for,
+    person_get_for,
+    persons_shown,
+)
 from tsunagu.people.forms import (
+    HouseholdForm,
     HouseholdMemberForm,
     HouseholdNewMemberForm,
     PersonCreateForm,
@@ -47,6 +53,7 @@ from tsunagu.people.selectors import (
 from tsunagu.people.services import (
     household_member_add,
     household_member_register,
+    household_update,
     person_create,
     person_link,
     person_link_undo,
@@ -254,6 +261,52 @@ def household_add(request: AuthenticatedHttpRequest, person_id: int) -> HttpResp
             messages.success(request, "世帯に登録しました")
             return redirect("people:detail", person_id=person_id)
     return _detail(request, access, household_form=form)
+
+
+@require_http_methods(["GET", "POST"])
+def household_edit(request: AuthenticatedHttpRequest, household_id: int) -> HttpResponse:
+    """A household's own fields (呼び名, 住所秘匿), for its holder only (404 for anyone else);
+    the form carries the household's version, so a stale save is refused, never overwrites."""
+    access = household_get_for(user=request.user, household_id=household_id, channel=WEB)
+    household = access.household
+    form = HouseholdForm(
+        request.POST or None,
+        initial={
+            "name": household.name,
+            "address_protected": household.address_protected,
+            "address_protection_until": household.address_protection_until,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            household_update(
+                user=request.user,
+                household=household,
+                data=form.to_data(),
+                expected_version=form_version(request.POST),
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "世帯の情報を変更しました")
+            back = next(
+                (m for m in access.members if str(m.person_id) == request.GET.get("person")),
+                access.members[0] if access.members else None,
+            )
+            if back is not None:
+                return redirect("people:detail", person_id=back.person_id)
+            return redirect("people:household_edit", household_id=household.pk)
+    return render(
+        request,
+        "people/household_form.html",
+        {
+            "form": form,
+            "household": household,
+            "members": access.members,
+            # unscoped: the holder's own household's history, after its read was logged
+            "history": changes(household.history),
+        },
+    )
 
 
 @require_http_methods(["POST"])

@@ -31,7 +31,7 @@ from tsunagu.consultations.models import Consultation
 from tsunagu.consultations.services import ConsultationData, consultation_create
 from tsunagu.organizations.models import Organization
 from tsunagu.people.models import HouseholdMember, Person, PersonLink
-from tsunagu.people.services import PersonData, person_create, person_link
+from tsunagu.people.services import PersonData, household_member_add, person_create, person_link
 from tsunagu.referrals.models import Referral
 from tsunagu.referrals.services import ReferralData, referral_create
 
@@ -190,6 +190,21 @@ def records(counselor: User, coordinator: User) -> dict[str, int]:
             birth_date=dt.date(1948, 3, 3),
         ),
     )
+    # a household of the holder's (its own edit page), around a person of its own
+    household = household_member_add(
+        user=counselor,
+        person=person_create(
+            user=counselor,
+            data=PersonData(
+                family_name="北野",
+                given_name="一郎",
+                family_name_kana="きたの",
+                given_name_kana="いちろう",
+                birth_date=dt.date(1950, 5, 5),
+            ),
+        ),
+        relationship="head",
+    ).household
     data = ConsultationData(
         received_at=timezone.now(),
         channel="window",
@@ -268,6 +283,7 @@ def records(counselor: User, coordinator: User) -> dict[str, int]:
         "plan_new": revised.pk,
         "person": person.pk,
         "twin": twin_record.pk,
+        "household": household.pk,
         "consultation": consultation.pk,
         "anonymous": anonymous.pk,
         "consent": consent.pk,
@@ -530,6 +546,7 @@ def _outreach_records(counselor: User, person: Person) -> dict[str, Any]:
 PARAMETERS = {
     "version_id": "plan_old",
     "person_id": "person",
+    "household_id": "household",
     "consultation_id": "consultation",
     "referral_id": "referral",
     "consent_id": "consent",
@@ -612,6 +629,7 @@ ROUTES: dict[str, Row] = {
     "people:household_new_member": Row(
         method="POST", data={"family_name": "井上", "given_name": "誠", "relationship": "child"}
     ),
+    "people:household_edit": Row(),
     "people:access_log": Row(manager_only=True),
     "consultations:site_counts": Row(),
     "consultations:list": Row(),
@@ -934,7 +952,7 @@ def test_other_organizations_get_the_not_found_answer(
             assert response.status_code in (200, 302), name
             assert "井上" not in response.content.decode(), name
     assert _personal_data() == before
-    assert with_id == 79  # every route that names a record (the closing note reports it)
+    assert with_id == 80  # every route that names a record (the closing note reports it)
 
 
 def test_the_permitted_user_may(
