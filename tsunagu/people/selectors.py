@@ -16,7 +16,7 @@ from tsunagu.access.throttle import throttle
 from tsunagu.accounts.models import User
 from tsunagu.core.history import HistoryEntry, changes
 from tsunagu.people import matching
-from tsunagu.people.access import PersonAccess, person_accesses, persons_shown
+from tsunagu.people.access import HouseholdAccess, PersonAccess, person_accesses, persons_shown
 from tsunagu.people.models import HouseholdMember, Person, PersonKey, PersonLink
 from tsunagu.people.services import PersonData, person_facts
 
@@ -326,6 +326,12 @@ def person_history(*, access: PersonAccess) -> list[HistoryEntry]:
         return []
     # unscoped: the historical rows of one record the user's organization holds
     return changes(access.person.history)
+
+
+def household_history(*, access: HouseholdAccess) -> list[HistoryEntry]:
+    """A household's change history, for its holder (`household_get_for` has logged the read)."""
+    # unscoped: the historical rows of one household the user's organization holds
+    return changes(access.household.history)
 
 
 RESEND_WINDOW = dt.timedelta(minutes=10)

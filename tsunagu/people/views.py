@@ -18,7 +18,7 @@ from tsunagu.accounts.models import Role
 from tsunagu.core.archive import encrypted_download
 from tsunagu.core.export import SafeCsvWriter
 from tsunagu.core.forms import add_service_errors
-from tsunagu.core.history import FieldChange, changes, form_version
+from tsunagu.core.history import FieldChange, form_version
 from tsunagu.core.once import AlreadySubmitted, submit_once
 from tsunagu.core.paging import keyset_page
 from tsunagu.core.sections import sections_for
@@ -43,6 +43,7 @@ from tsunagu.people.postal import address_for_postal_code
 from tsunagu.people.selectors import (
     duplicate_pairs,
     household_candidates,
+    household_history,
     household_of,
     own_persons_for,
     person_history,
@@ -303,8 +304,7 @@ def household_edit(request: AuthenticatedHttpRequest, household_id: int) -> Http
             "form": form,
             "household": household,
             "members": access.members,
-            # unscoped: the holder's own household's history, after its read was logged
-            "history": changes(household.history),
+            "history": household_history(access=access),
         },
     )
 
