@@ -24,7 +24,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_upload_and_progress_in_a_browser(
     browser: Any, live_server: Any, counselor: User, tmp_path: Path
 ) -> None:
-    rows = [f"B{i:04},山田,{i}郎,やまだ,,1970/1/1,男性,,," for i in range(1100)]
+    # 1,100 different people: each given name has its own reading (with no reading, names
+    # that differ only in their kanji would be flagged as the same person in the file)
+    kana = "あいうえおかきくけこさし"
+    readings = [kana[i // 144] + kana[i // 12 % 12] + kana[i % 12] for i in range(1100)]
+    rows = [f"B{i:04},山田,{i}郎,やまだ,{readings[i]},1970/1/1,男性,,," for i in range(1100)]
     path = write(tmp_path / "本人.csv", [PERSON_HEADER, *PERSONS[1:], *rows], encoding="cp932")
     wait = waiting(browser, 60)
     device = TOTPDevice.objects.create(user=counselor, name="認証アプリ", confirmed=True)

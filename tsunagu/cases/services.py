@@ -46,7 +46,11 @@ from tsunagu.cases.models import (
     TeamRole,
     Urgency,
 )
-from tsunagu.cases.sheets import PLAN_REFERRAL_CHECK_CODES, assessment_answers_clean
+from tsunagu.cases.sheets import (
+    ASSESSMENT_ITEMS,
+    PLAN_REFERRAL_CHECK_CODES,
+    assessment_answers_clean,
+)
 from tsunagu.cityplan.models import Program, ProgramOrganization
 from tsunagu.consent.models import Consent
 from tsunagu.consultations.models import Channel as ConsultationChannel
@@ -889,6 +893,23 @@ def case_event_add(
 # --- assessment ---------------------------------------------------------------------------
 
 
+def _assessment_changes(base: Assessment | None, newest: Assessment | None) -> list[str]:
+    """The labels of what the newest sheet says differently from the form's base version."""
+    if newest is None:
+        return []
+    before: dict[str, object] = base.answers if base else {}
+    changed = [
+        item.label
+        for item in ASSESSMENT_ITEMS
+        if (before.get(item.code) or {}) != (newest.answers.get(item.code) or {})
+    ]
+    if base is None or base.urgency != newest.urgency:
+        changed.append("緊急度")
+    if base is None or base.assessed_on != newest.assessed_on:
+        changed.append("アセスメント日")
+    return changed
+
+
 @transaction.atomic
 def assessment_create(
     *,
@@ -909,11 +930,20 @@ def assessment_create(
     # unscoped: the latest version number of the case's own sheet
     latest = Assessment.dangerously_unscoped.filter(case=case).aggregate(v=Max("version"))["v"] or 0
     if base_version != latest:
-        # a sheet is never edited, each save is a new version: the newer one's writer is named
-        # unscoped: the case's own newest sheet
-        newest = Assessment.dangerously_unscoped.filter(case=case).order_by("-version").first()
+        # a sheet is never edited, each save is a new version: the newer one's writer is named,
+        # with the items that differ from the version the form started from
+        # unscoped: the case's own sheets, the newest and the form's base
+        sheets = Assessment.dangerously_unscoped.filter(
+            case=case, version__in=[latest, base_version]
+        )
+        by_version = {a.version: a for a in sheets}
+        newest, base = by_version.get(latest), by_version.get(base_version)
         raise StaleEdit(
-            stale_message(who=newest.created_by if newest else None, fields=[], current=latest),
+            stale_message(
+                who=newest.created_by if newest else None,
+                fields=_assessment_changes(base, newest),
+                current=latest,
+            ),
             current=latest,
         )
     cleaned, errors = assessment_answers_clean(answers)

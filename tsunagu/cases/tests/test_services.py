@@ -279,16 +279,22 @@ def test_assessment_versions_and_required_items(case: Case, coordinator: User) -
         assessed_on=TODAY(),
         base_version=0,
     )
+    changed = full_answers()
+    changed["income"] = {"checks": ["pension", "no_income"], "note": "年金が止まった"}
     second = assessment_create(
         user=coordinator,
         case=case,
-        answers=full_answers(),
+        answers=changed,
         urgency="high",
         assessed_on=TODAY(),
         base_version=1,
     )
     assert (first.version, second.version) == (1, 2)
-    with pytest.raises(ValidationError, match=r"さんが変更しました（現在 第2版）"):
+    # a save from version 1 names the writer of version 2 and what it says differently
+    with pytest.raises(
+        ValidationError,
+        match=r"さんが変更しました（変更された項目: 収入・生活費、緊急度）（現在 第2版）",
+    ):
         assessment_create(
             user=coordinator,
             case=case,

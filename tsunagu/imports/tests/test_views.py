@@ -168,7 +168,11 @@ def test_progress_advances_a_chunk_at_a_time(
     counselor: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("tsunagu.imports.services.CHUNK_ROWS", 400)
-    rows = [f"P{i:05},山田,{i}郎,やまだ,,1970-01-01,male,,," for i in range(1200)]
+    # 1,200 different people: each given name has its own reading (with no reading, names
+    # that differ only in their kanji would be flagged as the same person in the file)
+    kana = "あいうえおかきくけこさし"
+    readings = [kana[i // 144] + kana[i // 12 % 12] + kana[i % 12] for i in range(1200)]
+    rows = [f"P{i:05},山田,{i}郎,やまだ,{readings[i]},1970-01-01,male,,," for i in range(1200)]
     client = client_for(counselor)
     job = started(client, "persons", csv_text([PERSON_HEADER, *rows]).encode())
     assert job.total_rows == 1200
