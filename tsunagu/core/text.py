@@ -113,7 +113,8 @@ def _normalize_name(text: str) -> str:
     return unicodedata.normalize("NFKC", text.upper())
 
 
-_UNSETTLED = frozenset("々〻ヽヾゝゞ\u3099\u309a\u309b\u309c")
+# (half-width ﾞ and ﾟ become the combining marks under NFKC, so they are stray marks too)
+_UNSETTLED = frozenset("々〻ヽヾゝゞ\u3099\u309a\u309b\u309c\uff9e\uff9f")
 
 
 def _settled(step: Callable[[str], str], text: str) -> str:

@@ -90,7 +90,9 @@ def test_the_flow_through_the_pages(
     }
     assert hub.post(reverse("cases:assessment", args=[case.pk]), form).status_code == 302
     again = hub.post(reverse("cases:assessment", args=[case.pk]), form)  # the same form twice
-    assert "変更しました（現在 第1版）" in again.content.decode()
+    refused = again.content.decode()  # the first sheet, written meanwhile, and what it says
+    assert "変更しました（変更された項目: " in refused and "緊急度" in refused
+    assert "（現在 第1版）" in refused
 
     plan_form = {
         "kind": "multi_agency",
