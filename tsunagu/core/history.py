@@ -69,6 +69,10 @@ def changed_by(record: models.Model, *, user: Any, channel: str) -> None:
     record._history_channel = channel  # type: ignore[attr-defined]
 
 
+# the access log's channels (access.AccessLog.Channel), named for the history table
+CHANNEL_LABELS = {"web": "画面", "api": "API", "cli": "コマンド"}
+
+
 @dataclass(frozen=True)
 class FieldChange:
     field: str
@@ -84,6 +88,10 @@ class HistoryEntry:
     kind: str  # 登録 / 変更 / 削除
     changes: list[FieldChange]
     version: int | None = None  # the record's version after this change, where it has one
+
+    @property
+    def channel_label(self) -> str:
+        return CHANNEL_LABELS.get(self.channel, self.channel)
 
 
 def changes(record_history: Any) -> list[HistoryEntry]:

@@ -68,7 +68,7 @@ def test_a_consultation_is_recorded_once_edited_with_history(
     record.refresh_from_db()
     assert record.status == "closed"
     page = client.get(edit).content.decode()
-    assert "変更の記録" in page and "対応済み" in page
+    assert "変更履歴" in page and "対応済み" in page
     # the list is read by the whole city; edits by the recording organization (and editors)
     assert (
         "北自治会"
@@ -248,7 +248,7 @@ def test_the_roster_form_and_its_counts(lsc: User, city: Municipality) -> None:
     assert list(worker.trainings.all()) == [course]
     edit = reverse("resources:worker_edit", kwargs={"worker_id": worker.pk})
     assert client.post(edit, {**data, "area": area.pk, "ended_on": "2027-03-31"}).status_code == 302
-    assert "変更の記録" in client.get(edit).content.decode()
+    assert "変更履歴" in client.get(edit).content.decode()
     worker_create(
         user=lsc,
         data=WorkerData(
@@ -329,7 +329,7 @@ def test_an_initiative_is_recorded_once_edited_with_history(
     record.refresh_from_db()
     assert record.ended_on == dt.date(2027, 3, 31) and record.participants == 150
     page = client.get(edit).content.decode()
-    assert "変更の記録" in page and "150" in page
+    assert "変更履歴" in page and "150" in page
     # the list is read by the whole city; edits by the recording organization (and editors)
     listing = client_for(third).get(reverse("resources:public_interest_initiatives"))
     assert "みなみ福祉会" in listing.content.decode()
