@@ -270,7 +270,6 @@ class EventIn(Schema):
     kind: Literal["contact", "decision", "document", "meeting"]
     occurred_at: dt.datetime
     summary: str = Field(max_length=TEXT)
-    submission_key: str = Field("", max_length=64, description="同じ記録を二度送らないための鍵")
 
 
 class AnswerItem(Schema):
@@ -324,7 +323,6 @@ class MonitoringIn(Schema):
     results: list[ResultIn]
     summary: str = Field("", max_length=TEXT)
     next_monitoring_on: dt.date | None = None
-    submission_key: str = Field("", max_length=64)
 
 
 class MonitoringOut(Schema):
@@ -734,7 +732,6 @@ def events(request: HttpRequest, case_id: int, payload: EventIn) -> Status[Event
         kind=payload.kind,
         summary=payload.summary,
         occurred_at=payload.occurred_at,
-        submission_key=payload.submission_key,
         channel=API,
     )
     return Status(201, _event_out(e))
@@ -947,7 +944,6 @@ def plan_monitoring(
         results=results,
         summary=payload.summary,
         next_monitoring_on=payload.next_monitoring_on,
-        submission_key=payload.submission_key,
         channel=API,
     )
     return Status(

@@ -1,12 +1,12 @@
 """Forms of 多機関協働. The rules live in the services; a form only reads the request.
 
-Forms that append (timeline, monitoring) carry a one-time `submission_key`; forms that write a new
-version (assessment, plan) carry the version or revision they were opened at, so the same form
-sent twice, or two coordinators saving at once, never writes twice or overwrites."""
+Forms that append (timeline, monitoring) carry the project's one-time form token
+(`core.once.OnceFormMixin`, written through `submit_once`); forms that write a new version
+(assessment, plan) carry the version or revision they were opened at, so the same form sent
+twice, or two coordinators saving at once, never writes twice or overwrites."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any, cast
 
 from django import forms
@@ -54,16 +54,6 @@ ISSUE_CHOICES = Topic.choices
 
 def _queryset(form: forms.Form, name: str, qs: QuerySet[Any]) -> None:
     cast("forms.ModelChoiceField[Any]", form.fields[name]).queryset = qs
-
-
-class OnceForm(forms.Form):
-    """A form with a one-time key: the service records it once however often it is sent."""
-
-    submission_key = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["submission_key"].initial = uuid.uuid4().hex
 
 
 class CaseRequestForm(forms.Form):
@@ -201,7 +191,7 @@ class LeaveForm(forms.Form):
     reason = forms.CharField(label="理由", max_length=200, required=False)
 
 
-class EventForm(OnceForm):
+class EventForm(OnceFormMixin):
     kind = forms.ChoiceField(
         label="種類",
         choices=[
@@ -360,7 +350,7 @@ class ConferForm(forms.Form):
     )
 
 
-class MonitoringForm(OnceForm):
+class MonitoringForm(OnceFormMixin):
     monitored_on = forms.DateField(label="実施日", widget=DATE, initial=timezone.localdate)
     summary = forms.CharField(
         label="全体の変化", widget=forms.Textarea(attrs={"rows": 3}), required=False

@@ -419,8 +419,6 @@ class CaseEvent(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="記録者"
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    # the form's one-time key: the same form sent twice writes one event
-    submission_key = models.CharField(max_length=64, blank=True)
 
     objects = ScopedManager["CaseEvent"](CasePartQuerySet)
     dangerously_unscoped = UnscopedManager()
@@ -444,11 +442,6 @@ class CaseEvent(models.Model):
                     ]
                 ),
                 name="case_event_kind_valid",
-            ),
-            models.UniqueConstraint(
-                fields=["case", "submission_key"],
-                condition=~Q(submission_key=""),
-                name="case_event_submitted_once",
             ),
         ]
 
@@ -617,7 +610,6 @@ class Monitoring(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    submission_key = models.CharField(max_length=64, blank=True)
 
     objects = ScopedManager["Monitoring"](PlanPartQuerySet)
     dangerously_unscoped = UnscopedManager()
@@ -628,11 +620,6 @@ class Monitoring(models.Model):
         verbose_name_plural = "モニタリング"
         ordering = ["plan", "monitored_on", "pk"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["plan", "submission_key"],
-                condition=~Q(submission_key=""),
-                name="monitoring_submitted_once",
-            ),
             models.CheckConstraint(
                 condition=Q(next_monitoring_on__isnull=True)
                 | Q(next_monitoring_on__gt=F("monitored_on")),

@@ -136,7 +136,6 @@ def _event(
     kind: str,
     summary: str,
     occurred_at: dt.datetime | None = None,
-    submission_key: str = "",
 ) -> CaseEvent:
     return CaseEvent.objects.create(
         case=case,
@@ -145,7 +144,6 @@ def _event(
         occurred_at=occurred_at or timezone.now(),
         organization=user_organization(user),
         by=user,
-        submission_key=submission_key,
     )
 
 
@@ -841,11 +839,11 @@ def case_event_add(
     kind: str,
     summary: str,
     occurred_at: dt.datetime,
-    submission_key: str = "",
     channel: Channel = WEB,
 ) -> CaseEvent:
     """A contact, decision, document or meeting on the timeline, by the coordinator or a team
-    organization. The same form sent twice (same key) records it once."""
+    organization. (The same form sent twice records it once: the page's one-time form token,
+    `core.once`; the API's `Idempotency-Key`.)"""
     _require_team(user, case)
     if case.status == CaseStatus.CLOSED:
         raise ValidationError("終結した事例には記録できません")
@@ -862,25 +860,7 @@ def case_event_add(
         raise _fail("occurred_at", "未来の日時は記録できません")
     if occurred_at.date() < case.opened_on - dt.timedelta(days=366):
         raise _fail("occurred_at", "日時が事例の受付より1年以上前です")
-    if submission_key:
-        # unscoped: the same form already recorded (sent twice)
-        sent = CaseEvent.dangerously_unscoped.filter(
-            case=case, submission_key=submission_key
-        ).first()
-        if sent is not None:
-            return sent
-    try:
-        with transaction.atomic():
-            event = _event(
-                case,
-                user=user,
-                kind=kind,
-                summary=summary.strip(),
-                occurred_at=occurred_at,
-                submission_key=submission_key,
-            )
-    except IntegrityError as exc:
-        raise ValidationError("この記録は既に送信されています") from exc
+    event = _event(case, user=user, kind=kind, summary=summary.strip(), occurred_at=occurred_at)
     if kind == CaseEvent.Kind.CONTACT:
         day = timezone.localdate(occurred_at)
         if case.last_contact_on is None or day > case.last_contact_on:
@@ -1270,7 +1250,6 @@ def monitoring_record(
     results: list[ResultData],
     summary: str = "",
     next_monitoring_on: dt.date | None = None,
-    submission_key: str = "",
     channel: Channel = WEB,
 ) -> Monitoring:
     """How each action of a plan in force went (できた / 一部 / できなかった, what changed)."""
@@ -1278,13 +1257,6 @@ def monitoring_record(
     organization = _require_team(user, case)
     if plan.status != PlanStatus.IN_FORCE:
         raise ValidationError("実施中のプランだけをモニタリングできます")
-    if submission_key:
-        # unscoped: the same form already recorded (sent twice)
-        sent = Monitoring.dangerously_unscoped.filter(
-            plan=plan, submission_key=submission_key
-        ).first()
-        if sent is not None:
-            return sent
     errors: dict[str, str] = {}
     if monitored_on > timezone.localdate():
         errors["monitored_on"] = "実施日に未来の日付は指定できません"
@@ -1312,7 +1284,6 @@ def monitoring_record(
         next_monitoring_on=next_monitoring_on,
         organization=organization,
         created_by=user,
-        submission_key=submission_key,
     )
     monitoring.full_clean()
     monitoring.save()

@@ -71,7 +71,7 @@ from tsunagu.consultations.access import consultation_get_for
 from tsunagu.core.export import SafeCsvWriter
 from tsunagu.core.fiscal import fiscal_year_of, wareki_fiscal_year
 from tsunagu.core.forms import add_service_errors
-from tsunagu.core.once import AlreadySubmitted, submit_once
+from tsunagu.core.once import AlreadySubmitted, submit_once, submit_once_then_redirect
 from tsunagu.core.sections import sections_for
 from tsunagu.meetings.models import MeetingBody, MeetingBodyKind
 from tsunagu.organizations.models import Area, Organization
@@ -530,24 +530,25 @@ def team_leave(request: AuthenticatedHttpRequest, case_id: int, member_id: int) 
 def event_add(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
     access = case_get_for(user=request.user, case_id=case_id, channel=WEB, action=None)
     form = f.EventForm(request.POST)
-    if form.is_valid():
-        d = form.cleaned_data
-        try:
-            case_event_add(
-                user=request.user,
-                case=access.case,
-                kind=d["kind"],
-                summary=d["summary"],
-                occurred_at=d["occurred_at"],
-                submission_key=d["submission_key"],
-            )
-        except ValidationError as exc:
-            _errors(request, exc)
-        else:
-            messages.success(request, "支援経過を記録しました")
-    else:
+    back = reverse("cases:detail", args=[case_id])
+    if not form.is_valid():
         _form_errors(request, form)
-    return redirect("cases:detail", case_id=case_id)
+        return redirect(back)
+    d = form.cleaned_data
+    return submit_once_then_redirect(
+        request,
+        form=form,
+        write=lambda: case_event_add(
+            user=request.user,
+            case=access.case,
+            kind=d["kind"],
+            summary=d["summary"],
+            occurred_at=d["occurred_at"],
+        ),
+        url=lambda _: back,
+        success="支援経過を記録しました",
+        back=back,
+    )
 
 
 # --- assessment, plans, monitoring, closure -------------------------------------------------------
@@ -754,21 +755,24 @@ def monitoring(request: AuthenticatedHttpRequest, plan_id: int) -> HttpResponse:
     form = f.MonitoringForm(request.POST or None, actions=actions)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
-        try:
-            monitoring_record(
+        done = submit_once_then_redirect(
+            request,
+            form=form,
+            write=lambda: monitoring_record(
                 user=request.user,
                 plan=plan,
                 monitored_on=d["monitored_on"],
                 results=form.results(),
                 summary=d["summary"],
                 next_monitoring_on=d["next_monitoring_on"],
-                submission_key=d["submission_key"],
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "モニタリングを記録しました")
-            return redirect("cases:plan", plan_id=plan_id)
+            ),
+            url=lambda _: reverse("cases:plan", args=[plan_id]),
+            success="モニタリングを記録しました",
+            back=reverse("cases:plan", args=[plan_id]),
+            errors_on_form=True,
+        )
+        if done is not None:
+            return done
     return render(
         request, "cases/monitoring_form.html", {"form": form, "plan": plan, "case": access.case}
     )

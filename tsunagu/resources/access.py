@@ -8,8 +8,11 @@ Reading: the resources are structure data; every staff member of the city reads 
 organization's; city editors edit all, others those their organization recorded. 来所者数: read
 by the city's staff, written by whoever may edit the resource it counts.
 
-担い手 (the roster of people): only city editors read or edit it; to anyone else it does not
-exist (404), and it never reaches a public page or the API.
+担い手 (the roster of people) is personal data behind the one door: `CommunityWorker.objects`
+opens only through `visible_to(user)` (the city's editors; nobody else, not even a count), and
+every page reads it through `worker_get_for` / `workers_shown`, which write the access-log rows
+(no person: the row names `resources.communityworker` and the ids shown, `via=role`). To anyone
+else it does not exist (404), and it never reaches a public page or the API.
 
 Editing: the 生活支援コーディネーター, managers and the city's administrators edit every resource
 of their city; any other staff member edits only the resources of a provider that is their own
@@ -18,12 +21,17 @@ organization. Not allowed is the same 404 as not found.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from tsunagu.access.models import AccessLog
+from tsunagu.access.services import Shown, access_log_shown
 from tsunagu.accounts.access import user_municipality
-from tsunagu.accounts.models import Role, User
+from tsunagu.accounts.models import User
 from tsunagu.resources.models import (
+    CITY_EDITOR_ROLES,
     Activity,
     AttendanceCount,
     CommunityConsultation,
@@ -35,7 +43,9 @@ from tsunagu.resources.models import (
     PublicInterestInitiative,
 )
 
-CITY_EDITOR_ROLES = (Role.LIFE_SUPPORT_COORDINATOR, Role.MANAGER, Role.ADMIN)
+Action = AccessLog.Action
+Channel = AccessLog.Channel
+Via = AccessLog.Via
 
 
 def _organization_id(user: User) -> int:
@@ -142,14 +152,46 @@ def attendance_editable_by(user: User) -> QuerySet[AttendanceCount]:
     return attendance_readable_by(user).filter(resource__in=resources_editable_by(user))
 
 
-def workers_readable_by(user: User) -> QuerySet[CommunityWorker]:
-    """The roster of 担い手: the city editors' only; nobody else's, not even a count."""
-    if not edits_whole_city(user):
-        return CommunityWorker.objects.none()
-    return CommunityWorker.objects.filter(municipality=user_municipality(user))
-
-
 def workers_guard(user: User) -> None:
     """The roster pages exist only for city editors (a 404 for anyone else)."""
     if not edits_whole_city(user):
         raise Http404("見つかりません")
+
+
+def worker_get_for(
+    *, user: User, worker_id: int, channel: Channel, action: Action = Action.VIEW
+) -> CommunityWorker:
+    """One 担い手 as this user may read it (a city editor, their city), logged; the same 404 as
+    a missing one otherwise."""
+    worker = (
+        CommunityWorker.objects.visible_to(user)
+        .select_related("area", "provider")
+        .filter(pk=worker_id)
+        .first()
+    )
+    if worker is None:
+        raise Http404("見つかりません")
+    access_log_shown(
+        user=user, action=action, channel=channel, shown=[Shown(worker, None, Via.ROLE)]
+    )
+    return worker
+
+
+def workers_shown(
+    *,
+    user: User,
+    workers: Iterable[CommunityWorker],
+    channel: Channel,
+    action: Action = Action.LIST,
+) -> list[CommunityWorker]:
+    """The 担い手 a list or export shows, logged in one row naming every id shown (a roster
+    row is about no resident, so it names no person)."""
+    workers = list(workers)
+    if workers:
+        access_log_shown(
+            user=user,
+            action=action,
+            channel=channel,
+            shown=[Shown(w, None, Via.ROLE) for w in workers],
+        )
+    return workers

@@ -6,8 +6,9 @@ contact → `Contact`. Each HSDS object keeps a stable UUID (`hsds_id`), which i
 id the public pages use, so public URLs cannot be walked by counting.
 
 This is structure data about the community, not about residents: every staff member of the
-city reads it. The exception is a contact who is a private individual: a `Contact` is shown
-on the public pages only when `is_public` is set.
+city reads it. The exceptions: a contact who is a private individual (a `Contact` is shown
+on the public pages only when `is_public` is set), and the roster of 担い手
+(`CommunityWorker`), personal data behind the one door (`access.scoping`).
 
 A resource becomes a 受け入れ先 (host) of 参加支援 by `is_host` (with `host_note` saying what it
 can take on); the participation app links to `CommunityResource` rows where `is_host` is true.
@@ -16,10 +17,14 @@ can take on); the participation app links to `CommunityResource` rows where `is_
 from __future__ import annotations
 
 import uuid
+from typing import Self
 
 from django.db import models
 from django.db.models import Q
 
+from tsunagu.access.scoping import ScopedManager, ScopedQuerySet, UnscopedManager
+from tsunagu.accounts.access import user_municipality
+from tsunagu.accounts.models import Role, User
 from tsunagu.core.history import history
 from tsunagu.organizations.models import Area, Municipality, Organization
 
@@ -664,6 +669,31 @@ class AttendanceCount(models.Model):
         return f"{self.resource_id} {self.period_start}"
 
 
+# who edits the whole city's community records, and alone reads the roster of 担い手
+CITY_EDITOR_ROLES = (Role.LIFE_SUPPORT_COORDINATOR, Role.MANAGER, Role.ADMIN)
+
+
+class CommunityWorkerQuerySet(ScopedQuerySet["CommunityWorker"]):
+    """The roster opens by role, not by organization: the city's editors (生活支援コーディネーター,
+    managers, administrators) see their own city's rows; anyone else sees none, and no
+    organization as such sees any (no grant opens it)."""
+
+    def visibility(self, organization: Organization) -> Q:
+        return Q(pk__in=[])
+
+    def holder_filter(self, organization: Organization) -> Q:
+        return Q(pk__in=[])
+
+    def visible_to(self, user: User) -> Self:
+        if not user.has_role(*CITY_EDITOR_ROLES):
+            return self.none()
+        return self.filter(municipality=user_municipality(user))
+
+    def held_by(self, user: User) -> Self:
+        """The city's editors change what they read: the same rows."""
+        return self.visible_to(user)
+
+
 class CommunityWorker(models.Model):
     """担い手: a 民生委員協力員 (by 地区), 生活支援サポーター, ボランティア or other person who
     carries the community, with the trainings (`Activity` rows) they attended.
@@ -672,8 +702,9 @@ class CommunityWorker(models.Model):
     with, a phone or e-mail to reach them and the dates they started and stopped; no welfare
     record about them (no link to a person record, no notes on health or circumstances). It
     never appears on the public pages, in HSDS or in the open data, and only the city's
-    editors (生活支援コーディネーター, managers, administrators) read or edit it
-    (`access.workers_readable_by`)."""
+    editors (生活支援コーディネーター, managers, administrators) read or edit it. Personal data
+    behind the one door: `objects.visible_to(user)` opens it, and the entry points in
+    `resources/access.py` (`worker_get_for`, `workers_shown`) log every read."""
 
     class Kind(models.TextChoices):
         WELFARE_COMMISSIONER_HELPER = "commissioner_helper", "民生委員協力員"
@@ -718,9 +749,13 @@ class CommunityWorker(models.Model):
 
     history = history(m2m_fields=[trainings])
 
+    objects = ScopedManager["CommunityWorker"](CommunityWorkerQuerySet)
+    dangerously_unscoped = UnscopedManager()
+
     class Meta:
         verbose_name = "担い手"
         verbose_name_plural = "担い手"
+        default_manager_name = "dangerously_unscoped"
         ordering = ["municipality", "kind", "name_kana", "name"]
         constraints = [
             models.CheckConstraint(

@@ -342,7 +342,8 @@ def roster_counts(*, municipality: Municipality, fiscal_year: int) -> list[Roste
     """Roster sizes per kind of 担い手 (民生委員協力員, 生活支援サポーター …): those active at
     some time in the fiscal year, and of them those who attended a training in it."""
     first, last = _fy(municipality, fiscal_year)
-    active = CommunityWorker.objects.filter(municipality=municipality).filter(
+    # unscoped: counts per kind for the city's evaluation; no roster row leaves this function
+    active = CommunityWorker.dangerously_unscoped.filter(municipality=municipality).filter(
         Q(started_on__isnull=True) | Q(started_on__lte=last),
         Q(ended_on__isnull=True) | Q(ended_on__gte=first),
     )

@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
+from tsunagu.access.models import AccessLog
+from tsunagu.access.services import access_log
 from tsunagu.accounts.access import user_municipality
 from tsunagu.accounts.models import User
 from tsunagu.core.history import changed_by, refuse_stale
@@ -26,6 +28,7 @@ from tsunagu.core.text import clean_text
 from tsunagu.organizations.models import Area, Municipality, Organization
 from tsunagu.resources.categories import CATEGORIES, category_uuid
 from tsunagu.resources.models import (
+    CITY_EDITOR_ROLES,
     LATITUDE_RANGE,
     LONGITUDE_RANGE,
     Activity,
@@ -971,7 +974,9 @@ class WorkerData:
     trainings: Sequence[Activity] = ()
 
 
-def _worker_apply(worker: CommunityWorker, data: WorkerData) -> None:
+def _worker_apply(worker: CommunityWorker, data: WorkerData, *, user: User) -> None:
+    if not user.has_role(*CITY_EDITOR_ROLES):  # the roster is the city editors' only
+        raise PermissionDenied("担い手の名簿は生活支援コーディネーター・管理者だけが扱えます")
     errors: dict[str, list[str]] = {}
     city = worker.municipality_id
     if data.kind not in CommunityWorker.Kind.values:
@@ -998,13 +1003,36 @@ def _worker_apply(worker: CommunityWorker, data: WorkerData) -> None:
     worker.ended_on = data.ended_on
 
 
+def _worker_saved(
+    worker: CommunityWorker,
+    *,
+    user: User,
+    action: AccessLog.Action,
+    channel: str,
+    trainings: Sequence[Activity],
+) -> None:
+    """What a roster write does once the row is saved: its trainings, and its access-log row
+    (a roster row is about no resident: no person; the city editor's role is the basis)."""
+    worker.trainings.set(trainings)
+    access_log(
+        user=user,
+        action=action,
+        obj=worker,
+        person=None,
+        via=AccessLog.Via.ROLE,
+        channel=AccessLog.Channel(channel),
+    )
+
+
 def worker_create(*, user: User, data: WorkerData, channel: str = WEB) -> CommunityWorker:
     return _write(
         CommunityWorker(municipality=user_municipality(user)),
-        lambda w: _worker_apply(w, data),
+        lambda w: _worker_apply(w, data, user=user),
         user=user,
         channel=channel,
-        after=lambda w: w.trainings.set(data.trainings),
+        after=lambda w: _worker_saved(
+            w, user=user, action=AccessLog.Action.CREATE, channel=channel, trainings=data.trainings
+        ),
     )
 
 
@@ -1018,8 +1046,10 @@ def worker_update(
 ) -> CommunityWorker:
     return _write(
         worker,
-        _versioned(lambda w: _worker_apply(w, data), expected_version),
+        _versioned(lambda w: _worker_apply(w, data, user=user), expected_version),
         user=user,
         channel=channel,
-        after=lambda w: w.trainings.set(data.trainings),
+        after=lambda w: _worker_saved(
+            w, user=user, action=AccessLog.Action.UPDATE, channel=channel, trainings=data.trainings
+        ),
     )

@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from tsunagu.access.models import AccessLog
 from tsunagu.accounts.access import organizations_visible_to, user_municipality
 from tsunagu.accounts.http import AuthenticatedHttpRequest
 from tsunagu.core.fiscal import fiscal_year_of
@@ -43,8 +44,9 @@ from tsunagu.resources.access import (
     resource_get_for,
     resources_editable_by,
     resources_readable_by,
+    worker_get_for,
     workers_guard,
-    workers_readable_by,
+    workers_shown,
 )
 from tsunagu.resources.forms import (
     ActivityForm,
@@ -74,6 +76,7 @@ from tsunagu.resources.models import (
 )
 
 PAGE_SIZE = 50
+WEB = AccessLog.Channel.WEB
 
 
 def index(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -923,10 +926,11 @@ def attendance_edit(request: AuthenticatedHttpRequest, attendance_id: int) -> Ht
 
 
 def workers(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """担い手の名簿 (city editors only): 民生委員協力員 by 地区, 生活支援サポーター …"""
+    """担い手の名簿 (city editors only): 民生委員協力員 by 地区, 生活支援サポーター … Each page
+    logs the rows it shows."""
     workers_guard(request.user)
     rows = (
-        workers_readable_by(request.user)
+        CommunityWorker.objects.visible_to(request.user)
         .select_related("area", "provider")
         .prefetch_related("trainings")
     )
@@ -936,14 +940,16 @@ def workers(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.GET.get("current") == "1":
         rows = rows.filter(ended_on__isnull=True)
     by_area = selectors.roster_by_area(
-        workers=workers_readable_by(request.user),
+        workers=CommunityWorker.objects.visible_to(request.user),
         kind=CommunityWorker.Kind.WELFARE_COMMISSIONER_HELPER,
     )
+    page = _list_page(request, rows.order_by("kind", "name_kana", "name", "pk"))
+    page.object_list = workers_shown(user=request.user, workers=page.object_list, channel=WEB)
     return render(
         request,
         "resources/workers.html",
         {
-            "page": _list_page(request, rows.order_by("kind", "name_kana", "name", "pk")),
+            "page": page,
             "kinds": CommunityWorker.Kind.choices,
             "kind": kind,
             "current": request.GET.get("current") == "1",
@@ -987,10 +993,7 @@ def worker_create(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def worker_edit(request: AuthenticatedHttpRequest, worker_id: int) -> HttpResponse:
-    workers_guard(request.user)
-    record = workers_readable_by(request.user).filter(pk=worker_id).first()
-    if record is None:
-        raise Http404
+    record = worker_get_for(user=request.user, worker_id=worker_id, channel=WEB)
     form = _worker_form(request, once=False, initial=WorkerForm.initial_of(record))
 
     def save(data: services.WorkerData) -> object:

@@ -823,7 +823,6 @@ class _Generator:
                     "organization_id": org.org.pk,
                     "by_id": lead,
                     "created_at": when,
-                    "submission_key": "",
                 },
             )
             self.logged(

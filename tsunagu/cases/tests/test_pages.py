@@ -25,6 +25,7 @@ from tsunagu.cases.models import (
 )
 from tsunagu.cases.tests.conftest import Household, org
 from tsunagu.consent.services import consent_withdraw
+from tsunagu.core.once import form_token_new
 
 TODAY = timezone.localdate
 
@@ -115,12 +116,12 @@ def test_the_flow_through_the_pages(
     plan.refresh_from_db()
     assert plan.status == PlanStatus.IN_FORCE
     action = plan.actions.get()
-    key = "once-1"
+    token = form_token_new()
     for _ in range(2):  # sent twice
         client_for(counselor).post(
             reverse("cases:monitoring", args=[plan.pk]),
             {
-                "submission_key": key,
+                "form_token": token,
                 "monitored_on": TODAY().isoformat(),
                 f"result_{action.pk}": "done",
                 f"note_{action.pk}": "デイサービス開始",
@@ -186,12 +187,30 @@ def test_team_members_cannot_change_the_case(case: Case, receiver: User) -> None
             "kind": "contact",
             "summary": "息子さんに会えた",
             "occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
-            "submission_key": "x",
         },
     )
     assert CaseEvent.dangerously_unscoped.filter(
         kind="contact", organization__code="jiritsu-soudan"
     ).exists()
+
+
+def test_a_timeline_entry_sent_twice_is_recorded_once(case: Case, receiver: User) -> None:
+    """The timeline form carries the project's one-time form token (core/once.py): a double
+    click or a resend writes one entry and says so; a form without a token writes nothing."""
+    client = client_for(receiver)
+    url = reverse("cases:event_add", args=[case.pk])
+    form = {
+        "kind": "contact",
+        "summary": "電話で様子を聞いた",
+        "occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+    }
+    token = form_token_new()
+    assert client.post(url, {**form, "form_token": token}).status_code == 302
+    again = client.post(url, {**form, "form_token": token}, follow=True)
+    assert "既に送信されています" in again.content.decode()
+    assert CaseEvent.dangerously_unscoped.filter(summary="電話で様子を聞いた").count() == 1
+    client.post(url, {**form, "form_token": None})
+    assert CaseEvent.dangerously_unscoped.filter(summary="電話で様子を聞いた").count() == 1
 
 
 def test_the_case_list_pages_with_a_fixed_number_of_queries(case: Case, coordinator: User) -> None:

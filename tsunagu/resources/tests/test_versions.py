@@ -152,7 +152,7 @@ def test_providers_locations_activities_and_records_refuse_a_stale_save(
     worker = worker_create(user=lsc, data=WorkerData(kind=WORKER_KIND, name="見守り 花子"))
     worker_update(
         user=lsc,
-        worker=CommunityWorker.objects.get(pk=worker.pk),
+        worker=CommunityWorker.dangerously_unscoped.get(pk=worker.pk),
         data=WorkerData(kind=WORKER_KIND, name="見守り 花子", phone="090-0000-0000"),
         expected_version=1,
     )
