@@ -244,7 +244,9 @@ class CaseRequest(models.Model):
         ACCEPTED = "accepted", "受理（事例を開始）"
         DECLINED = "declined", "回答済（事例にしない）"
 
-    referral = models.OneToOneField(Referral, on_delete=models.PROTECT, related_name="case_request")
+    referral = models.OneToOneField(
+        Referral, on_delete=models.PROTECT, related_name="case_request", verbose_name="依頼のつなぎ"
+    )
     status = models.CharField(
         "状態", max_length=10, choices=Status.choices, default=Status.REQUESTED
     )
@@ -252,7 +254,12 @@ class CaseRequest(models.Model):
     answer = models.TextField("回答", blank=True)
     answered_at = models.DateTimeField("回答日時", null=True, blank=True)
     answered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="回答した職員",
     )
     case = models.ForeignKey(
         Case, on_delete=models.PROTECT, null=True, blank=True, related_name="requests"
@@ -305,12 +312,20 @@ class CaseMember(models.Model):
     """A member of the case's household: one organization's record of the person, with 続柄."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="members")
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="case_memberships")
+    person = models.ForeignKey(
+        Person,
+        on_delete=models.PROTECT,
+        related_name="case_memberships",
+        verbose_name="世帯員の記録",
+    )
     relationship = models.CharField("続柄", max_length=16, choices=Relationship.choices)
     is_principal = models.BooleanField("本人（主な支援対象）", default=False)
-    added_at = models.DateTimeField(auto_now_add=True)
+    added_at = models.DateTimeField(auto_now_add=True, verbose_name="加えた日時")
     added_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="加えた職員",
     )
     removed_at = models.DateTimeField("外した日時", null=True, blank=True)
 
@@ -359,7 +374,10 @@ class CaseTeamMember(models.Model):
     left_on = models.DateField("離脱日", null=True, blank=True)
     left_reason = models.CharField("離脱の理由", max_length=200, blank=True)
     added_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="加えた職員",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -464,7 +482,9 @@ class Assessment(models.Model):
     answers = models.JSONField("項目", default=dict)
     urgency = models.CharField("緊急度", max_length=8, choices=Urgency.choices)
     assessed_on = models.DateField("アセスメント日")
-    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="+", verbose_name="記録した機関"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -605,7 +625,9 @@ class Monitoring(models.Model):
     monitored_on = models.DateField("実施日")
     summary = models.TextField("全体の変化", blank=True)
     next_monitoring_on = models.DateField("次のモニタリング予定日", null=True, blank=True)
-    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="+", verbose_name="記録した機関"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -686,7 +708,9 @@ class CaseClosure(models.Model):
     existing_services_sufficient = models.BooleanField("既存事業で対応可能だったか")
     why_not = models.TextField("対応できなかった理由", blank=True)
     support_flow_lessons = models.TextField("支援フローから分かったこと", blank=True)
-    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="+", verbose_name="記録した機関"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -786,6 +810,8 @@ class ResourceGapCase(models.Model):
 
     class Meta:
         default_manager_name = "dangerously_unscoped"
+        verbose_name = "社会資源の不足の事例"
+        verbose_name_plural = "社会資源の不足の事例"
         constraints = [
             models.UniqueConstraint(fields=["gap", "case"], name="resource_gap_case_once"),
             models.CheckConstraint(

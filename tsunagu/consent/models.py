@@ -29,7 +29,9 @@ class Consent(models.Model):
         VERBAL = "verbal", "口頭"
         ELECTRONIC = "electronic", "電子"
 
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="consents")
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="consents", verbose_name="本人"
+    )
     organization = models.ForeignKey(
         Organization,
         on_delete=models.PROTECT,
@@ -44,12 +46,20 @@ class Consent(models.Model):
     valid_from = models.DateField("有効期間（開始）")
     valid_until = models.DateField("有効期間（終了）", null=True, blank=True)
     obtained_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="同意を得た職員",
     )
     obtained_at = models.DateTimeField("記録日時", auto_now_add=True)
     withdrawn_at = models.DateTimeField("撤回日時", null=True, blank=True)
     withdrawn_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name="撤回を記録した職員",
     )
     withdrawal_note = models.CharField("撤回の記録", max_length=300, blank=True)
     # no silent overwrite: a save from an older version is refused (core/history.py refuse_stale)
@@ -88,16 +98,23 @@ class ConsentEvent(models.Model):
         CHANGED = "changed", "変更"
 
     consent = models.ForeignKey(Consent, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(max_length=12, choices=Kind.choices)
-    at = models.DateTimeField(auto_now_add=True)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    note = models.CharField(max_length=300, blank=True)
+    kind = models.CharField(max_length=12, choices=Kind.choices, verbose_name="種類")
+    at = models.DateTimeField(auto_now_add=True, verbose_name="日時")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="記録した職員",
+    )
+    note = models.CharField(max_length=300, blank=True, verbose_name="メモ")
 
     objects = ScopedManager["ConsentEvent"](ConsentEventQuerySet)
     dangerously_unscoped = UnscopedManager()
 
     class Meta:
         default_manager_name = "dangerously_unscoped"
+        verbose_name = "本人同意の経過"
+        verbose_name_plural = "本人同意の経過"
         ordering = ["at", "pk"]
 
     def __str__(self) -> str:
@@ -136,7 +153,10 @@ class ConsentAttachment(models.Model):
     sha256 = models.CharField(max_length=64)
     original_name = models.CharField("元のファイル名", max_length=200, blank=True)
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="登録した職員",
     )
     uploaded_at = models.DateTimeField("登録日時", auto_now_add=True)
     erased_at = models.DateTimeField("消去日時", null=True, blank=True)

@@ -27,7 +27,7 @@ from django.utils import timezone
 from tsunagu.cases.models import CaseRequest, PlanKind
 from tsunagu.cases.selectors import CaseCounts, case_counts
 from tsunagu.cityplan.bindings import ComputationSpec, FilterKind, FilterSpec, register_computation
-from tsunagu.consultations.models import Consultation
+from tsunagu.consultations.models import Consultation, ConsultationTopic, Topic
 from tsunagu.consultations.selectors import LineCounts, consultation_counts_by_site
 from tsunagu.core.fiscal import fiscal_year_bounds
 from tsunagu.meetingrecords.selectors import MeetingCounts, meeting_counts
@@ -172,12 +172,15 @@ TO_ORGANIZATION = FilterSpec(kind=FilterKind.ORGANIZATION, label="つなぎ先")
 BODY = FilterSpec(kind=FilterKind.MEETING_BODY, label="会議体")
 MEETING_KIND = _choice("会議の種別", MeetingBodyKind.values)
 PLAN_KIND = _choice("プランの種別", PlanKind.values)
+TOPIC = _choice("相談の内容", Topic.values)
 
 
 # --- 相談 (consultations) ----------------------------------------------------------------------
 
 
 def _consultations(ctx: Context, filters: Filters, which: str) -> int:
+    if filters.get("topic"):  # no count selector has topics: counted from the rows
+        return consultations_behind(ctx, filters, new_only=which == "new").count()
     organization = ctx.organization(filters)
     site = filters.get("site")
     if organization is None:
@@ -211,38 +214,54 @@ def consultations_behind(
             qs = qs.filter(site__organization=organization, site__code=filters["site"])
     if new_only:
         qs = qs.filter(is_new=True)
-    return qs
+    return _about(qs, filters)
 
 
-@_add("consultations-new", "相談件数（新規）", {"organization": ORGANIZATION, "site": SITE})
+def _about(qs: QuerySet[Consultation], filters: Filters) -> QuerySet[Consultation]:
+    """With `topic`: the consultations that concern it, as 主訴 or as one of the further
+    相談の内容 (the 相談受付票's checkboxes), each consultation once."""
+    topic = filters.get("topic")
+    if not topic:
+        return qs
+    # unscoped: the ids of the consultations about the topic, counted, never read
+    further = ConsultationTopic.dangerously_unscoped.filter(topic=topic).values("consultation_id")
+    return qs.filter(Q(main_topic=topic) | Q(pk__in=further))
+
+
+CONSULTATION_FILTERS = {"organization": ORGANIZATION, "site": SITE, "topic": TOPIC}
+
+
+@_add("consultations-new", "相談件数（新規）", CONSULTATION_FILTERS)
 def consultations_new(ctx: Context, filters: Filters) -> int:
     """新規: consultations of the year marked new, of an organization and the centres under its
-    plan line (「6箇所合計」), or of one site; the whole city without a filter."""
+    plan line (「6箇所合計」), or of one site; the whole city without a filter. `topic`: only
+    the consultations about that topic (主訴 or a further 相談の内容)."""
     return _consultations(ctx, filters, "new")
 
 
-@_add("consultations-total", "相談件数（延べ）", {"organization": ORGANIZATION, "site": SITE})
+@_add("consultations-total", "相談件数（延べ）", CONSULTATION_FILTERS)
 def consultations_total(ctx: Context, filters: Filters) -> int:
     return _consultations(ctx, filters, "total")
 
 
-@_add("consultations-persons", "相談の実人数", {"organization": ORGANIZATION}, unit="人")
+@_add(
+    "consultations-persons",
+    "相談の実人数",
+    {"organization": ORGANIZATION, "topic": TOPIC},
+    unit="人",
+)
 def consultations_persons(ctx: Context, filters: Filters) -> int:
     """実人数: distinct person records with a consultation in the year (anonymous ones are not
     counted: they name no one)."""
     centres = ctx.centres(ctx.organization(filters))
     # unscoped: a count of distinct persons; no record is read
-    return (
-        Consultation.dangerously_unscoped.filter(
-            organization__in=centres,
-            received_at__date__gte=ctx.first,
-            received_at__date__lte=ctx.last,
-            person__isnull=False,
-        )
-        .values("person")
-        .distinct()
-        .count()
+    in_year = Consultation.dangerously_unscoped.filter(
+        organization__in=centres,
+        received_at__date__gte=ctx.first,
+        received_at__date__lte=ctx.last,
+        person__isnull=False,
     )
+    return _about(in_year, filters).values("person").distinct().count()
 
 
 # --- つなぎ (referrals) ------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from tsunagu.referrals.models import Referral, ReferralEvent
 
 # Who sees the city's dashboard: managers and administrators (as for the access log and the
 # records' retention), and the 多機関協働 coordinators, who see the plan's targets on their
-# home page. Other staff get 403; no one sees another city's.
+# home page. For other staff the page does not exist (404); no one sees another city's.
 DASHBOARD_ROLES = (Role.MANAGER, Role.ADMIN, Role.COORDINATOR)
 
 NO_AREA = "地域の指定なし"
@@ -349,14 +349,40 @@ def referral_flows(year: Year, *, today: dt.date | None = None) -> Flows:
 # --- cases, resource gaps, milestones ----------------------------------------------------------
 
 
-def cases_by_status(year: Year) -> list[tuple[str, int]]:
+def cases_status_day(year: Year, *, today: dt.date | None = None) -> dt.date:
+    """The day the cases' status is counted on: the year's last day, or today in the current
+    year."""
+    return min(year.last, today or timezone.localdate())
+
+
+def cases_by_status(year: Year, *, today: dt.date | None = None) -> list[tuple[str, int]]:
     """Cases open at some time in the year (opened by its end, not closed before its start), by
-    their status now."""
+    their status at the end of the year (`cases_status_day`): today's status in the current
+    year; for an earlier year, the status each case's change history (every save of a case
+    keeps one) had at the end of its last day. A case whose history starts after that day
+    (entered later with an earlier 受付日, or its history erased by retention) counts with the
+    first status recorded for it; one without any history row, with its status now."""
+    day = cases_status_day(year, today=today)
     # unscoped: the city's case numbers by status
     cases = Case.dangerously_unscoped.filter(
         organization__municipality=year.municipality, opened_on__lte=year.last
     ).exclude(closed_on__lt=year.first)
-    counts = Counter(cases.values_list("status", flat=True))
+    status = dict(cases.values_list("pk", "status"))
+    if day < (today or timezone.localdate()):
+        moment = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=_tz())
+        then: dict[int, str] = {}
+        first: dict[int, str] = {}
+        # unscoped: the counted cases' recorded statuses (change history), numbers only
+        for pk, value, at in (
+            Case.history.filter(id__in=list(status))
+            .order_by("id", "history_date", "history_id")
+            .values_list("id", "status", "history_date")
+        ):
+            first.setdefault(pk, value)
+            if at < moment:
+                then[pk] = value
+        status = {pk: then.get(pk, first.get(pk, now)) for pk, now in status.items()}
+    counts = Counter(status.values())
     return [(label, counts.get(value, 0)) for value, label in CaseStatus.choices]
 
 

@@ -7,8 +7,7 @@ import datetime as dt
 import io
 from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -55,7 +54,7 @@ def _years(*, municipality_id: int, current: int) -> list[int]:
 def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     """評価ダッシュボード: the city's figures for a fiscal year, charts with their tables."""
     if not d.dashboard_allowed(request.user):
-        raise PermissionDenied("評価ダッシュボードは管理者・多機関協働コーディネーターが見られます")
+        raise Http404("評価ダッシュボードは管理者・多機関協働コーディネーターが見られます")
     municipality = user_municipality(request.user)
     today = timezone.localdate()
     current = fiscal_year_of(today, start_month=municipality.fiscal_year_start_month)
@@ -66,7 +65,11 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     by_topic = d.consultations_by_topic(year)
     compound = d.compound_issues(year)
     flows = d.referral_flows(year, today=today)
-    statuses = d.cases_by_status(year)
+    statuses = d.cases_by_status(year, today=today)
+    status_day = d.cases_status_day(year, today=today)
+    status_when = (
+        "年度末" if status_day == year.last else "今日"
+    ) + f"（{status_day.year}年{status_day.month}月{status_day.day}日）"
     gaps = d.resource_gaps(year)
     roadmap = d.milestones(year)
 
@@ -114,13 +117,14 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
         ),
         "statuses": _chart(
             charts.bar_chart(
-                title=f"{label} 多機関協働の事例の状態",
+                title=f"{label} 多機関協働の事例の{status_when}の状態",
                 categories=[name for name, _n in statuses],
                 series={"事例数": [n for _name, n in statuses]},
                 horizontal=True,
                 height=3.0,
             ),
-            f"{label}の多機関協働の事例の状態別の件数の横棒グラフ。数値は次の表にあります。",
+            f"{label}に受け付けていた多機関協働の事例を{status_when}の状態で数えた横棒グラフ。"
+            "数値は次の表にあります。",
         ),
         "gaps": _chart(
             charts.heatmap(
@@ -174,6 +178,7 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
         "flows": flows,
         "statuses": statuses,
         "cases_total": sum(n for _s, n in statuses),
+        "status_when": status_when,
         "gaps": gaps,
         "gap_rows": list(zip(gaps.fields, gaps.matrix, strict=True)),
         "roadmap": roadmap,

@@ -3,7 +3,10 @@ them (個人情報の保護に関する法律 第75条).
 
 What the law asks per file (名称, 利用目的, 記録項目, 記録範囲, 収集方法,
 要配慮個人情報, 経常的提供先, 保存期間) comes from two places only: the models
-(記録項目 are the `verbose_name`s of their fields, so a new field appears by itself)
+(記録項目 are the Japanese `verbose_name`s of their fields, so a new field appears by
+itself; the system's own bookkeeping — ids, version counters, hashes, form tokens, who and
+when a row was written — is named in `TECHNICAL_FIELDS` and left out, and a link between two
+records of the same file is how the file holds together, not an item)
 and the one registry below (`FILES`: each file's purpose, range, collection,
 recipients and retention, written once). Every model that holds personal data (its
 `objects` is a scoped manager) must belong to exactly one file; the tests fail
@@ -193,15 +196,75 @@ def personal_data_models() -> list[type[models.Model]]:
     ]
 
 
-def recorded_items(model: type[models.Model]) -> list[str]:
-    """記録項目: the fields' names as the model declares them in Japanese (technical fields, whose
-    verbose_name was never written, are left out)."""
-    names = []
+# The system's bookkeeping, not information about anyone: left out of 記録項目.
+TECHNICAL_FIELDS = frozenset(
+    {
+        "id",
+        "external_id",  # the record's number in the agency's own system, for imports
+        "version",  # the edit counter (and a plan's 版 number)
+        "revision",
+        "submission_key",  # a form's one-time key
+        "sha256",
+        "task_id",
+        "sort_order",
+        "created_at",  # when and by whom a row was written (the access log keeps who did what)
+        "created_by",
+        "updated_at",
+        "municipality",  # the city: the 簿's holder
+    }
+)
+TECHNICAL_MODEL_FIELDS = {
+    # an import's progress and counters
+    "imports.ImportJob": frozenset(
+        {
+            "encoding",
+            "next_offset",
+            "next_line",
+            "total_rows",
+            "processed_rows",
+            "status",
+            "errors",
+            "error_count",
+            "created_count",
+            "updated_count",
+            "unchanged_count",
+            "skipped_count",
+            "linked_count",
+        }
+    ),
+    "people.PersonKey": frozenset({"key"}),  # the matching keys made from the name
+    "consent.ConsentAttachment": frozenset({"content_type", "size"}),  # the file's format
+}
+
+
+def _file_of(label: str) -> FileDeclaration | None:
+    return next((f for f in FILES if label in f.models), None)
+
+
+def item_fields(model: type[models.Model]) -> list[models.Field[object, object]]:
+    """The fields that hold information about someone: every concrete field but the
+    bookkeeping and the links to another record of the same file."""
+    label = model._meta.label
+    technical = TECHNICAL_FIELDS | TECHNICAL_MODEL_FIELDS.get(label, frozenset())
+    own = _file_of(label)
+    out = []
     for f in model._meta.concrete_fields:
-        name = str(f.verbose_name)
-        if name.isascii() or name in names:
+        if f.name in technical:
             continue
-        names.append(name)
+        related = f.related_model
+        if own is not None and isinstance(related, type) and related._meta.label in own.models:
+            continue
+        out.append(f)
+    return out
+
+
+def recorded_items(model: type[models.Model]) -> list[str]:
+    """記録項目: the Japanese names of the fields that hold information about someone."""
+    names: list[str] = []
+    for f in item_fields(model):
+        name = str(f.verbose_name)
+        if name not in names:
+            names.append(name)
     return names
 
 

@@ -16,8 +16,9 @@ from django.http import Http404
 from django.tasks import task
 from django.utils import timezone
 
-from tsunagu.accounts.models import Role, User
+from tsunagu.accounts.models import User
 from tsunagu.core.tasks import task_enqueue
+from tsunagu.evaluation.access import evaluation_municipality
 from tsunagu.evaluation.models import ReportDownload, ReportRun
 from tsunagu.evaluation.report import (
     ReportError,
@@ -30,15 +31,10 @@ from tsunagu.organizations.models import Municipality
 logger = logging.getLogger(__name__)
 
 
-def user_may_report(user: User) -> bool:
-    return user.organization_id is not None and user.has_role(Role.MANAGER, Role.ADMIN)
-
-
 def report_city(*, user: User) -> Municipality:
-    """The city whose reports the user may make; 404 unless a manager or administrator."""
-    if not user_may_report(user) or user.organization is None:
-        raise Http404
-    return user.organization.municipality
+    """The city whose reports the user may make; 404 unless a manager or administrator of it
+    (the evaluation's one check, `evaluation_municipality`)."""
+    return evaluation_municipality(user)
 
 
 def _city(user: User) -> Municipality:

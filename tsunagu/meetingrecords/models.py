@@ -172,9 +172,12 @@ class ConfidentialityPledge(models.Model):
         Organization, on_delete=models.PROTECT, related_name="+", verbose_name="記録した機関"
     )
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="記録した職員",
     )
-    recorded_at = models.DateTimeField(auto_now_add=True)
+    recorded_at = models.DateTimeField(auto_now_add=True, verbose_name="記録日時")
 
     objects = ScopedManager["ConfidentialityPledge"](PledgeQuerySet)
     dangerously_unscoped = UnscopedManager()
@@ -219,7 +222,7 @@ class MeetingAttendee(models.Model):
         related_name="attendances",
         verbose_name="守秘義務の誓約",
     )
-    added_at = models.DateTimeField(auto_now_add=True)
+    added_at = models.DateTimeField(auto_now_add=True, verbose_name="記録日時")
 
     objects = ScopedManager["MeetingAttendee"](MeetingPartQuerySet)
     dangerously_unscoped = UnscopedManager()
@@ -362,7 +365,10 @@ class MeetingDecision(models.Model):
         verbose_name="終結の評価",
     )
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="記録した職員",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -309,10 +309,16 @@ class SessionConsultation(models.Model):
     """A consultation taken at a 出張相談会: a consultation of the window that ran the session."""
 
     activity = models.ForeignKey(
-        OutreachActivity, on_delete=models.PROTECT, related_name="session_consultations"
+        OutreachActivity,
+        on_delete=models.PROTECT,
+        related_name="session_consultations",
+        verbose_name="出張相談会",
     )
     consultation = models.OneToOneField(
-        "consultations.Consultation", on_delete=models.CASCADE, related_name="outreach_session"
+        "consultations.Consultation",
+        on_delete=models.CASCADE,
+        related_name="outreach_session",
+        verbose_name="相談",
     )
 
     objects = ScopedManager["SessionConsultation"](SessionConsultationQuerySet)

@@ -218,7 +218,10 @@ class NeedsProfile(models.Model):
         Organization, on_delete=models.PROTECT, related_name="+", verbose_name="担当機関"
     )
     person = models.ForeignKey(
-        "people.Person", on_delete=models.PROTECT, related_name="needs_profiles"
+        "people.Person",
+        on_delete=models.PROTECT,
+        related_name="needs_profiles",
+        verbose_name="本人",
     )
     interests = models.TextField("興味・好きなこと", blank=True)
     kinds = models.JSONField("希望する種類", default=list, blank=True)
@@ -270,12 +273,19 @@ class Placement(models.Model):
     organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="+", verbose_name="担当機関"
     )
-    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="+")
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.PROTECT, related_name="+", verbose_name="本人"
+    )
     offer = models.ForeignKey(
         HostOffer, on_delete=models.PROTECT, related_name="placements", verbose_name="受け入れ先"
     )
     case = models.ForeignKey(
-        "cases.Case", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "cases.Case",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="事例",
     )
     consent = models.ForeignKey(
         "consent.Consent",
@@ -392,7 +402,12 @@ class FollowUp(models.Model):
     result = models.CharField("結果", max_length=16, choices=Result.choices, blank=True)
     note = models.TextField("記録", blank=True)
     done_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="実施した職員",
     )
 
     objects = ScopedManager["FollowUp"](PlacementPartQuerySet)

@@ -258,6 +258,8 @@ class PersonKey(models.Model):
 
     class Meta:
         default_manager_name = "dangerously_unscoped"
+        verbose_name = "名寄せの検索キー"
+        verbose_name_plural = "名寄せの検索キー"
         constraints = [models.UniqueConstraint(fields=["person", "key"], name="person_key_unique")]
 
     def __str__(self) -> str:
@@ -281,7 +283,12 @@ class PersonLink(models.Model):
     )
     undone_at = models.DateTimeField("取消日時", null=True, blank=True)
     undone_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name="取り消した職員",
     )
 
     objects = ScopedManager["PersonLink"](PersonLinkQuerySet)

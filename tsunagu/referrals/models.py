@@ -44,10 +44,15 @@ class Referral(models.Model):
         CANCELLED = "cancelled", "取消"
 
     consultation = models.ForeignKey(
-        Consultation, on_delete=models.PROTECT, related_name="referrals"
+        Consultation, on_delete=models.PROTECT, related_name="referrals", verbose_name="つなぐ相談"
     )
     person = models.ForeignKey(
-        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Person,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="本人",
     )
     from_organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="referrals_sent", verbose_name="依頼元"
@@ -64,7 +69,12 @@ class Referral(models.Model):
     share_address = models.BooleanField("住所を共有", default=False)
     basis = models.CharField("共有の根拠", max_length=16, choices=Basis.choices)
     consent = models.ForeignKey(
-        Consent, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Consent,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="本人同意",
     )
     meeting_body = models.ForeignKey(
         MeetingBody,
@@ -147,16 +157,23 @@ class ReferralEvent(models.Model):
     """Append-only history of a referral."""
 
     referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="events")
-    status = models.CharField(max_length=10, choices=Referral.Status.choices)
-    at = models.DateTimeField(auto_now_add=True)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    note = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Referral.Status.choices, verbose_name="状態")
+    at = models.DateTimeField(auto_now_add=True, verbose_name="日時")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="記録した職員",
+    )
+    note = models.TextField(blank=True, verbose_name="メモ")
 
     objects = ScopedManager["ReferralEvent"](ReferralEventQuerySet)
     dangerously_unscoped = UnscopedManager()
 
     class Meta:
         default_manager_name = "dangerously_unscoped"
+        verbose_name = "つなぎの経過"
+        verbose_name_plural = "つなぎの経過"
         ordering = ["at", "pk"]
 
     def __str__(self) -> str:

@@ -37,10 +37,24 @@ def line_of(path: Path, fragment: str) -> int:
             "計算 'consultations-neww' はありません",
         ),
         (
-            "    computed:\n      computation: consultations-new\n      filters: {topic: care}\n",
+            "    computed:\n      computation: consultations-new\n      filters: {kind: care}\n",
+            "filters:",
+            "indicators[0].computed.filters.kind",
+            "絞り込み 'kind' はありません（使えるもの: organization・site・topic）",
+        ),
+        (
+            "    computed:\n      computation: consultations-total\n"
+            "      filters: {topic: kaigo}\n",
             "filters:",
             "indicators[0].computed.filters.topic",
-            "絞り込み 'topic' はありません（使えるもの: organization・site）",
+            "相談の内容の値 'kaigo' は使えません（health・housing・",
+        ),
+        (
+            "    computed:\n      computation: consultations-persons\n"
+            "      filters: {topic: 介護}\n",
+            "filters:",
+            "indicators[0].computed.filters.topic",
+            "相談の内容の値 '介護' は使えません",
         ),
         (
             "    computed:\n      computation: consultations-new\n"
@@ -107,6 +121,18 @@ def test_a_binding_is_loaded_with_the_indicator(tmp_path: Path) -> None:
     assert indicator.computation == "consultations-new"
     assert indicator.filters == {"organization": "hokatsu-kita"}
     assert Indicator.objects.get(code="takikan-rate").computation == ""
+
+
+@pytest.mark.django_db
+def test_a_topic_binding_is_loaded(tmp_path: Path) -> None:
+    path = bound(
+        tmp_path,
+        "    computed:\n      computation: consultations-new\n"
+        "      filters: {organization: hokatsu-kita, topic: hikikomori}\n",
+    )
+    plan_load(plan=read_plan_file(path))
+    indicator = Indicator.objects.get(code="hokatsu-kita-new")
+    assert indicator.filters == {"organization": "hokatsu-kita", "topic": "hikikomori"}
 
 
 @pytest.mark.parametrize("city", ["ise", "imizu", "inzai", "sanda", "toyokawa"])

@@ -4,6 +4,7 @@ selectors the computations use)."""
 from __future__ import annotations
 
 import datetime as dt
+import random
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,7 +20,7 @@ from tsunagu.cases.models import (
     Monitoring,
     SupportPlan,
 )
-from tsunagu.consultations.models import Consultation
+from tsunagu.consultations.models import Consultation, ConsultationTopic, Topic
 from tsunagu.evaluation.computations import REGISTRY, Context, compute
 from tsunagu.evaluation.tests.activity import YEAR, build
 from tsunagu.meetingrecords.models import AgendaItem, Meeting
@@ -63,9 +64,17 @@ def expected(city: Municipality) -> list[tuple[str, dict[str, str], Decimal]]:
     """(computation, filters, the count made here)."""
     consultations = rows(Consultation)
     line_codes = {"hokatsu-kita", "hokatsu-kita-2"}
+    further: dict[int, set[str]] = {}
+    for t in rows(ConsultationTopic):
+        further.setdefault(t.consultation_id, set()).add(t.topic)
 
-    def cons(which: str, org: str | None = None, site: str | None = None) -> int:
-        out = [c for c in consultations if in_year(c.received_at)]
+    def about(c: Consultation, topic: str | None) -> bool:
+        return topic is None or c.main_topic == topic or topic in further.get(c.pk, set())
+
+    def cons(
+        which: str, org: str | None = None, site: str | None = None, topic: str | None = None
+    ) -> int:
+        out = [c for c in consultations if in_year(c.received_at) and about(c, topic)]
         if which == "new":
             out = [c for c in out if c.is_new]
         if org == "hokatsu-kita":
@@ -76,13 +85,14 @@ def expected(city: Municipality) -> list[tuple[str, dict[str, str], Decimal]]:
             out = [c for c in out if c.site is not None and c.site.code == site]
         return len(out)
 
-    def persons(org: str | None = None) -> int:
+    def persons(org: str | None = None, topic: str | None = None) -> int:
         codes = line_codes if org == "hokatsu-kita" else {org} if org else None
         return len(
             {
                 c.person_id
                 for c in consultations
                 if in_year(c.received_at)
+                and about(c, topic)
                 and c.person_id
                 and (codes is None or c.organization.code in codes)
             }
@@ -170,6 +180,26 @@ def expected(city: Municipality) -> list[tuple[str, dict[str, str], Decimal]]:
         ),
         ("consultations-persons", {}, persons()),
         ("consultations-persons", {"organization": "hokatsu-kita"}, persons("hokatsu-kita")),
+        # by topic: the 主訴 or a further 相談の内容 (the fixture spreads both)
+        ("consultations-new", {"topic": "hikikomori"}, cons("new", topic="hikikomori")),
+        ("consultations-total", {"topic": "care"}, cons("total", topic="care")),
+        ("consultations-total", {"topic": "8050"}, cons("total", topic="8050")),
+        (
+            "consultations-new",
+            {"organization": "hokatsu-kita", "topic": "care"},
+            cons("new", "hokatsu-kita", topic="care"),
+        ),
+        (
+            "consultations-total",
+            {"organization": "hokatsu-kita", "site": "branch", "topic": "hikikomori"},
+            cons("total", "hokatsu-kita", "branch", topic="hikikomori"),
+        ),
+        ("consultations-persons", {"topic": "hikikomori"}, persons(topic="hikikomori")),
+        (
+            "consultations-persons",
+            {"organization": "hokatsu-kita", "topic": "care"},
+            persons("hokatsu-kita", topic="care"),
+        ),
         ("referrals-made", {}, len(made)),
         ("referrals-made", {"organization": "hokatsu-kita"}, len(sent("hokatsu-kita"))),
         ("referrals-accepted", {}, len(reached("accepted"))),
@@ -370,7 +400,20 @@ def expected(city: Municipality) -> list[tuple[str, dict[str, str], Decimal]]:
 @pytest.fixture
 def year(city: Municipality, counselor: User, coordinator: User, receiver: User) -> Municipality:
     build(municipality=city, counselor=counselor, coordinator=coordinator, receiver=receiver)
+    _spread_topics()
     return city
+
+
+def _spread_topics() -> None:
+    """Give the generated consultations other 主訴 and further 相談の内容 (some repeating the
+    主訴, which must still count the consultation once)."""
+    rng = random.Random(5)  # noqa: S311  (test data, not secrets)
+    choices = [Topic.CARE, Topic.HIKIKOMORI, Topic.PROBLEM_8050, Topic.INCOME]
+    for c in rows(Consultation):
+        main = rng.choice(choices)
+        Consultation.dangerously_unscoped.filter(pk=c.pk).update(main_topic=main)
+        for topic in rng.sample(choices, rng.randint(0, 2)):
+            ConsultationTopic.dangerously_unscoped.create(consultation=c, topic=topic)
 
 
 @pytest.mark.django_db
@@ -388,6 +431,10 @@ def test_every_computation_equals_an_independent_count(year: Municipality) -> No
     assert all(
         v > 0 for n, f, v in checks if n in ("consultations-total", "referrals-made") and not f
     )
+    # a topic narrows the count, and not to nothing
+    topical = [v for n, f, v in checks if n == "consultations-total" and set(f) == {"topic"}]
+    everything = next(v for n, f, v in checks if n == "consultations-total" and not f)
+    assert all(0 < v < everything for v in topical)
 
 
 @pytest.mark.django_db

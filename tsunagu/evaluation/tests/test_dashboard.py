@@ -363,6 +363,73 @@ def test_cases_by_status(activity: Activity) -> None:
     assert sum(got.values()) > 0
 
 
+def _case_with_history(
+    coordinator: User, opened: dt.date, steps: list[tuple[dt.datetime, str]]
+) -> Case:
+    """A case saved once per step, each save's change-history row dated at the step."""
+    case = Case(
+        organization=_org(coordinator),
+        title="履歴のある事例",
+        subject="household",
+        origin="other",
+        lead_coordinator=coordinator,
+        opened_on=opened,
+        created_by=coordinator,
+    )
+    for at, status in steps:
+        case.status = status
+        if status == "closed":
+            case.closed_on = at.date()
+        case._history_date = at  # type: ignore[attr-defined]  # simple_history's date
+        case.save()
+    return case
+
+
+def test_cases_by_status_at_the_end_of_an_earlier_year(
+    city: Municipality, coordinator: User
+) -> None:
+    """An earlier year counts each case as its change history had it on 31 March; the current
+    year, as it is today."""
+    _case_with_history(
+        coordinator,
+        dt.date(2025, 5, 1),
+        [
+            (_at(dt.date(2025, 5, 1)), "received"),
+            (_at(dt.date(2025, 9, 1)), "supporting"),
+            (_at(dt.date(2026, 3, 31), 23, 50), "monitoring"),  # the last evening of FY2025
+            (_at(dt.date(2026, 6, 1)), "closed"),
+        ],
+    )
+    _case_with_history(
+        coordinator,
+        dt.date(2025, 6, 1),
+        [(_at(dt.date(2025, 6, 1)), "received"), (_at(dt.date(2026, 4, 1), 0, 5), "assessment")],
+    )
+    # entered after the year with an earlier 受付日: its first recorded status
+    _case_with_history(
+        coordinator,
+        dt.date(2026, 1, 10),
+        [(_at(dt.date(2026, 5, 1)), "planning"), (_at(dt.date(2026, 7, 1)), "supporting")],
+    )
+    earlier = d.year_of(municipality=city, fiscal_year=2025)
+    today = dt.date(2026, 12, 1)
+    assert d.cases_status_day(earlier, today=today) == dt.date(2026, 3, 31)
+    got = {k: v for k, v in d.cases_by_status(earlier, today=today) if v}
+    assert got == {"受付": 1, "プラン作成": 1, "モニタリング": 1}
+    # the current year: today's status (the closed case was open in the year)
+    current = d.year_of(municipality=city, fiscal_year=2026)
+    assert d.cases_status_day(current, today=today) == today
+    got = {k: v for k, v in d.cases_by_status(current, today=today) if v}
+    assert got == {"アセスメント": 1, "支援中": 1, "終結": 1}
+    status, html = _page(_manager(city), "2025")
+    assert status == 200
+    assert "年度末（2026年3月31日）の状態" in html
+
+
+def _manager(city: Municipality) -> User:
+    return make_user(city, "chiiki-fukushi-ka", Role.MANAGER, "year-end-manager")
+
+
 def test_resource_gaps_by_field_and_area(activity: Activity) -> None:
     gaps = [
         g
@@ -448,7 +515,7 @@ def test_who_may_open_the_dashboard(
     for user in (manager, admin_user, coordinator):
         assert _page(user)[0] == 200
     for user in (counselor, receiver):
-        assert _page(user)[0] == 403
+        assert _page(user)[0] == 404
     anonymous = client_for(None).get(reverse("evaluation:dashboard"))
     assert anonymous.status_code == 302
 

@@ -67,6 +67,52 @@ def test_recorded_items_are_the_models_japanese_field_names() -> None:
     assert "id" not in items
 
 
+# what the system keeps for itself, under whatever name: never a 記録項目
+TECHNICAL_WORDS = ("ID", "id", "版", "更新番号", "sha", "key", "token", "キー", "offset", "task")
+
+
+def test_no_recorded_item_is_a_technical_name() -> None:
+    """Every field of a personal-data model that holds information about someone has a Japanese
+    name (a new field named in English fails here: name it, or list it as bookkeeping in
+    `TECHNICAL_FIELDS`); no item is an ASCII name, an id, a version counter, a hash or a
+    form token."""
+    english = [
+        f"{m._meta.label}.{f.name} ({f.verbose_name})"
+        for m in filebook.personal_data_models()
+        for f in filebook.item_fields(m)
+        if str(f.verbose_name).isascii()
+    ]
+    assert not english, f"fields without a Japanese name: {english}"
+    untitled = [
+        m._meta.label
+        for m in filebook.personal_data_models()
+        if str(m._meta.verbose_name).isascii()
+    ]
+    assert not untitled, f"record units without a Japanese name: {untitled}"
+    for declaration in filebook.FILES:
+        for label in declaration.models:
+            for item in filebook.recorded_items(apps.get_model(label)):
+                assert not re.fullmatch(r"[ -~]+", item), (label, item)
+                assert not any(word in item for word in TECHNICAL_WORDS), (label, item)
+    for name in ("id", "version", "revision", "submission_key", "sha256", "task_id"):
+        assert name in filebook.TECHNICAL_FIELDS
+
+
+@pytest.mark.django_db
+def test_the_items_read_as_a_city_publishes_them(city: Municipality) -> None:
+    """Per file, the items a resident would recognise, without the system's bookkeeping."""
+    by_name = {e.declaration.name: e for e in filebook.file_register(municipality=city)}
+    consent = by_name["本人同意の記録"].items
+    assert {"本人", "利用目的", "有効期間（開始）", "撤回日時", "同意を得た職員"} <= set(consent)
+    referral = by_name["つなぎ（関係機関への依頼）の記録"].items
+    assert {"本人", "つなぐ理由", "依頼先", "状態", "日時"} <= set(referral)
+    people = by_name["本人・世帯の記録"]
+    assert "ファイルの内容" in people.items  # an import's file holds the people it names
+    for bookkeeping in ("行数", "エラーの数", "文字コード", "版"):
+        assert bookkeeping not in people.items
+    assert all(part.title for entry in by_name.values() for part in entry.parts)
+
+
 @pytest.mark.django_db
 def test_every_field_with_a_japanese_name_is_listed(city: Municipality) -> None:
     entries = filebook.file_register(municipality=city)
