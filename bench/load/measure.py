@@ -56,7 +56,8 @@ def _setup_django() -> None:
 
 def pick_targets(city: str, password: str, seed: int = 1) -> dict[str, Any]:
     """Users and records of the generated city: the busiest window's staff and what they hold,
-    the busiest referral receiver, the case hub's coordinators."""
+    the busiest referral receiver, the case hub's coordinators, and the busiest window's
+    manager (the fiscal-year indicator view and the dashboard, which are the city's)."""
     from django.db.models import Count
     from django.utils import timezone
 
@@ -123,11 +124,13 @@ def pick_targets(city: str, password: str, seed: int = 1) -> dict[str, Any]:
             "counselor": counselors,
             "receiver": staff(receiver, Role.COUNSELOR) or staff(receiver, Role.COORDINATOR),
             "coordinator": staff(hub, Role.COORDINATOR) or staff(hub, Role.COUNSELOR),
+            "manager": staff(busiest, Role.MANAGER),
         },
         "person_ids": [p[0] for p in sample],
         "person_names": [f"{p[1]} {p[2]}" for p in sample],
         "consultation_ids": rng.sample(consultations, min(300, len(consultations))),
         "case_ids": rng.sample(cases, min(300, len(cases))) or [0],
+        "fiscal_year": fy,
         "fy_start": start.isoformat(),
         "fy_end": end.isoformat(),
         "now_local": now.strftime("%Y-%m-%d %H:%M"),

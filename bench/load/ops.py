@@ -18,7 +18,8 @@ TOKEN = re.compile(r'name="(csrfmiddlewaretoken|form_token)" value="([^"]+)"')
 @dataclass(frozen=True)
 class Op:
     name: str
-    role: str  # which of the targets' users runs it: counselor, receiver, coordinator, public
+    # which of the targets' users runs it: counselor, receiver, coordinator, manager, public
+    role: str
     method: str = "GET"
     # a GET whose form the POST sends (hidden tokens read from it)
     form_path: str = ""
@@ -34,6 +35,8 @@ OPS: tuple[Op, ...] = (
     Op("referral_inbox", "receiver"),
     Op("case_page", "coordinator"),
     Op("public_resource_search", "public"),
+    Op("fiscal_year_view", "manager"),
+    Op("dashboard", "manager"),
 )
 BY_NAME = {op.name: op for op in OPS}
 
@@ -62,6 +65,10 @@ def path_for(op: Op, targets: dict[str, Any], rng: random.Random) -> str:
         case "public_resource_search":
             q = rng.choice(t["resource_queries"])
             return f"/map/{t['city']}/?q={q}"
+        case "fiscal_year_view":
+            return f"/evaluation/{t['fiscal_year']}/"
+        case "dashboard":
+            return f"/evaluation/dashboard/?fy={t['fiscal_year']}"
     raise ValueError(op.name)
 
 

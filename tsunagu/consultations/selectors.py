@@ -14,10 +14,10 @@ from tsunagu.access.models import AccessLog
 from tsunagu.accounts.models import User
 from tsunagu.consultations.access import ConsultationAccess, consultations_shown
 from tsunagu.consultations.models import Consultation
-from tsunagu.core.fiscal import fiscal_year_bounds
+from tsunagu.core.fiscal import fiscal_year_bounds, fiscal_year_span
 from tsunagu.core.history import HistoryEntry, changes
 from tsunagu.core.paging import KeysetPage, keyset_page
-from tsunagu.organizations.models import Organization, Site
+from tsunagu.organizations.models import Municipality, Organization, Site
 from tsunagu.people.access import PersonAccess
 
 PAGE_SIZE = 50
@@ -80,13 +80,16 @@ def consultation_counts(*, organization: Organization, fiscal_year: int) -> Year
     first, last = fiscal_year_bounds(
         fiscal_year, start_month=organization.municipality.fiscal_year_start_month
     )
+    start, end = fiscal_year_span(
+        fiscal_year, start_month=organization.municipality.fiscal_year_start_month
+    )
     rows = (  # unscoped: numbers only, of one organization's own consultations
         Consultation.dangerously_unscoped.filter(
-            organization=organization, received_at__date__gte=first, received_at__date__lte=last
+            organization=organization, received_at__gte=start, received_at__lt=end
         )
         .annotate(month=TruncMonth("received_at"))
         .values("month")
-        .annotate(total=Count("pk"), new=Count("pk", filter=Q(is_new=True)))
+        .annotate(total=Count("*"), new=Count("is_new", filter=Q(is_new=True)))
     )
     by_month = {
         r["month"].date() if isinstance(r["month"], dt.datetime) else r["month"]: r for r in rows
@@ -209,52 +212,105 @@ def consultation_counts_by_site(*, line: Organization, fiscal_year: int) -> Line
     """新規・延べ件数 of a fiscal year for each centre grouped under a plan line (and the line
     itself), their sum, and each site's share. Numbers only: no person or consultation is
     read. A fixed number of queries (centres, counts, sites)."""
-    first, last = fiscal_year_bounds(
-        fiscal_year, start_month=line.municipality.fiscal_year_start_month
-    )
     centres = [
         line,
         *Organization.objects.filter(group=line, is_active=True).order_by("sort_order", "code"),
     ]
-    rows: dict[int, dict[str, int]] = {}
-    by_site: dict[int, dict[str, int]] = {}
-    for r in (  # unscoped: numbers only, no record is read
-        Consultation.dangerously_unscoped.filter(
-            organization__in=centres,
-            received_at__date__gte=first,
-            received_at__date__lte=last,
-        )
-        .values("organization", "site")
-        .annotate(total=Count("pk"), new=Count("pk", filter=Q(is_new=True)))
-    ):
-        row = rows.setdefault(r["organization"], {"new": 0, "total": 0})
-        row["new"] += r["new"]
-        row["total"] += r["total"]
-        if r["site"] is not None:
-            by_site[r["site"]] = {"new": r["new"], "total": r["total"]}
-    branches = [
-        BranchCount(
-            site=site,
-            new=by_site.get(site.pk, {"new": 0})["new"],
-            total=by_site.get(site.pk, {"total": 0})["total"],
-        )
-        for site in Site.objects.filter(organization__in=centres, is_active=True)
-        .select_related("organization")
-        .order_by("organization__sort_order", "sort_order", "code")
-    ]
-    sites = [
-        SiteCount(
-            organization=o,
-            new=rows.get(o.pk, {"new": 0})["new"],
-            total=rows.get(o.pk, {"total": 0})["total"],
-        )
-        for o in centres
-    ]
-    return LineCounts(
-        line=line,
-        fiscal_year=fiscal_year,
-        sites=sites,
-        branches=branches,
-        new=sum(s.new for s in sites),
-        total=sum(s.total for s in sites),
+    counts = SiteCounts.of(
+        organizations=centres, fiscal_year=fiscal_year, municipality=line.municipality
     )
+    return counts.line(line)
+
+
+@dataclass(frozen=True)
+class SiteCounts:
+    """新規・延べ件数 of a fiscal year per organization and site, counted in one grouped query,
+    from which any plan line's `LineCounts` is built without another query."""
+
+    fiscal_year: int
+    organizations: list[Organization]  # sort order
+    by_organization: dict[int, dict[str, int]]
+    by_site: dict[int, dict[str, int]]
+    sites: list[Site]  # the active sites of the organizations, in display order
+
+    @classmethod
+    def of(
+        cls, *, organizations: list[Organization], fiscal_year: int, municipality: Municipality
+    ) -> SiteCounts:
+        start, end = fiscal_year_span(fiscal_year, start_month=municipality.fiscal_year_start_month)
+        by_organization: dict[int, dict[str, int]] = {}
+        by_site: dict[int, dict[str, int]] = {}
+        for r in (  # unscoped: numbers only, no record is read
+            Consultation.dangerously_unscoped.filter(
+                # the organizations' ids and a range of instants: the (organization,
+                # received_at) index serves it
+                organization_id__in=[o.pk for o in organizations],
+                received_at__gte=start,
+                received_at__lt=end,
+            )
+            .values("organization", "site")
+            # not a count of the id: it is not in the index, and PostgreSQL can count
+            # from the index alone
+            .annotate(total=Count("*"), new=Count("is_new", filter=Q(is_new=True)))
+            .order_by()
+        ):
+            row = by_organization.setdefault(r["organization"], {"new": 0, "total": 0})
+            row["new"] += r["new"]
+            row["total"] += r["total"]
+            if r["site"] is not None:
+                by_site[r["site"]] = {"new": r["new"], "total": r["total"]}
+        sites = list(
+            Site.objects.filter(organization__in=organizations, is_active=True)
+            .select_related("organization")
+            .order_by("organization__sort_order", "sort_order", "code")
+        )
+        return cls(
+            fiscal_year=fiscal_year,
+            organizations=organizations,
+            by_organization=by_organization,
+            by_site=by_site,
+            sites=sites,
+        )
+
+    @classmethod
+    def of_city(cls, *, municipality: Municipality, fiscal_year: int) -> SiteCounts:
+        """Every organization of the city (three queries)."""
+        organizations = list(
+            Organization.objects.filter(municipality=municipality).order_by("sort_order", "code")
+        )
+        return cls.of(
+            organizations=organizations, fiscal_year=fiscal_year, municipality=municipality
+        )
+
+    def line(self, line: Organization) -> LineCounts:
+        """The line and the active centres grouped under it (all among `organizations`)."""
+        centres = [
+            line,
+            *(o for o in self.organizations if o.group_id == line.pk and o.is_active),
+        ]
+        ids = {o.pk for o in centres}
+        branches = [
+            BranchCount(
+                site=site,
+                new=self.by_site.get(site.pk, {"new": 0})["new"],
+                total=self.by_site.get(site.pk, {"total": 0})["total"],
+            )
+            for site in self.sites
+            if site.organization_id in ids
+        ]
+        sites = [
+            SiteCount(
+                organization=o,
+                new=self.by_organization.get(o.pk, {"new": 0})["new"],
+                total=self.by_organization.get(o.pk, {"total": 0})["total"],
+            )
+            for o in centres
+        ]
+        return LineCounts(
+            line=line,
+            fiscal_year=self.fiscal_year,
+            sites=sites,
+            branches=branches,
+            new=sum(s.new for s in sites),
+            total=sum(s.total for s in sites),
+        )

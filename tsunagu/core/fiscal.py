@@ -8,6 +8,7 @@ import datetime as dt
 import re
 import unicodedata
 
+from django.utils import timezone
 from japanera import ERA_DATA_GENERAL, Era
 
 FISCAL_YEAR_START_MONTH = 4
@@ -46,6 +47,21 @@ def fiscal_year_bounds(
     first = dt.date(fiscal_year, start_month, 1)
     next_first = dt.date(fiscal_year + 1, start_month, 1)
     return first, next_first - dt.timedelta(days=1)
+
+
+def fiscal_year_span(
+    fiscal_year: int, *, start_month: int = FISCAL_YEAR_START_MONTH
+) -> tuple[dt.datetime, dt.datetime]:
+    """The fiscal year as a half-open range of instants [start, end): local midnight of its
+    first day and of the next year's first day (Asia/Tokyo). Filter a timestamp with
+    `__gte=start, __lt=end`, not by its `__date`, so an index on the timestamp serves it."""
+    tz = timezone.get_default_timezone()
+    first = dt.date(fiscal_year, start_month, 1)
+    next_first = dt.date(fiscal_year + 1, start_month, 1)
+    return (
+        dt.datetime.combine(first, dt.time.min, tzinfo=tz),
+        dt.datetime.combine(next_first, dt.time.min, tzinfo=tz),
+    )
 
 
 def era_year(year: int) -> tuple[str, int]:

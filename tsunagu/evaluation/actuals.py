@@ -9,6 +9,13 @@ The actual of an indicator for a year comes from, in order:
   plan file records (`recorded`).
 Targets come from the plan version in force that year, else from any version that set one
 (newest first), so earlier years sit beside the current one across plan versions.
+
+The computed actuals of a city's year are counts over every record of the year (on a city of
+a million residents, hundreds of thousands of rows a year, five years a page): the pages
+(`cached=True`) keep them for `ACTUALS_TTL` seconds in Django's cache under the city's id and
+the year, and show when they were counted (「集計時点」, `IndicatorRow.computed_at`). Targets,
+manual actuals and the plan's recorded actuals are read afresh every time, so an entry shows
+at once. The annual report counts afresh.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.utils import timezone
 
 from tsunagu.cityplan.models import VERSION_ORDER, Indicator, IndicatorValue, PlanVersion
@@ -28,6 +36,10 @@ from tsunagu.organizations.models import Municipality
 
 # How many earlier years are shown beside the year (射水市 prints three columns).
 HISTORY_YEARS = 4
+
+# How long the pages keep a city's computed actuals of a year (seconds): the figures can lag
+# the records by this much, and the page says when they were counted.
+ACTUALS_TTL = 300
 
 SOURCE_LABELS = {"computed": "記録から計算", "manual": "手入力", "recorded": "計画書の記載"}
 
@@ -66,6 +78,8 @@ class IndicatorRow:
     actual_note: str = ""  # 見込, who entered a manual actual and when, or why none
     entered_by: str = ""
     entered_at: dt.datetime | None = None
+    # when the oldest computed actual of the row (the year's or an earlier year's) was counted
+    computed_at: dt.datetime | None = None
 
     @property
     def source_label(self) -> str:
@@ -99,12 +113,31 @@ def rate_of(target: Decimal | None, actual: Decimal | None) -> Decimal | None:
     return (actual * 100 / target).quantize(Decimal("0.1"))
 
 
+type ComputedKey = tuple[str, tuple[tuple[str, str], ...]]  # computation, sorted filters
+
+
+@dataclass
+class _Counted:
+    """A year's computed actuals as counted at `at` (what the cache keeps)."""
+
+    at: dt.datetime
+    values: dict[ComputedKey, Decimal]
+
+
+def _cache_key(municipality: Municipality, year: int) -> str:
+    # the city's id is in every key: no city is ever shown another city's figures
+    return f"evaluation:actuals:{municipality.pk}:{year}"
+
+
 class _Resolver:
     """Targets and actuals of a city's indicators by code, across all its plan versions."""
 
-    def __init__(self, *, municipality: Municipality, current_year: int) -> None:
+    def __init__(self, *, municipality: Municipality, current_year: int, cached: bool) -> None:
         self.municipality = municipality
         self.current_year = current_year
+        self.cached = cached
+        self.counted: dict[int, _Counted] = {}
+        self.changed: set[int] = set()
         order = {
             pk: i
             for i, pk in enumerate(
@@ -151,37 +184,73 @@ class _Resolver:
         found = self._value(code, IndicatorValue.Kind.TARGET, year)
         return found[0] if found else None
 
-    def actual(self, indicator: Indicator, year: int) -> tuple[Decimal | None, str, str, object]:
-        """(value, source, note, manual entry or None)."""
-        recorded = self._value(indicator.code, IndicatorValue.Kind.ACTUAL, year)
-        if indicator.computation and indicator.computation in REGISTRY:
-            if recorded is not None:
-                return recorded[0], "recorded", recorded[1], None
-            if year > self.current_year:
-                return None, "computed", "", None
+    def _counted(self, year: int) -> _Counted:
+        if year not in self.counted:
+            found = cache.get(_cache_key(self.municipality, year)) if self.cached else None
+            self.counted[year] = (
+                found if isinstance(found, _Counted) else _Counted(at=timezone.now(), values={})
+            )
+        return self.counted[year]
+
+    def computed(self, indicator: Indicator, year: int) -> tuple[Decimal, dt.datetime]:
+        """The computation's value for the year and when it was counted (cached or counted
+        now). Raises UnknownFilter."""
+        counted = self._counted(year)
+        key: ComputedKey = (indicator.computation, tuple(sorted(indicator.filters.items())))
+        if key not in counted.values:
             context = self.contexts.get(year)
             if context is None:
                 context = Context(municipality=self.municipality, fiscal_year=year)
                 self.contexts[year] = context
+            counted.values[key] = compute(
+                name=indicator.computation, filters=dict(indicator.filters), context=context
+            )
+            self.changed.add(year)
+        return counted.values[key], counted.at
+
+    def save(self) -> None:
+        """Keep what was counted for the next page (cached pages only)."""
+        if not self.cached:
+            return
+        now = timezone.now()
+        for year in self.changed:
+            counted = self.counted[year]
+            # an entry found in the cache and added to expires when it would have
+            age = int((now - counted.at).total_seconds())
+            if age < ACTUALS_TTL:
+                cache.set(_cache_key(self.municipality, year), counted, ACTUALS_TTL - age)
+
+    def actual(
+        self, indicator: Indicator, year: int
+    ) -> tuple[Decimal | None, str, str, object, dt.datetime | None]:
+        """(value, source, note, manual entry or None, when a computed value was counted)."""
+        recorded = self._value(indicator.code, IndicatorValue.Kind.ACTUAL, year)
+        if indicator.computation and indicator.computation in REGISTRY:
+            if recorded is not None:
+                return recorded[0], "recorded", recorded[1], None, None
+            if year > self.current_year:
+                return None, "computed", "", None, None
             try:
-                value = compute(
-                    name=indicator.computation, filters=dict(indicator.filters), context=context
-                )
+                value, at = self.computed(indicator, year)
             except UnknownFilter as exc:
-                return None, "computed", f"計算できません: {exc}", None
-            return value, "computed", "", None
+                return None, "computed", f"計算できません: {exc}", None, None
+            return value, "computed", "", None, at
         entry = self.manual.get((indicator.code, year))
         if entry is not None:
-            return entry.value, "manual", entry.note, entry
+            return entry.value, "manual", entry.note, entry, None
         if recorded is not None:
-            return recorded[0], "recorded", recorded[1], None
-        return None, "manual", "", None
+            return recorded[0], "recorded", recorded[1], None, None
+        return None, "manual", "", None, None
 
 
-def fiscal_year_rows(*, municipality: Municipality, fiscal_year: int) -> list[IndicatorRow]:
+def fiscal_year_rows(
+    *, municipality: Municipality, fiscal_year: int, cached: bool = False
+) -> list[IndicatorRow]:
     """Every indicator of the plan version in force in the fiscal year, in the plan's order,
     with its target, actual, 達成率 and the earlier years. Raises `NoPlanVersion` when no
-    version covers the year. A year with no records gives zeros for computed indicators."""
+    version covers the year. A year with no records gives zeros for computed indicators.
+    `cached`: computed actuals counted up to `ACTUALS_TTL` seconds ago may be used (pages);
+    without it everything is counted now (the report, tests)."""
     version = plan_version_for(municipality=municipality, fiscal_year=fiscal_year)
     if version is None:
         raise NoPlanVersion(municipality=municipality, fiscal_year=fiscal_year)
@@ -190,6 +259,7 @@ def fiscal_year_rows(*, municipality: Municipality, fiscal_year: int) -> list[In
         current_year=fiscal_year_of(
             timezone.localdate(), start_month=municipality.fiscal_year_start_month
         ),
+        cached=cached,
     )
     indicators = (
         Indicator.objects.filter(plan_version=version)
@@ -203,10 +273,14 @@ def fiscal_year_rows(*, municipality: Municipality, fiscal_year: int) -> list[In
             -HISTORY_YEARS:
         ]
         history: dict[int, Pair] = {}
+        counted_at: list[dt.datetime] = []
         for year in earlier:
-            history[year] = (resolver.target(ind.code, year), resolver.actual(ind, year)[0])
+            value, *_, at = resolver.actual(ind, year)
+            history[year] = (resolver.target(ind.code, year), value)
+            counted_at += [at] if at else []
         target = resolver.target(ind.code, fiscal_year)
-        actual, source, note, entry = resolver.actual(ind, fiscal_year)
+        actual, source, note, entry, computed_at = resolver.actual(ind, fiscal_year)
+        counted_at += [computed_at] if computed_at else []
         rows.append(
             IndicatorRow(
                 program=ind.program.name if ind.program else "",
@@ -232,6 +306,8 @@ def fiscal_year_rows(*, municipality: Municipality, fiscal_year: int) -> list[In
                     else ""
                 ),
                 entered_at=entry.entered_at if isinstance(entry, ManualActual) else None,
+                computed_at=min(counted_at, default=None),
             )
         )
+    resolver.save()
     return rows

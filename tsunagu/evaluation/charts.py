@@ -6,19 +6,23 @@ Agg/SVG canvas (pyplot, and with it the global backend and figure registry, is n
 the settings live in an `rc_context` for the call only. The Japanese font is the Noto Sans CJK
 JP file that the PDFs embed (`noto-cjk-sans-jp-regular`); text is drawn as outlines in SVG, so
 a browser needs no font. Output is deterministic: the same input gives the same bytes (fixed
-`svg.hashsalt`, no creation date).
+`svg.hashsalt`, no creation date), so each function keeps what it drew in Django's cache under
+a hash of its name and input (`_kept`): a kept chart is the chart that input draws.
 """
 
 import datetime as dt
+import functools
+import hashlib
 import io
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Literal
 
 import noto_cjk_sans_jp_regular
+from django.core.cache import cache as kept
 from matplotlib import rc_context
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -45,6 +49,26 @@ PALETTE = (
 )
 EMPTY_TEXT = "データがありません"
 PNG_DPI = 150
+# How long a drawn chart is kept (seconds): only its input decides it, so this bounds memory only.
+CHART_TTL = 24 * 3600
+
+
+def _kept[**P](draw: Callable[P, bytes]) -> Callable[P, bytes]:
+    """`draw`, with its bytes kept under a hash of its name and arguments (their repr: plain
+    numbers, labels and dates)."""
+
+    @functools.wraps(draw)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> bytes:
+        given = repr((draw.__name__, args, sorted(kwargs.items())))
+        key = "evaluation:chart:" + hashlib.sha256(given.encode()).hexdigest()
+        found = kept.get(key)
+        if isinstance(found, bytes):
+            return found
+        drawn = draw(*args, **kwargs)
+        kept.set(key, drawn, CHART_TTL)
+        return drawn
+
+    return wrapper
 
 
 @cache
@@ -100,6 +124,7 @@ def _check_lengths(categories: Sequence[str], series: Mapping[str, Sequence[Numb
             )
 
 
+@_kept
 def bar_chart(
     *,
     title: str,
@@ -151,6 +176,7 @@ def bar_chart(
         return _render(figure, fmt)
 
 
+@_kept
 def line_chart(
     *,
     title: str,
@@ -188,6 +214,7 @@ def line_chart(
         return _render(figure, fmt)
 
 
+@_kept
 def heatmap(
     *,
     title: str,
@@ -227,6 +254,7 @@ def heatmap(
         return _render(figure, fmt)
 
 
+@_kept
 def flow_network(
     *,
     title: str,
@@ -320,6 +348,7 @@ def flow_network(
         return _render(figure, fmt)
 
 
+@_kept
 def timeline_chart(
     *,
     title: str,

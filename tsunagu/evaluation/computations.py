@@ -3,7 +3,7 @@ fiscal year (April–March, Asia/Tokyo).
 
 Each computation is a function of a `Context` (the city and the year, with the per-app count
 selectors' results cached) and the binding's filters (codes, as the plan file writes them).
-The counts come from the apps' own count selectors (`consultation_counts_by_site`,
+The counts come from the apps' own count selectors (`SiteCounts`,
 `case_counts`, `meeting_counts`, `outreach_counts`, `participation_counts`, the resources'
 counts); only what no selector counts yet (実人数 of consultations, referrals, case requests)
 is counted here. They are numbers only: no record leaves this module. The list of records
@@ -27,9 +27,15 @@ from django.utils import timezone
 from tsunagu.cases.models import CaseRequest, PlanKind
 from tsunagu.cases.selectors import CaseCounts, case_counts
 from tsunagu.cityplan.bindings import ComputationSpec, FilterKind, FilterSpec, register_computation
+<<<<<<< HEAD
 from tsunagu.consultations.models import Consultation, ConsultationTopic, Topic
 from tsunagu.consultations.selectors import LineCounts, consultation_counts_by_site
 from tsunagu.core.fiscal import fiscal_year_bounds
+=======
+from tsunagu.consultations.models import Consultation
+from tsunagu.consultations.selectors import LineCounts, SiteCounts
+from tsunagu.core.fiscal import fiscal_year_bounds, fiscal_year_span
+>>>>>>> evalfast
 from tsunagu.meetingrecords.selectors import MeetingCounts, meeting_counts
 from tsunagu.meetings.models import MeetingBody, MeetingBodyKind
 from tsunagu.organizations.models import Municipality, Organization
@@ -39,6 +45,9 @@ from tsunagu.participation.selectors import ParticipationCounts, participation_c
 from tsunagu.referrals.models import Referral, ReferralEvent
 from tsunagu.resources.models import Activity, CommunityResource, CommunityWorker, Party
 from tsunagu.resources.selectors import (
+    AttendanceTotal,
+    CountRow,
+    MatchingCount,
     RosterCount,
     activity_kind_counts,
     attendance_totals,
@@ -59,7 +68,12 @@ class Context:
         self.first, self.last = fiscal_year_bounds(
             fiscal_year, start_month=municipality.fiscal_year_start_month
         )
+        # the same year as instants [start, end), for the timestamp filters (index-friendly)
+        self.start, self.end = fiscal_year_span(
+            fiscal_year, start_month=municipality.fiscal_year_start_month
+        )
         self._lines: dict[int, LineCounts] = {}
+        self.distinct_persons: dict[frozenset[int], int] = {}
 
     @cached_property
     def organizations(self) -> dict[str, Organization]:
@@ -83,11 +97,19 @@ class Context:
             *(o for o in self.organizations.values() if o.group_id == organization.pk),
         ]
 
+    @cached_property
+    def site_counts(self) -> SiteCounts:
+        """The year's consultations per organization and site of the whole city: one grouped
+        query that every consultations-new/-total indicator reads."""
+        return SiteCounts.of(
+            organizations=sorted(self.organizations.values(), key=lambda o: (o.sort_order, o.code)),
+            fiscal_year=self.fiscal_year,
+            municipality=self.municipality,
+        )
+
     def line(self, organization: Organization) -> LineCounts:
         if organization.pk not in self._lines:
-            self._lines[organization.pk] = consultation_counts_by_site(
-                line=organization, fiscal_year=self.fiscal_year
-            )
+            self._lines[organization.pk] = self.site_counts.line(organization)
         return self._lines[organization.pk]
 
     @cached_property
@@ -110,6 +132,24 @@ class Context:
     def rosters(self) -> dict[str, RosterCount]:
         rows = roster_counts(municipality=self.municipality, fiscal_year=self.fiscal_year)
         return {r.kind: r for r in rows}
+
+    @cached_property
+    def activity_kinds(self) -> dict[str, CountRow]:
+        return activity_kind_counts(municipality=self.municipality, fiscal_year=self.fiscal_year)
+
+    @cached_property
+    def community_consultations(self) -> dict[str, int]:
+        return community_consultation_counts(
+            municipality=self.municipality, fiscal_year=self.fiscal_year
+        )
+
+    @cached_property
+    def matchings(self) -> dict[str, MatchingCount]:
+        return matching_counts(municipality=self.municipality, fiscal_year=self.fiscal_year)
+
+    @cached_property
+    def attendance(self) -> list[AttendanceTotal]:
+        return list(attendance_totals(municipality=self.municipality, fiscal_year=self.fiscal_year))
 
     @cached_property
     def bodies(self) -> dict[str, int]:
@@ -205,8 +245,8 @@ def consultations_behind(
     # unscoped: the ids behind a count; the drill-down narrows them with visible_to
     qs = Consultation.dangerously_unscoped.filter(
         organization__municipality=ctx.municipality,
-        received_at__date__gte=ctx.first,
-        received_at__date__lte=ctx.last,
+        received_at__gte=ctx.start,
+        received_at__lt=ctx.end,
     )
     if organization is not None:
         qs = qs.filter(organization__in=ctx.centres(organization))
@@ -253,6 +293,7 @@ def consultations_total(ctx: Context, filters: Filters) -> int:
 def consultations_persons(ctx: Context, filters: Filters) -> int:
     """実人数: distinct person records with a consultation in the year (anonymous ones are not
     counted: they name no one)."""
+<<<<<<< HEAD
     centres = ctx.centres(ctx.organization(filters))
     # unscoped: a count of distinct persons; no record is read
     in_year = Consultation.dangerously_unscoped.filter(
@@ -262,6 +303,23 @@ def consultations_persons(ctx: Context, filters: Filters) -> int:
         person__isnull=False,
     )
     return _about(in_year, filters).values("person").distinct().count()
+=======
+    centres = frozenset(o.pk for o in ctx.centres(ctx.organization(filters)))
+    if centres not in ctx.distinct_persons:
+        # unscoped: a count of distinct persons; no record is read
+        ctx.distinct_persons[centres] = (
+            Consultation.dangerously_unscoped.filter(
+                organization_id__in=sorted(centres),
+                received_at__gte=ctx.start,
+                received_at__lt=ctx.end,
+                person__isnull=False,
+            )
+            .values("person")
+            .distinct()
+            .count()
+        )
+    return ctx.distinct_persons[centres]
+>>>>>>> evalfast
 
 
 # --- つなぎ (referrals) ------------------------------------------------------------------------
@@ -272,8 +330,8 @@ def referrals_made_in(ctx: Context, filters: Filters) -> QuerySet[Referral]:
     # unscoped: counted, never read (the drill-down goes through visible_to)
     qs = Referral.dangerously_unscoped.filter(
         from_organization__municipality=ctx.municipality,
-        created_at__date__gte=ctx.first,
-        created_at__date__lte=ctx.last,
+        created_at__gte=ctx.start,
+        created_at__lt=ctx.end,
     ).exclude(status=Referral.Status.CANCELLED)
     return _referral_filters(ctx, filters, qs)
 
@@ -292,7 +350,7 @@ def referrals_answered_in(ctx: Context, filters: Filters, status: str) -> QueryS
     """Referrals that reached `status` in the year (its event's date)."""
     # unscoped: as above
     answered = ReferralEvent.dangerously_unscoped.filter(
-        status=status, at__date__gte=ctx.first, at__date__lte=ctx.last
+        status=status, at__gte=ctx.start, at__lt=ctx.end
     ).values("referral_id")
     # unscoped: as above
     qs = Referral.dangerously_unscoped.filter(
@@ -373,8 +431,8 @@ def case_requests(ctx: Context, filters: Filters) -> int:
     # unscoped: a count only
     qs = CaseRequest.dangerously_unscoped.filter(
         referral__to_organization__municipality=ctx.municipality,
-        created_at__date__gte=ctx.first,
-        created_at__date__lte=ctx.last,
+        created_at__gte=ctx.start,
+        created_at__lt=ctx.end,
     )
     organization = ctx.organization(filters)
     if organization is not None:
@@ -561,16 +619,14 @@ WORKER_KIND = _choice("担い手の種別", CommunityWorker.Kind.values)
 def resources(ctx: Context, filters: Filters) -> int:
     """Resources existing at the year's end (created by then, not defunct)."""
     return (
-        CommunityResource.objects.filter(
-            municipality=ctx.municipality, created_at__date__lte=ctx.last
-        )
+        CommunityResource.objects.filter(municipality=ctx.municipality, created_at__lt=ctx.end)
         .exclude(status=CommunityResource.Status.DEFUNCT)
         .count()
     )
 
 
 def _activities(ctx: Context, filters: Filters, figure: str) -> int:
-    rows = activity_kind_counts(municipality=ctx.municipality, fiscal_year=ctx.fiscal_year)
+    rows = ctx.activity_kinds
     kind = filters.get("kind")
     return sum(getattr(r, figure) for k, r in rows.items() if not kind or k == kind)
 
@@ -611,13 +667,13 @@ def roster_trained(ctx: Context, filters: Filters) -> int:
 
 @_add("community-consultations", "地域づくりの相談件数", {"party": PARTY})
 def community_consultations(ctx: Context, filters: Filters) -> int:
-    rows = community_consultation_counts(municipality=ctx.municipality, fiscal_year=ctx.fiscal_year)
+    rows = ctx.community_consultations
     party = filters.get("party")
     return sum(n for k, n in rows.items() if not party or k == party)
 
 
 def _matchings(ctx: Context, filters: Filters, figure: str) -> int:
-    rows = matching_counts(municipality=ctx.municipality, fiscal_year=ctx.fiscal_year)
+    rows = ctx.matchings
     party = filters.get("party")
     return sum(getattr(m, figure) for k, m in rows.items() if not party or k == party)
 
@@ -634,5 +690,4 @@ def community_matchings(ctx: Context, filters: Filters) -> int:
 
 @_add("attendance", "居場所の来所者数（延べ）", unit="人")
 def attendance(ctx: Context, filters: Filters) -> int:
-    rows = attendance_totals(municipality=ctx.municipality, fiscal_year=ctx.fiscal_year)
-    return sum(r.visits for r in rows)
+    return sum(r.visits for r in ctx.attendance)

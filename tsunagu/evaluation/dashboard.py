@@ -15,6 +15,7 @@ from itertools import combinations
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
@@ -145,12 +146,15 @@ def consultations_by_organization(year: Year) -> Monthly:
     )
 
 
-def consultations_by_topic(year: Year) -> Monthly:
+type TopicSets = dict[int, tuple[int, dt.date, set[str]]]
+
+
+def consultations_by_topic(year: Year, sets: TopicSets | None = None) -> Monthly:
     """Consultations per month for each topic they concern (the 主訴 and every further topic,
     each consultation counted once per topic), topics that occur only."""
     months = year.months
     counts = Counter[tuple[str, dt.date]]()
-    for consultation_id, month, topics in _topic_sets(year).values():
+    for consultation_id, month, topics in (sets or _topic_sets(year)).values():
         del consultation_id
         for topic in topics:
             counts[(topic, month)] += 1
@@ -169,9 +173,9 @@ def _as_date(value: dt.date | dt.datetime) -> dt.date:
     return value
 
 
-def _topic_sets(year: Year) -> dict[int, tuple[int, dt.date, set[str]]]:
+def _topic_sets(year: Year) -> TopicSets:
     """Each consultation of the year: (id, month, its topics)."""
-    out: dict[int, tuple[int, dt.date, set[str]]] = {}
+    out: TopicSets = {}
     for pk, received_at, main_topic in _consultations(year).values_list(
         "id", "received_at", "main_topic"
     ):
@@ -210,14 +214,17 @@ PATTERNS: tuple[tuple[str, str, tuple[tuple[str, ...], ...]], ...] = (
 )
 
 
-def compound_issues(year: Year) -> CoOccurrence:
+def compound_issues(year: Year, sets: TopicSets | None = None) -> CoOccurrence:
     units: defaultdict[str, set[str]] = defaultdict(set)
-    sets = _topic_sets(year)
-    # unscoped: which household each counted consultation's person belongs to (ids only)
-    owners = Consultation.dangerously_unscoped.filter(pk__in=list(sets)).values_list(
+    sets = _topic_sets(year) if sets is None else sets
+    # which household each counted consultation's person belongs to (ids only), by the same
+    # filter as the sets (not a list of their ids: a year of a big city has 100,000s)
+    owners = _consultations(year).values_list(
         "id", "person_id", "person__household_membership__household_id"
     )
     for pk, person_id, household_id in owners:
+        if pk not in sets:  # recorded since the sets were read
+            continue
         if household_id is not None:
             key = f"h{household_id}"
         elif person_id is not None:
@@ -458,3 +465,47 @@ def milestones(year: Year) -> Roadmap | None:
         fiscal_years=fiscal_years,
         rows=[(label, [s.get(y, "") for y in fiscal_years]) for label, s in stages.items()],
     )
+
+
+# --- all of it, kept for a few minutes --------------------------------------------------------
+
+# How long the dashboard's figures of a city's year are kept (seconds); the page says when
+# they were counted.
+FIGURES_TTL = 300
+
+
+@dataclass
+class Figures:
+    """Every figure of the dashboard for one city, year and day, and when they were counted."""
+
+    by_org: Monthly
+    by_topic: Monthly
+    compound: CoOccurrence
+    flows: Flows
+    statuses: list[tuple[str, int]]
+    gaps: Gaps
+    roadmap: Roadmap | None
+    computed_at: dt.datetime
+
+
+def figures(year: Year, *, today: dt.date) -> Figures:
+    """The dashboard's figures as counted at most `FIGURES_TTL` seconds ago: kept in Django's
+    cache under the city's id (no city is ever shown another's), the year and the day (open
+    and overdue referrals are as of today)."""
+    key = f"evaluation:dashboard:{year.municipality.pk}:{year.fiscal_year}:{today.isoformat()}"
+    found = cache.get(key)
+    if isinstance(found, Figures):
+        return found
+    sets = _topic_sets(year)  # read once for both figures
+    counted = Figures(
+        by_org=consultations_by_organization(year),
+        by_topic=consultations_by_topic(year, sets),
+        compound=compound_issues(year, sets),
+        flows=referral_flows(year, today=today),
+        statuses=cases_by_status(year, today=today),
+        gaps=resource_gaps(year),
+        roadmap=milestones(year),
+        computed_at=timezone.now(),
+    )
+    cache.set(key, counted, FIGURES_TTL)
+    return counted

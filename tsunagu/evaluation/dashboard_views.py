@@ -61,17 +61,18 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     fiscal_year = _fiscal_year(request, current)
     year = d.year_of(municipality=municipality, fiscal_year=fiscal_year)
 
-    by_org = d.consultations_by_organization(year)
-    by_topic = d.consultations_by_topic(year)
-    compound = d.compound_issues(year)
-    flows = d.referral_flows(year, today=today)
-    statuses = d.cases_by_status(year, today=today)
+    figures = d.figures(year, today=today)
+    by_org = figures.by_org
+    by_topic = figures.by_topic
+    compound = figures.compound
+    flows = figures.flows
+    statuses = figures.statuses
     status_day = d.cases_status_day(year, today=today)
     status_when = (
         "年度末" if status_day == year.last else "今日"
     ) + f"（{status_day.year}年{status_day.month}月{status_day.day}日）"
-    gaps = d.resource_gaps(year)
-    roadmap = d.milestones(year)
+    gaps = figures.gaps
+    roadmap = figures.roadmap
 
     label = year.label
     chart_list = {
@@ -184,6 +185,8 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
         "roadmap": roadmap,
         "charts": chart_list,
         "today": today,
+        "computed_at": figures.computed_at,
+        "ttl_minutes": d.FIGURES_TTL // 60,
     }
     return render(request, "evaluation/dashboard.html", context)
 

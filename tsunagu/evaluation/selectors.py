@@ -4,6 +4,7 @@ what the user may not see is a count."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,11 +65,13 @@ class YearTable:
     version: PlanVersion
     years: list[int]  # the earlier years shown beside the year
     rows: list[tuple[IndicatorRow, list[Pair]]]  # each row with its earlier years' figures
+    computed_at: dt.datetime | None = None  # 集計時点: when the oldest computed actual was counted
 
 
 def fiscal_year_table(*, municipality: Municipality, fiscal_year: int) -> YearTable:
-    """The year's rows with the earlier years as columns (射水市's 5年度・6年度・7年度)."""
-    rows = fiscal_year_rows(municipality=municipality, fiscal_year=fiscal_year)
+    """The year's rows with the earlier years as columns (射水市's 5年度・6年度・7年度); the
+    computed actuals as counted up to `ACTUALS_TTL` seconds ago."""
+    rows = fiscal_year_rows(municipality=municipality, fiscal_year=fiscal_year, cached=True)
     version = plan_version_for(municipality=municipality, fiscal_year=fiscal_year)
     if version is None:  # fiscal_year_rows raised already; keeps the type narrow
         raise NoPlanVersion(municipality=municipality, fiscal_year=fiscal_year)
@@ -80,6 +83,7 @@ def fiscal_year_table(*, municipality: Municipality, fiscal_year: int) -> YearTa
         rows=[
             (r, [h.get(y, (None, None)) for y in years]) for r, h in zip(rows, earlier, strict=True)
         ],
+        computed_at=min((r.computed_at for r in rows if r.computed_at), default=None),
     )
 
 
@@ -87,7 +91,7 @@ def indicator_row(
     *, municipality: Municipality, fiscal_year: int, indicator_id: int
 ) -> IndicatorRow:
     """One indicator of the year's table; 404 when it is not the city's indicator in force."""
-    for row in fiscal_year_rows(municipality=municipality, fiscal_year=fiscal_year):
+    for row in fiscal_year_rows(municipality=municipality, fiscal_year=fiscal_year, cached=True):
         if row.indicator_id == indicator_id:
             return row
     raise Http404

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 from tsunagu.accounts.http import AuthenticatedHttpRequest
 from tsunagu.core.fiscal import fiscal_year_of
 from tsunagu.evaluation.access import evaluation_municipality
-from tsunagu.evaluation.actuals import NoPlanVersion
+from tsunagu.evaluation.actuals import ACTUALS_TTL, NoPlanVersion
 from tsunagu.evaluation.forms import ManualActualForm
 from tsunagu.evaluation.selectors import (
     drilldown_for,
@@ -38,6 +38,7 @@ def fiscal_year(request: AuthenticatedHttpRequest, fiscal_year: int) -> HttpResp
         "fiscal_year": fiscal_year,
         "previous": fiscal_year - 1,
         "next": fiscal_year + 1,
+        "ttl_minutes": ACTUALS_TTL // 60,
     }
     try:
         context["table"] = fiscal_year_table(municipality=municipality, fiscal_year=fiscal_year)
