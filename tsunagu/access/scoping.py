@@ -69,9 +69,21 @@ class ScopedQuerySet[M: models.Model](models.QuerySet[M]):
         """The rows `organization` holds itself (what it may change)."""
         return Q(organization=organization)
 
+    def visibility_parts(self, organization: Organization) -> list[Q]:
+        """`visibility` as disjoint parts whose union it is, each of which one index can serve
+        (own rows; rows under a live grant that are not own). A long list in a fixed order pages
+        each part by key and merges the pages (`core.paging.cursor_page`): the one OR across
+        the grants makes a database read and sort every visible row for each page. Unless a
+        queryset says otherwise, one part."""
+        return [self.visibility(organization)]
+
     def visible_to(self, user: User) -> Self:
         """The rows this staff member's organization may see (own, or under a live grant)."""
         return self.filter(self.visibility(user_organization(user)))
+
+    def visible_parts_to(self, user: User) -> list[Self]:
+        """`visible_to(user)` as the disjoint parts of `visibility_parts`."""
+        return [self.filter(q) for q in self.visibility_parts(user_organization(user))]
 
     def held_by(self, user: User) -> Self:
         """Only the rows the user's own organization recorded."""
@@ -102,6 +114,9 @@ class ScopedManager[M: models.Model](models.Manager[M]):
 
     def visible_to(self, user: User) -> ScopedQuerySet[M]:
         return self._scoped().visible_to(user)
+
+    def visible_parts_to(self, user: User) -> list[ScopedQuerySet[M]]:
+        return self._scoped().visible_parts_to(user)
 
     def held_by(self, user: User) -> ScopedQuerySet[M]:
         return self._scoped().held_by(user)

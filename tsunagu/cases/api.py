@@ -71,6 +71,7 @@ from tsunagu.cases.services import (
 )
 from tsunagu.consent.models import Consent
 from tsunagu.consultations.access import consultation_get_for
+from tsunagu.core.paging import CURSOR_HELP, CURSOR_MAX_LENGTH, NEXT_HELP, cursor_page
 from tsunagu.meetings.models import MeetingBody
 from tsunagu.organizations.models import Area, SupportField
 from tsunagu.people.access import person_get_for
@@ -84,7 +85,6 @@ gaps_router = Router(tags=["cases"])
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
-MAX_PAGE = 100_000
 TEXT = 5000
 
 
@@ -246,9 +246,8 @@ class CaseDetailOut(CaseOut):
 
 
 class CasePage(Schema):
-    count: int
-    page: int
     page_size: int
+    next: str | None = Field(description=NEXT_HELP)
     items: list[CaseOut]
 
 
@@ -630,24 +629,21 @@ def request_answer(request: HttpRequest, request_id: int, payload: AnswerIn) -> 
 # --- cases ------------------------------------------------------------------------------------
 
 
-@router.get("", response=CasePage, summary="事例の一覧（担当・支援チームの事例）")
+@router.get("", response=CasePage, summary="事例の一覧（担当・支援チームの事例、開始日の新しい順）")
 def case_list(
     request: HttpRequest,
     status: CaseStatus | Literal["open"] | None = None,
-    page: int = Query(1, ge=1, le=MAX_PAGE),
+    cursor: str | None = Query(None, max_length=CURSOR_MAX_LENGTH, description=CURSOR_HELP),
     page_size: int = Query(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE),
 ) -> CasePage:
     user = request_user(request)
     cases = cases_for(user=user, status=status or "")
-    start = (page - 1) * page_size
+    found = cursor_page(cases, order=("opened_on", "pk"), size=page_size, cursor=cursor)
     shown = cases_shown(
-        user=user,
-        cases=list(cases[start : start + page_size]),
-        action=AccessLog.Action.LIST,
-        channel=API,
+        user=user, cases=found.object_list, action=AccessLog.Action.LIST, channel=API
     )
     return CasePage(
-        count=cases.count(), page=page, page_size=page_size, items=[case_out(a) for a in shown]
+        page_size=page_size, next=found.after or None, items=[case_out(a) for a in shown]
     )
 
 

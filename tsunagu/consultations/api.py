@@ -18,13 +18,14 @@ from tsunagu.accounts.tokens import request_user
 from tsunagu.consultations.access import consultation_get_for
 from tsunagu.consultations.models import Channel, Consultation, Requester, Topic
 from tsunagu.consultations.models import Response as ResponseKind
-from tsunagu.consultations.selectors import visible_consultations_for
+from tsunagu.consultations.selectors import visible_consultation_page_for
 from tsunagu.consultations.services import (
     ConsultationData,
     consultation_create,
     consultation_update,
 )
 from tsunagu.core.history import api_version
+from tsunagu.core.paging import CURSOR_HELP, CURSOR_MAX_LENGTH, NEXT_HELP
 from tsunagu.core.tokyo import TokyoDateTime
 from tsunagu.people.access import person_get_for
 
@@ -34,7 +35,6 @@ router = Router(tags=["consultations"])
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
-MAX_PAGE = 100_000
 
 
 class ConsultationIn(Schema):
@@ -91,9 +91,8 @@ class ConsultationPatch(Schema):
 
 
 class ConsultationPage(Schema):
-    count: int
-    page: int
     page_size: int
+    next: str | None = Field(description=NEXT_HELP)
     items: list[ConsultationOut]
 
 
@@ -130,21 +129,18 @@ def create(request: HttpRequest, payload: ConsultationIn) -> Status[Consultation
     return Status(201, consultation_out(consultation))
 
 
-@router.get("", response=ConsultationPage, summary="見られる相談の一覧")
+@router.get("", response=ConsultationPage, summary="見られる相談の一覧（新しい順）")
 def list_consultations(
     request: HttpRequest,
-    page: int = Query(1, ge=1, le=MAX_PAGE),
+    cursor: str | None = Query(None, max_length=CURSOR_MAX_LENGTH, description=CURSOR_HELP),
     page_size: int = Query(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE),
 ) -> ConsultationPage:
     user = request_user(request)
-    found = visible_consultations_for(
-        user=user, start=(page - 1) * page_size, size=page_size, channel=API
-    )
+    found = visible_consultation_page_for(user=user, cursor=cursor, size=page_size, channel=API)
     return ConsultationPage(
-        count=found.count,
-        page=page,
         page_size=page_size,
-        items=[consultation_out(c) for c in found.consultations],
+        next=found.after or None,
+        items=[consultation_out(c) for c in found.object_list],
     )
 
 

@@ -1,9 +1,12 @@
 """相談受付: every consultation any window takes, with or without a known person."""
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
+from tsunagu.access.models import AccessGrant
 from tsunagu.access.scoping import ScopedManager, ScopedQuerySet, UnscopedManager, live_grants
 from tsunagu.core.history import history
 from tsunagu.core.tokyo import tokyo_text
@@ -14,12 +17,23 @@ from tsunagu.people.models import Person
 class ConsultationQuerySet(ScopedQuerySet["Consultation"]):
     def visibility(self, organization: Organization) -> Q:
         """Own consultations, and those a live grant shares *with their content*."""
-        granted = (
-            live_grants(organization=organization)
-            .filter(includes_content=True)
-            .values("consultation_id")
-        )
-        return Q(organization=organization) | Q(pk__in=granted)
+        return Q(organization=organization) | Q(pk__in=_shared_content(organization))
+
+    def visibility_parts(self, organization: Organization) -> list[Q]:
+        """Own (the (organization, received_at) index), and shared but not own (the grants)."""
+        return [
+            Q(organization=organization),
+            Q(pk__in=_shared_content(organization)) & ~Q(organization=organization),
+        ]
+
+
+def _shared_content(organization: Organization) -> QuerySet[AccessGrant, Any]:
+    """The ids of the consultations live grants share with `organization`, content included."""
+    return (
+        live_grants(organization=organization)
+        .filter(includes_content=True)
+        .values("consultation_id")
+    )
 
 
 class ConsultationTopicQuerySet(ScopedQuerySet["ConsultationTopic"]):

@@ -16,7 +16,7 @@ from tsunagu.consultations.access import ConsultationAccess, consultations_shown
 from tsunagu.consultations.models import Consultation
 from tsunagu.core.fiscal import fiscal_year_bounds, fiscal_year_span
 from tsunagu.core.history import HistoryEntry, changes
-from tsunagu.core.paging import KeysetPage, keyset_page
+from tsunagu.core.paging import KeysetPage, cursor_page, keyset_page
 from tsunagu.organizations.models import Municipality, Organization, Site
 from tsunagu.people.access import PersonAccess
 
@@ -130,27 +130,29 @@ def consultation_page_for(
     return shown
 
 
-@dataclass(frozen=True)
-class ConsultationSlice:
-    count: int
-    consultations: list[Consultation]
-
-
-def visible_consultations_for(
-    *, user: User, start: int, size: int, channel: AccessLog.Channel
-) -> ConsultationSlice:
-    """Consultations whose content the user may read (own, or shared with content), newest
-    first, logged one row per person."""
-    consultations = Consultation.objects.visible_to(user)
-    shown = list(
-        consultations.select_related("organization", "person")
+def visible_consultation_page_for(
+    *, user: User, cursor: str | None, size: int, channel: AccessLog.Channel
+) -> KeysetPage[Consultation]:
+    """A page of the consultations whose content the user may read (own, or shared with
+    content), newest first, after `cursor` (`core.paging.cursor_page`; not counted), logged one
+    row per person."""
+    consultations = (
+        Consultation.objects.visible_to(user)
+        .select_related("organization", "person")
         .prefetch_related("topics")
-        .order_by("-received_at", "-pk")[start : start + size]
+    )
+    shown = cursor_page(
+        consultations,
+        order=("received_at", "pk"),
+        size=size,
+        cursor=cursor,
+        # own and shared found apart, each by its own index (`visibility_parts`)
+        parts=Consultation.objects.visible_parts_to(user),
     )
     consultations_shown(
-        user=user, consultations=shown, action=AccessLog.Action.LIST, channel=channel
+        user=user, consultations=shown.object_list, action=AccessLog.Action.LIST, channel=channel
     )
-    return ConsultationSlice(count=consultations.count(), consultations=shown)
+    return shown
 
 
 def person_consultations_section(*, user: User, access: PersonAccess) -> dict[str, Any] | None:

@@ -12,6 +12,7 @@ from pydantic import Field
 
 from tsunagu.access.models import AccessLog
 from tsunagu.accounts.tokens import request_user
+from tsunagu.core.paging import CURSOR_HELP, CURSOR_MAX_LENGTH, NEXT_HELP, cursor_page
 from tsunagu.outreach.access import target_get_for, targets_shown
 from tsunagu.outreach.models import (
     ActivityKind,
@@ -36,7 +37,6 @@ from tsunagu.outreach.services import (
 router = Router(tags=["outreach"])
 API = AccessLog.Channel.API
 PAGE_SIZE = 50
-MAX_PAGE = 10000
 MAX_PAGE_SIZE = 200
 
 
@@ -68,9 +68,8 @@ class TargetOut(Schema):
 
 
 class TargetPage(Schema):
-    count: int
-    page: int
     page_size: int
+    next: str | None = Field(description=NEXT_HELP)
     items: list[TargetOut]
 
 
@@ -174,22 +173,21 @@ def activity_out(a: OutreachActivity, consultations: int = 0) -> ActivityOut:
     )
 
 
-@router.get("/targets", response=TargetPage, summary="アウトリーチの対象者の一覧")
+@router.get(
+    "/targets", response=TargetPage, summary="アウトリーチの対象者の一覧（把握日の新しい順）"
+)
 def target_list(
     request: HttpRequest,
     stage: Stage | None = None,
-    page: int = Query(1, ge=1, le=MAX_PAGE),
+    cursor: str | None = Query(None, max_length=CURSOR_MAX_LENGTH, description=CURSOR_HELP),
     page_size: int = Query(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE),
 ) -> TargetPage:
     user = request_user(request)
     targets = targets_for(user=user, stage=stage or "")
-    start = (page - 1) * page_size
-    shown = targets_shown(user=user, targets=targets[start : start + page_size], channel=API)
+    found = cursor_page(targets, order=("noticed_on", "pk"), size=page_size, cursor=cursor)
+    shown = targets_shown(user=user, targets=found.object_list, channel=API)
     return TargetPage(
-        count=targets.count(),
-        page=page,
-        page_size=page_size,
-        items=[target_out(t) for t in shown],
+        page_size=page_size, next=found.after or None, items=[target_out(t) for t in shown]
     )
 
 

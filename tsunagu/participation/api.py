@@ -16,6 +16,7 @@ from pydantic import Field
 from tsunagu.access.models import AccessLog
 from tsunagu.accounts.tokens import request_user
 from tsunagu.consent.models import Consent
+from tsunagu.core.paging import CURSOR_HELP, CURSOR_MAX_LENGTH, NEXT_HELP, cursor_page
 from tsunagu.participation.access import (
     PlacementAccess,
     placement_get_for,
@@ -50,7 +51,6 @@ from tsunagu.people.access import person_get_for
 router = Router(tags=["participation"])
 API = AccessLog.Channel.API
 PAGE_SIZE = 50
-MAX_PAGE = 10000
 MAX_PAGE_SIZE = 200
 Weekday = Literal["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
 
@@ -125,9 +125,8 @@ class PlacementOut(Schema):
 
 
 class PlacementPage(Schema):
-    count: int
-    page: int
     page_size: int
+    next: str | None = Field(description=NEXT_HELP)
     items: list[PlacementOut]
 
 
@@ -276,24 +275,19 @@ def suggestion_list(request: HttpRequest, person_id: int) -> list[SuggestionOut]
     ]
 
 
-@router.get("/placements", response=PlacementPage, summary="マッチングの一覧")
+@router.get("/placements", response=PlacementPage, summary="マッチングの一覧（提案日の新しい順）")
 def placement_list(
     request: HttpRequest,
     stage: PlacementStage | None = None,
-    page: int = Query(1, ge=1, le=MAX_PAGE),
+    cursor: str | None = Query(None, max_length=CURSOR_MAX_LENGTH, description=CURSOR_HELP),
     page_size: int = Query(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE),
 ) -> PlacementPage:
     user = request_user(request)
     placements = placements_for(user=user, stage=stage or "")
-    start = (page - 1) * page_size
-    shown = placements_shown(
-        user=user, placements=placements[start : start + page_size], channel=API
-    )
+    found = cursor_page(placements, order=("proposed_on", "pk"), size=page_size, cursor=cursor)
+    shown = placements_shown(user=user, placements=found.object_list, channel=API)
     return PlacementPage(
-        count=placements.count(),
-        page=page,
-        page_size=page_size,
-        items=[placement_out(a) for a in shown],
+        page_size=page_size, next=found.after or None, items=[placement_out(a) for a in shown]
     )
 
 

@@ -22,6 +22,7 @@ from tsunagu.access.models import AccessLog
 from tsunagu.access.throttle import Throttled
 from tsunagu.accounts.tokens import request_user
 from tsunagu.core.history import api_version
+from tsunagu.core.paging import CURSOR_HELP, CURSOR_MAX_LENGTH, NEXT_HELP
 from tsunagu.people.access import PersonAccess, person_accesses, person_get_for
 from tsunagu.people.models import Sex
 from tsunagu.people.selectors import person_search, persons_page_for
@@ -33,7 +34,6 @@ API = AccessLog.Channel.API
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
-MAX_PAGE = 100_000
 
 
 class PersonIn(Schema):
@@ -87,9 +87,8 @@ class PersonPatch(Schema):
 
 
 class PersonPage(Schema):
-    count: int
-    page: int
     page_size: int
+    next: str | None = Field(description=NEXT_HELP)
     items: list[PersonOut]
 
 
@@ -140,18 +139,17 @@ def create(request: HttpRequest, payload: PersonIn) -> Status[PersonOut]:
     return Status(201, person_out(person_accesses(user=user, persons=[person])[person.pk]))
 
 
-@router.get("", response=PersonPage, summary="見られる本人の一覧")
+@router.get("", response=PersonPage, summary="見られる本人の一覧（ふりがな順）")
 def list_persons(
     request: HttpRequest,
-    page: int = Query(1, ge=1, le=MAX_PAGE),
+    cursor: str | None = Query(None, max_length=CURSOR_MAX_LENGTH, description=CURSOR_HELP),
     page_size: int = Query(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE),
 ) -> PersonPage:
     user = request_user(request)
-    found = persons_page_for(user=user, start=(page - 1) * page_size, size=page_size, channel=API)
+    found = persons_page_for(user=user, cursor=cursor, size=page_size, channel=API)
     return PersonPage(
-        count=found.count,
-        page=page,
         page_size=page_size,
+        next=found.next or None,
         items=[person_out(a) for a in found.accesses],
     )
 

@@ -19,6 +19,11 @@ class PersonQuerySet(ScopedQuerySet["Person"]):
         granted = live_grants(organization=organization).values("person_id")
         return Q(organization=organization) | Q(pk__in=granted)
 
+    def visibility_parts(self, organization: Organization) -> list[Q]:
+        """Own (the (organization, family_name_kana) index), and shared but not own."""
+        granted = live_grants(organization=organization).values("person_id")
+        return [Q(organization=organization), Q(pk__in=granted) & ~Q(organization=organization)]
+
 
 class HouseholdQuerySet(ScopedQuerySet["Household"]):
     def visibility(self, organization: Organization) -> Q:

@@ -15,6 +15,7 @@ from tsunagu.access.services import Shown, access_log_shown
 from tsunagu.access.throttle import throttle
 from tsunagu.accounts.models import User
 from tsunagu.core.history import HistoryEntry, changes
+from tsunagu.core.paging import cursor_page
 from tsunagu.people import matching
 from tsunagu.people.access import HouseholdAccess, PersonAccess, person_accesses, persons_shown
 from tsunagu.people.models import HouseholdMember, Person, PersonKey, PersonLink
@@ -283,23 +284,33 @@ def person_links(*, user: User, person: Person) -> list[PersonLink]:
 
 @dataclass(frozen=True)
 class PersonPage:
-    count: int
     accesses: list[PersonAccess]
+    next: str  # the cursor of the next page, "" on the last
 
 
 def persons_page_for(
-    *, user: User, start: int, size: int, channel: AccessLog.Channel
+    *, user: User, cursor: str | None, size: int, channel: AccessLog.Channel
 ) -> PersonPage:
-    """A page of the persons the user may see (own and shared), logged one row each."""
+    """A page of the persons the user may see (own and shared), in ふりがな order, after
+    `cursor` (`core.paging.cursor_page`; not counted), logged one row each."""
     persons = Person.objects.visible_to(user).select_related(
         "organization", "household_membership__household"
     )
-    shown = list(persons[start : start + size])
+    found = cursor_page(
+        persons,
+        # own and shared found apart, each by its own index (`visibility_parts`)
+        parts=Person.objects.visible_parts_to(user),
+        order=("family_name_kana", "given_name_kana", "pk"),
+        size=size,
+        cursor=cursor,
+        descending=False,
+    )
+    shown = found.object_list
     accesses = persons_shown(
         user=user, persons=shown, action=AccessLog.Action.LIST, channel=channel
     )
     return PersonPage(
-        count=persons.count(), accesses=[accesses[p.pk] for p in shown if p.pk in accesses]
+        accesses=[accesses[p.pk] for p in shown if p.pk in accesses], next=found.after
     )
 
 

@@ -25,6 +25,7 @@ from tsunagu.accounts.tokens import request_user
 from tsunagu.consent.models import Consent
 from tsunagu.consultations.access import consultation_get_for
 from tsunagu.consultations.api import ConsultationOut, consultation_out
+from tsunagu.core.paging import CURSOR_HELP, CURSOR_MAX_LENGTH, NEXT_HELP, cursor_page
 from tsunagu.core.tokyo import TokyoDateTime
 from tsunagu.meetings.models import MeetingBody
 from tsunagu.people.api import PersonOut, person_out
@@ -48,7 +49,6 @@ router = Router(tags=["referrals"])
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
-MAX_PAGE = 100_000
 
 
 class ReferralIn(Schema):
@@ -104,9 +104,8 @@ class ReferralOut(Schema):
 
 
 class ReferralPage(Schema):
-    count: int
-    page: int
     page_size: int
+    next: str | None = Field(description=NEXT_HELP)
     items: list[ReferralOut]
 
 
@@ -197,24 +196,27 @@ def statutes(request: HttpRequest) -> list[StatuteOut]:
     ]
 
 
-@router.get("", response=ReferralPage, summary="受けたつなぎ（in）・送ったつなぎ（out）")
+@router.get("", response=ReferralPage, summary="受けたつなぎ（in）・送ったつなぎ（out）、新しい順")
 def list_referrals(
     request: HttpRequest,
     box: Literal["in", "out"] = Query(..., description="in: 受けたもの、out: 送ったもの"),
     status: Referral.Status | None = None,
-    page: int = Query(1, ge=1, le=MAX_PAGE),
+    cursor: str | None = Query(None, max_length=CURSOR_MAX_LENGTH, description=CURSOR_HELP),
     page_size: int = Query(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE),
 ) -> ReferralPage:
     user = request_user(request)
     referrals = referral_box(user=user, box=box, status=status or "")
-    start = (page - 1) * page_size
-    shown = list(referrals.prefetch_related("consultation__topics")[start : start + page_size])
-    views = referrals_shown(user=user, referrals=shown, action=AccessLog.Action.LIST, channel=API)
+    found = cursor_page(
+        referrals.prefetch_related("consultation__topics"),
+        order=("created_at", "pk"),
+        size=page_size,
+        cursor=cursor,
+    )
+    views = referrals_shown(
+        user=user, referrals=found.object_list, action=AccessLog.Action.LIST, channel=API
+    )
     return ReferralPage(
-        count=referrals.count(),
-        page=page,
-        page_size=page_size,
-        items=[referral_out(v) for v in views],
+        page_size=page_size, next=found.after or None, items=[referral_out(v) for v in views]
     )
 
 

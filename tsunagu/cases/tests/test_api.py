@@ -4,14 +4,18 @@ import datetime as dt
 import json
 from typing import Any
 
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tsunagu.accounts.models import User
 from tsunagu.accounts.tokens import api_token_create
 from tsunagu.cases.models import Case, CaseRequest, ResourceGap
+from tsunagu.cases.services import CaseData, case_create
 from tsunagu.cases.tests.conftest import Household
 from tsunagu.consent.services import consent_withdraw
+from tsunagu.people.services import PersonData, person_create
 
 
 def api(user: User) -> Client:
@@ -153,3 +157,38 @@ def test_a_member_is_shown_only_within_a_live_basis(
     assert members["head"]["person"] is None and members["head"]["organization"] == "hokatsu-kita"
     assert api(third).get(url).status_code == 404
     assert CaseRequest.dangerously_unscoped.count() == 1
+
+
+def test_the_case_list_pages_by_cursor_and_the_query_count_does_not_grow(
+    coordinator: User,
+) -> None:
+    client = api(coordinator)
+
+    def open_cases(n: int, start: int = 0) -> None:
+        for i in range(start, start + n):
+            person = person_create(
+                user=coordinator, data=PersonData(family_name="山田", given_name=f"太郎{i}")
+            )
+            case_create(
+                user=coordinator,
+                data=CaseData(
+                    title=f"事例{i}", opened_on=dt.date(2026, 4, 1) + dt.timedelta(days=i // 2)
+                ),
+                principal=person,
+            )
+
+    open_cases(1)
+    client.get("/api/v1/cases")
+    with CaptureQueriesContext(connection) as one:
+        assert len(client.get("/api/v1/cases").json()["items"]) == 1
+    open_cases(4, start=1)
+    with CaptureQueriesContext(connection) as many:
+        first = client.get("/api/v1/cases", {"page_size": 3}).json()
+    assert len(many) == len(one), [q["sql"] for q in many]
+    assert set(first) == {"page_size", "next", "items"} and len(first["items"]) == 3
+    rest = client.get("/api/v1/cases", {"page_size": 3, "cursor": first["next"]}).json()
+    assert rest["next"] is None
+    titles = [c["title"] for c in first["items"] + rest["items"]]
+    assert titles == ["事例4", "事例3", "事例2", "事例1", "事例0"]  # newest first, ties by id
+    refused = client.get("/api/v1/cases", {"cursor": "x"})
+    assert refused.status_code == 422 and "cursor" in refused.json()["errors"]

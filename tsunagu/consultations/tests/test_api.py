@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tsunagu.access.models import AccessLog, Basis
@@ -13,6 +16,7 @@ from tsunagu.accounts.models import User
 from tsunagu.accounts.tokens import api_token_create
 from tsunagu.consent.services import consent_record
 from tsunagu.consultations.models import Consultation
+from tsunagu.core.paging import _encode
 from tsunagu.organizations.models import Organization
 from tsunagu.people.models import Person
 from tsunagu.people.services import PersonData, person_create
@@ -107,7 +111,7 @@ def test_record_and_read_a_consultation(counselor: User) -> None:
     read = client.get(f"/api/v1/consultations/{created['id']}")
     assert read.status_code == 200 and read.json() == created
     listed = client.get("/api/v1/consultations").json()
-    assert listed["count"] == 1 and listed["items"] == [created]
+    assert listed["next"] is None and listed["items"] == [created]
     assert list(
         AccessLog.objects.filter(object_type="consultations.consultation")
         .order_by("pk")
@@ -128,9 +132,8 @@ def test_other_organizations_and_cities_see_nothing(
         client = api_client(user)
         assert client.get(f"/api/v1/consultations/{created['id']}").status_code == 404
         assert client.get("/api/v1/consultations").json() == {
-            "count": 0,
-            "page": 1,
             "page_size": 50,
+            "next": None,
             "items": [],
         }
     assert not AccessLog.objects.filter(user__in=[third, outsider]).exists()
@@ -214,3 +217,112 @@ def test_missing_fields_are_named(counselor: User) -> None:
     for field in ("received_at", "channel", "requester", "main_topic", "response"):
         assert errors[field] == ["必須項目です"]
     assert not Consultation.dangerously_unscoped.exists()
+
+
+def _walk(client: Client, **params: int) -> list[list[int]]:
+    """Every page of the list, following `next` until it is null."""
+    pages: list[list[int]] = []
+    cursor = None
+    while True:
+        query: dict[str, int | str] = {**params, **({"cursor": cursor} if cursor else {})}
+        response = client.get("/api/v1/consultations", query)
+        assert response.status_code == 200, response.json()
+        body = response.json()
+        assert set(body) == {"page_size", "next", "items"}  # no count of the whole list
+        pages.append([c["id"] for c in body["items"]])
+        cursor = body["next"]
+        if cursor is None:
+            return pages
+
+
+def test_the_list_pages_by_cursor_through_own_and_shared_rows(
+    counselor: User, receiver: User
+) -> None:
+    """Own rows and rows shared under a grant are read apart and merged in one order, ties on the
+    same instant kept apart by id; each row once; the query count is the same on every page."""
+    now = timezone.now().replace(microsecond=0)
+    own_client = api_client(receiver)
+    sender = api_client(counselor)
+    own = [
+        intake(
+            own_client,
+            None,
+            anonymous_label=f"自{i}",
+            received_at=(now - dt.timedelta(hours=i // 2)).isoformat(),
+        )["id"]
+        for i in range(5)
+    ]
+    shared = [
+        intake(sender, a_person(counselor), received_at=(now - dt.timedelta(hours=i)).isoformat())[
+            "id"
+        ]
+        for i in range(3)
+    ]
+    for consultation_id in shared:
+        share(counselor, consultation_id, content=True)
+    not_shared = intake(sender, a_person(counselor))["id"]
+    expected = [
+        c.pk
+        for c in Consultation.dangerously_unscoped.filter(pk__in=own + shared).order_by(
+            "-received_at", "-pk"
+        )
+    ]
+    # the parts are disjoint and together are exactly what the one door opens
+    own_part, shared_part = (
+        set(p.values_list("pk", flat=True)) for p in Consultation.objects.visible_parts_to(receiver)
+    )
+    visible = set(Consultation.objects.visible_to(receiver).values_list("pk", flat=True))
+    assert not own_part & shared_part and own_part | shared_part == visible == set(expected)
+    pages = _walk(own_client, page_size=3)
+    assert [len(p) for p in pages] == [3, 3, 2]
+    assert [i for p in pages for i in p] == expected and not_shared not in expected
+    assert _walk(own_client) == [expected]
+    # one log row per person shown per page (the own rows here are anonymous)
+    listed = AccessLog.objects.filter(
+        user=receiver, action="list", channel="api", person__isnull=False
+    )
+    assert sorted(listed.values_list("object_id", flat=True)) == sorted(
+        [str(i) for i in shared] * 2
+    )
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "garbage",
+        "%%%",
+        _encode(["2026-01-01 00:00:00", "1"]),  # a time without its zone
+        _encode(["2026-01-01 00:00:00+00:00", str(10**30)]),  # past any id
+        _encode(["2026-01-01 00:00:00+00:00"]),
+    ],
+)
+def test_a_cursor_that_is_not_ours_is_422_in_japanese(counselor: User, cursor: str) -> None:
+    intake(api_client(counselor), None, anonymous_label="一件")
+    response = api_client(counselor).get("/api/v1/consultations", {"cursor": cursor})
+    assert response.status_code == 422
+    assert "cursor" in response.json()["errors"] and "next" in response.json()["detail"]
+
+
+def test_list_query_count_does_not_grow_with_rows(counselor: User, receiver: User) -> None:
+    client = api_client(receiver)
+    sender = api_client(counselor)
+
+    def grow(n: int) -> None:
+        for _ in range(n):
+            intake(client, a_person(receiver))
+            shared = intake(sender, a_person(counselor))["id"]
+            share(counselor, shared, content=True)
+
+    grow(1)
+    client.get("/api/v1/consultations")
+    with CaptureQueriesContext(connection) as one:
+        assert len(client.get("/api/v1/consultations").json()["items"]) == 2
+    grow(4)
+    with CaptureQueriesContext(connection) as many:
+        body = client.get("/api/v1/consultations", {"page_size": 6}).json()
+    assert len(body["items"]) == 6 and body["next"]
+    assert len(many) == len(one), [q["sql"] for q in many]
+    with CaptureQueriesContext(connection) as next_page:
+        body = client.get("/api/v1/consultations", {"page_size": 6, "cursor": body["next"]}).json()
+    assert len(body["items"]) == 4 and body["next"] is None
+    assert len(next_page) == len(one)

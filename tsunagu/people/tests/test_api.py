@@ -153,14 +153,15 @@ def test_list_is_paginated_and_logs_each_person_shown(counselor: User) -> None:
         ]
     ]
     first = client.get("/api/v1/persons", {"page_size": 2}).json()
-    second = client.get("/api/v1/persons", {"page_size": 2, "page": 2}).json()
-    assert first["count"] == second["count"] == 3
+    assert "count" not in first and first["next"]
+    second = client.get("/api/v1/persons", {"page_size": 2, "cursor": first["next"]}).json()
+    assert second["next"] is None
     assert len(first["items"]) == 2 and len(second["items"]) == 1
-    assert {p["id"] for p in first["items"] + second["items"]} == set(ids)
+    # in ふりがな order: いちろう, さぶろう, じろう
+    assert [p["id"] for p in first["items"] + second["items"]] == [ids[0], ids[2], ids[1]]
     listed = AccessLog.objects.filter(action="list", channel="api")
     assert sorted(listed.values_list("person_id", flat=True)) == sorted(ids)
-    assert client.get("/api/v1/persons", {"page": 99}).json()["items"] == []
-    assert client.get("/api/v1/persons", {"page": 0}).status_code == 422
+    assert client.get("/api/v1/persons", {"page_size": 0}).status_code == 422
     assert client.get("/api/v1/persons", {"page_size": 1000}).status_code == 422
 
 
@@ -177,6 +178,16 @@ def test_list_query_count_does_not_grow_with_data(counselor: User, receiver: Use
     with CaptureQueriesContext(connection) as many:
         assert len(client.get("/api/v1/persons").json()["items"]) == 7
     assert len(many) == len(few) <= 10, [q["sql"] for q in many]
+    # own and shared read apart (`visibility_parts`): disjoint, and together what the door opens
+    own, shared = (
+        set(p.values_list("pk", flat=True)) for p in Person.objects.visible_parts_to(receiver)
+    )
+    visible = set(Person.objects.visible_to(receiver).values_list("pk", flat=True))
+    assert not own & shared and own | shared == visible and len(shared) == 7
+    page = client.get("/api/v1/persons", {"page_size": 4}).json()
+    rest = client.get("/api/v1/persons", {"page_size": 4, "cursor": page["next"]}).json()
+    assert {p["id"] for p in page["items"] + rest["items"]} == visible and rest["next"] is None
+    assert client.get("/api/v1/persons", {"cursor": "x"}).status_code == 422
 
 
 def test_a_grantee_sees_only_what_was_shared(counselor: User, receiver: User) -> None:

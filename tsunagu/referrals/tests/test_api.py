@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tsunagu.access.models import AccessGrant, AccessLog
@@ -128,7 +130,7 @@ def test_the_whole_loop_over_the_api(counselor: User, receiver: User, third: Use
 
     # the receiver finds it in its inbox, with the shared content, and without the address
     inbox = other.get("/api/v1/referrals", {"box": "in"}).json()
-    assert inbox["count"] == 1
+    assert inbox["next"] is None and len(inbox["items"]) == 1
     item = inbox["items"][0]
     assert item["id"] == referral["id"] and item["from_organization"] == "hokatsu-kita"
     assert item["consultation"]["content"] == consultation["content"]
@@ -418,3 +420,38 @@ def test_consent_rules(counselor: User, receiver: User, third: User) -> None:
     created(post(sender, "/api/v1/referrals", refer_body(consultation["id"], agreed["id"])))
     response = post(api_client(receiver), "/api/v1/consents", base)
     assert response.status_code == 422 and "自機関の記録" in response.json()["detail"]
+
+
+def test_the_boxes_page_by_cursor_with_a_query_count_that_does_not_grow(
+    counselor: User, receiver: User
+) -> None:
+    sender = api_client(counselor)
+    inbox = api_client(receiver)
+
+    def refer(n: int) -> int:
+        names = ["いちろう", "じろう", "さぶろう", "しろう"]
+        person, consultation = intake(
+            sender, given_name=f"{n}郎", given_name_kana=names[n], phone=f"0766-00-000{n}"
+        )
+        agreed = consent(sender, person["id"], "jiritsu-soudan")
+        referral = created(
+            post(sender, "/api/v1/referrals", refer_body(consultation["id"], agreed["id"]))
+        )
+        return int(referral["id"])
+
+    ids = [refer(0)]
+    inbox.get("/api/v1/referrals", {"box": "in"})
+    with CaptureQueriesContext(connection) as one:
+        assert len(inbox.get("/api/v1/referrals", {"box": "in"}).json()["items"]) == 1
+    ids += [refer(n) for n in range(1, 4)]
+    with CaptureQueriesContext(connection) as many:
+        first = inbox.get("/api/v1/referrals", {"box": "in", "page_size": "3"}).json()
+    assert len(many) == len(one), [q["sql"] for q in many]
+    assert set(first) == {"page_size", "next", "items"} and first["next"]
+    rest = inbox.get(
+        "/api/v1/referrals", {"box": "in", "page_size": "3", "cursor": first["next"]}
+    ).json()
+    assert rest["next"] is None
+    assert [r["id"] for r in first["items"] + rest["items"]] == ids[::-1]  # newest first
+    refused = inbox.get("/api/v1/referrals", {"box": "in", "cursor": "not-a-cursor"})
+    assert refused.status_code == 422 and "cursor" in refused.json()["errors"]
