@@ -51,14 +51,19 @@ __all__ = [
     "VARIANT_FOLD",
     "Match",
     "PersonFacts",
+    "Prepared",
     "Readings",
     "compare",
     "find_pairs",
+    "learned_keys",
     "match_keys",
     "normalize_address",
     "normalize_kana",
     "normalize_name",
     "normalize_phone",
+    "pair_match",
+    "pairing_keys",
+    "prepare",
     "query_keys",
     "search",
     "strip_prefecture",
@@ -273,7 +278,7 @@ class Readings:
     @classmethod
     def learn(cls, records: Iterable[PersonFacts]) -> Readings:
         """The readings records with both kanji and kana give their names."""
-        return cls._from_preps(_prepare(p) for p in records)
+        return cls._from_preps(prepare(p) for p in records)
 
     @classmethod
     def _from_preps(cls, preps: Iterable[_Prep]) -> Readings:
@@ -991,22 +996,59 @@ def find_pairs[K: Hashable](
     ``max_block`` (a shared facility phone, say) are skipped; pairs in them are usually found
     through another key. Kanji-only and reading-only records are bridged through the readings
     the records themselves give each kanji (``Readings.learn``) and the shipped dictionary.
+
+    Everything is held in memory: for a list of records. A city's records are paired from the
+    database by ``people.selectors.duplicate_pairs``, which streams the same blocks from the
+    stored keys and gives the same pairs.
     """
     ids: list[K] = []
-    preps: list[_Prep] = []
+    preps: list[Prepared] = []
     for rid, facts in records:
         ids.append(rid)
-        preps.append(_prepare.__wrapped__(facts))
+        preps.append(prepare(facts))
     readings = Readings._from_preps(preps)
     out: list[tuple[K, K, Match]] = []
     for i, others in _candidates(preps, max_block, readings):
         a = preps[i]
         for j in others:
-            if _compare(a, preps[j], explain=False, readings=readings).score >= threshold:
-                r = _compare(a, preps[j], readings=readings)
-                out.append((ids[i], ids[j], Match(round(r.score, 4), r.reasons)))
+            match = pair_match(a, preps[j], readings, threshold)
+            if match is not None:
+                out.append((ids[i], ids[j], match))
     out.sort(key=lambda t: (t[2].tier != LIKELY, -t[2].score))
     return out
+
+
+Prepared = _Prep
+
+
+def prepare(facts: PersonFacts) -> Prepared:
+    """A record made ready for ``pair_match`` (not cached: the caller keeps what it needs)."""
+    return _prepare.__wrapped__(facts)
+
+
+def pair_match(a: Prepared, b: Prepared, readings: Readings, threshold: float) -> Match | None:
+    """The match of two prepared records when it scores at least ``threshold``, else None."""
+    if _compare(a, b, explain=False, readings=readings).score < threshold:
+        return None
+    r = _compare(a, b, readings=readings)
+    return Match(round(r.score, 4), r.reasons)
+
+
+def pairing_keys(facts: PersonFacts) -> set[str]:
+    """The stored keys (``match_keys``) that pair records (the others serve the search box)."""
+    return {k for k in match_keys(facts) if not k.startswith(SEARCH_ONLY_PREFIXES)}
+
+
+def learned_keys(facts: PersonFacts, readings: Readings) -> set[str]:
+    """Pairing keys a record gains from the readings its population teaches beyond the stored
+    ``match_keys``, which know only the shipped dictionary: the bridge keys of a kanji-only
+    name through readings other records give its kanji. Empty for every other record."""
+    prep = prepare(facts)
+    if not prep.kanji_only:
+        return set()
+    return {
+        k for k in _keys(prep, readings) - _keys(prep) if not k.startswith(SEARCH_ONLY_PREFIXES)
+    }
 
 
 def _candidates(

@@ -4,9 +4,15 @@ persons logs them (see `people/access.py`)."""
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import reduce
+from operator import itemgetter, or_
+from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from tsunagu.access.models import AccessLog
@@ -256,21 +262,202 @@ def _decided_pairs(persons: QuerySet[Person]) -> set[tuple[int, int]]:
     )
 
 
+# Pairs are found for this many persons at a time (their facts and keys read in one go).
+PAIRING_BATCH = 2000
+# Prepared records kept from one batch to the next: the later record of a pair recurs.
+PREPARED_KEPT = 100_000
+_FACT_FIELDS = (
+    "pk",
+    "family_name",
+    "given_name",
+    "family_name_kana",
+    "given_name_kana",
+    "birth_date",
+    "phone",
+    "postal_code",
+    "address",
+    "former_family_names",
+)
+type _FactRow = tuple[Any, ...]
+# The order pairs are oriented and listed in among equal scores: the persons' list order.
+type _OrderKey = tuple[str, str, int]
+
+
+def _facts_of(row: _FactRow) -> matching.PersonFacts:
+    return matching.PersonFacts(
+        family_name=row[1],
+        given_name=row[2],
+        family_name_kana=row[3],
+        given_name_kana=row[4],
+        birth_date=row[5],
+        phone=row[6],
+        postal_code=row[7],
+        address=row[8],
+        former_family_names=tuple(row[9] or ()),
+    )
+
+
+def _fact_batches(persons: QuerySet[Person]) -> Iterator[list[_FactRow]]:
+    """Every person's facts, a batch at a time in id order (keyset paging, no open cursor)."""
+    rows = persons.order_by("pk").values_list(*_FACT_FIELDS)
+    last = 0
+    while batch := list(rows.filter(pk__gt=last)[:PAIRING_BATCH]):
+        yield batch
+        last = batch[-1][0]
+
+
+class _PreparedRecords:
+    """Prepared records by person id, the recently used kept, the others read again in batches."""
+
+    def __init__(self, kept: int) -> None:
+        self._kept = kept
+        self._by_id: OrderedDict[int, tuple[matching.Prepared, _OrderKey]] = OrderedDict()
+
+    def add(self, row: _FactRow) -> None:
+        self._by_id[row[0]] = (matching.prepare(_facts_of(row)), (row[3], row[4], row[0]))
+        self._by_id.move_to_end(row[0])
+
+    def fetch(self, ids: Iterable[int]) -> None:
+        """Make sure these records are at hand."""
+        missing = []
+        for pk in ids:
+            if pk in self._by_id:
+                self._by_id.move_to_end(pk)
+            else:
+                missing.append(pk)
+        for start in range(0, len(missing), PAIRING_BATCH):
+            # unscoped: ids drawn from the caller's scoped `persons`
+            for row in Person.dangerously_unscoped.filter(
+                pk__in=missing[start : start + PAIRING_BATCH]
+            ).values_list(*_FACT_FIELDS):
+                self.add(row)
+
+    def get(self, pk: int) -> tuple[matching.Prepared, _OrderKey]:
+        return self._by_id[pk]
+
+    def trim(self) -> None:
+        while len(self._by_id) > self._kept:
+            self._by_id.popitem(last=False)
+
+
+def _learned_blocks(
+    persons: QuerySet[Person], stored: QuerySet[PersonKey], max_block: int
+) -> tuple[matching.Readings, set[str], dict[str, list[int]]]:
+    """The readings the persons' records teach; the keys some kanji-only record gains from them
+    beyond its stored keys (`matching.learned_keys`); and of those, the blocks within the size
+    bounds in full (stored members and learned ones), by key."""
+    readings = matching.Readings.learn(
+        _facts_of(row) for batch in _fact_batches(persons) for row in batch
+    )
+    learned: dict[str, set[int]] = defaultdict(set)
+    for batch in _fact_batches(persons.filter(family_name_kana="", given_name_kana="")):
+        for row in batch:
+            for key in matching.learned_keys(_facts_of(row), readings):
+                learned[key].add(row[0])
+    keys = list(learned)
+    for start in range(0, len(keys), PAIRING_BATCH):
+        for key, pk in stored.filter(key__in=keys[start : start + PAIRING_BATCH]).values_list(
+            "key", "person_id"
+        ):
+            learned[key].add(pk)
+    blocks = {key: sorted(block) for key, block in learned.items() if 2 <= len(block) <= max_block}
+    return readings, set(learned), blocks
+
+
 def duplicate_pairs(
-    *, persons: QuerySet[Person], threshold: float = matching.REVIEW_THRESHOLD
+    *,
+    persons: QuerySet[Person],
+    threshold: float = matching.REVIEW_THRESHOLD,
+    max_block: int = 2000,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[tuple[Person, Person, matching.Match]]:
     """Proposed pairs of records that look like the same human, without the pairs already
     decided: the likely tier first, then the pairs for review (要確認), each best first.
-    Blocking (`matching.find_pairs`) keeps this far from comparing all pairs."""
-    by_id = {p.pk: p for p in persons.select_related("organization")}
-    pairs = matching.find_pairs(((pk, person_facts(p)) for pk, p in by_id.items()), threshold)
+
+    The pairs `matching.find_pairs` gives for these persons in their list order, found from the
+    database: candidates are the persons sharing a stored blocking key (`PersonKey`) in a block
+    of at most `max_block`, read for `PAIRING_BATCH` persons at a time in id order; facts are
+    read as values in batches and only the recently used are kept, so memory does not grow with
+    the number of persons. Only the persons in the pairs found are loaded as records.
+    `progress(done, total)` is called after each batch.
+    """
+    scope = persons.order_by().values("pk")
+    # unscoped: the keys of `persons`, which the caller scoped; never shown
+    stored = PersonKey.dangerously_unscoped.filter(person__in=scope).exclude(
+        reduce(or_, (Q(key__startswith=p) for p in matching.SEARCH_ONLY_PREFIXES))
+    )
+    readings, learned_keys, learned = _learned_blocks(persons, stored, max_block)
+    learned_of: dict[int, list[str]] = defaultdict(list)
+    for key, block in learned.items():
+        for pk in block:
+            learned_of[pk].append(key)
+    # Blocks too large to pair (a facility's phone): counted once over all the stored keys.
+    oversized = list(
+        stored.values("key")
+        .annotate(size=Count("pk"))
+        .filter(size__gt=max_block)
+        .values_list("key", flat=True)
+    )
+    records = _PreparedRecords(PREPARED_KEPT)
+    found: list[tuple[_OrderKey, _OrderKey, matching.Match]] = []
+    total, done = persons.count(), 0
+    for batch in _fact_batches(persons):
+        for row in batch:
+            records.add(row)
+        ids = [row[0] for row in batch]
+        lo, hi = ids[0], ids[-1]
+        keys = (
+            stored.filter(person_id__gte=lo, person_id__lte=hi)
+            .exclude(key__in=oversized)
+            .values("key")
+        )
+        blocks: dict[str, list[int]] = defaultdict(list)
+        for key, pk in stored.filter(key__in=keys, person_id__gte=lo).values_list(
+            "key", "person_id"
+        ):
+            if key not in learned_keys:  # their blocks are complete in `learned`
+                blocks[key].append(pk)
+        later: dict[int, set[int]] = defaultdict(set)
+        for block in blocks.values():
+            if len(block) > 1:
+                block.sort()
+                for n, pk in enumerate(block):
+                    if pk <= hi:
+                        later[pk].update(block[n + 1 :])
+        for pk in ids:
+            for key in learned_of.get(pk, ()):
+                block = learned[key]
+                later[pk].update(block[bisect_right(block, pk) :])
+        records.fetch({other for others in later.values() for other in others})
+        for pk, others in later.items():
+            for other in others:
+                (a, a_order), (b, b_order) = sorted(
+                    (records.get(pk), records.get(other)), key=itemgetter(1)
+                )
+                match = matching.pair_match(a, b, readings, threshold)
+                if match is not None:
+                    found.append((a_order, b_order, match))
+        records.trim()
+        done += len(batch)
+        if progress is not None:
+            progress(done, total)
+    found.sort(key=lambda t: (t[2].tier != matching.LIKELY, -t[2].score, t[0], t[1]))
     decided = _decided_pairs(persons)
-    out = []
-    for a, b, match in pairs:
-        first, second = (a, b) if a < b else (b, a)
-        if (first, second) not in decided:
-            out.append((by_id[first], by_id[second], match))
-    return out
+    pairs = [
+        (min(a[2], b[2]), max(a[2], b[2]), match)
+        for a, b, match in found
+        if (min(a[2], b[2]), max(a[2], b[2])) not in decided
+    ]
+    shown = sorted({pk for a, b, _ in pairs for pk in (a, b)})
+    by_id: dict[int, Person] = {}
+    for start in range(0, len(shown), PAIRING_BATCH):
+        by_id.update(
+            (p.pk, p)
+            for p in persons.filter(pk__in=shown[start : start + PAIRING_BATCH]).select_related(
+                "organization"
+            )
+        )
+    return [(by_id[a], by_id[b], match) for a, b, match in pairs]
 
 
 def person_links(*, user: User, person: Person) -> list[PersonLink]:

@@ -95,7 +95,12 @@ class Command(BaseCommand):
             raise CommandError(f"市 {city!r} は読み込まれていません")
         if tier == "likely":
             threshold = max(threshold, matching.DEFAULT_THRESHOLD)
-        pairs = duplicate_pairs(persons=persons_for_administration(city=city), threshold=threshold)
+        self._told = 0
+        pairs = duplicate_pairs(
+            persons=persons_for_administration(city=city),
+            threshold=threshold,
+            progress=self._progress,
+        )
         # the pairs name persons: every person written out is logged as an export
         exported = {p.pk: p for a, b, _ in pairs for p in (a, b)}
         rows = [
@@ -127,6 +132,13 @@ class Command(BaseCommand):
             else f"パスワード（今回かぎり、ここにだけ表示）: {archive.password}"
         )
         self.stderr.write(f"{len(rows)} 組を暗号化して {path} に書き出しました。{secret}")
+
+    def _progress(self, done: int, total: int) -> None:
+        """A line at every tenth of the persons."""
+        tenth = done * 10 // max(total, 1)
+        if tenth != self._told:
+            self._told = tenth
+            self.stderr.write(f"照合中: {done:,} / {total:,} 人")
 
     def _log(self, staff: User | None, persons: Iterable[Person]) -> None:
         try:
