@@ -27,15 +27,9 @@ from django.utils import timezone
 from tsunagu.cases.models import CaseRequest, PlanKind
 from tsunagu.cases.selectors import CaseCounts, case_counts
 from tsunagu.cityplan.bindings import ComputationSpec, FilterKind, FilterSpec, register_computation
-<<<<<<< HEAD
 from tsunagu.consultations.models import Consultation, ConsultationTopic, Topic
-from tsunagu.consultations.selectors import LineCounts, consultation_counts_by_site
-from tsunagu.core.fiscal import fiscal_year_bounds
-=======
-from tsunagu.consultations.models import Consultation
 from tsunagu.consultations.selectors import LineCounts, SiteCounts
 from tsunagu.core.fiscal import fiscal_year_bounds, fiscal_year_span
->>>>>>> evalfast
 from tsunagu.meetingrecords.selectors import MeetingCounts, meeting_counts
 from tsunagu.meetings.models import MeetingBody, MeetingBodyKind
 from tsunagu.organizations.models import Municipality, Organization
@@ -73,7 +67,7 @@ class Context:
             fiscal_year, start_month=municipality.fiscal_year_start_month
         )
         self._lines: dict[int, LineCounts] = {}
-        self.distinct_persons: dict[frozenset[int], int] = {}
+        self.distinct_persons: dict[tuple[frozenset[int], str], int] = {}
 
     @cached_property
     def organizations(self) -> dict[str, Organization]:
@@ -293,33 +287,18 @@ def consultations_total(ctx: Context, filters: Filters) -> int:
 def consultations_persons(ctx: Context, filters: Filters) -> int:
     """実人数: distinct person records with a consultation in the year (anonymous ones are not
     counted: they name no one)."""
-<<<<<<< HEAD
-    centres = ctx.centres(ctx.organization(filters))
-    # unscoped: a count of distinct persons; no record is read
-    in_year = Consultation.dangerously_unscoped.filter(
-        organization__in=centres,
-        received_at__date__gte=ctx.first,
-        received_at__date__lte=ctx.last,
-        person__isnull=False,
-    )
-    return _about(in_year, filters).values("person").distinct().count()
-=======
     centres = frozenset(o.pk for o in ctx.centres(ctx.organization(filters)))
-    if centres not in ctx.distinct_persons:
+    key = (centres, filters.get("topic") or "")
+    if key not in ctx.distinct_persons:
         # unscoped: a count of distinct persons; no record is read
-        ctx.distinct_persons[centres] = (
-            Consultation.dangerously_unscoped.filter(
-                organization_id__in=sorted(centres),
-                received_at__gte=ctx.start,
-                received_at__lt=ctx.end,
-                person__isnull=False,
-            )
-            .values("person")
-            .distinct()
-            .count()
+        in_year = Consultation.dangerously_unscoped.filter(
+            organization_id__in=sorted(centres),
+            received_at__gte=ctx.start,
+            received_at__lt=ctx.end,
+            person__isnull=False,
         )
-    return ctx.distinct_persons[centres]
->>>>>>> evalfast
+        ctx.distinct_persons[key] = _about(in_year, filters).values("person").distinct().count()
+    return ctx.distinct_persons[key]
 
 
 # --- つなぎ (referrals) ------------------------------------------------------------------------

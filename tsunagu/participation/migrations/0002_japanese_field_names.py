@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0006_japanese_field_names'),
+        ('cases', '0007_japanese_field_names'),
         ('participation', '0001_initial'),
         ('people', '0009_japanese_field_names'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

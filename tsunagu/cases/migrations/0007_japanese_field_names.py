@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0005_case_version'),
+        ('cases', '0006_one_time_form_token'),
         ('organizations', '0006_merge_aliases_two_factor_sites'),
         ('people', '0009_japanese_field_names'),
         ('referrals', '0004_japanese_field_names'),
