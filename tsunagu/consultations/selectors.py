@@ -274,16 +274,6 @@ class SiteCounts:
             sites=sites,
         )
 
-    @classmethod
-    def of_city(cls, *, municipality: Municipality, fiscal_year: int) -> SiteCounts:
-        """Every organization of the city (three queries)."""
-        organizations = list(
-            Organization.objects.filter(municipality=municipality).order_by("sort_order", "code")
-        )
-        return cls.of(
-            organizations=organizations, fiscal_year=fiscal_year, municipality=municipality
-        )
-
     def line(self, line: Organization) -> LineCounts:
         """The line and the active centres grouped under it (all among `organizations`)."""
         centres = [
