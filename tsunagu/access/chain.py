@@ -19,11 +19,12 @@ digest table refuses both (`access/guards.py`, installed after every migrate).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from django.apps import apps
 from django.db import connection, models, transaction
@@ -41,7 +42,34 @@ ACCESS_LOG_CHAIN = 1
 HISTORY_CHAIN = 2
 
 
-def row_hash(row: AccessLog, prev_hash: str) -> str:
+class ChainedRow(Protocol):
+    """What a row's hash is made of: an `AccessLog`, or a generated row not yet written."""
+
+    @property
+    def at(self) -> dt.datetime: ...
+    @property
+    def user_id(self) -> int | None: ...
+    @property
+    def organization_id(self) -> int | None: ...
+    @property
+    def operator(self) -> str: ...
+    @property
+    def action(self) -> str: ...
+    @property
+    def person_id(self) -> int | None: ...
+    @property
+    def object_type(self) -> str: ...
+    @property
+    def object_id(self) -> str: ...
+    @property
+    def via(self) -> str: ...
+    @property
+    def grant_id(self) -> int | None: ...
+    @property
+    def channel(self) -> str: ...
+
+
+def row_hash(row: ChainedRow, prev_hash: str) -> str:
     """The hash of a row: its previous row's hash and every field that says what happened."""
     fields = [
         prev_hash,

@@ -4,15 +4,21 @@ Rows are plain dicts keyed by the model's attribute names (`organization_id`); a
 row does not name gets the field's default. Ids are handed out here (from the table's current
 maximum), so that rows can point at each other before anything is written; on PostgreSQL the
 id sequences are moved past them afterwards.
+
+On PostgreSQL the rows go by COPY, sent from a second thread (psycopg's queued writer) so that the
+database parses one batch while Python builds the next, and the tables' foreign keys are checked
+once at the end of the load instead of row by row (`foreign_keys_checked_at_end`).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import connection, models
+from psycopg.copy import QueuedLibpqWriter
 
 
 class Ids:
@@ -103,7 +109,8 @@ class Writer:
             if raw is None:
                 raise RuntimeError("no database connection")
             sql = f'COPY "{table}" ({columns}) FROM STDIN'
-            with raw.cursor() as cur, cur.copy(sql) as copy:
+            cur = raw.cursor()
+            with cur, cur.copy(sql, writer=QueuedLibpqWriter(cur)) as copy:
                 for values in tuples():
                     copy.write_row(values)
         else:
@@ -117,3 +124,33 @@ class Writer:
         self.counts[label] = self.counts.get(label, 0) + len(rows)
         if self.progress is not None:
             self.progress(label, self.counts[label])
+
+
+@contextmanager
+def foreign_keys_checked_at_end(tables: Iterable[str]) -> Iterator[None]:
+    """Inside a transaction: on PostgreSQL, drop the foreign keys of these tables for the block
+    and add them back (the same names and definitions) at its end. Adding a key checks every row
+    in one pass; a kept key queues a check per row written, which for the 1.5-million city's
+    60 million rows took about 15 minutes at commit. A row pointing nowhere fails the block
+    when the keys come back, so nothing is loosened in what is committed. Elsewhere a no-op."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid)"
+            " FROM pg_constraint c WHERE c.contype = 'f' AND c.conrelid = ANY(%s::regclass[])"
+            " ORDER BY 1, 2",
+            [sorted(set(tables))],
+        )
+        keys = cur.fetchall()
+        # a table with checks still queued from earlier in the transaction cannot be altered:
+        # run them now, then go back to checking at commit for the keys that stay
+        cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cur.execute("SET CONSTRAINTS ALL DEFERRED")
+        for table, name, _ in keys:
+            cur.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+    yield
+    with connection.cursor() as cur:
+        for table, name, definition in keys:
+            cur.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
