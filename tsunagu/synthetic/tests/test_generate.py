@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import IntegrityError, connection, transaction
 
 from tsunagu.access.chain import access_log_chained, chain_verify
 from tsunagu.access.models import AccessLog
@@ -66,6 +67,31 @@ def test_generated_city_is_whole_deterministic_and_its_log_verifies() -> None:
     assert chain_verify() is None
     with pytest.raises(CommandError, match="既にあります"):
         call_command("generate", "--residents", "2000", "--slug", "g1")
+
+
+def _foreign_keys() -> list[tuple[str, str, str]]:
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)"
+            " FROM pg_constraint WHERE contype = 'f' ORDER BY 1, 2"
+        )
+        return cur.fetchall()
+
+
+@pytest.mark.django_db
+def test_foreign_keys_dropped_for_the_load_come_back_and_hold() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("the keys are dropped for the load on PostgreSQL only")
+    before = _foreign_keys()
+    generate(Options(residents=1000, years=1, seed=3, slug="fk", until=UNTIL))
+    assert _foreign_keys() == before
+    # the restored keys check again: a row pointing nowhere is refused
+    # unscoped: a test changes a generated row directly
+    people = Person.dangerously_unscoped.filter(organization__municipality__slug="fk")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        people.filter(pk=people.values("pk")[:1]).update(organization_id=10**9)
+        with connection.cursor() as cur:
+            cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 @pytest.mark.django_db(transaction=True)
