@@ -234,6 +234,7 @@ def start_server(port: int, workers: int) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(  # noqa: S603
         [
             _bin("gunicorn"),
+            "--config=python:tsunagu.config.gunicorn",
             "tsunagu.config.wsgi",
             f"--workers={workers}",
             f"--bind=127.0.0.1:{port}",
@@ -262,21 +263,40 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
-def worker_rss_mb(master: int) -> list[float]:
-    """Resident memory of the server's worker processes (children of the master)."""
+def worker_memory_mb(master: int) -> list[dict[str, float]]:
+    """Memory of the server's worker processes (children of the master): resident (RSS, which
+    counts the pages shared with the master and the other workers in full), proportional (PSS,
+    each shared page divided among the processes sharing it) and unique (USS, the worker's own:
+    what one more worker costs)."""
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
             if int(fields[1]) != master:
                 continue
-            status = (stat.parent / "status").read_text()
+            rollup = (stat.parent / "smaps_rollup").read_text()
         except (OSError, IndexError, ValueError):
             continue
-        for line in status.splitlines():
-            if line.startswith("VmRSS:"):
-                found.append(round(int(line.split()[1]) / 1024, 1))
+        kb: dict[str, int] = {}
+        for line in rollup.splitlines():
+            parts = line.split()
+            if len(parts) >= 2 and parts[0].endswith(":") and parts[1].isdigit():
+                kb[parts[0][:-1]] = int(parts[1])
+        found.append(
+            {
+                "rss": round(kb.get("Rss", 0) / 1024, 1),
+                "pss": round(kb.get("Pss", 0) / 1024, 1),
+                "uss": round((kb.get("Private_Clean", 0) + kb.get("Private_Dirty", 0)) / 1024, 1),
+            }
+        )
     return found
+
+
+def _largest(memory: list[dict[str, float]]) -> dict[str, float | None]:
+    return {
+        f"worker_{kind}_mb": max((m[kind] for m in memory), default=None)
+        for kind in ("rss", "pss", "uss")
+    }
 
 
 def run_locust(
@@ -344,7 +364,11 @@ def table(report: dict[str, Any]) -> str:
             f"{db_ms if db_ms is not None else '–'} | {db.get('queries', '–')} | {ratio} |"
         )
     lines.append("")
-    lines.append(f"worker memory (max RSS, MB): {report['worker_rss_mb_max']}")
+    lines.append(
+        "worker memory (largest worker, MB): "
+        f"RSS {report['worker_rss_mb_max']}, PSS {report['worker_pss_mb_max']}, "
+        f"USS {report['worker_uss_mb_max']}"
+    )
     return "\n".join(lines)
 
 
@@ -382,7 +406,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     levels = [(int(c), 0.0) for c in args.clients.split(",") if c]
     levels += [(int(c), args.think) for c in args.think_clients.split(",") if c]
     results: list[dict[str, Any]] = []
-    rss: list[float] = []
+    memory: list[dict[str, float]] = []
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as f:
         json.dump(targets, f, ensure_ascii=False)
         targets_file = Path(f.name)
@@ -393,13 +417,22 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         for group in groups:
             for clients, think in levels:
                 stats = run_locust(group, clients, think, args.seconds, url, targets_file)
-                if server is not None:
-                    rss.extend(worker_rss_mb(server.pid))
+                after = worker_memory_mb(server.pid) if server is not None else []
+                memory.extend(after)
                 for op in group:
                     s = stats.get(op.name)
                     if s is None:
                         continue
-                    results.append({"operation": op.name, "clients": clients, "think": think, **s})
+                    results.append(
+                        {
+                            "operation": op.name,
+                            "clients": clients,
+                            "think": think,
+                            **s,
+                            # the largest worker after this run (runs go in order, so it grows)
+                            **_largest(after),
+                        }
+                    )
                     print(
                         f"  {op.name} clients={clients} think={think:g}: p50 {s['p50_ms']} "
                         f"p95 {s['p95_ms']} p99 {s['p99_ms']} ms, {s['rps']} req/s, "
@@ -419,7 +452,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "organizations": targets["organizations"],
         "database": database,
         "results": results,
-        "worker_rss_mb_max": max(rss) if rss else None,
+        **{f"{k}_max": v for k, v in _largest(memory).items()},
     }
     if args.out:
         Path(args.out).write_text(json.dumps(report, ensure_ascii=False, indent=2), "utf-8")
