@@ -16,8 +16,9 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, QuerySet
-from django.db.models.functions import TruncMonth
+from django.db import models
+from django.db.models import CharField, Count, F, Max, Q, QuerySet, Value, When
+from django.db.models.functions import Cast, Concat, TruncMonth
 from django.utils import timezone
 
 from tsunagu.accounts.models import Role, User
@@ -146,18 +147,39 @@ def consultations_by_organization(year: Year) -> Monthly:
     )
 
 
-type TopicSets = dict[int, tuple[int, dt.date, set[str]]]
+def _further_topics(year: Year) -> QuerySet[ConsultationTopic]:
+    """The further topics of the year's consultations, without those equal to the 主訴 (a
+    consultation counts once per topic)."""
+    # unscoped: the topics of the consultations counted by `_consultations`; no row leaves here
+    return ConsultationTopic.dangerously_unscoped.filter(
+        consultation__organization__municipality=year.municipality,
+        consultation__received_at__gte=year.start,
+        consultation__received_at__lt=year.end,
+    ).exclude(topic=F("consultation__main_topic"))
 
 
-def consultations_by_topic(year: Year, sets: TopicSets | None = None) -> Monthly:
+def consultations_by_topic(year: Year) -> Monthly:
     """Consultations per month for each topic they concern (the 主訴 and every further topic,
-    each consultation counted once per topic), topics that occur only."""
+    each consultation counted once per topic), topics that occur only. Counted by the database
+    (a year of a big city has hundreds of thousands of consultations)."""
     months = year.months
     counts = Counter[tuple[str, dt.date]]()
-    for consultation_id, month, topics in (sets or _topic_sets(year)).values():
-        del consultation_id
-        for topic in topics:
-            counts[(topic, month)] += 1
+    tz = _tz()
+    mains = (
+        _consultations(year)
+        .annotate(month=TruncMonth("received_at", tzinfo=tz))
+        .values_list("main_topic", "month")
+        .annotate(n=Count("id"))
+    )
+    further = (
+        _further_topics(year)
+        .annotate(month=TruncMonth("consultation__received_at", tzinfo=tz))
+        .values_list("topic", "month")
+        .annotate(n=Count("id"))
+    )
+    for rows in (mains, further):
+        for topic, month, n in rows:
+            counts[(topic, _as_date(month))] += n
     present = {topic for topic, _m in counts}
     return Monthly(
         months=months,
@@ -171,22 +193,6 @@ def _as_date(value: dt.date | dt.datetime) -> dt.date:
     if isinstance(value, dt.datetime):
         return timezone.localtime(value, _tz()).date() if timezone.is_aware(value) else value.date()
     return value
-
-
-def _topic_sets(year: Year) -> TopicSets:
-    """Each consultation of the year: (id, month, its topics)."""
-    out: TopicSets = {}
-    for pk, received_at, main_topic in _consultations(year).values_list(
-        "id", "received_at", "main_topic"
-    ):
-        local = timezone.localtime(received_at, _tz()).date()
-        out[pk] = (pk, local.replace(day=1), {main_topic})
-    # unscoped: the topics of the consultations counted above
-    for consultation_id, topic in ConsultationTopic.dangerously_unscoped.filter(
-        consultation_id__in=_consultations(year).values("id")
-    ).values_list("consultation_id", "topic"):
-        out[consultation_id][2].add(topic)
-    return out
 
 
 # --- compound issues ---------------------------------------------------------------------------
@@ -214,47 +220,72 @@ PATTERNS: tuple[tuple[str, str, tuple[tuple[str, ...], ...]], ...] = (
 )
 
 
-def compound_issues(year: Year, sets: TopicSets | None = None) -> CoOccurrence:
-    units: defaultdict[str, set[str]] = defaultdict(set)
-    sets = _topic_sets(year) if sets is None else sets
-    # which household each counted consultation's person belongs to (ids only), by the same
-    # filter as the sets (not a list of their ids: a year of a big city has 100,000s)
-    owners = _consultations(year).values_list(
-        "id", "person_id", "person__household_membership__household_id"
+def _unit() -> models.Case:
+    """What topics are gathered by: the household of the consultation's person, else the person,
+    else the (anonymous) consultation itself."""
+    return models.Case(
+        When(
+            person__household_membership__isnull=False,
+            then=Concat(
+                Value("h"), Cast("person__household_membership__household_id", CharField())
+            ),
+        ),
+        When(person__isnull=False, then=Concat(Value("p"), Cast("person_id", CharField()))),
+        default=Concat(Value("c"), Cast("id", CharField())),
+        output_field=CharField(),
     )
-    for pk, person_id, household_id in owners:
-        if pk not in sets:  # recorded since the sets were read
-            continue
-        if household_id is not None:
-            key = f"h{household_id}"
-        elif person_id is not None:
-            key = f"p{person_id}"
-        else:
-            key = f"c{pk}"
-        units[key] |= sets[pk][2]
-    present = [t for t in Topic.values if any(t in topics for topics in units.values())]
-    index = {t: i for i, t in enumerate(present)}
-    matrix = [[0] * len(present) for _t in present]
-    for topics in units.values():
-        for t in topics:
-            matrix[index[t]][index[t]] += 1
-        for a, b in combinations(sorted(topics, key=index.__getitem__), 2):
-            matrix[index[a]][index[b]] += 1
-            matrix[index[b]][index[a]] += 1
-    patterns = []
-    for label, itself, combos in PATTERNS:
-        n = sum(
-            1
-            for topics in units.values()
-            if itself in topics or any(set(c) <= topics for c in combos)
+
+
+def compound_issues(year: Year) -> CoOccurrence:
+    # one row per unit (household, person or anonymous consultation) with a 0/1 column per
+    # topic (its 主訴 or a further topic of any of the unit's consultations), streamed: the
+    # units of a big city's year are not held in memory
+    topics = list(Topic.values)
+    flags = {
+        f"t{i}": Max(
+            models.Case(When(Q(main_topic=t) | Q(topics__topic=t), then=Value(1)), default=Value(0))
         )
-        patterns.append((label, n))
+        for i, t in enumerate(topics)
+    }
+    rows = (
+        _consultations(year)
+        .annotate(unit=_unit())
+        .values("unit")
+        .annotate(**flags)
+        .values_list(*flags)
+        .order_by()
+    )
+    size = len(topics)
+    matrix_all = [[0] * size for _t in topics]
+    units = compound_units = 0
+    pattern_counts = [0] * len(PATTERNS)
+    wanted = [
+        (topics.index(itself), [[topics.index(t) for t in c] for c in combos])
+        for _label, itself, combos in PATTERNS
+    ]
+    for row in rows.iterator(chunk_size=5000):
+        present = [i for i, flag in enumerate(row) if flag]
+        if not present:
+            continue
+        units += 1
+        if len(present) >= 2:
+            compound_units += 1
+        for i in present:
+            matrix_all[i][i] += 1
+        for a, b in combinations(present, 2):
+            matrix_all[a][b] += 1
+            matrix_all[b][a] += 1
+        has = set(present)
+        for n, (itself, combos) in enumerate(wanted):
+            if itself in has or any(all(t in has for t in c) for c in combos):
+                pattern_counts[n] += 1
+    shown = [i for i in range(size) if matrix_all[i][i]]
     return CoOccurrence(
-        topics=[Topic(t).label for t in present],
-        matrix=matrix,
-        units=len(units),
-        compound_units=sum(1 for topics in units.values() if len(topics) >= 2),
-        patterns=patterns,
+        topics=[Topic(topics[i]).label for i in shown],
+        matrix=[[matrix_all[a][b] for b in shown] for a in shown],
+        units=units,
+        compound_units=compound_units,
+        patterns=[(label, n) for (label, _i, _c), n in zip(PATTERNS, pattern_counts, strict=True)],
     )
 
 
@@ -496,11 +527,10 @@ def figures(year: Year, *, today: dt.date) -> Figures:
     found = cache.get(key)
     if isinstance(found, Figures):
         return found
-    sets = _topic_sets(year)  # read once for both figures
     counted = Figures(
         by_org=consultations_by_organization(year),
-        by_topic=consultations_by_topic(year, sets),
-        compound=compound_issues(year, sets),
+        by_topic=consultations_by_topic(year),
+        compound=compound_issues(year),
         flows=referral_flows(year, today=today),
         statuses=cases_by_status(year, today=today),
         gaps=resource_gaps(year),
