@@ -18,7 +18,8 @@ import os
 from typing import Any
 
 bind = os.environ.get("TSUNAGU_BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("TSUNAGU_WORKERS", "2"))
+# gunicorn's rule of thumb: while one worker waits for the database, another computes
+workers = int(os.environ.get("TSUNAGU_WORKERS", str(2 * (os.cpu_count() or 1) + 1)))
 preload_app = True
 max_requests = 2000
 max_requests_jitter = 200
