@@ -55,16 +55,22 @@ class CaseAccess:
         return rows or [Shown(obj=target, person=None, via=self.via, grant=self.grant)]  # type: ignore[arg-type]
 
 
-def case_accesses(*, user: User, cases: Iterable[Case]) -> dict[int, CaseAccess]:
+def case_accesses(
+    *, user: User, cases: Iterable[Case], checked: bool = False
+) -> dict[int, CaseAccess]:
     """The basis each case is seen on, with its members as the user may see them (a fixed
-    number of queries); cases not visible are absent. Logs nothing."""
+    number of queries); cases not visible are absent. Logs nothing. `checked=True`: the cases
+    were just read through `Case.objects.visible_to(user)`, so they are not asked for again."""
     organization = user_organization(user)
     cases = list(cases)
-    visible_ids = set(
-        Case.objects.visible_to(user)
-        .filter(pk__in=[c.pk for c in cases])
-        .values_list("pk", flat=True)
-    )
+    if checked:
+        visible_ids = {c.pk for c in cases}
+    else:
+        visible_ids = set(
+            Case.objects.visible_to(user)
+            .filter(pk__in=[c.pk for c in cases])
+            .values_list("pk", flat=True)
+        )
     grants: dict[int, AccessGrant] = {}
     for g in (
         live_grants(organization=organization)
@@ -74,9 +80,11 @@ def case_accesses(*, user: User, cases: Iterable[Case]) -> dict[int, CaseAccess]
     ):
         if g.case_team_member is not None:
             grants[g.case_team_member.case_id] = g
+    # a member is seen exactly when its case is (`CasePartQuerySet`), and these cases are
+    # visible (checked just above, or by the caller's read through the door)
+    # unscoped: the members of the visible cases
     members = list(
-        CaseMember.objects.visible_to(user)
-        .filter(case_id__in=visible_ids, removed_at__isnull=True)
+        CaseMember.dangerously_unscoped.filter(case_id__in=visible_ids, removed_at__isnull=True)
         .select_related("person__organization", "person__household_membership__household")
         .order_by("case_id", "-is_principal", "pk")
     )
@@ -127,7 +135,7 @@ def case_get_for(
         raise Http404
     if coordinating and case.organization_id != user_organization(user).pk:
         raise Http404
-    access = case_accesses(user=user, cases=[case])[case.pk]
+    access = case_accesses(user=user, cases=[case], checked=True)[case.pk]
     if action is not None:
         access_log_shown(user=user, action=action, channel=channel, shown=access.shown())
     return access

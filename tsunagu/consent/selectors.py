@@ -58,12 +58,18 @@ def scans_prefetch() -> Prefetch:  # type: ignore[type-arg]
 
 
 def consent_scans_shown(
-    *, user: User, persons: list[Person], channel: AccessLog.Channel = AccessLog.Channel.WEB
+    *,
+    user: User,
+    persons: list[Person],
+    channel: AccessLog.Channel = AccessLog.Channel.WEB,
+    accesses: dict[int, PersonAccess] | None = None,
 ) -> dict[int, list[ConsentAttachment]]:
     """The scanned consent forms of these persons this user may open, by person id, listed
-    (without content) and logged. 住所秘匿: a protected person's form is the holder's only."""
+    (without content) and logged. 住所秘匿: a protected person's form is the holder's only.
+    `accesses`: the persons' `person_accesses` for this user, when the caller has them."""
     organization = user_organization(user)
-    accesses = person_accesses(user=user, persons=persons)
+    if accesses is None:
+        accesses = person_accesses(user=user, persons=persons)
     out: dict[int, list[ConsentAttachment]] = {}
     shown: list[Shown] = []
     for a in (

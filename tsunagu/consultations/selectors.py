@@ -6,8 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, Q, QuerySet, Value
 from django.utils import timezone
 
 from tsunagu.access.models import AccessLog
@@ -60,6 +59,11 @@ def _day_start(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
+def _next_month(day: dt.date) -> dt.date:
+    """The first day of the month after `day`'s."""
+    return dt.date(day.year + (day.month // 12), day.month % 12 + 1, 1)
+
+
 @dataclass(frozen=True)
 class MonthCount:
     month: dt.date
@@ -80,26 +84,30 @@ def consultation_counts(*, organization: Organization, fiscal_year: int) -> Year
     first, last = fiscal_year_bounds(
         fiscal_year, start_month=organization.municipality.fiscal_year_start_month
     )
-    start, end = fiscal_year_span(
-        fiscal_year, start_month=organization.municipality.fiscal_year_start_month
-    )
-    rows = (  # unscoped: numbers only, of one organization's own consultations
-        Consultation.dangerously_unscoped.filter(
-            organization=organization, received_at__gte=start, received_at__lt=end
-        )
-        .annotate(month=TruncMonth("received_at"))
-        .values("month")
-        .annotate(total=Count("*"), new=Count("is_new", filter=Q(is_new=True)))
-    )
-    by_month = {
-        r["month"].date() if isinstance(r["month"], dt.datetime) else r["month"]: r for r in rows
-    }
-    months = []
+    days = []
     day = first
     while day <= last:
-        r = by_month.get(day, {"new": 0, "total": 0})
-        months.append(MonthCount(month=day, new=r["new"], total=r["total"]))
-        day = dt.date(day.year + (day.month // 12), day.month % 12 + 1, 1)
+        days.append(day)
+        day = _next_month(day)
+    # One count per month, each over its range of instants (local midnights), all in one
+    # statement (UNION ALL): each range is read from the (organization, received_at) index
+    # alone, and no row's time is converted to find its month (a `date_trunc` of every row of
+    # the year, grouped, cost several times more on a busy window).
+    # unscoped: numbers only, of one organization's own consultations
+    own = Consultation.dangerously_unscoped.filter(organization=organization)
+    per_month = [
+        own.filter(received_at__gte=_day_start(d), received_at__lt=_day_start(_next_month(d)))
+        .annotate(month=Value(i))
+        .values("month")
+        .annotate(total=Count("*"), new=Count("is_new", filter=Q(is_new=True)))
+        .order_by()
+        for i, d in enumerate(days)
+    ]
+    by_month = {r["month"]: r for r in per_month[0].union(*per_month[1:], all=True).order_by()}
+    months = [
+        MonthCount(month=d, new=by_month[i]["new"], total=by_month[i]["total"])
+        for i, d in enumerate(days)
+    ]
     return YearCounts(
         fiscal_year=fiscal_year,
         months=months,

@@ -21,6 +21,14 @@ class ReferralQuerySet(ScopedQuerySet["Referral"]):
         """A referral is its sender's and its receiver's."""
         return Q(from_organization=organization) | Q(to_organization=organization)
 
+    def visibility_parts(self, organization: Organization) -> list[Q]:
+        """Sent (the (from, created_at) index), and received but not sent (the (to,
+        created_at) index)."""
+        return [
+            Q(from_organization=organization),
+            Q(to_organization=organization) & ~Q(from_organization=organization),
+        ]
+
     def holder_filter(self, organization: Organization) -> Q:
         return Q(from_organization=organization)
 
@@ -114,7 +122,13 @@ class Referral(models.Model):
         verbose_name = "つなぎ"
         verbose_name_plural = "つなぎ"
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["to_organization", "status"])]
+        indexes = [
+            models.Index(fields=["to_organization", "status"]),
+            # the inbox and the outbox, newest first (a keyset page walks one of these from
+            # its cursor instead of sorting the organization's every referral)
+            models.Index(fields=["to_organization", "created_at"], name="referral_to_created"),
+            models.Index(fields=["from_organization", "created_at"], name="referral_from_created"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(from_organization=F("to_organization")),

@@ -26,13 +26,20 @@ PAGE_SIZE = 50
 
 
 def referral_box(*, user: User, box: str, status: str = "") -> QuerySet[Referral]:
-    """`in`: referrals to the user's organization; `out`: referrals it sent."""
+    """`in`: referrals to the user's organization; `out`: referrals it sent.
+
+    Each box lies within one part of what the organization may see (`visibility_parts`): the
+    outbox within the sent, the inbox within the received and not sent (a referral never goes
+    to the organization that sent it: the constraint `referral_to_another_organization`). Read
+    through that part alone, a box is one index range in its order (`referral_to_created`,
+    `referral_from_created`); through the whole visibility (`from = X OR to = X`) the database
+    misjudged how many rows a box holds and sorted every referral of it for each page."""
     organization = user_organization(user)
-    referrals = Referral.objects.visible_to(user)
+    sent, received = Referral.objects.visible_parts_to(user)
     if box == "in":
-        qs = referrals.filter(to_organization=organization)
+        qs = received.filter(to_organization=organization)
     elif box == "out":
-        qs = referrals.filter(from_organization=organization)
+        qs = sent.filter(from_organization=organization)
     else:
         raise ValueError(box)
     if status:

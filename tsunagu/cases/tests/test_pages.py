@@ -225,3 +225,29 @@ def test_the_case_list_pages_with_a_fixed_number_of_queries(case: Case, coordina
     with CaptureQueriesContext(connection) as four:
         assert "世帯2" in client.get(reverse("cases:list")).content.decode()
     assert len(four) == len(one)
+
+
+def test_the_case_page_has_a_fixed_number_of_queries(
+    case: Case, coordinator: User, receiver: User
+) -> None:
+    """Issue 15: the page's queries do not grow with its timeline (and its parts are read by
+    the case the page opened, not by asking for the case's visibility once per part)."""
+    from tsunagu.cases.services import case_event_add
+
+    url = reverse("cases:detail", args=[case.pk])
+    for client in (client_for(coordinator), client_for(receiver)):
+        client.get(url)
+        with CaptureQueriesContext(connection) as before:
+            client.get(url)
+        for i in range(4):
+            case_event_add(
+                user=coordinator,
+                case=case,
+                kind="contact",
+                summary=f"電話{i}",
+                occurred_at=timezone.now() - dt.timedelta(hours=i + 1),
+            )
+        with CaptureQueriesContext(connection) as after:
+            body = client.get(url).content.decode()
+        assert "電話3" in body
+        assert len(after) == len(before), [q["sql"] for q in after]

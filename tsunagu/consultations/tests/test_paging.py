@@ -95,5 +95,48 @@ def test_a_page_does_not_count_the_list_and_costs_the_same_deep_in_it(counselor:
     with CaptureQueriesContext(connection) as deeper:
         client.get(f"/consultations/{_link(body, 'next')}")
     counts = [q["sql"] for q in first.captured_queries if "COUNT(" in q["sql"].upper()]
-    assert not [q for q in counts if "consultations_consultation" in q and "GROUP BY" not in q]
+    # the only counts are the fiscal year's 新規・延べ per month (the panel), not the list's
+    assert not [q for q in counts if "consultations_consultation" in q and '"month"' not in q]
     assert len(deeper.captured_queries) <= len(first.captured_queries)
+
+
+def test_the_fiscal_year_list_has_a_fixed_number_of_queries(counselor: User) -> None:
+    """Issue 15: the list for a fiscal year (`date_from`/`date_to`, its 新規・延べ counts) costs
+    the same queries for one row as for pages of them, and the month counts are one query."""
+    from tsunagu.core.fiscal import fiscal_year_bounds, fiscal_year_of
+
+    fy = fiscal_year_of(timezone.localdate(), start_month=4)
+    start, end = fiscal_year_bounds(fy, start_month=4)
+    url = f"/consultations/?date_from={start.isoformat()}&date_to={end.isoformat()}"
+    client = client_for(counselor)
+    consultation_create_many(
+        user=counselor,
+        items=[
+            NewConsultation(
+                person=None,
+                data=ConsultationData(
+                    received_at=timezone.now() - dt.timedelta(hours=3),
+                    channel="phone",
+                    requester="resident",
+                    main_topic="isolation",
+                    content="一件目",
+                    response="information",
+                    anonymous_label="最初の一件",
+                ),
+            )
+        ],
+    )
+    client.get(url)
+    with CaptureQueriesContext(connection) as one:
+        assert "最初の一件" in client.get(url).content.decode()
+    _make(counselor)
+    with CaptureQueriesContext(connection) as many:
+        body = client.get(url).content.decode()
+    assert len(_labels(body)) == 50
+    assert len(many) == len(one), [q["sql"] for q in many]
+    counts = [
+        q["sql"]
+        for q in many
+        if "COUNT(" in q["sql"].upper() and "consultations_consultation" in q["sql"]
+    ]
+    assert len(counts) == 1  # every month of the year in one statement

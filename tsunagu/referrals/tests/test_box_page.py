@@ -1,0 +1,84 @@
+"""Issue 15: the web inbox and outbox page by key, each read through the one part of the
+organization's visibility it lies in (sent; received and not sent), with a query count that does
+not grow with the box."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from conftest import client_for
+from tsunagu.accounts.models import User
+from tsunagu.referrals import selectors
+from tsunagu.referrals.tests.test_api import (
+    api_client,
+    consent,
+    created,
+    intake,
+    post,
+    refer_body,
+)
+
+pytestmark = pytest.mark.django_db
+NAMES = ["いちろう", "じろう", "さぶろう", "しろう", "ごろう"]
+
+
+def _refer(counselor: User, n: int) -> int:
+    sender = api_client(counselor)
+    person, consultation = intake(
+        sender, given_name=f"{n}郎", given_name_kana=NAMES[n], phone=f"0766-00-000{n}"
+    )
+    agreed = consent(sender, person["id"], "jiritsu-soudan")
+    referral = created(
+        post(sender, "/api/v1/referrals", refer_body(consultation["id"], agreed["id"]))
+    )
+    return int(referral["id"])
+
+
+def _ids(body: str) -> list[int]:
+    return [int(i) for i in re.findall(r'href="/referrals/(\d+)/"', body)]
+
+
+def _link(body: str, rel: str) -> str:
+    found = re.search(rf'href="(\?[^"]*)" rel="{rel}"', body)
+    return found[1].replace("&amp;", "&") if found else ""
+
+
+def test_the_inbox_has_a_fixed_number_of_queries(counselor: User, receiver: User) -> None:
+    ids = [_refer(counselor, 0)]
+    inbox = client_for(receiver)
+    inbox.get("/referrals/")
+    with CaptureQueriesContext(connection) as one:
+        assert _ids(inbox.get("/referrals/").content.decode()) == ids
+    ids += [_refer(counselor, n) for n in range(1, 4)]
+    with CaptureQueriesContext(connection) as many:
+        assert _ids(inbox.get("/referrals/").content.decode()) == ids[::-1]
+    assert len(many) == len(one), [q["sql"] for q in many]
+    outbox = client_for(counselor)
+    outbox.get("/referrals/?box=out")
+    with CaptureQueriesContext(connection) as sent:
+        assert _ids(outbox.get("/referrals/?box=out").content.decode()) == ids[::-1]
+    assert len(sent) == len(one), [q["sql"] for q in sent]
+
+
+@pytest.mark.parametrize(("who", "box"), [("receiver", "in"), ("counselor", "out")])
+def test_the_boxes_page_forward_and_back_by_key(
+    counselor: User, receiver: User, who: str, box: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = [_refer(counselor, n) for n in range(5)][::-1]  # newest first
+    monkeypatch.setattr(selectors, "PAGE_SIZE", 2)
+    client = client_for(receiver if who == "receiver" else counselor)
+    url, pages = f"?box={box}", []
+    while url:
+        body = client.get(f"/referrals/{url}").content.decode()
+        pages.append((url, _ids(body)))
+        url = _link(body, "next")
+    assert [p for _, p in pages] == [ids[0:2], ids[2:4], ids[4:5]]
+    body = client.get(f"/referrals/{pages[-1][0]}").content.decode()
+    for _, expected in reversed(pages[:-1]):
+        body = client.get(f"/referrals/{_link(body, 'prev')}").content.decode()
+        assert _ids(body) == expected
+    assert not _link(body, "prev")
