@@ -65,6 +65,7 @@ __all__ = [
     "pairing_keys",
     "prepare",
     "query_keys",
+    "review_score",
     "search",
     "strip_prefecture",
 ]
@@ -1049,6 +1050,27 @@ def pair_match(a: Prepared, b: Prepared, readings: Readings, threshold: float) -
         return None
     r = _compare(a, b, readings=readings)
     return Match(round(r.score, 4), r.reasons)
+
+
+def review_score(a: Prepared, b: Prepared, readings: Readings | None = None) -> float | None:
+    """The score ``compare`` gives two prepared records (rounded as in its ``Match``) when it can
+    reach ``REVIEW_THRESHOLD``, else None, without the reasons (``compare`` gives them).
+
+    Most pairs of a large block (one common name) differ in their birth dates: such a pair is
+    capped at ``_CAP_CONFLICT`` unless the dates are a slip of the pen or an era offset apart
+    (either keeps the year or the day: see ``_birth_slip``, ``_birth_era``) or, for a name not in
+    romaji, two slips apart with a phone or an address agreeing. Those pairs are told apart by a
+    few integer and string comparisons instead of a full comparison.
+    """
+    x, y = a.birth, b.birth
+    if x and y and x != y and x.year != y.year and x.day != y.day:
+        if a.latin or b.latin:
+            return None
+        phone, address = _phone_weight(a.phone, b.phone)[0], _address_weight(a, b)[0]
+        if phone <= 0 and address < _W_ADDRESS_PARTIAL:  # not corroborated (`_contact`)
+            return None
+    score = round(_compare(a, b, explain=False, readings=readings).score, 4)
+    return score if score >= REVIEW_THRESHOLD else None
 
 
 def pairing_keys(facts: PersonFacts) -> set[str]:
