@@ -4,9 +4,14 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench .venv/bin/python bench/imports/run.py
 
 On SQLite the database is a new file in a temporary folder; on PostgreSQL the named database
-is dropped and made again (it must not be one you keep). Writes a Shift_JIS (CP932) file of
-fictional residents, imports it, imports it again unchanged (the re-run path), then imports
-one consultation per person. Prints rows per second and the peak memory of the process.
+is dropped and made again (it must not be one you keep). With `--city SLUG` the rows go instead
+into that already loaded city of DATABASE_URL (a generated one: `--city generated`), nothing
+dropped: imported by an active counselor of the organization holding the most persons (the
+busiest window), with external ids that are new for each run; the persons stay.
+
+Writes a Shift_JIS (CP932) file of fictional residents, imports it, imports it again unchanged
+(the re-run path), then imports one consultation per person. Prints rows per second and the
+peak memory of the process.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ GIVEN = [
 TOWNS = ["太閤山", "戸破", "三ケ", "小島", "大門", "新湊", "海老江", "片口"]
 
 
-def persons_csv(rows: int, rng: random.Random) -> str:
+def persons_csv(rows: int, rng: random.Random, prefix: str = "B") -> str:
     lines = [
         "external_id,family_name,given_name,family_name_kana,given_name_kana,"
         "birth_date,sex,postal_code,address,phone"
@@ -46,18 +51,19 @@ def persons_csv(rows: int, rng: random.Random) -> str:
         address = f"富山県射水市{rng.choice(TOWNS)}{rng.randint(1, 9)}丁目{rng.randint(1, 30)}番地"
         phone = f"0766-{rng.randint(10, 99)}-{rng.randint(1000, 9999)}"
         lines.append(
-            f"B{i:06},{family},{given},{family_kana},{given_kana},{birth},{sex},"
+            f"{prefix}{i:06},{family},{given},{family_kana},{given_kana},{birth},{sex},"
             f"939-0351,{address},{phone}"
         )
     return "\r\n".join(lines) + "\r\n"
 
 
-def consultations_csv(rows: int) -> str:
+def consultations_csv(rows: int, prefix: str = "B") -> str:
     lines = ["external_id,person_external_id,received_at,channel,requester,topics,main_topic,"
              "content,response"]  # fmt: skip
     for i in range(rows):
         lines.append(
-            f"C{i:06},B{i:06},2026-05-{1 + i % 28:02} 10:00,window,self,income;debt,debt,"
+            f"C{prefix}{i:06},{prefix}{i:06},2026-05-{1 + i % 28:02} 10:00,window,self,"
+            "income;debt,debt,"
             f"家計の相談（{i}）,information"
         )
     return "\r\n".join(lines) + "\r\n"
@@ -67,13 +73,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--city", help="import into this loaded city of DATABASE_URL instead")
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="tsunagu-bench-"))
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{folder / 'bench.sqlite3'}"
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tsunagu.config.settings")
-    if url.startswith("postgres"):
+    if args.city and not os.environ.get("DATABASE_URL"):
+        sys.exit("--city needs DATABASE_URL (the database holding the city)")
+    if url.startswith("postgres") and not args.city:
         import psycopg
 
         name = url.rsplit("/", 1)[1]
@@ -97,18 +106,43 @@ def main() -> None:
     from tsunagu.imports.services import import_decode, import_run
     from tsunagu.organizations.models import Organization
 
-    call_command("migrate", verbosity=0)
-    call_command("load_plan", "imizu", stdout=StringIO())
-    organization = Organization.objects.get(municipality__slug="imizu", code="hokatsu-kosugi-shimo")
-    user = user_create(
-        username="bench",
-        organization=organization,
-        roles=[Role.COUNSELOR],
-        password=None,
-        check_password=False,
-    )
+    prefix = "B"
+    if args.city:
+        from django.db.models import Count
+
+        from tsunagu.accounts.models import User
+
+        busiest = (
+            Organization.objects.filter(municipality__slug=args.city)
+            .annotate(held=Count("persons"))
+            .order_by("-held", "pk")
+            .values_list("pk", "held")
+            .first()
+        )
+        if busiest is None:
+            sys.exit(f"no city {args.city!r} in this database")
+        organization = Organization.objects.get(pk=busiest[0])
+        candidates = User.objects.filter(organization=organization, is_active=True).order_by("pk")
+        user = next((u for u in candidates if u.has_role(Role.COUNSELOR)), None)
+        if user is None:
+            sys.exit(f"no active counselor in {organization.code}")
+        prefix = f"BENCH{time.strftime('%Y%m%d%H%M%S')}-"
+        print(f"city {args.city}, {organization.code} ({busiest[1]:,} persons), {user}")
+    else:
+        call_command("migrate", verbosity=0)
+        call_command("load_plan", "imizu", stdout=StringIO())
+        organization = Organization.objects.get(
+            municipality__slug="imizu", code="hokatsu-kosugi-shimo"
+        )
+        user = user_create(
+            username="bench",
+            organization=organization,
+            roles=[Role.COUNSELOR],
+            password=None,
+            check_password=False,
+        )
     rng = random.Random(args.seed)
-    data = persons_csv(args.rows, rng).encode("cp932")
+    data = persons_csv(args.rows, rng, prefix).encode("cp932")
     print(f"{url.split(':', 1)[0]}, {args.rows:,} rows, {len(data) / 1e6:.1f} MB CP932")
 
     def timed(label: str, kind: str, raw: bytes) -> None:
@@ -124,7 +158,8 @@ def main() -> None:
 
     timed("persons, new", ImportKind.PERSONS, data)
     timed("persons, same file again", ImportKind.PERSONS, data)
-    timed("consultations, new", ImportKind.CONSULTATIONS, consultations_csv(args.rows).encode())
+    consultations = consultations_csv(args.rows, prefix).encode()
+    timed("consultations, new", ImportKind.CONSULTATIONS, consultations)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS {peak:.0f} MiB")
 

@@ -420,20 +420,25 @@ def same_file_persons_find(
     earlier: dict[str, list[PersonPlan]] = {}
     found: list[KnownPerson] = []
     facts: dict[int, matching.PersonFacts] = {}
+    # each row prepared once; a pair is scored without its reasons (`matching.review_score`),
+    # the reasons worked out only for the row's best match
+    prepared: dict[int, matching.Prepared] = {}
     for plan in new:
         facts[plan.line] = _facts_of(plan.data)
+        prepared[plan.line] = mine = matching.prepare(facts[plan.line])
         keys = matching.match_keys(facts[plan.line])
         if plan.line not in flagged:
-            best: tuple[float, int, matching.Match, PersonPlan] | None = None
+            best: tuple[float, int, PersonPlan] | None = None
             for other in {o.line: o for k in keys for o in earlier.get(k, [])}.values():
-                match = matching.compare(facts[plan.line], facts[other.line])
-                if match.score < matching.REVIEW_THRESHOLD:
+                score = matching.review_score(mine, prepared[other.line])
+                if score is None:
                     continue
-                rank = (match.score, -other.line, match, other)
+                rank = (score, -other.line, other)
                 if best is None or rank[:2] > best[:2]:
                     best = rank
             if best is not None:
-                _, _, match, first = best
+                first = best[2]
+                match = matching.compare(facts[plan.line], facts[first.line])
                 found.append(
                     KnownPerson(
                         line=plan.line,

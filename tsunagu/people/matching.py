@@ -65,6 +65,7 @@ __all__ = [
     "pairing_keys",
     "prepare",
     "query_keys",
+    "review_score",
     "search",
     "strip_prefecture",
 ]
@@ -205,10 +206,12 @@ def _split_field(family: str, given: str) -> tuple[str, str, bool]:
     return family, "", False
 
 
-@lru_cache(maxsize=65536)
-def _prepare(p: PersonFacts) -> _Prep:
-    fam, giv, split = _split_field(p.family_name, p.given_name)
-    fam_k, giv_k, split_k = _split_field(p.family_name_kana, p.given_name_kana)
+def _name_layers(
+    family_name: str, given_name: str, family_name_kana: str, given_name_kana: str
+) -> tuple[_Layer, _Layer]:
+    """The kanji and kana layers of a record's name (all `Readings` learns from a record)."""
+    fam, giv, split = _split_field(family_name, given_name)
+    fam_k, giv_k, split_k = _split_field(family_name_kana, given_name_kana)
     # [family, given, whole]: whole only when a single field holds the name without a space.
     kanji_parts = (
         [normalize_name(fam), normalize_name(giv), ""] if split else ["", "", normalize_name(fam)]
@@ -226,6 +229,12 @@ def _prepare(p: PersonFacts) -> _Prep:
             kanji_parts[i] = normalize_kana(kanji_parts[i])
             if (i == 2 and kana_empty) or (i < 2 and not kana_parts[i] and not kana_parts[2]):
                 kana_parts[i] = kanji_parts[i]
+    return _Layer(*kanji_parts), _Layer(*kana_parts)
+
+
+@lru_cache(maxsize=65536)
+def _prepare(p: PersonFacts) -> _Prep:
+    kanji, kana = _name_layers(p.family_name, p.given_name, p.family_name_kana, p.given_name_kana)
     raw = _SPACE_RE.sub("", unicodedata.normalize("NFKC", p.family_name + p.given_name))
     former = tuple(
         f for f in (_fold_kana_part(normalize_name(x)) for x in p.former_family_names) if f
@@ -238,13 +247,13 @@ def _prepare(p: PersonFacts) -> _Prep:
         sound_text = p.family_name + " " + p.given_name
     elif p.family_name_kana or p.given_name_kana:
         sound_text = p.family_name_kana + " " + p.given_name_kana
-    elif is_kana(kanji_parts[0] + kanji_parts[1] + kanji_parts[2]):
+    elif is_kana(kanji.family + kanji.given + kanji.whole):
         sound_text = p.family_name + " " + p.given_name
     else:
         sound_text = ""
     return _Prep(
-        kanji=_Layer(*kanji_parts),
-        kana=_Layer(*kana_parts),
+        kanji=kanji,
+        kana=kana,
         kanji_raw=raw,
         former=former,
         birth=p.birth_date,
@@ -281,10 +290,19 @@ class Readings:
         return cls._from_preps(prepare(p) for p in records)
 
     @classmethod
+    def learn_names(cls, names: Iterable[tuple[str, str, str, str]]) -> Readings:
+        """The same readings as ``learn`` from the name fields alone (family, given, family
+        kana, given kana): a record teaches nothing else, and its other fields cost time."""
+        return cls._from_layers(_name_layers(*n) for n in names)
+
+    @classmethod
     def _from_preps(cls, preps: Iterable[_Prep]) -> Readings:
+        return cls._from_layers((p.kanji, p.kana) for p in preps)
+
+    @classmethod
+    def _from_layers(cls, layers: Iterable[tuple[_Layer, _Layer]]) -> Readings:
         learned: dict[str, set[str]] = defaultdict(set)
-        for p in preps:
-            kj, kn = p.kanji, p.kana
+        for kj, kn in layers:
             if not (kj.split and kn.split) or is_kana(kj.full) or UNKNOWN in kj.full:
                 continue
             for kanji, kana in ((kj.family, kn.family), (kj.given, kn.given)):
@@ -1032,6 +1050,27 @@ def pair_match(a: Prepared, b: Prepared, readings: Readings, threshold: float) -
         return None
     r = _compare(a, b, readings=readings)
     return Match(round(r.score, 4), r.reasons)
+
+
+def review_score(a: Prepared, b: Prepared, readings: Readings | None = None) -> float | None:
+    """The score ``compare`` gives two prepared records (rounded as in its ``Match``) when it can
+    reach ``REVIEW_THRESHOLD``, else None, without the reasons (``compare`` gives them).
+
+    Most pairs of a large block (one common name) differ in their birth dates: such a pair is
+    capped at ``_CAP_CONFLICT`` unless the dates are a slip of the pen or an era offset apart
+    (either keeps the year or the day: see ``_birth_slip``, ``_birth_era``) or, for a name not in
+    romaji, two slips apart with a phone or an address agreeing. Those pairs are told apart by a
+    few integer and string comparisons instead of a full comparison.
+    """
+    x, y = a.birth, b.birth
+    if x and y and x != y and x.year != y.year and x.day != y.day:
+        if a.latin or b.latin:
+            return None
+        phone, address = _phone_weight(a.phone, b.phone)[0], _address_weight(a, b)[0]
+        if phone <= 0 and address < _W_ADDRESS_PARTIAL:  # not corroborated (`_contact`)
+            return None
+    score = round(_compare(a, b, explain=False, readings=readings).score, 4)
+    return score if score >= REVIEW_THRESHOLD else None
 
 
 def pairing_keys(facts: PersonFacts) -> set[str]:

@@ -4,14 +4,19 @@ persons logs them (see `people/access.py`)."""
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
+import os
+import traceback
 from bisect import bisect_right
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import reduce
-from operator import itemgetter, or_
-from typing import Any
+from multiprocessing.connection import Connection, wait
+from operator import or_
+from typing import Any, cast
 
+from django.db import connection, connections
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
@@ -307,15 +312,22 @@ def _fact_batches(persons: QuerySet[Person]) -> Iterator[list[_FactRow]]:
 
 
 class _PreparedRecords:
-    """Prepared records by person id, the recently used kept, the others read again in batches."""
+    """Prepared records by person id, the recently used kept, the others read again in batches.
+
+    A record is prepared when it is first needed, at most once while it is kept: a person in no
+    candidate pair is never prepared, and one read ahead as the later record of a pair is not
+    prepared again when its own batch comes.
+    """
 
     def __init__(self, kept: int) -> None:
         self._kept = kept
-        self._by_id: OrderedDict[int, tuple[matching.Prepared, _OrderKey]] = OrderedDict()
+        self._by_id: OrderedDict[int, tuple[_FactRow, matching.Prepared | None]] = OrderedDict()
 
     def add(self, row: _FactRow) -> None:
-        self._by_id[row[0]] = (matching.prepare(_facts_of(row)), (row[3], row[4], row[0]))
-        self._by_id.move_to_end(row[0])
+        if row[0] in self._by_id:
+            self._by_id.move_to_end(row[0])
+        else:
+            self._by_id[row[0]] = (row, None)
 
     def fetch(self, ids: Iterable[int]) -> None:
         """Make sure these records are at hand."""
@@ -333,7 +345,11 @@ class _PreparedRecords:
                 self.add(row)
 
     def get(self, pk: int) -> tuple[matching.Prepared, _OrderKey]:
-        return self._by_id[pk]
+        row, prepared = self._by_id[pk]
+        if prepared is None:
+            prepared = matching.prepare(_facts_of(row))
+            self._by_id[pk] = (row, prepared)
+        return prepared, (row[3], row[4], pk)
 
     def trim(self) -> None:
         while len(self._by_id) > self._kept:
@@ -346,9 +362,18 @@ def _learned_blocks(
     """The readings the persons' records teach; the keys some kanji-only record gains from them
     beyond its stored keys (`matching.learned_keys`); and of those, the blocks within the size
     bounds in full (stored members and learned ones), by key."""
-    readings = matching.Readings.learn(
-        _facts_of(row) for batch in _fact_batches(persons) for row in batch
+    names = persons.order_by("pk").values_list(
+        "pk", "family_name", "given_name", "family_name_kana", "given_name_kana"
     )
+
+    def all_names() -> Iterator[tuple[str, str, str, str]]:
+        last = 0
+        while batch := list(names.filter(pk__gt=last)[: PAIRING_BATCH * 5]):
+            for row in batch:
+                yield row[1:]
+            last = batch[-1][0]
+
+    readings = matching.Readings.learn_names(all_names())
     learned: dict[str, set[int]] = defaultdict(set)
     for batch in _fact_batches(persons.filter(family_name_kana="", given_name_kana="")):
         for row in batch:
@@ -364,12 +389,147 @@ def _learned_blocks(
     return readings, set(learned), blocks
 
 
+# find-duplicates pairs the batches in this many processes on PostgreSQL (the batches are
+# independent once the readings are learned); 1 pairs them in the calling process.
+PAIRING_WORKERS = max(1, min(2, os.cpu_count() or 1))
+
+type _Found = tuple[_OrderKey, _OrderKey, matching.Match]
+
+
+@dataclass(frozen=True)
+class _Pairing:
+    """What every batch needs, worked out once before the batches are paired."""
+
+    persons: QuerySet[Person]
+    stored: QuerySet[PersonKey]
+    readings: matching.Readings
+    learned_keys: set[str]
+    learned: dict[str, list[int]]
+    learned_of: dict[int, list[str]]
+    oversized: list[str]
+    threshold: float
+
+    def pair(
+        self, bounds: Iterable[tuple[int, int]], progress: Callable[[int], None]
+    ) -> list[_Found]:
+        """The pairs whose earlier person is in one of these id ranges (each a batch, in
+        increasing order); `progress(persons)` after each batch."""
+        records = _PreparedRecords(PREPARED_KEPT)
+        found: list[_Found] = []
+        rows = self.persons.order_by("pk").values_list(*_FACT_FIELDS)
+        for lo, hi in bounds:
+            batch = list(rows.filter(pk__gte=lo, pk__lte=hi))
+            for row in batch:
+                records.add(row)
+            keys = (
+                self.stored.filter(person_id__gte=lo, person_id__lte=hi)
+                .exclude(key__in=self.oversized)
+                .values("key")
+            )
+            blocks: dict[str, list[int]] = defaultdict(list)
+            for key, pk in self.stored.filter(key__in=keys, person_id__gte=lo).values_list(
+                "key", "person_id"
+            ):
+                if key not in self.learned_keys:  # their blocks are complete in `learned`
+                    blocks[key].append(pk)
+            later: dict[int, set[int]] = defaultdict(set)
+            for block in blocks.values():
+                if len(block) > 1:
+                    block.sort()
+                    for n, pk in enumerate(block):
+                        if pk <= hi:
+                            later[pk].update(block[n + 1 :])
+            for row in batch:
+                pk = row[0]
+                for key in self.learned_of.get(pk, ()):
+                    block = self.learned[key]
+                    later[pk].update(block[bisect_right(block, pk) :])
+            records.fetch({other for others in later.values() for other in others})
+            readings, threshold = self.readings, self.threshold
+            for pk, others in later.items():
+                first, first_order = records.get(pk)
+                for other in others:
+                    # oriented in the persons' list order (the order keys are unique)
+                    a, a_order = first, first_order
+                    b, b_order = records.get(other)
+                    if b_order < a_order:
+                        (a, a_order), (b, b_order) = (b, b_order), (a, a_order)
+                    match = matching.pair_match(a, b, readings, threshold)
+                    if match is not None:
+                        found.append((a_order, b_order, match))
+            records.trim()
+            progress(len(batch))
+        return found
+
+
+def _pair_worker(pairing: _Pairing, bounds: list[tuple[int, int]], pipe: Connection) -> None:
+    """One forked process: pairs its share of the batches and sends the pairs back."""
+    try:
+        found = pairing.pair(bounds, lambda n: pipe.send(("progress", n)))
+        pipe.send(("found", found))
+    except BaseException:
+        pipe.send(("error", traceback.format_exc()))
+    finally:
+        connections.close_all()
+        pipe.close()
+
+
+def _pair_in_workers(
+    pairing: _Pairing,
+    bounds: list[tuple[int, int]],
+    workers: int,
+    progress: Callable[[int], None],
+) -> list[_Found]:
+    """The batches dealt out in turn to `workers` forked processes (each with its own database
+    connection), their pairs gathered; the caller sorts them, so the result does not depend on
+    which process found which pair."""
+    context = multiprocessing.get_context("fork")
+    connections.close_all()  # the children open their own; none may share the parent's socket
+    running: dict[Any, tuple[Any, Connection]] = {}
+    for w in range(workers):
+        reader, writer = context.Pipe(duplex=False)
+        process = context.Process(
+            target=_pair_worker, args=(pairing, bounds[w::workers], writer), daemon=True
+        )
+        process.start()
+        writer.close()
+        running[reader] = (process, reader)
+    found: list[_Found] = []
+    try:
+        while running:
+            for ready in wait(list(running)):
+                reader = cast(Connection, ready)
+                process, _ = running[reader]
+                try:
+                    kind, value = reader.recv()
+                except EOFError:
+                    process.join()
+                    raise RuntimeError(
+                        f"名寄せの作業プロセスが途中で終了しました（終了コード {process.exitcode}）"
+                    ) from None
+                if kind == "progress":
+                    progress(value)
+                elif kind == "found":
+                    found.extend(value)
+                    process.join()
+                    del running[reader]
+                else:
+                    raise RuntimeError(f"名寄せの作業プロセスでエラー:\n{value}")
+    finally:
+        for process, reader in running.values():
+            process.terminate()
+            process.join()
+            reader.close()
+    return found
+
+
 def duplicate_pairs(
     *,
     persons: QuerySet[Person],
     threshold: float = matching.REVIEW_THRESHOLD,
     max_block: int = 2000,
     progress: Callable[[int, int], None] | None = None,
+    workers: int = 1,
 ) -> list[tuple[Person, Person, matching.Match]]:
     """Proposed pairs of records that look like the same human, without the pairs already
     decided: the likely tier first, then the pairs for review (要確認), each best first.
@@ -380,6 +540,9 @@ def duplicate_pairs(
     read as values in batches and only the recently used are kept, so memory does not grow with
     the number of persons. Only the persons in the pairs found are loaded as records.
     `progress(done, total)` is called after each batch.
+
+    With `workers` > 1 on PostgreSQL, outside a transaction, the batches are dealt out to that
+    many forked processes (find-duplicates over a whole city); the result is the same.
     """
     scope = persons.order_by().values("pk")
     # unscoped: the keys of `persons`, which the caller scoped; never shown
@@ -398,49 +561,40 @@ def duplicate_pairs(
         .filter(size__gt=max_block)
         .values_list("key", flat=True)
     )
-    records = _PreparedRecords(PREPARED_KEPT)
-    found: list[tuple[_OrderKey, _OrderKey, matching.Match]] = []
-    total, done = persons.count(), 0
-    for batch in _fact_batches(persons):
-        for row in batch:
-            records.add(row)
-        ids = [row[0] for row in batch]
-        lo, hi = ids[0], ids[-1]
-        keys = (
-            stored.filter(person_id__gte=lo, person_id__lte=hi)
-            .exclude(key__in=oversized)
-            .values("key")
-        )
-        blocks: dict[str, list[int]] = defaultdict(list)
-        for key, pk in stored.filter(key__in=keys, person_id__gte=lo).values_list(
-            "key", "person_id"
-        ):
-            if key not in learned_keys:  # their blocks are complete in `learned`
-                blocks[key].append(pk)
-        later: dict[int, set[int]] = defaultdict(set)
-        for block in blocks.values():
-            if len(block) > 1:
-                block.sort()
-                for n, pk in enumerate(block):
-                    if pk <= hi:
-                        later[pk].update(block[n + 1 :])
-        for pk in ids:
-            for key in learned_of.get(pk, ()):
-                block = learned[key]
-                later[pk].update(block[bisect_right(block, pk) :])
-        records.fetch({other for others in later.values() for other in others})
-        for pk, others in later.items():
-            for other in others:
-                (a, a_order), (b, b_order) = sorted(
-                    (records.get(pk), records.get(other)), key=itemgetter(1)
-                )
-                match = matching.pair_match(a, b, readings, threshold)
-                if match is not None:
-                    found.append((a_order, b_order, match))
-        records.trim()
-        done += len(batch)
+    pairing = _Pairing(
+        persons=persons,
+        stored=stored,
+        readings=readings,
+        learned_keys=learned_keys,
+        learned=learned,
+        learned_of=dict(learned_of),
+        oversized=oversized,
+        threshold=threshold,
+    )
+    ids = list(persons.order_by("pk").values_list("pk", flat=True))
+    bounds = [
+        (ids[start], ids[min(start + PAIRING_BATCH, len(ids)) - 1])
+        for start in range(0, len(ids), PAIRING_BATCH)
+    ]
+    total, done = len(ids), 0
+    del ids
+
+    def told(persons_done: int) -> None:
+        nonlocal done
+        done += persons_done
         if progress is not None:
             progress(done, total)
+
+    parallel = (
+        workers > 1
+        and len(bounds) > 1
+        and connection.vendor == "postgresql"
+        and not connection.in_atomic_block
+    )
+    if parallel:
+        found = _pair_in_workers(pairing, bounds, min(workers, len(bounds)), told)
+    else:
+        found = pairing.pair(bounds, told)
     found.sort(key=lambda t: (t[2].tier != matching.LIKELY, -t[2].score, t[0], t[1]))
     decided = _decided_pairs(persons)
     pairs = [

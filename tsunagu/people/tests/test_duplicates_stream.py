@@ -112,3 +112,29 @@ def test_progress_is_told_per_batch(counselor: User, monkeypatch: pytest.MonkeyP
     )
     total = Person.dangerously_unscoped.count()
     assert told[-1] == (total, total) and len(told) == -(-total // 50)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pairs_from_two_worker_processes_are_the_same(
+    counselor: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL find-duplicates deals its batches out to forked processes, each with its
+    own connection (committed data, hence a transactional test): the same list, in the same
+    order, with progress told for every person."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the batches are paired in worker processes on PostgreSQL only")
+    _store(counselor, _population(seed=5, persons=200))
+    monkeypatch.setattr(selectors, "PAIRING_BATCH", 37)
+    one = _streamed(matching.REVIEW_THRESHOLD, 2000)
+    told: list[tuple[int, int]] = []
+    pairs = duplicate_pairs(
+        persons=Person.dangerously_unscoped.all(),
+        workers=2,
+        progress=lambda d, t: told.append((d, t)),
+    )
+    assert len(one) > 50
+    assert [(a.pk, b.pk, m) for a, b, m in pairs] == one
+    total = Person.dangerously_unscoped.count()
+    assert told[-1] == (total, total) and len(told) == -(-total // 37)

@@ -8,11 +8,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import itertools
+import random
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tsunagu.people import matching
 from tsunagu.people.matching import (
     DEFAULT_THRESHOLD,
     KEY_MAX_LENGTH,
@@ -829,3 +831,44 @@ def test_compare_is_symmetric_bounded_and_total(a: PersonFacts, b: PersonFacts) 
     assert m.tier in ("likely", "review", "")
     pairs = find_pairs([(1, a), (2, b)], 0.01)
     assert all(x != y for x, y, _ in pairs)
+
+
+def test_review_score_is_the_score_compare_gives_from_the_review_tier() -> None:
+    """`review_score` skips most pairs of a large block without comparing them: it must agree
+    with `compare` on every pair, including dates a slip, an era or two slips apart."""
+    rng = random.Random(3)  # noqa: S311 - test data
+    base = dt.date(1970, 4, 12)
+    births = [
+        None,
+        base,
+        dt.date(1970, 12, 4),
+        dt.date(1971, 4, 12),
+        dt.date(2033, 4, 12),
+        dt.date(1970, 4, 21),
+        dt.date(1907, 4, 21),
+        dt.date(1955, 8, 3),
+    ]
+    records = [
+        PersonFacts(
+            family_name=rng.choice(["佐藤", "Sato", ""]),
+            given_name=rng.choice(["花子", "Hanako"]),
+            family_name_kana=rng.choice(["サトウ", ""]),
+            given_name_kana=rng.choice(["ハナコ", ""]),
+            birth_date=rng.choice(births),
+            phone=rng.choice(["", "0766-11-2222", "11-2222", "0766-99-0000"]),
+            address=rng.choice(["", "富山県射水市戸破1-2", "射水市戸破1-2 ハイツ101"]),
+        )
+        for _ in range(160)
+    ]
+    prepared = [matching.prepare(r) for r in records]
+    reached = 0
+    for i, a in enumerate(records):
+        for j, b in enumerate(records):
+            expected = matching.compare(a, b).score
+            got = matching.review_score(prepared[i], prepared[j])
+            if expected >= matching.REVIEW_THRESHOLD:
+                reached += 1
+                assert got == expected
+            else:
+                assert got is None
+    assert reached > 100

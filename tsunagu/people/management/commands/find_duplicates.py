@@ -15,7 +15,11 @@ from tsunagu.core.export import SafeDictWriter
 from tsunagu.organizations.models import Municipality
 from tsunagu.people import matching
 from tsunagu.people.models import Person
-from tsunagu.people.selectors import duplicate_pairs, persons_for_administration
+from tsunagu.people.selectors import (
+    PAIRING_WORKERS,
+    duplicate_pairs,
+    persons_for_administration,
+)
 
 COLUMNS = [
     "external_id_a",
@@ -57,6 +61,12 @@ class Command(BaseCommand):
             help="likely: 「同一人物の可能性が高い」組だけ（既定 all: 「要確認」も含む）",
         )
         parser.add_argument(
+            "--workers",
+            type=int,
+            default=PAIRING_WORKERS,
+            help=f"照合を分担するプロセスの数（PostgreSQL のとき。既定: {PAIRING_WORKERS}）",
+        )
+        parser.add_argument(
             "--user",
             help="実行するシステム管理者のユーザー名（省略時は端末のログイン名をアクセス記録に残します）",
         )
@@ -69,10 +79,13 @@ class Command(BaseCommand):
         threshold: float,
         tier: str,
         user: str | None,
+        workers: int,
         **options: Any,
     ) -> None:
         if not 0 < threshold <= 1:
             raise CommandError("--threshold は 0 より大きく 1 以下です")
+        if workers < 1:
+            raise CommandError("--workers は 1 以上です")
         path = Path(output)
         # personal data leaves the system only encrypted (core/archive.py): refused before
         # anything is read or logged
@@ -100,6 +113,7 @@ class Command(BaseCommand):
             persons=persons_for_administration(city=city),
             threshold=threshold,
             progress=self._progress,
+            workers=workers,
         )
         # the pairs name persons: every person written out is logged as an export
         exported = {p.pk: p for a, b, _ in pairs for p in (a, b)}
