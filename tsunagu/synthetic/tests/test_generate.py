@@ -75,7 +75,7 @@ def _foreign_keys() -> list[tuple[str, str, str]]:
             "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)"
             " FROM pg_constraint WHERE contype = 'f' ORDER BY 1, 2"
         )
-        return cur.fetchall()
+        return [(str(t), str(n), str(d)) for t, n, d in cur.fetchall()]
 
 
 @pytest.mark.django_db
