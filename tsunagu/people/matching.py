@@ -1191,7 +1191,18 @@ def search[K: Hashable](
     # family name, typed given name first, agrees then on the given name and the birth date.
     turned = _turned_query(facts) if kind == "name" else None
     ranked: list[tuple[float, float, int, int, K, Match]] = []
-    prepared = [(cid, _prepare(cand)) for cid, cand in candidates]
+    # A field the query lacks weighs nothing whatever the candidate holds (`_contact` skips a
+    # phone, an address or a postal code missing on either side), so candidates are prepared
+    # without it: the same scores and reasons, without normalising every candidate's address.
+    unused: dict[str, str] = {}
+    if kind != "address":
+        if not q.phone:
+            unused["phone"] = ""
+        if not q.addr_full and not q.postal:
+            unused["address"] = unused["postal_code"] = ""
+    prepared = [
+        (cid, _prepare(replace(cand, **unused) if unused else cand)) for cid, cand in candidates
+    ]
     readings = Readings._from_preps(c for _, c in prepared) if kind == "name" else None
     for n, (cid, c) in enumerate(prepared):
         if kind == "address":
