@@ -1194,14 +1194,23 @@ def search[K: Hashable](
     # A field the query lacks weighs nothing whatever the candidate holds (`_contact` skips a
     # phone, an address or a postal code missing on either side), so candidates are prepared
     # without it: the same scores and reasons, without normalising every candidate's address.
-    unused: dict[str, str] = {}
-    if kind != "address":
-        if not q.phone:
-            unused["phone"] = ""
-        if not q.addr_full and not q.postal:
-            unused["address"] = unused["postal_code"] = ""
+    phone = kind == "address" or bool(q.phone)
+    address = kind == "address" or bool(q.addr_full or q.postal)
     prepared = [
-        (cid, _prepare(replace(cand, **unused) if unused else cand)) for cid, cand in candidates
+        (
+            cid,
+            _prepare(
+                cand
+                if phone and address
+                else replace(
+                    cand,
+                    phone=cand.phone if phone else "",
+                    address=cand.address if address else "",
+                    postal_code=cand.postal_code if address else "",
+                )
+            ),
+        )
+        for cid, cand in candidates
     ]
     readings = Readings._from_preps(c for _, c in prepared) if kind == "name" else None
     for n, (cid, c) in enumerate(prepared):

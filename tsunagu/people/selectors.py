@@ -102,13 +102,13 @@ def person_search(
     facts = [
         (row[0], _facts_of(row))
         for row in Person.dangerously_unscoped.filter(pk__in=candidate_ids)  # unscoped: as above
-        .order_by(*Person._meta.ordering)
+        .order_by("family_name_kana", "given_name_kana", "pk")  # Person's list order
         .values_list(*_FACT_FIELDS)
     ]
     ranked_ids = matching.search(query, birth_date, facts, limit=limit * 3)
-    by_id = Person.dangerously_unscoped.select_related("organization").in_bulk(  # unscoped: as above
-        [pk for pk, _ in ranked_ids]
-    )
+    # unscoped: as above
+    records = Person.dangerously_unscoped.select_related("organization")
+    by_id = records.in_bulk([pk for pk, _ in ranked_ids])
     ranked = [(by_id[pk], m) for pk, m in ranked_ids if pk in by_id]
     accesses = person_accesses(user=user, persons=[p for p, _ in ranked])
     hits = [SearchHit(access=accesses[p.pk], match=m) for p, m in ranked if p.pk in accesses][
@@ -167,9 +167,9 @@ def _surname_search(
     visible = Person.objects.visible_to(user)
     facts = [
         (row[0], _facts_of(row))
-        for row in visible.filter(pk__in=ids).order_by("pk")[:MAX_CANDIDATES].values_list(
-            *_FACT_FIELDS
-        )
+        for row in visible.filter(pk__in=ids)
+        .order_by("pk")[:MAX_CANDIDATES]
+        .values_list(*_FACT_FIELDS)
     ]
     ranked_ids = [
         (pk, m)
