@@ -1230,7 +1230,27 @@ def search[K: Hashable](
     # family name, typed given name first, agrees then on the given name and the birth date.
     turned = _turned_query(facts) if kind == "name" else None
     ranked: list[tuple[float, float, int, int, K, Match]] = []
-    prepared = [(cid, _prepare(cand)) for cid, cand in candidates]
+    # A field the query lacks weighs nothing whatever the candidate holds (`_contact` skips a
+    # phone, an address or a postal code missing on either side), so candidates are prepared
+    # without it: the same scores and reasons, without normalising every candidate's address.
+    phone = kind == "address" or bool(q.phone)
+    address = kind == "address" or bool(q.addr_full or q.postal)
+    prepared = [
+        (
+            cid,
+            _prepare(
+                cand
+                if phone and address
+                else replace(
+                    cand,
+                    phone=cand.phone if phone else "",
+                    address=cand.address if address else "",
+                    postal_code=cand.postal_code if address else "",
+                )
+            ),
+        )
+        for cid, cand in candidates
+    ]
     readings = Readings._from_preps(c for _, c in prepared) if kind == "name" else None
     for n, (cid, c) in enumerate(prepared):
         if kind == "address":

@@ -161,7 +161,12 @@ class Person(models.Model):
         verbose_name_plural = "本人"
         default_manager_name = "dangerously_unscoped"
         ordering = ["family_name_kana", "given_name_kana", "pk"]
-        indexes = [models.Index(fields=["organization", "family_name_kana"])]
+        indexes = [
+            models.Index(fields=["organization", "family_name_kana"]),
+            # household candidates: the organization's persons of one family name or address
+            models.Index(fields=["organization", "family_name"], name="person_org_family_name"),
+            models.Index(fields=["organization", "address"], name="person_org_address"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["organization", "external_id"],

@@ -30,7 +30,7 @@ from tsunagu.core.paging import cursor_page
 from tsunagu.people import matching
 from tsunagu.people.access import HouseholdAccess, PersonAccess, person_accesses, persons_shown
 from tsunagu.people.models import HouseholdMember, Person, PersonKey, PersonLink
-from tsunagu.people.services import PersonData, person_facts
+from tsunagu.people.services import PersonData
 
 # A search never ranks more candidates than this (blocking keeps it far below at real sizes).
 MAX_CANDIDATES = 5000
@@ -94,7 +94,7 @@ def person_search(
         )
     # unscoped: a city-wide search ranks every candidate sharing a key; only the records the
     # user may see are returned, of the others only the holder's name (logged below)
-    candidate_ids = list(
+    candidate_ids = (
         PersonKey.dangerously_unscoped.filter(
             key__in=keys, person__organization__municipality=municipality
         )
@@ -102,12 +102,19 @@ def person_search(
         .distinct()
         .order_by("person_id")[:MAX_CANDIDATES]  # the same cut every time
     )
-    persons = list(  # unscoped: as above
-        Person.dangerously_unscoped.filter(pk__in=candidate_ids).select_related("organization")
-    )
-    ranked = matching.search(
-        query, birth_date, [(p, person_facts(p)) for p in persons], limit=limit * 3
-    )
+    # Candidates are ranked on their facts alone, read as values in one query (in the
+    # records' list order, which breaks ties); only the few ranked are loaded as records.
+    facts = [
+        (row[0], _facts_of(row))
+        for row in Person.dangerously_unscoped.filter(pk__in=candidate_ids)  # unscoped: as above
+        .order_by("family_name_kana", "given_name_kana", "pk")  # Person's list order
+        .values_list(*_FACT_FIELDS)
+    ]
+    ranked_ids = matching.search(query, birth_date, facts, limit=limit * 3)
+    # unscoped: as above
+    records = Person.dangerously_unscoped.select_related("organization")
+    by_id = records.in_bulk([pk for pk, _ in ranked_ids])
+    ranked = [(by_id[pk], m) for pk, m in ranked_ids if pk in by_id]
     accesses = person_accesses(user=user, persons=[p for p, _ in ranked])
     hits = [SearchHit(access=accesses[p.pk], match=m) for p, m in ranked if p.pk in accesses][
         :limit
@@ -162,20 +169,20 @@ def _surname_search(
     if not prefix:
         return None
     ids = own_keys.filter(prefix).values_list("person_id", flat=True)
-    candidates = [
-        p
-        for p in Person.objects.visible_to(user)
-        .filter(pk__in=ids)
-        .select_related("organization")
+    visible = Person.objects.visible_to(user)
+    facts = [
+        (row[0], _facts_of(row))
+        for row in visible.filter(pk__in=ids)
         .order_by("pk")[:MAX_CANDIDATES]
+        .values_list(*_FACT_FIELDS)
     ]
-    ranked = [
-        (p, m)
-        for p, m in matching.search(
-            query, None, [(p, person_facts(p)) for p in candidates], limit=limit
-        )
+    ranked_ids = [
+        (pk, m)
+        for pk, m in matching.search(query, None, facts, limit=limit)
         if any("姓" in r or "氏名" in r for r in m.reasons)
     ]
+    by_id = visible.select_related("organization").in_bulk([pk for pk, _ in ranked_ids])
+    ranked = [(by_id[pk], m) for pk, m in ranked_ids if pk in by_id]
     accesses = person_accesses(user=user, persons=[p for p, _ in ranked])
     hits = [SearchHit(access=accesses[p.pk], match=m) for p, m in ranked if p.pk in accesses]
     access_log_shown(
@@ -235,9 +242,11 @@ def household_candidates(
         match |= Q(person__family_name=person.family_name)
     if not match:
         return []
+    # A household and its members are one organization's records (`household_member_add`), so
+    # the members are found from that organization's persons by name or address (indexed).
     members = (
         HouseholdMember.objects.held_by(user)
-        .filter(match)
+        .filter(match, person__organization=user_organization(user))
         .exclude(person=person)
         .select_related("household", "person")
         .order_by("household_id", "pk")
