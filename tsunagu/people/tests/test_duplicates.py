@@ -16,7 +16,7 @@ from tsunagu.access.models import AccessLog
 from tsunagu.accounts.models import Role, User
 from tsunagu.core.tests.downloads import ARCHIVE_PASSWORD, download_text, pairs_read
 from tsunagu.people.models import Person, PersonKey, PersonLink
-from tsunagu.people.selectors import duplicate_pairs
+from tsunagu.people.selectors import duplicate_pairs, person_search
 from tsunagu.people.services import PersonData, person_create, person_update
 
 
@@ -290,8 +290,6 @@ def test_duplicates_page_shows_both_tiers(
 def test_intake_search_ranks_the_variants_in_the_top_five_with_reasons(
     counselor: User, variants: tuple[Person, Person, Person]
 ) -> None:
-    from tsunagu.people.selectors import person_search
-
     era = make(  # 昭和↔平成: the same person with the year 63 off
         counselor,
         family_name="渡辺",
@@ -331,3 +329,22 @@ def test_search_page_takes_odd_input_without_error(
 ) -> None:
     response = client_for(counselor).get("/people/", {"q": q, "birth_date": birth})
     assert response.status_code == 200
+
+
+def test_search_ranks_the_candidates_sharing_most_keys_when_there_are_too_many(
+    counselor: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # namesakes written first (lower ids), the person sought last: with room for only three
+    # candidates, a cut by id would drop the one whose birth date also matches
+    for year in (1940, 1941, 1942, 1943):
+        make(counselor, family_name="佐藤", given_name="和子", birth_date=dt.date(year, 1, 1))
+    sought = make(counselor, family_name="佐藤", given_name="和子", birth_date=dt.date(1950, 5, 5))
+    monkeypatch.setattr("tsunagu.people.selectors.RANKED_CANDIDATES", 3)
+    result = person_search(
+        user=counselor,
+        query="佐藤 和子",
+        birth_date=dt.date(1950, 5, 5),
+        channel=AccessLog.Channel.WEB,
+    )
+    assert result.hits[0].access.person.pk == sought.pk
+    assert len(result.hits) == 3
