@@ -37,8 +37,9 @@ MAX_CANDIDATES = 5000
 # A city-wide search ranks at most this many candidates: those sharing the most keys with the
 # query (then by id, the same cut every time). On the 1.5-million city a common name shares a
 # key (its 〓 forms, its reading one kana away) with thousands of records; the closest of them
-# share many keys, so the 60 ranked first were the same in 160 sampled name, kana and unspaced
-# queries as when up to 5,000 were ranked, in a sixth of the time (docs/performance.md).
+# share many keys, so the 20 ranked first and every result at review level were the same in 160
+# sampled name, kana and unspaced queries as when up to 5,000 were ranked, in a sixth of the
+# time (docs/performance.md).
 RANKED_CANDIDATES = 500
 
 
