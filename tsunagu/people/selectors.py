@@ -112,17 +112,12 @@ def person_search(
     )
     # Candidates are ranked on their facts alone, read as values in one query (in the
     # records' list order, which breaks ties); only the few ranked are loaded as records.
-    facts = [
-        (row[0], _facts_of(row))
-        for row in Person.dangerously_unscoped.filter(pk__in=candidate_ids)  # unscoped: as above
-        .order_by("family_name_kana", "given_name_kana", "pk")  # Person's list order
-        .values_list(*_FACT_FIELDS)
-    ]
-    ranked_ids = matching.search(query, birth_date, facts, limit=limit * 3)
-    # unscoped: as above
-    records = Person.dangerously_unscoped.select_related("organization")
-    by_id = records.in_bulk([pk for pk, _ in ranked_ids])
-    ranked = [(by_id[pk], m) for pk, m in ranked_ids if pk in by_id]
+    # unscoped: as above (in Person's list order)
+    candidates = Person.dangerously_unscoped.filter(pk__in=candidate_ids).order_by(
+        "family_name_kana", "given_name_kana", "pk"
+    )
+    ranked_ids = matching.search(query, birth_date, _facts_listed(candidates), limit=limit * 3)
+    ranked = _records_ranked(Person.dangerously_unscoped.all(), ranked_ids)  # unscoped: as above
     accesses = person_accesses(user=user, persons=[p for p, _ in ranked])
     hits = [SearchHit(access=accesses[p.pk], match=m) for p, m in ranked if p.pk in accesses][
         :limit
@@ -157,6 +152,20 @@ def person_search(
     )
 
 
+def _facts_listed(persons: QuerySet[Person]) -> list[tuple[int, matching.PersonFacts]]:
+    """The persons' facts read as values in one query, in the queryset's order (which breaks
+    ties in the ranking): candidates are ranked on these, not on loaded records."""
+    return [(row[0], _facts_of(row)) for row in persons.values_list(*_FACT_FIELDS)]
+
+
+def _records_ranked(
+    persons: QuerySet[Person], ranked_ids: list[tuple[int, matching.Match]]
+) -> list[tuple[Person, matching.Match]]:
+    """Only the ranked persons loaded as records (with their organization), in rank order."""
+    by_id = persons.select_related("organization").in_bulk([pk for pk, _ in ranked_ids])
+    return [(by_id[pk], m) for pk, m in ranked_ids if pk in by_id]
+
+
 def _surname_search(
     *, user: User, query: str, channel: AccessLog.Channel, limit: int
 ) -> SearchResult | None:
@@ -178,19 +187,13 @@ def _surname_search(
         return None
     ids = own_keys.filter(prefix).values_list("person_id", flat=True)
     visible = Person.objects.visible_to(user)
-    facts = [
-        (row[0], _facts_of(row))
-        for row in visible.filter(pk__in=ids)
-        .order_by("pk")[:MAX_CANDIDATES]
-        .values_list(*_FACT_FIELDS)
-    ]
+    facts = _facts_listed(visible.filter(pk__in=ids).order_by("pk")[:MAX_CANDIDATES])
     ranked_ids = [
         (pk, m)
         for pk, m in matching.search(query, None, facts, limit=limit)
         if any("姓" in r or "氏名" in r for r in m.reasons)
     ]
-    by_id = visible.select_related("organization").in_bulk([pk for pk, _ in ranked_ids])
-    ranked = [(by_id[pk], m) for pk, m in ranked_ids if pk in by_id]
+    ranked = _records_ranked(visible, ranked_ids)
     accesses = person_accesses(user=user, persons=[p for p, _ in ranked])
     hits = [SearchHit(access=accesses[p.pk], match=m) for p, m in ranked if p.pk in accesses]
     access_log_shown(
@@ -319,11 +322,14 @@ def _facts_of(row: _FactRow) -> matching.PersonFacts:
     )
 
 
-def _fact_batches(persons: QuerySet[Person]) -> Iterator[list[_FactRow]]:
-    """Every person's facts, a batch at a time in id order (keyset paging, no open cursor)."""
-    rows = persons.order_by("pk").values_list(*_FACT_FIELDS)
+def _fact_batches(
+    persons: QuerySet[Person], fields: tuple[str, ...] = _FACT_FIELDS, size: int = PAIRING_BATCH
+) -> Iterator[list[_FactRow]]:
+    """Every person's facts (or these fields, the id first), a batch at a time in id order
+    (keyset paging, no open cursor)."""
+    rows = persons.order_by("pk").values_list(*fields)
     last = 0
-    while batch := list(rows.filter(pk__gt=last)[:PAIRING_BATCH]):
+    while batch := list(rows.filter(pk__gt=last)[:size]):
         yield batch
         last = batch[-1][0]
 
@@ -379,18 +385,10 @@ def _learned_blocks(
     """The readings the persons' records teach; the keys some kanji-only record gains from them
     beyond its stored keys (`matching.learned_keys`); and of those, the blocks within the size
     bounds in full (stored members and learned ones), by key."""
-    names = persons.order_by("pk").values_list(
-        "pk", "family_name", "given_name", "family_name_kana", "given_name_kana"
+    names = ("pk", "family_name", "given_name", "family_name_kana", "given_name_kana")
+    readings = matching.Readings.learn_names(
+        row[1:] for batch in _fact_batches(persons, names, PAIRING_BATCH * 5) for row in batch
     )
-
-    def all_names() -> Iterator[tuple[str, str, str, str]]:
-        last = 0
-        while batch := list(names.filter(pk__gt=last)[: PAIRING_BATCH * 5]):
-            for row in batch:
-                yield row[1:]
-            last = batch[-1][0]
-
-    readings = matching.Readings.learn_names(all_names())
     learned: dict[str, set[int]] = defaultdict(set)
     for batch in _fact_batches(persons.filter(family_name_kana="", given_name_kana="")):
         for row in batch:

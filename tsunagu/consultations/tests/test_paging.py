@@ -24,23 +24,27 @@ pytestmark = pytest.mark.django_db
 ROWS = 112  # three pages of 50; pairs received at the same minute
 
 
+def _anonymous(received_at: dt.datetime, content: str, label: str) -> NewConsultation:
+    return NewConsultation(
+        person=None,
+        data=ConsultationData(
+            received_at=received_at,
+            channel="phone",
+            requester="resident",
+            main_topic="isolation",
+            content=content,
+            response="information",
+            anonymous_label=label,
+        ),
+    )
+
+
 def _make(counselor: User) -> None:
     now = timezone.now().replace(second=0, microsecond=0)
     consultation_create_many(
         user=counselor,
         items=[
-            NewConsultation(
-                person=None,
-                data=ConsultationData(
-                    received_at=now - dt.timedelta(minutes=i // 2 + 1),
-                    channel="phone",
-                    requester="resident",
-                    main_topic="isolation",
-                    content="ページ送り",
-                    response="information",
-                    anonymous_label=f"行{i:03d}",
-                ),
-            )
+            _anonymous(now - dt.timedelta(minutes=i // 2 + 1), "ページ送り", f"行{i:03d}")
             for i in range(ROWS)
         ],
     )
@@ -111,20 +115,7 @@ def test_the_fiscal_year_list_has_a_fixed_number_of_queries(counselor: User) -> 
     client = client_for(counselor)
     consultation_create_many(
         user=counselor,
-        items=[
-            NewConsultation(
-                person=None,
-                data=ConsultationData(
-                    received_at=timezone.now() - dt.timedelta(hours=3),
-                    channel="phone",
-                    requester="resident",
-                    main_topic="isolation",
-                    content="一件目",
-                    response="information",
-                    anonymous_label="最初の一件",
-                ),
-            )
-        ],
+        items=[_anonymous(timezone.now() - dt.timedelta(hours=3), "一件目", "最初の一件")],
     )
     client.get(url)
     with CaptureQueriesContext(connection) as one:
