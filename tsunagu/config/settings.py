@@ -125,6 +125,17 @@ TASKS = {
         "BACKEND": os.environ.get("TSUNAGU_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
     }
 }
+# Django's cache, one for every server and task process on this machine (files under the data
+# directory): the rate-limit counters (access/throttle.py, the public map's) must be counted
+# across processes, and the dashboard's figures and charts are counted and drawn once for all,
+# by the task worker. Several application servers need a cache server instead (performance.md).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": os.environ.get("TSUNAGU_CACHE_DIR", str(DATA_DIR / "cache")),
+        "OPTIONS": {"MAX_ENTRIES": 20000},
+    }
+}
 # hours an API Idempotency-Key (and the first answer kept under it) lives
 IDEMPOTENCY_KEY_HOURS = int(os.environ.get("TSUNAGU_IDEMPOTENCY_KEY_HOURS", "24"))
 IDLE_TIMEOUT_SECONDS = int(os.environ.get("TSUNAGU_IDLE_TIMEOUT_MINUTES", "30")) * 60

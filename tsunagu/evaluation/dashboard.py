@@ -519,14 +519,21 @@ class Figures:
     computed_at: dt.datetime
 
 
-def figures(year: Year, *, today: dt.date) -> Figures:
-    """The dashboard's figures as counted at most `FIGURES_TTL` seconds ago: kept in Django's
-    cache under the city's id (no city is ever shown another's), the year and the day (open
-    and overdue referrals are as of today)."""
-    key = f"evaluation:dashboard:{year.municipality.pk}:{year.fiscal_year}:{today.isoformat()}"
-    found = cache.get(key)
-    if isinstance(found, Figures):
-        return found
+def _figures_key(year: Year, today: dt.date) -> str:
+    return f"evaluation:dashboard:{year.municipality.pk}:{year.fiscal_year}:{today.isoformat()}"
+
+
+def figures_kept(year: Year, *, today: dt.date) -> Figures | None:
+    """The dashboard's figures as counted at most `FIGURES_TTL` seconds ago, or None when they
+    are not counted (`figures_count`). Kept in Django's cache (shared by every server process)
+    under the city's id (no city is ever shown another's), the year and the day (open and
+    overdue referrals are as of today)."""
+    found = cache.get(_figures_key(year, today))
+    return found if isinstance(found, Figures) else None
+
+
+def figures_count(year: Year, *, today: dt.date) -> Figures:
+    """Count the dashboard's figures now and keep them for `FIGURES_TTL` seconds."""
     counted = Figures(
         by_org=consultations_by_organization(year),
         by_topic=consultations_by_topic(year),
@@ -537,5 +544,5 @@ def figures(year: Year, *, today: dt.date) -> Figures:
         roadmap=milestones(year),
         computed_at=timezone.now(),
     )
-    cache.set(key, counted, FIGURES_TTL)
+    cache.set(_figures_key(year, today), counted, FIGURES_TTL)
     return counted
