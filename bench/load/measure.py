@@ -18,6 +18,7 @@ import datetime as dt
 import json
 import os
 import random
+import shutil
 import signal
 import statistics
 import subprocess
@@ -25,6 +26,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -229,9 +231,20 @@ def _bin(name: str) -> str:
     return str(Path(sys.executable).with_name(name))
 
 
-def start_server(port: int, workers: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, **SERVER_ENV}
-    proc = subprocess.Popen(  # noqa: S603
+@dataclass
+class Server:
+    """gunicorn and the task worker (`tsunagu db_worker`, which counts the dashboard), sharing a
+    cache folder of their own for this run, as in production."""
+
+    web: subprocess.Popen[bytes]
+    tasks: subprocess.Popen[bytes]
+    cache: Path
+
+
+def start_server(port: int, workers: int) -> Server:
+    cache = Path(tempfile.mkdtemp(prefix="tsunagu-bench-cache-"))
+    env = {**os.environ, **SERVER_ENV, "TSUNAGU_CACHE_DIR": str(cache)}
+    web = subprocess.Popen(  # noqa: S603
         [
             _bin("gunicorn"),
             "--config=python:tsunagu.config.gunicorn",
@@ -245,22 +258,32 @@ def start_server(port: int, workers: int) -> subprocess.Popen[bytes]:
         env=env,
         start_new_session=True,
     )
+    tasks = subprocess.Popen(  # noqa: S603
+        [_bin("tsunagu"), "db_worker", "--no-startup-delay"],
+        cwd=REPO,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+    )
+    server = Server(web=web, tasks=tasks, cache=cache)
     for _ in range(120):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
-            return proc
+            return server
         except OSError:
             time.sleep(0.5)
-    stop_server(proc)
+    stop_server(server)
     raise RuntimeError("gunicorn did not start")
 
 
-def stop_server(proc: subprocess.Popen[bytes]) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        os.killpg(proc.pid, signal.SIGKILL)
+def stop_server(server: Server) -> None:
+    for proc in (server.web, server.tasks):
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=20)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(proc.pid, signal.SIGKILL)
+    shutil.rmtree(server.cache, ignore_errors=True)
 
 
 def worker_memory_mb(master: int) -> list[dict[str, float]]:
@@ -417,7 +440,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         for group in groups:
             for clients, think in levels:
                 stats = run_locust(group, clients, think, args.seconds, url, targets_file)
-                after = worker_memory_mb(server.pid) if server is not None else []
+                after = worker_memory_mb(server.web.pid) if server is not None else []
                 memory.extend(after)
                 for op in group:
                     s = stats.get(op.name)
