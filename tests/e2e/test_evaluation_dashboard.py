@@ -7,11 +7,14 @@ gets the not-found page, as for any page only some staff may open."""
 from __future__ import annotations
 
 import os
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_tasks_db.management.commands import db_worker
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 
@@ -100,3 +103,33 @@ def test_a_manager_reads_the_dashboard_and_a_counselor_is_refused(
     _sign_in(browser, live_server, counselor, path)
     wait.until(lambda d: "Not Found" in d.find_element(By.TAG_NAME, "body").text)
     assert "評価ダッシュボード" not in browser.find_element(By.TAG_NAME, "body").text
+
+
+def test_the_page_waits_for_the_task_worker_and_shows_what_it_counted(
+    browser: Any,
+    live_server: Any,
+    city: Municipality,
+    counselor: User,
+    coordinator: User,
+    receiver: User,
+    manager: User,
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """As in production: the page hands the counting to the worker and polls; when the worker
+    has run, the figures and charts replace the waiting message without a reload."""
+    build(municipality=city, counselor=counselor, coordinator=coordinator, receiver=receiver)
+    # the worker closes stale connections between tasks; the test's database is the one open
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    wait = waiting(browser, 60)
+    path = f"/evaluation/dashboard/?fy={YEAR}"
+    _sign_in(browser, live_server, manager, path)
+    wait.until(lambda d: "集計して図を描いています" in d.find_element(By.TAG_NAME, "main").text)
+    assert not browser.find_elements(By.CSS_SELECTOR, "figure.chart img")
+    call_command("db_worker", "--batch", "--no-startup-delay", stdout=StringIO())
+    wait.until(ec.presence_of_element_located((By.ID, "cases")))
+    assert browser.current_url.endswith(path)  # the same page, swapped in place
+    assert len(browser.find_elements(By.CSS_SELECTOR, "figure.chart img")) >= len(CHARTS)
+    assert "集計して図を描いています" not in browser.find_element(By.TAG_NAME, "main").text
+    assert not axe_violations(browser)
