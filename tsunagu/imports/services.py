@@ -426,7 +426,8 @@ def same_file_persons_find(
     for plan in new:
         facts[plan.line] = _facts_of(plan.data)
         prepared[plan.line] = mine = matching.prepare(facts[plan.line])
-        keys = matching.match_keys(facts[plan.line])
+        # the keys that pair records (a name alone pairs nothing: `matching.NAME_FACT_PREFIXES`)
+        keys = matching.pairing_keys(facts[plan.line])
         if plan.line not in flagged:
             best: tuple[float, int, PersonPlan] | None = None
             for other in {o.line: o for k in keys for o in earlier.get(k, [])}.values():
@@ -471,7 +472,10 @@ def known_persons_find(
     if not new:
         return []
     facts = {plan.line: _facts_of(plan.data) for plan in new}
-    keys = {line: matching.match_keys(f) for line, f in facts.items()}
+    # the keys that pair records, as find-duplicates pairs them: a row meets the city's records
+    # sharing its name and a second fact (birth year, or month and day) or a stronger
+    # key, never every namesake of the city (`matching.NAME_FACT_PREFIXES`)
+    keys = {line: matching.pairing_keys(f) for line, f in facts.items()}
     by_key: dict[str, set[int]] = {}
     # unscoped: identity matching ranks the city's records sharing a key; the importer is told
     # of another organization's record only its holder's name (logged below)

@@ -332,8 +332,15 @@ def _fold_kana_part(name: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 # Keys with these prefixes serve the search box only; find_pairs does not block on them
-# (a whole 丁目 would be one block; a one-kana slip alone never makes an automatic match).
-SEARCH_ONLY_PREFIXES = ("ac:", "nd:", "w:")
+# (a whole 丁目 would be one block; a one-kana slip alone never makes an automatic match; a
+# full name alone is a block of every namesake in the city, 886 persons for a common name of
+# a city of 1.5 million: the name pairs records through ``NAME_FACT_PREFIXES`` instead).
+SEARCH_ONLY_PREFIXES = ("ac:", "nd:", "w:", "n:")
+# A full name with a second fact: the birth year, the birth month and day. Pairing only (the
+# search box does not look them up): a pair sharing a full name and neither of these (nor a
+# stronger key: birth date, phone, address) has birth dates more than a slip or an era offset
+# apart, which caps it below review, or a birth date missing on one side.
+NAME_FACT_PREFIXES = ("ny:", "nm:")
 # Keys are cut to this length (a longer key only widens its block); the table column may rely on it.
 KEY_MAX_LENGTH = 100
 
@@ -388,6 +395,7 @@ def _keys(prep: _Prep, readings: Readings | None = None) -> set[str]:
         if layer.split and layer.family and layer.given:
             fulls.add(coarse_kana(layer.given + layer.family))
     keys = {"n:" + f for f in fulls}
+    keys |= _name_fact_keys(fulls, prep)
     # 外字 written as 〓: each character of the name in turn as 〓 (a one-wildcard neighbourhood),
     # so 〓橋花子 and 高橋花子 share w:〓橋花子. Search only: as pairing keys they would make
     # blocks of every 〓藤花子 (佐藤, 伊藤, 加藤 …).
@@ -419,6 +427,47 @@ def _keys(prep: _Prep, readings: Readings | None = None) -> set[str]:
     return {k[:KEY_MAX_LENGTH] for k in keys}
 
 
+def _name_fact_keys(fulls: set[str], prep: _Prep) -> set[str]:
+    """Each full name with a second fact, so that only namesakes who may be one person meet.
+
+    Two records of one person whose full names agree reach review (``REVIEW_THRESHOLD``) only
+    when their birth dates are the same (the ``b:`` keys pair them), a slip or an era offset
+    apart, or two slips apart with a phone or an address agreeing (``p:``, ``a:``), or when one
+    has no birth date and a phone, an address or the postal code agrees. A slip or an era offset
+    keeps the year (a slip in the month or the day, 月/日 swapped) or the month and day (a slip
+    in the year, an era offset), except the year's last digit swapped with the month's first
+    (1950-12-03 / 1951-02-03), which keys both years. Not keyed: a record without a birth date
+    whose namesake agrees with it on the postal code alone (a name and a postal code key would
+    add five keys a record for about one pair in 5,000 of bench/identity, and make one block of
+    every namesake of an area).
+    """
+    keys: set[str] = set()
+    if prep.birth:
+        years = {prep.birth.year}
+        swapped = _year_month_swapped(prep.birth)
+        if swapped is not None:
+            years.add(swapped)
+        day = f"{prep.birth.month:02d}-{prep.birth.day:02d}"
+        for f in fulls:
+            keys.update(f"ny:{y:04d}:{f}" for y in years)
+            keys.add(f"nm:{day}:{f}")
+    return keys
+
+
+def _year_month_swapped(d: datetime.date) -> int | None:
+    """The year of d with the year's last digit and the month's first swapped, when that is
+    another valid date (the one slip of the pen that keeps neither the year nor the month and
+    day), else None."""
+    text = f"{d.year:04d}{d.month:02d}{d.day:02d}"
+    if text[3] == text[4]:
+        return None
+    try:
+        other = datetime.date(int(text[:3] + text[4]), int(text[3] + text[5]), d.day)
+    except ValueError:
+        return None
+    return other.year
+
+
 def _reading_pieces(prep: _Prep, readings: Readings) -> tuple[set[str], set[str]]:
     """Coarse readings of a kanji-only name's family and given parts."""
     kj = prep.kanji
@@ -444,7 +493,9 @@ def match_keys(p: PersonFacts) -> set[str]:
     """Blocking keys of a record; two records of one person share at least one.
 
     Kinds: ``n:`` full name (kanji, kana, mixed, with 旧姓, also given name first, readings of a
-    kanji-only name); ``b:<date>:f:`` / ``b:<date>:g:`` birth date with family or given name;
+    kanji-only name; search only) and the same full names with a second fact, which pair
+    records: ``ny:<year>:`` birth year, ``nm:<MM-DD>:`` birth month and day
+    (``_name_fact_keys``); ``b:<date>:f:`` / ``b:<date>:g:`` birth date with family or given name;
     ``b:<date>:r:`` birth date with one word of a romaji or katakana name by sound; ``r:`` two
     words of such a name by sound; ``p:`` last 8 phone digits; ``a:<house>:<given>`` address
     with given name; search only: ``ac:`` address prefixes, ``nd:`` the reading with each kana
@@ -1175,7 +1226,9 @@ def query_keys(query: str, birth_date: datetime.date | None) -> set[str]:
     if kind == "address":
         # As deep as typed: 本町1 fetches the 丁目, 本町1-2-3 only that house.
         keys = {"ac:" + prep.addr_house} if prep.addr_house else set()
-    return {k[:KEY_MAX_LENGTH] for k in keys}
+    # The name-with-a-fact keys pair records; the search box finds namesakes by the name (``n:``)
+    # and ranks them by the keys they share with the query, which these would not change.
+    return {k[:KEY_MAX_LENGTH] for k in keys if not k.startswith(NAME_FACT_PREFIXES)}
 
 
 def query_kind(query: str) -> str:

@@ -224,7 +224,7 @@ def person_create_many(
             for person in persons
             for key in sorted(matching.match_keys(person_facts(person)))
         ),
-        batch_size=2000,
+        batch_size=5000,  # about 40 keys a person
     )
     access_log_many(
         user=user,

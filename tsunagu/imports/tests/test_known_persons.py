@@ -15,6 +15,7 @@ from tsunagu.imports.models import ImportJob
 from tsunagu.imports.tests.conftest import PERSON_HEADER, csv_text, write
 from tsunagu.imports.tests.test_commands import run
 from tsunagu.imports.tests.test_views import run_to_end, started
+from tsunagu.people import matching
 from tsunagu.people.models import Person
 from tsunagu.people.services import PersonData, person_create
 
@@ -161,3 +162,33 @@ def test_the_command_line_lists_the_known_rows(tmp_path: Path, counselor: User) 
     out, _ = run("import_persons", write(tmp_path / "p.csv", ROWS), counselor)
     assert "同一人物の可能性: 行 2: 山田 一郎 は 既存の記録「" in out
     assert "同一人物の可能性がある行 1 件" in out
+
+
+def test_a_row_is_compared_only_with_the_citys_namesakes_sharing_a_second_fact(
+    counselor: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The row of 山田一郎 born 1972-05-01 is compared with the city's 山田一郎 of that birth date,
+    never with the 山田一郎 born in another year on another day (a name alone pairs nothing)."""
+    yamada = known_yamada(counselor)
+    namesake = person_create(
+        user=counselor,
+        data=PersonData(
+            family_name="山田",
+            given_name="一郎",
+            family_name_kana="ヤマダ",
+            given_name_kana="イチロウ",
+            birth_date=dt.date(1948, 9, 23),
+            phone="0766-99-9999",
+        ),
+    )
+    compared: list[dt.date | None] = []
+    compare = matching.compare
+
+    def recorded(a: matching.PersonFacts, b: matching.PersonFacts) -> matching.Match:
+        compared.append(b.birth_date)
+        return compare(a, b)
+
+    monkeypatch.setattr(matching, "compare", recorded)
+    job = confirming(counselor)
+    assert [k["person_id"] for k in job.known] == [yamada.pk]
+    assert namesake.birth_date not in compared and yamada.birth_date in compared

@@ -15,6 +15,7 @@ from conftest import client_for, make_user
 from tsunagu.access.models import AccessLog
 from tsunagu.accounts.models import Role, User
 from tsunagu.core.tests.downloads import ARCHIVE_PASSWORD, download_text, pairs_read
+from tsunagu.people import matching
 from tsunagu.people.models import Person, PersonKey, PersonLink
 from tsunagu.people.selectors import duplicate_pairs, person_search
 from tsunagu.people.services import PersonData, person_create, person_update
@@ -348,3 +349,31 @@ def test_search_ranks_the_candidates_sharing_most_keys_when_there_are_too_many(
     )
     assert result.hits[0].access.person.pk == sought.pk
     assert len(result.hits) == 3
+
+
+def test_namesakes_are_compared_only_with_a_second_fact(
+    counselor: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full name alone makes no candidate pair: a namesake born in another year on another
+    day is never compared; one born in the same year (a slip in the day) is, and is proposed."""
+    name = {
+        "family_name": "高橋",
+        "given_name": "花子",
+        "family_name_kana": "タカハシ",
+        "given_name_kana": "ハナコ",
+    }
+    first = make(counselor, **name, birth_date=dt.date(1978, 6, 14), phone="090-1234-5678")
+    namesake = make(counselor, **name, birth_date=dt.date(1952, 11, 3), phone="0466-77-8899")
+    slip = make(counselor, **name, birth_date=dt.date(1978, 6, 17))
+    compared: set[frozenset[dt.date | None]] = set()
+    pair_match = matching.pair_match
+
+    def recorded(a: matching.Prepared, b: matching.Prepared, *args: Any) -> matching.Match | None:
+        compared.add(frozenset((a.birth, b.birth)))
+        return pair_match(a, b, *args)
+
+    monkeypatch.setattr(matching, "pair_match", recorded)
+    pairs = duplicate_pairs(persons=Person.dangerously_unscoped.all())
+    assert compared == {frozenset((first.birth_date, slip.birth_date))}
+    assert [(a.pk, b.pk, m.tier) for a, b, m in pairs] == [(first.pk, slip.pk, "review")]
+    assert namesake.pk not in {p.pk for a, b, _ in pairs for p in (a, b)}

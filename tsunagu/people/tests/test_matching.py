@@ -872,3 +872,95 @@ def test_review_score_is_the_score_compare_gives_from_the_review_tier() -> None:
             else:
                 assert got is None
     assert reached > 100
+
+
+# --------------------------------------------------------------------------- name with a fact
+
+# A namesake: the same name and reading, born in another year on another day, living elsewhere.
+NAMESAKE = replace(
+    HANAKO,
+    birth_date=dt.date(1952, 11, 3),
+    phone="0466-77-8899",
+    postal_code="251-0099",
+    address="神奈川県つなぐ市浜町5丁目6番7号",
+)
+
+
+def test_a_name_alone_does_not_make_a_candidate_pair() -> None:
+    shared = match_keys(HANAKO) & match_keys(NAMESAKE)
+    assert "n:高橋花子" in shared  # the search box still finds both by the name
+    assert pairing_keys(HANAKO) & pairing_keys(NAMESAKE) == set()
+    assert matching.candidate_pair_count([HANAKO, NAMESAKE]) == 0
+    assert find_pairs([(1, HANAKO), (2, NAMESAKE)], threshold=0.0) == []
+
+
+@pytest.mark.parametrize(
+    ("label", "changes", "kind"),
+    [
+        # the same year, a slip in the day
+        ("birth year", {"birth_date": dt.date(1978, 6, 17)}, "ny:"),
+        # an era offset keeps the month and the day (昭和53年 converted as 平成)
+        ("birth month and day", {"birth_date": dt.date(1978 + 63, 6, 14)}, "nm:"),
+    ],
+)
+def test_a_name_with_a_second_fact_is_a_candidate_pair(
+    label: str, changes: dict[str, object], kind: str
+) -> None:
+    other = replace(NAMESAKE, **changes, postal_code="")
+    shared = pairing_keys(HANAKO) & pairing_keys(other)
+    assert shared and all(k.startswith(kind) for k in shared), (label, shared)
+    (pair,) = find_pairs([(1, HANAKO), (2, other)], threshold=matching.REVIEW_THRESHOLD)
+    assert pair[2].tier == "review", label
+
+
+def test_the_year_digit_swapped_with_the_month_digit_keys_both_years() -> None:
+    """1950-12-03 written 1951-02-03 keeps neither the year nor the month and day."""
+    a = replace(NAMESAKE, birth_date=dt.date(1950, 12, 3))
+    b = replace(NAMESAKE, birth_date=dt.date(1951, 2, 3), phone="", address="", postal_code="")
+    assert compare(a, b).tier == "review"
+    shared = pairing_keys(a) & pairing_keys(b)
+    assert {k[:8] for k in shared} == {"ny:1950:", "ny:1951:"}  # each date keys both years
+    assert shared == {k for k in match_keys(a) if k.startswith("ny:")}
+    assert matching.candidate_pair_count([a, b]) == 1
+
+
+@given(
+    st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2030, 12, 31)),
+    st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2030, 12, 31)),
+)
+@settings(max_examples=300, deadline=None)
+def test_every_namesake_pair_that_can_reach_review_shares_a_pairing_key(
+    x: dt.date, y: dt.date
+) -> None:
+    """Whatever the two birth dates, a pair of one name that compare sends to review is a
+    candidate pair (the name-with-a-fact keys lose none of the pairs the name alone found)."""
+    a = replace(NAMESAKE, birth_date=x)
+    b = replace(NAMESAKE, birth_date=y, phone="", address="", postal_code="")
+    if compare(a, b).score >= matching.REVIEW_THRESHOLD:
+        assert pairing_keys(a) & pairing_keys(b)
+
+
+def test_neighbouring_birth_dates_of_one_name_share_a_pairing_key() -> None:
+    """Every slip of the pen and era offset of a date (`_birth_neighbours`)."""
+    a = replace(NAMESAKE, birth_date=dt.date(1950, 12, 3))
+    for date in matching._birth_neighbours(a.birth_date):  # type: ignore[arg-type]
+        b = replace(NAMESAKE, birth_date=date, phone="", address="", postal_code="")
+        if compare(a, b).score >= matching.REVIEW_THRESHOLD:
+            assert pairing_keys(a) & pairing_keys(b), date
+
+
+def test_search_looks_up_no_name_with_a_fact_keys() -> None:
+    """Person search ranks namesakes by the keys they share with the query, as before."""
+    keys = query_keys("高橋 花子", BIRTH)
+    assert "n:高橋花子" in keys
+    assert not any(k.startswith(matching.NAME_FACT_PREFIXES) for k in keys)
+
+
+def test_a_record_without_birth_date_meets_namesakes_only_through_a_stronger_key() -> None:
+    """Not keyed (a known loss, docs/performance.md): no birth date on one side and only the
+    postal code agreeing besides the name. A phone or an address agreeing still pairs them."""
+    alone = replace(HANAKO, birth_date=None, phone="", address="")
+    assert compare(HANAKO, alone).tier == "review"
+    assert pairing_keys(HANAKO) & pairing_keys(alone) == set()
+    with_phone = replace(alone, phone=HANAKO.phone)
+    assert {k[:2] for k in pairing_keys(HANAKO) & pairing_keys(with_phone)} == {"p:"}
