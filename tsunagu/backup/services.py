@@ -44,6 +44,7 @@ from tsunagu.access.models import AccessLog
 from tsunagu.access.services import access_log_operation
 from tsunagu.accounts.models import User
 from tsunagu.backup.crypto import BackupCryptoError, decrypt_stream, encrypt_stream
+from tsunagu.core.partitioning import partitioned_tables
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -414,6 +415,13 @@ def _restore_pg(database: Path) -> None:
     if pg_restore is None:
         raise BackupError("pg_restore がインストールされていません")
     args, env = _pg_env()
+    # pg_restore --clean cannot drop a partition's key or indexes (they are attached to the
+    # parent's): drop the partitioned tables first, with their partitions. The database holds no
+    # record (checked before), so nothing is lost; the backup's tables and partitions replace
+    # them. Should pg_restore then fail, make the database anew and migrate it before retrying.
+    with connection.cursor() as cursor:
+        for table in partitioned_tables(connection):
+            cursor.execute(f'DROP TABLE IF EXISTS "{table}" CASCADE')
     connection.close()  # pg_restore replaces the (empty) tables this connection may know
     result = subprocess.run(  # noqa: S603  (fixed program, arguments from settings)
         [
@@ -435,7 +443,10 @@ def _restore_pg(database: Path) -> None:
         check=False,
     )
     if result.returncode != 0:
-        raise BackupError(result.stderr.strip() or "pg_restore が失敗しました")
+        raise BackupError(
+            (result.stderr.strip() or "pg_restore が失敗しました")
+            + "（データベースを作り直し、tsunagu migrate してから戻し直してください）"
+        )
 
 
 def _restore_logical(database: Path, manifest: dict[str, Any]) -> None:

@@ -1,4 +1,7 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class CoreConfig(AppConfig):
@@ -11,3 +14,14 @@ class CoreConfig(AppConfig):
         from django.db.models import fields
 
         fields.BLANK_CHOICE_LABEL = "（選んでください）"
+        post_migrate.connect(_partitions_ahead, sender=self, dispatch_uid="core_partitions_ahead")
+
+
+def _partitions_ahead(sender: Any, using: str = "default", **kwargs: Any) -> None:
+    """On PostgreSQL, every fiscal-year-partitioned table has this year's and next year's
+    partitions after each migrate (`core/partitioning.py`; `tsunagu partitions` for more)."""
+    from django.db import connections
+
+    from tsunagu.core.partitioning import ensure_ahead_everywhere
+
+    ensure_ahead_everywhere(connections[using])
