@@ -73,8 +73,14 @@ def api_tokens_of(*, user: User) -> list[ApiToken]:
     return list(ApiToken.objects.filter(user=user).order_by("-created_at", "-pk"))
 
 
+# A key's last use is written at most this often: the account page shows it to the minute, and
+# a write on every API request would cost each one a round trip and a commit.
+LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
+
+
 def api_token_user(*, key: str) -> User | None:
-    """The staff member a key acts for, or None for an unknown, revoked or orphaned key."""
+    """The staff member a key acts for, or None for an unknown, revoked or orphaned key. Notes
+    the key's use (`last_used_at`, to `LAST_USED_RESOLUTION`)."""
     if not key:
         return None
     token = (
@@ -87,7 +93,9 @@ def api_token_user(*, key: str) -> User | None:
     user = token.user
     if not user.is_active or user.organization is None:
         return None
-    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return user
 
 

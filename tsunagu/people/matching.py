@@ -1282,58 +1282,89 @@ def search[K: Hashable](
     # other order is tried where the typed order does not reach review: a record with a new
     # family name, typed given name first, agrees then on the given name and the birth date.
     turned = _turned_query(facts) if kind == "name" else None
-    ranked: list[tuple[float, float, int, int, K, Match]] = []
     # A field the query lacks weighs nothing whatever the candidate holds (`_contact` skips a
-    # phone, an address or a postal code missing on either side), so candidates are prepared
-    # without it: the same scores and reasons, without normalising every candidate's address.
+    # phone, an address or a postal code missing on either side, `_birth_state` a birth date),
+    # so candidates are compared without it: the same scores and reasons, without normalising
+    # every candidate's address. Candidates then alike (namesakes: a common name is most of a
+    # search's candidates) are prepared and scored once.
     phone = kind == "address" or bool(q.phone)
     address = kind == "address" or bool(q.addr_full or q.postal)
-    prepared = [
+    birth = q.birth is not None
+    compared = [
         (
             cid,
-            _prepare(
-                cand
-                if phone and address
-                else replace(
-                    cand,
-                    phone=cand.phone if phone else "",
-                    address=cand.address if address else "",
-                    postal_code=cand.postal_code if address else "",
-                )
+            cand
+            if phone and address and birth
+            else PersonFacts(
+                cand.family_name,
+                cand.given_name,
+                cand.family_name_kana,
+                cand.given_name_kana,
+                cand.birth_date if birth else None,
+                cand.phone if phone else "",
+                cand.postal_code if address else "",
+                cand.address if address else "",
+                cand.former_family_names,
             ),
         )
         for cid, cand in candidates
     ]
-    readings = Readings._from_preps(c for _, c in prepared) if kind == "name" else None
-    for n, (cid, c) in enumerate(prepared):
-        if kind == "address":
-            weight, reasons = _address_query(q, c)
-            cap = 1.0
-            if weight > 0 and q.birth and c.birth:
-                if q.birth == c.birth:
-                    weight += _W_BIRTH
-                    reasons += ("生年月日一致",)
-                else:
-                    cap = _CAP_CONFLICT
-                    reasons += ("生年月日が異なる",)
-            score = min(_logistic(weight), cap, _CAP_REVIEW)
-        else:
-            r = _compare(q, c, readings=readings)
-            if turned is not None and r.score < REVIEW_THRESHOLD:
-                other = _compare(turned, c, readings=readings)
-                if (other.score, other.weight) > (r.score, r.weight):
-                    r = _Result(
-                        other.score,
-                        other.weight,
-                        other.cap,
-                        ("入力の姓と名を入れ替えて照合", *other.reasons),
-                    )
-            weight, reasons, score = r.weight, r.reasons, r.score
+    prepared = {facts: _prepare(facts) for _, facts in compared}
+    readings = Readings._from_preps(prepared.values()) if kind == "name" else None
+    # Every candidate is scored without its reasons (they change neither score nor weight);
+    # the reasons are written for the `limit` ranked first only.
+    scored: dict[PersonFacts, tuple[float, float, bool | tuple[str, ...]]] = {}
+    ranked: list[tuple[float, float, int, int, float, PersonFacts]] = []
+    for n, (_, facts) in enumerate(compared):
+        c = prepared[facts]
+        found = scored.get(facts)
+        if found is None:
+            found = scored[facts] = _search_score(q, turned, c, kind, readings)
+        score, weight, _ = found
         if weight <= 0:
             continue
         # At an equal score the birth date typed decides: the same date, then one slip or era
         # away, then none recorded, then another date (a namesake born on another day).
         near = _BIRTH_ORDER.get(_birth_state(q.birth, c.birth)[0], 3) if q.birth else 0
-        ranked.append((-score, -weight, near, n, cid, Match(round(score, 4), reasons)))
+        ranked.append((-score, -weight, near, n, score, facts))
     ranked.sort(key=lambda t: (t[0], t[1], t[2], t[3]))
-    return [(cid, m) for _, _, _, _, cid, m in ranked[:limit]]
+    explained: dict[PersonFacts, tuple[str, ...]] = {}
+    out: list[tuple[K, Match]] = []
+    for _, _, _, n, score, facts in ranked[:limit]:
+        reasons = explained.get(facts)
+        if reasons is None:
+            c, how = prepared[facts], scored[facts][2]
+            if isinstance(how, tuple):
+                reasons = how
+            elif how and turned is not None:
+                turned_reasons = _compare(turned, c, readings=readings).reasons
+                reasons = ("入力の姓と名を入れ替えて照合", *turned_reasons)
+            else:
+                reasons = _compare(q, c, readings=readings).reasons
+            explained[facts] = reasons
+        out.append((compared[n][0], Match(round(score, 4), reasons)))
+    return out
+
+
+def _search_score(
+    q: _Prep, turned: _Prep | None, c: _Prep, kind: str, readings: Readings | None
+) -> tuple[float, float, bool | tuple[str, ...]]:
+    """A candidate's score and weight for `search`, and whether it was reached by the query
+    turned round (for an address: the reasons themselves)."""
+    if kind == "address":
+        weight, reasons = _address_query(q, c)
+        cap = 1.0
+        if weight > 0 and q.birth and c.birth:
+            if q.birth == c.birth:
+                weight += _W_BIRTH
+                reasons += ("生年月日一致",)
+            else:
+                cap = _CAP_CONFLICT
+                reasons += ("生年月日が異なる",)
+        return min(_logistic(weight), cap, _CAP_REVIEW), weight, reasons
+    r = _compare(q, c, explain=False, readings=readings)
+    if turned is not None and r.score < REVIEW_THRESHOLD:
+        other = _compare(turned, c, explain=False, readings=readings)
+        if (other.score, other.weight) > (r.score, r.weight):
+            return other.score, other.weight, True
+    return r.score, r.weight, False

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from io import StringIO
 
 import pytest
@@ -13,7 +15,12 @@ from django.core.management.base import CommandError
 from django.test import Client
 
 from tsunagu.accounts.models import ApiToken, Role, User
-from tsunagu.accounts.tokens import api_token_create, api_token_revoke, api_token_user
+from tsunagu.accounts.tokens import (
+    LAST_USED_RESOLUTION,
+    api_token_create,
+    api_token_revoke,
+    api_token_user,
+)
 from tsunagu.organizations.models import Municipality, Organization
 
 ENDPOINTS = [
@@ -57,6 +64,25 @@ def test_only_the_hash_of_a_key_is_stored(counselor: User) -> None:
     token.refresh_from_db()
     assert token.last_used_at is not None
     assert api_token_create(user=counselor) != key  # a new key each time
+
+
+def test_a_keys_use_is_written_at_most_once_a_minute(
+    counselor: User, django_assert_num_queries: Callable[[int], AbstractContextManager[object]]
+) -> None:
+    key = api_token_create(user=counselor)
+    with django_assert_num_queries(2):  # the key (with its user) and the first use written
+        assert api_token_user(key=key) == counselor
+    first = ApiToken.objects.get().last_used_at
+    assert first is not None
+    with django_assert_num_queries(1):  # used again within the minute: nothing written
+        assert api_token_user(key=key) == counselor
+    assert ApiToken.objects.get().last_used_at == first
+    earlier = first - LAST_USED_RESOLUTION
+    ApiToken.objects.update(last_used_at=earlier)
+    with django_assert_num_queries(2):  # a minute on: written again
+        assert api_token_user(key=key) == counselor
+    last = ApiToken.objects.get().last_used_at
+    assert last is not None and last > first
 
 
 @pytest.mark.parametrize(("method", "url"), ENDPOINTS)
