@@ -180,6 +180,8 @@ def test_converting_both_ways_keeps_every_row_and_the_sequence(db: None) -> None
     )
     before = rows_as_stored()
     flush_deferred_checks()
+    with connection.cursor() as cur:  # a role's rights (here PUBLIC's) go with the table
+        cur.execute(f"GRANT SELECT, INSERT ON {TABLE} TO PUBLIC")
 
     unpartition(connection, TABLE, "at")
     assert not is_partitioned(connection, TABLE)
@@ -207,6 +209,9 @@ def test_converting_both_ways_keeps_every_row_and_the_sequence(db: None) -> None
         constraints = {r[0] for r in cur.fetchall()}
     assert {"access_accesslog_pkey", "access_log_chain_idx"} <= indexes
     assert "access_log_names_who" in constraints
+    with connection.cursor() as cur:
+        cur.execute("SELECT relacl::text FROM pg_class WHERE oid = %s::regclass", [TABLE])
+        assert "=ar/" in cur.fetchone()[0]  # PUBLIC: INSERT (a) and SELECT (r)
     # the id sequence goes on past the copied rows; the trigger still refuses
     (new,) = write(tokyo(year, 12, 2, 9, 0))
     assert new.pk > max(int(str(row[0])) for row in before)
