@@ -212,6 +212,7 @@ class _Shape:
     constraints: list[tuple[str, str]]  # (name, definition): checks, foreign keys, unique
     triggers: list[str]  # CREATE TRIGGER statements
     sequence: str | None  # the id column's identity or serial sequence
+    grants: list[str]  # GRANT statements: the privileges of roles other than the owner
 
 
 def _shape(cur: Any, table: str) -> _Shape:
@@ -249,7 +250,17 @@ def _shape(cur: Any, table: str) -> _Shape:
     triggers = [r[0] for r in cur.fetchall()]
     cur.execute("SELECT pg_get_serial_sequence(%s, 'id')", [_q(table)])
     sequence = cur.fetchone()[0]
-    return _Shape((pk_name, list(pk_columns)), indexes, constraints, triggers, sequence)
+    cur.execute(
+        "SELECT format('GRANT %%s ON TABLE %%I TO %%s%%s', a.privilege_type, c.relname,"
+        " CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END,"
+        " CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END)"
+        " FROM pg_class c CROSS JOIN LATERAL aclexplode(c.relacl) a"
+        " LEFT JOIN pg_roles r ON r.oid = a.grantee"
+        " WHERE c.oid = to_regclass(%s) AND a.grantee <> c.relowner ORDER BY 1",
+        [_q(table)],
+    )
+    grants = [r[0] for r in cur.fetchall()]
+    return _Shape((pk_name, list(pk_columns)), indexes, constraints, triggers, sequence, grants)
 
 
 def _referenced_by(cur: Any, table: str) -> list[str]:
@@ -316,6 +327,8 @@ def _rebuild(
         cur.execute(f"ALTER TABLE {_q(table)} ADD CONSTRAINT {_q(name)} {definition}")
     for statement in shape.triggers:
         cur.execute(statement)
+    for statement in shape.grants:  # an application role that is not the owner keeps its rights
+        cur.execute(statement)
     cur.execute(f"ANALYZE {_q(table)}")
 
 
@@ -325,9 +338,9 @@ def partition_by_fiscal_year(
     """Turn a plain table into one range-partitioned by the fiscal year of `column`: a partition
     for every fiscal year its rows fall in, up to `YEARS_AHEAD` past the current one, and
     DEFAULT. The rows are copied set-based (one INSERT … SELECT, before any index exists); ids,
-    the id sequence's position and the names of the key, indexes, constraints and triggers are
-    kept, the primary key gains `column`. No-op if already partitioned; PostgreSQL only; inside
-    the caller's transaction (a migration's)."""
+    the id sequence's position, the names of the key, indexes, constraints and triggers, and
+    other roles' privileges are kept; the primary key gains `column`. No-op if already
+    partitioned; PostgreSQL only; inside the caller's transaction (a migration's)."""
     if is_partitioned(connection, table):
         return
     with connection.cursor() as cur:

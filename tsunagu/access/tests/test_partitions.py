@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
+from django.db.migrations.executor import MigrationExecutor
 
 from tsunagu.access.chain import chain_append, chain_verify
 from tsunagu.access.models import AccessLog
@@ -179,6 +180,8 @@ def test_converting_both_ways_keeps_every_row_and_the_sequence(db: None) -> None
     )
     before = rows_as_stored()
     flush_deferred_checks()
+    with connection.cursor() as cur:  # a role's rights (here PUBLIC's) go with the table
+        cur.execute(f"GRANT SELECT, INSERT ON {TABLE} TO PUBLIC")
 
     unpartition(connection, TABLE, "at")
     assert not is_partitioned(connection, TABLE)
@@ -206,8 +209,32 @@ def test_converting_both_ways_keeps_every_row_and_the_sequence(db: None) -> None
         constraints = {r[0] for r in cur.fetchall()}
     assert {"access_accesslog_pkey", "access_log_chain_idx"} <= indexes
     assert "access_log_names_who" in constraints
+    with connection.cursor() as cur:
+        cur.execute("SELECT relacl::text FROM pg_class WHERE oid = %s::regclass", [TABLE])
+        assert "=ar/" in cur.fetchone()[0]  # PUBLIC: INSERT (a) and SELECT (r)
     # the id sequence goes on past the copied rows; the trigger still refuses
     (new,) = write(tokyo(year, 12, 2, 9, 0))
     assert new.pk > max(int(str(row[0])) for row in before)
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         AccessLog.objects.filter(pk=new.pk).update(action="list")
+
+
+PLAIN = ("access", "0011_access_log_chain_per_municipality")
+PARTITIONED = ("access", "0012_access_log_partitioned_by_fiscal_year")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_goes_back_to_a_plain_table_and_forward_again() -> None:
+    year = current_fiscal_year()
+    write(tokyo(year - 2, 7, 1, 9, 0), tokyo(year, 4, 1, 0, 0), tokyo(year, 5, 1, 12, 0))
+    before = rows_as_stored()
+    try:
+        MigrationExecutor(connection).migrate([PLAIN])
+        assert not is_partitioned(connection, TABLE)
+        assert rows_as_stored() == before
+    finally:
+        MigrationExecutor(connection).migrate([PARTITIONED])
+    assert is_partitioned(connection, TABLE)
+    assert rows_as_stored() == before
+    assert {p.fiscal_year for p in partitions(connection, TABLE)} >= {year - 2, year, year + 1}
+    assert chain_verify() is None
