@@ -355,5 +355,8 @@ def test_new_records_are_written_in_batches_not_row_by_row(counselor: User) -> N
                 assert report.ok and report.created == rows, report.errors
         return len(captured)
 
+    # the first import also makes what is made once (the city's chain head, the change
+    # history's column sets): not part of the comparison
+    queries_for(1, "W")
     # 290 more rows of each kind cost a few more batches, never a query per row
     assert queries_for(300, "B") <= queries_for(10, "A") + 5
