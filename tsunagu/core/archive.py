@@ -13,11 +13,14 @@ action `export`), as every personal-data export does.
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import secrets
 from dataclasses import dataclass
 
 import pyzipper
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -61,6 +64,28 @@ def archive_make(*, name: str, files: dict[str, bytes]) -> Archive:
         password="" if configured else password,
         configured=bool(configured),
     )
+
+
+def _seal_key() -> bytes:
+    return hashlib.sha256(f"tsunagu.core.archive.seal:{settings.SECRET_KEY}".encode()).digest()
+
+
+def password_seal(password: str) -> str:
+    """A one-time password that must wait for its page (an archive made by a background task)
+    kept sealed under a key derived from the server's secret key (AES-GCM), so that the
+    database, or a backup of it, alone never holds it in clear. Erase it once shown."""
+    nonce = secrets.token_bytes(12)
+    sealed = AESGCM(_seal_key()).encrypt(nonce, password.encode("utf-8"), None)
+    return base64.b64encode(nonce + sealed).decode("ascii")
+
+
+def password_unseal(sealed: str) -> str:
+    """The password `password_seal` sealed; "" when it cannot be opened (another secret key)."""
+    try:
+        raw = base64.b64decode(sealed)
+        return AESGCM(_seal_key()).decrypt(raw[:12], raw[12:], None).decode("utf-8")
+    except (InvalidTag, ValueError):
+        return ""
 
 
 def encrypted_download(

@@ -68,6 +68,7 @@ FILES: tuple[FileDeclaration, ...] = (
             "people.HouseholdMember",
             "people.PersonKey",
             "people.PersonLink",
+            "people.DuplicateRun",
             "imports.ImportJob",
         ),
         purpose="重層的支援体制整備事業（社会福祉法第106条の4）の相談支援において、相談者本人と"
@@ -230,6 +231,26 @@ TECHNICAL_MODEL_FIELDS = {
             "unchanged_count",
             "skipped_count",
             "linked_count",
+        }
+    ),
+    # a city-wide find-duplicates: who asked, its settings and progress (the ZIP and the list of
+    # persons in it are the items)
+    "people.DuplicateRun": frozenset(
+        {
+            "requested_by",
+            "threshold",
+            "tier",
+            "status",
+            "done_steps",
+            "total_steps",
+            "message",
+            "pair_count",
+            "file_name",
+            "size",
+            "configured_password",
+            "sealed_password",
+            "password_shown_at",
+            "finished_at",
         }
     ),
     "people.PersonKey": frozenset({"key"}),  # the matching keys made from the name

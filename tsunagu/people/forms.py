@@ -2,7 +2,8 @@ from django import forms
 from django.urls import reverse_lazy
 
 from tsunagu.core.once import OnceFormMixin
-from tsunagu.people.models import ContactMethod, Person, Relationship, Sex
+from tsunagu.people.matching import REVIEW_THRESHOLD
+from tsunagu.people.models import ContactMethod, DuplicateRun, Person, Relationship, Sex
 from tsunagu.people.services import HouseholdData, PersonData
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -141,3 +142,19 @@ class HouseholdForm(forms.Form):
             address_protected=d["address_protected"],
             address_protection_until=d["address_protection_until"],
         )
+
+
+class DuplicateRunForm(OnceFormMixin):
+    """Start a find-duplicates over the whole city (its system administrator)."""
+
+    threshold = forms.FloatField(
+        label="一致の度合いの下限",
+        min_value=0.01,
+        max_value=1,
+        initial=REVIEW_THRESHOLD,
+        help_text="この値以上の組を出力します（既定: 要確認の下限）",
+        widget=forms.NumberInput(attrs={"step": "0.01"}),
+    )
+    tier = forms.ChoiceField(
+        label="出力する組", choices=DuplicateRun.Tier.choices, initial=DuplicateRun.Tier.ALL
+    )

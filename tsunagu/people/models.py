@@ -325,3 +325,93 @@ class PersonLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person_a} / {self.person_b}: {self.get_kind_display()}"
+
+
+class DuplicateRunQuerySet(ScopedQuerySet["DuplicateRun"]):
+    """A run pairs a whole city: it is the city's (its system administrators; the role is
+    checked by `duplicate_runs.duplicate_city`)."""
+
+    def visibility(self, organization: Organization) -> Q:
+        return Q(municipality_id=organization.municipality_id)
+
+    def holder_filter(self, organization: Organization) -> Q:
+        return self.visibility(organization)
+
+
+class DuplicateRun(models.Model):
+    """One find-duplicates over a whole city asked for on the page by its system administrator:
+    a background task pairs the city's records and keeps the pairs as an encrypted ZIP
+    (`duplicate_runs.py`), which the city's administrators download (every download logged as
+    an export of the persons in it).
+
+    The ZIP is written only when complete. Under a one-time password (no city key configured)
+    the password is kept sealed (`core/archive.py` `password_seal`) only until the page has
+    shown it once to the administrator who asked, then erased."""
+
+    class Tier(models.TextChoices):
+        ALL = "all", "「要確認」も含む"
+        LIKELY = "likely", "「同一人物の可能性が高い」組だけ"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "順番待ち"
+        RUNNING = "running", "照合中"
+        DONE = "done", "完了"
+        FAILED = "failed", "失敗"
+
+    municipality = models.ForeignKey(
+        "organizations.Municipality", on_delete=models.CASCADE, related_name="+", verbose_name="市"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="依頼者"
+    )
+    threshold = models.FloatField("一致の度合いの下限")
+    tier = models.CharField("出力する組", max_length=8, choices=Tier.choices, default=Tier.ALL)
+    status = models.CharField("状態", max_length=8, choices=Status.choices, default=Status.QUEUED)
+    done_steps = models.PositiveIntegerField("照合済みの人数", default=0)
+    total_steps = models.PositiveIntegerField("照合する人数", default=0)
+    message = models.CharField("失敗の理由", max_length=500, blank=True)
+    pair_count = models.PositiveIntegerField("組の数", default=0)
+    file_name = models.CharField("ファイル名", max_length=120, blank=True)
+    content = models.BinaryField("暗号化 ZIP", blank=True, editable=False)
+    size = models.PositiveIntegerField("大きさ（バイト）", default=0)
+    # the persons in the ZIP, logged as exported at each download
+    person_ids = models.JSONField("出力した記録", default=list, blank=True, editable=False)
+    configured_password = models.BooleanField("市で定めたパスワード", default=False)
+    sealed_password = models.TextField("今回かぎりのパスワード（封印）", blank=True, editable=False)
+    password_shown_at = models.DateTimeField("パスワードを表示した日時", null=True, blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField("依頼日時", auto_now_add=True)
+    finished_at = models.DateTimeField("完了日時", null=True, blank=True)
+
+    objects = ScopedManager["DuplicateRun"](DuplicateRunQuerySet)
+    dangerously_unscoped = UnscopedManager()
+
+    class Meta:
+        default_manager_name = "dangerously_unscoped"
+        verbose_name = "名寄せの照合（市全体）"
+        verbose_name_plural = "名寄せの照合（市全体）"
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "running", "done", "failed"]),
+                name="duplicate_run_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(tier__in=["all", "likely"]), name="duplicate_run_tier_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(threshold__gt=0) & Q(threshold__lte=1),
+                name="duplicate_run_threshold_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.municipality_id} {self.created_at} {self.status}"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int:
+        return 100 * self.done_steps // self.total_steps if self.total_steps else 0

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tsunagu.people import views
+from tsunagu.people import duplicate_views, views
 
 app_name = "people"
 urlpatterns = [
@@ -9,6 +9,13 @@ urlpatterns = [
     path("postal-address/", views.postal_address, name="postal_address"),
     path("duplicates/", views.duplicates, name="duplicates"),
     path("duplicates/decide/", views.duplicates_decide, name="duplicates_decide"),
+    path("duplicates/city/", duplicate_views.duplicate_runs, name="duplicate_runs"),
+    path("duplicates/city/<int:run_id>/", duplicate_views.duplicate_run, name="duplicate_run"),
+    path(
+        "duplicates/city/<int:run_id>/download/",
+        duplicate_views.duplicate_run_file,
+        name="duplicate_run_download",
+    ),
     path("duplicates/<int:link_id>/undo/", views.duplicates_undo, name="duplicates_undo"),
     path("<int:person_id>/", views.detail, name="detail"),
     path("<int:person_id>/edit/", views.edit, name="edit"),

@@ -452,7 +452,13 @@ def duplicates(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "people/duplicates.html",
-        {"pairs": pairs, "tiers": tiers, "decisions": decisions},
+        {
+            "pairs": pairs,
+            "tiers": tiers,
+            "decisions": decisions,
+            # the city-wide run (duplicate_views.py) is its system administrators'
+            "may_run_city": request.user.has_role(Role.ADMIN),
+        },
     )
 
 

@@ -292,6 +292,7 @@ def records(counselor: User, coordinator: User) -> dict[str, int]:
         "link": link.pk,
         "import_job": job.pk,
         "report_run": _report_run(counselor),
+        "duplicate_run": _duplicate_run(counselor),
         "indicator": _indicator(),
     }
 
@@ -314,6 +315,18 @@ def _report_run(counselor: User) -> int:
     )
     run = report_run_create(user=chief, fiscal_year=2026, fmt="json")
     report_run_enqueue(run)
+    return run.pk
+
+
+def _duplicate_run(counselor: User) -> int:
+    """A finished find-duplicates over the city, asked for by its system administrator."""
+    from conftest import make_user
+    from tsunagu.people.duplicate_runs import duplicate_run_create, duplicate_run_enqueue
+
+    assert counselor.organization is not None
+    root = make_user(counselor.organization.municipality, "chiiki-fukushi-ka", Role.ADMIN, "root")
+    run = duplicate_run_create(user=root, threshold=0.55, tier="all")
+    duplicate_run_enqueue(run)
     return run.pk
 
 
@@ -599,6 +612,7 @@ class Row:
     query: str = ""
     data: dict[str, object] = field(default_factory=dict)
     manager_only: bool = False
+    admin_only: bool = False  # the city's system administrators' alone (404 for all others)
     kwargs: dict[str, str] = field(default_factory=dict)  # fixed path arguments
     records: dict[str, str] = field(default_factory=dict)  # path parameter -> record key
     structure: bool = False  # the city's structure: every staff member of the city reads it
@@ -638,6 +652,10 @@ ROUTES: dict[str, Row] = {
     ),
     "people:household_edit": Row(),
     "people:access_log": Row(manager_only=True),
+    # 市全体の名寄せ: the city's system administrators only; another city's run is the same 404
+    "people:duplicate_runs": Row(admin_only=True, editor_only=True),
+    "people:duplicate_run": Row(admin_only=True, records={"run_id": "duplicate_run"}),
+    "people:duplicate_run_download": Row(admin_only=True, records={"run_id": "duplicate_run"}),
     "consultations:site_counts": Row(),
     "consultations:list": Row(),
     "consultations:create": Row(query="person={person}"),
@@ -960,7 +978,7 @@ def test_other_organizations_get_the_not_found_answer(
             assert response.status_code in (200, 302), name
             assert "井上" not in response.content.decode(), name
     assert _personal_data() == before
-    assert with_id == 81  # every route that names a record (the closing note reports it)
+    assert with_id == 83  # every route that names a record (the closing note reports it)
 
 
 def test_the_permitted_user_may(
@@ -977,9 +995,17 @@ def test_the_permitted_user_may(
                 continue
             if row.coordinator != (user is coordinator):
                 continue
-            expected = 404 if row.manager_only and user is counselor else 200
+            expected = 404 if (row.manager_only and user is counselor) or row.admin_only else 200
             response = _call(client, name, _url(name, params, records), records)
             assert response.status_code == expected, name
+    admin = make_user(city, "chiiki-fukushi-ka", Role.ADMIN, "admin2")  # type: ignore[arg-type]
+    client = client_for(admin)
+    for name, params in _routes():
+        row = ROUTES.get(name)
+        if name in EXCLUDED or row is None or row.method != "GET" or not row.admin_only:
+            continue
+        response = _call(client, name, _url(name, params, records), records)
+        assert response.status_code == 200, name
     for name, params in _routes():
         if name in EXCLUDED or ROUTES[name].method != "POST":
             continue

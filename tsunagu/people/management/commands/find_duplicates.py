@@ -1,5 +1,4 @@
 import getpass
-import io
 from argparse import ArgumentParser
 from collections.abc import Iterable
 from pathlib import Path
@@ -11,27 +10,11 @@ from tsunagu.access.models import AccessLog
 from tsunagu.access.services import access_log_command
 from tsunagu.accounts.models import Role, User
 from tsunagu.core.archive import archive_make
-from tsunagu.core.export import SafeDictWriter
 from tsunagu.organizations.models import Municipality
 from tsunagu.people import matching
+from tsunagu.people.duplicate_runs import CSV_NAME, duplicates_export
 from tsunagu.people.models import Person
-from tsunagu.people.selectors import (
-    PAIRING_WORKERS,
-    duplicate_pairs,
-    persons_for_administration,
-)
-
-COLUMNS = [
-    "external_id_a",
-    "external_id_b",
-    "score",
-    "tier",
-    "reasons",
-    "person_id_a",
-    "person_id_b",
-    "organization_a",
-    "organization_b",
-]
+from tsunagu.people.selectors import PAIRING_WORKERS, persons_for_administration
 
 
 class Command(BaseCommand):
@@ -106,46 +89,24 @@ class Command(BaseCommand):
                 raise CommandError(f"職員 {user} はシステム管理者ではありません")
         if city and not Municipality.objects.filter(slug=city).exists():
             raise CommandError(f"市 {city!r} は読み込まれていません")
-        if tier == "likely":
-            threshold = max(threshold, matching.DEFAULT_THRESHOLD)
         self._told = 0
-        pairs = duplicate_pairs(
+        export = duplicates_export(
             persons=persons_for_administration(city=city),
             threshold=threshold,
+            tier=tier,
             progress=self._progress,
             workers=workers,
         )
         # the pairs name persons: every person written out is logged as an export
-        exported = {p.pk: p for a, b, _ in pairs for p in (a, b)}
-        rows = [
-            {
-                "external_id_a": a.external_id,
-                "external_id_b": b.external_id,
-                "score": f"{m.score:.3f}",
-                "tier": m.tier_label,
-                "reasons": "、".join(m.reasons),
-                "person_id_a": a.pk,
-                "person_id_b": b.pk,
-                "organization_a": a.organization.code,
-                "organization_b": b.organization.code,
-            }
-            for a, b, m in pairs
-        ]
-        self._log(staff, exported.values())
-        text = io.StringIO()
-        writer = SafeDictWriter(text, fieldnames=COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
-        archive = archive_make(
-            name=path.name, files={"duplicates.csv": text.getvalue().encode("utf-8")}
-        )
+        self._log(staff, export.persons)
+        archive = archive_make(name=path.name, files={CSV_NAME: export.csv})
         path.write_bytes(archive.data)
         secret = (
             "パスワードは市で定めた出力用のものです"
             if archive.configured
             else f"パスワード（今回かぎり、ここにだけ表示）: {archive.password}"
         )
-        self.stderr.write(f"{len(rows)} 組を暗号化して {path} に書き出しました。{secret}")
+        self.stderr.write(f"{export.pair_count} 組を暗号化して {path} に書き出しました。{secret}")
 
     def _progress(self, done: int, total: int) -> None:
         """A line at every tenth of the persons."""
