@@ -289,6 +289,9 @@ def _decided_pairs(persons: QuerySet[Person]) -> set[tuple[int, int]]:
 
 # Pairs are found for this many persons at a time (their facts and keys read in one go).
 PAIRING_BATCH = 2000
+# keys looked up in one query (a batch's persons hold about 40,000; SQLite takes at most 32,766
+# parameters in one statement)
+PAIRING_KEYS = 10000
 # Prepared records kept from one batch to the next: the later record of a pair recurs.
 PREPARED_KEPT = 100_000
 _FACT_FIELDS = (
@@ -416,7 +419,11 @@ class _Pairing:
     """What every batch needs, worked out once before the batches are paired."""
 
     persons: QuerySet[Person]
-    stored: QuerySet[PersonKey]
+    # every pairing key, of any person: a batch's blocks are read by key through the
+    # (key, person) index and kept to `scope` (the ids of `persons`) here, so that no batch
+    # joins the whole list of persons again (10 s a batch on the 1.5-million city)
+    keys: QuerySet[PersonKey]
+    scope: frozenset[int]
     readings: matching.Readings
     learned_keys: set[str]
     learned: dict[str, list[int]]
@@ -436,17 +443,24 @@ class _Pairing:
             batch = list(rows.filter(pk__gte=lo, pk__lte=hi))
             for row in batch:
                 records.add(row)
-            keys = (
-                self.stored.filter(person_id__gte=lo, person_id__lte=hi)
-                .exclude(key__in=self.oversized)
-                .values("key")
+            # the keys of the batch's id range; another scope's persons in the range add keys
+            # whose blocks hold no person of the batch, which pair nothing
+            keys = sorted(
+                set(
+                    self.keys.filter(person_id__gte=lo, person_id__lte=hi)
+                    .exclude(key__in=self.oversized)
+                    .values_list("key", flat=True)
+                )
+                - self.learned_keys  # their blocks are complete in `learned`
             )
             blocks: dict[str, list[int]] = defaultdict(list)
-            for key, pk in self.stored.filter(key__in=keys, person_id__gte=lo).values_list(
-                "key", "person_id"
-            ):
-                if key not in self.learned_keys:  # their blocks are complete in `learned`
-                    blocks[key].append(pk)
+            scope = self.scope
+            for start in range(0, len(keys), PAIRING_KEYS):
+                for key, pk in self.keys.filter(
+                    key__in=keys[start : start + PAIRING_KEYS], person_id__gte=lo
+                ).values_list("key", "person_id"):
+                    if pk in scope:
+                        blocks[key].append(pk)
             later: dict[int, set[int]] = defaultdict(set)
             for block in blocks.values():
                 if len(block) > 1:
@@ -560,10 +574,11 @@ def duplicate_pairs(
     many forked processes (find-duplicates over a whole city); the result is the same.
     """
     scope = persons.order_by().values("pk")
-    # unscoped: the keys of `persons`, which the caller scoped; never shown
-    stored = PersonKey.dangerously_unscoped.filter(person__in=scope).exclude(
+    # unscoped: the pairing keys, read for `persons` (which the caller scoped); never shown
+    keys = PersonKey.dangerously_unscoped.exclude(
         reduce(or_, (Q(key__startswith=p) for p in matching.SEARCH_ONLY_PREFIXES))
     )
+    stored = keys.filter(person__in=scope)
     readings, learned_keys, learned = _learned_blocks(persons, stored, max_block)
     learned_of: dict[int, list[str]] = defaultdict(list)
     for key, block in learned.items():
@@ -576,9 +591,11 @@ def duplicate_pairs(
         .filter(size__gt=max_block)
         .values_list("key", flat=True)
     )
+    ids = list(persons.order_by("pk").values_list("pk", flat=True))
     pairing = _Pairing(
         persons=persons,
-        stored=stored,
+        keys=keys,
+        scope=frozenset(ids),
         readings=readings,
         learned_keys=learned_keys,
         learned=learned,
@@ -586,7 +603,6 @@ def duplicate_pairs(
         oversized=oversized,
         threshold=threshold,
     )
-    ids = list(persons.order_by("pk").values_list("pk", flat=True))
     bounds = [
         (ids[start], ids[min(start + PAIRING_BATCH, len(ids)) - 1])
         for start in range(0, len(ids), PAIRING_BATCH)
