@@ -38,3 +38,21 @@ def task_state(result_id: str) -> str:
     except (TaskResultDoesNotExist, NotImplementedError, InvalidTask):
         return ""
     return STATE_LABELS.get(result.status, "")
+
+
+class RunProgress:
+    """What a page shows of a run that a background task works through in steps (a report
+    run, a find-duplicates run): whether it has ended and how far it is. For a model with
+    `status` ("done" and "failed" end it), `done_steps` and `total_steps`."""
+
+    status: str
+    done_steps: int
+    total_steps: int
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("done", "failed")
+
+    @property
+    def percent(self) -> int:
+        return 100 * self.done_steps // self.total_steps if self.total_steps else 0

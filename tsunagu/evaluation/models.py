@@ -4,6 +4,7 @@ annual report's runs and their downloads."""
 from django.conf import settings
 from django.db import models
 
+from tsunagu.core.tasks import RunProgress
 from tsunagu.organizations.models import Municipality
 
 
@@ -40,7 +41,7 @@ class ManualActual(models.Model):
         return f"{self.indicator_code} {self.fiscal_year} {self.value}"
 
 
-class ReportRun(models.Model):
+class ReportRun(RunProgress, models.Model):
     """One annual report asked for on the page: made by a background task, kept for download.
 
     The report holds counts, not anyone's record, so the run is the city's: its managers and
@@ -94,14 +95,6 @@ class ReportRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.municipality} {self.fiscal_year} {self.format} {self.status}"
-
-    @property
-    def finished(self) -> bool:
-        return self.status in (self.Status.DONE, self.Status.FAILED)
-
-    @property
-    def percent(self) -> int:
-        return 100 * self.done_steps // self.total_steps if self.total_steps else 0
 
 
 class ReportDownload(models.Model):

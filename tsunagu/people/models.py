@@ -11,6 +11,7 @@ from django.db.models import F, Q
 
 from tsunagu.access.scoping import ScopedManager, ScopedQuerySet, UnscopedManager, live_grants
 from tsunagu.core.history import history
+from tsunagu.core.tasks import RunProgress
 from tsunagu.organizations.models import Organization
 
 
@@ -341,7 +342,7 @@ class DuplicateRunQuerySet(ScopedQuerySet["DuplicateRun"]):
         return self.visibility(organization)
 
 
-class DuplicateRun(models.Model):
+class DuplicateRun(RunProgress, models.Model):
     """One find-duplicates over a whole city asked for on the page by its system administrator:
     a background task pairs the city's records and keeps the pairs as an encrypted ZIP
     (`duplicate_runs.py`), which the city's administrators download (every download logged as
@@ -410,11 +411,3 @@ class DuplicateRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.municipality_id} {self.created_at} {self.status}"
-
-    @property
-    def finished(self) -> bool:
-        return self.status in (self.Status.DONE, self.Status.FAILED)
-
-    @property
-    def percent(self) -> int:
-        return 100 * self.done_steps // self.total_steps if self.total_steps else 0
