@@ -207,7 +207,11 @@ def list_referrals(
     user = request_user(request)
     referrals = referral_box(user=user, box=box, status=status or "")
     found = cursor_page(
-        referrals.prefetch_related("consultation__topics"),
+        referrals.select_related(
+            "person__organization",
+            "person__household_membership__household",
+            "consultation__organization",
+        ).prefetch_related("consultation__topics"),
         order=("created_at", "pk"),
         size=page_size,
         cursor=cursor,

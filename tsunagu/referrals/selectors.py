@@ -23,10 +23,14 @@ from tsunagu.referrals.models import Referral, ReferralEvent
 
 OPEN = [Referral.Status.REQUESTED, Referral.Status.ACCEPTED]
 PAGE_SIZE = 50
+OVERDUE_SHOWN = 10  # overdue referrals listed above a box; the rest by the box's filter
+# a box's filter beside the statuses: unanswered past the due date
+OVERDUE = "overdue"
 
 
 def referral_box(*, user: User, box: str, status: str = "") -> QuerySet[Referral]:
-    """`in`: referrals to the user's organization; `out`: referrals it sent.
+    """`in`: referrals to the user's organization; `out`: referrals it sent; `status` one of
+    the referral's statuses or `OVERDUE` (unanswered past the due date).
 
     Each box lies within one part of what the organization may see (`visibility_parts`): the
     outbox within the sent, the inbox within the received and not sent (a referral never goes
@@ -42,16 +46,12 @@ def referral_box(*, user: User, box: str, status: str = "") -> QuerySet[Referral
         qs = sent.filter(from_organization=organization)
     else:
         raise ValueError(box)
-    if status:
+    if status == OVERDUE:
+        qs = _overdue(qs)
+    elif status:
         qs = qs.filter(status=status)
-    return qs.select_related(
-        "from_organization",
-        "to_organization",
-        "person__organization",
-        "person__household_membership__household",
-        "consultation__organization",
-        "created_by",
-    ).order_by("-created_at", "-pk")
+    # what a box's row shows; the API adds what its fuller rows need (`api.list_referrals`)
+    return qs.select_related("from_organization", "to_organization", "person", "consultation")
 
 
 def referral_action_needed(*, organization: Organization) -> int:
@@ -62,13 +62,34 @@ def referral_action_needed(*, organization: Organization) -> int:
     ).count()
 
 
-def referral_overdue(*, user: User) -> QuerySet[Referral]:
-    """Unanswered referrals past their due date, on either side."""
-    return (
-        Referral.objects.visible_to(user)
-        .filter(status=Referral.Status.REQUESTED, due_date__lt=timezone.localdate())
-        .select_related("from_organization", "to_organization")
+@dataclass(frozen=True)
+class Overdue:
+    """Unanswered referrals past their due date: how many, and the longest overdue few to
+    list (the rest are one click away, the box filtered to 期限超過). Names no person."""
+
+    count: int
+    oldest: list[Referral]
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.oldest)
+
+
+def _overdue[QS: QuerySet[Referral]](referrals: QS) -> QS:
+    return referrals.filter(status=Referral.Status.REQUESTED, due_date__lt=timezone.localdate())
+
+
+def referral_overdue(*, user: User) -> Overdue:
+    """Unanswered referrals past their due date, on either side: the count, and the
+    `OVERDUE_SHOWN` longest overdue."""
+    overdue = _overdue(Referral.objects.visible_to(user))
+    count = overdue.count()
+    oldest = (
+        overdue.select_related("from_organization", "to_organization").order_by("due_date", "pk")
+        if count
+        else overdue.none()
     )
+    return Overdue(count=count, oldest=list(oldest[:OVERDUE_SHOWN]))
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from tsunagu.organizations.selectors import referral_suggestions
 from tsunagu.referrals.forms import CancelForm, CompleteForm, DeclineForm, ReferralForm
 from tsunagu.referrals.models import Referral
 from tsunagu.referrals.selectors import (
+    OVERDUE,
     referral_box,
     referral_get_for,
     referral_overdue,
@@ -48,7 +49,7 @@ def box(request: AuthenticatedHttpRequest) -> HttpResponse:
     if which not in ("in", "out"):
         which = "in"
     status = request.GET.get("status", "")
-    if status not in Referral.Status.values:
+    if status not in (*Referral.Status.values, OVERDUE):
         status = ""
     referrals = referral_box(user=request.user, box=which, status=status)
     page, views = referral_page_for(
@@ -60,8 +61,8 @@ def box(request: AuthenticatedHttpRequest) -> HttpResponse:
     context = {
         "which": which,
         "status": status,
-        "statuses": Referral.Status.choices,
-        "rows": [(v.referral, v.overdue) for v in views],
+        "statuses": [*Referral.Status.choices, (OVERDUE, "期限超過")],
+        "rows": views,
         "page": page,
         "overdue": referral_overdue(user=request.user),
     }

@@ -4,6 +4,7 @@ not grow with the box."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -13,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from conftest import client_for
 from tsunagu.accounts.models import User
 from tsunagu.referrals import selectors
+from tsunagu.referrals.models import Referral
 from tsunagu.referrals.tests.test_api import (
     api_client,
     consent,
@@ -82,3 +84,47 @@ def test_the_boxes_page_forward_and_back_by_key(
         body = client.get(f"/referrals/{_link(body, 'prev')}").content.decode()
         assert _ids(body) == expected
     assert not _link(body, "prev")
+
+
+def test_the_inbox_names_a_person_only_while_the_receiver_may_see_them(
+    counselor: User, receiver: User
+) -> None:
+    """After a decline ends the receiver's grant, its inbox keeps the referral but not the name
+    (as the API's null person): nothing shown without a basis, nothing shown unlogged."""
+    referral_id = _refer(counselor, 0)
+    inbox = client_for(receiver)
+    assert "山田 0郎" in inbox.get("/referrals/").content.decode()
+    post(api_client(receiver), f"/api/v1/referrals/{referral_id}/decline", {"reason": "対象外"})
+    body = inbox.get("/referrals/").content.decode()
+    assert _ids(body) == [referral_id]
+    assert "山田" not in body and "（閲覧できません）" in body
+    # the sender still sees its own person
+    assert "山田 0郎" in client_for(counselor).get("/referrals/?box=out").content.decode()
+
+
+def test_the_overdue_warning_counts_all_lists_the_oldest_and_links_the_filter(
+    counselor: User, receiver: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = [_refer(counselor, n) for n in range(3)]
+    Referral.dangerously_unscoped.filter(pk__in=ids).update(  # unscoped: a test ages them
+        due_date=dt.date(2020, 1, 1)
+    )
+    Referral.dangerously_unscoped.filter(pk=ids[1]).update(  # unscoped: as above
+        due_date=dt.date(2019, 1, 1)
+    )
+    monkeypatch.setattr(selectors, "OVERDUE_SHOWN", 2)
+    inbox = client_for(receiver)
+    body = inbox.get("/referrals/").content.decode()
+    warning = body[
+        body.index('class="warning"') : body.index("</div>", body.index('class="warning"'))
+    ]
+    assert "3 件あります" in warning and "ほか 1 件" in warning
+    assert _ids(warning) == [ids[1], ids[0]]  # the longest overdue first
+    assert 'href="?box=in&amp;status=overdue"' in warning
+    filtered = inbox.get("/referrals/?box=in&status=overdue").content.decode()
+    assert sorted(_ids(filtered.split("<table>")[1])) == sorted(ids)
+    Referral.dangerously_unscoped.filter(pk=ids[0]).update(  # unscoped: as above
+        status=Referral.Status.ACCEPTED
+    )
+    filtered = inbox.get("/referrals/?box=in&status=overdue").content.decode()
+    assert sorted(_ids(filtered.split("<table>")[1])) == sorted(ids[1:])
