@@ -97,7 +97,7 @@ def test_the_inbox_names_a_person_only_while_the_receiver_may_see_them(
     post(api_client(receiver), f"/api/v1/referrals/{referral_id}/decline", {"reason": "対象外"})
     body = inbox.get("/referrals/").content.decode()
     assert _ids(body) == [referral_id]
-    assert "山田" not in body and "（閲覧できません）" in body
+    assert "山田" not in body and "（閲覧の許可が終了しています）" in body
     # the sender still sees its own person
     assert "山田 0郎" in client_for(counselor).get("/referrals/?box=out").content.decode()
 
