@@ -215,7 +215,8 @@ class SenderNews:
 
     since: dt.datetime | None
     declined: list[Referral]
-    overdue: list[Referral]
+    overdue: list[Referral]  # the `limit` longest overdue
+    overdue_count: int  # all of them
     new_overdue: set[int]
 
 
@@ -238,12 +239,15 @@ def referral_news_for_sender(
         .select_related("to_organization")
         .order_by("-updated_at", "-pk")[:limit]
     )
-    today = timezone.localdate()
-    overdue = list(
-        sent.filter(status=Referral.Status.REQUESTED, due_date__lt=today)
-        .select_related("to_organization")
-        .order_by("due_date", "pk")[:limit]
-    )
+    late = _overdue(sent)
+    overdue = list(late.select_related("to_organization").order_by("due_date", "pk")[:limit])
+    overdue_count = late.count() if len(overdue) == limit else len(overdue)
     seen = timezone.localtime(since).date() if since is not None else None
     new_overdue = {r.pk for r in overdue if seen is None or r.due_date >= seen}
-    return SenderNews(since=since, declined=declined, overdue=overdue, new_overdue=new_overdue)
+    return SenderNews(
+        since=since,
+        declined=declined,
+        overdue=overdue,
+        overdue_count=overdue_count,
+        new_overdue=new_overdue,
+    )

@@ -228,3 +228,23 @@ def test_the_senders_home_shows_referrals_declined_or_overdue_since_the_last_vis
     assert "回答期限を過ぎたつなぎ（1件）" in again and "新たに期限超過" not in again
     # the receiver's home shows none of the sender's news
     assert "辞退されたつなぎ" not in client_for(receiver).get("/").content.decode()
+
+
+def test_the_senders_overdue_news_counts_all_beyond_those_it_lists(
+    counselor: User, receiver: User
+) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from tsunagu.referrals.selectors import referral_news_for_sender
+
+    person, consultation = intake(counselor)
+    consent = consent_for(counselor, person, "jiritsu-soudan")
+    late = [refer(counselor, consultation, consent) for _ in range(3)]
+    Referral.dangerously_unscoped.filter(pk__in=[r.pk for r in late]).update(
+        due_date=timezone.localdate() - dt.timedelta(days=1)
+    )
+    news = referral_news_for_sender(user=counselor, since=None, limit=2)
+    assert news.overdue_count == 3 and [r.pk for r in news.overdue] == [r.pk for r in late[:2]]
+    assert referral_news_for_sender(user=counselor, since=None).overdue_count == 3
