@@ -53,6 +53,7 @@ def test_background_generation_is_queued_run_by_the_worker_and_followed(
 
     followed = _generate("--follow", str(run.pk))
     assert progress.lines[-1] in followed and "people.Person" in followed and "bg1 を" in followed
+    assert f"段階 {progress.total}/{progress.total}（100%）" in followed
 
 
 def test_the_progress_keeps_the_newest_lines_numbered() -> None:

@@ -104,13 +104,16 @@ class Command(BaseCommand):
         run = GenerationRun.objects.filter(pk=run_id).first()
         if run is None:
             raise CommandError(f"番号 {run_id} の生成はありません")
-        shown = 0
+        shown, phase = 0, 0
         while True:
             progress = generation_progress(run_id)
             for number, line in enumerate(progress.lines, start=progress.first):
                 if number >= shown:
                     self.stdout.write(line)
             shown = progress.first + len(progress.lines)
+            if progress.done != phase:
+                phase = progress.done
+                self.stdout.write(f"段階 {phase}/{progress.total}（{progress.percent}%）")
             run.refresh_from_db()
             if run.finished:
                 break
