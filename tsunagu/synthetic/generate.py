@@ -248,9 +248,15 @@ class _LogRow:
 
 
 class _Generator:
-    def __init__(self, opts: Options, progress: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        opts: Options,
+        progress: Callable[[str], None],
+        steps: Callable[[int, int], None] = lambda done, total: None,
+    ) -> None:
         self.opts = opts
         self.say = progress
+        self.steps = steps
         self.rng = random.Random(opts.seed)  # noqa: S311 (synthetic data, not security)
         self.ids = Ids()
         self.last_report = 0.0
@@ -964,6 +970,7 @@ class _Generator:
                 )
                 self._maybe_flush()
             self.list_views(org)
+            self.steps(index + 2, len(orgs) + 2)
         self.flush_log()
 
     def list_views(self, org: _Org) -> None:
@@ -1015,12 +1022,19 @@ def _tables() -> list[str]:
     ]
 
 
-def generate(opts: Options, *, progress: Callable[[str], None] = lambda s: None) -> Report:
-    """Generate a city (see the module's docstring). Refused for a slug that already exists."""
+def generate(
+    opts: Options,
+    *,
+    progress: Callable[[str], None] = lambda s: None,
+    steps: Callable[[int, int], None] = lambda done, total: None,
+) -> Report:
+    """Generate a city (see the module's docstring). Refused for a slug that already exists.
+    `progress` is told what is being written, in words; `steps` how many of the phases (the
+    structure, one per organization's activity, the finish) are done of how many."""
     if opts.residents < 1000 or opts.years < 1:
         raise GenerateError("住民は 1,000 人以上、年数は 1 以上にしてください")
     started = time.monotonic()
-    gen = _Generator(opts, progress)
+    gen = _Generator(opts, progress, steps)
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cur:
@@ -1034,9 +1048,11 @@ def generate(opts: Options, *, progress: Callable[[str], None] = lambda s: None)
         )
         gen.municipality_id = municipality.pk
         gen.prev_hash = head.last_hash
+        steps(1, len(orgs) + 2)
         with foreign_keys_checked_at_end(_tables()):
             gen.activity(orgs, coordination)
             gen.finish()
+        steps(len(orgs) + 2, len(orgs) + 2)
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
             # VACUUM also fills the visibility map, without which the planner cannot answer a
