@@ -20,6 +20,7 @@ import datetime
 import math
 import re
 import unicodedata
+from array import array
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Iterator, Sequence
@@ -50,6 +51,7 @@ __all__ = [
     "TIER_LABELS",
     "VARIANT_FOLD",
     "Match",
+    "PairingMarks",
     "PersonFacts",
     "Prepared",
     "Readings",
@@ -540,6 +542,9 @@ DEFAULT_THRESHOLD = 0.75
 REVIEW_THRESHOLD = 0.55
 # Caps keep a pair under the threshold when something tells the two apart or is unproven.
 _CAP_CONFLICT = 0.3
+# the score a pair is capped at when its birth dates (or names) conflict: no threshold above it
+# lets such a pair through
+CAP_CONFLICT = _CAP_CONFLICT
 _CAP_REVIEW = 0.6
 
 
@@ -1097,10 +1102,148 @@ def prepare(facts: PersonFacts) -> Prepared:
 
 def pair_match(a: Prepared, b: Prepared, readings: Readings, threshold: float) -> Match | None:
     """The match of two prepared records when it scores at least ``threshold``, else None."""
+    if threshold > CAP_CONFLICT and birth_caps_conflict(a, b):
+        return None
     if _compare(a, b, explain=False, readings=readings).score < threshold:
         return None
     r = _compare(a, b, readings=readings)
     return Match(round(r.score, 4), r.reasons)
+
+
+def birth_caps_conflict(a: Prepared, b: Prepared) -> bool:
+    """Whether the birth dates alone cap the pair at ``_CAP_CONFLICT`` whatever else agrees
+    (exactly what ``_compare`` decides, told without it).
+
+    So is every pair of one name and birth year (a ``ny:`` block) born on days that are neither
+    the same, nor a slip of the pen apart, nor an era offset apart, unless a phone or an address
+    agrees (then two slips may lift the cap: ``_compare`` decides). In the large blocks of a
+    city of 1.5 million that is nearly every pair.
+    """
+    if not a.birth or not b.birth or not birth_differs(a.birth, b.birth):
+        return False
+    if a.latin or b.latin:
+        return True  # `_compare_romaji` caps every differing date
+    # corroborated (`_contact`): two slips may then be proposed for review
+    return _phone_weight(a.phone, b.phone)[0] <= 0 and _address_weight(a, b)[0] < _W_ADDRESS_PARTIAL
+
+
+def birth_differs(x: datetime.date, y: datetime.date) -> bool:
+    """Two birth dates neither the same nor a slip of the pen nor an era offset apart
+    (``_birth_state`` gives ``_DIFFER``), told with a few integer comparisons in the usual case
+    of one year with both the month and the day differing."""
+    if x == y:
+        return False
+    if x.year == y.year and x.month != y.month and x.day != y.day:
+        # Within one year both the month and the day differ: a slip only when 月 and 日 are
+        # swapped or the month's last digit and the day's first are (12-03 / 10-23).
+        return not (
+            (x.month == y.day and x.day == y.month)
+            or (
+                x.month // 10 == y.month // 10
+                and x.day % 10 == y.day % 10
+                and x.month % 10 == y.day // 10
+                and x.day // 10 == y.month % 10
+            )
+        )
+    return _birth_state(x, y)[0] == _DIFFER
+
+
+class PairingMarks:
+    """Of many persons, what ``birth_caps_conflict`` needs, in a few integer arrays indexed by
+    person id: pairs it caps are passed over before either record is read again or prepared
+    (most pairs of the large name-and-birth-year blocks).
+
+    ``uncapped`` is conservative: it never passes over a pair that ``_compare`` would not cap.
+    It keeps a pair when the dates allow a slip or an era offset, or when the phones' last
+    eight digits, the addresses or their house parts may agree (32-bit hashes, the same in
+    forked processes: equal texts give equal marks, a collision only keeps a pair); the full
+    comparison then decides. A person never added is kept with everyone.
+    """
+
+    def __init__(self) -> None:
+        # per person id: the birth date as yyyymmdd times two, plus one for a romaji name (0:
+        # none or not added); marks of the phone's last eight digits, the address, its house
+        self._birth = array("i")
+        self._phone = array("i")
+        self._address = array("i")
+        self._house = array("i")
+        self._count = 0
+
+    def add(
+        self,
+        pk: int,
+        family: str,
+        given: str,
+        birth: datetime.date | None,
+        phone: str,
+        address: str,
+    ) -> None:
+        if pk >= len(self._birth):
+            grow = [0] * (max(pk + 1, len(self._birth) * 5 // 4) - len(self._birth))
+            for marks in (self._birth, self._phone, self._address, self._house):
+                marks.extend(grow)
+        full, house, _ = _address_parts(normalize_address(address)) if address else ("", "", "")
+        ymd = birth.year * 10000 + birth.month * 100 + birth.day if birth else 0
+        self._birth[pk] = ymd * 2 + is_latin(family + given)
+        self._phone[pk] = _mark(normalize_phone(phone)[-8:])
+        self._address[pk] = _mark(full)
+        self._house[pk] = _mark(house)
+        self._count += 1
+
+    def __len__(self) -> int:
+        return self._count
+
+    def uncapped(self, x: int, others: Iterable[int]) -> list[int]:
+        """Those of `others` (ids) for which ``birth_caps_conflict`` with x may not hold."""
+        births = self._birth
+        size = len(births)
+        bi = births[x] if x < size else 0
+        if bi < 2:
+            return list(others)
+        phone, address, house = self._phone[x], self._address[x], self._house[x]
+        phones, addresses, houses = self._phone, self._address, self._house
+        dx = bi >> 1
+        kept = []
+        for y in others:
+            bj = births[y] if y < size else 0
+            if (
+                bj < 2
+                or not _ymd_differ(dx, bj >> 1)
+                or (
+                    not (bi | bj) & 1
+                    and (
+                        (phone and phone == phones[y])
+                        or (address and address == addresses[y])
+                        or (house and house == houses[y])
+                    )
+                )
+            ):
+                kept.append(y)
+        return kept
+
+
+def _mark(text: str) -> int:
+    """A non-zero 32-bit integer for a non-empty text, 0 for none; equal texts, equal marks."""
+    return (hash(text) & 0x7FFFFFFF) | 1 if text else 0
+
+
+def _ymd_differ(x: int, y: int) -> bool:
+    """``birth_differs`` of two dates given as yyyymmdd."""
+    if x == y:
+        return False
+    xy, xm, xd = x // 10000, x // 100 % 100, x % 100
+    yy, ym, yd = y // 10000, y // 100 % 100, y % 100
+    if xy == yy and xm != ym and xd != yd:
+        return not (
+            (xm == yd and xd == ym)
+            or (
+                xm // 10 == ym // 10
+                and xd % 10 == yd % 10
+                and xm % 10 == yd // 10
+                and xd // 10 == ym % 10
+            )
+        )
+    return birth_differs(datetime.date(xy, xm, xd), datetime.date(yy, ym, yd))
 
 
 def review_score(a: Prepared, b: Prepared, readings: Readings | None = None) -> float | None:

@@ -384,14 +384,30 @@ class _PreparedRecords:
 
 def _learned_blocks(
     persons: QuerySet[Person], stored: QuerySet[PersonKey], max_block: int
-) -> tuple[matching.Readings, set[str], dict[str, list[int]]]:
-    """The readings the persons' records teach; the keys some kanji-only record gains from them
-    beyond its stored keys (`matching.learned_keys`); and of those, the blocks within the size
-    bounds in full (stored members and learned ones), by key."""
-    names = ("pk", "family_name", "given_name", "family_name_kana", "given_name_kana")
-    readings = matching.Readings.learn_names(
-        row[1:] for batch in _fact_batches(persons, names, PAIRING_BATCH * 5) for row in batch
+) -> tuple[matching.Readings, matching.PairingMarks, set[str], dict[str, list[int]]]:
+    """The readings the persons' records teach; their pairing marks (read in the same pass);
+    the keys some kanji-only record gains from the readings beyond its stored keys
+    (`matching.learned_keys`); and of those, the blocks within the size bounds in full (stored
+    members and learned ones), by key."""
+    fields = (
+        "pk",
+        "family_name",
+        "given_name",
+        "family_name_kana",
+        "given_name_kana",
+        "birth_date",
+        "phone",
+        "address",
     )
+    marks = matching.PairingMarks()
+
+    def names() -> Iterator[tuple[str, str, str, str]]:
+        for batch in _fact_batches(persons, fields, PAIRING_BATCH * 5):
+            for pk, family, given, family_kana, given_kana, birth, phone, address in batch:
+                marks.add(pk, family, given, birth, phone, address)
+                yield family, given, family_kana, given_kana
+
+    readings = matching.Readings.learn_names(names())
     learned: dict[str, set[int]] = defaultdict(set)
     for batch in _fact_batches(persons.filter(family_name_kana="", given_name_kana="")):
         for row in batch:
@@ -404,7 +420,7 @@ def _learned_blocks(
         ):
             learned[key].add(pk)
     blocks = {key: sorted(block) for key, block in learned.items() if 2 <= len(block) <= max_block}
-    return readings, set(learned), blocks
+    return readings, marks, set(learned), blocks
 
 
 # find-duplicates pairs the batches in this many processes on PostgreSQL (the batches are
@@ -425,11 +441,35 @@ class _Pairing:
     keys: QuerySet[PersonKey]
     scope: frozenset[int]
     readings: matching.Readings
+    marks: matching.PairingMarks
     learned_keys: set[str]
     learned: dict[str, list[int]]
     learned_of: dict[int, list[str]]
     oversized: list[str]
+    # the keys two to `max_block` stored persons share, as a bit per `hash` of a key (the same
+    # in the forked workers; a filter of one hash, a few percent of false "shared"): a key of
+    # one person (nine in ten) is not looked up for its block
+    shared: bytearray
     threshold: float
+
+    def _is_shared(self, key: str) -> bool:
+        h = hash(key) & (len(self.shared) * 8 - 1)
+        return bool(self.shared[h >> 3] >> (h & 7) & 1)
+
+    def _members(self, keys: list[str], lo: int) -> Iterable[tuple[str, int]]:
+        """(key, person) of these keys' blocks, the persons from id `lo` on."""
+        if connection.vendor != "postgresql":
+            return self.keys.filter(key__in=keys, person_id__gte=lo).values_list("key", "person_id")
+        # The keys as one array parameter: bound client-side, `IN (%s, …)` with 10,000
+        # parameters cost the process more Python (Django's lookup, psycopg's query parsing)
+        # than the database took to answer. The keys are pairing keys (from `self.keys`).
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f'SELECT "key", "person_id" FROM "{PersonKey._meta.db_table}"'  # noqa: S608
+                ' WHERE "key" = ANY(%s) AND "person_id" >= %s',
+                [keys, lo],
+            )
+            return cast(list[tuple[str, int]], cursor.fetchall())
 
     def pair(
         self, bounds: Iterable[tuple[int, int]], progress: Callable[[int], None]
@@ -446,19 +486,19 @@ class _Pairing:
             # the keys of the batch's id range; another scope's persons in the range add keys
             # whose blocks hold no person of the batch, which pair nothing
             keys = sorted(
-                set(
+                key
+                for key in set(
                     self.keys.filter(person_id__gte=lo, person_id__lte=hi)
                     .exclude(key__in=self.oversized)
                     .values_list("key", flat=True)
                 )
                 - self.learned_keys  # their blocks are complete in `learned`
+                if self._is_shared(key)
             )
             blocks: dict[str, list[int]] = defaultdict(list)
             scope = self.scope
             for start in range(0, len(keys), PAIRING_KEYS):
-                for key, pk in self.keys.filter(
-                    key__in=keys[start : start + PAIRING_KEYS], person_id__gte=lo
-                ).values_list("key", "person_id"):
+                for key, pk in self._members(keys[start : start + PAIRING_KEYS], lo):
                     if pk in scope:
                         blocks[key].append(pk)
             later: dict[int, set[int]] = defaultdict(set)
@@ -473,6 +513,12 @@ class _Pairing:
                 for key in self.learned_of.get(pk, ()):
                     block = self.learned[key]
                     later[pk].update(block[bisect_right(block, pk) :])
+            if self.threshold > matching.CAP_CONFLICT:
+                # pairs whose birth dates alone keep them below the threshold are passed over
+                # before either record is read again or prepared
+                uncapped = self.marks.uncapped
+                for pk, others in later.items():
+                    later[pk] = set(uncapped(pk, others))
             records.fetch({other for others in later.values() for other in others})
             readings, threshold = self.readings, self.threshold
             for pk, others in later.items():
@@ -579,28 +625,45 @@ def duplicate_pairs(
         reduce(or_, (Q(key__startswith=p) for p in matching.SEARCH_ONLY_PREFIXES))
     )
     stored = keys.filter(person__in=scope)
-    readings, learned_keys, learned = _learned_blocks(persons, stored, max_block)
+    readings, marks, learned_keys, learned = _learned_blocks(persons, stored, max_block)
     learned_of: dict[int, list[str]] = defaultdict(list)
     for key, block in learned.items():
         for pk in block:
             learned_of[pk].append(key)
-    # Blocks too large to pair (a facility's phone): counted once over all the stored keys.
-    oversized = list(
+    # Blocks too large to pair (a facility's phone), and the keys worth looking up (shared by
+    # two persons or more): counted once over all the stored keys.
+    oversized: list[str] = []
+    shared_hashes: list[int] = []
+    for key, size in (
         stored.values("key")
         .annotate(size=Count("pk"))
-        .filter(size__gt=max_block)
-        .values_list("key", flat=True)
-    )
+        .filter(size__gt=1)
+        .values_list("key", "size")
+        .iterator(chunk_size=10_000)
+    ):
+        if size > max_block:
+            oversized.append(key)
+        else:
+            shared_hashes.append(hash(key))
+    # 32 bits or more a shared key: about 3 % of the others are taken as shared (looked up)
+    shared = bytearray(max(1 << 13, 1 << (len(shared_hashes) * 4).bit_length()))
+    mask = len(shared) * 8 - 1
+    for h in shared_hashes:
+        h &= mask
+        shared[h >> 3] |= 1 << (h & 7)
+    del shared_hashes
     ids = list(persons.order_by("pk").values_list("pk", flat=True))
     pairing = _Pairing(
         persons=persons,
         keys=keys,
         scope=frozenset(ids),
         readings=readings,
+        marks=marks,
         learned_keys=learned_keys,
         learned=learned,
         learned_of=dict(learned_of),
         oversized=oversized,
+        shared=shared,
         threshold=threshold,
     )
     bounds = [

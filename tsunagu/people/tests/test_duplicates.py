@@ -377,3 +377,36 @@ def test_namesakes_are_compared_only_with_a_second_fact(
     assert compared == {frozenset((first.birth_date, slip.birth_date))}
     assert [(a.pk, b.pk, m.tier) for a, b, m in pairs] == [(first.pk, slip.pk, "review")]
     assert namesake.pk not in {p.pk for a, b, _ in pairs for p in (a, b)}
+
+
+def test_namesakes_of_one_year_born_on_unrelated_days_are_never_compared(
+    counselor: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One name and birth year (one `ny:` block): a namesake born on an unrelated day with no
+    contact in common is passed over by the birth-date marks before any comparison; a slip in
+    the day is compared and proposed; a pair two slips apart sharing a phone is compared and
+    proposed for review."""
+    name = {
+        "family_name": "高橋",
+        "given_name": "花子",
+        "family_name_kana": "タカハシ",
+        "given_name_kana": "ハナコ",
+    }
+    first = make(counselor, **name, birth_date=dt.date(1960, 3, 4), phone="090-1234-5678")
+    unrelated = make(counselor, **name, birth_date=dt.date(1960, 7, 21))
+    slip = make(counselor, **name, birth_date=dt.date(1960, 3, 14))
+    two_slips = make(counselor, **name, birth_date=dt.date(1961, 3, 14), phone="09012345678")
+    compared: set[frozenset[dt.date | None]] = set()
+    pair_match = matching.pair_match
+
+    def recorded(a: matching.Prepared, b: matching.Prepared, *args: Any) -> matching.Match | None:
+        compared.add(frozenset((a.birth, b.birth)))
+        return pair_match(a, b, *args)
+
+    monkeypatch.setattr(matching, "pair_match", recorded)
+    pairs = duplicate_pairs(persons=Person.dangerously_unscoped.all())
+    assert not any(unrelated.birth_date in c for c in compared)
+    found = {frozenset((a.pk, b.pk)): m.tier for a, b, m in pairs}
+    assert found[frozenset((first.pk, slip.pk))] == "review"
+    assert found[frozenset((first.pk, two_slips.pk))] == "review"
+    assert unrelated.pk not in {pk for pair in found for pk in pair}

@@ -964,3 +964,106 @@ def test_a_record_without_birth_date_meets_namesakes_only_through_a_stronger_key
     assert pairing_keys(HANAKO) & pairing_keys(alone) == set()
     with_phone = replace(alone, phone=HANAKO.phone)
     assert {k[:2] for k in pairing_keys(HANAKO) & pairing_keys(with_phone)} == {"p:"}
+
+
+# --- the birth-date bound: pairs passed over before the full comparison ---------------------
+
+
+def _marks(*records: PersonFacts) -> matching.PairingMarks:
+    marks = matching.PairingMarks()
+    for pk, r in enumerate(records, start=1):
+        marks.add(pk, r.family_name, r.given_name, r.birth_date, r.phone, r.address)
+    return marks
+
+
+def _state_differs(x: dt.date, y: dt.date) -> bool:
+    return matching._birth_state(x, y)[0] == matching._DIFFER
+
+
+def test_birth_differs_is_birth_state_on_every_date_of_the_year_and_every_neighbour() -> None:
+    """The integer shortcut of one year (both the month and the day differing) and the
+    yyyymmdd form the marks keep agree with `_birth_state` on every date of two years and
+    every slip and era offset of a few dates."""
+    for x in (dt.date(1950, 12, 3), dt.date(1988, 1, 1), dt.date(1961, 10, 23)):
+        others = [x + dt.timedelta(days=n) for n in range(-400, 400)]
+        others += list(matching._birth_neighbours(x))
+        for y in others:
+            expected = _state_differs(x, y)
+            assert matching.birth_differs(x, y) == expected, (x, y)
+            ymd = (x.year * 10000 + x.month * 100 + x.day, y.year * 10000 + y.month * 100 + y.day)
+            assert matching._ymd_differ(*ymd) == expected, (x, y)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dates(min_value=dt.date(1800, 1, 1), max_value=dt.date(2030, 12, 31)),
+    st.integers(min_value=1, max_value=12),
+    st.integers(min_value=1, max_value=28),
+)
+def test_birth_differs_is_birth_state_within_one_year(x: dt.date, month: int, day: int) -> None:
+    y = dt.date(x.year, month, day)
+    assert matching.birth_differs(x, y) == _state_differs(x, y)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_FACTS, _FACTS)
+def test_a_pair_is_passed_over_only_when_compare_caps_it_below_review(
+    a: PersonFacts, b: PersonFacts
+) -> None:
+    """`pair_match` (`birth_caps_conflict`) and find-duplicates' marks (`PairingMarks`) skip
+    the full comparison only for a pair `compare` keeps at or below the conflict cap."""
+    pa, pb = matching.prepare(a), matching.prepare(b)
+    score = matching._compare(pa, pb, explain=False).score
+    if matching.birth_caps_conflict(pa, pb):
+        assert score <= matching.CAP_CONFLICT
+    if not _marks(a, b).uncapped(1, [2]):
+        assert matching.birth_caps_conflict(pa, pb)
+        assert score <= matching.CAP_CONFLICT
+
+
+def test_namesakes_of_one_birth_year_are_passed_over_unless_a_slip_or_a_contact_agrees() -> None:
+    """One name and birth year (one `ny:` block): born on unrelated days with nothing else in
+    common, the pair is passed over; a slip of the pen in the day, 月/日 swapped, a shared phone
+    (two slips may then be proposed) keep it, and a pair two slips apart with the phone
+    agreeing is still proposed for review."""
+    base = replace(NAMESAKE, birth_date=dt.date(1960, 3, 4), phone="", address="")
+    unrelated = replace(base, birth_date=dt.date(1960, 7, 21), postal_code="")
+    slip = replace(base, birth_date=dt.date(1960, 3, 14))
+    swapped = replace(base, birth_date=dt.date(1960, 4, 3))
+    marks = _marks(base, unrelated, slip, swapped)
+    assert marks.uncapped(1, [2, 3, 4]) == [3, 4]
+    r = matching.Readings()
+    assert matching.pair_match(matching.prepare(base), matching.prepare(unrelated), r, 0.55) is None
+    for other in (slip, swapped):
+        assert compare(base, other).tier == "review"
+
+    with_phone = replace(base, phone="0466-77-8899")
+    two_slips = replace(with_phone, birth_date=dt.date(1961, 3, 14))  # a year and a day slip
+    unrelated_phone = replace(unrelated, phone="0466-77-8899")
+    marks = _marks(with_phone, two_slips, unrelated_phone)
+    assert marks.uncapped(1, [2, 3]) == [2, 3]  # the full comparison decides
+    assert compare(with_phone, two_slips).tier == "review"
+    match = matching.pair_match(
+        matching.prepare(with_phone), matching.prepare(two_slips), r, matching.REVIEW_THRESHOLD
+    )
+    assert match is not None and "生年月日が2か所違う（誤記が重なった可能性）" in match.reasons
+
+
+def test_a_romaji_namesake_born_on_another_day_is_passed_over_even_with_a_shared_phone() -> None:
+    """A name in romaji is capped by differing dates whatever agrees (`_compare_romaji`)."""
+    a = PersonFacts(
+        family_name="NGUYEN",
+        given_name="VAN AN",
+        birth_date=dt.date(1990, 2, 5),
+        phone="09011112222",
+    )
+    b = replace(a, birth_date=dt.date(1990, 9, 18))
+    assert _marks(a, b).uncapped(1, [2]) == []
+    assert compare(a, b).score <= matching.CAP_CONFLICT
+    assert _marks(a, replace(a, birth_date=dt.date(1990, 2, 15))).uncapped(1, [2]) == [2]
+
+
+def test_pairing_marks_keep_every_pair_of_a_person_never_added() -> None:
+    marks = _marks(NAMESAKE)
+    assert marks.uncapped(1, [5, 100]) == [5, 100]
+    assert marks.uncapped(7, [1]) == [1]
