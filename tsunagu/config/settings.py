@@ -21,6 +21,9 @@ TSUNAGU_BACKUP_KEY              the passphrase backups are encrypted with (tsuna
 TSUNAGU_EXPORT_ARCHIVE_PASSWORD the city's key for encrypted exports (core/archive.py); unset:
                                 a one-time password per download, shown once
 TSUNAGU_MEDIA_DIR               uploaded files (default: media/ in the data directory)
+TSUNAGU_TASK_LOST_HOURS         a running task whose worker cannot be checked is taken for lost
+                                after this long (default 6; 0: never; core/lost_tasks.py)
+TSUNAGU_TASK_SWEEP_MINUTES      how often a task worker sweeps for lost tasks (default 5)
 """
 
 import datetime as dt
@@ -85,8 +88,10 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
-    "django_tasks_db",
+    # tsunagu.core before django_tasks_db: the first app with a command of a name wins, and core's
+    # `db_worker` (a worker named after its process, core/lost_tasks.py) replaces the package's
     "tsunagu.core",
+    "django_tasks_db",
     "tsunagu.organizations",
     "tsunagu.accounts",
     "tsunagu.cityplan",
@@ -125,6 +130,12 @@ TASKS = {
         "BACKEND": os.environ.get("TSUNAGU_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
     }
 }
+# A worker that dies leaves its task RUNNING; the sweep (core/lost_tasks.py) fails it and puts its
+# record right. A worker named `<host>:<pid>` is checked on its host; a task whose worker cannot
+# be checked (another host, another kind of id) is taken for lost after this many hours (0: never)
+TASK_LOST_HOURS = float(os.environ.get("TSUNAGU_TASK_LOST_HOURS", "6"))
+# how often a running `tsunagu db_worker` sweeps (besides once as it starts; 0: only then)
+TASK_SWEEP_MINUTES = float(os.environ.get("TSUNAGU_TASK_SWEEP_MINUTES", "5"))
 # Django's cache, one for every server and task process on this machine (files under the data
 # directory): the rate-limit counters (access/throttle.py, the public map's) must be counted
 # across processes, and the dashboard's figures and charts are counted and drawn once for all,

@@ -17,6 +17,7 @@ from django.core.cache import cache
 from django.tasks import TaskResultStatus, task
 
 from tsunagu.core.fiscal import fiscal_year_bounds
+from tsunagu.core.lost_tasks import task_recovery
 from tsunagu.core.tasks import STATE_LABELS, task_enqueue, task_state
 from tsunagu.evaluation import charts
 from tsunagu.evaluation import dashboard as d
@@ -189,8 +190,19 @@ def dashboard_count_task(municipality_id: int, fiscal_year: int, today: str) -> 
     dashboard_charts(year, d.figures_count(year, today=day), today=day)
 
 
+@task_recovery(dashboard_count_task)
+def dashboard_count_lost(municipality_id: int, fiscal_year: int, today: str) -> None:
+    """The worker died while counting (core/lost_tasks.py): the page's mark is cleared, so the
+    next view counts again (nothing is kept until the counting ends)."""
+    cache.delete(_counting_key_of(municipality_id, fiscal_year, today))
+
+
+def _counting_key_of(municipality_id: int, fiscal_year: int, today: str) -> str:
+    return f"evaluation:dashboard-counting:{municipality_id}:{fiscal_year}:{today}"
+
+
 def _counting_key(year: d.Year, today: dt.date) -> str:
-    return f"evaluation:dashboard-counting:{year.municipality.pk}:{year.fiscal_year}:{today}"
+    return _counting_key_of(year.municipality.pk, year.fiscal_year, today.isoformat())
 
 
 def dashboard_figures(year: d.Year, *, today: dt.date) -> d.Figures | Counting:

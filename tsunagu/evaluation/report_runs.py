@@ -17,6 +17,7 @@ from django.tasks import task
 from django.utils import timezone
 
 from tsunagu.accounts.models import User
+from tsunagu.core.lost_tasks import task_recovery
 from tsunagu.core.tasks import task_enqueue
 from tsunagu.evaluation.access import evaluation_municipality
 from tsunagu.evaluation.models import ReportDownload, ReportRun
@@ -108,6 +109,17 @@ def report_run_task(run_id: int) -> None:
         raise
 
 
+@task_recovery(report_run_task)
+def report_run_lost(run_id: int) -> None:
+    """The worker died while building (core/lost_tasks.py): the file is kept only in the update
+    that marks the run done, so the run fails with nothing kept."""
+    _fail(
+        run_id,
+        "作成の処理が途中で止まりました（処理を担当するプロセスが終了しました）。"
+        "ファイルは作っていません。もう一度お試しください",
+    )
+
+
 def report_run_execute(*, run_id: int) -> None:
     """Build the report of a queued run (a run in any other state is left alone, so a second
     delivery of the task builds once)."""
@@ -133,7 +145,8 @@ def report_run_execute(*, run_id: int) -> None:
     except ReportError as exc:
         _fail(run_id, str(exc))
         return
-    ReportRun.objects.filter(pk=run_id).update(
+    # a run failed meanwhile (`report_run_lost`) stays failed
+    ReportRun.objects.filter(pk=run_id, status=ReportRun.Status.RUNNING).update(
         status=ReportRun.Status.DONE,
         content=content,
         size=len(content),

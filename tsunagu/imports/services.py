@@ -44,6 +44,7 @@ from tsunagu.consultations.services import (
     consultation_data_validate,
 )
 from tsunagu.core.fiscal import parse_wareki_date
+from tsunagu.core.lost_tasks import task_recovery
 from tsunagu.core.tasks import task_enqueue
 from tsunagu.core.text import nfkc
 from tsunagu.core.validation import ItemInvalid
@@ -1068,13 +1069,14 @@ def import_job_write_start(job: ImportJob) -> None:
     ImportJob.dangerously_unscoped.filter(pk=job.pk).update(task_id=job.task_id)
 
 
-def _job_fail_unwritten(job_id: int, message: str) -> None:
+def _job_fail_unwritten(job_id: int, message: str, *, advice: str = "") -> None:
     with transaction.atomic():
         # unscoped: the job a worker was given by id; only its outcome is recorded
         job = ImportJob.dangerously_unscoped.select_for_update().filter(pk=job_id).first()
         if job is None or job.status != ImportJob.Status.WRITING:
             return
-        job.errors = [RowError(1, "", f"{message}。何も登録していません").as_json()]
+        said = f"{message}。何も登録していません" + (f"。{advice}" if advice else "")
+        job.errors = [RowError(1, "", said).as_json()]
         job.error_count = 1
         _job_finish(job, ImportJob.Status.FAILED)
 
@@ -1088,6 +1090,17 @@ def import_job_write_task(job_id: int) -> None:
     except Exception as exc:
         _job_fail_unwritten(job_id, f"登録中に予期しないエラーが起きました（{type(exc).__name__}）")
         raise
+
+
+@task_recovery(import_job_write_task)
+def import_job_write_lost(job_id: int) -> None:
+    """The worker died during the write (core/lost_tasks.py): the write is one transaction, so
+    nothing was written; the job fails and its file is dropped."""
+    _job_fail_unwritten(
+        job_id,
+        "登録の処理が途中で止まりました（処理を担当するプロセスが終了しました）",
+        advice="もう一度取り込んでください",
+    )
 
 
 def import_job_write(*, job_id: int) -> None:

@@ -32,6 +32,7 @@ from tsunagu.accounts.access import user_municipality
 from tsunagu.accounts.models import Role, User
 from tsunagu.core.archive import archive_make, password_seal, password_unseal
 from tsunagu.core.export import SafeDictWriter
+from tsunagu.core.lost_tasks import task_recovery
 from tsunagu.core.tasks import task_enqueue
 from tsunagu.organizations.models import Municipality
 from tsunagu.people import matching
@@ -195,6 +196,17 @@ def duplicate_run_task(run_id: int) -> None:
             "ファイルは作っていません。もう一度お試しください",
         )
         raise
+
+
+@task_recovery(duplicate_run_task)
+def duplicate_run_lost(run_id: int) -> None:
+    """The worker died while pairing (core/lost_tasks.py): the ZIP is kept only in the update
+    that marks the run done, so the run fails with nothing kept (its password erased)."""
+    _fail(
+        run_id,
+        "照合の処理が途中で止まりました（処理を担当するプロセスが終了しました）。"
+        "ファイルは作っていません。もう一度お試しください",
+    )
 
 
 def duplicate_run_execute(*, run_id: int, workers: int = PAIRING_WORKERS) -> None:

@@ -26,6 +26,7 @@ from django.utils import timezone
 from tsunagu.access.services import access_log_captured, access_log_replayed, logged_records
 from tsunagu.accounts.models import User
 from tsunagu.accounts.tokens import api_token_user
+from tsunagu.core.lost_tasks import task_recovery
 from tsunagu.core.tasks import task_enqueue
 from tsunagu.portal.models import IdempotencyKey
 
@@ -83,6 +84,13 @@ def idempotency_purge_task() -> int:
     """`idempotency_purge` in the background (`tsunagu db_worker`), as scheduled by
     `idempotency_purge_schedule`."""
     return idempotency_purge()
+
+
+@task_recovery(idempotency_purge_task)
+def idempotency_purge_lost() -> None:
+    """The worker died during a purge (core/lost_tasks.py): its one delete was rolled back, so
+    another purge is enqueued at once (no key is to outlive its expiry by much)."""
+    task_enqueue(idempotency_purge_task)
 
 
 # set in the cache for an hour when a purge is scheduled: at most one is enqueued an hour

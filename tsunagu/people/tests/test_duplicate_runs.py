@@ -14,6 +14,7 @@ import pytest
 import pyzipper
 from django.core.management import call_command
 from django.db import connection
+from django.tasks import TaskResultStatus
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django_tasks_db.management.commands import db_worker
@@ -22,7 +23,9 @@ from conftest import client_for, make_user
 from tsunagu.access.models import AccessLog
 from tsunagu.accounts.models import Role, User
 from tsunagu.core.archive import password_seal, password_unseal
+from tsunagu.core.lost_tasks import lost_tasks_sweep
 from tsunagu.core.tests.downloads import ARCHIVE_PASSWORD
+from tsunagu.core.tests.lost import claimed_by, dead_worker, result_of
 from tsunagu.organizations.models import Municipality
 from tsunagu.people import duplicate_runs
 from tsunagu.people.models import DuplicateRun, Person
@@ -229,3 +232,32 @@ def test_a_sealed_password_opens_only_under_the_same_secret(settings: Any) -> No
     assert password_unseal(sealed) == "AbCdEfGh23456789"
     settings.SECRET_KEY = "another-secret-key-for-this-test-only"
     assert password_unseal(sealed) == ""
+
+
+def test_a_run_whose_worker_died_fails_with_a_message_and_keeps_nothing(
+    admin_user: User,
+    variants: tuple[Person, Person, Person],
+    settings: Any,
+) -> None:
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    client = client_for(admin_user)
+    _start(client)
+    run = DuplicateRun.dangerously_unscoped.get()
+    DuplicateRun.dangerously_unscoped.filter(pk=run.pk).update(
+        status=DuplicateRun.Status.RUNNING, done_steps=1, total_steps=3
+    )
+    claimed_by(run.task_id, dead_worker())
+    [lost] = lost_tasks_sweep()
+    assert lost.result_id == run.task_id and lost.recovered
+    run.refresh_from_db()
+    assert run.status == DuplicateRun.Status.FAILED and run.finished_at is not None
+    assert run.message == (
+        "照合の処理が途中で止まりました（処理を担当するプロセスが終了しました）。"
+        "ファイルは作っていません。もう一度お試しください"
+    )
+    assert bytes(run.content) == b"" and run.person_ids == [] and run.sealed_password == ""
+    assert result_of(run.task_id).status == TaskResultStatus.FAILED
+    page = client.get(reverse("people:duplicate_run", args=[run.pk])).content.decode()
+    assert "照合できませんでした: 照合の処理が途中で止まりました" in page
+    download = client.get(reverse("people:duplicate_run_download", args=[run.pk]))
+    assert download.status_code == 404
