@@ -17,7 +17,9 @@ peak memory of the process.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
+import pstats
 import random
 import resource
 import sys
@@ -74,6 +76,14 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--city", help="import into this loaded city of DATABASE_URL instead")
+    parser.add_argument(
+        "--profile", action="store_true", help="profile each import (cProfile, top functions)"
+    )
+    parser.add_argument(
+        "--persons-only",
+        action="store_true",
+        help="only the new persons (no re-run, no consultations)",
+    )
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="tsunagu-bench-"))
@@ -145,21 +155,50 @@ def main() -> None:
     data = persons_csv(args.rows, rng, prefix).encode("cp932")
     print(f"{url.split(':', 1)[0]}, {args.rows:,} rows, {len(data) / 1e6:.1f} MB CP932")
 
+    def server_cpu() -> float:
+        """CPU seconds of this connection's PostgreSQL backend so far (same machine), else 0."""
+        from django.db import connection
+
+        if connection.vendor != "postgresql":
+            return 0.0
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            (pid,) = cursor.fetchone()
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def timed(label: str, kind: str, raw: bytes) -> None:
-        start = time.perf_counter()
+        profiler = cProfile.Profile() if args.profile else None
+        start, cpu, db_cpu = time.perf_counter(), time.process_time(), server_cpu()
+        if profiler is not None:
+            profiler.enable()
         text, _ = import_decode(data=raw)
         report = import_run(user=user, kind=kind, text=text, channel=AccessLog.Channel.CLI)
-        seconds = time.perf_counter() - start
+        if profiler is not None:
+            profiler.disable()
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+        db_cpu = server_cpu() - db_cpu
+        if profiler is not None:
+            for order in ("cumulative", "tottime"):
+                print(f"--- {label}, by {order}")
+                pstats.Stats(profiler).sort_stats(order).print_stats(45)
         if not report.ok:
             sys.exit(f"{label}: {report.summary()} {report.errors[:3]}")
         print(
-            f"{label:<28} {seconds:7.1f} s  {args.rows / seconds:8.0f} rows/s  {report.summary()}"
+            f"{label:<28} {seconds:7.1f} s  {args.rows / seconds:8.0f} rows/s"
+            f"  (CPU {cpu:.1f} s, database {db_cpu:.1f} s)  {report.summary()}"
         )
 
     timed("persons, new", ImportKind.PERSONS, data)
-    timed("persons, same file again", ImportKind.PERSONS, data)
-    consultations = consultations_csv(args.rows, prefix).encode()
-    timed("consultations, new", ImportKind.CONSULTATIONS, consultations)
+    if not args.persons_only:
+        timed("persons, same file again", ImportKind.PERSONS, data)
+    if not args.persons_only:
+        consultations = consultations_csv(args.rows, prefix).encode()
+        print(f"consultations file {len(consultations) / 1e6:.1f} MB")
+        timed("consultations, new", ImportKind.CONSULTATIONS, consultations)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS {peak:.0f} MiB")
 

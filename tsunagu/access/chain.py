@@ -35,6 +35,7 @@ from django.utils import timezone
 from simple_history.signals import post_create_historical_record
 
 from tsunagu.access.models import AccessLog, AuditChainHead, HistoryDigest, HistoryFieldSet
+from tsunagu.core.bulk import rows_insert
 from tsunagu.core.history import HistoryChannel, history_rows_written
 from tsunagu.organizations.models import Organization
 
@@ -370,7 +371,8 @@ def _append_links(links: list[HistoryDigest]) -> None:
             link.prev_hash = prev
             link.hash = link_hash(link, prev)
             prev = link.hash
-        HistoryDigest.objects.bulk_create(links, batch_size=500)
+        names = ["at", "model", "history_id", "kind", "digest", "field_set", "prev_hash", "hash"]
+        rows_insert(HistoryDigest, names, ([getattr(link, n) for n in names] for link in links))
         head.last_hash = prev
         head.count += len(links)
         head.save(update_fields=["last_hash", "count"])
@@ -402,9 +404,9 @@ def _one_written(sender: Any, history_instance: models.Model, **kwargs: Any) -> 
 
 
 @receiver(history_rows_written)
-def _many_written(sender: Any, rows: Sequence[models.Model], **kwargs: Any) -> None:
-    if rows:
-        history_written(type(rows[0]), [r.pk for r in rows])
+def _many_written(sender: type[models.Model], ids: Sequence[int], **kwargs: Any) -> None:
+    if ids:
+        history_written(sender, ids)
 
 
 def history_erase(queryset: models.QuerySet[Any]) -> int:

@@ -22,6 +22,7 @@ from tsunagu.consultations.models import (
     Response,
     Topic,
 )
+from tsunagu.core.bulk import rows_insert
 from tsunagu.core.history import bulk_create_with_history, changed_by, refuse_stale
 from tsunagu.core.validation import ItemInvalid, fields_validate
 from tsunagu.organizations.models import Site
@@ -203,13 +204,10 @@ def consultation_create_many(
         default_user=user,
         custom_historical_attrs={"history_channel": channel},
     )
-    ConsultationTopic.objects.bulk_create(
-        (
-            ConsultationTopic(consultation=c, topic=t)
-            for c, codes in zip(consultations, topics, strict=True)
-            for t in codes
-        ),
-        batch_size=2000,
+    rows_insert(
+        ConsultationTopic,
+        ["consultation", "topic"],
+        ((c.pk, t) for c, codes in zip(consultations, topics, strict=True) for t in codes),
     )
     access_log_many(user=user, action=action, entries=entries, channel=channel)
     return consultations

@@ -17,16 +17,20 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from enum import Enum
+from itertools import batched
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import models
+from django.db import connections, models, router
 from django.dispatch import Signal, receiver
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 from simple_history.signals import pre_create_historical_record
-from simple_history.utils import bulk_create_with_history as _bulk_create_with_history
 
-# sent with `rows` (the historical rows just written) after a bulk write with history
+from tsunagu.core.bulk import in_clause
+
+# sent with `ids` (of the historical rows just written, in order) after a bulk write with history
 history_rows_written = Signal()
 
 
@@ -50,16 +54,66 @@ def _record_channel(sender: Any, instance: Any, history_instance: Any, **kwargs:
 
 
 def bulk_create_with_history[M: models.Model](
-    objs: list[M], model: type[M], **kwargs: Any
+    objs: list[M],
+    model: type[M],
+    *,
+    batch_size: int | None = None,
+    default_user: Any = None,
+    custom_historical_attrs: dict[str, Any] | None = None,
 ) -> list[M]:
-    """simple_history's bulk create, then the news of the history rows it wrote (all of them
-    are new: the records are)."""
-    created: list[M] = _bulk_create_with_history(objs, model, **kwargs)
+    """Insert new records and their `+` history rows, then announce the history rows written
+    (`history_rows_written`, with their ids in order).
+
+    The history rows are what simple_history's own bulk create writes (every tracked column,
+    the user, `+`, no change reason, the extra attributes such as the channel), but copied by
+    the database from the rows just inserted (`INSERT … SELECT`, one statement per batch), not
+    built as model instances; the history date is one time for the whole call."""
+    created: list[M] = model._default_manager.bulk_create(objs, batch_size=batch_size)
     ids = [o.pk for o in created]
-    if ids:
-        manager = model.history  # type: ignore[attr-defined]  # unscoped: the rows just written
-        rows = list(manager.filter(id__in=ids).order_by("history_id"))
-        history_rows_written.send(sender=manager.model, rows=rows)
+    if not ids:
+        return created
+    history_model = model.history.model  # type: ignore[attr-defined]
+    connection = connections[router.db_for_write(history_model)]
+    fixed = {
+        "history_date": timezone.now(),
+        "history_user_id": getattr(default_user, "pk", default_user),
+        "history_change_reason": None,
+        "history_type": "+",
+        **(custom_historical_attrs or {}),
+    }
+    tracked = {f.attname for f in history_model.tracked_fields}
+    source = {f.attname: str(f.column) for f in model._meta.concrete_fields}
+    quote = connection.ops.quote_name
+    columns: list[str] = []
+    selected: list[str] = []
+    params: list[Any] = []
+    for f in history_model._meta.concrete_fields:
+        if f.primary_key:
+            continue
+        columns.append(quote(f.column))
+        if f.attname in fixed:
+            selected.append("%s")
+            value = fixed[f.attname]
+            value = value.value if isinstance(value, Enum) else value  # a choice: its code
+            params.append(f.get_db_prep_save(value, connection))
+        elif f.attname in tracked:
+            selected.append(quote(source[f.attname]))
+        else:
+            raise TypeError(f"{history_model.__name__}.{f.attname}: no value for a history row")
+    key = quote(str(model._meta.pk.column))
+    statement = (
+        f"INSERT INTO {quote(history_model._meta.db_table)} ({', '.join(columns)}) "  # noqa: S608
+        f"SELECT {', '.join(selected)} FROM {quote(model._meta.db_table)} "
+        "WHERE {where} ORDER BY " + key + " RETURNING " + quote(str(history_model._meta.pk.column))
+    )
+    written: list[int] = []
+    limit = max(1, (connection.features.max_query_params or 60_000) - len(params))
+    with connection.cursor() as cursor:
+        for batch in batched(ids, min(batch_size or 1000, limit)):
+            where, where_params = in_clause(connection, key, batch)
+            cursor.execute(statement.format(where=where), [*params, *where_params])
+            written.extend(pk for (pk,) in cursor.fetchall())
+    history_rows_written.send(sender=history_model, ids=sorted(written))
     return created
 
 

@@ -25,6 +25,7 @@ import unicodedata
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import batched
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
@@ -76,6 +77,7 @@ from tsunagu.people.services import (
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 CHUNK_ROWS = 500
+KEY_LOOKUP_BATCH = 5000
 
 _DATETIME = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?")
 _SEXES = {
@@ -134,6 +136,10 @@ class PersonPlan:
     person: Person | None  # the existing record with this external_id (or the one linked to)
     changed: bool
     linked: bool = False  # the importer chose to link this row to an existing record
+    # the row's facts and `matching.match_keys`, worked out once for the three uses (same-file
+    # matching, known persons, the write): `_plan_keys`
+    facts: matching.PersonFacts | None = None
+    keys: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -409,6 +415,24 @@ def _facts_of(data: PersonData) -> matching.PersonFacts:
     )
 
 
+def _plan_facts(plan: PersonPlan) -> matching.PersonFacts:
+    if plan.facts is None:
+        plan.facts = _facts_of(plan.data)
+    return plan.facts
+
+
+def _plan_keys(plan: PersonPlan) -> frozenset[str]:
+    """The row's stored keys (`matching.match_keys`), worked out once."""
+    if plan.keys is None:
+        plan.keys = frozenset(matching.match_keys(_plan_facts(plan)))
+    return plan.keys
+
+
+def _pairing_keys(plan: PersonPlan) -> set[str]:
+    """`matching.pairing_keys` of the row, from its keys worked out once."""
+    return {k for k in _plan_keys(plan) if not k.startswith(matching.SEARCH_ONLY_PREFIXES)}
+
+
 def same_file_persons_find(
     *, plans: Sequence[Plan], flagged: Collection[int] = ()
 ) -> list[KnownPerson]:
@@ -425,10 +449,10 @@ def same_file_persons_find(
     # the reasons worked out only for the row's best match
     prepared: dict[int, matching.Prepared] = {}
     for plan in new:
-        facts[plan.line] = _facts_of(plan.data)
+        facts[plan.line] = _plan_facts(plan)
         prepared[plan.line] = mine = matching.prepare(facts[plan.line])
         # the keys that pair records (a name alone pairs nothing: `matching.NAME_FACT_PREFIXES`)
-        keys = matching.pairing_keys(facts[plan.line])
+        keys = _pairing_keys(plan)
         if plan.line not in flagged:
             best: tuple[float, int, PersonPlan] | None = None
             for other in {o.line: o for k in keys for o in earlier.get(k, [])}.values():
@@ -472,26 +496,28 @@ def known_persons_find(
     new = [p for p in plans if isinstance(p, PersonPlan) and p.person is None]
     if not new:
         return []
-    facts = {plan.line: _facts_of(plan.data) for plan in new}
+    facts = {plan.line: _plan_facts(plan) for plan in new}
     # the keys that pair records, as find-duplicates pairs them: a row meets the city's records
     # sharing its name and a second fact (birth year, or month and day) or a stronger
     # key, never every namesake of the city (`matching.NAME_FACT_PREFIXES`)
-    keys = {line: matching.pairing_keys(f) for line, f in facts.items()}
+    keys = {plan.line: _pairing_keys(plan) for plan in new}
     by_key: dict[str, set[int]] = {}
     # unscoped: identity matching ranks the city's records sharing a key; the importer is told
     # of another organization's record only its holder's name (logged below)
-    for key, person_id in PersonKey.dangerously_unscoped.filter(
-        key__in=set().union(*keys.values()),
-        person__organization__municipality=organization.municipality,
-    ).values_list("key", "person_id"):
-        by_key.setdefault(key, set()).add(person_id)
+    # looked up a few thousand keys at a time (one statement of 100,000 parameters costs more
+    # to build, send and plan than twenty of 5,000)
+    for some in batched(sorted(set().union(*keys.values())), KEY_LOOKUP_BATCH):
+        for key, person_id in PersonKey.dangerously_unscoped.filter(
+            key__in=some,
+            person__organization__municipality=organization.municipality,
+        ).values_list("key", "person_id"):
+            by_key.setdefault(key, set()).add(person_id)
     candidate_ids = set().union(*by_key.values()) if by_key else set()
     persons = {
         p.pk: p
+        for some in batched(sorted(candidate_ids), KEY_LOOKUP_BATCH)
         # unscoped: as above
-        for p in Person.dangerously_unscoped.filter(pk__in=candidate_ids).select_related(
-            "organization"
-        )
+        for p in Person.dangerously_unscoped.filter(pk__in=some).select_related("organization")
     }
     found: list[KnownPerson] = []
     shown: list[Person] = []
@@ -752,7 +778,11 @@ def _plans_write(
     for persons in _batches(new_persons):
         with _rows_written([p.line for p in persons]):
             created = person_create_many(
-                user=user, datas=[p.data for p in persons], channel=channel, action=action
+                user=user,
+                datas=[p.data for p in persons],
+                channel=channel,
+                action=action,
+                known_keys={p.facts: p.keys for p in persons if p.facts and p.keys is not None},
             )
         by_line.update(zip((p.line for p in persons), created, strict=True))
         report.created += len(persons)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 
 from django.core.exceptions import ValidationError
@@ -19,6 +19,7 @@ from tsunagu.access.models import AccessLog
 from tsunagu.access.scoping import user_organization
 from tsunagu.access.services import LogEntry, access_log, access_log_many
 from tsunagu.accounts.models import User
+from tsunagu.core.bulk import rows_insert
 from tsunagu.core.history import bulk_create_with_history, changed_by, refuse_stale
 from tsunagu.core.text import clean_text, is_reading, nfkc
 from tsunagu.core.validation import ItemInvalid, fields_validate
@@ -189,9 +190,12 @@ def person_create_many(
     datas: Sequence[PersonData],
     channel: AccessLog.Channel = AccessLog.Channel.WEB,
     action: AccessLog.Action = AccessLog.Action.CREATE,
+    known_keys: Mapping[matching.PersonFacts, Collection[str]] | None = None,
 ) -> list[Person]:
     """Register persons for the user's organization, with their matching keys and one access-log
     row each, in a few queries per batch (imports). `action` is `import` for imports.
+    `known_keys`: the `matching.match_keys` the caller already worked out, by facts (a record
+    whose facts are not there has its keys worked out here).
 
     Raises ItemInvalid naming the first refused item; then nothing is written.
     """
@@ -218,13 +222,19 @@ def person_create_many(
     except IntegrityError as exc:  # an external_id taken by a concurrent insert: say which
         _refuse_taken_external_ids(organization, persons)
         raise ValidationError({"external_id": [_EXTERNAL_ID_TAKEN]}) from exc
-    PersonKey.objects.bulk_create(
-        (
-            PersonKey(person=person, key=key)
-            for person in persons
-            for key in sorted(matching.match_keys(person_facts(person)))
-        ),
-        batch_size=5000,  # about 40 keys a person
+    known_keys = known_keys or {}
+
+    def keys_of(person: Person) -> Collection[str]:
+        facts = person_facts(person)
+        keys = known_keys.get(facts)
+        return matching.match_keys(facts) if keys is None else keys
+
+    # about 40 keys a person: plain rows, no model instances
+    rows_insert(
+        PersonKey,
+        ["person", "key"],
+        ((person.pk, key) for person in persons for key in sorted(keys_of(person))),
+        batch_size=5000,
     )
     access_log_many(
         user=user,

@@ -360,3 +360,61 @@ def test_new_records_are_written_in_batches_not_row_by_row(counselor: User) -> N
     queries_for(1, "W")
     # 290 more rows of each kind cost a few more batches, never a query per row
     assert queries_for(300, "B") <= queries_for(10, "A") + 5
+
+
+def test_bulk_history_rows_are_those_simple_history_writes(counselor: User) -> None:
+    """The import's history rows are copied by the database (`core.history`), not built by
+    simple_history: they hold what simple_history's own bulk create would write, the access
+    log has one `import` row each, and the change history's chain verifies."""
+    from simple_history.utils import bulk_create_with_history as simple_bulk
+
+    from tsunagu.access.chain import chain_verify, history_verify, history_written
+    from tsunagu.consultations.models import ConsultationTopic
+
+    lines = [PERSON_HEADER, *PERSONS[1:]]
+    report = import_run(
+        user=counselor, kind="persons", text="\n".join(lines) + "\n", channel=AccessLog.Channel.CLI
+    )
+    assert report.ok and report.created == 3
+    report = import_run(
+        user=counselor,
+        kind="consultations",
+        text="\n".join(CONSULTATIONS) + "\n",
+        channel=AccessLog.Channel.CLI,
+    )
+    assert report.ok and report.created == 3
+    # the same records through simple_history's own bulk create, to compare with
+    twin = Person(organization=counselor.organization, created_by=counselor, family_name="比較")
+    simple_bulk(
+        [twin],
+        Person,
+        default_user=counselor,
+        custom_historical_attrs={"history_channel": "cli"},
+    )
+    reference = Person.history.get(id=twin.pk)
+    history_written(type(reference), [reference.pk])  # simple_history's own does not chain
+    about_the_change = [
+        f.attname
+        for f in type(reference)._meta.concrete_fields
+        if f.attname.startswith("history_") and f.attname not in ("history_id", "history_date")
+    ]
+    assert about_the_change  # type, user, change reason, channel
+    for model in (Person, Consultation):
+        records = model.dangerously_unscoped.exclude(pk=twin.pk)
+        assert records.count() == 3
+        for record in records:
+            rows = list(model.history.filter(id=record.pk))
+            assert len(rows) == 1
+            for f in model._meta.concrete_fields:
+                assert getattr(rows[0], f.attname) == getattr(record, f.attname), f.attname
+            for name in about_the_change:
+                assert getattr(rows[0], name) == getattr(reference, name), name
+        logged = AccessLog.objects.filter(
+            action=AccessLog.Action.IMPORT, object_type=model._meta.label_lower
+        )
+        assert sorted(logged.values_list("object_id", flat=True)) == sorted(
+            str(pk) for pk in records.values_list("pk", flat=True)
+        )
+    assert ConsultationTopic.dangerously_unscoped.count() == 7
+    assert history_verify() is None
+    assert chain_verify() is None
