@@ -18,6 +18,7 @@ from django.tasks import task
 from django.utils import timezone
 
 from tsunagu.cityplan.planfile import known_cities
+from tsunagu.core.lost_tasks import task_recovery
 from tsunagu.core.tasks import task_enqueue
 from tsunagu.synthetic.generate import GenerateError, Options, generate
 from tsunagu.synthetic.models import GenerationRun
@@ -122,6 +123,17 @@ def generation_run_task(run_id: int) -> None:
             "何も書き込んでいません",
         )
         raise
+
+
+@task_recovery(generation_run_task)
+def generation_run_lost(run_id: int) -> None:
+    """The worker died while generating (core/lost_tasks.py): the generation's one transaction
+    died with it, so the run fails with nothing written."""
+    _fail(
+        run_id,
+        "生成の処理が途中で止まりました（処理を担当するプロセスが終了しました）。"
+        "何も書き込んでいません。もう一度実行してください",
+    )
 
 
 def generation_run_execute(*, run_id: int) -> None:

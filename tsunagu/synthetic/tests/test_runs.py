@@ -10,11 +10,14 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.tasks import TaskResultStatus
 from django_tasks_db.management.commands import db_worker
 
 from conftest import client_for
 from tsunagu.accounts.models import User
 from tsunagu.accounts.services import operator_create
+from tsunagu.core.lost_tasks import lost_tasks_sweep
+from tsunagu.core.tests.lost import claimed_by, dead_worker, result_of
 from tsunagu.organizations.models import Municipality
 from tsunagu.people.models import Person
 from tsunagu.synthetic import runs
@@ -116,3 +119,20 @@ def test_only_the_platform_operator_sees_the_runs_in_the_admin(admin_user: User)
     assert "consultations.Consultation: 1,234" in detail.content.decode()
     city_admin = client_for(admin_user).get("/admin/synthetic/generationrun/")
     assert city_admin.status_code == 403
+
+
+def test_a_run_whose_worker_died_fails_and_says_so(settings: Any) -> None:
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    _generate(*ARGS, "--slug", "bg5", "--background")
+    run = GenerationRun.objects.get()
+    GenerationRun.objects.filter(pk=run.pk).update(status=GenerationRun.Status.RUNNING)
+    claimed_by(run.task_id, dead_worker())
+    [lost] = lost_tasks_sweep()
+    assert lost.result_id == run.task_id and lost.recovered
+    run.refresh_from_db()
+    assert run.status == GenerationRun.Status.FAILED and run.finished_at is not None
+    assert "途中で止まりました" in run.message and "何も書き込んでいません" in run.message
+    assert result_of(run.task_id).status == TaskResultStatus.FAILED
+    assert not Municipality.objects.filter(slug="bg5").exists()
+    with pytest.raises(CommandError, match="途中で止まりました"):
+        _generate("--follow", str(run.pk))
