@@ -10,13 +10,14 @@ import traceback
 from bisect import bisect_right
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import reduce
 from multiprocessing.connection import Connection, wait
 from operator import or_
 from typing import Any, cast
 
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
@@ -423,6 +424,23 @@ def _learned_blocks(
     return readings, marks, set(learned), blocks
 
 
+# The one count over every stored key of the persons (millions of groups on a big city): in
+# PostgreSQL's default work_mem the hash of the groups spills to disk in parts, 360 s on the
+# 1.5-million city against 60 s with this (docs/performance.md). Only for that statement.
+GROUPING_WORK_MEM = "256MB"
+
+
+@contextmanager
+def _grouping_memory() -> Iterator[None]:
+    """A transaction in which PostgreSQL may hash with `GROUPING_WORK_MEM` (SET LOCAL: the
+    setting ends with the transaction)."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cur:
+                cur.execute(f"SET LOCAL work_mem = '{GROUPING_WORK_MEM}'")
+        yield
+
+
 # find-duplicates pairs the batches in this many processes on PostgreSQL (the batches are
 # independent once the readings are learned); 1 pairs them in the calling process.
 PAIRING_WORKERS = max(1, min(2, os.cpu_count() or 1))
@@ -634,17 +652,18 @@ def duplicate_pairs(
     # two persons or more): counted once over all the stored keys.
     oversized: list[str] = []
     shared_hashes: list[int] = []
-    for key, size in (
-        stored.values("key")
-        .annotate(size=Count("pk"))
-        .filter(size__gt=1)
-        .values_list("key", "size")
-        .iterator(chunk_size=10_000)
-    ):
-        if size > max_block:
-            oversized.append(key)
-        else:
-            shared_hashes.append(hash(key))
+    with _grouping_memory():
+        for key, size in (
+            stored.values("key")
+            .annotate(size=Count("pk"))
+            .filter(size__gt=1)
+            .values_list("key", "size")
+            .iterator(chunk_size=10_000)
+        ):
+            if size > max_block:
+                oversized.append(key)
+            else:
+                shared_hashes.append(hash(key))
     # 32 bits or more a shared key: about 3 % of the others are taken as shared (looked up)
     shared = bytearray(max(1 << 13, 1 << (len(shared_hashes) * 4).bit_length()))
     mask = len(shared) * 8 - 1

@@ -114,6 +114,23 @@ def test_progress_is_told_per_batch(counselor: User, monkeypatch: pytest.MonkeyP
     assert told[-1] == (total, total) and len(told) == -(-total // 50)
 
 
+def test_the_count_of_every_key_may_hash_in_memory_on_postgresql(counselor: User) -> None:
+    """The one GROUP BY over all the stored keys runs with a larger work_mem (SET LOCAL: until
+    its transaction ends): in the default it spilled to disk, 360 s on a big city."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _store(counselor, _population(seed=2, persons=30))
+    with CaptureQueriesContext(connection) as queries:
+        duplicate_pairs(persons=Person.dangerously_unscoped.all())
+    sql = [q["sql"] for q in queries]
+    grouping = next(i for i, q in enumerate(sql) if "GROUP BY" in q and "HAVING" in q)
+    if connection.vendor == "postgresql":
+        assert f"SET LOCAL work_mem = '{selectors.GROUPING_WORK_MEM}'" in sql[grouping - 1]
+    else:
+        assert not any("work_mem" in q for q in sql)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_pairs_from_two_worker_processes_are_the_same(
     counselor: User, monkeypatch: pytest.MonkeyPatch
