@@ -68,10 +68,12 @@ def bulk_create_with_history[M: models.Model](
     the user, `+`, no change reason, the extra attributes such as the channel), but copied by
     the database from the rows just inserted (`INSERT … SELECT`, one statement per batch), not
     built as model instances; the history date is one time for the whole call."""
+    # unscoped: the caller's new records, written as given (nothing is read)
     created: list[M] = model._default_manager.bulk_create(objs, batch_size=batch_size)
     ids = [o.pk for o in created]
     if not ids:
         return created
+    # unscoped: the history table of those records, to copy them into
     history_model = model.history.model  # type: ignore[attr-defined]
     connection = connections[router.db_for_write(history_model)]
     fixed = {

@@ -502,10 +502,10 @@ def known_persons_find(
     # key, never every namesake of the city (`matching.NAME_FACT_PREFIXES`)
     keys = {plan.line: _pairing_keys(plan) for plan in new}
     by_key: dict[str, set[int]] = {}
-    # unscoped: identity matching ranks the city's records sharing a key; the importer is told
-    # of another organization's record only its holder's name (logged below)
     # looked up a few thousand keys at a time (one statement of 100,000 parameters costs more
     # to build, send and plan than twenty of 5,000)
+    # unscoped: identity matching ranks the city's records sharing a key; the importer is told
+    # of another organization's record only its holder's name (logged below)
     for some in batched(sorted(set().union(*keys.values())), KEY_LOOKUP_BATCH):
         for key, person_id in PersonKey.dangerously_unscoped.filter(
             key__in=some,
