@@ -9,8 +9,10 @@ find what it was given), and the state of an enqueued task in the staff's words.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from django.db import models
 from django.tasks import Task, TaskResultStatus, default_task_backend
 from django.tasks.exceptions import InvalidTask, TaskResultDoesNotExist
 
@@ -26,6 +28,23 @@ def task_enqueue(task: Task[Any, Any], *args: Any, **kwargs: Any) -> str:
     """Enqueue `task`; its result id, to follow it by (`task_state`). Call it after the
     transaction that wrote what the task reads has committed: a worker must find it."""
     return str(task.enqueue(*args, **kwargs).id)
+
+
+def run_enqueue(
+    task: Task[Any, Any], run: models.Model, *, fail: Callable[[int, str], None], what: str
+) -> None:
+    """Hand a recorded run (a report run, a find-duplicates run, a generation: a model with
+    `task_id`) to `task`, called with `run_id`, once the run has committed; the task's id is
+    kept on the run. A refused queue fails the run through `fail`, saying `what` could not
+    start."""
+    try:
+        task_id = task_enqueue(task, run_id=run.pk)
+    except Exception as exc:  # the queue refused: say so on the run
+        fail(run.pk, f"{what}の処理を始められませんでした（{exc}）")
+        return
+    run.task_id = task_id  # type: ignore[attr-defined]
+    # unscoped: the caller's own run, just recorded; only the task's id is written on it
+    type(run)._base_manager.filter(pk=run.pk, task_id="").update(task_id=task_id)
 
 
 def task_state(result_id: str) -> str:

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from tsunagu.accounts.models import User
 from tsunagu.core.lost_tasks import task_recovery
-from tsunagu.core.tasks import task_enqueue
+from tsunagu.core.tasks import run_enqueue
 from tsunagu.evaluation.access import evaluation_municipality
 from tsunagu.evaluation.models import ReportDownload, ReportRun
 from tsunagu.evaluation.report import (
@@ -84,12 +84,7 @@ def report_run_create(*, user: User, fiscal_year: int, fmt: str) -> ReportRun:
 
 def report_run_enqueue(run: ReportRun) -> None:
     """Hand the run to a background task; a refused queue marks it failed."""
-    try:
-        run.task_id = task_enqueue(report_run_task, run_id=run.pk)
-    except Exception as exc:  # the queue refused: say so on the run
-        _fail(run.pk, f"作成の処理を始められませんでした（{exc}）")
-        return
-    ReportRun.objects.filter(pk=run.pk, task_id="").update(task_id=run.task_id)
+    run_enqueue(report_run_task, run, fail=_fail, what="作成")
 
 
 def _fail(run_id: int, message: str) -> None:

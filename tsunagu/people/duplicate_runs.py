@@ -33,7 +33,7 @@ from tsunagu.accounts.models import Role, User
 from tsunagu.core.archive import archive_make, password_seal, password_unseal
 from tsunagu.core.export import SafeDictWriter
 from tsunagu.core.lost_tasks import task_recovery
-from tsunagu.core.tasks import task_enqueue
+from tsunagu.core.tasks import run_enqueue
 from tsunagu.organizations.models import Municipality
 from tsunagu.people import matching
 from tsunagu.people.models import DuplicateRun, Person
@@ -162,13 +162,7 @@ def duplicate_run_create(*, user: User, threshold: float, tier: str) -> Duplicat
 
 def duplicate_run_enqueue(run: DuplicateRun) -> None:
     """Hand the run to a background task; a refused queue marks it failed."""
-    try:
-        run.task_id = task_enqueue(duplicate_run_task, run_id=run.pk)
-    except Exception as exc:  # the queue refused: say so on the run
-        _fail(run.pk, f"照合の処理を始められませんでした（{exc}）")
-        return
-    # unscoped: the run just recorded by its administrator
-    DuplicateRun.dangerously_unscoped.filter(pk=run.pk, task_id="").update(task_id=run.task_id)
+    run_enqueue(duplicate_run_task, run, fail=_fail, what="照合")
 
 
 def _fail(run_id: int, message: str) -> None:

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from tsunagu.cityplan.planfile import known_cities
 from tsunagu.core.lost_tasks import task_recovery
-from tsunagu.core.tasks import task_enqueue
+from tsunagu.core.tasks import run_enqueue
 from tsunagu.synthetic.generate import GenerateError, Options, generate
 from tsunagu.synthetic.models import GenerationRun
 
@@ -96,12 +96,7 @@ def generation_run_create(opts: Options) -> GenerationRun:
 
 def generation_run_enqueue(run: GenerationRun) -> None:
     """Hand a recorded run to the task worker; a refused queue marks it failed."""
-    try:
-        run.task_id = task_enqueue(generation_run_task, run_id=run.pk)
-    except Exception as exc:  # the queue refused: say so on the run
-        _fail(run.pk, f"生成の処理を始められませんでした（{exc}）")
-        return
-    GenerationRun.objects.filter(pk=run.pk, task_id="").update(task_id=run.task_id)
+    run_enqueue(generation_run_task, run, fail=_fail, what="生成")
 
 
 def _fail(run_id: int, message: str) -> None:

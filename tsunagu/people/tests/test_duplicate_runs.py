@@ -22,6 +22,7 @@ from django_tasks_db.management.commands import db_worker
 from conftest import client_for, make_user
 from tsunagu.access.models import AccessLog
 from tsunagu.accounts.models import Role, User
+from tsunagu.core import tasks
 from tsunagu.core.archive import password_seal, password_unseal
 from tsunagu.core.lost_tasks import lost_tasks_sweep
 from tsunagu.core.tests.downloads import ARCHIVE_PASSWORD
@@ -220,7 +221,7 @@ def test_a_queue_that_refuses_fails_the_run_cleanly(
     def refuse(*args: object, **kwargs: object) -> str:
         raise ConnectionError("queue down")
 
-    monkeypatch.setattr(duplicate_runs, "task_enqueue", refuse)
+    monkeypatch.setattr(tasks, "task_enqueue", refuse)  # run_enqueue's queue
     _start(client_for(admin_user))
     run = DuplicateRun.dangerously_unscoped.get()
     assert run.status == DuplicateRun.Status.FAILED and "始められませんでした" in run.message
