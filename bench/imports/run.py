@@ -29,27 +29,26 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-FAMILY = [
-    ("佐藤", "さとう"), ("髙橋", "たかはし"), ("渡邊", "わたなべ"), ("山﨑", "やまさき"),
-    ("齋藤", "さいとう"), ("中村", "なかむら"), ("小林", "こばやし"), ("加藤", "かとう"),
-]  # fmt: skip
-GIVEN = [
-    ("花子", "はなこ"), ("一郎", "いちろう"), ("浩二", "こうじ"), ("美咲", "みさき"),
-    ("健太", "けんた"), ("陽子", "ようこ"), ("翔", "しょう"), ("和子", "かずこ"),
-]  # fmt: skip
 TOWNS = ["太閤山", "戸破", "三ケ", "小島", "大門", "新湊", "海老江", "片口"]
 
 
 def persons_csv(rows: int, rng: random.Random, prefix: str = "B") -> str:
+    """Fictional residents with the generated city's names (104 surnames, 60 given names by
+    generation, 髙橋 among them: the generator's own pools), so the
+    file's matching keys spread over the city's index as a real file's would."""
+    from tsunagu.synthetic.names import FAMILY, GIVEN_MID, GIVEN_OLD, GIVEN_YOUNG
+
     lines = [
         "external_id,family_name,given_name,family_name_kana,given_name_kana,"
         "birth_date,sex,postal_code,address,phone"
     ]
     for i in range(rows):
         family, family_kana = rng.choice(FAMILY)
-        given, given_kana = rng.choice(GIVEN)
-        birth = f"{rng.randint(1930, 2010)}/{rng.randint(1, 12)}/{rng.randint(1, 28)}"
-        sex = rng.choice(["男性", "女性", "unknown"])
+        year = rng.randint(1930, 2010)
+        pool = GIVEN_OLD if year < 1955 else GIVEN_MID if year < 1985 else GIVEN_YOUNG
+        given, given_kana, sex = rng.choice(pool)
+        birth = f"{year}/{rng.randint(1, 12)}/{rng.randint(1, 28)}"
+        sex = rng.choice([sex, sex, "unknown"])
         address = f"富山県射水市{rng.choice(TOWNS)}{rng.randint(1, 9)}丁目{rng.randint(1, 30)}番地"
         phone = f"0766-{rng.randint(10, 99)}-{rng.randint(1000, 9999)}"
         lines.append(

@@ -48,21 +48,28 @@ class ConsultationData:
     site_id: int | None = None  # one of the organization's sites (拠点・出張所)
 
 
+# the codes of each choice, worked out once (Django works them out again on every use)
+_TOPICS = frozenset(Topic.values)
+_CHANNELS = frozenset(Channel.values)
+_REQUESTERS = frozenset(Requester.values)
+_RESPONSES = frozenset(Response.values)
+
+
 def consultation_data_validate(
     data: ConsultationData, *, person: Person | None
 ) -> ConsultationData:
     errors: dict[str, str] = {}
     topics = list(dict.fromkeys(data.topics))  # keep order, drop repeats
-    unknown = [t for t in [*topics, data.main_topic] if t not in Topic.values]
+    unknown = [t for t in [*topics, data.main_topic] if t not in _TOPICS]
     if unknown:
         errors["topics"] = f"不明な相談の内容です: {', '.join(unknown)}"
     elif data.main_topic not in topics:
         topics.insert(0, data.main_topic)
-    if data.channel not in Channel.values:
+    if data.channel not in _CHANNELS:
         errors["channel"] = "相談方法の値が不正です"
-    if data.requester not in Requester.values:
+    if data.requester not in _REQUESTERS:
         errors["requester"] = "相談者の値が不正です"
-    if data.response not in Response.values:
+    if data.response not in _RESPONSES:
         errors["response"] = "対応の値が不正です"
     if timezone.is_naive(data.received_at):
         errors["received_at"] = "受付日時にタイムゾーンがありません"

@@ -318,14 +318,20 @@ _READING_RE = re.compile(
 )
 
 
+# half-width katakana and their punctuation (｡｢｣､･), which `clean_text` makes full-width
+_HALF_WIDTH_KANA_RE = re.compile(r"[\uff61-\uff9f]")
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+
+
 def clean_text(value: str) -> str:
     """A stored text field as agencies' systems and keyboards send it, tidied: NFC, no outer
     spaces, half-width katakana full-width (ﾀｶﾊｼ → タカハシ, ｶﾞ → ガ) and full-width digits
     half-width (１丁目 → 1丁目). Kanji and 異体字 are kept as written (NFKC would turn 﨑-like
     compatibility ideographs into other characters); identity matching folds the rest itself."""
     text = unicodedata.normalize("NFC", value).strip()
-    text = jaconv.h2z(text, kana=True, ascii=False, digit=False)
-    return str(jaconv.z2h(text, kana=False, ascii=False, digit=True))
+    if _HALF_WIDTH_KANA_RE.search(text):  # rare: the conversion (with 濁点) costs far more
+        text = jaconv.h2z(text, kana=True, ascii=False, digit=False)
+    return text.translate(_FULL_WIDTH_DIGITS)
 
 
 def is_reading(value: str) -> bool:

@@ -25,7 +25,6 @@ import unicodedata
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import batched
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
@@ -65,19 +64,18 @@ from tsunagu.imports.csvfile import (
 from tsunagu.imports.models import ImportJob, ImportKind
 from tsunagu.organizations.models import Organization
 from tsunagu.people import matching
-from tsunagu.people.models import Person, PersonKey, PersonLink, Sex
+from tsunagu.people.models import Person, PersonLink, Sex
+from tsunagu.people.selectors import facts_read, key_blocks
 from tsunagu.people.services import (
     PersonData,
     person_create_many,
     person_data_validate,
-    person_facts,
     person_link,
     person_update,
 )
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 CHUNK_ROWS = 500
-KEY_LOOKUP_BATCH = 5000
 
 _DATETIME = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?")
 _SEXES = {
@@ -104,16 +102,25 @@ _CHOICE_CLASSES: dict[str, type[models.TextChoices]] = {
 _TOPIC_SEPARATORS = re.compile(r"[;；、,，]")
 
 
+def _spellings(choices: type[models.TextChoices]) -> dict[str, str]:
+    """Each code and each label of a choice, folded as `_code` folds what a file gives."""
+    spelled: dict[str, str] = {}
+    for code, label in choices.choices:
+        spelled.setdefault(str(code).lower(), str(code))
+        spelled.setdefault(unicodedata.normalize("NFKC", str(label)).lower(), str(code))
+    return spelled
+
+
+# worked out once: Django works a choices class's codes out again on every use
+_SPELLINGS = {column: _spellings(choices) for column, choices in _CHOICE_CLASSES.items()}
+
+
 def _code(column: str, value: str) -> str:
     """The code of a choice given as its code (window) or as the label staff see on screen
     (窓口), however the agency's system wrote it (full-width, spaces, upper case). Anything
     else is passed on unchanged, for the service to refuse with the list of codes."""
     text = unicodedata.normalize("NFKC", value).strip()
-    choices = _CHOICE_CLASSES[column]
-    for code, label in choices.choices:
-        if text.lower() in (str(code).lower(), unicodedata.normalize("NFKC", str(label)).lower()):
-            return str(code)
-    return text
+    return _SPELLINGS[column].get(text.lower(), text)
 
 
 _PERSON_TEXT = (
@@ -501,48 +508,48 @@ def known_persons_find(
     # sharing its name and a second fact (birth year, or month and day) or a stronger
     # key, never every namesake of the city (`matching.NAME_FACT_PREFIXES`)
     keys = {plan.line: _pairing_keys(plan) for plan in new}
-    by_key: dict[str, set[int]] = {}
-    # looked up a few thousand keys at a time (one statement of 100,000 parameters costs more
-    # to build, send and plan than twenty of 5,000)
-    # unscoped: identity matching ranks the city's records sharing a key; the importer is told
-    # of another organization's record only its holder's name (logged below)
-    for some in batched(sorted(set().union(*keys.values())), KEY_LOOKUP_BATCH):
-        for key, person_id in PersonKey.dangerously_unscoped.filter(
-            key__in=some,
-            person__organization__municipality=organization.municipality,
-        ).values_list("key", "person_id"):
-            by_key.setdefault(key, set()).add(person_id)
-    candidate_ids = set().union(*by_key.values()) if by_key else set()
-    persons = {
-        p.pk: p
-        for some in batched(sorted(candidate_ids), KEY_LOOKUP_BATCH)
-        # unscoped: as above
-        for p in Person.dangerously_unscoped.filter(pk__in=some).select_related("organization")
-    }
+    by_key = key_blocks(
+        keys=set().union(*keys.values()), municipality_id=organization.municipality_id
+    )
+    # candidates are ranked on their facts read as values, each prepared once, a pair scored
+    # without its reasons (`matching.review_score`); only the best match of a row is compared
+    # in full and loaded as a record
+    candidates = facts_read(set().union(*by_key.values()) if by_key else set())
+    prepared: dict[int, matching.Prepared] = {}
+    best_of: dict[int, tuple[bool, float, int]] = {}  # line: (own, score, person id)
+    for plan in new:
+        ids = set().union(*(by_key.get(k, ()) for k in keys[plan.line]))
+        if not ids:
+            continue
+        mine = matching.prepare(facts[plan.line])
+        best: tuple[bool, float, int] | None = None
+        for pk in sorted(ids):
+            holder, their_facts = candidates[pk]
+            if pk not in prepared:
+                prepared[pk] = matching.prepare(their_facts)
+            score = matching.review_score(mine, prepared[pk])
+            own = holder == organization.pk
+            threshold = matching.REVIEW_THRESHOLD if own else matching.DEFAULT_THRESHOLD
+            if score is None or score < threshold:
+                continue
+            # the own organization's record first, then the stronger match
+            if best is None or (own, score) > best[:2]:
+                best = (own, score, pk)
+        if best is not None:
+            best_of[plan.line] = best
+    # unscoped: as above; only the best match of each row, for its holder's name (and, for an
+    # own record, its label)
+    records = Person.dangerously_unscoped.select_related("organization").in_bulk(
+        {pk for _, _, pk in best_of.values()}
+    )
     found: list[KnownPerson] = []
     shown: list[Person] = []
     disclosed: list[Person] = []
     for plan in new:
-        ids = (
-            set().union(*(by_key.get(k, set()) for k in keys[plan.line]))
-            if keys[plan.line]
-            else set()
-        )
-        best: tuple[matching.Match, Person] | None = None
-        for pk in ids:
-            person = persons[pk]
-            own = person.organization_id == organization.pk
-            match = matching.compare(facts[plan.line], person_facts(person))
-            threshold = matching.REVIEW_THRESHOLD if own else matching.DEFAULT_THRESHOLD
-            if match.score < threshold:
-                continue
-            # the own organization's record first, then the stronger match
-            rank = (own, match.score)
-            if best is None or rank > (best[1].organization_id == organization.pk, best[0].score):
-                best = (match, person)
-        if best is None:
+        if plan.line not in best_of:
             continue
-        match, person = best
+        person = records[best_of[plan.line][2]]
+        match = matching.compare(facts[plan.line], candidates[person.pk][1])
         common = {
             "line": plan.line,
             "external_id": plan.data.external_id,

@@ -261,8 +261,13 @@ class HouseholdMember(models.Model):
 class PersonKey(models.Model):
     """A blocking key of identity matching (`matching.match_keys`), indexed for candidate lookup."""
 
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="match_keys")
-    key = models.CharField(max_length=120, db_index=True)
+    # about 40 keys a person, written by every import: two indexes besides the id, no more
+    # (the unique (person, key) serves a person's keys; the lookup index below serves a key's
+    # block and a name prefix, so neither column needs an index of its own)
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="match_keys", db_index=False
+    )
+    key = models.CharField(max_length=120)
 
     objects = ScopedManager["PersonKey"](PersonKeyQuerySet)
     dangerously_unscoped = UnscopedManager()
@@ -273,8 +278,16 @@ class PersonKey(models.Model):
         verbose_name_plural = "名寄せの検索キー"
         constraints = [models.UniqueConstraint(fields=["person", "key"], name="person_key_unique")]
         # a block's members by key, read from the index alone (find-duplicates looks up the
-        # keys of 2,000 persons at a time; without the person in it, each member is a heap read)
-        indexes = [models.Index(fields=["key", "person"], name="person_key_block_idx")]
+        # keys of 2,000 persons at a time; without the person in it, each member is a heap
+        # read); on PostgreSQL in the pattern operator class, so that a name's prefix
+        # (`key LIKE 'n:高橋%'`, the surname search) is a range of it too, in any collation
+        indexes = [
+            models.Index(
+                fields=["key", "person"],
+                name="person_key_lookup_idx",
+                opclasses=["varchar_pattern_ops", "int8_ops"],
+            )
+        ]
 
     def __str__(self) -> str:
         return self.key

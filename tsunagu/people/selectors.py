@@ -9,10 +9,11 @@ import os
 import traceback
 from bisect import bisect_right
 from collections import OrderedDict, defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import reduce
+from itertools import batched
 from multiprocessing.connection import Connection, wait
 from operator import or_
 from typing import Any, cast
@@ -336,6 +337,57 @@ def _fact_batches(
     while batch := list(rows.filter(pk__gt=last)[:size]):
         yield batch
         last = batch[-1][0]
+
+
+# keys looked up in one statement: one of 100,000 costs more to build, send and plan than twenty
+# of 5,000
+KEY_LOOKUP_BATCH = 5000
+
+
+def key_blocks(*, keys: Collection[str], municipality_id: int) -> dict[str, set[int]]:
+    """The persons of one city holding each of these stored keys (only the keys some person
+    holds), looked up a few thousand keys at a time through the (key, person) index. Identity
+    matching only: the caller ranks them and decides what, if anything, is shown."""
+    table, people = PersonKey._meta.db_table, Person._meta.db_table
+    organizations = Person._meta.get_field("organization").related_model._meta.db_table
+    blocks: dict[str, set[int]] = {}
+    for some in batched(sorted(keys), KEY_LOOKUP_BATCH):
+        if connection.vendor == "postgresql":
+            # the keys as one array parameter (bound client-side, `IN (%s, …)` costs Python a
+            # placeholder a key); names from the models' metadata
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f'SELECT k."key", k."person_id" FROM "{table}" k'  # noqa: S608
+                    f' JOIN "{people}" p ON p."id" = k."person_id"'
+                    f' JOIN "{organizations}" o ON o."id" = p."organization_id"'
+                    ' WHERE k."key" = ANY(%s) AND o."municipality_id" = %s',
+                    [list(some), municipality_id],
+                )
+                rows = cast(list[tuple[str, int]], cursor.fetchall())
+        else:
+            # unscoped: identity matching only, as documented above
+            rows = list(
+                PersonKey.dangerously_unscoped.filter(
+                    key__in=some, person__organization__municipality_id=municipality_id
+                ).values_list("key", "person_id")
+            )
+        for key, person_id in rows:
+            blocks.setdefault(key, set()).add(person_id)
+    return blocks
+
+
+def facts_read(ids: Collection[int]) -> dict[int, tuple[int, matching.PersonFacts]]:
+    """(organization id, facts) of these persons, read as values (no records): for ranking
+    candidates, of which only the few shown are then loaded as records."""
+    read: dict[int, tuple[int, matching.PersonFacts]] = {}
+    for some in batched(sorted(ids), KEY_LOOKUP_BATCH):
+        # unscoped: identity matching ranks candidates on their facts; nothing is shown here
+        rows = Person.dangerously_unscoped.filter(pk__in=some).values_list(
+            *_FACT_FIELDS, "organization_id"
+        )
+        for row in rows:
+            read[row[0]] = (row[-1], _facts_of(row))
+    return read
 
 
 class _PreparedRecords:
