@@ -143,10 +143,11 @@ class PersonPlan:
     person: Person | None  # the existing record with this external_id (or the one linked to)
     changed: bool
     linked: bool = False  # the importer chose to link this row to an existing record
-    # the row's facts and `matching.match_keys`, worked out once for the three uses (same-file
-    # matching, known persons, the write): `_plan_keys`
+    # the row's facts, `matching.match_keys` and prepared record, worked out once for their
+    # uses (same-file matching, known persons, the write): `_plan_keys`, `_plan_prepared`
     facts: matching.PersonFacts | None = None
     keys: frozenset[str] | None = None
+    prepared: matching.Prepared | None = None
 
 
 @dataclass(frozen=True)
@@ -435,6 +436,12 @@ def _plan_keys(plan: PersonPlan) -> frozenset[str]:
     return plan.keys
 
 
+def _plan_prepared(plan: PersonPlan) -> matching.Prepared:
+    if plan.prepared is None:
+        plan.prepared = matching.prepare(_plan_facts(plan))
+    return plan.prepared
+
+
 def _pairing_keys(plan: PersonPlan) -> set[str]:
     """`matching.pairing_keys` of the row, from its keys worked out once."""
     return {k for k in _plan_keys(plan) if not k.startswith(matching.SEARCH_ONLY_PREFIXES)}
@@ -457,7 +464,7 @@ def same_file_persons_find(
     prepared: dict[int, matching.Prepared] = {}
     for plan in new:
         facts[plan.line] = _plan_facts(plan)
-        prepared[plan.line] = mine = matching.prepare(facts[plan.line])
+        prepared[plan.line] = mine = _plan_prepared(plan)
         # the keys that pair records (a name alone pairs nothing: `matching.NAME_FACT_PREFIXES`)
         keys = _pairing_keys(plan)
         if plan.line not in flagged:
@@ -521,7 +528,7 @@ def known_persons_find(
         ids = set().union(*(by_key.get(k, ()) for k in keys[plan.line]))
         if not ids:
             continue
-        mine = matching.prepare(facts[plan.line])
+        mine = _plan_prepared(plan)
         best: tuple[bool, float, int] | None = None
         for pk in sorted(ids):
             holder, their_facts = candidates[pk]

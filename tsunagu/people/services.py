@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -59,6 +59,8 @@ class PersonData:
     external_id: str = ""
 
 
+_PERSON_DATA_FIELDS = tuple(f.name for f in fields(PersonData))
+
 # the codes of each choice, worked out once (Django works them out again on every use)
 _SEXES = frozenset(Sex.values)
 _CONTACT_METHODS = frozenset(ContactMethod.values)
@@ -67,7 +69,7 @@ _CONTACT_METHODS = frozenset(ContactMethod.values)
 def person_data_validate(data: PersonData) -> PersonData:
     """Check and tidy a person's fields; raise ValidationError({field: [message]}) in Japanese."""
     errors: dict[str, str] = {}
-    cleaned = PersonData(**asdict(data))
+    cleaned = replace(data, former_family_names=list(data.former_family_names))
     for name in (
         "family_name",
         "given_name",
@@ -141,8 +143,9 @@ def person_keys_refresh(*, person: Person) -> None:
 
 
 def _apply(person: Person, data: PersonData) -> None:
-    for name, value in asdict(data).items():
-        setattr(person, name, value)
+    for name in _PERSON_DATA_FIELDS:
+        value = getattr(data, name)
+        setattr(person, name, list(value) if isinstance(value, list) else value)
 
 
 _EXTERNAL_ID_TAKEN = "このIDの本人は既に登録されています"

@@ -15,10 +15,11 @@ type MaxQueries = Callable[[int], AbstractContextManager[object]]
 
 GIVEN = [("和子", "かずこ"), ("花子", "はなこ"), ("春子", "はるこ"), ("一郎", "いちろう")]
 # As counted on PostgreSQL (savepoints included): a search reads the session, the user and their
-# organization, the candidates' facts (one query), the ranked records (one), the grants, writes
-# the access log (one chain append) and the inbox badge; a person's page adds one query per
-# section and one chain append per log entry, never one per record shown.
-SEARCH_QUERIES = 18
+# organization, the keys the candidates share (one query), their facts (one), the ranked
+# records (one), the grants, writes the access log (one chain append) and the inbox badge; a
+# person's page adds one query per section and one chain append per log entry, never one per
+# record shown.
+SEARCH_QUERIES = 19
 PERSON_PAGE_QUERIES = 29
 
 
