@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from django.db import models
+from django.db import connection, models
 from django.db.models import Q
 from django.utils import timezone
 
@@ -72,6 +72,43 @@ def access_log_captured() -> Iterator[list[AccessLog]]:
         _captured.reset(token)
 
 
+# the rows written while `access_log_at_end` is open, appended to the chain when it closes
+_held: contextvars.ContextVar[list[AccessLog] | None] = contextvars.ContextVar(
+    "access_log_held", default=None
+)
+
+
+@contextmanager
+def access_log_at_end() -> Iterator[None]:
+    """For one long write in one transaction (an import's thousands of rows): the access-log
+    rows logged inside the block are appended to the chain together as it closes, still inside
+    the caller's transaction, which must end right after it. A city's chain head is locked from
+    an append until its transaction ends, and every page that logs a read appends to it: so
+    the head is held for the last moment of the write, not through all of it, and other
+    staff's pages do not wait for the import.
+
+    If the block raises, its rows are dropped (its writes are rolled back with them). A block
+    inside another hands its rows to the outer one as it closes. Only for a write that fails as
+    a whole: a savepoint rolled back inside the block, its error caught there, would leave its
+    rows held."""
+    outer = _held.get()
+    rows: list[AccessLog] = []
+    token = _held.set(rows)
+    try:
+        yield
+    finally:
+        _held.reset(token)
+    if outer is not None:
+        outer.extend(rows)
+        return
+    if connection.vendor == "postgresql":
+        # the write's deferred checks (its foreign keys: about 40 matching keys a person) run
+        # now, before the head is locked, instead of at the commit while it is held
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    chain_append(rows)
+
+
 def _log_rows(
     *,
     user: User | None,
@@ -81,23 +118,27 @@ def _log_rows(
     channel: Channel,
     operator: str = "",
 ) -> int:
-    created = chain_append(
-        [
-            AccessLog(
-                user=user,
-                organization=organization,
-                operator=operator[:150],
-                action=action,
-                person_id=e.person.pk if e.person is not None else e.person_id,
-                object_type=e.type_label(),
-                object_id=e.ids(),
-                via=e.via,
-                grant_id=e.grant.pk if e.grant is not None else e.grant_id,
-                channel=channel,
-            )
-            for e in entries
-        ]
-    )
+    rows = [
+        AccessLog(
+            user=user,
+            organization=organization,
+            operator=operator[:150],
+            action=action,
+            person_id=e.person.pk if e.person is not None else e.person_id,
+            object_type=e.type_label(),
+            object_id=e.ids(),
+            via=e.via,
+            grant_id=e.grant.pk if e.grant is not None else e.grant_id,
+            channel=channel,
+        )
+        for e in entries
+    ]
+    held = _held.get()
+    if held is not None:
+        held.extend(rows)  # appended when `access_log_at_end` closes
+        created = rows
+    else:
+        created = chain_append(rows)
     capture = _captured.get()
     if capture is not None:
         capture.extend(created)

@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from tsunagu.access.models import AccessLog
 from tsunagu.access.scoping import user_organization
-from tsunagu.access.services import Shown, access_log, access_log_shown
+from tsunagu.access.services import Shown, access_log, access_log_at_end, access_log_shown
 from tsunagu.accounts.models import User
 from tsunagu.consultations.models import Channel, Consultation, Requester, Response, Topic
 from tsunagu.consultations.services import (
@@ -895,7 +895,9 @@ def import_run(
             same = same_file_persons_find(plans=plans, flagged={k.line for k in known})
             report.known = sorted([*known, *same], key=lambda k: k.line)
         try:
-            with transaction.atomic():
+            # the rows' access-log entries join the city's chain as the write ends: its head
+            # is locked only from then until the commit, not while thousands of rows are written
+            with transaction.atomic(), access_log_at_end():
                 persons = _plans_write(user=user, plans=plans, report=report, channel=channel)
                 _same_file_link(user=user, persons=persons, same_as=same_as or {}, report=report)
         except _WriteFailed as exc:
@@ -1151,7 +1153,7 @@ def import_job_write(*, job_id: int) -> None:
     """Write every row of a job in `writing` in one transaction (all or nothing), with the
     importer's links; the job records the result. A job in any other state is left alone, so
     running this twice writes once."""
-    with transaction.atomic():
+    with transaction.atomic(), access_log_at_end():  # the chain's head held at the end only
         # unscoped: the job a worker was given by id; it acts as the job's own importer
         job = (
             ImportJob.dangerously_unscoped.select_for_update()
