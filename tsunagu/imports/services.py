@@ -531,6 +531,8 @@ def known_persons_find(
         mine = _plan_prepared(plan)
         best: tuple[bool, float, int] | None = None
         for pk in sorted(ids):
+            if pk not in candidates:
+                continue  # removed since its keys were read
             holder, their_facts = candidates[pk]
             if pk not in prepared:
                 prepared[pk] = matching.prepare(their_facts)
@@ -553,9 +555,9 @@ def known_persons_find(
     shown: list[Person] = []
     disclosed: list[Person] = []
     for plan in new:
-        if plan.line not in best_of:
+        person = records.get(best_of[plan.line][2]) if plan.line in best_of else None
+        if person is None:
             continue
-        person = records[best_of[plan.line][2]]
         match = matching.compare(facts[plan.line], candidates[person.pk][1])
         common = {
             "line": plan.line,
