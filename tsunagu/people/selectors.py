@@ -27,6 +27,7 @@ from tsunagu.access.scoping import user_organization
 from tsunagu.access.services import Shown, access_log_shown
 from tsunagu.access.throttle import throttle
 from tsunagu.accounts.models import User
+from tsunagu.core.bulk import in_clause
 from tsunagu.core.history import HistoryEntry, changes
 from tsunagu.core.paging import cursor_page
 from tsunagu.people import matching
@@ -379,25 +380,18 @@ def key_blocks(*, keys: Collection[str], municipality_id: int) -> dict[str, set[
     organizations = Person._meta.get_field("organization").related_model._meta.db_table
     blocks: dict[str, set[int]] = {}
     for some in batched(sorted(keys), KEY_LOOKUP_BATCH):
-        if connection.vendor == "postgresql":
-            # the keys as one array parameter (bound client-side, `IN (%s, …)` costs Python a
-            # placeholder a key); names from the models' metadata
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f'SELECT k."key", k."person_id" FROM "{table}" k'  # noqa: S608
-                    f' JOIN "{people}" p ON p."id" = k."person_id"'
-                    f' JOIN "{organizations}" o ON o."id" = p."organization_id"'
-                    ' WHERE k."key" = ANY(%s) AND o."municipality_id" = %s',
-                    [list(some), municipality_id],
-                )
-                rows = cast(list[tuple[str, int]], cursor.fetchall())
-        else:
-            # unscoped: identity matching only, as documented above
-            rows = list(
-                PersonKey.dangerously_unscoped.filter(
-                    key__in=some, person__organization__municipality_id=municipality_id
-                ).values_list("key", "person_id")
+        # on PostgreSQL the keys as one array parameter (bound client-side, `IN (%s, …)` costs
+        # Python a placeholder a key); names from the models' metadata
+        condition, params = in_clause(connection, 'k."key"', some)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f'SELECT k."key", k."person_id" FROM "{table}" k'  # noqa: S608
+                f' JOIN "{people}" p ON p."id" = k."person_id"'
+                f' JOIN "{organizations}" o ON o."id" = p."organization_id"'
+                f' WHERE {condition} AND o."municipality_id" = %s',
+                [*params, municipality_id],
             )
+            rows = cast(list[tuple[str, int]], cursor.fetchall())
         for key, person_id in rows:
             blocks.setdefault(key, set()).add(person_id)
     return blocks
