@@ -1,8 +1,9 @@
 """Locust users for the load benchmark (run by measure.py; see README.md).
 
-Environment: BENCH_TARGETS (the targets JSON measure.py wrote), BENCH_OPS (comma-separated
-operation names: each simulated client runs them in turn), BENCH_THINK (seconds a person
-pauses between two requests, on average; 0 = none).
+Environment: BENCH_TARGETS (the targets JSON measure.py wrote), BENCH_SESSIONS (each client's
+signed-in session per role, made by measure.py before the run; a client without one signs in
+itself), BENCH_OPS (comma-separated operation names: each simulated client runs them in turn),
+BENCH_THINK (seconds a person pauses between two requests, on average; 0 = none).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import os
 import random
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,10 @@ from ops import BY_NAME, TOKEN, create_form, headers_for, path_for
 TARGETS: dict[str, Any] = json.loads(Path(os.environ["BENCH_TARGETS"]).read_text("utf-8"))
 OPERATIONS = [BY_NAME[n] for n in os.environ.get("BENCH_OPS", "person_search").split(",")]
 THINK = float(os.environ.get("BENCH_THINK", "0"))
+_sessions = os.environ.get("BENCH_SESSIONS", "")
+SESSIONS: dict[str, list[dict[str, str]]] = (
+    json.loads(Path(_sessions).read_text("utf-8")) if _sessions else {}
+)
 _numbers = itertools.count()
 
 
@@ -32,13 +38,19 @@ class Staff(HttpUser):
     def on_start(self) -> None:
         n = next(_numbers)
         self.rng = random.Random(n)
-        self.ops = itertools.cycle(OPERATIONS)
+        # each client starts at its own place in the operations and, with a think time, after
+        # a pause of its own: staff do not all send the same request at the same instant
+        start = n % len(OPERATIONS)
+        self.ops = itertools.cycle(OPERATIONS[start:] + OPERATIONS[:start])
         self.jars: dict[str, Any] = {}
         self.role = ""
         self.index = n
+        if THINK > 0:
+            time.sleep(self.rng.uniform(0, THINK))  # gevent's sleep: locust patches time
 
     def _sign_in(self, role: str) -> None:
-        """Each role keeps its own session (cookies), signed in once."""
+        """Each role keeps its own session (cookies): the one measure.py made, else signed in
+        here once."""
         if role == "public" or role == self.role:
             return
         if self.role:
@@ -47,6 +59,10 @@ class Staff(HttpUser):
         self.client.cookies.clear()
         if role in self.jars:
             self.client.cookies.update(self.jars[role])
+            return
+        made = SESSIONS.get(role, [])
+        if self.index < len(made):
+            self.client.cookies.update(made[self.index])
             return
         users = TARGETS["users"][role]
         page = self.client.get("/accounts/login/", name="(login)")

@@ -25,8 +25,11 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from http.cookiejar import CookieJar
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +37,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO))
-from ops import BY_NAME, OPS, Op, create_form, headers_for, path_for  # noqa: E402
+from ops import BY_NAME, OPS, TOKEN, Op, create_form, headers_for, path_for  # noqa: E402
 
 SERVER_ENV = {
     # the benchmark's own clients must not be throttled (they all come from 127.0.0.1)
@@ -322,14 +325,55 @@ def _largest(memory: list[dict[str, float]]) -> dict[str, float | None]:
     }
 
 
+def sign_in(url: str, username: str, password: str) -> dict[str, str]:
+    """A signed-in session of one staff member, as its cookies (through the login form)."""
+    jar = CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    with opener.open(f"{url}/accounts/login/", timeout=60) as page:
+        tokens = dict(TOKEN.findall(page.read().decode("utf-8")))
+    body = urllib.parse.urlencode({**tokens, "username": username, "password": password})
+    login = f"{url}/accounts/login/"  # the bench's own server (http://127.0.0.1)
+    request = urllib.request.Request(login, data=body.encode(), headers={"Referer": login})  # noqa: S310
+    with opener.open(request, timeout=60) as answer:
+        if "/accounts/login/" in answer.geturl():
+            raise RuntimeError(f"{username} could not sign in")
+    return {c.name: str(c.value) for c in jar}
+
+
+def sessions_for(
+    ops: list[Op], clients: int, targets: dict[str, Any], url: str
+) -> dict[str, list[dict[str, str]]]:
+    """Each client's session for each role its operations need, made before a run (staff sign
+    in once a day, not between two searches): the sign-ins' password hashing (Argon2, a few
+    hundred ms of CPU each) would otherwise fall inside the measured window, all clients at
+    once, and slow whatever ran beside them."""
+    roles = sorted({op.role for op in ops} - {"public"})
+    jobs = [
+        (role, users[i % len(users)])
+        for role in roles
+        for users in [targets["users"][role]]
+        for i in range(clients)
+    ]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        made = list(pool.map(lambda j: sign_in(url, j[1], targets["password"]), jobs))
+    sessions: dict[str, list[dict[str, str]]] = {role: [] for role in roles}
+    for (role, _), cookies in zip(jobs, made, strict=True):
+        sessions[role].append(cookies)
+    return sessions
+
+
 def run_locust(
     ops: list[Op], clients: int, think: float, seconds: int, url: str, targets_file: Path
 ) -> dict[str, dict[str, Any]]:
+    targets = json.loads(targets_file.read_text("utf-8"))
     with tempfile.TemporaryDirectory() as tmp:
         prefix = Path(tmp) / "stats"
+        sessions_file = Path(tmp) / "sessions.json"
+        sessions_file.write_text(json.dumps(sessions_for(ops, clients, targets, url)), "utf-8")
         env = {
             **os.environ,
             "BENCH_TARGETS": str(targets_file),
+            "BENCH_SESSIONS": str(sessions_file),
             "BENCH_OPS": ",".join(op.name for op in ops),
             "BENCH_THINK": str(think),
         }
