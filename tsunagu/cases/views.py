@@ -367,23 +367,12 @@ OPEN_REFERRAL = (Referral.Status.REQUESTED, Referral.Status.ACCEPTED)
 def detail(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
     access = case_get_for(user=request.user, case_id=case_id, channel=WEB)
     d = case_detail(user=request.user, access=access)
-    organization = user_organization(request.user)
     context = {
         "d": d,
         "case": access.case,
         "coordinating": access.coordinating,
         "event_form": f.EventForm(),
         "status_form": f.StatusForm() if access.coordinating else None,
-        "team_form": f.TeamForm(
-            organizations=Organization.objects.filter(
-                municipality=organization.municipality, is_active=True
-            ).order_by("kind", "sort_order", "code"),
-            staff=User.objects.filter(
-                organization__municipality=organization.municipality, is_active=True
-            ).order_by("organization__code", "username"),
-        )
-        if access.coordinating
-        else None,
         "leave_form": f.LeaveForm() if access.coordinating else None,
         "plan_kind_form": f.PlanKindForm() if access.coordinating else None,
         "items": ASSESSMENT_ITEMS,
@@ -465,18 +454,21 @@ def member_remove(request: AuthenticatedHttpRequest, case_id: int, member_id: in
     return redirect("cases:detail", case_id=case_id)
 
 
-@require_POST
 def team_join(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
+    """Add an organization (and one of its staff) to the support team: a page of its own, so
+    that the case page does not draw a list of every staff member of the city each time."""
     access = _coordinating(request, case_id)
     organization = user_organization(request.user)
     form = f.TeamForm(
-        request.POST,
+        request.POST or None,
         organizations=Organization.objects.filter(
             municipality=organization.municipality, is_active=True
-        ),
-        staff=User.objects.filter(organization__municipality=organization.municipality),
+        ).order_by("kind", "sort_order", "code"),
+        staff=User.objects.filter(
+            organization__municipality=organization.municipality, is_active=True
+        ).order_by("organization__code", "username"),
     )
-    if form.is_valid():
+    if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
             case_team_join(
@@ -489,12 +481,16 @@ def team_join(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
                 joined_on=d["joined_on"],
             )
         except ValidationError as exc:
-            _errors(request, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"{d['organization'].name}が支援チームに加わりました")
-    else:
-        _form_errors(request, form)
-    return redirect("cases:detail", case_id=case_id)
+            return redirect("cases:detail", case_id=case_id)
+    return render(
+        request,
+        "cases/team_form.html",
+        {"form": form, "case": access.case},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @require_POST

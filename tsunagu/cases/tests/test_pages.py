@@ -18,6 +18,7 @@ from tsunagu.cases.models import (
     Case,
     CaseEvent,
     CaseRequest,
+    CaseTeamMember,
     Monitoring,
     PlanStatus,
     ResourceGap,
@@ -26,6 +27,7 @@ from tsunagu.cases.models import (
 from tsunagu.cases.tests.conftest import Household, org
 from tsunagu.consent.services import consent_withdraw
 from tsunagu.core.once import form_token_new
+from tsunagu.organizations.models import Organization
 
 TODAY = timezone.localdate
 
@@ -65,10 +67,12 @@ def test_the_flow_through_the_pages(
     case = Case.dangerously_unscoped.get()
     assert response["Location"] == reverse("cases:detail", args=[case.pk])
     for code in ("jiritsu-soudan", "hokatsu-kita"):
-        hub.post(
+        joined = hub.post(
             reverse("cases:team_join", args=[case.pk]),
             {"organization": org(code).pk, "role": "support", "joined_on": TODAY().isoformat()},
         )
+        assert joined.status_code == 302, joined.content.decode()
+        assert joined["Location"] == reverse("cases:detail", args=[case.pk])
     # the window that knows the son adds him from his page
     son_page = client_for(receiver).get(reverse("people:detail", args=[household.son.pk]))
     assert "山田さん世帯" in son_page.content.decode()
@@ -251,3 +255,46 @@ def test_the_case_page_has_a_fixed_number_of_queries(
             body = client.get(url).content.decode()
         assert "電話3" in body
         assert len(after) == len(before), [q["sql"] for q in after]
+
+
+def test_adding_to_the_team_has_a_page_of_its_own(
+    case: Case, coordinator: User, receiver: User
+) -> None:
+    """The case page links to the team form instead of drawing it (its list of every staff
+    member of the city cost a big city's case page most of its time); the form's page shows
+    the city's staff, re-shows a bad entry with its error, and is the coordinator's only."""
+    hub = client_for(coordinator)
+    page = hub.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    url = reverse("cases:team_join", args=[case.pk])
+    assert f'href="{url}"' in page
+    assert 'name="staff"' not in page
+    form = hub.get(url)
+    assert form.status_code == 200
+    text = form.content.decode()
+    assert 'name="organization"' in text and 'name="staff"' in text
+    assert str(coordinator) in text
+    newcomer = (
+        Organization.objects.filter(municipality=coordinator.organization.municipality)
+        .exclude(pk__in=CaseTeamMember.dangerously_unscoped.values("organization"))
+        .exclude(pk=case.organization_id)
+        .order_by("pk")
+        .first()
+    )
+    assert newcomer is not None
+    bad = hub.post(url, {"organization": newcomer.pk, "role": "support", "joined_on": "昨日"})
+    assert bad.status_code == 400
+    assert "errorlist" in bad.content.decode() or "正しい日付" in bad.content.decode()
+    assert not CaseTeamMember.dangerously_unscoped.filter(organization=newcomer).exists()
+    # an organization with no basis to share: the service's reason on the form, nothing written
+    refused = hub.post(
+        url, {"organization": newcomer.pk, "role": "support", "joined_on": TODAY().isoformat()}
+    )
+    assert refused.status_code == 400
+    assert "共有できる根拠がありません" in refused.content.decode()
+    assert not CaseTeamMember.dangerously_unscoped.filter(organization=newcomer).exists()
+    # a team member who does not coordinate sees neither the link nor the form
+    member = client_for(receiver)
+    assert (
+        f'href="{url}"' not in member.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    )
+    assert member.get(url).status_code == 404
