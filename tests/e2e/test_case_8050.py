@@ -104,10 +104,11 @@ def test_an_8050_household_from_request_to_closure(
     assert browser.current_url.endswith(f"/cases/{case.pk}/")
     checked(browser)
     for code in ("hokatsu-kita", "jiritsu-soudan"):
-        browser.find_element(By.XPATH, "//summary[contains(., '支援チームに機関を加える')]").click()
+        follow(browser, browser.find_element(By.LINK_TEXT, "支援チームに機関を加える"))
+        checked(browser)
         organization = Organization.objects.get(code=code)
         select(browser, "#id_organization", str(organization.pk))
-        submit(browser, f"form[action='/cases/{case.pk}/team/']")
+        submit(browser)
         assert f"{organization.name}が支援チームに加わりました" in main_text(browser)
 
     # the window that knows the son adds his record to the household
