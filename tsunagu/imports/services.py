@@ -522,17 +522,24 @@ def known_persons_find(
     # without its reasons (`matching.review_score`); only the best match of a row is compared
     # in full and loaded as a record
     candidates = facts_read(set().union(*by_key.values()) if by_key else set())
+    # a pair whose birth dates alone cap it below review (most pairs of a common name and
+    # birth year) is passed over before the record is prepared, as find-duplicates does
+    marks = matching.PairingMarks()
+    for pk, (_, f) in candidates.items():
+        marks.add(pk, f.family_name, f.given_name, f.birth_date, f.phone, f.address)
+    row_mark = max(candidates, default=0) + 1  # each row's marks, after every person's
     prepared: dict[int, matching.Prepared] = {}
     best_of: dict[int, tuple[bool, float, int]] = {}  # line: (own, score, person id)
     for plan in new:
-        ids = set().union(*(by_key.get(k, ()) for k in keys[plan.line]))
+        # removed since its keys were read: not among the candidates
+        ids = set().union(*(by_key.get(k, ()) for k in keys[plan.line])) & candidates.keys()
         if not ids:
             continue
+        f = facts[plan.line]
+        marks.add(row_mark, f.family_name, f.given_name, f.birth_date, f.phone, f.address)
         mine = _plan_prepared(plan)
         best: tuple[bool, float, int] | None = None
-        for pk in sorted(ids):
-            if pk not in candidates:
-                continue  # removed since its keys were read
+        for pk in marks.uncapped(row_mark, sorted(ids)):
             holder, their_facts = candidates[pk]
             if pk not in prepared:
                 prepared[pk] = matching.prepare(their_facts)
