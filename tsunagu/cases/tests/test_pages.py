@@ -274,7 +274,7 @@ def test_adding_to_the_team_has_a_page_of_its_own(
     assert 'name="organization"' in text and 'name="staff"' in text
     assert str(coordinator) in text
     newcomer = (
-        Organization.objects.filter(municipality=coordinator.organization.municipality)
+        Organization.objects.filter(municipality=case.organization.municipality)
         .exclude(pk__in=CaseTeamMember.dangerously_unscoped.values("organization"))
         .exclude(pk=case.organization_id)
         .order_by("pk")
