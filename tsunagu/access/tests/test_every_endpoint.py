@@ -707,7 +707,9 @@ ROUTES: dict[str, Row] = {
     "cases:member_add": Row(method="POST", data={"person": "{twin}", "relationship": "child"}),
     "cases:member_remove": Row(method="POST", coordinator=True),
     "cases:team_join": Row(
-        method="POST", data={"organization": "{jiritsu}", "role": "support"}, coordinator=True
+        method="POST",
+        data={"organization": "{jiritsu}", "role": "support", "joined_on": "{today}"},
+        coordinator=True,
     ),
     "cases:team_leave": Row(method="POST", records={"member_id": "team_member"}, coordinator=True),
     "cases:event_add": Row(method="POST", data={"kind": "contact", "summary": "訪問"}),
@@ -1006,7 +1008,8 @@ def test_the_permitted_user_may(
             continue
         response = _call(client, name, _url(name, params, records), records)
         assert response.status_code == 200, name
-    for name, params in _routes():
+    # what takes away a basis goes last: the case's team is joined on its member's consent
+    for name, params in sorted(_routes(), key=lambda route: route[0] in BASIS_REMOVED):
         if name in EXCLUDED or ROUTES[name].method != "POST":
             continue
         client = client_for(coordinator if ROUTES[name].coordinator else counselor)
@@ -1071,6 +1074,9 @@ COORDINATOR_OPERATIONS = {
     "decisions",
     "approve",
 }
+# POST routes that take away the basis of others (the member whose consent lets an
+# organization join the case's team): the permitted user's walk calls them last
+BASIS_REMOVED = {"cases:member_remove", "consent:withdraw"}
 _TODAY = "{today}"
 # operations that take a multipart upload (file name and content) instead of a JSON body
 API_UPLOADS = {"scans": ("scan.pdf", b"%PDF-1.4 scan")}
