@@ -79,6 +79,9 @@ def main() -> None:
         "--profile", action="store_true", help="profile each import (cProfile, top functions)"
     )
     parser.add_argument(
+        "--profile-out", help="with --profile: also write the raw statistics to this file"
+    )
+    parser.add_argument(
         "--persons-only",
         action="store_true",
         help="only the new persons (no re-run, no consultations)",
@@ -181,6 +184,8 @@ def main() -> None:
         seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
         db_cpu = server_cpu() - db_cpu
         if profiler is not None:
+            if args.profile_out:
+                profiler.dump_stats(args.profile_out)
             for order in ("cumulative", "tottime"):
                 print(f"--- {label}, by {order}")
                 pstats.Stats(profiler).sort_stats(order).print_stats(45)

@@ -263,7 +263,8 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     # django-axes refuses a locked-out account before the password is even checked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's password check; the session's user comes with its organization and city.
+    "tsunagu.accounts.backends.StaffBackend",
 ]
 # Lockout (django-axes): by user name, whatever the address, for a while or until a manager of
 # the same city unlocks it (/accounts/staff/).

@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from io import StringIO
 from typing import Any
 
@@ -14,12 +16,13 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from conftest import PASSWORD, client_for
 from conftest import totp_code as code_for
+from tsunagu.accounts.backends import StaffBackend
 from tsunagu.accounts.middleware import LAST_ACTIVITY, SIGNED_IN_AT
 from tsunagu.accounts.models import AccountEvent, ApiToken, User, UserSession
 from tsunagu.accounts.tokens import api_token_create, api_token_user
@@ -351,3 +354,27 @@ def test_account_routes_matrix(counselor: User, third: User, outsider: User, man
         assert call(boss, method, url, ids).status_code in (200, 302), url
     assert ApiToken.objects.get().revoked_at is not None
     assert client_for(counselor).post("/accounts/keepalive/").status_code == 204
+
+
+def test_the_session_user_comes_with_the_organization_and_city(
+    counselor: User,
+    django_assert_num_queries: Callable[[int], AbstractContextManager[object]],
+) -> None:
+    """Every page reads the signed-in user's organization and its city: one query with the user,
+    not three; a deactivated account's session finds nobody."""
+    from django.contrib.auth import get_user as session_user
+
+    client = Client()
+    no_second_factor(counselor)
+    sign_in(client, counselor.username)
+    request = RequestFactory().get("/")
+    request.session = client.session
+    with django_assert_num_queries(1):
+        user = StaffBackend().get_user(counselor.pk)
+        assert user is not None
+        assert user.organization.municipality.name  # type: ignore[union-attr]
+    assert session_user(request) == counselor
+    counselor.is_active = False
+    counselor.save()
+    assert StaffBackend().get_user(counselor.pk) is None
+    assert not session_user(request).is_authenticated

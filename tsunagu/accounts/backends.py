@@ -1,0 +1,20 @@
+"""The password backend staff sign in with: Django's, with the signed-in user read together with
+the organization and its municipality, which every page reads (scoping, the city's settings)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.backends import ModelBackend
+
+from tsunagu.accounts.models import User
+
+
+class StaffBackend(ModelBackend):
+    def get_user(self, user_id: int) -> User | None:
+        """The session's user with `organization__municipality` in the same query: two queries
+        fewer on every page than Django's `get_user`."""
+        user = (
+            User._default_manager.select_related("organization__municipality")
+            .filter(pk=user_id)
+            .first()
+        )
+        return user if user is not None and self.user_can_authenticate(user) else None
