@@ -12,6 +12,7 @@ from io import StringIO
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user as session_user
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -362,8 +363,6 @@ def test_the_session_user_comes_with_the_organization_and_city(
 ) -> None:
     """Every page reads the signed-in user's organization and its city: one query with the user,
     not three; a deactivated account's session finds nobody."""
-    from django.contrib.auth import get_user as session_user
-
     client = Client()
     no_second_factor(counselor)
     sign_in(client, counselor.username)
