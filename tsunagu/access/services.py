@@ -177,12 +177,17 @@ def access_log_many(
 @dataclass(frozen=True)
 class Shown:
     """One object a page or endpoint showed, with the person it is about (None: anonymous) and
-    the basis the user saw it on."""
+    the basis the user saw it on. The person may be given by id alone (`person_id`): a list that
+    shows no more of the person than the id need not load the record to log it."""
 
     obj: models.Model
     person: models.Model | None
     via: Via
     grant: AccessGrant | None = None
+    person_id: int | None = None
+
+    def person_key(self) -> int | None:
+        return self.person.pk if self.person is not None else self.person_id
 
 
 def access_log_shown(
@@ -194,7 +199,7 @@ def access_log_shown(
     groups: dict[tuple[object, str, str, object], list[Shown]] = {}
     for s in shown:
         key = (
-            s.person.pk if s.person is not None else None,
+            s.person_key(),
             s.obj._meta.label_lower,
             s.via,
             s.grant.pk if s.grant is not None else None,
@@ -207,7 +212,8 @@ def access_log_shown(
         entries=(
             LogEntry(
                 obj=None,
-                person=rows[0].person,
+                person=None,
+                person_id=rows[0].person_key(),
                 via=rows[0].via,
                 grant=rows[0].grant,
                 object_type=rows[0].obj._meta.label_lower,

@@ -30,8 +30,13 @@ class ConsultationAccess:
         return self.via == Via.OWN
 
     def shown(self) -> Shown:
+        # by id: a list need not load each consultation's person to log it
         return Shown(
-            obj=self.consultation, person=self.consultation.person, via=self.via, grant=self.grant
+            obj=self.consultation,
+            person=None,
+            person_id=self.consultation.person_id,
+            via=self.via,
+            grant=self.grant,
         )
 
 

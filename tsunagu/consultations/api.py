@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
@@ -96,30 +97,32 @@ class ConsultationPage(Schema):
     items: list[ConsultationOut]
 
 
-def consultation_out(c: Consultation) -> ConsultationOut:
-    """Only for a consultation the user may read (own, or shared with its content)."""
-    return ConsultationOut(
-        id=c.pk,
-        organization=c.organization.code,
-        person=c.person_id,
-        anonymous_label=c.anonymous_label,
-        follows=c.follows_id,
-        received_at=c.received_at,
-        channel=c.channel,
-        requester=c.requester,
-        requester_detail=c.requester_detail,
-        main_topic=c.main_topic,
-        topics=[t.topic for t in c.topics.all()],
-        content=c.content,
-        response=c.response,
-        is_new=c.is_new,
-        external_id=c.external_id,
-        version=c.version,
-    )
+def consultation_out(c: Consultation) -> dict[str, Any]:
+    """Only for a consultation the user may read (own, or shared with its content). The fields
+    of `ConsultationOut` as plain values, which the answer's schema checks once as it is sent
+    (an instance built here would be checked again inside the page and the answer)."""
+    return {
+        "id": c.pk,
+        "organization": c.organization.code,
+        "person": c.person_id,
+        "anonymous_label": c.anonymous_label,
+        "follows": c.follows_id,
+        "received_at": c.received_at,
+        "channel": c.channel,
+        "requester": c.requester,
+        "requester_detail": c.requester_detail,
+        "main_topic": c.main_topic,
+        "topics": [t.topic for t in c.topics.all()],
+        "content": c.content,
+        "response": c.response,
+        "is_new": c.is_new,
+        "external_id": c.external_id,
+        "version": c.version,
+    }
 
 
 @router.post("", response={201: ConsultationOut}, summary="相談を受け付ける")
-def create(request: HttpRequest, payload: ConsultationIn) -> Status[ConsultationOut]:
+def create(request: HttpRequest, payload: ConsultationIn) -> Status[dict[str, Any]]:
     user = request_user(request)
     person = None
     if payload.person is not None:
@@ -134,18 +137,18 @@ def list_consultations(
     request: HttpRequest,
     cursor: str | None = Query(None, max_length=CURSOR_MAX_LENGTH, description=CURSOR_HELP),
     page_size: int = Query(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE),
-) -> ConsultationPage:
+) -> dict[str, Any]:
     user = request_user(request)
     found = visible_consultation_page_for(user=user, cursor=cursor, size=page_size, channel=API)
-    return ConsultationPage(
-        page_size=page_size,
-        next=found.after or None,
-        items=[consultation_out(c) for c in found.object_list],
-    )
+    return {
+        "page_size": page_size,
+        "next": found.after or None,
+        "items": [consultation_out(c) for c in found.object_list],
+    }
 
 
 @router.get("/{int:consultation_id}", response=ConsultationOut, summary="相談を見る")
-def detail(request: HttpRequest, consultation_id: int, response: HttpResponse) -> ConsultationOut:
+def detail(request: HttpRequest, consultation_id: int, response: HttpResponse) -> dict[str, Any]:
     user = request_user(request)
     access = consultation_get_for(user=user, consultation_id=consultation_id, channel=API)
     response["ETag"] = f'"{access.consultation.version}"'
@@ -159,7 +162,7 @@ def detail(request: HttpRequest, consultation_id: int, response: HttpResponse) -
 )
 def update(
     request: HttpRequest, consultation_id: int, payload: ConsultationPatch, response: HttpResponse
-) -> ConsultationOut:
+) -> dict[str, Any]:
     user = request_user(request)
     # who may change it is decided first: another organization's answers as missing
     access = consultation_get_for(user=user, consultation_id=consultation_id, channel=API, own=True)

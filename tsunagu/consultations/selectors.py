@@ -144,9 +144,10 @@ def visible_consultation_page_for(
     """A page of the consultations whose content the user may read (own, or shared with
     content), newest first, after `cursor` (`core.paging.cursor_page`; not counted), logged one
     row per person."""
+    # the person by id only (the answer and the log name no more of them)
     consultations = (
         Consultation.objects.visible_to(user)
-        .select_related("organization", "person")
+        .select_related("organization")
         .prefetch_related("topics")
     )
     shown = cursor_page(

@@ -7,7 +7,7 @@ An organization sees a person record because it recorded it (`via=own`), or beca
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from django.http import Http404
@@ -66,36 +66,51 @@ class PersonAccess:
         )
 
 
-def person_accesses(*, user: User, persons: Iterable[Person]) -> dict[int, PersonAccess]:
-    """Access for many persons at once (one query for the grants); those not visible are absent.
-    Logs nothing: the entry points below log what they return."""
+@dataclass(frozen=True)
+class Basis:
+    """Why a user may see a person record (before it is loaded): held by the user's
+    organization, or named by these live grants (newest first)."""
+
+    via: Via
+    grants: tuple[AccessGrant, ...] = ()
+
+    def access(self, person: Person) -> PersonAccess:
+        if self.via == Via.OWN:
+            return PersonAccess(person=person, via=Via.OWN, grant=None, contact=True, address=True)
+        return PersonAccess(
+            person=person,
+            via=Via.GRANT,
+            grant=self.grants[0],
+            contact=any(g.includes_contact for g in self.grants),
+            address=any(g.includes_address for g in self.grants),
+        )
+
+
+def person_bases(*, user: User, holders: Mapping[int, int]) -> dict[int, Basis]:
+    """The basis on which the user may see each person, given as person id → the id of the
+    organization holding the record (one query for the grants); those not visible are absent.
+    For a search that decides which of its candidates to load; logs nothing."""
     organization = user_organization(user)
-    out: dict[int, PersonAccess] = {}
-    others = []
-    for p in persons:
-        if p.organization_id == organization.pk:
-            out[p.pk] = PersonAccess(person=p, via=Via.OWN, grant=None, contact=True, address=True)
-        else:
-            others.append(p)
+    out = {pk: Basis(Via.OWN) for pk, holder in holders.items() if holder == organization.pk}
+    others = [pk for pk in holders if pk not in out]
     if others:
         grants: dict[int, list[AccessGrant]] = {}
         for g in (
             live_grants(organization=organization)
-            .filter(person__in=others)
+            .filter(person_id__in=others)
             .order_by("-valid_from", "-pk")
         ):
             grants.setdefault(g.person_id, []).append(g)
-        for p in others:
-            if p.pk in grants:
-                found = grants[p.pk]
-                out[p.pk] = PersonAccess(
-                    person=p,
-                    via=Via.GRANT,
-                    grant=found[0],
-                    contact=any(g.includes_contact for g in found),
-                    address=any(g.includes_address for g in found),
-                )
+        out.update((pk, Basis(Via.GRANT, tuple(found))) for pk, found in grants.items())
     return out
+
+
+def person_accesses(*, user: User, persons: Iterable[Person]) -> dict[int, PersonAccess]:
+    """Access for many persons at once (one query for the grants); those not visible are absent.
+    Logs nothing: the entry points below log what they return."""
+    persons = list(persons)
+    bases = person_bases(user=user, holders={p.pk: p.organization_id for p in persons})
+    return {p.pk: bases[p.pk].access(p) for p in persons if p.pk in bases}
 
 
 def person_get_for(

@@ -31,7 +31,13 @@ from tsunagu.core.bulk import in_clause
 from tsunagu.core.history import HistoryEntry, changes
 from tsunagu.core.paging import cursor_page
 from tsunagu.people import matching
-from tsunagu.people.access import HouseholdAccess, PersonAccess, person_accesses, persons_shown
+from tsunagu.people.access import (
+    HouseholdAccess,
+    PersonAccess,
+    person_accesses,
+    person_bases,
+    persons_shown,
+)
 from tsunagu.people.models import HouseholdMember, Person, PersonKey, PersonLink
 from tsunagu.people.services import PersonData
 
@@ -106,14 +112,34 @@ def person_search(
     # loaded as records.
     candidates = _candidates_listed(keys, municipality_id=municipality.pk)
     ranked_ids = matching.search(query, birth_date, candidates, limit=limit * 3)
-    # unscoped: the ranked candidates of the city; only the records the user may see are
-    # returned, of the others only the holder's name (logged below)
-    ranked = _records_ranked(Person.dangerously_unscoped.all(), ranked_ids)
-    accesses = person_accesses(user=user, persons=[p for p, _ in ranked])
-    hits = [SearchHit(access=accesses[p.pk], match=m) for p, m in ranked if p.pk in accesses][
-        :limit
+    # which of the ranked the user may see is decided on their holders alone; only the hits
+    # shown and the strong matches named by their holder are loaded as records
+    # unscoped: the holder of each ranked candidate of the city; nothing of them is shown
+    holders = dict(
+        Person.dangerously_unscoped.filter(pk__in=[pk for pk, _ in ranked_ids]).values_list(
+            "pk", "organization_id"
+        )
+    )
+    bases = person_bases(user=user, holders=holders)
+    shown_ids = [(pk, m) for pk, m in ranked_ids if pk in bases][:limit]
+    known_ids = [
+        (pk, m)
+        for pk, m in ranked_ids
+        if pk in holders and pk not in bases and m.score >= matching.DEFAULT_THRESHOLD
     ]
-    known = [p for p, m in ranked if p.pk not in accesses and m.score >= matching.DEFAULT_THRESHOLD]
+    # unscoped: the hits the user may see and, of the strong matches they may not, the
+    # holder's name (logged below)
+    records = Person.dangerously_unscoped.select_related("organization").in_bulk(
+        [pk for pk, _ in shown_ids + known_ids]
+    )
+    # a record moved to another holder since its basis was read is left out
+    loaded = {pk for pk, p in records.items() if p.organization_id == holders[pk]}
+    hits = [
+        SearchHit(access=bases[pk].access(records[pk]), match=m)
+        for pk, m in shown_ids
+        if pk in loaded
+    ]
+    known = [records[pk] for pk, _ in known_ids if pk in loaded]
     access_log_shown(
         user=user,
         action=AccessLog.Action.SEARCH,

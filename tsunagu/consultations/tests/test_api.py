@@ -322,6 +322,8 @@ def test_list_query_count_does_not_grow_with_rows(counselor: User, receiver: Use
         body = client.get("/api/v1/consultations", {"page_size": 6}).json()
     assert len(body["items"]) == 6 and body["next"]
     assert len(many) == len(one), [q["sql"] for q in many]
+    # the list names each person by id: no person record is read to answer or log it
+    assert not any('"people_person"' in q["sql"] for q in many), [q["sql"] for q in many]
     with CaptureQueriesContext(connection) as next_page:
         body = client.get("/api/v1/consultations", {"page_size": 6, "cursor": body["next"]}).json()
     assert len(body["items"]) == 4 and body["next"] is None

@@ -6,17 +6,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 
+import pytest
+
 from conftest import client_for
 from tsunagu.access.models import AccessLog
 from tsunagu.accounts.models import User
 from tsunagu.consultations.tests.test_pages import register_person, take_consultation
+from tsunagu.people.models import Person
 
 type MaxQueries = Callable[[int], AbstractContextManager[object]]
 
 GIVEN = [("和子", "かずこ"), ("花子", "はなこ"), ("春子", "はるこ"), ("一郎", "いちろう")]
 # As counted on PostgreSQL (savepoints included): a search reads the session, the user and their
-# organization, the keys the candidates share (one query), their facts (one), the ranked
-# records (one), the grants, writes the access log (one chain append) and the inbox badge; a
+# organization, the keys the candidates share (one query), their facts (one), the holders of
+# the ranked (one), the grants, the records shown (one), writes the access log (one chain
+# append) and the inbox badge; a
 # person's page adds one query per section and one chain append per log entry, never one per
 # record shown.
 SEARCH_QUERIES = 19
@@ -48,6 +52,36 @@ def test_person_search_queries_do_not_grow_with_candidates(
         ).values_list("person_id", flat=True)
     )
     assert first.pk in logged and len(logged) >= 3
+
+
+def test_a_search_loads_only_the_records_it_shows(
+    counselor: User, third: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Which ranked candidates the user may see is decided on their holders alone: a namesake
+    at another organization that is neither shown nor a strong match is never loaded as a
+    record (only its facts were read to rank it)."""
+    own, other = client_for(counselor), client_for(third)
+    mine = register_person(own)  # 髙橋 和子
+    strong = register_person(other)  # the same person at another organization: named by holder
+    # a namesake born another year: ranked, below a strong match
+    weak = register_person(
+        other, birth_date="1960-05-05", phone="", address="南町5丁目", postal_code=""
+    )
+    loaded: list[int] = []
+    from_db = Person.from_db.__func__  # type: ignore[attr-defined]
+
+    def recording(cls: type[Person], db: str, names: list[str], values: list[object]) -> Person:
+        record = from_db(cls, db, names, values)
+        loaded.append(record.pk)
+        return record
+
+    monkeypatch.setattr(Person, "from_db", classmethod(recording))
+    page = client_for(counselor).get("/people/", {"q": "髙橋 和子", "birth_date": "1944-02-03"})
+    assert page.status_code == 200
+    assert f"/people/{mine.pk}/" in page.content.decode()
+    assert third.organization.name in page.content.decode()  # known elsewhere
+    assert mine.pk in loaded and strong.pk in loaded
+    assert weak.pk not in loaded
 
 
 def test_person_page_queries_do_not_grow_with_its_records(
