@@ -129,7 +129,7 @@ def referral_out(view: ReferralView) -> ReferralOut:
         outcome=r.outcome,
         created_at=r.created_at,
         person=person_out(view.person) if view.person else None,
-        consultation=consultation_out(r.consultation) if view.content else None,
+        consultation=ConsultationOut(**consultation_out(r.consultation)) if view.content else None,
     )
 
 

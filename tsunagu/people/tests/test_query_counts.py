@@ -71,7 +71,7 @@ def test_a_search_loads_only_the_records_it_shows(
     from_db = Person.from_db.__func__  # type: ignore[attr-defined]
 
     def recording(cls: type[Person], db: str, names: list[str], values: list[object]) -> Person:
-        record = from_db(cls, db, names, values)
+        record: Person = from_db(cls, db, names, values)
         loaded.append(record.pk)
         return record
 
@@ -79,6 +79,7 @@ def test_a_search_loads_only_the_records_it_shows(
     page = client_for(counselor).get("/people/", {"q": "髙橋 和子", "birth_date": "1944-02-03"})
     assert page.status_code == 200
     assert f"/people/{mine.pk}/" in page.content.decode()
+    assert third.organization is not None
     assert third.organization.name in page.content.decode()  # known elsewhere
     assert mine.pk in loaded and strong.pk in loaded
     assert weak.pk not in loaded
