@@ -459,18 +459,17 @@ def same_file_persons_find(
     earlier: dict[str, list[PersonPlan]] = {}
     found: list[KnownPerson] = []
     facts: dict[int, matching.PersonFacts] = {}
-    # each row prepared once; a pair is scored without its reasons (`matching.review_score`),
+    # a row is prepared once, and only when it meets another (most rows share no pairing key
+    # with an earlier one); a pair is scored without its reasons (`matching.review_score`),
     # the reasons worked out only for the row's best match
-    prepared: dict[int, matching.Prepared] = {}
     for plan in new:
         facts[plan.line] = _plan_facts(plan)
-        prepared[plan.line] = mine = _plan_prepared(plan)
         # the keys that pair records (a name alone pairs nothing: `matching.NAME_FACT_PREFIXES`)
         keys = _pairing_keys(plan)
         if plan.line not in flagged:
             best: tuple[float, int, PersonPlan] | None = None
             for other in {o.line: o for k in keys for o in earlier.get(k, [])}.values():
-                score = matching.review_score(mine, prepared[other.line])
+                score = matching.review_score(_plan_prepared(plan), _plan_prepared(other))
                 if score is None:
                     continue
                 rank = (score, -other.line, other)
@@ -537,13 +536,13 @@ def known_persons_find(
             continue
         f = facts[plan.line]
         marks.add(row_mark, f.family_name, f.given_name, f.birth_date, f.phone, f.address)
-        mine = _plan_prepared(plan)
         best: tuple[bool, float, int] | None = None
         for pk in marks.uncapped(row_mark, sorted(ids)):
             holder, their_facts = candidates[pk]
             if pk not in prepared:
                 prepared[pk] = matching.prepare(their_facts)
-            score = matching.review_score(mine, prepared[pk])
+            # the row prepared once, when it first meets a candidate
+            score = matching.review_score(_plan_prepared(plan), prepared[pk])
             own = holder == organization.pk
             threshold = matching.REVIEW_THRESHOLD if own else matching.DEFAULT_THRESHOLD
             if score is None or score < threshold:
