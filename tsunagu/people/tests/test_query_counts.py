@@ -70,8 +70,10 @@ def test_a_search_loads_only_the_records_it_shows(
     loaded: list[int] = []
     from_db = Person.from_db.__func__  # type: ignore[attr-defined]
 
-    def recording(cls: type[Person], db: str, names: list[str], values: list[object]) -> Person:
-        record: Person = from_db(cls, db, names, values)
+    def recording(
+        cls: type[Person], /, db: str, names: list[str], values: list[object], **kw: object
+    ) -> Person:
+        record: Person = from_db(cls, db, names, values, **kw)
         loaded.append(record.pk)
         return record
 
