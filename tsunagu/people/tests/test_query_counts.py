@@ -20,9 +20,8 @@ GIVEN = [("和子", "かずこ"), ("花子", "はなこ"), ("春子", "はるこ
 # As counted on PostgreSQL (savepoints included): a search reads the session, the user and their
 # organization, the keys the candidates share (one query), their facts (one), the holders of
 # the ranked (one), the grants, the records shown (one), writes the access log (one chain
-# append) and the inbox badge; a
-# person's page adds one query per section and one chain append per log entry, never one per
-# record shown.
+# append) and the inbox badge; a person's page adds one query per section and one chain append
+# per log entry, never one per record shown.
 SEARCH_QUERIES = 19
 PERSON_PAGE_QUERIES = 29
 
