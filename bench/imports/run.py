@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from bench.machine import described, watch, yardstick
 
 TOWNS = ["太閤山", "戸破", "三ケ", "小島", "大門", "新湊", "海老江", "片口"]
 
@@ -153,6 +154,7 @@ def main() -> None:
             password=None,
             check_password=False,
         )
+    print(f"machine: {described(yardstick())}", flush=True)
     rng = random.Random(args.seed)
     data = persons_csv(args.rows, rng, prefix).encode("cp932")
     print(f"{url.split(':', 1)[0]}, {args.rows:,} rows, {len(data) / 1e6:.1f} MB CP932")
@@ -174,6 +176,7 @@ def main() -> None:
 
     def timed(label: str, kind: str, raw: bytes) -> None:
         profiler = cProfile.Profile() if args.profile else None
+        window = watch()
         start, cpu, db_cpu = time.perf_counter(), time.process_time(), server_cpu()
         if profiler is not None:
             profiler.enable()
@@ -195,6 +198,7 @@ def main() -> None:
             f"{label:<28} {seconds:7.1f} s  {args.rows / seconds:8.0f} rows/s"
             f"  (CPU {cpu:.1f} s, database {db_cpu:.1f} s)  {report.summary()}"
         )
+        print(f"{'':<28} machine meanwhile: {described(window.read())}")
 
     timed("persons, new", ImportKind.PERSONS, data)
     if not args.persons_only:

@@ -39,6 +39,8 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO))
 from ops import BY_NAME, OPS, TOKEN, Op, create_form, headers_for, path_for  # noqa: E402
 
+from bench.machine import described, watch, yardstick  # noqa: E402
+
 SERVER_ENV = {
     # the benchmark's own clients must not be throttled (they all come from 127.0.0.1)
     "TSUNAGU_PERSON_SEARCH_RATE": "100000000",
@@ -451,6 +453,12 @@ def table(report: dict[str, Any]) -> str:
         f"RSS {report['worker_rss_mb_max']}, PSS {report['worker_pss_mb_max']}, "
         f"USS {report['worker_uss_mb_max']}"
     )
+    machine = report["machine"]
+    before, after = machine["yardstick_before"], machine["yardstick_after"]
+    lines.append(
+        f"machine: before the runs {described(before)}; after {described(after)}; "
+        f"over the runs: {described(machine)}"
+    )
     return "\n".join(lines)
 
 
@@ -478,6 +486,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     from django.db import connection
 
     ops = [BY_NAME[n] for n in args.ops.split(",") if n]
+    # the machine's speed before and after, and its cores over the measured runs
+    speed_before = yardstick()
+    print(f"machine: {described(speed_before)}", flush=True)
     targets = pick_targets(args.city, args.password)
     print(f"targets: {json.dumps(targets['organizations'], ensure_ascii=False)}", flush=True)
     database = {op.name: measure_db(op, targets, args.db_reps) for op in ops}
@@ -496,6 +507,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     url = args.url or f"http://127.0.0.1:{args.port}"
     if server is not None:
         tasks_settled()
+    window = watch()
     try:
         groups = [ops] if args.mixed else [[op] for op in ops]
         for group in groups:
@@ -524,12 +536,20 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                         flush=True,
                     )
     finally:
+        meanwhile = window.read()
         if server is not None:
             stop_server(server)
         targets_file.unlink(missing_ok=True)
     report = {
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "database": connection.vendor},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "database": connection.vendor,
+            "yardstick_before": speed_before,
+            "yardstick_after": yardstick(),
+            # the whole machine over the measured runs (the server and locust included)
+            **meanwhile,
+        },
         "city": args.city,
         "workers": args.workers,
         "seconds_per_run": args.seconds,

@@ -130,3 +130,10 @@ def test_load_harness_runs_against_the_generated_city(live_server: Any, tmp_path
     measured = {r["operation"] for r in report["results"]}
     assert measured and measured <= set(report["database"]), measured
     assert all(r["failures"] == 0 for r in report["results"]), report["results"]
+    # the machine's speed and its cores over the runs go with the figures (bench/machine.py)
+    machine = report["machine"]
+    for speed in (machine["yardstick_before"], machine["yardstick_after"]):
+        assert speed["yardstick_s"] > 0 and speed["yardstick_memory_s"] > 0, machine
+    if Path("/proc/stat").exists():
+        assert 0 <= machine["steal_pct"] <= 100 and 0 < machine["busy_pct"] <= 100, machine
+    assert "yardstick" in out.with_suffix(".md").read_text("utf-8")

@@ -1,0 +1,1 @@
+"""Benchmarks anyone can rerun (docs/performance.md); `machine` describes their machine."""
