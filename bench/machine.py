@@ -65,7 +65,8 @@ def _cpu_ticks() -> list[int] | None:
         return None
     if first[0] != "cpu":
         return None
-    return [int(v) for v in first[1:9]] + [0] * max(0, 9 - len(first))
+    ticks = [int(v) for v in first[1:9]]
+    return ticks + [0] * (8 - len(ticks))  # an old kernel counts no steal: none
 
 
 def _memory_available_mb() -> float | None:
@@ -93,7 +94,7 @@ class Watch:
         now = _cpu_ticks()
         if self.ticks is not None and now is not None:
             user, nice, system, idle, iowait, irq, softirq, steal = (
-                b - a for a, b in zip(self.ticks, now, strict=False)
+                b - a for a, b in zip(self.ticks, now, strict=True)
             )
             total = user + nice + system + idle + iowait + irq + softirq + steal
             if total > 0:
