@@ -24,7 +24,25 @@ from django.db import connection, transaction
 from tsunagu.access.chain import GENESIS, municipal_chain, row_hash
 from tsunagu.access.models import AccessGrant, AccessLog, AuditChainHead, Basis
 from tsunagu.accounts.models import Role, RoleAssignment, User
-from tsunagu.cases.models import Case, CaseEvent, CaseMember, CaseTeamMember
+from tsunagu.cases.models import (
+    ActionResult,
+    Assessment,
+    Case,
+    CaseClosure,
+    CaseEvent,
+    CaseMember,
+    CaseStatus,
+    CaseTeamMember,
+    GoalsMet,
+    Monitoring,
+    MonitoringResult,
+    PlanAction,
+    PlanKind,
+    PlanStatus,
+    SupportPlan,
+    Urgency,
+)
+from tsunagu.cases.sheets import ASSESSMENT_ITEMS
 from tsunagu.cityplan.models import Clause, ProgramOrganization
 from tsunagu.cityplan.services import plan_load
 from tsunagu.consent.models import Consent, ConsentEvent
@@ -38,9 +56,27 @@ from tsunagu.consultations.models import (
 )
 from tsunagu.demo.resources import demo_resources
 from tsunagu.organizations.models import Municipality, Organization
+from tsunagu.outreach.models import (
+    ENGAGED_OUTCOMES,
+    ContactAttempt,
+    ContactMethod,
+    ContactOutcome,
+    NoticeSource,
+    OutreachTarget,
+    Stage,
+)
+from tsunagu.participation.models import (
+    Attendance,
+    FollowUp,
+    HostOffer,
+    OfferKind,
+    Placement,
+    PlacementStage,
+)
 from tsunagu.people import matching
 from tsunagu.people.models import Household, HouseholdMember, Person, PersonKey, Relationship
 from tsunagu.referrals.models import Referral, ReferralEvent
+from tsunagu.resources.models import CommunityResource
 from tsunagu.synthetic import names
 from tsunagu.synthetic.city import Volume, consultation_volumes, scaled_plan
 from tsunagu.synthetic.writer import Ids, Writer, foreign_keys_checked_at_end
@@ -68,6 +104,50 @@ CONTENTS: dict[str, str] = {
     Topic.HOARDING: "自宅にごみがたまり、近隣から苦情がある。",
 }
 FOLLOW_UP = "前回の相談の続き。状況を確認し、次の連絡日を決めた。"
+# Persons of concern the アウトリーチ等を通じた継続的支援事業 comes to know, a year per 100,000
+# residents. 伊勢市's plan aims at 10 new アウトリーチ等支援 plans a year for about 122,000
+# residents; the generator assumes about two persons of concern known for each plan written
+# (most never reach a plan). An assumption, not a figure of the seed plans.
+OUTREACH_PER_100K = 16
+OUTREACH_CONCERNS = (
+    "日中も雨戸が閉まったまま。郵便物がたまっている。",
+    "高齢の親と中年の子の二人暮らし。子の姿を長く見ていない。",
+    "ごみが敷地の外まであふれ、近所から心配の声がある。",
+    "電気・水道の使用量が急に減った。",
+    "家族から、本人が何年も部屋から出ないと相談があった。",
+)
+OUTREACH_WHO = ("高齢の男性", "高齢の女性", "中年の男性", "若い女性", "親子")
+OUTREACH_SOURCES = (
+    (NoticeSource.MINSEI, 30),
+    (NoticeSource.RESIDENT, 20),
+    (NoticeSource.METER, 10),
+    (NoticeSource.FAMILY, 15),
+    (NoticeSource.ORGANIZATION, 15),
+    (NoticeSource.SUPPORT_MEETING, 5),
+    (NoticeSource.OTHER, 5),
+)
+# Persons the 参加支援事業 matches to a host, a year per 100,000 residents: 伊勢市's plan aims at
+# 10 persons matched a year (about 122,000 residents), each attending twice a month.
+PARTICIPATION_PER_100K = 8
+# what each community resource offers participants (by the resource's order; one each)
+HOST_OFFERS = (
+    (OfferKind.SALON, "サロンの準備と片付け"),
+    (OfferKind.PLACE, "居場所で過ごす"),
+    (OfferKind.VOLUNTEER, "受付・お茶出しの役割"),
+    (OfferKind.AGRI_WELFARE, "畑作業の体験"),
+    (OfferKind.WORK_EXPERIENCE, "軽作業の就労体験"),
+    (OfferKind.LEARNING, "趣味の教室に参加"),
+)
+# 役割分担 of a generated support plan (three of these)
+PLAN_ACTIONS = (
+    "家計の状況を一緒に整理し、債務の相談につなぐ",
+    "介護サービスの利用を調整する",
+    "就労準備支援の利用を検討する",
+    "月に一度訪問し、生活の様子を確認する",
+    "地域のサロンへの参加を本人と検討する",
+    "医療機関への受診に同行する",
+    "学校と連絡を取り合い、子の登校を支える",
+)
 
 
 @dataclass(frozen=True)
@@ -214,9 +294,15 @@ def _given(rng: random.Random, birth: dt.date, sex: str | None) -> tuple[str, st
     return rng.choice(pool)
 
 
-def _office_time(rng: random.Random, day: dt.date) -> dt.datetime:
+def _workday(day: dt.date) -> dt.date:
+    """The day, or the Friday before it when it falls on a weekend."""
     while day.weekday() >= 5:
         day -= dt.timedelta(days=day.weekday() - 4)
+    return day
+
+
+def _office_time(rng: random.Random, day: dt.date) -> dt.datetime:
+    day = _workday(day)
     local = dt.datetime(
         day.year,
         day.month,
@@ -268,6 +354,13 @@ class _Generator:
         self.until = opts.until or dt.datetime.now(TOKYO).date()
         self.start = self.until - dt.timedelta(days=365 * opts.years)
         self.written_log = 0
+        # set by `structure`: the アウトリーチ carrier (第4号) and its アウトリーチ支援員, the
+        # 参加支援 carrier (第2号) and its 参加支援コーディネーター, and the hosts' offers
+        self.outreach_org: _Org | None = None
+        self.outreach_worker = 0
+        self.participation_org: _Org | None = None
+        self.participation_coordinator = 0
+        self.offers: list[tuple[int, int]] = []  # (offer id, capacity)
 
     def _progress(self, label: str, count: int) -> None:
         now = time.monotonic()
@@ -404,6 +497,66 @@ class _Generator:
         )
         demo_resources(editor=lsc, today=self.until)
         coordination = next((x.org for x in result if x.org.pk == carrier), None)
+        hub_org = next((x for x in result if x.org.pk == carrier), result[0])
+
+        def carried(clause: str) -> _Org:
+            """The organization carrying the program of that clause, else the 多機関協働 hub."""
+            pks = (
+                ProgramOrganization.objects.filter(
+                    program__municipality=municipality, program__clause=clause
+                )
+                .order_by("program__sort_order", "sort_order")
+                .values_list("organization_id", flat=True)
+            )
+            return next((x for pk in pks for x in result if x.org.pk == pk), hub_org)
+
+        def worker(org: _Org, suffix: str, name: tuple[str, str], role: str) -> int:
+            user = User.objects.create(
+                username=f"{o.slug}-{suffix}",
+                password=password,
+                organization=org.org,
+                last_name=name[0],
+                first_name=name[1],
+            )
+            RoleAssignment.objects.create(user=user, role=role, start_date=self.start)
+            return user.pk
+
+        # the アウトリーチ等を通じた継続的支援事業 (第4号) and the 参加支援事業 (第2号)
+        self.outreach_org = carried(Clause.C4)
+        self.outreach_worker = worker(
+            self.outreach_org, "outreach", ("訪問", "陽子"), Role.OUTREACH_WORKER
+        )
+        self.participation_org = carried(Clause.C2)
+        self.participation_coordinator = worker(
+            self.participation_org,
+            "participation",
+            ("参加", "拓海"),
+            Role.PARTICIPATION_COORDINATOR,
+        )
+        # each community resource of the city takes participants: one offer each
+        resources = CommunityResource.objects.filter(municipality=municipality).order_by("pk")
+        for i, resource in enumerate(resources):
+            kind, title = HOST_OFFERS[i % len(HOST_OFFERS)]
+            offer = self.ids.take(HostOffer)
+            capacity = self.rng.randint(3, 8)
+            self.writer.add(
+                HostOffer,
+                {
+                    "id": offer,
+                    "municipality_id": municipality.pk,
+                    "resource_id": resource.pk,
+                    "kind": kind,
+                    "title": title,
+                    "weekdays": sorted(self.rng.sample(["MO", "TU", "WE", "TH", "FR"], 2)),
+                    "time_note": "10時〜12時",
+                    "capacity": capacity,
+                    "audiences": [],
+                    "is_active": True,
+                    "created_by_id": lsc.pk,
+                    "created_at": dt.datetime.combine(self.start, dt.time(9), tzinfo=TOKYO),
+                },
+            )
+            self.offers.append((offer, capacity))
         return municipality, result, coordination
 
     # -- the access log -----------------------------------------------------------------------
@@ -794,6 +947,15 @@ class _Generator:
         closed = day + dt.timedelta(days=rng.randint(90, 400))
         is_closed = closed < self.until
         kid = self.ids.take(Case)
+        # the sheets first: how far the case got decides its status
+        reached = self.case_work(
+            org,
+            case=kid,
+            lead=lead,
+            opened=day,
+            end=closed if is_closed else None,
+            person=persons[0],
+        )
         self.writer.add(
             Case,
             {
@@ -804,11 +966,7 @@ class _Generator:
                 "origin": "consultation",
                 "origin_consultation_id": consultation,
                 "lead_coordinator_id": lead,
-                "status": "closed"
-                if is_closed
-                else rng.choice(
-                    ("assessment", "planning", "supporting", "supporting", "monitoring")
-                ),
+                "status": CaseStatus.CLOSED if is_closed else reached,
                 "issues": [],
                 "opened_on": day,
                 "closed_on": closed if is_closed else None,
@@ -874,6 +1032,221 @@ class _Generator:
                 via=AccessLog.Via.OWN,
                 channel=AccessLog.Channel.WEB,
             )
+
+    def case_work(
+        self, org: _Org, *, case: int, lead: int, opened: dt.date, end: dt.date | None, person: int
+    ) -> str:
+        """The case's sheets as a coordinator writes them, each with its timeline entry and its
+        access-log row: the インテーク・アセスメントシート a few days after the case opens, the
+        support plan (多機関協働事業) drafted, conferred at the 重層的支援会議 and started, its
+        monitoring every three months, and the 評価シート when the case closes (`end`). The
+        sheets stop where the case is today (`until`); returns the status that leaves it in."""
+        rng = self.rng
+        last = min(end, self.until) if end is not None else self.until
+        when = _workday(opened + dt.timedelta(days=rng.randint(2, 14)))
+        if when >= last:
+            return CaseStatus.RECEIVED
+        answers = {}
+        for item in ASSESSMENT_ITEMS:
+            picked = {c for c, _ in rng.sample(item.options, min(2, len(item.options)))}
+            answers[item.code] = {
+                "checks": [c for c, _ in item.options if c in picked],  # in the sheet's order
+                "note": "" if item.options else "今の暮らしを続けたい。",
+            }
+        sheet = self.ids.take(Assessment)
+        self.writer.add(
+            Assessment,
+            {
+                "id": sheet,
+                "case_id": case,
+                "version": 1,
+                "answers": answers,
+                "urgency": rng.choice(Urgency.values),
+                "assessed_on": when,
+                "organization_id": org.org.pk,
+                "created_by_id": lead,
+                "created_at": _office_time(rng, when),
+            },
+        )
+        self.case_written(
+            org,
+            case,
+            lead,
+            when,
+            person,
+            ("cases.assessment", sheet),
+            "インテーク・アセスメントシート 第1版",
+        )
+        drafted = _workday(when + dt.timedelta(days=rng.randint(7, 21)))
+        if drafted >= last:
+            return CaseStatus.ASSESSMENT
+        conferred = _workday(drafted + dt.timedelta(days=rng.randint(3, 14)))
+        started = conferred if conferred < last else None
+        done = end is not None and started is not None
+        plan = self.ids.take(SupportPlan)
+        # monitoring every three months from the start, up to the case's end or today; the
+        # plan's next monitoring (and its review, when that comes first) moves with each, as
+        # `cases.services.monitoring_record` moves them
+        base = started or drafted
+        first_check = _workday(base + dt.timedelta(days=90))
+        checks: list[dt.date] = []
+        upcoming = first_check
+        while started is not None and upcoming < last:
+            checks.append(upcoming)
+            upcoming = _workday(base + dt.timedelta(days=90 * (len(checks) + 1)))
+        self.writer.add(
+            SupportPlan,
+            {
+                "id": plan,
+                "case_id": case,
+                "kind": PlanKind.MULTI_AGENCY,
+                "version": 1,
+                "status": PlanStatus.EVALUATED
+                if done
+                else PlanStatus.IN_FORCE
+                if started
+                else PlanStatus.DRAFT,
+                "wishes": "家族と一緒に今の家で暮らしたい。",
+                "goals": "世帯の困りごとを整理し、必要な支援につながる。",
+                "issues": "家計の立て直し、介護と就労の両立、地域とのつながり。",
+                "referral_checks": [],
+                "monitoring_on": upcoming,
+                "review_on": max(first_check + dt.timedelta(days=90), upcoming),
+                "conferred_on": started,
+                "started_on": started,
+                "created_by_id": lead,
+                "created_at": _office_time(rng, drafted),
+                "updated_at": _office_time(rng, started or drafted),
+            },
+        )
+        actions = []
+        for i, text in enumerate(rng.sample(PLAN_ACTIONS, 3)):
+            aid = self.ids.take(PlanAction)
+            actions.append(aid)
+            self.writer.add(
+                PlanAction,
+                {
+                    "id": aid,
+                    "plan_id": plan,
+                    "description": text,
+                    "organization_id": org.org.pk,
+                    "due_on": drafted + dt.timedelta(days=rng.randint(60, 180)),
+                    "sort_order": i,
+                },
+            )
+        self.case_written(
+            org,
+            case,
+            lead,
+            drafted,
+            person,
+            ("cases.supportplan", plan),
+            "支援プラン（多機関協働事業）第1版",
+        )
+        if started is None:
+            return CaseStatus.PLANNING
+        self.case_event(org, case, lead, started, CaseEvent.Kind.MEETING,
+                        "重層的支援会議で支援プラン（多機関協働事業）第1版を協議")  # fmt: skip
+        status: str = CaseStatus.SUPPORTING
+        for n, monitored in enumerate(checks):
+            mid = self.ids.take(Monitoring)
+            following = checks[n + 1] if n + 1 < len(checks) else upcoming
+            self.writer.add(
+                Monitoring,
+                {
+                    "id": mid,
+                    "plan_id": plan,
+                    "monitored_on": monitored,
+                    "summary": "取り組みの状況を本人と確認した。",
+                    "next_monitoring_on": following,
+                    "organization_id": org.org.pk,
+                    "created_by_id": lead,
+                    "created_at": _office_time(rng, monitored),
+                },
+            )
+            for aid in actions:
+                self.writer.add(
+                    MonitoringResult,
+                    {
+                        "id": self.ids.take(MonitoringResult),
+                        "monitoring_id": mid,
+                        "action_id": aid,
+                        "result": rng.choice(ActionResult.values),
+                        "note": "",
+                    },
+                )
+            self.case_written(
+                org, case, lead, monitored, person, ("cases.monitoring", mid), "モニタリング"
+            )
+            status = CaseStatus.MONITORING
+        if end is None:
+            return status
+        sufficient = rng.random() < 0.6
+        closure = self.ids.take(CaseClosure)
+        self.writer.add(
+            CaseClosure,
+            {
+                "id": closure,
+                "case_id": case,
+                "closed_on": end,
+                "outcome": CaseStatus.CLOSED,
+                "goals_met": rng.choice(GoalsMet.values),
+                "person_changes": "支援につながり、生活が落ち着いた。",
+                "existing_services_sufficient": sufficient,
+                "why_not": "" if sufficient else "世帯の課題が複数の制度にまたがっていた。",
+                "organization_id": org.org.pk,
+                "created_by_id": lead,
+                "created_at": _office_time(rng, end),
+            },
+        )
+        self.case_written(
+            org, case, lead, end, person, ("cases.caseclosure", closure), "評価シート（終結）"
+        )
+        return CaseStatus.CLOSED
+
+    def case_event(
+        self, org: _Org, case: int, by: int, day: dt.date, kind: str, summary: str
+    ) -> dt.datetime:
+        at = _office_time(self.rng, day)
+        self.writer.add(
+            CaseEvent,
+            {
+                "id": self.ids.take(CaseEvent),
+                "case_id": case,
+                "kind": kind,
+                "occurred_at": at,
+                "summary": summary,
+                "organization_id": org.org.pk,
+                "by_id": by,
+                "created_at": at,
+            },
+        )
+        return at
+
+    def case_written(
+        self,
+        org: _Org,
+        case: int,
+        by: int,
+        day: dt.date,
+        person: int,
+        sheet: tuple[str, int],
+        title: str,
+    ) -> None:
+        """A sheet of a case written: its timeline entry (書類) and its access-log row, as the
+        cases app's services write them (under the case's principal person)."""
+        at = self.case_event(org, case, by, day, CaseEvent.Kind.DOCUMENT, title)
+        self.logged(
+            at=at,
+            user_id=by,
+            organization_id=org.org.pk,
+            action=AccessLog.Action.CREATE,
+            person_id=person,
+            object_type=sheet[0],
+            object_id=str(sheet[1]),
+            via=AccessLog.Via.OWN,
+            channel=AccessLog.Channel.WEB,
+        )
 
     # -- the whole activity -------------------------------------------------------------------
 
@@ -971,7 +1344,277 @@ class _Generator:
                 self._maybe_flush()
             self.list_views(org)
             self.steps(index + 2, len(orgs) + 2)
+        if self.outreach_org is not None:
+            self.outreach(self.outreach_org)
+        if self.participation_org is not None and self.offers:
+            self.participation(self.participation_org)
         self.flush_log()
+
+    def outreach(self, org: _Org) -> None:
+        """The persons of concern the アウトリーチ支援員 comes to know (`OUTREACH_PER_100K`) and
+        the visits to each: a knock every one to three weeks, most unanswered at first; once the
+        person is met, the relationship is built; some are connected to support (the person is
+        then identified: a record and its link), some ended. Each target and each contact has
+        its access-log row, as the outreach app's services write them."""
+        o, rng = self.opts, self.rng
+        worker = self.outreach_worker
+        days = (self.until - self.start).days
+        count = max(1, round(OUTREACH_PER_100K * o.residents / 100_000 * days / 365))
+        self.say(f"アウトリーチ: 対象 {count:,}")
+        sources, weights = zip(*OUTREACH_SOURCES, strict=True)
+        for _ in range(count):
+            noticed = self.start + dt.timedelta(days=rng.randrange(days))
+            town = rng.choice(names.TOWNS)
+            target = self.ids.take(OutreachTarget)
+            contacts: list[tuple[dt.date, str]] = []
+            engaged: dt.date | None = None
+            day = noticed
+            for _ in range(rng.randint(1, 12)):
+                day += dt.timedelta(days=rng.randint(5, 21))
+                if day >= self.until:
+                    break
+                outcome: str
+                if engaged is None:
+                    outcome = rng.choices(
+                        (
+                            ContactOutcome.ABSENT,
+                            ContactOutcome.NO_ANSWER,
+                            ContactOutcome.REFUSED,
+                            ContactOutcome.MET,
+                            ContactOutcome.TALKED,
+                        ),
+                        (30, 25, 10, 20, 15),
+                    )[0]
+                else:
+                    outcome = rng.choice((ContactOutcome.MET, ContactOutcome.TALKED))
+                if engaged is None and outcome in ENGAGED_OUTCOMES:
+                    engaged = day
+                contacts.append((day, outcome))
+            last = contacts[-1][0] if contacts else None
+            stage: str = Stage.CONTACTED if contacts else Stage.NOTICED
+            person: int | None = None
+            ended: dt.date | None = None
+            if engaged is not None:
+                stage = Stage.BUILDING
+                roll = rng.random()
+                if roll < 0.35:
+                    stage = Stage.CONNECTED
+                    at = _office_time(rng, engaged)
+                    person = self.person(
+                        org,
+                        at=at,
+                        by=worker,
+                        family=rng.choice(names.FAMILY),
+                        rel=("head", 20, 70),
+                        address=f"{org.org.municipality.name}{town}{rng.randint(1, 5)}丁目",
+                        phone="",
+                    )
+                elif roll < 0.5 and last is not None and last + dt.timedelta(days=14) < self.until:
+                    stage = Stage.ENDED
+                    ended = last + dt.timedelta(days=14)
+            self.writer.add(
+                OutreachTarget,
+                {
+                    "id": target,
+                    "organization_id": org.org.pk,
+                    "label": f"{town}の{rng.choice(OUTREACH_WHO)}",
+                    "whereabouts": f"{town}{rng.randint(1, 5)}丁目付近",
+                    "concern": rng.choice(OUTREACH_CONCERNS),
+                    "noticed_on": noticed,
+                    "source": rng.choices(sources, weights)[0],
+                    "source_detail": "",
+                    "stage": stage,
+                    "engaged_on": engaged,
+                    "person_id": person,
+                    "check_in_every_days": 14
+                    if stage in (Stage.BUILDING, Stage.CONNECTED)
+                    else None,
+                    "next_check_in_on": (last or noticed) + dt.timedelta(days=14)
+                    if ended is None
+                    else None,
+                    "last_contact_on": last,
+                    "ended_on": ended,
+                    "end_reason": "転居により終了" if ended is not None else "",
+                    "created_by_id": worker,
+                    "created_at": _office_time(rng, noticed),
+                },
+            )
+            self.outreach_logged(org, noticed, target, person, "outreach.outreachtarget", target)
+            for when, outcome in contacts:
+                contact = self.ids.take(ContactAttempt)
+                self.writer.add(
+                    ContactAttempt,
+                    {
+                        "id": contact,
+                        "target_id": target,
+                        "contacted_on": when,
+                        "method": ContactMethod.VISIT
+                        if rng.random() < 0.7
+                        else ContactMethod.PHONE,
+                        "place": "",
+                        "staff_id": worker,
+                        "companions": "",
+                        "outcome": outcome,
+                        "note": "玄関先で声をかけた。" if outcome in ENGAGED_OUTCOMES else "",
+                        "created_at": _office_time(rng, when),
+                    },
+                )
+                self.outreach_logged(org, when, target, person, "outreach.contactattempt", contact)
+            self._maybe_flush()
+
+    def participation(self, org: _Org) -> None:
+        """The persons the 参加支援コーディネーター matches to a host (`PARTICIPATION_PER_100K`):
+        proposed, tried within a few weeks and started, or declined; attending twice a month
+        while placed; ended after three months to a year, with the follow-up (定着支援) due
+        three months later and done when that date has passed. A host never has more persons
+        trying or placed at once than its offer's capacity (a proposal finding every host full
+        is declined). Each placement and attendance has its access-log row."""
+        o, rng = self.opts, self.rng
+        staff = self.participation_coordinator
+        days = (self.until - self.start).days
+        count = max(1, round(PARTICIPATION_PER_100K * o.residents / 100_000 * days / 365))
+        self.say(f"参加支援: マッチング {count:,}")
+        # occupied (from, to) of each offer, to keep within its capacity
+        taken: dict[int, list[tuple[dt.date, dt.date]]] = {offer: [] for offer, _ in self.offers}
+        proposals = sorted(
+            self.start + dt.timedelta(days=rng.randrange(days)) for _ in range(count)
+        )
+        for proposed in proposals:
+            trial = proposed + dt.timedelta(days=rng.randint(7, 21))
+            started = trial + dt.timedelta(days=rng.randint(7, 14))
+            ended = started + dt.timedelta(days=rng.randint(90, 365))
+            until = ended if ended < self.until else self.until
+            free = [
+                offer
+                for offer, capacity in self.offers
+                if sum(1 for a, b in taken[offer] if a <= until and trial <= b) < capacity
+            ]
+            declined = not free or rng.random() < 0.15
+            offer = rng.choice(free) if free else rng.choice(self.offers)[0]
+            stage: str
+            if declined:
+                stage = PlacementStage.DECLINED
+            elif trial >= self.until:
+                stage = PlacementStage.PROPOSED
+            elif started >= self.until:
+                stage = PlacementStage.TRIAL
+            elif ended >= self.until:
+                stage = PlacementStage.ACTIVE
+            else:
+                stage = PlacementStage.ENDED
+            if stage in (PlacementStage.TRIAL, PlacementStage.ACTIVE, PlacementStage.ENDED):
+                taken[offer].append((trial, until))
+            at = _office_time(rng, proposed)
+            person = self.person(
+                org,
+                at=at,
+                by=staff,
+                family=rng.choice(names.FAMILY),
+                rel=("head", 18, 65),
+                address=f"{org.org.municipality.name}{rng.choice(names.TOWNS)}"
+                f"{rng.randint(1, 5)}丁目",
+                phone="",
+            )
+            placement = self.ids.take(Placement)
+            self.writer.add(
+                Placement,
+                {
+                    "id": placement,
+                    "organization_id": org.org.pk,
+                    "person_id": person,
+                    "offer_id": offer,
+                    "case_id": None,
+                    "consent_id": None,
+                    "share_profile": False,
+                    "share_contact": False,
+                    "stage": stage,
+                    "is_new": True,
+                    "proposed_on": proposed,
+                    "trial_on": trial
+                    if stage != PlacementStage.PROPOSED and not declined
+                    else None,
+                    "started_on": started
+                    if stage in (PlacementStage.ACTIVE, PlacementStage.ENDED)
+                    else None,
+                    "ended_on": ended if stage == PlacementStage.ENDED else None,
+                    "end_reason": "就労につながった" if stage == PlacementStage.ENDED else "",
+                    "declined_on": min(trial, self.until) if declined else None,
+                    "decline_reason": (
+                        "受け入れ先に空きがない" if not free else "本人の体調がすぐれない"
+                    )
+                    if declined
+                    else "",
+                    "note": "",
+                    "created_by_id": staff,
+                    "created_at": at,
+                },
+            )
+            self.participation_logged(org, proposed, person, "participation.placement", placement)
+            if stage in (PlacementStage.ACTIVE, PlacementStage.ENDED):
+                day = started
+                while day < until:
+                    attendance = self.ids.take(Attendance)
+                    self.writer.add(
+                        Attendance,
+                        {
+                            "id": attendance,
+                            "placement_id": placement,
+                            "attended_on": day,
+                            "attended": rng.random() < 0.85,
+                            "note": "",
+                            "created_by_id": staff,
+                        },
+                    )
+                    self.participation_logged(
+                        org, day, person, "participation.attendance", attendance
+                    )
+                    day += dt.timedelta(days=14)
+            if stage == PlacementStage.ENDED:
+                due = ended + dt.timedelta(days=91)
+                done = due < self.until
+                self.writer.add(
+                    FollowUp,
+                    {
+                        "id": self.ids.take(FollowUp),
+                        "placement_id": placement,
+                        "due_on": due,
+                        "done_on": due if done else None,
+                        "result": rng.choice(FollowUp.Result.values) if done else "",
+                        "note": "",
+                        "done_by_id": staff if done else None,
+                    },
+                )
+            self._maybe_flush()
+
+    def participation_logged(
+        self, org: _Org, day: dt.date, person: int, object_type: str, oid: int
+    ) -> None:
+        self.logged(
+            at=_office_time(self.rng, day),
+            user_id=self.participation_coordinator,
+            organization_id=org.org.pk,
+            action=AccessLog.Action.CREATE,
+            person_id=person,
+            object_type=object_type,
+            object_id=str(oid),
+            via=AccessLog.Via.OWN,
+            channel=AccessLog.Channel.WEB,
+        )
+
+    def outreach_logged(
+        self, org: _Org, day: dt.date, target: int, person: int | None, object_type: str, oid: int
+    ) -> None:
+        self.logged(
+            at=_office_time(self.rng, day),
+            user_id=self.outreach_worker,
+            organization_id=org.org.pk,
+            action=AccessLog.Action.CREATE,
+            person_id=person,
+            object_type=object_type,
+            object_id=str(oid),
+            via=AccessLog.Via.OWN,
+            channel=AccessLog.Channel.WEB,
+        )
 
     def list_views(self, org: _Org) -> None:
         """Before taking about every other consultation, its counselor opens the consultation

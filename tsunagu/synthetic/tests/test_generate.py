@@ -16,7 +16,26 @@ from django.db import IntegrityError, connection, transaction
 
 from tsunagu.access.chain import access_log_chained, chain_verify
 from tsunagu.access.models import AccessLog
+from tsunagu.cases.models import (
+    Assessment,
+    CaseClosure,
+    CaseStatus,
+    Monitoring,
+    MonitoringResult,
+    PlanAction,
+    PlanStatus,
+    SupportPlan,
+)
+from tsunagu.cases.sheets import assessment_answers_clean
 from tsunagu.consultations.models import Consultation
+from tsunagu.outreach.models import ENGAGED_OUTCOMES, ContactAttempt, OutreachTarget, Stage
+from tsunagu.participation.models import (
+    Attendance,
+    FollowUp,
+    HostOffer,
+    Placement,
+    PlacementStage,
+)
 from tsunagu.people.models import HouseholdMember, Person, PersonKey
 from tsunagu.referrals.models import Referral
 from tsunagu.synthetic.city import municipality_code, scaled_plan
@@ -42,7 +61,7 @@ def test_scaled_plan_adds_centres_for_more_residents() -> None:
 
 @pytest.mark.django_db
 def test_generated_city_is_whole_deterministic_and_its_log_verifies() -> None:
-    report = generate(Options(residents=2000, years=1, seed=5, slug="g1", until=UNTIL))
+    report = generate(Options(residents=2000, years=2, seed=5, slug="g1", until=UNTIL))
     counts = report.counts
     for label in (
         "people.Person",
@@ -51,8 +70,21 @@ def test_generated_city_is_whole_deterministic_and_its_log_verifies() -> None:
         "referrals.Referral",
         "access.AccessLog",
         "cases.Case",
+        "cases.Assessment",
+        "cases.SupportPlan",
+        "cases.PlanAction",
+        "cases.Monitoring",
+        "cases.MonitoringResult",
+        "cases.CaseClosure",
+        "outreach.OutreachTarget",
+        "outreach.ContactAttempt",
+        "participation.HostOffer",
+        "participation.Placement",
     ):
-        assert counts.get(label, 0) > 0, label
+        assert counts.get(label, 0) > 0, (label, counts)
+    _case_sheets_hold()
+    _outreach_holds()
+    _participation_holds()
     # unscoped: a test counts the generated rows whole
     assert Consultation.dangerously_unscoped.filter(is_new=False, follows__isnull=False).exists()
     assert HouseholdMember.dangerously_unscoped.exists()  # unscoped: as above
@@ -62,11 +94,83 @@ def test_generated_city_is_whole_deterministic_and_its_log_verifies() -> None:
     assert chain_verify() is None
     call_command("verify_audit")
     # the same seed and end date give the same people; a new run appends to the same chain
-    generate(Options(residents=2000, years=1, seed=5, slug="g2", until=UNTIL))
+    generate(Options(residents=2000, years=2, seed=5, slug="g2", until=UNTIL))
     assert _names("g1") == _names("g2")
     assert chain_verify() is None
     with pytest.raises(CommandError, match="既にあります"):
         call_command("generate", "--residents", "2000", "--slug", "g1")
+
+
+def _case_sheets_hold() -> None:
+    """The generated sheets are ones the cases app's services would have written: each passes
+    the model's validation and the sheet's own check, and the case's status says how far it got."""
+    # unscoped (this function): a test reads the generated rows whole
+    for model in (Assessment, SupportPlan, PlanAction, Monitoring, MonitoringResult, CaseClosure):
+        for row in model.dangerously_unscoped.order_by("pk")[:20]:
+            row.full_clean()
+    for sheet in Assessment.dangerously_unscoped.all():
+        assert assessment_answers_clean(sheet.answers) == (sheet.answers, {})
+        assert sheet.assessed_on >= sheet.case.opened_on
+    for plan in SupportPlan.dangerously_unscoped.select_related("case"):
+        expected = {
+            PlanStatus.DRAFT: {CaseStatus.PLANNING},
+            PlanStatus.IN_FORCE: {CaseStatus.SUPPORTING, CaseStatus.MONITORING},
+            PlanStatus.EVALUATED: {CaseStatus.CLOSED},
+        }[PlanStatus(plan.status)]
+        assert plan.case.status in expected, (plan.status, plan.case.status)
+        assert plan.actions.exists()
+        # each monitoring moved the plan's next one, as the service does
+        following = [m.next_monitoring_on for m in plan.monitorings.all()]
+        if following:
+            assert plan.monitoring_on == max(d for d in following if d is not None)
+        assert plan.review_on >= plan.monitoring_on
+    for closure in CaseClosure.dangerously_unscoped.select_related("case"):
+        assert closure.case.status == CaseStatus.CLOSED
+        assert closure.closed_on == closure.case.closed_on
+    monitored = Monitoring.dangerously_unscoped.values_list("plan__case__status", flat=True)
+    assert set(monitored) <= {CaseStatus.MONITORING, CaseStatus.CLOSED}
+
+
+def _outreach_holds() -> None:
+    """The persons of concern and the visits to them pass the models' validation; a target's
+    stage agrees with its visits (met once: engaged; connected: identified as a person)."""
+    # unscoped (this function): a test reads the generated rows whole
+    for model in (OutreachTarget, ContactAttempt):
+        for row in model.dangerously_unscoped.order_by("pk")[:20]:
+            row.full_clean()
+    for target in OutreachTarget.dangerously_unscoped.prefetch_related("contacts"):
+        contacts = sorted(target.contacts.all(), key=lambda c: c.contacted_on)
+        met = [c.contacted_on for c in contacts if c.outcome in ENGAGED_OUTCOMES]
+        assert target.engaged_on == (met[0] if met else None)
+        assert target.last_contact_on == (contacts[-1].contacted_on if contacts else None)
+        assert (target.person_id is not None) == (target.stage == Stage.CONNECTED)
+        assert all(c.contacted_on > target.noticed_on for c in contacts)
+
+
+def _participation_holds() -> None:
+    """Placements, attendances and follow-ups pass the models' validation; no host has more
+    persons trying or placed on a day than its offer's capacity; a placement is attended only
+    while it runs, and an ended one has its follow-up."""
+    # unscoped (this function): a test reads the generated rows whole
+    for offer in HostOffer.objects.all():  # structure data: one manager
+        offer.full_clean()
+        spans: list[tuple[dt.date, dt.date]] = [
+            (p.trial_on, p.ended_on or UNTIL)
+            for p in Placement.dangerously_unscoped.filter(offer=offer, trial_on__isnull=False)
+            if p.stage != PlacementStage.DECLINED and p.trial_on is not None
+        ]
+        for day, _ in spans:
+            assert sum(1 for a, b in spans if a <= day <= b) <= offer.capacity, offer
+    for model in (Placement, Attendance, FollowUp):
+        for row in model.dangerously_unscoped.order_by("pk")[:20]:
+            row.full_clean()
+    for placement in Placement.dangerously_unscoped.prefetch_related("attendances"):
+        days = [a.attended_on for a in placement.attendances.all()]
+        if days:
+            assert placement.started_on is not None and min(days) >= placement.started_on
+            assert placement.ended_on is None or max(days) <= placement.ended_on
+        ended = placement.stage == PlacementStage.ENDED
+        assert FollowUp.dangerously_unscoped.filter(placement=placement).exists() == ended
 
 
 def _foreign_keys() -> list[tuple[str, str, str]]:
