@@ -129,6 +129,9 @@ OUTREACH_SOURCES = (
 # Persons the 参加支援事業 matches to a host, a year per 100,000 residents: 伊勢市's plan aims at
 # 10 persons matched a year (about 122,000 residents), each attending twice a month.
 PARTICIPATION_PER_100K = 8
+# years a matched person takes a host's place, on average: from the trial (1–3 weeks after the
+# proposal) through the start (1–2 weeks later) to the end (3 months to a year later)
+PLACED_YEARS = (10.5 + 227.5) / 365
 # what each community resource offers participants (by the resource's order; one each)
 HOST_OFFERS = (
     (OfferKind.SALON, "サロンの準備と片付け"),
@@ -533,10 +536,16 @@ class _Generator:
             ("参加", "拓海"),
             Role.PARTICIPATION_COORDINATOR,
         )
-        # each community resource of the city takes participants: one offer each
-        resources = CommunityResource.objects.filter(municipality=municipality).order_by("pk")
-        for i, resource in enumerate(resources):
+        # the community resources take participants: offers of 3–8 places, enough for the
+        # persons placed at once (`PARTICIPATION_PER_100K`, each for about `PLACED_YEARS`) with
+        # half again to spare, at least one a resource; a resource offers several activities
+        # when the city has fewer resources than that
+        resources = list(CommunityResource.objects.filter(municipality=municipality).order_by("pk"))
+        placed_at_once = PARTICIPATION_PER_100K * o.residents / 100_000 * PLACED_YEARS
+        wanted = max(len(resources), math.ceil(1.5 * placed_at_once / 5.5)) if resources else 0
+        for i in range(wanted):
             kind, title = HOST_OFFERS[i % len(HOST_OFFERS)]
+            weekdays = sorted(self.rng.sample(range(5), 2))
             offer = self.ids.take(HostOffer)
             capacity = self.rng.randint(3, 8)
             self.writer.add(
@@ -544,10 +553,10 @@ class _Generator:
                 {
                     "id": offer,
                     "municipality_id": municipality.pk,
-                    "resource_id": resource.pk,
+                    "resource_id": resources[i % len(resources)].pk,
                     "kind": kind,
-                    "title": title,
-                    "weekdays": sorted(self.rng.sample(["MO", "TU", "WE", "TH", "FR"], 2)),
+                    "title": f"{title}（{'・'.join('月火水木金'[d] for d in weekdays)}）",
+                    "weekdays": [("MO", "TU", "WE", "TH", "FR")[d] for d in weekdays],
                     "time_note": "10時〜12時",
                     "capacity": capacity,
                     "audiences": [],

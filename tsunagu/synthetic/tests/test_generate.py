@@ -161,6 +161,8 @@ def _participation_holds() -> None:
         ]
         for day, _ in spans:
             assert sum(1 for a, b in spans if a <= day <= b) <= offer.capacity, offer
+    # the hosts have places for the persons placed at once, with some to spare
+    assert not Placement.dangerously_unscoped.filter(decline_reason="受け入れ先に空きがない")
     for model in (Placement, Attendance, FollowUp):
         for row in model.dangerously_unscoped.order_by("pk")[:20]:
             row.full_clean()
