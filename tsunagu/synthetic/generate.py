@@ -666,17 +666,7 @@ class _Generator:
             self.writer.add(
                 PersonKey, {"id": self.ids.take(PersonKey), "person_id": pid, "key": key}
             )
-        self.logged(
-            at=at,
-            user_id=by,
-            organization_id=org.org.pk,
-            action=AccessLog.Action.CREATE,
-            person_id=pid,
-            object_type="people.person",
-            object_id=str(pid),
-            via=AccessLog.Via.OWN,
-            channel=AccessLog.Channel.WEB,
-        )
+        self.created(org, by=by, at=at, person=pid, obj=("people.person", pid))
         return pid
 
     def household(self, org: _Org, at: dt.datetime, by: int) -> tuple[list[int], Shape]:
@@ -776,16 +766,12 @@ class _Generator:
             ConsultationTopic,
             {"id": self.ids.take(ConsultationTopic), "consultation_id": cid, "topic": topic},
         )
-        self.logged(
+        self.created(
+            org,
+            by=by,
             at=at + dt.timedelta(minutes=20),
-            user_id=by,
-            organization_id=org.org.pk,
-            action=AccessLog.Action.CREATE,
-            person_id=person,
-            object_type="consultations.consultation",
-            object_id=str(cid),
-            via=AccessLog.Via.OWN,
-            channel=AccessLog.Channel.WEB,
+            person=person,
+            obj=("consultations.consultation", cid),
         )
         org.consultations.append((at, cid, person, by))
         return cid
@@ -828,17 +814,7 @@ class _Generator:
                 "note": "",
             },
         )
-        self.logged(
-            at=at,
-            user_id=by,
-            organization_id=org.org.pk,
-            action=AccessLog.Action.CREATE,
-            person_id=person,
-            object_type="consent.consent",
-            object_id=str(consent),
-            via=AccessLog.Via.OWN,
-            channel=AccessLog.Channel.WEB,
-        )
+        self.created(org, by=by, at=at, person=person, obj=("consent.consent", consent))
         answered = at + dt.timedelta(days=rng.randint(1, 5), hours=rng.randint(0, 6))
         end = dt.datetime.combine(self.until, dt.time(), tzinfo=TOKYO).astimezone(UTC)
         roll = rng.random()
@@ -1245,14 +1221,37 @@ class _Generator:
         """A sheet of a case written: its timeline entry (書類) and its access-log row, as the
         cases app's services write them (under the case's principal person)."""
         at = self.case_event(org, case, by, day, CaseEvent.Kind.DOCUMENT, title)
+        self.created(org, by=by, at=at, person=person, obj=sheet)
+
+    def lone_person(
+        self, org: _Org, *, at: dt.datetime, by: int, ages: tuple[int, int], town: str
+    ) -> int:
+        """A person recorded alone (no household, no phone), as an アウトリーチ支援員 or a
+        参加支援コーディネーター records someone they have met: name, birth date, district."""
+        rng = self.rng
+        return self.person(
+            org,
+            at=at,
+            by=by,
+            family=rng.choice(names.FAMILY),
+            rel=("head", *ages),
+            address=f"{org.org.municipality.name}{town}{rng.randint(1, 5)}丁目",
+            phone="",
+        )
+
+    def created(
+        self, org: _Org, *, by: int, at: dt.datetime, person: int | None, obj: tuple[str, int]
+    ) -> None:
+        """The access-log row of a record a member of staff wrote (its type and id), about a
+        person (None: not yet identified), on the basis of holding it."""
         self.logged(
             at=at,
             user_id=by,
             organization_id=org.org.pk,
             action=AccessLog.Action.CREATE,
             person_id=person,
-            object_type=sheet[0],
-            object_id=str(sheet[1]),
+            object_type=obj[0],
+            object_id=str(obj[1]),
             via=AccessLog.Via.OWN,
             channel=AccessLog.Channel.WEB,
         )
@@ -1408,15 +1407,8 @@ class _Generator:
                 roll = rng.random()
                 if roll < 0.35:
                     stage = Stage.CONNECTED
-                    at = _office_time(rng, engaged)
-                    person = self.person(
-                        org,
-                        at=at,
-                        by=worker,
-                        family=rng.choice(names.FAMILY),
-                        rel=("head", 20, 70),
-                        address=f"{org.org.municipality.name}{town}{rng.randint(1, 5)}丁目",
-                        phone="",
+                    person = self.lone_person(
+                        org, at=_office_time(rng, engaged), by=worker, ages=(20, 70), town=town
                     )
                 elif roll < 0.5 and last is not None and last + dt.timedelta(days=14) < self.until:
                     stage = Stage.ENDED
@@ -1445,10 +1437,16 @@ class _Generator:
                     "ended_on": ended,
                     "end_reason": "転居により終了" if ended is not None else "",
                     "created_by_id": worker,
-                    "created_at": _office_time(rng, noticed),
+                    "created_at": (noticed_at := _office_time(rng, noticed)),
                 },
             )
-            self.outreach_logged(org, noticed, target, person, "outreach.outreachtarget", target)
+            self.created(
+                org,
+                by=worker,
+                at=noticed_at,
+                person=person,
+                obj=("outreach.outreachtarget", target),
+            )
             for when, outcome in contacts:
                 contact = self.ids.take(ContactAttempt)
                 self.writer.add(
@@ -1465,10 +1463,12 @@ class _Generator:
                         "companions": "",
                         "outcome": outcome,
                         "note": "玄関先で声をかけた。" if outcome in ENGAGED_OUTCOMES else "",
-                        "created_at": _office_time(rng, when),
+                        "created_at": (at := _office_time(rng, when)),
                     },
                 )
-                self.outreach_logged(org, when, target, person, "outreach.contactattempt", contact)
+                self.created(
+                    org, by=worker, at=at, person=person, obj=("outreach.contactattempt", contact)
+                )
             self._maybe_flush()
 
     def participation(self, org: _Org) -> None:
@@ -1514,15 +1514,8 @@ class _Generator:
             if stage in (PlacementStage.TRIAL, PlacementStage.ACTIVE, PlacementStage.ENDED):
                 taken[offer].append((trial, until))
             at = _office_time(rng, proposed)
-            person = self.person(
-                org,
-                at=at,
-                by=staff,
-                family=rng.choice(names.FAMILY),
-                rel=("head", 18, 65),
-                address=f"{org.org.municipality.name}{rng.choice(names.TOWNS)}"
-                f"{rng.randint(1, 5)}丁目",
-                phone="",
+            person = self.lone_person(
+                org, at=at, by=staff, ages=(18, 65), town=rng.choice(names.TOWNS)
             )
             placement = self.ids.take(Placement)
             self.writer.add(
@@ -1558,7 +1551,9 @@ class _Generator:
                     "created_at": at,
                 },
             )
-            self.participation_logged(org, proposed, person, "participation.placement", placement)
+            self.created(
+                org, by=staff, at=at, person=person, obj=("participation.placement", placement)
+            )
             if stage in (PlacementStage.ACTIVE, PlacementStage.ENDED):
                 day = started
                 while day < until:
@@ -1574,8 +1569,12 @@ class _Generator:
                             "created_by_id": staff,
                         },
                     )
-                    self.participation_logged(
-                        org, day, person, "participation.attendance", attendance
+                    self.created(
+                        org,
+                        by=staff,
+                        at=_office_time(rng, day),
+                        person=person,
+                        obj=("participation.attendance", attendance),
                     )
                     day += dt.timedelta(days=14)
             if stage == PlacementStage.ENDED:
@@ -1594,36 +1593,6 @@ class _Generator:
                     },
                 )
             self._maybe_flush()
-
-    def participation_logged(
-        self, org: _Org, day: dt.date, person: int, object_type: str, oid: int
-    ) -> None:
-        self.logged(
-            at=_office_time(self.rng, day),
-            user_id=self.participation_coordinator,
-            organization_id=org.org.pk,
-            action=AccessLog.Action.CREATE,
-            person_id=person,
-            object_type=object_type,
-            object_id=str(oid),
-            via=AccessLog.Via.OWN,
-            channel=AccessLog.Channel.WEB,
-        )
-
-    def outreach_logged(
-        self, org: _Org, day: dt.date, target: int, person: int | None, object_type: str, oid: int
-    ) -> None:
-        self.logged(
-            at=_office_time(self.rng, day),
-            user_id=self.outreach_worker,
-            organization_id=org.org.pk,
-            action=AccessLog.Action.CREATE,
-            person_id=person,
-            object_type=object_type,
-            object_id=str(oid),
-            via=AccessLog.Via.OWN,
-            channel=AccessLog.Channel.WEB,
-        )
 
     def list_views(self, org: _Org) -> None:
         """Before taking about every other consultation, its counselor opens the consultation
