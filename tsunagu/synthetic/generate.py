@@ -129,10 +129,14 @@ OUTREACH_SOURCES = (
 # Persons the 参加支援事業 matches to a host, a year per 100,000 residents: 伊勢市's plan aims at
 # 10 persons matched a year (about 122,000 residents), each attending twice a month.
 PARTICIPATION_PER_100K = 8
-# years a matched person takes a host's place, on average: from the trial (1–3 weeks after the
-# proposal) through the start (1–2 weeks later) to the end (3 months to a year later)
-PLACED_YEARS = (10.5 + 227.5) / 365
-# what each community resource offers participants (by the resource's order; one each)
+# days from a placement's proposal to its trial, from the trial to the start, from the start
+# to the end (uniform ranges); a host's place is taken from the trial to the end
+TRIAL_AFTER_DAYS = (7, 21)
+START_AFTER_DAYS = (7, 14)
+PLACED_DAYS = (90, 365)
+# years a matched person takes a host's place, on average
+PLACED_YEARS = (sum(START_AFTER_DAYS) + sum(PLACED_DAYS)) / 2 / 365
+# what the community resources offer participants (in turn, as many offers as `structure` makes)
 HOST_OFFERS = (
     (OfferKind.SALON, "サロンの準備と片付け"),
     (OfferKind.PLACE, "居場所で過ごす"),
@@ -1130,8 +1134,8 @@ class _Generator:
         )
         if started is None:
             return CaseStatus.PLANNING
-        self.case_event(org, case, lead, started, CaseEvent.Kind.MEETING,
-                        "重層的支援会議で支援プラン（多機関協働事業）第1版を協議")  # fmt: skip
+        meeting = "重層的支援会議で支援プラン（多機関協働事業）第1版を協議"
+        self.case_event(org, case, lead, started, CaseEvent.Kind.MEETING, meeting)
         status: str = CaseStatus.SUPPORTING
         for n, monitored in enumerate(checks):
             mid = self.ids.take(Monitoring)
@@ -1489,9 +1493,9 @@ class _Generator:
             self.start + dt.timedelta(days=rng.randrange(days)) for _ in range(count)
         )
         for proposed in proposals:
-            trial = proposed + dt.timedelta(days=rng.randint(7, 21))
-            started = trial + dt.timedelta(days=rng.randint(7, 14))
-            ended = started + dt.timedelta(days=rng.randint(90, 365))
+            trial = proposed + dt.timedelta(days=rng.randint(*TRIAL_AFTER_DAYS))
+            started = trial + dt.timedelta(days=rng.randint(*START_AFTER_DAYS))
+            ended = started + dt.timedelta(days=rng.randint(*PLACED_DAYS))
             until = ended if ended < self.until else self.until
             free = [
                 offer
