@@ -18,8 +18,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.apps import apps as django_apps
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
+from django.db.models import Q
 
 from tsunagu.access.chain import GENESIS, municipal_chain, row_hash
 from tsunagu.access.models import AccessGrant, AccessLog, AuditChainHead, Basis
@@ -39,7 +41,10 @@ from tsunagu.cases.models import (
     PlanAction,
     PlanKind,
     PlanStatus,
+    ResourceGap,
+    ResourceGapCase,
     SupportPlan,
+    TeamRole,
     Urgency,
 )
 from tsunagu.cases.sheets import ASSESSMENT_ITEMS
@@ -55,7 +60,22 @@ from tsunagu.consultations.models import (
     Topic,
 )
 from tsunagu.demo.resources import demo_resources
-from tsunagu.organizations.models import Municipality, Organization
+from tsunagu.meetingrecords.models import (
+    ActionItem,
+    AgendaItem,
+    AgendaKind,
+    ConfidentialityPledge,
+    Meeting,
+    MeetingAttendee,
+    MeetingDecision,
+)
+from tsunagu.meetings.models import (
+    STATUTORY_CONFIDENTIAL_KINDS,
+    MeetingBody,
+    MeetingBodyKind,
+    MeetingBodyMember,
+)
+from tsunagu.organizations.models import Municipality, Organization, SupportField
 from tsunagu.outreach.models import (
     ENGAGED_OUTCOMES,
     ContactAttempt,
@@ -79,6 +99,7 @@ from tsunagu.referrals.models import Referral, ReferralEvent
 from tsunagu.resources.models import CommunityResource
 from tsunagu.synthetic import names
 from tsunagu.synthetic.city import Volume, consultation_volumes, scaled_plan
+from tsunagu.synthetic.community import community
 from tsunagu.synthetic.writer import Ids, Writer, foreign_keys_checked_at_end
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -144,6 +165,32 @@ HOST_OFFERS = (
     (OfferKind.AGRI_WELFARE, "畑作業の体験"),
     (OfferKind.WORK_EXPERIENCE, "軽作業の就労体験"),
     (OfferKind.LEARNING, "趣味の教室に参加"),
+)
+# 本人同意: the share of cases whose persons consent at the assessment to their case going to
+# the 重層的支援会議; the others are first discussed at the 支援会議 (法第106条の6, no consent
+# needed) and consent some weeks after it, or not yet. An assumption: the seed plans give no share.
+CONSENT_AT_ASSESSMENT = 0.8
+CONSENT_AFTER_SUPPORT_MEETING_DAYS = (14, 60)
+CONSENT_PURPOSE = "重層的支援会議での支援プランの協議と、出席する関係機関との情報共有"
+# the weekdays the 重層的支援会議 (Thursday) and the 支援会議 (Tuesday) meet
+CONFERENCE_WEEKDAY = 3
+SUPPORT_MEETING_WEEKDAY = 1
+# organizations attending every meeting when the plan names no members (the busiest windows)
+ATTENDING = 3
+# 社会資源の不足 a closure evaluation finds when existing services were not enough (評価シート)
+RESOURCE_GAPS = (
+    (SupportField.EMPLOYMENT, "ひきこもりの人が短い時間から働ける場"),
+    (SupportField.HOUSING, "保証人のいない人が入居できる住まい"),
+    (SupportField.ELDERLY, "夜間と休日の見守り"),
+    (SupportField.CHILDREN, "ヤングケアラーが気軽に集える居場所"),
+    (SupportField.POVERTY, "家計の立て直しに同行する支援"),
+)
+# what an attending organization takes on for a case at a meeting (宿題)
+MEETING_ACTIONS = (
+    "本人宅を訪問し、生活の様子を確認する",
+    "家族と面談し、介護の負担を聞き取る",
+    "利用できる制度を調べ、次回までに報告する",
+    "医療機関と受診の調整をする",
 )
 # 役割分担 of a generated support plan (three of these)
 PLAN_ACTIONS = (
@@ -322,6 +369,59 @@ def _office_time(rng: random.Random, day: dt.date) -> dt.datetime:
     return local.astimezone(UTC)
 
 
+def _meetings_a_month(residents: int) -> int:
+    """How often a meeting body of the 多機関協働 hub meets: monthly in a city of the seed
+    plans' size (伊勢市: 月1回程度), twice a month up to 600,000 residents, weekly beyond
+    (a designated city's cases would not fit one monthly agenda). An assumption."""
+    return 1 if residents <= 200_000 else 2 if residents <= 600_000 else 4
+
+
+def _meeting_days(start: dt.date, end: dt.date, weekday: int, per_month: int) -> list[dt.date]:
+    """The days a body meets from `start` to `end`: the month's second `weekday` (and its
+    fourth, for twice a month), or its first four (weekly)."""
+    weeks = {1: (1,), 2: (1, 3)}.get(per_month, (0, 1, 2, 3))
+    days: list[dt.date] = []
+    month = dt.date(start.year, start.month, 1)
+    while month <= end:
+        first = month + dt.timedelta(days=(weekday - month.weekday()) % 7)
+        days.extend(day for n in weeks if start <= (day := first + dt.timedelta(days=7 * n)) <= end)
+        month = (month + dt.timedelta(days=32)).replace(day=1)
+    return days
+
+
+@dataclass(slots=True)
+class _Item:
+    """A case on a meeting's agenda: its persons, its coordinator (who puts it on the agenda),
+    the consent it goes there under (重層的支援会議), and what the meeting decides about it: a
+    plan to approve, or a closure to evaluate (neither: it is shared and watched, 支援会議)."""
+
+    case: int
+    persons: list[int]
+    lead: int
+    consent: int | None = None
+    plan: int | None = None
+    closure: tuple[int, str] | None = None  # the evaluation and its goals met
+
+
+@dataclass
+class _Body:
+    """A meeting body the hub convenes: the organizations attending each meeting, the days it
+    meets, and the cases each meeting's agenda will hold (filled as the cases are written)."""
+
+    body: MeetingBody
+    secretariat: _Org
+    attending: list[_Org]
+    days: list[dt.date]
+    agenda: dict[dt.date, list[_Item]] = field(default_factory=dict)
+
+    def next_after(self, day: dt.date) -> dt.date | None:
+        i = bisect_right(self.days, day)
+        return self.days[i] if i < len(self.days) else None
+
+    def put(self, day: dt.date, item: _Item) -> None:
+        self.agenda.setdefault(day, []).append(item)
+
+
 @dataclass(slots=True)
 class _LogRow:
     """An access-log row before it is written: the fields its hash is made of (a model instance
@@ -368,6 +468,12 @@ class _Generator:
         self.participation_org: _Org | None = None
         self.participation_coordinator = 0
         self.offers: list[tuple[int, int]] = []  # (offer id, capacity)
+        # set by `structure`: the 重層的支援会議 and the 支援会議 the hub convenes, if the plan
+        # has them; the register of 社会資源の不足 (ids, made when a closure first names one)
+        self.conference: _Body | None = None
+        self.support_meeting: _Body | None = None
+        self.gaps: dict[int, int] = {}
+        self.protected: set[int] = set()  # persons under 住所秘匿
 
     def _progress(self, label: str, count: int) -> None:
         now = time.monotonic()
@@ -503,6 +609,20 @@ class _Generator:
             user=lsc, role=Role.LIFE_SUPPORT_COORDINATOR, start_date=self.start
         )
         demo_resources(editor=lsc, today=self.until)
+        # and the community at the city's scale: groups, places, resources, events (community.py)
+        community(
+            self.writer,
+            self.ids,
+            self.rng,
+            municipality=municipality,
+            organizer_id=hub.pk,
+            start=self.start,
+            until=self.until,
+            residents=o.residents,
+            seed_city=o.city,
+            progress=self.say,
+        )
+        self.writer.flush()
         coordination = next((x.org for x in result if x.org.pk == carrier), None)
         hub_org = next((x for x in result if x.org.pk == carrier), result[0])
 
@@ -528,6 +648,13 @@ class _Generator:
             RoleAssignment.objects.create(user=user, role=role, start_date=self.start)
             return user.pk
 
+        # the meetings of the 多機関協働 hub (第5号, 第6号)
+        self.conference = self.meeting_body(
+            MeetingBodyKind.CASE_CONFERENCE, hub_org, result, CONFERENCE_WEEKDAY
+        )
+        self.support_meeting = self.meeting_body(
+            MeetingBodyKind.CONFIDENTIAL_SUPPORT_MEETING, hub_org, result, SUPPORT_MEETING_WEEKDAY
+        )
         # the アウトリーチ等を通じた継続的支援事業 (第4号) and the 参加支援事業 (第2号)
         self.outreach_org = carried(Clause.C4)
         self.outreach_worker = worker(
@@ -540,11 +667,15 @@ class _Generator:
             ("参加", "拓海"),
             Role.PARTICIPATION_COORDINATOR,
         )
-        # the community resources take participants: offers of 3–8 places, enough for the
-        # persons placed at once (`PARTICIPATION_PER_100K`, each for about `PLACED_YEARS`) with
-        # half again to spare, at least one a resource; a resource offers several activities
-        # when the city has fewer resources than that
-        resources = list(CommunityResource.objects.filter(municipality=municipality).order_by("pk"))
+        # the active resources that host participants take them: offers of 3–8 places, enough
+        # for the persons placed at once (`PARTICIPATION_PER_100K`, each for about
+        # `PLACED_YEARS`) with half again to spare, at least one a host; a host offers several
+        # activities when the city has fewer hosts than that
+        resources = list(
+            CommunityResource.objects.filter(
+                municipality=municipality, is_host=True, status=CommunityResource.Status.ACTIVE
+            ).order_by("pk")
+        )
         placed_at_once = PARTICIPATION_PER_100K * o.residents / 100_000 * PLACED_YEARS
         wanted = max(len(resources), math.ceil(1.5 * placed_at_once / 5.5)) if resources else 0
         for i in range(wanted):
@@ -571,6 +702,35 @@ class _Generator:
             )
             self.offers.append((offer, capacity))
         return municipality, result, coordination
+
+    def meeting_body(self, kind: str, hub: _Org, orgs: list[_Org], weekday: int) -> _Body | None:
+        """The city's body of that kind the hub convenes (it is the body's secretariat, or none is
+        named), if the plan has one. Attending: the members the plan names that have staff,
+        else the busiest windows of different fields (`ATTENDING`)."""
+        body = (
+            MeetingBody.objects.filter(municipality=hub.org.municipality, kind=kind, is_active=True)
+            .filter(Q(secretariat=hub.org) | Q(secretariat__isnull=True))
+            .order_by("sort_order", "code")
+            .first()
+        )
+        if body is None:
+            return None
+        by_pk = {x.org.pk: x for x in orgs if x is not hub}
+        members = MeetingBodyMember.objects.filter(meeting_body=body).order_by("pk")
+        attending = [
+            by_pk[pk] for pk in members.values_list("organization_id", flat=True) if pk in by_pk
+        ][:6]
+        if not attending:
+            busiest = sorted(by_pk.values(), key=lambda x: (-x.volume.new, x.org.pk))
+            fields: set[int] = set()
+            for x in busiest:
+                if id(x.shapes) not in fields:
+                    fields.add(id(x.shapes))
+                    attending.append(x)
+            attending = (attending + [x for x in busiest if x not in attending])[:ATTENDING]
+        per_month = _meetings_a_month(self.opts.residents)
+        end = self.until + dt.timedelta(days=120)  # the next meeting after the last one held
+        return _Body(body, hub, attending, _meeting_days(self.start, end, weekday, per_month))
 
     # -- the access log -----------------------------------------------------------------------
 
@@ -627,6 +787,8 @@ class _Generator:
         given, given_kana, sex = _given(rng, birth, None)
         pid = self.ids.take(Person)
         protected = rng.random() < 0.003
+        if protected:
+            self.protected.add(pid)
         postal = f"{rng.randint(100, 999)}-{rng.randint(0, 9999):04d}"
         self.writer.add(
             Person,
@@ -780,13 +942,20 @@ class _Generator:
         org.consultations.append((at, cid, person, by))
         return cid
 
-    def referral(
-        self, org: _Org, target: _Org, *, at: dt.datetime, by: int, person: int, consultation: int
-    ) -> None:
-        rng = self.rng
+    def consent(
+        self,
+        org: _Org,
+        *,
+        by: int,
+        at: dt.datetime,
+        person: int,
+        purpose: str,
+        scope: list[int],
+        until: dt.date | None,
+    ) -> int:
+        """A written consent of a person to share with the organizations of `scope`, from the
+        day it is recorded, with its event and access-log row."""
         consent = self.ids.take(Consent)
-        day = at.astimezone(TOKYO).date()
-        until = day + dt.timedelta(days=365)
         self.writer.add(
             Consent,
             {
@@ -794,8 +963,8 @@ class _Generator:
                 "person_id": person,
                 "organization_id": org.org.pk,
                 "method": "written",
-                "purpose": f"{target.org.name}への相談内容の提供",
-                "valid_from": day,
+                "purpose": purpose,
+                "valid_from": at.astimezone(TOKYO).date(),
                 "valid_until": until,
                 "obtained_by_id": by,
                 "obtained_at": at,
@@ -803,10 +972,11 @@ class _Generator:
             },
         )
         through = Consent.scope_organizations.through
-        self.writer.add(
-            through,
-            {"id": self.ids.take(through), "consent_id": consent, "organization_id": target.org.pk},
-        )
+        for pk in scope:
+            self.writer.add(
+                through,
+                {"id": self.ids.take(through), "consent_id": consent, "organization_id": pk},
+            )
         self.writer.add(
             ConsentEvent,
             {
@@ -819,6 +989,23 @@ class _Generator:
             },
         )
         self.created(org, by=by, at=at, person=person, obj=("consent.consent", consent))
+        return consent
+
+    def referral(
+        self, org: _Org, target: _Org, *, at: dt.datetime, by: int, person: int, consultation: int
+    ) -> None:
+        rng = self.rng
+        day = at.astimezone(TOKYO).date()
+        until = day + dt.timedelta(days=365)
+        consent = self.consent(
+            org,
+            by=by,
+            at=at,
+            person=person,
+            purpose=f"{target.org.name}への相談内容の提供",
+            scope=[target.org.pk],
+            until=until,
+        )
         answered = at + dt.timedelta(days=rng.randint(1, 5), hours=rng.randint(0, 6))
         end = dt.datetime.combine(self.until, dt.time(), tzinfo=TOKYO).astimezone(UTC)
         roll = rng.random()
@@ -934,6 +1121,9 @@ class _Generator:
         lead = rng.choice(org.staff)
         day = at.astimezone(TOKYO).date()
         closed = day + dt.timedelta(days=rng.randint(90, 400))
+        if self.conference is not None:
+            # the 重層的支援会議 evaluates the case at closure: the first meeting from that day
+            closed = self.conference.next_after(closed - dt.timedelta(days=1)) or self.until
         is_closed = closed < self.until
         kid = self.ids.take(Case)
         # the sheets first: how far the case got decides its status
@@ -943,7 +1133,7 @@ class _Generator:
             lead=lead,
             opened=day,
             end=closed if is_closed else None,
-            person=persons[0],
+            persons=persons,
         )
         self.writer.add(
             Case,
@@ -1023,14 +1213,25 @@ class _Generator:
             )
 
     def case_work(
-        self, org: _Org, *, case: int, lead: int, opened: dt.date, end: dt.date | None, person: int
+        self,
+        org: _Org,
+        *,
+        case: int,
+        lead: int,
+        opened: dt.date,
+        end: dt.date | None,
+        persons: list[int],
     ) -> str:
         """The case's sheets as a coordinator writes them, each with its timeline entry and its
-        access-log row: the インテーク・アセスメントシート a few days after the case opens, the
-        support plan (多機関協働事業) drafted, conferred at the 重層的支援会議 and started, its
-        monitoring every three months, and the 評価シート when the case closes (`end`). The
-        sheets stop where the case is today (`until`); returns the status that leaves it in."""
+        access-log row: the インテーク・アセスメントシート a few days after the case opens; the
+        persons' consent to the 重層的支援会議 then, or after the 支援会議 has discussed the case
+        without it; the support plan (多機関協働事業) drafted, conferred at the next 重層的支援会議
+        and started; its monitoring every three months; and the 評価シート when the case closes
+        (`end`), at a 重層的支援会議. The meetings' records are written later (`meetings`), from
+        the agenda filled here. The sheets stop where the case is today (`until`); returns the
+        status that leaves it in."""
         rng = self.rng
+        person = persons[0]
         last = min(end, self.until) if end is not None else self.until
         when = _workday(opened + dt.timedelta(days=rng.randint(2, 14)))
         if when >= last:
@@ -1066,11 +1267,39 @@ class _Generator:
             ("cases.assessment", sheet),
             "インテーク・アセスメントシート 第1版",
         )
-        drafted = _workday(when + dt.timedelta(days=rng.randint(7, 21)))
+        agreed: dt.date | None = when
+        support, conference = self.support_meeting, self.conference
+        if support is not None and rng.random() >= CONSENT_AT_ASSESSMENT:
+            agreed = None
+            shared = support.next_after(when)
+            if shared is not None and shared < last:
+                support.put(shared, _Item(case, persons, lead))
+                after = rng.randint(*CONSENT_AFTER_SUPPORT_MEETING_DAYS)
+                agreed = _workday(shared + dt.timedelta(days=after))
+        if agreed is None or agreed >= last:
+            return CaseStatus.ASSESSMENT
+        consent: int | None = None
+        if conference is not None:
+            at = _office_time(rng, agreed)
+            scope = [x.org.pk for x in conference.attending]
+            consents = [
+                self.consent(
+                    org, by=lead, at=at, person=p, purpose=CONSENT_PURPOSE, scope=scope, until=None
+                )
+                for p in persons
+            ]
+            consent = consents[0]
+            for guest in conference.attending:
+                self.team_join(org, case, lead, guest, at, persons, consents)
+        drafted = _workday(agreed + dt.timedelta(days=rng.randint(7, 21)))
         if drafted >= last:
             return CaseStatus.ASSESSMENT
-        conferred = _workday(drafted + dt.timedelta(days=rng.randint(3, 14)))
-        started = conferred if conferred < last else None
+        conferred = (
+            conference.next_after(drafted + dt.timedelta(days=2))
+            if conference is not None
+            else _workday(drafted + dt.timedelta(days=rng.randint(3, 14)))
+        )
+        started = conferred if conferred is not None and conferred < last else None
         done = end is not None and started is not None
         plan = self.ids.take(SupportPlan)
         # monitoring every three months from the start, up to the case's end or today; the
@@ -1109,6 +1338,8 @@ class _Generator:
             },
         )
         actions = []
+        # the hub's role first, then the team's (the organizations attending the meetings)
+        takers = [org] + (conference.attending if conference is not None else [])
         for i, text in enumerate(rng.sample(PLAN_ACTIONS, 3)):
             aid = self.ids.take(PlanAction)
             actions.append(aid)
@@ -1118,7 +1349,7 @@ class _Generator:
                     "id": aid,
                     "plan_id": plan,
                     "description": text,
-                    "organization_id": org.org.pk,
+                    "organization_id": takers[i % len(takers)].org.pk,
                     "due_on": drafted + dt.timedelta(days=rng.randint(60, 180)),
                     "sort_order": i,
                 },
@@ -1134,8 +1365,29 @@ class _Generator:
         )
         if started is None:
             return CaseStatus.PLANNING
-        meeting = "重層的支援会議で支援プラン（多機関協働事業）第1版を協議"
-        self.case_event(org, case, lead, started, CaseEvent.Kind.MEETING, meeting)
+        meeting = "重層的支援会議"
+        if conference is not None:
+            conference.put(started, _Item(case, persons, lead, consent=consent, plan=plan))
+            meeting = f"{conference.body.name}（{started:%Y-%m-%d}）"
+        at = self.case_event(
+            org,
+            case,
+            lead,
+            started,
+            CaseEvent.Kind.MEETING,
+            f"{meeting}で支援プラン（多機関協働事業）第1版を協議",
+        )
+        self.logged(
+            at=at,
+            user_id=lead,
+            organization_id=org.org.pk,
+            action=AccessLog.Action.UPDATE,
+            person_id=person,
+            object_type="cases.supportplan",
+            object_id=str(plan),
+            via=AccessLog.Via.OWN,
+            channel=AccessLog.Channel.WEB,
+        )
         status: str = CaseStatus.SUPPORTING
         for n, monitored in enumerate(checks):
             mid = self.ids.take(Monitoring)
@@ -1171,6 +1423,7 @@ class _Generator:
         if end is None:
             return status
         sufficient = rng.random() < 0.6
+        goals_met = rng.choice(GoalsMet.values)
         closure = self.ids.take(CaseClosure)
         self.writer.add(
             CaseClosure,
@@ -1179,7 +1432,7 @@ class _Generator:
                 "case_id": case,
                 "closed_on": end,
                 "outcome": CaseStatus.CLOSED,
-                "goals_met": rng.choice(GoalsMet.values),
+                "goals_met": goals_met,
                 "person_changes": "支援につながり、生活が落ち着いた。",
                 "existing_services_sufficient": sufficient,
                 "why_not": "" if sufficient else "世帯の課題が複数の制度にまたがっていた。",
@@ -1188,15 +1441,135 @@ class _Generator:
                 "created_at": _office_time(rng, end),
             },
         )
-        self.case_written(
-            org, case, lead, end, person, ("cases.caseclosure", closure), "評価シート（終結）"
-        )
+        summary = f"評価: {GoalsMet(goals_met).label}。{CaseStatus.CLOSED.label}へ"
+        if not sufficient:
+            self.gap_found(org, case, lead, end)
+            summary += "（不足する社会資源 1件）"
+        kind = CaseEvent.Kind.DECISION
+        if conference is not None:
+            conference.put(
+                end, _Item(case, persons, lead, consent=consent, closure=(closure, goals_met))
+            )
+            summary = f"{conference.body.name}（{end:%Y-%m-%d}）で{summary}"
+            kind = CaseEvent.Kind.MEETING
+        at = self.case_event(org, case, lead, end, kind, summary)
+        self.created(org, by=lead, at=at, person=person, obj=("cases.caseclosure", closure))
         return CaseStatus.CLOSED
+
+    def team_join(
+        self,
+        org: _Org,
+        case: int,
+        lead: int,
+        guest: _Org,
+        at: dt.datetime,
+        persons: list[int],
+        consents: list[int],
+    ) -> None:
+        """An organization the persons' consent covers joins the case's support team (支援機関)
+        as they consent, with the grants `cases.services.case_team_join` opens: one per person
+        under that person's consent, contact without the consultation content."""
+        rng = self.rng
+        member = self.ids.take(CaseTeamMember)
+        staff = rng.choice(guest.staff)
+        self.writer.add(
+            CaseTeamMember,
+            {
+                "id": member,
+                "case_id": case,
+                "organization_id": guest.org.pk,
+                "staff_id": staff,
+                "role": TeamRole.SUPPORT,
+                "role_note": "",
+                "joined_on": at.astimezone(TOKYO).date(),
+                "left_reason": "",
+                "added_by_id": lead,
+                "created_at": at,
+            },
+        )
+        for person, consent in zip(persons, consents, strict=True):
+            self.writer.add(
+                AccessGrant,
+                {
+                    "id": self.ids.take(AccessGrant),
+                    "person_id": person,
+                    "organization_id": guest.org.pk,
+                    "includes_content": False,
+                    "includes_contact": True,
+                    "includes_address": person not in self.protected,
+                    "basis": Basis.CONSENT,
+                    "consent_id": consent,
+                    "case_team_member_id": member,
+                    "statute": "",
+                    "valid_from": at,
+                    "valid_until": None,
+                    "created_at": at,
+                    "created_by_id": lead,
+                },
+            )
+        self.case_event_at(
+            org,
+            case,
+            lead,
+            at,
+            CaseEvent.Kind.TEAM,
+            f"支援チームに参加: {guest.org.name}（支援機関）",
+        )
+        self.logged(
+            at=at,
+            user_id=lead,
+            organization_id=org.org.pk,
+            action=AccessLog.Action.UPDATE,
+            person_id=persons[0],
+            object_type="cases.caseteammember",
+            object_id=str(member),
+            via=AccessLog.Via.OWN,
+            channel=AccessLog.Channel.WEB,
+        )
+
+    def gap_found(self, org: _Org, case: int, by: int, day: dt.date) -> None:
+        """A missing resource the closure evaluation names: an entry of the city's register of
+        社会資源の不足 (made when first named), linked to the case."""
+        index = self.rng.randrange(len(RESOURCE_GAPS))
+        if index not in self.gaps:
+            self.gaps[index] = self.ids.take(ResourceGap)
+            field_, description = RESOURCE_GAPS[index]
+            at = _office_time(self.rng, day)
+            self.writer.add(
+                ResourceGap,
+                {
+                    "id": self.gaps[index],
+                    "municipality_id": self.municipality_id,
+                    "field": field_,
+                    "description": description,
+                    "status": ResourceGap.Status.CONSIDERING,
+                    "created_by_id": by,
+                    "created_at": at,
+                    "updated_at": at,
+                },
+            )
+        self.writer.add(
+            ResourceGapCase,
+            {
+                "id": self.ids.take(ResourceGapCase),
+                "gap_id": self.gaps[index],
+                "case_id": case,
+                "found_at": ResourceGapCase.FoundAt.CLOSURE,
+                "found_on": day,
+                "created_at": _office_time(self.rng, day),
+            },
+        )
 
     def case_event(
         self, org: _Org, case: int, by: int, day: dt.date, kind: str, summary: str
     ) -> dt.datetime:
         at = _office_time(self.rng, day)
+        self.case_event_at(org, case, by, at, kind, summary)
+        return at
+
+    def case_event_at(
+        self, org: _Org, case: int, by: int, at: dt.datetime, kind: str, summary: str
+    ) -> None:
         self.writer.add(
             CaseEvent,
             {
@@ -1210,7 +1583,6 @@ class _Generator:
                 "created_at": at,
             },
         )
-        return at
 
     def case_written(
         self,
@@ -1360,6 +1732,9 @@ class _Generator:
             self.outreach(self.outreach_org)
         if self.participation_org is not None and self.offers:
             self.participation(self.participation_org)
+        for body in (self.conference, self.support_meeting):
+            if body is not None:
+                self.meetings(body)
         self.flush_log()
 
     def outreach(self, org: _Org) -> None:
@@ -1597,6 +1972,286 @@ class _Generator:
                     },
                 )
             self._maybe_flush()
+
+    def meetings(self, body: _Body) -> None:
+        """The records of a body's meetings, one for each day its agenda holds cases, as the
+        meetingrecords app's services write them:
+        - the meeting, convened by the hub (the secretariat) a week before;
+        - the attending organizations (and, at a 支援会議, a 民生委員), with their 守秘義務の誓約
+          at a confidential body: an organization's for the fiscal year, signed when its first
+          meeting of the year is convened; the 民生委員's for the day;
+        - each case on the agenda with its minutes, a decision (a plan approved, a closure
+          evaluated, or watching continued) and an action an attending organization takes on;
+        - at a confidential meeting, its cases' persons shared with the pledged organizations
+          until `share_until` (one grant per item, organization and person), each of which
+          reads the principal's record once."""
+        rng = self.rng
+        secretariat = body.secretariat
+        clerk = secretariat.staff[0]
+        name = body.body.name
+        confidential = body.body.kind in STATUTORY_CONFIDENTIAL_KINDS
+        pledges: dict[tuple[int, int], int] = {}  # (organization, fiscal year) → pledge
+        held = sorted(day for day in body.agenda if day < self.until)
+        self.say(f"{name}: 開催 {len(held):,}")
+        for day in held:
+            items = body.agenda[day]
+            meeting = self.ids.take(Meeting)
+            share_until = day + dt.timedelta(days=settings.SUPPORT_MEETING_GRANT_DAYS)
+            convened = _office_time(rng, day - dt.timedelta(days=7))
+            self.writer.add(
+                Meeting,
+                {
+                    "id": meeting,
+                    "municipality_id": self.municipality_id,
+                    "body_id": body.body.pk,
+                    "kind": body.body.kind,
+                    "held_on": day,
+                    "starts_at": dt.time(14),
+                    "place": f"{secretariat.org.name} 会議室",
+                    "online": False,
+                    "secretariat_id": secretariat.org.pk,
+                    "share_until": share_until,
+                    "next_meeting_on": body.next_after(day),
+                    "created_by_id": clerk,
+                    "created_at": convened,
+                },
+            )
+            self.created(
+                secretariat,
+                by=clerk,
+                at=convened,
+                person=None,
+                obj=("meetingrecords.meeting", meeting),
+            )
+            opens = dt.datetime.combine(day, dt.time(14), tzinfo=TOKYO).astimezone(UTC)
+            year = day.year if day.month >= 4 else day.year - 1
+            guests: list[tuple[_Org | None, str, dt.date]] = [
+                (x, "", dt.date(year + 1, 3, 31)) for x in body.attending
+            ]
+            if confidential:
+                family, given = rng.choice(names.FAMILY)[0], rng.choice(names.GIVEN_OLD)[0]
+                guests.append((None, f"{family} {given}", day))
+            for guest, person_name, valid_until in guests:
+                pledge: int | None = None
+                key = (guest.org.pk if guest is not None else 0, year)
+                if confidential and (guest is None or key not in pledges):
+                    pledge = self.ids.take(ConfidentialityPledge)
+                    signer = person_name or (
+                        f"{rng.choice(names.FAMILY)[0]} {rng.choice(names.GIVEN_MID)[0]}"
+                    )
+                    self.writer.add(
+                        ConfidentialityPledge,
+                        {
+                            "id": pledge,
+                            "meeting_body_id": body.body.pk,
+                            "organization_id": guest.org.pk if guest is not None else None,
+                            "signer_name": signer,
+                            "affiliation": "" if guest is not None else "民生委員・児童委員",
+                            "signed_on": convened.astimezone(TOKYO).date(),
+                            "valid_until": valid_until,
+                            "recorded_by_organization_id": secretariat.org.pk,
+                            "recorded_by_id": clerk,
+                            "recorded_at": convened,
+                        },
+                    )
+                    self.created(
+                        secretariat,
+                        by=clerk,
+                        at=convened,
+                        person=None,
+                        obj=("meetingrecords.confidentialitypledge", pledge),
+                    )
+                    if guest is not None:
+                        pledges[key] = pledge
+                elif confidential:
+                    pledge = pledges[key]
+                attendee = self.ids.take(MeetingAttendee)
+                self.writer.add(
+                    MeetingAttendee,
+                    {
+                        "id": attendee,
+                        "meeting_id": meeting,
+                        "organization_id": guest.org.pk if guest is not None else None,
+                        "name": person_name,
+                        "affiliation": "" if guest is not None else "民生委員・児童委員",
+                        "pledge_id": pledge,
+                        "added_at": convened,
+                    },
+                )
+                self.created(
+                    secretariat,
+                    by=clerk,
+                    at=convened,
+                    person=None,
+                    obj=("meetingrecords.meetingattendee", attendee),
+                )
+            for position, item in enumerate(items, start=1):
+                self.agenda_item(body, meeting, day, position, item, opens, share_until)
+            self._maybe_flush()
+
+    def agenda_item(
+        self,
+        body: _Body,
+        meeting: int,
+        day: dt.date,
+        position: int,
+        item: _Item,
+        opens: dt.datetime,
+        share_until: dt.date,
+    ) -> None:
+        """One case on a meeting's agenda, put there by its coordinator three days before, with
+        its minutes, decision and action, and (at a confidential body) its grants."""
+        rng = self.rng
+        secretariat = body.secretariat
+        principal = item.persons[0]
+        added = _office_time(rng, day - dt.timedelta(days=3))
+        minuted = opens + dt.timedelta(hours=3)
+        aid = self.ids.take(AgendaItem)
+        if item.plan is not None:
+            minutes = "支援プランの案を関係機関で確認し、役割分担を決めた。"
+        elif item.closure is not None:
+            minutes = "支援の経過を振り返り、終結を確認した。"
+        else:
+            minutes = "見守りの状況を共有し、本人の同意に向けた働きかけを続けることを確認した。"
+        self.writer.add(
+            AgendaItem,
+            {
+                "id": aid,
+                "meeting_id": meeting,
+                "position": position,
+                "kind": AgendaKind.CASE,
+                "case_id": item.case,
+                "person_id": None,
+                "topic": "",
+                "consent_id": item.consent,
+                "minutes": minutes,
+                "minutes_at": minuted,
+                "created_by_id": item.lead,
+                "version": 2,  # the minutes recorded once
+            },
+        )
+        self.created(
+            secretariat,
+            by=item.lead,
+            at=added,
+            person=principal,
+            obj=("meetingrecords.agendaitem", aid),
+        )
+        self.logged(
+            at=minuted,
+            user_id=item.lead,
+            organization_id=secretariat.org.pk,
+            action=AccessLog.Action.UPDATE,
+            person_id=principal,
+            object_type="meetingrecords.agendaitem",
+            object_id=str(aid),
+            via=AccessLog.Via.OWN,
+            channel=AccessLog.Channel.WEB,
+        )
+        decision = self.ids.take(MeetingDecision)
+        if item.plan is not None:
+            text = "支援プラン（多機関協働事業）第1版を承認"
+        elif item.closure is not None:
+            text = f"終結の評価: 目標{GoalsMet(item.closure[1]).label}、{CaseStatus.CLOSED.label}へ"
+        else:
+            text = "見守りを続け、本人の同意が得られたら重層的支援会議で協議する"
+        self.writer.add(
+            MeetingDecision,
+            {
+                "id": decision,
+                "meeting_id": meeting,
+                "agenda_item_id": aid,
+                "text": text,
+                "plan_id": item.plan,
+                "resource_gap_id": None,
+                "closure_id": item.closure[0] if item.closure is not None else None,
+                "decided_by_id": item.lead,
+                "created_at": minuted,
+            },
+        )
+        self.created(
+            secretariat,
+            by=item.lead,
+            at=minuted,
+            person=principal,
+            obj=("meetingrecords.meetingdecision", decision),
+        )
+        taker = rng.choice(body.attending)
+        action = self.ids.take(ActionItem)
+        due = day + dt.timedelta(days=30)
+        done = _workday(day + dt.timedelta(days=rng.randint(3, 30)))
+        done_by = rng.choice(taker.staff) if done < self.until else None
+        self.writer.add(
+            ActionItem,
+            {
+                "id": action,
+                "meeting_id": meeting,
+                "agenda_item_id": aid,
+                "organization_id": taker.org.pk,
+                "description": rng.choice(MEETING_ACTIONS),
+                "due_on": due,
+                "done_on": done if done_by is not None else None,
+                "done_by_id": done_by,
+                "created_by_id": item.lead,
+            },
+        )
+        self.created(
+            secretariat,
+            by=item.lead,
+            at=minuted,
+            person=None,
+            obj=("meetingrecords.actionitem", action),
+        )
+        if done_by is not None:
+            self.logged(
+                at=_office_time(rng, done),
+                user_id=done_by,
+                organization_id=taker.org.pk,
+                action=AccessLog.Action.UPDATE,
+                person_id=None,
+                object_type="meetingrecords.actionitem",
+                object_id=str(action),
+                via=AccessLog.Via.ROLE,
+                channel=AccessLog.Channel.WEB,
+            )
+        if body.body.kind not in STATUTORY_CONFIDENTIAL_KINDS:
+            return
+        # the pledged organizations see the persons discussed until `share_until`
+        for guest in body.attending:
+            for person in item.persons:
+                grant = self.ids.take(AccessGrant)
+                self.writer.add(
+                    AccessGrant,
+                    {
+                        "id": grant,
+                        "person_id": person,
+                        "organization_id": guest.org.pk,
+                        "includes_content": True,
+                        "includes_contact": True,
+                        "includes_address": person not in self.protected,
+                        "basis": Basis.SUPPORT_MEETING,
+                        "statute": "",
+                        "meeting_body_id": body.body.pk,
+                        "meeting_agenda_item_id": aid,
+                        "valid_from": added,
+                        "valid_until": share_until,
+                        "created_at": added,
+                        "created_by_id": item.lead,
+                    },
+                )
+                if person == principal:
+                    self.logged(
+                        at=opens - dt.timedelta(minutes=rng.randint(10, 120)),
+                        user_id=rng.choice(guest.staff),
+                        organization_id=guest.org.pk,
+                        action=AccessLog.Action.VIEW,
+                        person_id=person,
+                        object_type="people.person",
+                        object_id=str(person),
+                        via=AccessLog.Via.GRANT,
+                        grant_id=grant,
+                        channel=AccessLog.Channel.WEB,
+                    )
 
     def list_views(self, org: _Org) -> None:
         """Before taking about every other consultation, its counselor opens the consultation

@@ -15,19 +15,33 @@ from django.core.management.base import CommandError
 from django.db import IntegrityError, connection, transaction
 
 from tsunagu.access.chain import access_log_chained, chain_verify
-from tsunagu.access.models import AccessLog
+from tsunagu.access.models import AccessGrant, AccessLog, Basis
 from tsunagu.cases.models import (
     Assessment,
     CaseClosure,
     CaseStatus,
+    CaseTeamMember,
     Monitoring,
     MonitoringResult,
     PlanAction,
     PlanStatus,
     SupportPlan,
+    TeamRole,
 )
+from tsunagu.cases.services import _grants_sync
 from tsunagu.cases.sheets import assessment_answers_clean
 from tsunagu.consultations.models import Consultation
+from tsunagu.meetingrecords.coverage import attendee_organizations, consent_gaps, persons_of
+from tsunagu.meetingrecords.models import (
+    ActionItem,
+    AgendaItem,
+    ConfidentialityPledge,
+    Meeting,
+    MeetingAttendee,
+    MeetingDecision,
+)
+from tsunagu.meetingrecords.services import meeting_grants_sync
+from tsunagu.meetings.models import MeetingBodyKind
 from tsunagu.outreach.models import ENGAGED_OUTCOMES, ContactAttempt, OutreachTarget, Stage
 from tsunagu.participation.models import (
     Attendance,
@@ -61,7 +75,7 @@ def test_scaled_plan_adds_centres_for_more_residents() -> None:
 
 @pytest.mark.django_db
 def test_generated_city_is_whole_deterministic_and_its_log_verifies() -> None:
-    report = generate(Options(residents=2000, years=2, seed=5, slug="g1", until=UNTIL))
+    report = generate(Options(residents=8000, years=2, seed=6, slug="g1", until=UNTIL))
     counts = report.counts
     for label in (
         "people.Person",
@@ -80,11 +94,20 @@ def test_generated_city_is_whole_deterministic_and_its_log_verifies() -> None:
         "outreach.ContactAttempt",
         "participation.HostOffer",
         "participation.Placement",
+        "meetingrecords.Meeting",
+        "meetingrecords.AgendaItem",
+        "meetingrecords.ConfidentialityPledge",
+        "meetingrecords.MeetingDecision",
+        "access.AccessGrant",
+        "cases.ResourceGapCase",
+        "resources.CommunityResource",
+        "resources.Activity",
     ):
         assert counts.get(label, 0) > 0, (label, counts)
     _case_sheets_hold()
     _outreach_holds()
     _participation_holds()
+    _meetings_hold()
     # unscoped: a test counts the generated rows whole
     assert Consultation.dangerously_unscoped.filter(is_new=False, follows__isnull=False).exists()
     assert HouseholdMember.dangerously_unscoped.exists()  # unscoped: as above
@@ -94,7 +117,7 @@ def test_generated_city_is_whole_deterministic_and_its_log_verifies() -> None:
     assert chain_verify() is None
     call_command("verify_audit")
     # the same seed and end date give the same people; a new run appends to the same chain
-    generate(Options(residents=2000, years=2, seed=5, slug="g2", until=UNTIL))
+    generate(Options(residents=8000, years=2, seed=6, slug="g2", until=UNTIL))
     assert _names("g1") == _names("g2")
     assert chain_verify() is None
     with pytest.raises(CommandError, match="既にあります"):
@@ -173,6 +196,65 @@ def _participation_holds() -> None:
             assert placement.ended_on is None or max(days) <= placement.ended_on
         ended = placement.stage == PlacementStage.ENDED
         assert FollowUp.dangerously_unscoped.filter(placement=placement).exists() == ended
+
+
+def _meetings_hold() -> None:
+    """The meetings are ones the meetingrecords app's services would have written: each row
+    passes validation; a 重層的支援会議's cases have the consent that covers every attending
+    organization on the day; a 支援会議's attendees are pledged and the grants it opens are
+    all there (the service that opens them finds none missing); a plan is conferred, and a
+    case evaluated, on the day of the meeting whose decision names it."""
+    # unscoped (this function): a test reads the generated rows whole
+    for model in (Meeting, MeetingAttendee, ConfidentialityPledge, AgendaItem, MeetingDecision):
+        for row in model.dangerously_unscoped.order_by("pk")[:30]:
+            row.full_clean()
+    for action in ActionItem.dangerously_unscoped.order_by("pk")[:30]:
+        action.full_clean()
+        assert action.done_on is None or action.done_on >= action.meeting.held_on
+    meetings = Meeting.dangerously_unscoped.select_related("body", "secretariat")
+    kinds = {m.kind for m in meetings}
+    assert kinds == {MeetingBodyKind.CASE_CONFERENCE, MeetingBodyKind.CONFIDENTIAL_SUPPORT_MEETING}
+    for meeting in meetings.filter(municipality__slug="g1"):
+        attending = attendee_organizations(meeting)
+        items = list(meeting.agenda.select_related("case"))
+        assert items and meeting.held_on < UNTIL
+        if meeting.requires_consent:
+            assert None not in attending
+            for item in items:
+                reasons, consent = consent_gaps(
+                    persons_of(item.case, None), [meeting.secretariat, *attending], meeting.held_on
+                )
+                assert not reasons and consent is not None, (item, reasons)
+                assert item.consent_id == consent.pk
+        else:
+            assert meeting.confidential
+            for attendee in meeting.attendees.select_related("pledge"):
+                pledge = attendee.pledge
+                assert pledge is not None and pledge.meeting_body_id == meeting.body_id
+                assert pledge.valid_until is not None
+                assert pledge.signed_on <= meeting.held_on <= pledge.valid_until
+            assert meeting_grants_sync(meeting=meeting, user=meeting.created_by) == 0
+        for decision in meeting.decisions.select_related("plan", "closure"):
+            if decision.plan is not None:
+                assert decision.plan.conferred_on == meeting.held_on
+                assert decision.agenda_item is not None
+                assert decision.plan.case_id == decision.agenda_item.case_id
+            if decision.closure is not None:
+                assert decision.closure.closed_on == meeting.held_on
+    # the organizations attending are on the case's team under the consent: the service that
+    # opens the team's grants finds none missing
+    teams = CaseTeamMember.dangerously_unscoped.filter(role=TeamRole.SUPPORT)
+    assert teams.exists()
+    for member in teams.select_related("case__lead_coordinator")[:30]:
+        member.full_clean()
+        assert _grants_sync(member.case, user=member.case.lead_coordinator) == 0
+    conferred = SupportPlan.dangerously_unscoped.filter(conferred_on__isnull=False)
+    approved = MeetingDecision.dangerously_unscoped.filter(plan__isnull=False)
+    assert conferred.count() == approved.count() > 0
+    grants = AccessGrant.objects.filter(meeting_agenda_item__isnull=False)
+    assert grants.exists() and not grants.exclude(basis=Basis.SUPPORT_MEETING).exists()
+    short = CaseClosure.dangerously_unscoped.filter(existing_services_sufficient=False)
+    assert not short.exclude(case__resource_gaps__isnull=False).exists()
 
 
 def _foreign_keys() -> list[tuple[str, str, str]]:
