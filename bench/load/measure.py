@@ -108,6 +108,10 @@ def pick_targets(city: str, password: str, seed: int = 1) -> dict[str, Any]:
         consultations = [r[0] for r in cur.fetchall()]
         cur.execute("SELECT id FROM cases_case WHERE organization_id = %s ORDER BY id", [hub.pk])
         cases = [r[0] for r in cur.fetchall()]
+        cur.execute(
+            "SELECT id FROM meetingrecords_meeting WHERE secretariat_id = %s ORDER BY id", [hub.pk]
+        )
+        meetings = [r[0] for r in cur.fetchall()]
     sample = rng.sample(persons, min(300, len(persons)))
     from tsunagu.accounts.tokens import api_token_create
 
@@ -137,6 +141,7 @@ def pick_targets(city: str, password: str, seed: int = 1) -> dict[str, Any]:
         "person_names": [f"{p[1]} {p[2]}" for p in sample],
         "consultation_ids": rng.sample(consultations, min(300, len(consultations))),
         "case_ids": rng.sample(cases, min(300, len(cases))) or [0],
+        "meeting_ids": rng.sample(meetings, min(300, len(meetings))) or [0],
         "fiscal_year": fy,
         "fy_start": start.isoformat(),
         "fy_end": end.isoformat(),

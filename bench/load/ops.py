@@ -34,6 +34,7 @@ OPS: tuple[Op, ...] = (
     Op("consultation_page", "counselor"),
     Op("referral_inbox", "receiver"),
     Op("case_page", "coordinator"),
+    Op("meeting_page", "coordinator"),
     Op("public_resource_search", "public"),
     Op("fiscal_year_view", "manager"),
     Op("dashboard", "manager"),
@@ -62,6 +63,8 @@ def path_for(op: Op, targets: dict[str, Any], rng: random.Random) -> str:
             return "/referrals/"
         case "case_page":
             return f"/cases/{rng.choice(t['case_ids'])}/"
+        case "meeting_page":
+            return f"/meetings/{rng.choice(t['meeting_ids'])}/"
         case "public_resource_search":
             q = rng.choice(t["resource_queries"])
             return f"/map/{t['city']}/?q={q}"
