@@ -84,6 +84,42 @@ def consent_gaps(
     return list(dict.fromkeys(reasons)), first
 
 
+def covered(
+    persons: list[Person], organizations: list[Organization | None], on: dt.date
+) -> set[tuple[int, int]]:
+    """The (person, organization) pairs among these that a consent effective on `on` covers
+    (the pairs `consent_on` finds a consent for), in one query: for deciding many cases at once."""
+    organization_ids = [o.pk for o in organizations if o is not None]
+    if not persons or not organization_ids:
+        return set()
+    # unscoped: as in `consent_on`, only which pairs are covered is read
+    rows = (
+        Consent.dangerously_unscoped.filter(
+            person__in=persons,
+            valid_from__lte=on,
+            scope_organizations__in=organization_ids,
+        )
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=on))
+        .filter(
+            Q(withdrawn_at__isnull=True)
+            | Q(withdrawn_at__gt=timezone.make_aware(dt.datetime.combine(on, dt.time.max)))
+        )
+        .values_list("person_id", "scope_organizations")
+    )
+    return {(p, o) for p, o in rows}
+
+
+def without_gaps(
+    persons: list[Person], organizations: list[Organization | None], pairs: set[tuple[int, int]]
+) -> bool:
+    """Whether `consent_gaps` would find no gap, given the covered pairs (`covered`)."""
+    return all(
+        o is not None and (p.organization_id == o.pk or (p.pk, o.pk) in pairs)
+        for p in persons
+        for o in organizations
+    )
+
+
 def attendee_organizations(meeting: Meeting) -> list[Organization | None]:
     # unscoped: the secretariat's own meeting
     return [

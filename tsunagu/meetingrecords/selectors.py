@@ -18,14 +18,15 @@ from tsunagu.access.scoping import user_organization
 from tsunagu.access.services import Shown, access_log_shown
 from tsunagu.accounts.models import User
 from tsunagu.cases.access import CaseAccess
-from tsunagu.cases.models import Case, CaseStatus
+from tsunagu.cases.models import Case, CaseMember, CaseStatus
 from tsunagu.core.fiscal import fiscal_year_bounds
 from tsunagu.core.once import form_token_new
 from tsunagu.meetingrecords.coverage import (
     attendee_organizations,
-    consent_gaps,
     consent_recorded,
+    covered,
     persons_of,
+    without_gaps,
 )
 from tsunagu.meetingrecords.models import (
     ActionItem,
@@ -36,6 +37,7 @@ from tsunagu.meetingrecords.models import (
 )
 from tsunagu.meetings.models import STATUTORY_CONFIDENTIAL_KINDS, MeetingBodyKind
 from tsunagu.organizations.models import Municipality
+from tsunagu.people.models import Person
 
 
 def meetings_for(
@@ -158,11 +160,17 @@ def cases_ready_to_move(*, user: User, meeting: Meeting, only: Case | None = Non
     if only is not None:
         candidates = candidates.filter(pk=only.pk)
     organizations = [meeting.secretariat, *attendee_organizations(meeting)]
-    return [
-        c
-        for c in candidates
-        if not consent_gaps(persons_of(c, None), organizations, meeting.held_on)[0]
-    ]
+    cases = list(candidates)
+    # the members of every candidate and the consents covering them, read once (not per case)
+    members: dict[int, list[Person]] = {c.pk: [] for c in cases}
+    # unscoped: the members of cases the user sees, to decide whether their consent covers
+    for m in CaseMember.dangerously_unscoped.filter(
+        case__in=cases, removed_at__isnull=True
+    ).select_related("person"):
+        members[m.case_id].append(m.person)
+    persons = [p for ps in members.values() for p in ps]
+    pairs = covered(persons, organizations, meeting.held_on)
+    return [c for c in cases if without_gaps(members[c.pk], organizations, pairs)]
 
 
 # --- action items on the work lists ------------------------------------------------------------

@@ -4,6 +4,7 @@ under consent covering every attendee, governance meetings without persons, bad 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -399,3 +400,42 @@ def test_a_case_moves_from_support_meeting_to_case_conference(coordinator: User)
     assert cases_ready_to_move(user=coordinator, meeting=conference) == [case]
     agenda_item_add(user=coordinator, meeting=conference, kind="case", case=case)
     assert cases_ready_to_move(user=coordinator, meeting=conference) == []
+
+
+def test_cases_ready_to_move_are_decided_together_by_the_same_rule(
+    coordinator: User, django_assert_max_num_queries: Any
+) -> None:
+    """Many cases from a 支援会議 are decided in a fixed number of queries, with the rule of
+    `consent_gaps`: a withdrawn consent, or one not covering every attendee, keeps a case back."""
+    support = convene(coordinator, "shien-kaigi")
+    _pledged(support, coordinator, "hokatsu-kita")
+    conference = convene(coordinator, "jusoteki-shien-kaigi")
+    attendee_add(user=coordinator, meeting=conference, organization=org("hokatsu-kita"))
+    cases, consents = [], []
+    for n, family in enumerate(["青木", "石井", "上野", "江藤", "小野", "加藤"]):
+        person = make_person(coordinator, family)
+        case = case_create(
+            user=coordinator,
+            data=CaseData(title=f"{family}さん", origin="support_meeting"),
+            principal=person,
+        )
+        agenda_item_add(user=coordinator, meeting=support, kind="case", case=case)
+        scope = [org("hokatsu-kita")] if n != 1 else [org("jiritsu-soudan")]  # n=1: not covered
+        consents.append(
+            consent_record(
+                user=coordinator,
+                person=person,
+                method="written",
+                purpose="重層的支援会議での協議",
+                scope_organizations=scope,
+                valid_from=TODAY(),
+                valid_until=None,
+            )
+        )
+        cases.append(case)
+    consent_withdraw(user=coordinator, consent=consents[2])  # n=2: withdrawn
+    with django_assert_max_num_queries(5):
+        ready = cases_ready_to_move(user=coordinator, meeting=conference)
+    assert sorted(c.pk for c in ready) == sorted(
+        c.pk for i, c in enumerate(cases) if i not in (1, 2)
+    )
