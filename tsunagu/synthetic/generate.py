@@ -1377,16 +1377,13 @@ class _Generator:
             CaseEvent.Kind.MEETING,
             f"{meeting}で支援プラン（多機関協働事業）第1版を協議",
         )
-        self.logged(
+        self.created(
+            org,
+            by=lead,
             at=at,
-            user_id=lead,
-            organization_id=org.org.pk,
+            person=person,
+            obj=("cases.supportplan", plan),
             action=AccessLog.Action.UPDATE,
-            person_id=person,
-            object_type="cases.supportplan",
-            object_id=str(plan),
-            via=AccessLog.Via.OWN,
-            channel=AccessLog.Channel.WEB,
         )
         status: str = CaseStatus.SUPPORTING
         for n, monitored in enumerate(checks):
@@ -1515,16 +1512,13 @@ class _Generator:
             CaseEvent.Kind.TEAM,
             f"支援チームに参加: {guest.org.name}（支援機関）",
         )
-        self.logged(
+        self.created(
+            org,
+            by=lead,
             at=at,
-            user_id=lead,
-            organization_id=org.org.pk,
+            person=persons[0],
+            obj=("cases.caseteammember", member),
             action=AccessLog.Action.UPDATE,
-            person_id=persons[0],
-            object_type="cases.caseteammember",
-            object_id=str(member),
-            via=AccessLog.Via.OWN,
-            channel=AccessLog.Channel.WEB,
         )
 
     def gap_found(self, org: _Org, case: int, by: int, day: dt.date) -> None:
@@ -1616,15 +1610,23 @@ class _Generator:
         )
 
     def created(
-        self, org: _Org, *, by: int, at: dt.datetime, person: int | None, obj: tuple[str, int]
+        self,
+        org: _Org,
+        *,
+        by: int,
+        at: dt.datetime,
+        person: int | None,
+        obj: tuple[str, int],
+        action: str = AccessLog.Action.CREATE,
     ) -> None:
-        """The access-log row of a record a member of staff wrote (its type and id), about a
-        person (None: not yet identified), on the basis of holding it."""
+        """The access-log row of a record a member of staff wrote (its type and id; `action`:
+        created, or updated), about a person (None: not yet identified), on the basis of
+        holding it."""
         self.logged(
             at=at,
             user_id=by,
             organization_id=org.org.pk,
-            action=AccessLog.Action.CREATE,
+            action=action,
             person_id=person,
             object_type=obj[0],
             object_id=str(obj[1]),
@@ -2137,16 +2139,13 @@ class _Generator:
             person=principal,
             obj=("meetingrecords.agendaitem", aid),
         )
-        self.logged(
+        self.created(
+            secretariat,
+            by=item.lead,
             at=minuted,
-            user_id=item.lead,
-            organization_id=secretariat.org.pk,
+            person=principal,
+            obj=("meetingrecords.agendaitem", aid),
             action=AccessLog.Action.UPDATE,
-            person_id=principal,
-            object_type="meetingrecords.agendaitem",
-            object_id=str(aid),
-            via=AccessLog.Via.OWN,
-            channel=AccessLog.Channel.WEB,
         )
         decision = self.ids.take(MeetingDecision)
         if item.plan is not None:
