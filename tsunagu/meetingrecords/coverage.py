@@ -17,18 +17,25 @@ from tsunagu.organizations.models import Organization
 from tsunagu.people.models import Person
 
 
+def _effective_on(on: dt.date) -> Q:
+    """A consent effective on `on`: begun, not yet ended, and not withdrawn by the day's end."""
+    return (
+        Q(valid_from__lte=on)
+        & (Q(valid_until__isnull=True) | Q(valid_until__gte=on))
+        & (
+            Q(withdrawn_at__isnull=True)
+            | Q(withdrawn_at__gt=timezone.make_aware(dt.datetime.combine(on, dt.time.max)))
+        )
+    )
+
+
 def consent_on(person: Person, organization: Organization, on: dt.date) -> Consent | None:
     """The newest consent of this person record effective on `on` (not withdrawn by then) that
     covers `organization`."""
     # unscoped: the basis of a share is decided from the person's consents, whoever holds them
     return (
         Consent.dangerously_unscoped.filter(
-            person=person, valid_from__lte=on, scope_organizations=organization
-        )
-        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=on))
-        .filter(
-            Q(withdrawn_at__isnull=True)
-            | Q(withdrawn_at__gt=timezone.make_aware(dt.datetime.combine(on, dt.time.max)))
+            _effective_on(on), person=person, scope_organizations=organization
         )
         .order_by("-valid_from", "-pk")
         .first()
@@ -38,15 +45,7 @@ def consent_on(person: Person, organization: Organization, on: dt.date) -> Conse
 def consent_recorded(persons: list[Person], on: dt.date) -> bool:
     """Whether any of these person records has a consent effective on `on` (any scope)."""
     # unscoped: whether a consent exists, to say that a case can move; nothing is shown
-    return (
-        Consent.dangerously_unscoped.filter(person__in=persons, valid_from__lte=on)
-        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=on))
-        .filter(
-            Q(withdrawn_at__isnull=True)
-            | Q(withdrawn_at__gt=timezone.make_aware(dt.datetime.combine(on, dt.time.max)))
-        )
-        .exists()
-    )
+    return Consent.dangerously_unscoped.filter(_effective_on(on), person__in=persons).exists()
 
 
 def persons_of(item_case: Case | None, item_person: Person | None) -> list[Person]:
@@ -93,19 +92,9 @@ def covered(
     if not persons or not organization_ids:
         return set()
     # unscoped: as in `consent_on`, only which pairs are covered is read
-    rows = (
-        Consent.dangerously_unscoped.filter(
-            person__in=persons,
-            valid_from__lte=on,
-            scope_organizations__in=organization_ids,
-        )
-        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=on))
-        .filter(
-            Q(withdrawn_at__isnull=True)
-            | Q(withdrawn_at__gt=timezone.make_aware(dt.datetime.combine(on, dt.time.max)))
-        )
-        .values_list("person_id", "scope_organizations")
-    )
+    rows = Consent.dangerously_unscoped.filter(
+        _effective_on(on), person__in=persons, scope_organizations__in=organization_ids
+    ).values_list("person_id", "scope_organizations")
     return {(p, o) for p, o in rows}
 
 
