@@ -17,7 +17,7 @@ from django.utils import timezone
 from selenium.webdriver.common.by import By
 
 from conftest import make_user
-from tests.e2e.conftest import follow
+from tests.e2e.conftest import follow, waiting
 from tests.e2e.test_case_8050 import checked, login, main_text, select, set_value, submit
 from tsunagu.accounts.models import Role
 from tsunagu.cases.models import PlanStatus, ResourceGapCase, SupportPlan
@@ -81,7 +81,14 @@ def test_from_a_support_meeting_to_a_case_conference(
     browser.get(f"{url}/meetings/{meeting.pk}/")
     checked(browser)
     select(browser, "#agenda_kind", "person")
+    assert not browser.find_elements(By.CSS_SELECTOR, f"#agenda_person option[value='{person.pk}']")
+    # found by typing
+    browser.find_element(By.CSS_SELECTOR, "#agenda_person_q").send_keys("いのうえ")
+    waiting(browser).until(
+        lambda b: b.find_elements(By.CSS_SELECTOR, f"#agenda_person option[value='{person.pk}']")
+    )
     select(browser, "#agenda_person", str(person.pk))
+    checked(browser)
     submit(browser, "form[action$='/agenda/']")
     assert "井上 節子" in main_text(browser)
 

@@ -6,8 +6,11 @@ What shows personal data is logged through `cases.access`; the counts are number
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import reduce
+from operator import or_
 from typing import Any
 
 from django.conf import settings
@@ -52,8 +55,9 @@ from tsunagu.consultations.access import ConsultationAccess, consultations_shown
 from tsunagu.consultations.models import Response, Topic
 from tsunagu.core.fiscal import fiscal_year_bounds, wareki_date
 from tsunagu.organizations.models import Municipality, Organization, SupportField
+from tsunagu.people import matching
 from tsunagu.people.access import PersonAccess
-from tsunagu.people.models import Relationship
+from tsunagu.people.models import Person, PersonKey, Relationship
 from tsunagu.referrals.models import Referral
 
 PAGE_SIZE = 50
@@ -70,6 +74,25 @@ def cases_for(*, user: User, status: str = "", mine: bool = False) -> QuerySet[C
     if mine:
         cases = cases.filter(lead_coordinator=user)
     return cases.select_related("organization", "lead_coordinator").order_by("-opened_on", "-pk")
+
+
+def open_cases_named(*, user: User, query: str) -> QuerySet[Case]:
+    """The open cases the user may see whose 呼び名 contains `query`, or with a member whose
+    name (kanji or ふりがな, however typed) begins with it, that member's record being one the
+    user may see (a name they may not see never finds a case); all of them when the query is
+    blank, by 呼び名. Nothing is shown or logged here: the caller logs what it lists."""
+    cases = Case.objects.visible_to(user).exclude(status=CaseStatus.CLOSED)
+    text = unicodedata.normalize("NFKC", query).strip()
+    if text:
+        # unscoped: which keys begin so; the persons are read through the door
+        keyed = PersonKey.dangerously_unscoped.filter(
+            reduce(or_, (Q(key__startswith=p) for p in matching.name_key_prefixes(text)))
+        )
+        named = Person.objects.visible_to(user).filter(pk__in=keyed.values("person_id"))
+        # unscoped: the members of those persons; the cases are read through the door above
+        members = CaseMember.dangerously_unscoped.filter(person__in=named, removed_at__isnull=True)
+        cases = cases.filter(Q(title__icontains=text) | Q(pk__in=members.values("case_id")))
+    return cases.order_by("title", "pk")
 
 
 def case_page_for(

@@ -3,6 +3,7 @@ sent twice records once."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, cast
 
 from django import forms
@@ -12,6 +13,7 @@ from tsunagu.cases.forms import ClosureForm
 from tsunagu.cases.models import Case, ResourceGap, SupportPlan
 from tsunagu.cases.services import GapData
 from tsunagu.core.once import OnceFormMixin
+from tsunagu.core.widgets import SearchSelect
 from tsunagu.meetingrecords.models import AgendaItem, AgendaKind
 from tsunagu.meetingrecords.services import MeetingData, meeting_kinds
 from tsunagu.meetings.models import MeetingBody, MeetingBodyKind
@@ -107,10 +109,30 @@ class PledgeForm(forms.Form):
     )
 
 
+PICK = "（上の欄で探して選ぶ）"
+
+
 class AgendaItemForm(OnceFormMixin):
+    """A case or person is found by typing (`SearchSelect`): the page lists none of them, and
+    a sent form validates against the whole `cases` and `persons` the user may name."""
+
     kind = forms.ChoiceField(label="種類", choices=AgendaKind.choices)
-    case = forms.ModelChoiceField(label="事例", queryset=Case.objects.none(), required=False)
-    person = forms.ModelChoiceField(label="本人", queryset=Person.objects.none(), required=False)
+    case = forms.ModelChoiceField(
+        label="事例",
+        queryset=Case.objects.none(),
+        required=False,
+        empty_label=PICK,
+        widget=SearchSelect(
+            prompt="事例を呼び名か本人の名前で探す", placeholder="呼び名・本人の名前"
+        ),
+    )
+    person = forms.ModelChoiceField(
+        label="本人",
+        queryset=Person.objects.none(),
+        required=False,
+        empty_label=PICK,
+        widget=SearchSelect(prompt="本人を名前かふりがなで探す", placeholder="名前・ふりがな"),
+    )
     topic = forms.CharField(label="議題", max_length=200, required=False)
 
     def __init__(
@@ -118,11 +140,17 @@ class AgendaItemForm(OnceFormMixin):
         *args: Any,
         cases: QuerySet[Case],
         persons: QuerySet[Person],
+        choices_url: Callable[[str], str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         _queryset(self, "case", cases)
         _queryset(self, "person", persons)
+        if choices_url is None:
+            return
+        for name in ("case", "person"):
+            if name in self.fields:
+                cast(SearchSelect, self.fields[name].widget).url = choices_url(name)
 
 
 class MinutesForm(forms.Form):

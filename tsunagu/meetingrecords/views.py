@@ -4,6 +4,7 @@ organizations read it (a confidential body's once their pledge is recorded)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from tsunagu.access.models import AccessLog
 from tsunagu.access.scoping import user_organization
 from tsunagu.accounts.http import AuthenticatedHttpRequest
-from tsunagu.cases.models import Case, CaseStatus, PlanStatus, ResourceGap, SupportPlan
+from tsunagu.cases.models import Case, PlanStatus, ResourceGap, SupportPlan
 from tsunagu.core.fiscal import fiscal_year_of
 from tsunagu.core.forms import add_service_errors
 from tsunagu.core.history import StaleEdit, form_version
@@ -29,6 +30,7 @@ from tsunagu.meetingrecords.access import MeetingAccess, meeting_get_for, meetin
 from tsunagu.meetingrecords.models import ActionItem, AgendaItem, AgendaKind, MeetingAttendee
 from tsunagu.meetingrecords.printing import PRINTS, meeting_pdf
 from tsunagu.meetingrecords.selectors import (
+    agenda_choices_for,
     cases_ready_to_move,
     meeting_counts,
     meetings_for,
@@ -117,7 +119,12 @@ def _forms(request: AuthenticatedHttpRequest, access: MeetingAccess) -> dict[str
         pk__in=[a.organization_id for a in access.attendees if a.organization_id]
         + [meeting.secretariat_id]
     ).order_by("name")
-    items = AgendaItem.objects.visible_to(request.user).filter(meeting=meeting)
+    # their labels name the meeting (`AgendaItem.__str__`)
+    items = (
+        AgendaItem.objects.visible_to(request.user)
+        .filter(meeting=meeting)
+        .select_related("meeting__body")
+    )
     case_ids = [v.item.case_id for v in access.items if v.item.case_id]
     plans = SupportPlan.objects.visible_to(request.user).filter(
         case_id__in=case_ids, status=PlanStatus.DRAFT
@@ -128,12 +135,9 @@ def _forms(request: AuthenticatedHttpRequest, access: MeetingAccess) -> dict[str
         "pledge_form": f.PledgeForm(initial={"signed_on": timezone.localdate()}),
         "agenda_form": f.AgendaItemForm(
             auto_id="agenda_%s",
-            cases=Case.objects.visible_to(request.user)
-            .exclude(status=CaseStatus.CLOSED)
-            .order_by("title"),
-            persons=Person.objects.held_by(request.user).order_by(
-                "family_name_kana", "given_name_kana"
-            )[:500],
+            cases=Case.objects.none(),
+            persons=Person.objects.none(),
+            choices_url=_choices_url(meeting.pk),
         ),
         "minutes_form": f.MinutesForm(),
         "decision_form": f.DecisionForm(items=items, auto_id="decision_%s"),
@@ -196,15 +200,42 @@ def _detail(
     if access.holder:
         context.update(_forms(request, access))
     elif access.meeting.discusses_individuals:
-        context["agenda_form"] = f.AgendaItemForm(
+        form = f.AgendaItemForm(
             auto_id="agenda_%s",
             initial={"kind": AgendaKind.PERSON},
             cases=Case.objects.none(),
-            persons=Person.objects.held_by(request.user).order_by(
-                "family_name_kana", "given_name_kana"
-            )[:500],
+            persons=Person.objects.none(),
+            choices_url=_choices_url(access.meeting.pk),
         )
+        del form.fields["case"]  # an attending organization names only its own person
+        context["agenda_form"] = form
     return render(request, "meetingrecords/detail.html", context, status=status)
+
+
+def _choices_url(meeting_id: int) -> Callable[[str], str]:
+    return lambda field: reverse(
+        "meetingrecords:agenda_choices", kwargs={"meeting_id": meeting_id, "field": field}
+    )
+
+
+def agenda_choices(request: AuthenticatedHttpRequest, meeting_id: int, field: str) -> HttpResponse:
+    """The agenda form's picker (htmx): the `<option>`s for what was typed in `<field>_q`.
+    Cases for the secretariat; persons for it and for the organizations attending, each its
+    own records (what `agenda_item_add` lets each put on the agenda)."""
+    if field not in ("case", "person"):
+        raise Http404
+    meeting_get_for(
+        user=request.user, meeting_id=meeting_id, channel=WEB, action=None, holder=field == "case"
+    )
+    choices = agenda_choices_for(
+        user=request.user,
+        field=field,
+        query=request.GET.get(f"{field}_q", "")[:100],
+        channel=WEB,
+    )
+    return render(
+        request, "meetingrecords/agenda_choices.html", {"choices": choices, "pick": f.PICK}
+    )
 
 
 def _attendee(access: MeetingAccess, value: object) -> MeetingAttendee:

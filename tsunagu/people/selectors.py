@@ -268,6 +268,21 @@ def _surname_search(
     return SearchResult(hits=hits, known_elsewhere=[], searched=searched, advice=advice)
 
 
+def persons_held_named(*, user: User, query: str) -> QuerySet[Person]:
+    """The records the user's organization holds whose name (kanji or ふりがな, however typed)
+    begins with `query`, in ふりがな order; all of them when the query is blank. Nothing is
+    shown or logged here: the caller logs what it lists."""
+    held = Person.objects.held_by(user)
+    prefixes = matching.name_key_prefixes(query)
+    if prefixes:
+        # unscoped: which keys begin so; the persons are read through the door above
+        keyed = PersonKey.dangerously_unscoped.filter(
+            reduce(or_, (Q(key__startswith=p) for p in prefixes))
+        )
+        held = held.filter(pk__in=keyed.values("person_id"))
+    return held.order_by("family_name_kana", "given_name_kana", "pk")
+
+
 def household_of(*, user: User, person: Person) -> list[HouseholdMember]:
     """The members of the person's household, as its holder records them (nothing for others)."""
     members = HouseholdMember.objects.visible_to(user)

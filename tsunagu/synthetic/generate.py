@@ -835,7 +835,8 @@ class _Generator:
         self.created(org, by=by, at=at, person=pid, obj=("people.person", pid))
         return pid
 
-    def household(self, org: _Org, at: dt.datetime, by: int) -> tuple[list[int], Shape]:
+    def household(self, org: _Org, at: dt.datetime, by: int) -> tuple[list[int], Shape, str]:
+        """A household's persons, its shape and its family name (kanji)."""
         rng = self.rng
         shapes, weights = zip(*org.shapes, strict=True)
         shape = rng.choices(shapes, weights)[0]
@@ -880,7 +881,7 @@ class _Generator:
                         "relationship": rel if rel in Relationship.values else "other_relative",
                     },
                 )
-        return pids, shape
+        return pids, shape, family[0]
 
     def consultation(
         self,
@@ -1659,10 +1660,10 @@ class _Generator:
                     persons: list[int] = []
                     title = ""
                 else:
-                    persons, shape = self.household(org, at, by)
+                    persons, shape, family = self.household(org, at, by)
                     topic = rng.choice(shape.topics)
                     topic_person = persons[0]
-                    title = "世帯"
+                    title = f"{family}さん世帯"
                 response = rng.choices(
                     (
                         Response.INFORMATION,
