@@ -116,8 +116,14 @@ def test_an_8050_household_from_request_to_closure(
     browser.get(f"{url}/people/{home.son.pk}/")
     checked(browser)
     browser.find_element(By.XPATH, "//summary[contains(., '事例の世帯員に加える')]").click()
-    select(browser, f"#relationship-{case.pk}", "child")
-    submit(browser, f"form[action='/cases/{case.pk}/members/']")
+    browser.find_element(By.CSS_SELECTOR, "#case_member_case_q").send_keys("山田")
+    waiting(browser).until(
+        lambda b: b.find_elements(By.CSS_SELECTOR, f"#case_member_case option[value='{case.pk}']")
+    )
+    select(browser, "#case_member_case", str(case.pk))
+    select(browser, "#case_member_relationship", "child")
+    checked(browser)
+    submit(browser, "form[action='/cases/members/']")
     assert "山田 一郎" in main_text(browser)
 
     # the coordinator: assessment, plan, 重層的支援会議, start

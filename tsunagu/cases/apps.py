@@ -9,9 +9,9 @@ class CasesConfig(AppConfig):
     def ready(self) -> None:
         from tsunagu.cases.selectors import (
             consultation_case_request_section,
-            person_cases_section,
             referral_case_section,
         )
+        from tsunagu.cases.views import person_section
         from tsunagu.core.sections import Section, section_register
 
         section_register(
@@ -20,7 +20,7 @@ class CasesConfig(AppConfig):
                 name="cases",
                 template="cases/_person_section.html",
                 order=40,
-                context=person_cases_section,
+                context=person_section,
             )
         )
         section_register(

@@ -11,6 +11,7 @@ from typing import Any, cast
 
 from django import forms
 from django.db.models import QuerySet
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 
 from tsunagu.access.models import Basis
@@ -43,6 +44,7 @@ from tsunagu.cases.sheets import ASSESSMENT_ITEMS, PLAN_REFERRAL_CHECKS
 from tsunagu.consent.models import Consent
 from tsunagu.consultations.models import Topic
 from tsunagu.core.once import OnceFormMixin
+from tsunagu.core.widgets import PICK, SearchSelect
 from tsunagu.meetings.models import MeetingBody
 from tsunagu.organizations.models import Area, Organization, SupportField
 from tsunagu.people.models import Relationship
@@ -163,6 +165,31 @@ class MemberForm(forms.Form):
     person = forms.IntegerField(widget=forms.HiddenInput)
     relationship = forms.ChoiceField(label="続柄（世帯主から見て）", choices=Relationship.choices)
     is_principal = forms.BooleanField(label="主な支援対象（本人）", required=False)
+
+
+class MemberChooseForm(forms.Form):
+    """The person page's 事例の世帯員に加える: the case is found by typing (`SearchSelect`), not
+    listed; the view reads it through the door (`case_get_for`)."""
+
+    case = forms.IntegerField(
+        label="事例",
+        error_messages={"required": "事例を選んでください"},
+        widget=SearchSelect(
+            url=reverse_lazy("cases:choices"),
+            prompt="事例を呼び名か世帯員の名前で探す",
+            placeholder="呼び名・世帯員の名前",
+        ),
+    )
+    person = forms.IntegerField(widget=forms.HiddenInput)
+    relationship = forms.ChoiceField(label="続柄（世帯主から見て）", choices=Relationship.choices)
+
+    def __init__(self, *args: Any, person_id: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        widget = cast(SearchSelect, self.fields["case"].widget)
+        widget.choices = [("", PICK)]
+        if person_id is not None:  # the cases the person is already in are not offered
+            widget.url = f"{reverse('cases:choices')}?without={person_id}"
+            self.initial["person"] = person_id
 
 
 class TeamForm(forms.Form):

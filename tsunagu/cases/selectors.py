@@ -54,10 +54,11 @@ from tsunagu.consent.selectors import consent_scans_shown
 from tsunagu.consultations.access import ConsultationAccess, consultations_shown
 from tsunagu.consultations.models import Response, Topic
 from tsunagu.core.fiscal import fiscal_year_bounds, wareki_date
+from tsunagu.core.widgets import CHOICES_SHOWN, Choices
 from tsunagu.organizations.models import Municipality, Organization, SupportField
 from tsunagu.people import matching
 from tsunagu.people.access import PersonAccess
-from tsunagu.people.models import Person, PersonKey, Relationship
+from tsunagu.people.models import Person, PersonKey
 from tsunagu.referrals.models import Referral
 
 PAGE_SIZE = 50
@@ -76,11 +77,14 @@ def cases_for(*, user: User, status: str = "", mine: bool = False) -> QuerySet[C
     return cases.select_related("organization", "lead_coordinator").order_by("-opened_on", "-pk")
 
 
-def open_cases_named(*, user: User, query: str) -> QuerySet[Case]:
-    """The open cases the user may see whose 呼び名 contains `query`, or with a member whose
-    name (kanji or ふりがな, however typed) begins with it, that member's record being one the
-    user may see (a name they may not see never finds a case); all of them when the query is
-    blank, by 呼び名. Nothing is shown or logged here: the caller logs what it lists."""
+def case_choices(
+    *, user: User, query: str, channel: AccessLog.Channel, without: Person | None = None
+) -> Choices:
+    """A case picker's options (`core.widgets.SearchSelect`): the open cases the user may see
+    whose 呼び名 contains `query`, or with a member whose name (kanji or ふりがな, however
+    typed) begins with it, that member's record being one the user may see (a name they may
+    not see never finds a case); the first ones by 呼び名 when the query is blank. `without`:
+    leave out the cases this person is already a member of. Logged as a search."""
     cases = Case.objects.visible_to(user).exclude(status=CaseStatus.CLOSED)
     text = unicodedata.normalize("NFKC", query).strip()
     if text:
@@ -92,7 +96,20 @@ def open_cases_named(*, user: User, query: str) -> QuerySet[Case]:
         # unscoped: the members of those persons; the cases are read through the door above
         members = CaseMember.dangerously_unscoped.filter(person__in=named, removed_at__isnull=True)
         cases = cases.filter(Q(title__icontains=text) | Q(pk__in=members.values("case_id")))
-    return cases.order_by("title", "pk")
+    if without is not None:
+        # unscoped: the cases the person is in, only to leave them out
+        cases = cases.exclude(
+            pk__in=CaseMember.dangerously_unscoped.filter(
+                person=without, removed_at__isnull=True
+            ).values("case_id")
+        )
+    found = list(cases.order_by("title", "pk")[: CHOICES_SHOWN + 1])
+    shown = cases_shown(
+        user=user, cases=found[:CHOICES_SHOWN], action=AccessLog.Action.SEARCH, channel=channel
+    )
+    return Choices(
+        options=[(a.case.pk, a.case.title) for a in shown], more=len(found) > CHOICES_SHOWN
+    )
 
 
 def case_page_for(
@@ -528,21 +545,22 @@ def resource_gap_report(*, user: User, fiscal_year: int) -> GapReport:
 
 def person_cases_section(*, user: User, access: PersonAccess) -> dict[str, Any] | None:
     """The person page's 多機関協働 section: the cases this record is a member of that the user
-    may see (logged), and the open cases the user's organization works on that the record may
-    be added to (the household assembled from several windows' records)."""
+    may see (logged), and whether there is an open case the user's organization works on that
+    the record may be added to (the household assembled from several windows' records)."""
     case_ids = (
         CaseMember.objects.visible_to(user)
         .filter(person=access.person, removed_at__isnull=True)
         .values("case_id")
     )
     cases = list(Case.objects.visible_to(user).filter(pk__in=case_ids).order_by("-opened_on"))
-    addable = list(
+    # whether there is a case to add the record to; the form finds it by typing
+    can_add = (
         Case.objects.visible_to(user)
         .filter(status__in=OPEN_STATUSES)
         .exclude(pk__in=case_ids)
-        .order_by("-opened_on")[:50]
+        .exists()
     )
-    if not cases and not addable:
+    if not cases and not can_add:
         return None
     if cases:
         access_log_shown(
@@ -553,9 +571,7 @@ def person_cases_section(*, user: User, access: PersonAccess) -> dict[str, Any] 
         )
     return {
         "cases": cases,
-        "addable": addable,
-        "person": access.person,
-        "relationships": Relationship.choices,
+        "can_add": can_add,
     }
 
 

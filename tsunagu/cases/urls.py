@@ -16,6 +16,8 @@ urlpatterns = [
     ),
     path("requests/<int:request_id>/", views.request_detail, name="request"),
     path("requests/<int:request_id>/<slug:action>/", views.request_act, name="request_act"),
+    path("choices/", views.choices, name="choices"),
+    path("members/", views.member_add_chosen, name="member_add_chosen"),
     path("resource-gaps/", views.gaps, name="gaps"),
     path("resource-gaps/report/", views.gap_report, name="gap_report"),
     path("resource-gaps/report.csv", views.gap_report_csv, name="gap_report_csv"),

@@ -4,6 +4,8 @@ organizations read the case, add to its timeline, add their own records and reco
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
@@ -32,10 +34,12 @@ from tsunagu.cases.models import (
 )
 from tsunagu.cases.printing import FORMS, sheet_pdf
 from tsunagu.cases.selectors import (
+    case_choices,
     case_detail,
     case_page_for,
     case_print_for,
     cases_for,
+    person_cases_section,
     resource_gap_report,
     resource_gaps_for,
     work_list,
@@ -73,9 +77,11 @@ from tsunagu.core.fiscal import fiscal_year_of, wareki_fiscal_year
 from tsunagu.core.forms import add_service_errors
 from tsunagu.core.once import AlreadySubmitted, submit_once, submit_once_then_redirect
 from tsunagu.core.sections import sections_for
+from tsunagu.core.widgets import PICK
 from tsunagu.meetings.models import MeetingBody, MeetingBodyKind
 from tsunagu.organizations.models import Area, Organization
-from tsunagu.people.access import person_get_for
+from tsunagu.people.access import PersonAccess, person_get_for
+from tsunagu.people.models import Person
 from tsunagu.referrals.models import Referral
 from tsunagu.referrals.selectors import referral_get_for
 
@@ -410,15 +416,32 @@ def status(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
 
 @require_POST
 def member_add(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
-    """Add a person record the user's organization may see to the case's household (from the
-    person's page)."""
-    access = case_get_for(user=request.user, case_id=case_id, channel=WEB, action=None)
+    """Add a person record the user's organization may see to the case's household."""
     form = f.MemberForm(request.POST)
     if not form.is_valid():
         raise Http404
+    return _member_add(request, case_id, form.cleaned_data)
+
+
+@require_POST
+def member_add_chosen(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The same, from the person's page, with the case chosen in its picker."""
+    form = f.MemberChooseForm(request.POST)
+    if not form.is_valid():
+        if "person" in form.errors:
+            raise Http404
+        _form_errors(request, form)
+        return redirect("people:detail", person_id=form.cleaned_data["person"])
+    return _member_add(request, form.cleaned_data["case"], form.cleaned_data)
+
+
+def _member_add(
+    request: AuthenticatedHttpRequest, case_id: int, data: dict[str, Any]
+) -> HttpResponse:
+    access = case_get_for(user=request.user, case_id=case_id, channel=WEB, action=None)
     person = person_get_for(
         user=request.user,
-        person_id=form.cleaned_data["person"],
+        person_id=data["person"],
         channel=WEB,
         action=AccessLog.Action.UPDATE,
     ).person
@@ -427,14 +450,41 @@ def member_add(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
             user=request.user,
             case=access.case,
             person=person,
-            relationship=form.cleaned_data["relationship"],
-            is_principal=form.cleaned_data["is_principal"],
+            relationship=data["relationship"],
+            is_principal=data.get("is_principal", False),
         )
     except ValidationError as exc:
         _errors(request, exc)
     else:
         messages.success(request, "世帯員に加えました")
     return redirect("cases:detail", case_id=case_id)
+
+
+def choices(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """A case picker's options (`core.widgets.SearchSelect`, htmx) for what was typed in `q`;
+    `without=<person>` leaves out the cases that person is already in."""
+    without = request.GET.get("without", "")
+    person = (
+        Person.objects.visible_to(request.user).filter(pk=int(without)).first()
+        if without.isascii() and without.isdecimal()
+        else None
+    )
+    found = case_choices(
+        user=request.user, query=request.GET.get("q", "")[:100], channel=WEB, without=person
+    )
+    return render(
+        request, "core/widgets/search_select_options.html", {"choices": found, "pick": PICK}
+    )
+
+
+def person_section(*, user: User, access: PersonAccess) -> dict[str, Any] | None:
+    """The person page's 多機関協働 section, with the form that adds the person to a case."""
+    context = person_cases_section(user=user, access=access)
+    if context is not None and context["can_add"]:
+        context["add_form"] = f.MemberChooseForm(
+            person_id=access.person.pk, auto_id="case_member_%s"
+        )
+    return context
 
 
 @require_POST

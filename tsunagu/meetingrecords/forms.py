@@ -3,17 +3,17 @@ sent twice records once."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, cast
 
 from django import forms
 from django.db.models import QuerySet
+from django.urls import reverse_lazy
 
 from tsunagu.cases.forms import ClosureForm
 from tsunagu.cases.models import Case, ResourceGap, SupportPlan
 from tsunagu.cases.services import GapData
 from tsunagu.core.once import OnceFormMixin
-from tsunagu.core.widgets import SearchSelect
+from tsunagu.core.widgets import PICK, SearchSelect
 from tsunagu.meetingrecords.models import AgendaItem, AgendaKind
 from tsunagu.meetingrecords.services import MeetingData, meeting_kinds
 from tsunagu.meetings.models import MeetingBody, MeetingBodyKind
@@ -109,9 +109,6 @@ class PledgeForm(forms.Form):
     )
 
 
-PICK = "（上の欄で探して選ぶ）"
-
-
 class AgendaItemForm(OnceFormMixin):
     """A case or person is found by typing (`SearchSelect`): the page lists none of them, and
     a sent form validates against the whole `cases` and `persons` the user may name."""
@@ -123,7 +120,9 @@ class AgendaItemForm(OnceFormMixin):
         required=False,
         empty_label=PICK,
         widget=SearchSelect(
-            prompt="事例を呼び名か本人の名前で探す", placeholder="呼び名・本人の名前"
+            url=reverse_lazy("cases:choices"),
+            prompt="事例を呼び名か世帯員の名前で探す",
+            placeholder="呼び名・世帯員の名前",
         ),
     )
     person = forms.ModelChoiceField(
@@ -131,7 +130,11 @@ class AgendaItemForm(OnceFormMixin):
         queryset=Person.objects.none(),
         required=False,
         empty_label=PICK,
-        widget=SearchSelect(prompt="本人を名前かふりがなで探す", placeholder="名前・ふりがな"),
+        widget=SearchSelect(
+            url=reverse_lazy("people:choices"),
+            prompt="本人を名前かふりがなで探す（自機関の記録）",
+            placeholder="名前・ふりがな",
+        ),
     )
     topic = forms.CharField(label="議題", max_length=200, required=False)
 
@@ -140,17 +143,11 @@ class AgendaItemForm(OnceFormMixin):
         *args: Any,
         cases: QuerySet[Case],
         persons: QuerySet[Person],
-        choices_url: Callable[[str], str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         _queryset(self, "case", cases)
         _queryset(self, "person", persons)
-        if choices_url is None:
-            return
-        for name in ("case", "person"):
-            if name in self.fields:
-                cast(SearchSelect, self.fields[name].widget).url = choices_url(name)
 
 
 class MinutesForm(forms.Form):

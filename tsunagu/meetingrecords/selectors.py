@@ -17,10 +17,9 @@ from tsunagu.access.models import AccessLog
 from tsunagu.access.scoping import user_organization
 from tsunagu.access.services import Shown, access_log_shown
 from tsunagu.accounts.models import User
-from tsunagu.cases.access import CaseAccess, cases_shown
+from tsunagu.cases.access import CaseAccess
 from tsunagu.cases.models import Case, CaseMember, CaseStatus
-from tsunagu.cases.selectors import open_cases_named
-from tsunagu.core.fiscal import fiscal_year_bounds, wareki_date
+from tsunagu.core.fiscal import fiscal_year_bounds
 from tsunagu.core.once import form_token_new
 from tsunagu.meetingrecords.coverage import (
     attendee_organizations,
@@ -38,9 +37,7 @@ from tsunagu.meetingrecords.models import (
 )
 from tsunagu.meetings.models import STATUTORY_CONFIDENTIAL_KINDS, MeetingBodyKind
 from tsunagu.organizations.models import Municipality
-from tsunagu.people.access import persons_shown
 from tsunagu.people.models import Person
-from tsunagu.people.selectors import persons_held_named
 
 
 def meetings_for(
@@ -132,51 +129,6 @@ def meeting_counts(
         name = present["organization__name"] or present["affiliation"] or "（所属なし）"
         counts.attendances[name] = counts.attendances.get(name, 0) + present["n"]
     return counts
-
-
-# An agenda picker lists at most this many cases or persons at a time.
-CHOICES_SHOWN = 20
-
-
-@dataclass(frozen=True)
-class Choices:
-    """What an agenda picker offers for what was typed: (id, label) pairs, and whether there
-    were more than it lists (then the user types on)."""
-
-    options: list[tuple[int, str]]
-    more: bool
-
-
-def agenda_choices_for(
-    *, user: User, field: str, query: str, channel: AccessLog.Channel
-) -> Choices:
-    """The cases (open, visible) or persons (held by the user's organization) an agenda item
-    could name, found by what was typed; logged as a search, one row per person listed."""
-    Action = AccessLog.Action
-    if field == "case":
-        found = list(open_cases_named(user=user, query=query)[: CHOICES_SHOWN + 1])
-        cases = cases_shown(
-            user=user, cases=found[:CHOICES_SHOWN], action=Action.SEARCH, channel=channel
-        )
-        return Choices(
-            options=[(a.case.pk, a.case.title) for a in cases], more=len(found) > CHOICES_SHOWN
-        )
-    people = list(persons_held_named(user=user, query=query)[: CHOICES_SHOWN + 1])
-    accesses = persons_shown(
-        user=user, persons=people[:CHOICES_SHOWN], action=Action.SEARCH, channel=channel
-    )
-    return Choices(
-        options=[(p.pk, _person_label(p)) for p in people[:CHOICES_SHOWN] if p.pk in accesses],
-        more=len(people) > CHOICES_SHOWN,
-    )
-
-
-def _person_label(person: Person) -> str:
-    """井上 節子（いのうえ せつこ・昭和23年3月3日生）: the same name is told apart by birth."""
-    facts = [person.full_name_kana] if person.full_name_kana != person.full_name else []
-    if person.birth_date is not None:
-        facts.append(f"{wareki_date(person.birth_date)}生")
-    return f"{person.full_name}（{'・'.join(facts)}）" if facts else person.full_name
 
 
 def cases_ready_to_move(*, user: User, meeting: Meeting, only: Case | None = None) -> list[Case]:

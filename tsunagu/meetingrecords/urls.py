@@ -10,7 +10,6 @@ urlpatterns = [
     path("actions/<int:action_id>/done/", views.action_done, name="action_done"),
     path("<int:meeting_id>/", views.detail, name="detail"),
     path("<int:meeting_id>/items/<int:item_id>/closure/", views.closure, name="closure"),
-    path("<int:meeting_id>/choices/<slug:field>/", views.agenda_choices, name="agenda_choices"),
     path("<int:meeting_id>/<slug:part>/", views.record, name="record"),
     path("<int:meeting_id>/print/<slug:form>.pdf", views.print_meeting, name="print"),
 ]

@@ -4,7 +4,6 @@ organizations read it (a confidential body's once their pledge is recorded)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +29,6 @@ from tsunagu.meetingrecords.access import MeetingAccess, meeting_get_for, meetin
 from tsunagu.meetingrecords.models import ActionItem, AgendaItem, AgendaKind, MeetingAttendee
 from tsunagu.meetingrecords.printing import PRINTS, meeting_pdf
 from tsunagu.meetingrecords.selectors import (
-    agenda_choices_for,
     cases_ready_to_move,
     meeting_counts,
     meetings_for,
@@ -137,7 +135,6 @@ def _forms(request: AuthenticatedHttpRequest, access: MeetingAccess) -> dict[str
             auto_id="agenda_%s",
             cases=Case.objects.none(),
             persons=Person.objects.none(),
-            choices_url=_choices_url(meeting.pk),
         ),
         "minutes_form": f.MinutesForm(),
         "decision_form": f.DecisionForm(items=items, auto_id="decision_%s"),
@@ -205,37 +202,10 @@ def _detail(
             initial={"kind": AgendaKind.PERSON},
             cases=Case.objects.none(),
             persons=Person.objects.none(),
-            choices_url=_choices_url(access.meeting.pk),
         )
         del form.fields["case"]  # an attending organization names only its own person
         context["agenda_form"] = form
     return render(request, "meetingrecords/detail.html", context, status=status)
-
-
-def _choices_url(meeting_id: int) -> Callable[[str], str]:
-    return lambda field: reverse(
-        "meetingrecords:agenda_choices", kwargs={"meeting_id": meeting_id, "field": field}
-    )
-
-
-def agenda_choices(request: AuthenticatedHttpRequest, meeting_id: int, field: str) -> HttpResponse:
-    """The agenda form's picker (htmx): the `<option>`s for what was typed in `<field>_q`.
-    Cases for the secretariat; persons for it and for the organizations attending, each its
-    own records (what `agenda_item_add` lets each put on the agenda)."""
-    if field not in ("case", "person"):
-        raise Http404
-    meeting_get_for(
-        user=request.user, meeting_id=meeting_id, channel=WEB, action=None, holder=field == "case"
-    )
-    choices = agenda_choices_for(
-        user=request.user,
-        field=field,
-        query=request.GET.get(f"{field}_q", "")[:100],
-        channel=WEB,
-    )
-    return render(
-        request, "meetingrecords/agenda_choices.html", {"choices": choices, "pick": f.PICK}
-    )
 
 
 def _attendee(access: MeetingAccess, value: object) -> MeetingAttendee:

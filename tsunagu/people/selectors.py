@@ -28,8 +28,10 @@ from tsunagu.access.services import Shown, access_log_shown
 from tsunagu.access.throttle import throttle
 from tsunagu.accounts.models import User
 from tsunagu.core.bulk import in_clause
+from tsunagu.core.fiscal import wareki_date
 from tsunagu.core.history import HistoryEntry, changes
 from tsunagu.core.paging import cursor_page
+from tsunagu.core.widgets import CHOICES_SHOWN, Choices
 from tsunagu.people import matching
 from tsunagu.people.access import (
     HouseholdAccess,
@@ -268,10 +270,10 @@ def _surname_search(
     return SearchResult(hits=hits, known_elsewhere=[], searched=searched, advice=advice)
 
 
-def persons_held_named(*, user: User, query: str) -> QuerySet[Person]:
-    """The records the user's organization holds whose name (kanji or ふりがな, however typed)
-    begins with `query`, in ふりがな order; all of them when the query is blank. Nothing is
-    shown or logged here: the caller logs what it lists."""
+def person_choices(*, user: User, query: str, channel: AccessLog.Channel) -> Choices:
+    """A person picker's options (`core.widgets.SearchSelect`): the records the user's
+    organization holds whose name (kanji or ふりがな, however typed) begins with `query`, in
+    ふりがな order; the first ones when the query is blank. Logged as a search."""
     held = Person.objects.held_by(user)
     prefixes = matching.name_key_prefixes(query)
     if prefixes:
@@ -280,7 +282,22 @@ def persons_held_named(*, user: User, query: str) -> QuerySet[Person]:
             reduce(or_, (Q(key__startswith=p) for p in prefixes))
         )
         held = held.filter(pk__in=keyed.values("person_id"))
-    return held.order_by("family_name_kana", "given_name_kana", "pk")
+    found = list(held.order_by("family_name_kana", "given_name_kana", "pk")[: CHOICES_SHOWN + 1])
+    accesses = persons_shown(
+        user=user, persons=found[:CHOICES_SHOWN], action=AccessLog.Action.SEARCH, channel=channel
+    )
+    return Choices(
+        options=[(p.pk, _person_label(p)) for p in found[:CHOICES_SHOWN] if p.pk in accesses],
+        more=len(found) > CHOICES_SHOWN,
+    )
+
+
+def _person_label(person: Person) -> str:
+    """井上 節子（いのうえ せつこ・昭和23年3月3日生）: the same name is told apart by birth."""
+    facts = [person.full_name_kana] if person.full_name_kana != person.full_name else []
+    if person.birth_date is not None:
+        facts.append(f"{wareki_date(person.birth_date)}生")
+    return f"{person.full_name}（{'・'.join(facts)}）" if facts else person.full_name
 
 
 def household_of(*, user: User, person: Person) -> list[HouseholdMember]:

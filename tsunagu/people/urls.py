@@ -6,6 +6,7 @@ app_name = "people"
 urlpatterns = [
     path("", views.search, name="search"),
     path("new/", views.create, name="create"),
+    path("choices/", views.choices, name="choices"),
     path("postal-address/", views.postal_address, name="postal_address"),
     path("duplicates/", views.duplicates, name="duplicates"),
     path("duplicates/decide/", views.duplicates_decide, name="duplicates_decide"),

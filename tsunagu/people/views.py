@@ -23,6 +23,7 @@ from tsunagu.core.once import AlreadySubmitted, submit_once
 from tsunagu.core.paging import keyset_page
 from tsunagu.core.sections import sections_for
 from tsunagu.core.tokyo import tokyo_iso
+from tsunagu.core.widgets import PICK
 from tsunagu.people.access import (
     PersonAccess,
     household_get_for,
@@ -46,6 +47,7 @@ from tsunagu.people.selectors import (
     household_history,
     household_of,
     own_persons_for,
+    person_choices,
     person_history,
     person_just_registered,
     person_links,
@@ -102,6 +104,15 @@ def search(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+def choices(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """A person picker's options (`core.widgets.SearchSelect`, htmx): the user's organization's
+    own records named by what was typed in `q`."""
+    found = person_choices(user=request.user, query=request.GET.get("q", "")[:100], channel=WEB)
+    return render(
+        request, "core/widgets/search_select_options.html", {"choices": found, "pick": PICK}
+    )
+
+
 def create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = PersonCreateForm(request.POST or None, initial=_initial_from_query(request))
     if request.method == "POST" and form.is_valid():

@@ -637,6 +637,7 @@ ROUTES: dict[str, Row] = {
     "organizations:detail": Row(kwargs={"code": "hokatsu-kita"}, structure=True),
     "people:search": Row(query="q=いのうえ"),
     "people:create": Row(),
+    "people:choices": Row(query="q=いのうえ"),
     "people:postal_address": Row(query="postal_code=939-0351"),
     "people:duplicates": Row(),
     "people:duplicates_decide": Row(
@@ -705,6 +706,10 @@ ROUTES: dict[str, Row] = {
     "cases:detail": Row(),
     "cases:status": Row(method="POST", data={"status": "assessment"}, coordinator=True),
     "cases:member_add": Row(method="POST", data={"person": "{twin}", "relationship": "child"}),
+    "cases:choices": Row(query="q=いのうえ"),
+    "cases:member_add_chosen": Row(
+        method="POST", data={"case": "{case}", "person": "{twin}", "relationship": "child"}
+    ),
     "cases:member_remove": Row(method="POST", coordinator=True),
     "cases:team_join": Row(
         method="POST",
@@ -980,7 +985,7 @@ def test_other_organizations_get_the_not_found_answer(
             assert response.status_code in (200, 302), name
             assert "井上" not in response.content.decode(), name
     assert _personal_data() == before
-    assert with_id == 83  # every route that names a record (the closing note reports it)
+    assert with_id == 84  # every route that names a record (the closing note reports it)
 
 
 def test_the_permitted_user_may(

@@ -74,12 +74,22 @@ def test_the_flow_through_the_pages(
         assert joined.status_code == 302, joined.content.decode()
         assert joined["Location"] == reverse("cases:detail", args=[case.pk])
     # the window that knows the son adds him from his page
-    son_page = client_for(receiver).get(reverse("people:detail", args=[household.son.pk]))
-    assert "山田さん世帯" in son_page.content.decode()
-    client_for(receiver).post(
-        reverse("cases:member_add", args=[case.pk]),
-        {"person": household.son.pk, "relationship": "child"},
+    window = client_for(receiver)
+    son_page = window.get(reverse("people:detail", args=[household.son.pk])).content.decode()
+    assert (
+        'id="case_member_case_q"' in son_page and "山田さん世帯" not in son_page
+    )  # found by typing
+    typed = {"without": str(household.son.pk), "q": "やまだ"}
+    found = window.get(reverse("cases:choices"), typed)
+    assert f'<option value="{case.pk}" selected>山田さん世帯</option>' in found.content.decode()
+    added = window.post(
+        reverse("cases:member_add_chosen"),
+        {"case": case.pk, "person": household.son.pk, "relationship": "child"},
     )
+    assert added["Location"] == reverse("cases:detail", args=[case.pk])
+    # now in it, the son's case is not offered again
+    again = window.get(reverse("cases:choices"), typed)
+    assert "山田さん世帯" not in again.content.decode()
     detail = hub.get(reverse("cases:detail", args=[case.pk])).content.decode()
     assert "山田 一郎" in detail and "共有中（本人同意）" in detail
 
