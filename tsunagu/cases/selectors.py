@@ -547,12 +547,18 @@ def person_cases_section(*, user: User, access: PersonAccess) -> dict[str, Any] 
     """The person page's 多機関協働 section: the cases this record is a member of that the user
     may see (logged), and whether there is an open case the user's organization works on that
     the record may be added to (the household assembled from several windows' records)."""
-    case_ids = (
-        CaseMember.objects.visible_to(user)
-        .filter(person=access.person, removed_at__isnull=True)
-        .values("case_id")
+    # unscoped: only the ids of the cases the record is in, read through the door below (most
+    # records are in none, and then no case is read)
+    case_ids = list(
+        CaseMember.dangerously_unscoped.filter(
+            person=access.person, removed_at__isnull=True
+        ).values_list("case_id", flat=True)
     )
-    cases = list(Case.objects.visible_to(user).filter(pk__in=case_ids).order_by("-opened_on"))
+    cases = (
+        list(Case.objects.visible_to(user).filter(pk__in=case_ids).order_by("-opened_on"))
+        if case_ids
+        else []
+    )
     # whether there is a case to add the record to; the form finds it by typing
     can_add = (
         Case.objects.visible_to(user)
