@@ -25,7 +25,8 @@ from tsunagu.organizations.models import Municipality
 
 # The stacked chart of consultations shows this many organizations (the busiest of the year)
 # and the others as one band; the flow chart shows this many flows (the largest). Their tables
-# below the charts list every organization and every flow.
+# below the charts list every organization and the largest flows (`dashboard_views.FLOWS_LISTED`;
+# the CSV every flow).
 CHART_ORGANIZATIONS = 10
 CHART_FLOWS = 40
 # How long a started counting is waited for before another page may start it again (seconds).

@@ -22,6 +22,9 @@ from tsunagu.evaluation.dashboard_charts import (
     status_when,
 )
 
+# The page's table of つなぎの流れ lists at most this many flows (the largest); the CSV all.
+FLOWS_LISTED = 200
+
 
 def _fiscal_year(request: AuthenticatedHttpRequest, current: int) -> int:
     text = request.GET.get("fy", "")
@@ -52,6 +55,8 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     year = d.year_of(municipality=municipality, fiscal_year=fiscal_year)
 
     figures = dashboard_figures(year, today=today)
+    if request.GET.get("format") == "flows.csv" and not isinstance(figures, Counting):
+        return _flows_csv(figures.flows, fiscal_year)
     if isinstance(figures, Counting):
         return render(
             request,
@@ -74,6 +79,7 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
         "compound": compound,
         "compound_rows": list(zip(compound.topics, compound.matrix, strict=True)),
         "flows": figures.flows,
+        "flows_listed": _flows_listed(figures.flows),
         "statuses": statuses,
         "cases_total": sum(n for _s, n in statuses),
         "status_when": status_when(year, today=today),
@@ -86,6 +92,28 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
         "ttl_minutes": d.FIGURES_TTL // 60,
     }
     return render(request, "evaluation/dashboard.html", context)
+
+
+def _flows_listed(flows: d.Flows) -> list[tuple[str, str, int]]:
+    """The flows the page's table lists: all of them in a city of a few windows; in a large
+    one (thousands of pairs of organizations) the largest `FLOWS_LISTED`, every flow being in
+    the CSV."""
+    if len(flows.edges) <= FLOWS_LISTED:
+        return flows.edges
+    return sorted(flows.edges, key=lambda edge: (-edge[2], edge[0], edge[1]))[:FLOWS_LISTED]
+
+
+def _flows_csv(flows: d.Flows, fiscal_year: int) -> HttpResponse:
+    """Every flow of the year (依頼元, 依頼先, 件数), as the page's table would list them."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")  # Excel opens UTF-8 with a BOM correctly
+    writer = SafeCsvWriter(buffer)
+    writer.writerow(["依頼元", "依頼先", "件数"])
+    for source, target, n in flows.edges:
+        writer.writerow([source, target, n])
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="referral-flows-{fiscal_year}.csv"'
+    return response
 
 
 def file_register(request: AuthenticatedHttpRequest) -> HttpResponse:

@@ -8,7 +8,9 @@ number that counted one record too many or too few, or another city's, fails.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import random
 import re
 import statistics
@@ -492,6 +494,38 @@ def test_the_page_shows_the_counts_and_every_chart_as_a_table(
     # the CSP: no inline style or script (the base page's scripts are files)
     assert not re.search(r"\sstyle=", html)
     assert not re.search(r"<script(?![^>]*\ssrc=)", html)
+
+
+def test_a_large_citys_flows_table_lists_the_largest_and_the_csv_all(
+    activity: Activity, manager: User, counselor: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A designated city has thousands of pairs of organizations with a つなぎ between them:
+    the page's table lists the largest, and a CSV every flow (for those who may open the page)."""
+    from tsunagu.evaluation import dashboard_views
+
+    flows = d.referral_flows(_year(activity))
+    assert len(flows.edges) >= 2
+    everything = _page(manager)[1]
+    assert "すべての流れをCSVで" not in everything
+    monkeypatch.setattr(dashboard_views, "FLOWS_LISTED", 1)
+    status, html = _page(manager)
+    assert status == 200
+    largest = max(flows.edges, key=lambda e: e[2])
+    assert f"、多い順に1件（全{len(flows.edges)}件）" in html
+    table = html[html.index("つなぎの流れ（依頼元から依頼先へ）") :]
+    table = table[: table.index("</table>")]
+    assert table.count('<th scope="row">') == 1 and f'<td class="num">{largest[2]}</td>' in table
+    response = client_for(manager).get(
+        reverse("evaluation:dashboard"), {"fy": str(FY), "format": "flows.csv"}
+    )
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0] == ["依頼元", "依頼先", "件数"]
+    assert [(a, b, int(n)) for a, b, n in rows[1:]] == flows.edges
+    denied = client_for(counselor).get(
+        reverse("evaluation:dashboard"), {"fy": str(FY), "format": "flows.csv"}
+    )
+    assert denied.status_code == 404
 
 
 def test_an_empty_year_shows_zeros(activity: Activity, manager: User) -> None:
