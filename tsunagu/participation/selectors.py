@@ -132,16 +132,19 @@ def suggestions(*, user: User, profile: NeedsProfile) -> list[Suggestion]:
 
 
 def placements_for(
-    *, user: User, stage: str = "", person_id: int | None = None
+    *, user: User, stage: str = "", person_id: int | None = None, own: bool = False
 ) -> QuerySet[Placement]:
-    queryset = Placement.objects.visible_to(user).select_related(
-        "person", "offer__resource", "organization"
-    )
+    """The placements the user may see (`own`: only those its organization made, read without
+    the host organizations' rule and its `DISTINCT`)."""
+    scoped = Placement.objects.held_by(user) if own else Placement.objects.visible_to(user)
+    queryset = scoped.select_related("person", "offer__resource", "organization")
     if stage:
         queryset = queryset.filter(stage=stage)
     if person_id is not None:
         queryset = queryset.filter(person_id=person_id)
-    return queryset.distinct().order_by("-proposed_on", "-pk")
+    if not own:
+        queryset = queryset.distinct()
+    return queryset.order_by("-proposed_on", "-pk")
 
 
 @dataclass(frozen=True)
@@ -280,6 +283,6 @@ def person_participation_section(*, user: User, access: PersonAccess) -> dict[st
     record (logged) and the link to the needs profile and suggestions."""
     if not access.own:
         return None
-    placements = list(placements_for(user=user, person_id=access.person.pk))
+    placements = list(placements_for(user=user, person_id=access.person.pk, own=True))
     placements_shown(user=user, placements=placements, channel=Channel.WEB)
     return {"person": access.person, "placements": placements}
