@@ -500,9 +500,11 @@ def milestones(year: Year) -> Roadmap | None:
 
 # --- all of it, kept for a few minutes --------------------------------------------------------
 
-# How long the dashboard's figures of a city's year are kept (seconds); the page says when
-# they were counted.
+# How long the dashboard's figures of a city's year are current (seconds); the page says when
+# they were counted. Older figures are shown while the worker counts them again, and kept for
+# the rest of the day (the figures are as of a day: the key names it).
 FIGURES_TTL = 300
+FIGURES_KEPT = 24 * 60 * 60
 
 
 @dataclass
@@ -518,22 +520,27 @@ class Figures:
     roadmap: Roadmap | None
     computed_at: dt.datetime
 
+    def current(self, now: dt.datetime | None = None) -> bool:
+        """Counted at most `FIGURES_TTL` seconds ago."""
+        age = (now or timezone.now()) - self.computed_at
+        return age <= dt.timedelta(seconds=FIGURES_TTL)
+
 
 def _figures_key(year: Year, today: dt.date) -> str:
     return f"evaluation:dashboard:{year.municipality.pk}:{year.fiscal_year}:{today.isoformat()}"
 
 
 def figures_kept(year: Year, *, today: dt.date) -> Figures | None:
-    """The dashboard's figures as counted at most `FIGURES_TTL` seconds ago, or None when they
-    are not counted (`figures_count`). Kept in Django's cache (shared by every server process)
-    under the city's id (no city is ever shown another's), the year and the day (open and
-    overdue referrals are as of today)."""
+    """The dashboard's figures as last counted today (`Figures.current` says whether they are
+    still current), or None when they are not counted (`figures_count`). Kept in Django's cache
+    (shared by every server process) under the city's id (no city is ever shown another's), the
+    year and the day (open and overdue referrals are as of today)."""
     found = cache.get(_figures_key(year, today))
     return found if isinstance(found, Figures) else None
 
 
 def figures_count(year: Year, *, today: dt.date) -> Figures:
-    """Count the dashboard's figures now and keep them for `FIGURES_TTL` seconds."""
+    """Count the dashboard's figures now and keep them for the day."""
     counted = Figures(
         by_org=consultations_by_organization(year),
         by_topic=consultations_by_topic(year),
@@ -544,5 +551,5 @@ def figures_count(year: Year, *, today: dt.date) -> Figures:
         roadmap=milestones(year),
         computed_at=timezone.now(),
     )
-    cache.set(_figures_key(year, today), counted, FIGURES_TTL)
+    cache.set(_figures_key(year, today), counted, FIGURES_KEPT)
     return counted

@@ -33,6 +33,7 @@ CHART_FLOWS = 40
 COUNTING_TTL = 15 * 60
 FAILED = STATE_LABELS[TaskResultStatus.FAILED]
 WAITING = STATE_LABELS[TaskResultStatus.READY]
+DONE = STATE_LABELS[TaskResultStatus.SUCCESSFUL]
 
 
 @dataclass(frozen=True)
@@ -207,11 +208,13 @@ def _counting_key(year: d.Year, today: dt.date) -> str:
 
 
 def dashboard_figures(year: d.Year, *, today: dt.date) -> d.Figures | Counting:
-    """The year's figures if they are counted; else the counting is started in the task worker
-    (unless a page already started it) and its state is returned. A failed counting is said
-    once and forgotten, so the next view starts it again."""
+    """The year's figures if they are current. Else the counting is started in the task worker
+    (unless a page already started it), and meanwhile the figures last counted today are
+    shown, or, when there are none, the counting's state. A failed counting is said once (when
+    there is nothing to show instead) and forgotten, so the next view starts it again; so is a
+    finished one whose figures are no longer current."""
     found = d.figures_kept(year, today=today)
-    if found is not None:
+    if found is not None and found.current():
         return found
     key = _counting_key(year, today)
     started = cache.get(key)
@@ -219,8 +222,10 @@ def dashboard_figures(year: d.Year, *, today: dt.date) -> d.Figures | Counting:
         state = task_state(started)
         if state == FAILED:
             cache.delete(key)
-            return Counting(state=state, failed=True)
-        return Counting(state=state or WAITING)
+            return found if found is not None else Counting(state=state, failed=True)
+        if state != DONE:  # waiting or running: its figures are coming
+            return found if found is not None else Counting(state=state or WAITING)
+        cache.delete(key)  # counted, but no longer current: count again
     if cache.add(key, "", COUNTING_TTL):
         result_id = task_enqueue(
             dashboard_count_task,
@@ -230,7 +235,9 @@ def dashboard_figures(year: d.Year, *, today: dt.date) -> d.Figures | Counting:
         )
         cache.set(key, result_id, COUNTING_TTL)
     # the immediate backend (tests, a single-process run) has counted already
-    found = d.figures_kept(year, today=today)
-    return (
-        found if found is not None else Counting(state=task_state(cache.get(key) or "") or WAITING)
-    )
+    counted = d.figures_kept(year, today=today)
+    if counted is not None and counted.current():
+        return counted
+    if found is not None:
+        return found
+    return Counting(state=task_state(cache.get(key) or "") or WAITING)

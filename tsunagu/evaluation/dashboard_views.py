@@ -89,6 +89,7 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
         "charts": dashboard_charts(year, figures, today=today),
         "today": today,
         "computed_at": figures.computed_at,
+        "current": figures.current(),
         "ttl_minutes": d.FIGURES_TTL // 60,
     }
     return render(request, "evaluation/dashboard.html", context)

@@ -4,17 +4,21 @@ is said and started again on the next view. The charts stay readable on a big ci
 
 from __future__ import annotations
 
+import datetime as dt
 from io import StringIO
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 from django_tasks_db.management.commands import db_worker
 from django_tasks_db.models import DBTaskResult
 
 from conftest import client_for
 from tsunagu.accounts.models import User
+from tsunagu.core.fiscal import fiscal_year_of
 from tsunagu.evaluation import charts
 from tsunagu.evaluation import dashboard as d
 from tsunagu.evaluation.dashboard_charts import (
@@ -77,6 +81,40 @@ def test_a_failed_counting_is_said_and_started_again(
     again = client.get(url).content.decode()
     assert "順番待ち" in again
     assert DBTaskResult.objects.count() == 2
+
+
+def test_figures_no_longer_current_are_shown_while_counted_again(
+    city: Municipality, manager: User, queued: None
+) -> None:
+    """After `FIGURES_TTL` the page shows the figures last counted, saying it counts them
+    again, and asks the worker once more; it never waits on a counting that has ended (it
+    did: from the figures' expiry until the counting's mark expired, the page polled a
+    「完了」 counting)."""
+    client = client_for(manager)
+    url = reverse("evaluation:dashboard")
+    client.get(url)
+    _run_worker()
+    assert "集計時点" in client.get(url).content.decode()
+    year = d.year_of(municipality=city, fiscal_year=fiscal_year_of(timezone.localdate()))
+    kept = d.figures_kept(year, today=timezone.localdate())
+    assert kept is not None and kept.current()
+    # counted FIGURES_TTL and a second ago
+    kept.computed_at -= dt.timedelta(seconds=d.FIGURES_TTL + 1)
+    cache.set(d._figures_key(year, timezone.localdate()), kept, d.FIGURES_KEPT)
+    stale = client.get(url).content.decode()
+    assert "集計時点" in stale and "いま集計し直しています" in stale
+    assert "every 2s" not in stale
+    assert stale.count('<img src="data:image/svg+xml;base64,') >= 6
+    client_for(manager).get(url)  # another view while it waits starts nothing more
+    assert DBTaskResult.objects.count() == 2
+    _run_worker()
+    fresh = client.get(url).content.decode()
+    assert "いま集計し直しています" not in fresh and "集計時点" in fresh
+    assert DBTaskResult.objects.count() == 2
+    # figures gone from the cache (evicted) after a finished counting: counted again
+    cache.delete(d._figures_key(year, timezone.localdate()))
+    assert "順番待ち" in client.get(url).content.decode()
+    assert DBTaskResult.objects.count() == 3
 
 
 def test_the_charts_show_the_busiest_organizations_and_the_largest_flows(
