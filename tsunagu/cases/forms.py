@@ -167,6 +167,15 @@ class MemberForm(forms.Form):
     is_principal = forms.BooleanField(label="主な支援対象（本人）", required=False)
 
 
+def case_picker() -> SearchSelect:
+    """The widget of a field that names a case: found by typing (`cases:choices`)."""
+    return SearchSelect(
+        url=reverse_lazy("cases:choices"),
+        prompt="事例を呼び名か世帯員の名前で探す",
+        placeholder="呼び名・世帯員の名前",
+    )
+
+
 class MemberChooseForm(forms.Form):
     """The person page's 事例の世帯員に加える: the case is found by typing (`SearchSelect`), not
     listed; the view reads it through the door (`case_get_for`)."""
@@ -174,11 +183,7 @@ class MemberChooseForm(forms.Form):
     case = forms.IntegerField(
         label="事例",
         error_messages={"required": "事例を選んでください"},
-        widget=SearchSelect(
-            url=reverse_lazy("cases:choices"),
-            prompt="事例を呼び名か世帯員の名前で探す",
-            placeholder="呼び名・世帯員の名前",
-        ),
+        widget=case_picker(),
     )
     person = forms.IntegerField(widget=forms.HiddenInput)
     relationship = forms.ChoiceField(label="続柄（世帯主から見て）", choices=Relationship.choices)

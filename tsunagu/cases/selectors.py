@@ -9,8 +9,6 @@ import datetime as dt
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import reduce
-from operator import or_
 from typing import Any
 
 from django.conf import settings
@@ -56,9 +54,9 @@ from tsunagu.consultations.models import Response, Topic
 from tsunagu.core.fiscal import fiscal_year_bounds, wareki_date
 from tsunagu.core.widgets import CHOICES_SHOWN, Choices
 from tsunagu.organizations.models import Municipality, Organization, SupportField
-from tsunagu.people import matching
 from tsunagu.people.access import PersonAccess
-from tsunagu.people.models import Person, PersonKey
+from tsunagu.people.models import Person
+from tsunagu.people.selectors import named_person_ids
 from tsunagu.referrals.models import Referral
 
 PAGE_SIZE = 50
@@ -88,14 +86,16 @@ def case_choices(
     cases = Case.objects.visible_to(user).exclude(status=CaseStatus.CLOSED)
     text = unicodedata.normalize("NFKC", query).strip()
     if text:
-        # unscoped: which keys begin so; the persons are read through the door
-        keyed = PersonKey.dangerously_unscoped.filter(
-            reduce(or_, (Q(key__startswith=p) for p in matching.name_key_prefixes(text)))
-        )
-        named = Person.objects.visible_to(user).filter(pk__in=keyed.values("person_id"))
-        # unscoped: the members of those persons; the cases are read through the door above
-        members = CaseMember.dangerously_unscoped.filter(person__in=named, removed_at__isnull=True)
-        cases = cases.filter(Q(title__icontains=text) | Q(pk__in=members.values("case_id")))
+        matches = Q(title__icontains=text)
+        named_ids = named_person_ids(text)
+        if named_ids is not None:
+            named = Person.objects.visible_to(user).filter(pk__in=named_ids)
+            # unscoped: the members of those persons; the cases are read through the door above
+            members = CaseMember.dangerously_unscoped.filter(
+                person__in=named, removed_at__isnull=True
+            )
+            matches |= Q(pk__in=members.values("case_id"))
+        cases = cases.filter(matches)
     if without is not None:
         # unscoped: the cases the person is in, only to leave them out
         cases = cases.exclude(

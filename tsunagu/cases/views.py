@@ -72,7 +72,7 @@ from tsunagu.cases.sheets import ASSESSMENT_ITEMS
 from tsunagu.consent.models import Consent
 from tsunagu.consent.selectors import consents_in_force
 from tsunagu.consultations.access import consultation_get_for
-from tsunagu.core.export import SafeCsvWriter
+from tsunagu.core.export import csv_download
 from tsunagu.core.fiscal import fiscal_year_of, wareki_fiscal_year
 from tsunagu.core.forms import add_service_errors
 from tsunagu.core.once import AlreadySubmitted, submit_once, submit_once_then_redirect
@@ -927,28 +927,26 @@ def gap_report_csv(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The same report as CSV (UTF-8 with BOM for Excel; formula-safe cells)."""
     year = _report_year(request)
     report = resource_gap_report(user=request.user, fiscal_year=year)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="resource-gaps-{year}.csv"'
-    response.write("\ufeff")
-    writer = SafeCsvWriter(response, lineterminator="\r\n")
-    writer.writerow(GAP_REPORT_COLUMNS)
-    for group in report.groups:
-        for row in group.rows:
-            writer.writerow(
-                [
-                    wareki_fiscal_year(year),
-                    group.field_label,
-                    group.area_name,
-                    row.gap.description,
-                    row.gap.get_status_display(),
-                    row.at_closure,
-                    row.at_meeting,
-                    row.in_year,
-                    row.total,
-                    timezone.localdate(row.gap.created_at).isoformat(),
-                ]
-            )
-    return response
+    return csv_download(
+        f"resource-gaps-{year}.csv",
+        GAP_REPORT_COLUMNS,
+        (
+            [
+                wareki_fiscal_year(year),
+                group.field_label,
+                group.area_name,
+                row.gap.description,
+                row.gap.get_status_display(),
+                row.at_closure,
+                row.at_meeting,
+                row.in_year,
+                row.total,
+                timezone.localdate(row.gap.created_at).isoformat(),
+            ]
+            for group in report.groups
+            for row in group.rows
+        ),
+    )
 
 
 @require_POST

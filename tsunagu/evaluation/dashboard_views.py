@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -11,7 +9,7 @@ from django.utils import timezone
 from tsunagu.accounts.access import user_municipality
 from tsunagu.accounts.http import AuthenticatedHttpRequest
 from tsunagu.cityplan.models import PlanVersion
-from tsunagu.core.export import SafeCsvWriter
+from tsunagu.core.export import csv_download
 from tsunagu.core.fiscal import fiscal_year_of, parse_wareki_fiscal_year
 from tsunagu.evaluation import dashboard as d
 from tsunagu.evaluation import filebook
@@ -106,15 +104,9 @@ def _flows_listed(flows: d.Flows) -> list[tuple[str, str, int]]:
 
 def _flows_csv(flows: d.Flows, fiscal_year: int) -> HttpResponse:
     """Every flow of the year (依頼元, 依頼先, 件数), as the page's table would list them."""
-    buffer = io.StringIO()
-    buffer.write("\ufeff")  # Excel opens UTF-8 with a BOM correctly
-    writer = SafeCsvWriter(buffer)
-    writer.writerow(["依頼元", "依頼先", "件数"])
-    for source, target, n in flows.edges:
-        writer.writerow([source, target, n])
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="referral-flows-{fiscal_year}.csv"'
-    return response
+    return csv_download(
+        f"referral-flows-{fiscal_year}.csv", ["依頼元", "依頼先", "件数"], flows.edges
+    )
 
 
 def file_register(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -123,15 +115,11 @@ def file_register(request: AuthenticatedHttpRequest) -> HttpResponse:
     municipality = user_municipality(request.user)
     entries = filebook.file_register(municipality=municipality)
     if request.GET.get("format") == "csv":
-        buffer = io.StringIO()
-        buffer.write("\ufeff")  # Excel opens UTF-8 with a BOM correctly
-        writer = SafeCsvWriter(buffer)
-        writer.writerow(filebook.CSV_HEADER)
-        for entry in entries:
-            writer.writerow(entry.csv_row())
-        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="personal-information-files.csv"'
-        return response
+        return csv_download(
+            "personal-information-files.csv",
+            filebook.CSV_HEADER,
+            (entry.csv_row() for entry in entries),
+        )
     return render(
         request,
         "evaluation/dashboard_file_register.html",

@@ -9,7 +9,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.urls import reverse_lazy
 
-from tsunagu.cases.forms import ClosureForm
+from tsunagu.cases.forms import ClosureForm, case_picker
 from tsunagu.cases.models import Case, ResourceGap, SupportPlan
 from tsunagu.cases.services import GapData
 from tsunagu.core.once import OnceFormMixin
@@ -119,11 +119,7 @@ class AgendaItemForm(OnceFormMixin):
         queryset=Case.objects.none(),
         required=False,
         empty_label=PICK,
-        widget=SearchSelect(
-            url=reverse_lazy("cases:choices"),
-            prompt="事例を呼び名か世帯員の名前で探す",
-            placeholder="呼び名・世帯員の名前",
-        ),
+        widget=case_picker(),
     )
     person = forms.ModelChoiceField(
         label="本人",

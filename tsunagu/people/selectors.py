@@ -270,18 +270,26 @@ def _surname_search(
     return SearchResult(hits=hits, known_elsewhere=[], searched=searched, advice=advice)
 
 
+def named_person_ids(name: str) -> QuerySet[PersonKey, Any] | None:
+    """The ids of the persons whose name (kanji or ふりがな, however typed) begins with `name`,
+    as a subquery for a read through the door; None when there is nothing to look for."""
+    prefixes = matching.name_key_prefixes(name)
+    if not prefixes:
+        return None
+    # unscoped: which keys begin so, as ids only; the persons are read through the caller's door
+    return PersonKey.dangerously_unscoped.filter(
+        reduce(or_, (Q(key__startswith=p) for p in prefixes))
+    ).values("person_id")
+
+
 def person_choices(*, user: User, query: str, channel: AccessLog.Channel) -> Choices:
     """A person picker's options (`core.widgets.SearchSelect`): the records the user's
     organization holds whose name (kanji or ふりがな, however typed) begins with `query`, in
     ふりがな order; the first ones when the query is blank. Logged as a search."""
     held = Person.objects.held_by(user)
-    prefixes = matching.name_key_prefixes(query)
-    if prefixes:
-        # unscoped: which keys begin so; the persons are read through the door above
-        keyed = PersonKey.dangerously_unscoped.filter(
-            reduce(or_, (Q(key__startswith=p) for p in prefixes))
-        )
-        held = held.filter(pk__in=keyed.values("person_id"))
+    named = named_person_ids(query)
+    if named is not None:
+        held = held.filter(pk__in=named)
     found = list(held.order_by("family_name_kana", "given_name_kana", "pk")[: CHOICES_SHOWN + 1])
     accesses = persons_shown(
         user=user, persons=found[:CHOICES_SHOWN], action=AccessLog.Action.SEARCH, channel=channel
