@@ -31,6 +31,12 @@ from tsunagu.people.services import PersonData, person_create
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+def opened(browser: Any, summary: str, field: str) -> None:
+    """Open a recording form of the meeting page (fetched when its summary is clicked)."""
+    browser.find_element(By.XPATH, f"//summary[normalize-space()='{summary}']").click()
+    waiting(browser).until(lambda b: b.find_elements(By.CSS_SELECTOR, field))
+
+
 def test_from_a_support_meeting_to_a_case_conference(
     browser: Any, live_server: Any, city: Municipality
 ) -> None:
@@ -149,9 +155,16 @@ def test_from_a_support_meeting_to_a_case_conference(
     assert "重層的支援会議" in main_text(browser)
     assert SupportPlan.dangerously_unscoped.get().conferred_on == timezone.localdate()
 
-    # a missing resource found at the meeting goes to the register, behind the case on its agenda
+    # the minutes of the case, opened on demand; a missing resource found at the meeting goes
+    # to the register, behind the case on its agenda
     conference = Meeting.dangerously_unscoped.get(kind="case_conference")
     browser.get(f"{url}/meetings/{conference.pk}/")
+    opened(browser, "議事録を記録する", "textarea[name=minutes]")
+    checked(browser)
+    browser.find_element(By.CSS_SELECTOR, "textarea[name=minutes]").send_keys("住まいを探す")
+    submit(browser, "form[action$='/minutes/']")
+    assert "住まいを探す" in main_text(browser)
+    opened(browser, "社会資源の不足を登録簿へ", "#gap_field")
     select(browser, "#gap_field", "housing")
     browser.find_element(By.CSS_SELECTOR, "#gap_description").send_keys("保証人のいらない住まい")
     browser.find_element(By.CSS_SELECTOR, "form[action$='/gaps/'] input[name=items]").click()
@@ -160,6 +173,8 @@ def test_from_a_support_meeting_to_a_case_conference(
     assert ResourceGapCase.dangerously_unscoped.get().case_id == case.pk
 
     # an action item for the centre joins its work list, where it is marked done
+    opened(browser, "宿題を記録する", "#action_organization")
+    checked(browser)
     select(browser, "#action_organization", str(window.pk))
     browser.find_element(By.CSS_SELECTOR, "#action_description").send_keys("月1回訪問する")
     set_value(browser, "#action_due_on", today)

@@ -54,11 +54,14 @@ class MeetingAccess:
     decisions: list[MeetingDecision]
     actions: list[ActionItem]
 
-    def shown(self, obj: object | None = None) -> list[Shown]:
-        """The access-log rows of showing `obj` (default: the meeting): one per person shown."""
+    def shown(
+        self, obj: object | None = None, *, persons_of: list[ItemView] | None = None
+    ) -> list[Shown]:
+        """The access-log rows of showing `obj` (default: the meeting): one per person shown, of
+        every item or of the items `persons_of` (none: one row naming the meeting)."""
         target = obj if obj is not None else self.meeting
         rows: dict[int, Shown] = {}
-        for view in self.items:
+        for view in self.items if persons_of is None else persons_of:
             for p in view.persons:
                 rows.setdefault(
                     p.person.pk,

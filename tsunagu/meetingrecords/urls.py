@@ -11,5 +11,6 @@ urlpatterns = [
     path("<int:meeting_id>/", views.detail, name="detail"),
     path("<int:meeting_id>/items/<int:item_id>/closure/", views.closure, name="closure"),
     path("<int:meeting_id>/<slug:part>/", views.record, name="record"),
+    path("<int:meeting_id>/<slug:part>/form/", views.record_form, name="record_form"),
     path("<int:meeting_id>/print/<slug:form>.pdf", views.print_meeting, name="print"),
 ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
@@ -14,10 +15,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tsunagu.access.models import AccessLog
 from tsunagu.access.scoping import user_organization
+from tsunagu.access.services import access_log_shown
 from tsunagu.accounts.http import AuthenticatedHttpRequest
 from tsunagu.cases.models import Case, PlanStatus, ResourceGap, SupportPlan
 from tsunagu.core.fiscal import fiscal_year_of
@@ -108,21 +110,12 @@ def counts(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 def _forms(request: AuthenticatedHttpRequest, access: MeetingAccess) -> dict[str, Any]:
-    """The secretariat's forms on the meeting page."""
+    """The secretariat's forms on the meeting page (those recording what was said open on
+    demand: `record_form`)."""
     meeting = access.meeting
     organizations = Organization.objects.filter(
         municipality=meeting.municipality, is_active=True
     ).order_by("name")
-    attending = Organization.objects.filter(
-        pk__in=[a.organization_id for a in access.attendees if a.organization_id]
-        + [meeting.secretariat_id]
-    ).order_by("name")
-    # their labels name the meeting (`AgendaItem.__str__`)
-    items = (
-        AgendaItem.objects.visible_to(request.user)
-        .filter(meeting=meeting)
-        .select_related("meeting__body")
-    )
     case_ids = [v.item.case_id for v in access.items if v.item.case_id]
     plans = SupportPlan.objects.visible_to(request.user).filter(
         case_id__in=case_ids, status=PlanStatus.DRAFT
@@ -136,10 +129,6 @@ def _forms(request: AuthenticatedHttpRequest, access: MeetingAccess) -> dict[str
             cases=Case.objects.none(),
             persons=Person.objects.none(),
         ),
-        "minutes_form": f.MinutesForm(),
-        "decision_form": f.DecisionForm(items=items, auto_id="decision_%s"),
-        "action_form": f.ActionItemForm(organizations=attending, items=items, auto_id="action_%s"),
-        "gap_form": _gap_form(request, meeting, auto_id="gap_%s"),
         "approve_form": f.PlanApproveForm(plans=plans),
         "plans": list(plans),
         # from 支援会議 to 重層的支援会議: cases discussed there whose consent now covers this one
@@ -148,6 +137,87 @@ def _forms(request: AuthenticatedHttpRequest, access: MeetingAccess) -> dict[str
         ],
         "held": meeting.held_on <= timezone.localdate(),
     }
+
+
+@dataclass(frozen=True)
+class OpenedForm:
+    """A recording form the meeting page opens on demand (`record_form`), so that the page
+    itself reads and renders none of them: a long agenda does not cost a form per item."""
+
+    title: str
+    button: str
+    note: str = ""
+
+
+OPENED_FORMS = {
+    "minutes": OpenedForm("議事録", "議事録を記録"),
+    "decisions": OpenedForm("決定事項", "決定事項を記録"),
+    "gaps": OpenedForm(
+        "社会資源の不足を登録簿へ",
+        "登録簿に載せる",
+        "会議で見つかった不足する社会資源を、社会資源の不足の登録簿に載せます"
+        "（決定事項にも残ります）。背景にある事例は件数だけが登録簿に表示されます。",
+    ),
+    "actions": OpenedForm("宿題", "宿題を記録"),
+}
+
+
+def _opened_form(
+    request: AuthenticatedHttpRequest, access: MeetingAccess, part: str
+) -> forms.Form | None:
+    """The form `record_form` opens for `part` (None for minutes: one item's, in its template)."""
+    meeting = access.meeting
+    # their labels name the meeting (`AgendaItem.__str__`)
+    items = (
+        AgendaItem.objects.visible_to(request.user)
+        .filter(meeting=meeting)
+        .select_related("meeting__body")
+    )
+    if part == "decisions":
+        return f.DecisionForm(items=items, auto_id="decision_%s")
+    if part == "actions":
+        attending = Organization.objects.filter(
+            pk__in=[a.organization_id for a in access.attendees if a.organization_id]
+            + [meeting.secretariat_id]
+        ).order_by("name")
+        return f.ActionItemForm(organizations=attending, items=items, auto_id="action_%s")
+    if part == "gaps":
+        return _gap_form(request, meeting, auto_id="gap_%s")
+    return None
+
+
+@require_GET
+def record_form(request: AuthenticatedHttpRequest, meeting_id: int, part: str) -> HttpResponse:
+    """One of the secretariat's recording forms of a held meeting, opened from its page: the
+    form alone for htmx, a page of its own without script. Logged as a view: of the item's
+    persons for its minutes (their text is about them), of the meeting otherwise."""
+    opened = OPENED_FORMS.get(part)
+    if opened is None:
+        raise Http404
+    access = meeting_get_for(
+        user=request.user, meeting_id=meeting_id, channel=WEB, action=None, holder=True
+    )
+    if access.meeting.held_on > timezone.localdate():
+        raise Http404
+    context: dict[str, Any] = {
+        "a": access,
+        "meeting": access.meeting,
+        "part": part,
+        "opened": opened,
+    }
+    shown = access.shown(persons_of=[])
+    if part == "minutes":
+        view = next((v for v in access.items if str(v.item.pk) == request.GET.get("item")), None)
+        if view is None:
+            raise Http404
+        context["item"] = view.item
+        shown = access.shown(persons_of=[view])
+    else:
+        context["form"] = _opened_form(request, access, part)
+    access_log_shown(user=request.user, action=AccessLog.Action.VIEW, channel=WEB, shown=shown)
+    if request.headers.get("HX-Request"):
+        return render(request, "meetingrecords/_record_form.html", context)
+    return render(request, "meetingrecords/record_form.html", context)
 
 
 def _gap_form(request: AuthenticatedHttpRequest, meeting: Any, **kwargs: Any) -> f.GapForm:

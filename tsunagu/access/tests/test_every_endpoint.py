@@ -776,6 +776,7 @@ ROUTES: dict[str, Row] = {
         data={"kind": "topic", "topic": "地域の見守り"},
         coordinator=True,
     ),
+    "meetingrecords:record_form": Row(kwargs={"part": "decisions"}, coordinator=True),
     "meetingrecords:print": Row(kwargs={"form": "minutes"}),
     # the action item is 北地域包括支援センター's (assigned at the 支援会議 it attends, pledged)
     "meetingrecords:action_done": Row(method="POST", data={"done_on": "{today}"}),
@@ -985,7 +986,7 @@ def test_other_organizations_get_the_not_found_answer(
             assert response.status_code in (200, 302), name
             assert "井上" not in response.content.decode(), name
     assert _personal_data() == before
-    assert with_id == 84  # every route that names a record (the closing note reports it)
+    assert with_id == 85  # every route that names a record (the closing note reports it)
 
 
 def test_the_permitted_user_may(

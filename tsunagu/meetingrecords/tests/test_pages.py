@@ -267,19 +267,88 @@ def test_a_picker_says_when_there_are_more(
 def test_the_meeting_page_reads_the_same_for_two_items_or_eight(
     coordinator: User,
 ) -> None:
-    """No query per agenda item: the secretariat's forms label the items without reading each
-    one's meeting."""
+    """No query per agenda item: the page, and each recording form it opens, label the items
+    without reading each one's meeting."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     meeting = convene(coordinator, "shien-kaigi")
     client = client_for(coordinator)
-    counts = []
+    urls = [f"/meetings/{meeting.pk}/"] + [
+        f"/meetings/{meeting.pk}/{part}/form/" for part in ("decisions", "gaps", "actions")
+    ]
+    counts: dict[str, list[int]] = {url: [] for url in urls}
     for n in (2, 8):
         while AgendaItem.dangerously_unscoped.filter(meeting=meeting).count() < n:
             agenda_item_add(user=coordinator, meeting=meeting, kind="topic", topic="見守り")
-        client.get(f"/meetings/{meeting.pk}/")  # the session and caches settle
-        with CaptureQueriesContext(connection) as queries:
-            assert client.get(f"/meetings/{meeting.pk}/").status_code == 200
-        counts.append(len(queries))
-    assert counts[0] == counts[1], counts
+        for url in urls:
+            client.get(url)  # the session and caches settle
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(url, headers={"HX-Request": "true"}).status_code == 200
+            counts[url].append(len(queries))
+    assert all(a == b for a, b in counts.values()), counts
+
+
+def test_the_recording_forms_open_on_demand(shared: Meeting, coordinator: User) -> None:
+    """The page renders no minutes, decision, gap or action form, only the way to open each:
+    htmx fetches the form alone, without script its link opens it on a page of its own."""
+    client = client_for(coordinator)
+    item = AgendaItem.dangerously_unscoped.get(meeting=shared)
+    page = client.get(f"/meetings/{shared.pk}/").content.decode()
+    assert "<textarea" not in page and 'name="text"' not in page
+    for part in ("minutes", "decisions", "gaps", "actions"):
+        assert f"/meetings/{shared.pk}/{part}/form/" in page
+    url = f"/meetings/{shared.pk}/minutes/form/?item={item.pk}"
+    fragment = client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert f'id="minutes-{item.pk}"' in fragment and "<html" not in fragment
+    alone = client.get(url).content.decode()
+    assert f'id="minutes-{item.pk}"' in alone and "<html" in alone and "議事録を記録する" in alone
+    fragment = client.get(
+        f"/meetings/{shared.pk}/decisions/form/", headers={"HX-Request": "true"}
+    ).content.decode()
+    assert 'id="decision_text"' in fragment and "決定事項を記録" in fragment
+
+
+@pytest.mark.parametrize("who", ["counselor", "receiver", "third", "outsider"])
+def test_only_the_secretariat_opens_a_recording_form(
+    who: str, shared: Meeting, request: pytest.FixtureRequest
+) -> None:
+    """A pledged attendee reads the meeting but records nothing on it: 404 as for everyone else
+    who is not its secretariat."""
+    client = client_for(request.getfixturevalue(who))
+    item = AgendaItem.dangerously_unscoped.get(meeting=shared)
+    for part in ("decisions", "gaps", "actions"):
+        assert client.get(f"/meetings/{shared.pk}/{part}/form/").status_code == 404
+    assert client.get(f"/meetings/{shared.pk}/minutes/form/?item={item.pk}").status_code == 404
+
+
+def test_a_recording_form_of_no_such_thing_is_not_found(shared: Meeting, coordinator: User) -> None:
+    """An unknown part, an item of another meeting or none, a meeting not yet held: 404."""
+    client = client_for(coordinator)
+    later = convene(coordinator, "shien-kaigi", held_on=TODAY() + dt.timedelta(days=7))
+    item = AgendaItem.dangerously_unscoped.get(meeting=shared)
+    for url in (
+        f"/meetings/{shared.pk}/pledges/form/",
+        f"/meetings/{shared.pk}/minutes/form/",
+        f"/meetings/{shared.pk}/minutes/form/?item=x",
+        f"/meetings/{later.pk}/minutes/form/?item={item.pk}",
+        f"/meetings/{later.pk}/decisions/form/",
+    ):
+        assert client.get(url).status_code == 404, url
+
+
+def test_opening_a_recording_form_is_logged(shared: Meeting, coordinator: User) -> None:
+    """An item's minutes form shows what was said about its persons: one row per person; the
+    other forms name no person: one row naming the meeting."""
+    from tsunagu.access.models import AccessLog
+
+    client = client_for(coordinator)
+    item = AgendaItem.dangerously_unscoped.get(meeting=shared)
+    before = AccessLog.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    client.get(f"/meetings/{shared.pk}/minutes/form/?item={item.pk}")
+    rows = list(AccessLog.objects.filter(pk__gt=before, user=coordinator))
+    assert [(r.action, r.person_id) for r in rows] == [("view", item.person_id)]
+    before = rows[-1].pk
+    client.get(f"/meetings/{shared.pk}/actions/form/")
+    rows = list(AccessLog.objects.filter(pk__gt=before, user=coordinator))
+    assert [(r.action, r.person_id, r.object_id) for r in rows] == [("view", None, str(shared.pk))]

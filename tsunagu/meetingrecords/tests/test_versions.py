@@ -20,8 +20,10 @@ def test_stale_minutes_are_refused_naming_who_changed_them(
 ) -> None:
     meeting = convene(coordinator, "shien-kaigi")
     item = agenda_item_add(user=coordinator, meeting=meeting, kind="topic", topic="地域の見守り")
-    page = client_for(coordinator).get(f"/meetings/{meeting.pk}/")
-    assert 'name="version" value="1"' in page.content.decode()
+    form = client_for(coordinator).get(
+        f"/meetings/{meeting.pk}/minutes/form/?item={item.pk}", headers={"HX-Request": "true"}
+    )
+    assert 'name="version" value="1"' in form.content.decode()
     minutes_record(
         user=manager,
         item=AgendaItem.dangerously_unscoped.get(pk=item.pk),
@@ -52,8 +54,9 @@ def test_a_refused_minutes_save_keeps_the_typed_text(coordinator: User, manager:
     meeting = convene(coordinator, "shien-kaigi")
     item = agenda_item_add(user=coordinator, meeting=meeting, kind="topic", topic="地域の見守り")
     first, second = client_for(manager), client_for(coordinator)
-    for c in (first, second):  # both open the page at version 1
-        assert 'name="version" value="1"' in c.get(f"/meetings/{meeting.pk}/").content.decode()
+    for c in (first, second):  # both open the item's minutes form at version 1
+        opened = c.get(f"/meetings/{meeting.pk}/minutes/form/?item={item.pk}")
+        assert 'name="version" value="1"' in opened.content.decode()
     saved = first.post(
         f"/meetings/{meeting.pk}/minutes/",
         {"item": item.pk, "minutes": "見守りを続ける", "version": "1"},
