@@ -9,8 +9,8 @@ Both sides draw through `dashboard_charts`, so the page finds exactly what the t
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 
 from django.core.cache import cache
@@ -38,11 +38,21 @@ DONE = STATE_LABELS[TaskResultStatus.SUCCESSFUL]
 
 @dataclass(frozen=True)
 class Chart:
-    """An SVG chart as a data: URL for an <img> (the page's CSP allows `img-src data:`; the
-    SVG's own styles stay inside the image) with its text alternative."""
+    """An SVG chart the page shows as an <img> of `dashboard_views.dashboard_chart`: its
+    `key` is the hash of its bytes, which the cache keeps under the city's id (no city opens
+    another's); with its text alternative."""
 
-    src: str
+    key: str
     alt: str
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """The charts drawn from the figures counted at `computed_at`, kept beside them so that a
+    page reads only this (not every chart's bytes)."""
+
+    charts: dict[str, Chart]
+    computed_at: dt.datetime
 
 
 @dataclass(frozen=True)
@@ -53,8 +63,30 @@ class Counting:
     failed: bool = False
 
 
-def _chart(svg: bytes, alt: str) -> Chart:
-    return Chart(src="data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii"), alt=alt)
+def _chart_cache_key(municipality_id: int, key: str) -> str:
+    return f"evaluation:dashboard-chart:{municipality_id}:{key}"
+
+
+def _drawn_key(year: d.Year, today: dt.date) -> str:
+    return f"evaluation:dashboard-charts:{year.municipality.pk}:{year.fiscal_year}:{today}"
+
+
+def chart_svg(year: d.Year, key: str, *, today: dt.date) -> bytes | None:
+    """The bytes of the city's chart `key` (for `dashboard_views.dashboard_chart`): kept when
+    the charts were drawn; drawn again from the figures kept today if the cache let it go."""
+    svg = cache.get(_chart_cache_key(year.municipality.pk, key))
+    if svg is None and (figures := d.figures_kept(year, today=today)) is not None:
+        dashboard_charts(year, figures, today=today)
+        svg = cache.get(_chart_cache_key(year.municipality.pk, key))
+    return svg if isinstance(svg, bytes) else None
+
+
+def charts_of(year: d.Year, figures: d.Figures, *, today: dt.date) -> dict[str, Chart]:
+    """The page's charts of these figures: as drawn when they were counted, else drawn now."""
+    drawn = cache.get(_drawn_key(year, today))
+    if isinstance(drawn, Drawn) and drawn.computed_at == figures.computed_at:
+        return drawn.charts
+    return dashboard_charts(year, figures, today=today)
 
 
 def status_when(year: d.Year, *, today: dt.date) -> str:
@@ -80,7 +112,15 @@ def _busiest(monthly: d.Monthly) -> dict[str, list[int]]:
 
 def dashboard_charts(year: d.Year, figures: d.Figures, *, today: dt.date) -> dict[str, Chart]:
     """Every chart of the dashboard, each with its text alternative (the numbers are in the
-    tables under the charts)."""
+    tables under the charts); each kept for `dashboard_chart` to serve, and the set kept beside
+    the figures (`charts_of`)."""
+    municipality_id = year.municipality.pk
+
+    def _chart(svg: bytes, alt: str) -> Chart:
+        key = hashlib.sha256(svg).hexdigest()[:32]
+        cache.set(_chart_cache_key(municipality_id, key), svg, d.FIGURES_KEPT)
+        return Chart(key=key, alt=alt)
+
     label = year.label
     by_org, by_topic, compound = figures.by_org, figures.by_topic, figures.compound
     flows, statuses, gaps = figures.flows, figures.statuses, figures.gaps
@@ -180,6 +220,8 @@ def dashboard_charts(year: d.Year, figures: d.Figures, *, today: dt.date) -> dic
             "計画の工程表。事業ごとに年度の段階を帯で示し、今日の位置に線。"
             "終わった年度は緑。工程は次の表にあります。",
         )
+    kept = Drawn(charts=drawn, computed_at=figures.computed_at)
+    cache.set(_drawn_key(year, today), kept, d.FIGURES_KEPT)
     return drawn
 
 

@@ -6,5 +6,10 @@ from tsunagu.evaluation import dashboard_views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("dashboard/", dashboard_views.dashboard, name="dashboard"),
+    path(
+        "dashboard/charts/<int:fiscal_year>/<slug:key>.svg",
+        dashboard_views.dashboard_chart,
+        name="dashboard_chart",
+    ),
     path("personal-information-files/", dashboard_views.file_register, name="file_register"),
 ]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.csp import CSP
+from django.views.decorators.csp import csp_override
 
 from tsunagu.accounts.access import user_municipality
 from tsunagu.accounts.http import AuthenticatedHttpRequest
@@ -15,7 +17,8 @@ from tsunagu.evaluation import dashboard as d
 from tsunagu.evaluation import filebook
 from tsunagu.evaluation.dashboard_charts import (
     Counting,
-    dashboard_charts,
+    chart_svg,
+    charts_of,
     dashboard_figures,
     status_when,
 )
@@ -84,13 +87,33 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
         "gaps": gaps,
         "gap_rows": list(zip(gaps.fields, gaps.matrix, strict=True)),
         "roadmap": figures.roadmap,
-        "charts": dashboard_charts(year, figures, today=today),
+        "charts": charts_of(year, figures, today=today),
         "today": today,
         "computed_at": figures.computed_at,
         "current": figures.current(),
         "ttl_minutes": d.FIGURES_TTL // 60,
     }
     return render(request, "evaluation/dashboard.html", context)
+
+
+# An SVG drawn by matplotlib styles itself with an inline <style>; it runs nothing.
+CHART_CSP = {"default-src": [CSP.NONE], "style-src": [CSP.UNSAFE_INLINE]}
+
+
+@csp_override(CHART_CSP)
+def dashboard_chart(request: AuthenticatedHttpRequest, fiscal_year: int, key: str) -> HttpResponse:
+    """One chart of the dashboard, by the hash of its bytes (`dashboard_charts.Chart`), for
+    those who may see the dashboard, of their own city only. The bytes of a hash never change,
+    so the browser keeps them."""
+    if not d.dashboard_allowed(request.user):
+        raise Http404
+    year = d.year_of(municipality=user_municipality(request.user), fiscal_year=fiscal_year)
+    svg = chart_svg(year, key, today=timezone.localdate())
+    if svg is None:
+        raise Http404
+    response = HttpResponse(svg, content_type="image/svg+xml")
+    response["Cache-Control"] = "private, max-age=86400, immutable"
+    return response
 
 
 def _flows_listed(flows: d.Flows) -> list[tuple[str, str, int]]:

@@ -836,6 +836,9 @@ EXCLUDED = {
     "api": "the JSON API: walked from the OpenAPI document below",
     "api_not_found": "the API's JSON 404 for a path that is no operation: holds nothing",
     "admin": "the administration site: its city scoping is tested in accounts/tests",
+    "evaluation:dashboard_chart": "a chart of the dashboard by the hash of its bytes (counts "
+    "only): its city's managers and coordinators alone; others, another city and anonymous "
+    "in evaluation/tests/test_dashboard.py",
     "evaluation:index": "redirects to the current fiscal year's page (in the matrix); "
     "anonymous, other staff and another city are tested in evaluation/tests/test_views.py",
     **{

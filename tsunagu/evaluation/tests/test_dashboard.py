@@ -484,8 +484,16 @@ def test_the_page_shows_the_counts_and_every_chart_as_a_table(
     assert "令和8年度" in html
     monthly = d.consultations_by_organization(_year(activity))
     assert f"延べ {monthly.total}件" in html
-    # every chart is an image with a text alternative, followed by its table
-    assert html.count('<img src="data:image/svg+xml;base64,') == 7
+    # every chart is an image with a text alternative, followed by its table; the page
+    # names each by its hash, the chart itself is asked for apart (small page, kept images)
+    srcs = re.findall(r'<img src="(/evaluation/dashboard/charts/\d+/[0-9a-f]+\.svg)"', html)
+    assert len(set(srcs)) == 7
+    for src in srcs:
+        chart = client_for(manager).get(src)
+        assert chart.status_code == 200 and chart["Content-Type"] == "image/svg+xml"
+        assert chart.content.lstrip().startswith((b"<?xml", b"<svg"))
+        assert "immutable" in chart["Cache-Control"]
+    assert "data:image" not in html
     assert html.count("<caption>") >= 7
     assert 'alt=""' not in html
     # counts only: no person's name, no free text
@@ -494,6 +502,31 @@ def test_the_page_shows_the_counts_and_every_chart_as_a_table(
     # the CSP: no inline style or script (the base page's scripts are files)
     assert not re.search(r"\sstyle=", html)
     assert not re.search(r"<script(?![^>]*\ssrc=)", html)
+
+
+def test_a_chart_is_its_citys_alone_and_drawn_again_if_let_go(
+    activity: Activity, manager: User, counselor: User
+) -> None:
+    """Only those who may see the dashboard open its charts, of their own city: a counselor,
+    another city's manager and anonymous get the not-found answer (or sign-in). A chart the
+    cache let go is drawn again from the figures kept."""
+    from django.core.cache import cache
+    from django.test import Client
+
+    from tsunagu.evaluation.dashboard_charts import _chart_cache_key
+
+    _, html = _page(manager)
+    src = re.findall(r'<img src="(/evaluation/dashboard/charts/\d+/([0-9a-f]+)\.svg)"', html)[0]
+    assert client_for(manager).get(src[0]).status_code == 200
+    missing = client_for(manager).get(src[0].replace(src[1], "0" * 32))
+    assert missing.status_code == 404
+    for user in (counselor, User.objects.get(username="north-manager")):
+        response = client_for(user).get(src[0])
+        assert response.status_code == 404 and b"<svg" not in response.content
+    assert Client().get(src[0]).status_code == 302
+    cache.delete(_chart_cache_key(_year(activity).municipality.pk, src[1]))
+    again = client_for(manager).get(src[0])
+    assert again.status_code == 200 and b"<svg" in again.content
 
 
 def test_a_large_citys_flows_table_lists_the_largest_and_the_csv_all(
