@@ -133,29 +133,32 @@ def meeting_counts(
 
 def cases_ready_to_move(*, user: User, meeting: Meeting, only: Case | None = None) -> list[Case]:
     """From 支援会議 to 重層的支援会議: the cases the user sees that were discussed at a
-    confidential meeting (as a case, or as a person now a member of the case), are not yet on
-    this meeting's agenda, and whose members' consent, effective on this meeting's date, covers
-    the secretariat and every attendee. Offered on the agenda of a 重層的支援会議."""
+    confidential meeting held on or before this one's day (as a case, or as a person now a
+    member of the case), are not yet on this meeting's agenda, and whose members' consent,
+    effective on this meeting's date, covers the secretariat and every attendee. Offered on
+    the agenda of a 重層的支援会議."""
     if not meeting.requires_consent:
         return []
-    discussed = (
-        AgendaItem.objects.visible_to(user)
-        .filter(meeting__kind__in=STATUTORY_CONFIDENTIAL_KINDS)
-        .values_list("case_id", "person_id")
+    # discussed there on or before this meeting's day; read by the database as subqueries (a
+    # hub's years of agenda items are not brought into Python)
+    discussed = AgendaItem.objects.visible_to(user).filter(
+        meeting__kind__in=STATUTORY_CONFIDENTIAL_KINDS, meeting__held_on__lte=meeting.held_on
     )
-    case_ids = {c for c, _ in discussed if c is not None}
-    person_ids = {p for _, p in discussed if p is not None}
+    # unscoped: which cases hold a discussed person now; the cases are then the user's visible
+    members_discussed = CaseMember.dangerously_unscoped.filter(
+        removed_at__isnull=True,
+        person_id__in=discussed.filter(person__isnull=False).values("person_id"),
+    ).values("case_id")
     on_agenda = AgendaItem.objects.visible_to(user).filter(meeting=meeting).values("case_id")
     candidates = (
         Case.objects.visible_to(user)
         .exclude(status=CaseStatus.CLOSED)
         .exclude(pk__in=on_agenda)
         .filter(
-            Q(pk__in=case_ids)
-            | Q(members__person_id__in=person_ids, members__removed_at__isnull=True)
+            Q(pk__in=discussed.filter(case__isnull=False).values("case_id"))
+            | Q(pk__in=members_discussed)
         )
-        .distinct()
-        .order_by("title")
+        .order_by("title", "pk")
     )
     if only is not None:
         candidates = candidates.filter(pk=only.pk)
