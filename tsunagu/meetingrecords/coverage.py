@@ -6,6 +6,8 @@ move from a 支援会議)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from typing import NamedTuple
 
 from django.db.models import Q
 from django.utils import timezone
@@ -83,8 +85,16 @@ def consent_gaps(
     return list(dict.fromkeys(reasons)), first
 
 
+class Member(NamedTuple):
+    """A person as the coverage rule reads them: who, and which organization holds the
+    record (read as values, not as a record: `selectors.cases_ready_to_move`)."""
+
+    pk: int
+    organization_id: int
+
+
 def covered(
-    persons: list[Person], organizations: list[Organization | None], on: dt.date
+    persons: Sequence[Member], organizations: list[Organization | None], on: dt.date
 ) -> set[tuple[int, int]]:
     """The (person, organization) pairs among these that a consent effective on `on` covers
     (the pairs `consent_on` finds a consent for), in one query: for deciding many cases at once."""
@@ -93,13 +103,15 @@ def covered(
         return set()
     # unscoped: as in `consent_on`, only which pairs are covered is read
     rows = Consent.dangerously_unscoped.filter(
-        _effective_on(on), person__in=persons, scope_organizations__in=organization_ids
+        _effective_on(on),
+        person_id__in=[p.pk for p in persons],
+        scope_organizations__in=organization_ids,
     ).values_list("person_id", "scope_organizations")
     return {(p, o) for p, o in rows}
 
 
 def without_gaps(
-    persons: list[Person], organizations: list[Organization | None], pairs: set[tuple[int, int]]
+    persons: Sequence[Member], organizations: list[Organization | None], pairs: set[tuple[int, int]]
 ) -> bool:
     """Whether `consent_gaps` would find no gap, given the covered pairs (`covered`)."""
     return all(

@@ -22,6 +22,7 @@ from tsunagu.cases.models import Case, CaseMember, CaseStatus
 from tsunagu.core.fiscal import fiscal_year_bounds
 from tsunagu.core.once import form_token_new
 from tsunagu.meetingrecords.coverage import (
+    Member,
     attendee_organizations,
     consent_recorded,
     covered,
@@ -37,7 +38,6 @@ from tsunagu.meetingrecords.models import (
 )
 from tsunagu.meetings.models import STATUTORY_CONFIDENTIAL_KINDS, MeetingBodyKind
 from tsunagu.organizations.models import Municipality
-from tsunagu.people.models import Person
 
 
 def meetings_for(
@@ -165,12 +165,13 @@ def cases_ready_to_move(*, user: User, meeting: Meeting, only: Case | None = Non
     organizations = [meeting.secretariat, *attendee_organizations(meeting)]
     cases = list(candidates)
     # the members of every candidate and the consents covering them, read once (not per case)
-    members: dict[int, list[Person]] = {c.pk: [] for c in cases}
+    members: dict[int, list[Member]] = {c.pk: [] for c in cases}
     # unscoped: the members of cases the user sees, to decide whether their consent covers
-    for m in CaseMember.dangerously_unscoped.filter(
+    # them (who, and whose record: values, not records)
+    for case_id, person_id, holder_id in CaseMember.dangerously_unscoped.filter(
         case__in=cases, removed_at__isnull=True
-    ).select_related("person"):
-        members[m.case_id].append(m.person)
+    ).values_list("case_id", "person_id", "person__organization_id"):
+        members[case_id].append(Member(person_id, holder_id))
     persons = [p for ps in members.values() for p in ps]
     pairs = covered(persons, organizations, meeting.held_on)
     return [c for c in cases if without_gaps(members[c.pk], organizations, pairs)]
