@@ -73,6 +73,7 @@ def test_from_a_support_meeting_to_a_case_conference(
     meeting = Meeting.dangerously_unscoped.get()
     assert browser.current_url.endswith(f"/meetings/{meeting.pk}/")
     assert "非公開" in main_text(browser)
+    opened(browser, "出席者を加える", "#attendee_organization")
     select(browser, "#attendee_organization", str(window.pk))
     submit(browser, "form[action$='/attendees/']")
     browser.find_element(
@@ -140,6 +141,7 @@ def test_from_a_support_meeting_to_a_case_conference(
     select(browser, "#id_kind", "case_conference")
     set_value(browser, "#id_held_on", today)
     submit(browser, "main form")
+    opened(browser, "出席者を加える", "#attendee_organization")
     select(browser, "#attendee_organization", str(window.pk))
     submit(browser, "form[action$='/attendees/']")
     assert "重層的支援会議に移れる事例" in main_text(browser)

@@ -110,26 +110,21 @@ def counts(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 def _forms(request: AuthenticatedHttpRequest, access: MeetingAccess) -> dict[str, Any]:
-    """The secretariat's forms on the meeting page (those recording what was said open on
-    demand: `record_form`)."""
+    """The secretariat's forms on the meeting page (adding an attendee and recording what was
+    said open on demand: `record_form`)."""
     meeting = access.meeting
-    organizations = Organization.objects.filter(
-        municipality=meeting.municipality, is_active=True
-    ).order_by("name")
     case_ids = [v.item.case_id for v in access.items if v.item.case_id]
     plans = SupportPlan.objects.visible_to(request.user).filter(
         case_id__in=case_ids, status=PlanStatus.DRAFT
     )
     return {
         # one page, several forms: each with its own ids
-        "attendee_form": f.AttendeeForm(organizations=organizations, auto_id="attendee_%s"),
         "pledge_form": f.PledgeForm(initial={"signed_on": timezone.localdate()}),
         "agenda_form": f.AgendaItemForm(
             auto_id="agenda_%s",
             cases=Case.objects.none(),
             persons=Person.objects.none(),
         ),
-        "approve_form": f.PlanApproveForm(plans=plans),
         "plans": list(plans),
         # from 支援会議 to 重層的支援会議: cases discussed there whose consent now covers this one
         "ready": [
@@ -150,6 +145,7 @@ class OpenedForm:
 
 
 OPENED_FORMS = {
+    "attendees": OpenedForm("出席者", "加える"),
     "minutes": OpenedForm("議事録", "議事録を記録"),
     "decisions": OpenedForm("決定事項", "決定事項を記録"),
     "gaps": OpenedForm(
@@ -173,6 +169,11 @@ def _opened_form(
         .filter(meeting=meeting)
         .select_related("meeting__body")
     )
+    if part == "attendees":
+        organizations = Organization.objects.filter(
+            municipality=meeting.municipality, is_active=True
+        ).order_by("name")
+        return f.AttendeeForm(organizations=organizations, auto_id="attendee_%s")
     if part == "decisions":
         return f.DecisionForm(items=items, auto_id="decision_%s")
     if part == "actions":
@@ -188,16 +189,17 @@ def _opened_form(
 
 @require_GET
 def record_form(request: AuthenticatedHttpRequest, meeting_id: int, part: str) -> HttpResponse:
-    """One of the secretariat's recording forms of a held meeting, opened from its page: the
-    form alone for htmx, a page of its own without script. Logged as a view: of the item's
-    persons for its minutes (their text is about them), of the meeting otherwise."""
+    """One of the secretariat's forms, opened from the meeting's page: the form alone for
+    htmx, a page of its own without script. Attendees are added from the start, what was said
+    once the meeting is held. Logged as a view: of the item's persons for its minutes (their
+    text is about them), of the meeting otherwise."""
     opened = OPENED_FORMS.get(part)
     if opened is None:
         raise Http404
     access = meeting_get_for(
         user=request.user, meeting_id=meeting_id, channel=WEB, action=None, holder=True
     )
-    if access.meeting.held_on > timezone.localdate():
+    if part != "attendees" and access.meeting.held_on > timezone.localdate():
         raise Http404
     context: dict[str, Any] = {
         "a": access,

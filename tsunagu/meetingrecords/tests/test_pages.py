@@ -275,7 +275,8 @@ def test_the_meeting_page_reads_the_same_for_two_items_or_eight(
     meeting = convene(coordinator, "shien-kaigi")
     client = client_for(coordinator)
     urls = [f"/meetings/{meeting.pk}/"] + [
-        f"/meetings/{meeting.pk}/{part}/form/" for part in ("decisions", "gaps", "actions")
+        f"/meetings/{meeting.pk}/{part}/form/"
+        for part in ("attendees", "decisions", "gaps", "actions")
     ]
     counts: dict[str, list[int]] = {url: [] for url in urls}
     for n in (2, 8):
@@ -296,7 +297,7 @@ def test_the_recording_forms_open_on_demand(shared: Meeting, coordinator: User) 
     item = AgendaItem.dangerously_unscoped.get(meeting=shared)
     page = client.get(f"/meetings/{shared.pk}/").content.decode()
     assert "<textarea" not in page and 'name="text"' not in page
-    for part in ("minutes", "decisions", "gaps", "actions"):
+    for part in ("attendees", "minutes", "decisions", "gaps", "actions"):
         assert f"/meetings/{shared.pk}/{part}/form/" in page
     url = f"/meetings/{shared.pk}/minutes/form/?item={item.pk}"
     fragment = client.get(url, headers={"HX-Request": "true"}).content.decode()
@@ -317,7 +318,7 @@ def test_only_the_secretariat_opens_a_recording_form(
     who is not its secretariat."""
     client = client_for(request.getfixturevalue(who))
     item = AgendaItem.dangerously_unscoped.get(meeting=shared)
-    for part in ("decisions", "gaps", "actions"):
+    for part in ("attendees", "decisions", "gaps", "actions"):
         assert client.get(f"/meetings/{shared.pk}/{part}/form/").status_code == 404
     assert client.get(f"/meetings/{shared.pk}/minutes/form/?item={item.pk}").status_code == 404
 
@@ -335,6 +336,8 @@ def test_a_recording_form_of_no_such_thing_is_not_found(shared: Meeting, coordin
         f"/meetings/{later.pk}/decisions/form/",
     ):
         assert client.get(url).status_code == 404, url
+    # attendees are added before the meeting is held
+    assert client.get(f"/meetings/{later.pk}/attendees/form/").status_code == 200
 
 
 def test_opening_a_recording_form_is_logged(shared: Meeting, coordinator: User) -> None:
