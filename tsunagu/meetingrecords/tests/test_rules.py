@@ -405,27 +405,13 @@ def test_a_case_moves_from_support_meeting_to_case_conference(coordinator: User)
 def test_a_support_meeting_after_the_conference_moves_nothing_to_it(coordinator: User) -> None:
     """A case moves forward in time: a 支援会議 held after a 重層的支援会議 does not offer its
     cases to that earlier conference (only to the later ones)."""
-    person = make_person(coordinator, "田中")
-    case = case_create(
-        user=coordinator,
-        data=CaseData(title="田中さん", origin="support_meeting"),
-        principal=person,
-    )
+    case, consent = _case_with_consent(coordinator, ["hokatsu-kita"])
     earlier = convene(coordinator, "jusoteki-shien-kaigi", held_on=TODAY() - dt.timedelta(days=7))
     support = convene(coordinator, "shien-kaigi")
     _pledged(support, coordinator, "hokatsu-kita")
-    # discussed as a person (she is the case's principal), not as the case
-    agenda_item_add(user=coordinator, meeting=support, kind="person", person=person)
+    # discussed as a person (the case's principal), not as the case
+    agenda_item_add(user=coordinator, meeting=support, kind="person", person=consent.person)
     later = convene(coordinator, "jusoteki-shien-kaigi", held_on=TODAY() + dt.timedelta(days=7))
-    consent_record(
-        user=coordinator,
-        person=person,
-        method="written",
-        purpose="重層的支援会議での協議",
-        scope_organizations=[org("hokatsu-kita")],
-        valid_from=TODAY() - dt.timedelta(days=30),
-        valid_until=None,
-    )
     assert cases_ready_to_move(user=coordinator, meeting=later) == [case]
     assert cases_ready_to_move(user=coordinator, meeting=earlier) == []
 
