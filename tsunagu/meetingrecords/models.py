@@ -15,6 +15,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from tsunagu.access.scoping import ScopedManager, ScopedQuerySet, UnscopedManager
 from tsunagu.core.history import history
@@ -124,6 +125,11 @@ class Meeting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.body.name} {self.held_on:%Y-%m-%d}"
+
+    @property
+    def held(self) -> bool:
+        """Its day has come (today or before): what was said can be recorded."""
+        return self.held_on <= timezone.localdate()
 
     @property
     def confidential(self) -> bool:

@@ -85,7 +85,7 @@ def _require_secretariat(user: User, meeting: Meeting) -> Organization:
 
 
 def _require_held(meeting: Meeting, what: str) -> None:
-    if meeting.held_on > timezone.localdate():
+    if not meeting.held:
         raise ValidationError(
             f"開催日（{meeting.held_on:%Y-%m-%d}）前の会議には{what}を記録できません"
         )

@@ -27,7 +27,12 @@ from tsunagu.core.forms import add_service_errors
 from tsunagu.core.history import StaleEdit, form_version
 from tsunagu.core.once import AlreadySubmitted, OnceFormMixin, form_token_new, submit_once
 from tsunagu.meetingrecords import forms as f
-from tsunagu.meetingrecords.access import MeetingAccess, meeting_get_for, meetings_shown
+from tsunagu.meetingrecords.access import (
+    ItemView,
+    MeetingAccess,
+    meeting_get_for,
+    meetings_shown,
+)
 from tsunagu.meetingrecords.models import ActionItem, AgendaItem, AgendaKind, MeetingAttendee
 from tsunagu.meetingrecords.printing import PRINTS, meeting_pdf
 from tsunagu.meetingrecords.selectors import (
@@ -130,7 +135,7 @@ def _forms(request: AuthenticatedHttpRequest, access: MeetingAccess) -> dict[str
         "ready": [
             (c, form_token_new()) for c in cases_ready_to_move(user=request.user, meeting=meeting)
         ],
-        "held": meeting.held_on <= timezone.localdate(),
+        "held": meeting.held,
     }
 
 
@@ -199,7 +204,7 @@ def record_form(request: AuthenticatedHttpRequest, meeting_id: int, part: str) -
     access = meeting_get_for(
         user=request.user, meeting_id=meeting_id, channel=WEB, action=None, holder=True
     )
-    if part != "attendees" and access.meeting.held_on > timezone.localdate():
+    if part != "attendees" and not access.meeting.held:
         raise Http404
     context: dict[str, Any] = {
         "a": access,
@@ -207,15 +212,15 @@ def record_form(request: AuthenticatedHttpRequest, meeting_id: int, part: str) -
         "part": part,
         "opened": opened,
     }
-    shown = access.shown(persons_of=[])
     if part == "minutes":
-        view = next((v for v in access.items if str(v.item.pk) == request.GET.get("item")), None)
+        view = _item_view(access, request.GET.get("item"))
         if view is None:
             raise Http404
         context["item"] = view.item
         shown = access.shown(persons_of=[view])
     else:
         context["form"] = _opened_form(request, access, part)
+        shown = access.shown(persons_of=[])
     access_log_shown(user=request.user, action=AccessLog.Action.VIEW, channel=WEB, shown=shown)
     if request.headers.get("HX-Request"):
         return render(request, "meetingrecords/_record_form.html", context)
@@ -287,11 +292,15 @@ def _attendee(access: MeetingAccess, value: object) -> MeetingAttendee:
     raise ValidationError({"attendee": ["出席者が見つかりません"]})
 
 
+def _item_view(access: MeetingAccess, value: object) -> ItemView | None:
+    return next((v for v in access.items if str(v.item.pk) == str(value)), None)
+
+
 def _item(access: MeetingAccess, value: object) -> AgendaItem:
-    for v in access.items:
-        if str(v.item.pk) == str(value):
-            return v.item
-    raise ValidationError({"item": ["議題が見つかりません"]})
+    view = _item_view(access, value)
+    if view is None:
+        raise ValidationError({"item": ["議題が見つかりません"]})
+    return view.item
 
 
 @require_POST
@@ -436,7 +445,7 @@ def record(request: AuthenticatedHttpRequest, meeting_id: int, part: str) -> Htt
     except ValidationError as exc:
         if (
             part == "minutes"
-            and meeting.held_on <= timezone.localdate()  # the page shows the minutes forms
+            and meeting.held  # the page shows the minutes forms
             and any(v.item.pk == form.cleaned_data["item"] for v in access.items)
         ):
             return _minutes_refused(request, meeting_id, form.cleaned_data["item"], data, exc)
