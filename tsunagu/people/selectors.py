@@ -27,7 +27,7 @@ from tsunagu.access.scoping import user_organization
 from tsunagu.access.services import Shown, access_log_shown
 from tsunagu.access.throttle import throttle
 from tsunagu.accounts.models import User
-from tsunagu.core.bulk import in_clause
+from tsunagu.core.bulk import text_in_clause
 from tsunagu.core.fiscal import wareki_date
 from tsunagu.core.history import HistoryEntry, changes
 from tsunagu.core.paging import cursor_page
@@ -452,9 +452,9 @@ def key_blocks(*, keys: Collection[str], municipality_id: int) -> dict[str, set[
     city: dict[int, bool] = {}  # person id → the city's, for persons seen in earlier batches
     blocks: dict[str, set[int]] = {}
     for some in batched(sorted(keys), KEY_LOOKUP_BATCH):
-        # on PostgreSQL the keys as one array parameter (bound client-side, `IN (%s, …)` costs
+        # on PostgreSQL the keys as one text parameter (`text_in_clause`; `IN (%s, …)` costs
         # Python a placeholder a key); names from the models' metadata
-        condition, params = in_clause(connection, '"key"', some)
+        condition, params = text_in_clause(connection, '"key"', some)
         with connection.cursor() as cursor:
             cursor.execute(
                 f'SELECT "key", "person_id" FROM "{table}" WHERE {condition}',  # noqa: S608

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+from django.db import connection
+
 from tsunagu.accounts.models import User
-from tsunagu.people.models import PersonKey
+from tsunagu.core.bulk import text_in_clause
+from tsunagu.people.models import Person, PersonKey
 from tsunagu.people.selectors import key_blocks
 from tsunagu.people.services import PersonData, person_create
 
@@ -38,3 +42,38 @@ def test_blocks_hold_the_city_s_persons_only(
     assert set(blocks) == keys
     assert all(persons == here for persons in blocks.values())
     assert key_blocks(keys=keys, municipality_id=there_city) == {key: {there.pk} for key in keys}
+
+
+def test_a_key_left_without_its_person_is_no_candidate(counselor: User) -> None:
+    """The keys have no foreign-key constraint in the database (an import writes 40 a person):
+    a key whose person is not there is in no block."""
+    data = PersonData(family_name="高橋", given_name="花子", birth_date=dt.date(1931, 5, 2))
+    person = person_create(user=counselor, data=data)
+    kept = person_create(user=counselor, data=data)
+    assert counselor.organization is not None
+    city = counselor.organization.municipality_id
+    keys = set(PersonKey.dangerously_unscoped.filter(person=person).values_list("key", flat=True))
+    missing = Person.dangerously_unscoped.order_by("-pk").values_list("pk", flat=True)[0] + 1000
+    PersonKey.dangerously_unscoped.bulk_create(
+        PersonKey(person_id=missing, key=key) for key in keys
+    )
+    blocks = key_blocks(keys=keys, municipality_id=city)
+    assert blocks == {key: {person.pk, kept.pk} for key in keys}
+
+
+def test_many_texts_are_one_parameter_and_a_separator_is_refused() -> None:
+    """`text_in_clause`: thousands of texts as one parameter on PostgreSQL (placeholders
+    elsewhere), matching as `IN` would; a text holding the separator would split in two, so
+    on PostgreSQL it is refused."""
+    texts = [f"n:たかはし{i}" for i in range(6000)]
+    condition, params = text_in_clause(connection, '"key"', texts)
+    assert len(params) == (1 if connection.vendor == "postgresql" else len(texts))
+    rows = " UNION ALL ".join(
+        f"SELECT '{text}' AS \"key\"" for text in ("n:たかはし5999", "n:たかはし", "n:たかはし0")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT * FROM ({rows}) AS v WHERE {condition}", params)  # noqa: S608
+        assert sorted(cursor.fetchall()) == [("n:たかはし0",), ("n:たかはし5999",)]
+    if connection.vendor == "postgresql":
+        with pytest.raises(ValueError, match="separator"):
+            text_in_clause(connection, '"key"', ["a\x1fb"])

@@ -21,7 +21,7 @@ from tsunagu.consultations.models import Consultation
 from tsunagu.consultations.services import ConsultationData, consultation_create
 from tsunagu.core.tests.downloads import download_text
 from tsunagu.organizations.models import Municipality
-from tsunagu.people.models import Person
+from tsunagu.people.models import Person, PersonKey
 from tsunagu.people.services import PersonData, person_create, person_update
 from tsunagu.recordkeeping.services import retention_plan
 
@@ -86,6 +86,9 @@ def test_a_run_erases_old_records_keeps_counts_and_logs(counselor: User) -> None
     kept = Consultation.dangerously_unscoped.get(person=old)
     assert "古川" not in kept.content and kept.main_topic == "care"  # counts survive
     assert not old.history.exists()  # no old value survives in the change history
+    # nor in its matching keys (made from the name; the database does not cascade them)
+    assert not PersonKey.dangerously_unscoped.filter(person=old).exists()
+    assert PersonKey.dangerously_unscoped.filter(person=recent).exists()
     assert AccessLog.objects.filter(person=old, action=AccessLog.Action.ANONYMISE).count() == 1
     assert chain_verify() is None
     out = StringIO()

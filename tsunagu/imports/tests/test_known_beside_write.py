@@ -1,0 +1,79 @@
+"""An import from the command line finds the rows like a known person while it writes the rows
+(`imports.services._known_beside_write`): on PostgreSQL in a thread of its own, reading the city
+as it was before the import. Committed transactions, so that the thread's connection sees the
+city the test made."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from tsunagu.access.models import AccessLog
+from tsunagu.accounts.models import User
+from tsunagu.imports import services
+from tsunagu.imports.models import ImportKind
+from tsunagu.imports.services import import_run
+from tsunagu.imports.tests.conftest import PERSON_HEADER, csv_text
+from tsunagu.imports.tests.test_known_persons import known_yamada
+from tsunagu.people.models import Person
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ROWS = [
+    PERSON_HEADER,
+    "P001,山田,一郎,やまだ,いちろう,1972/05/01,男性,939-0000,北町1丁目2番3号,0766-00-0000",
+    "P002,佐藤,花子,さとう,はなこ,1990/01/02,女性,,,0766-11-1111",
+    "P003,佐藤,花子,さとう,はなこ,1990/01/02,女性,,,0766-11-1111",
+    "P004,鈴木,次郎,すずき,じろう,1985/03/04,男性,,,",
+]
+
+
+def _import(user: User) -> services.ImportReport:
+    return import_run(
+        user=user, kind=ImportKind.PERSONS, text=csv_text(ROWS), channel=AccessLog.Channel.CLI
+    )
+
+
+def test_the_rows_are_checked_against_the_city_before_the_import(
+    counselor: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Row 2 is like the city's 山田; row 4 like row 3. No row is reported as like its own new
+    record, though the write commits while they are looked for. The own record shown is
+    logged as a search result, once."""
+    if connection.vendor != "postgresql":
+        pytest.skip("a second connection sees only committed rows on PostgreSQL")
+    yamada = known_yamada(counselor)
+    threads: list[bool] = []
+    original = services._known_rows_find
+
+    def spied(**kwargs: object) -> object:
+        threads.append(connection.in_atomic_block)  # its own read-only transaction
+        return original(**kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(services, "_known_rows_find", spied)
+    report = _import(counselor)
+    assert report.ok and report.created == 4, report.errors
+    assert threads == [True]
+    assert [(k.line, k.person_id, k.first_line) for k in report.known] == [
+        (2, yamada.pk, None),
+        (4, None, 3),
+    ]
+    assert Person.dangerously_unscoped.count() == 5
+    searched = AccessLog.objects.filter(action=AccessLog.Action.SEARCH, person=yamada)
+    assert searched.count() == 1
+
+
+def test_a_failure_to_check_the_rows_writes_nothing(
+    counselor: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("the thread runs on PostgreSQL only")
+    known_yamada(counselor)
+
+    def broken(**kwargs: object) -> object:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(services, "known_persons_match", broken)
+    with pytest.raises(RuntimeError, match="went away"):
+        _import(counselor)
+    assert Person.dangerously_unscoped.count() == 1
