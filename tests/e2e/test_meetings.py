@@ -144,7 +144,7 @@ def test_from_a_support_meeting_to_a_case_conference(
     opened(browser, "出席者を加える", "#attendee_organization")
     select(browser, "#attendee_organization", str(window.pk))
     submit(browser, "form[action$='/attendees/']")
-    assert "重層的支援会議に移れる事例" in main_text(browser)
+    opened(browser, "重層的支援会議に移れる事例を見る", ".ready-cases button")
     checked(browser)
     follow(browser, browser.find_element(By.XPATH, "//li[contains(., '井上さん')]//button"))
     assert "事例: 井上さん" in main_text(browser)

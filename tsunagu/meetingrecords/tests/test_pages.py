@@ -355,3 +355,43 @@ def test_opening_a_recording_form_is_logged(shared: Meeting, coordinator: User) 
     client.get(f"/meetings/{shared.pk}/actions/form/")
     rows = list(AccessLog.objects.filter(pk__gt=before, user=coordinator))
     assert [(r.action, r.person_id, r.object_id) for r in rows] == [("view", None, str(shared.pk))]
+
+
+def test_the_cases_ready_to_move_open_on_demand(coordinator: User, counselor: User) -> None:
+    """A 重層的支援会議's page does not look for the cases ready to move (on a hub, a hundred
+    cases checked for consent); opening them lists each with its own form, logged as a list
+    read of the case's persons. A 支援会議 offers none (404), nor does anyone but the
+    secretariat."""
+    from tsunagu.access.models import AccessLog
+    from tsunagu.meetingrecords.tests.test_rules import _case_with_consent, _pledged
+
+    case, consent = _case_with_consent(coordinator, ["hokatsu-kita"])
+    support = convene(coordinator, "shien-kaigi")
+    _pledged(support, coordinator, "hokatsu-kita")
+    agenda_item_add(user=coordinator, meeting=support, kind="case", case=case)
+    conference = convene(coordinator, "jusoteki-shien-kaigi")
+    attendee_add(user=coordinator, meeting=conference, organization=org("hokatsu-kita"))
+    client = client_for(coordinator)
+    page = client.get(f"/meetings/{conference.pk}/").content.decode()
+    assert f"/meetings/{conference.pk}/ready/form/" in page and "田中さん世帯" not in page
+    before = AccessLog.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    fragment = client.get(
+        f"/meetings/{conference.pk}/ready/form/", headers={"HX-Request": "true"}
+    ).content.decode()
+    assert "田中さん世帯" in fragment and 'name="form_token"' in fragment
+    assert f'name="case" value="{case.pk}"' in fragment and "<html" not in fragment
+    rows = AccessLog.objects.filter(pk__gt=before, user=coordinator)
+    assert {(r.action, r.person_id) for r in rows} == {
+        ("list", consent.person_id),
+        ("view", None),
+    }
+    alone = client.get(f"/meetings/{conference.pk}/ready/form/").content.decode()
+    assert "<html" in alone and "重層的支援会議に移れる事例" in alone and "田中さん世帯" in alone
+    assert client.get(f"/meetings/{support.pk}/ready/form/").status_code == 404
+    assert client_for(counselor).get(f"/meetings/{conference.pk}/ready/form/").status_code == 404
+    # once on the agenda, it is no longer offered
+    agenda_item_add(user=coordinator, meeting=conference, kind="case", case=case)
+    fragment = client.get(
+        f"/meetings/{conference.pk}/ready/form/", headers={"HX-Request": "true"}
+    ).content.decode()
+    assert "田中さん世帯" not in fragment and "今は移れる事例はありません" in fragment
