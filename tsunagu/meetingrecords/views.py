@@ -120,9 +120,11 @@ def _forms(request: AuthenticatedHttpRequest, access: MeetingAccess) -> dict[str
     said open on demand: `record_form`)."""
     meeting = access.meeting
     case_ids = [v.item.case_id for v in access.items if v.item.case_id]
-    plans = SupportPlan.objects.visible_to(request.user).filter(
+    plans_of: dict[int, list[SupportPlan]] = {}
+    for plan in SupportPlan.objects.visible_to(request.user).filter(
         case_id__in=case_ids, status=PlanStatus.DRAFT
-    )
+    ):
+        plans_of.setdefault(plan.case_id, []).append(plan)
     return {
         # one page, several forms: each with its own ids
         "pledge_form": f.PledgeForm(initial={"signed_on": timezone.localdate()}),
@@ -131,7 +133,7 @@ def _forms(request: AuthenticatedHttpRequest, access: MeetingAccess) -> dict[str
             cases=Case.objects.none(),
             persons=Person.objects.none(),
         ),
-        "plans": list(plans),
+        "plans_of": plans_of,
         "held": meeting.held,
     }
 
@@ -295,6 +297,9 @@ def _detail(
         )
         del form.fields["case"]  # an attending organization names only its own person
         context["agenda_form"] = form
+    # each item with its case's draft plans (the secretariat's approval form; none for others)
+    plans_of = context.get("plans_of", {})
+    context["agenda"] = [(v, plans_of.get(v.item.case_id, [])) for v in access.items]
     return render(request, "meetingrecords/detail.html", context, status=status)
 
 
