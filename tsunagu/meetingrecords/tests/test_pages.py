@@ -400,24 +400,11 @@ def test_the_cases_ready_to_move_open_on_demand(coordinator: User, counselor: Us
 def test_a_plan_approval_form_only_for_a_case_with_a_draft_plan(coordinator: User) -> None:
     """Of two cases on a 重層的支援会議's agenda, only the one with a draft plan has the
     approval form, offering that case's plan alone (not an empty choice for the other)."""
-    from tsunagu.cases.services import ActionData, PlanData, plan_create
-    from tsunagu.meetingrecords.tests.test_rules import _case_with_consent
+    from tsunagu.meetingrecords.tests.test_rules import _case_with_consent, draft_plan
 
     with_plan, _ = _case_with_consent(coordinator, ["hokatsu-kita"])
     without, _ = _case_with_consent(coordinator, ["hokatsu-kita"])
-    plan = plan_create(
-        user=coordinator,
-        case=with_plan,
-        kind="multi_agency",
-        data=PlanData(
-            wishes="家で暮らしたい",
-            goals="生活の立て直し",
-            issues="家計",
-            monitoring_on=TODAY() + dt.timedelta(days=30),
-            review_on=TODAY() + dt.timedelta(days=60),
-        ),
-        actions=[ActionData("家計の相談", org("chiiki-fukushi-ka"), TODAY())],
-    )
+    plan = draft_plan(coordinator, with_plan)
     conference = convene(coordinator, "jusoteki-shien-kaigi")
     attendee_add(user=coordinator, meeting=conference, organization=org("hokatsu-kita"))
     item = agenda_item_add(user=coordinator, meeting=conference, kind="case", case=with_plan)

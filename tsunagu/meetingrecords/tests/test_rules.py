@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from tsunagu.access.models import AccessGrant, AccessLog, Basis
 from tsunagu.accounts.models import User
-from tsunagu.cases.models import Case, CaseEvent, PlanStatus
+from tsunagu.cases.models import Case, CaseEvent, PlanStatus, SupportPlan
 from tsunagu.cases.services import ActionData, CaseData, PlanData, case_create, plan_create
 from tsunagu.consent.models import Consent
 from tsunagu.consent.services import consent_record, consent_withdraw
@@ -229,9 +229,9 @@ def test_consent_ending_before_a_future_meeting_does_not_cover_it(coordinator: U
         agenda_item_add(user=coordinator, meeting=meeting, kind="case", case=case)
 
 
-def test_a_case_conference_approves_a_plan(coordinator: User) -> None:
-    case, _ = _case_with_consent(coordinator, ["hokatsu-kita"])
-    plan = plan_create(
+def draft_plan(coordinator: User, case: Case) -> SupportPlan:
+    """A draft 多機関協働 plan of the case, for a 重層的支援会議 to approve."""
+    return plan_create(
         user=coordinator,
         case=case,
         kind="multi_agency",
@@ -244,6 +244,11 @@ def test_a_case_conference_approves_a_plan(coordinator: User) -> None:
         ),
         actions=[ActionData("家計の相談", org("chiiki-fukushi-ka"), TODAY())],
     )
+
+
+def test_a_case_conference_approves_a_plan(coordinator: User) -> None:
+    case, _ = _case_with_consent(coordinator, ["hokatsu-kita"])
+    plan = draft_plan(coordinator, case)
     meeting = convene(coordinator, "jusoteki-shien-kaigi")
     attendee_add(user=coordinator, meeting=meeting, organization=org("hokatsu-kita"))
     item = agenda_item_add(user=coordinator, meeting=meeting, kind="case", case=case)
