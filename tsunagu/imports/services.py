@@ -940,9 +940,10 @@ def import_run(
             except _WriteFailed as exc:
                 report = ImportReport(kind=kind, total_rows=shape.total_rows)
                 errors = [exc.error]
-        found, same = known_rows.result()
-        known = known_found_log(user=user, found=found, channel=channel)
-        report.known = sorted([*known, *same], key=lambda k: k.line)
+        if finding:
+            found, same = known_rows.result()
+            known = known_found_log(user=user, found=found, channel=channel)
+            report.known = sorted([*known, *same], key=lambda k: k.line)
     report.errors = errors_sorted(errors, shape.header.columns)[:MAX_ERRORS]
     return report
 

@@ -119,12 +119,6 @@ def _forms(request: AuthenticatedHttpRequest, access: MeetingAccess) -> dict[str
     """The secretariat's forms on the meeting page (adding an attendee and recording what was
     said open on demand: `record_form`)."""
     meeting = access.meeting
-    case_ids = [v.item.case_id for v in access.items if v.item.case_id]
-    plans_of: dict[int, list[SupportPlan]] = {}
-    for plan in SupportPlan.objects.visible_to(request.user).filter(
-        case_id__in=case_ids, status=PlanStatus.DRAFT
-    ):
-        plans_of.setdefault(plan.case_id, []).append(plan)
     return {
         # one page, several forms: each with its own ids
         "pledge_form": f.PledgeForm(initial={"signed_on": timezone.localdate()}),
@@ -133,9 +127,22 @@ def _forms(request: AuthenticatedHttpRequest, access: MeetingAccess) -> dict[str
             cases=Case.objects.none(),
             persons=Person.objects.none(),
         ),
-        "plans_of": plans_of,
         "held": meeting.held,
     }
+
+
+def _draft_plans_of(
+    request: AuthenticatedHttpRequest, access: MeetingAccess
+) -> dict[int | None, list[SupportPlan]]:
+    """The draft plans of the cases on the agenda, by case (each case item's approval form;
+    keyed as an item names its case, so an item of no case finds none)."""
+    case_ids = [v.item.case_id for v in access.items if v.item.case_id]
+    plans_of: dict[int | None, list[SupportPlan]] = {}
+    for plan in SupportPlan.objects.visible_to(request.user).filter(
+        case_id__in=case_ids, status=PlanStatus.DRAFT
+    ):
+        plans_of.setdefault(plan.case_id, []).append(plan)
+    return plans_of
 
 
 @dataclass(frozen=True)
@@ -298,7 +305,7 @@ def _detail(
         del form.fields["case"]  # an attending organization names only its own person
         context["agenda_form"] = form
     # each item with its case's draft plans (the secretariat's approval form; none for others)
-    plans_of = context.get("plans_of", {})
+    plans_of = _draft_plans_of(request, access) if access.holder else {}
     context["agenda"] = [(v, plans_of.get(v.item.case_id, [])) for v in access.items]
     return render(request, "meetingrecords/detail.html", context, status=status)
 
