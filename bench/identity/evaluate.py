@@ -20,6 +20,7 @@ import resource
 import sys
 import time
 import tracemalloc
+from bisect import bisect_left
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from typing import Any
 # Run as a script from the repository root: make the package importable without installing.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from tsunagu.core.text import UNKNOWN
 from tsunagu.people import matching
 from tsunagu.people.matching import (
     DEFAULT_THRESHOLD,
@@ -36,8 +38,10 @@ from tsunagu.people.matching import (
     candidate_pair_count,
     find_pairs,
     match_keys,
+    neighbour_keys,
     query_keys,
     search,
+    wildcard_key,
 )
 
 FACT_FIELDS = (
@@ -170,6 +174,21 @@ def search_report(rows: list[dict[str, Any]], all_facts: list[PersonFacts]) -> N
     for i, f in enumerate(all_facts):
         for k in match_keys(f):
             index[k].append(i)
+    names = sorted(k for k in index if k.startswith("n:"))
+
+    def wildcard(key: str | None) -> set[str]:
+        """The stored names a typed 〓 matches, as `people.selectors._wildcard_keys` finds them."""
+        if key is None:
+            return set()
+        head, tail = key.split(UNKNOWN, 1)
+        out: list[str] = []
+        for k in itertools.islice(names, bisect_left(names, head), None):
+            if not k.startswith(head) or len(out) == 50:
+                break
+            if k.endswith(tail) and len(k) == len(key) and k != key:
+                out.append(k)
+        return set(out)
+
     person = [row["person_id"] for row in rows]
     results: dict[str, list[int]] = {
         "with birth date": [],
@@ -195,24 +214,33 @@ def search_report(rows: list[dict[str, Any]], all_facts: list[PersonFacts]) -> N
         for label, b in (("with birth date", birth), ("without birth date", None)):
             if label == "with birth date" and b is None:
                 continue
-            cand_ids = {j for k in query_keys(query, b) for j in index.get(k, ()) if j != i}
+            # the keys typed, then the stored names one slip away or matching a typed 〓
+            keys = query_keys(query, b) | neighbour_keys(query) | wildcard(wildcard_key(query))
+            cand_ids = {j for k in keys for j in index.get(k, ()) if j != i}
             fetched.append(len(cand_ids))
             top = search(query, b, ((j, all_facts[j]) for j in cand_ids), limit=5)
             hit = int(any(person[j] == person[i] for j, _ in top))
             results[label].append(hit)
-            if b is not None:
-                for kind in row["kinds"]:
-                    per_kind[kind].append(hit)
+            for kind in row["kinds"]:
+                per_kind[f"{kind} ({'with' if b else 'without'})"].append(hit)
             if b is None and "marriage" not in row["kinds"]:
                 results["without, name unchanged"].append(hit)
     elapsed = time.perf_counter() - started
-    print("search recall@5 (variant record's name as the query, candidates via query_keys):")
+    print(
+        "search recall@5 (variant record's name as the query, candidates via query_keys,"
+        " neighbour_keys and wildcard_key):"
+    )
     for label, hits in results.items():
         print(f"  {label:24} {_ratio(sum(hits), len(hits))}")
-    print(
-        "  with birth date, per kind: "
-        + ", ".join(f"{k} {sum(v) / len(v):.3f}" for k, v in sorted(per_kind.items()))
-    )
+    for given in ("with", "without"):
+        print(
+            f"  {given} birth date, per kind: "
+            + ", ".join(
+                f"{k.split()[0]} {sum(v) / len(v):.3f}"
+                for k, v in sorted(per_kind.items())
+                if k.endswith(f"({given})")
+            )
+        )
     fetched.sort()
     print(
         f"  candidates fetched per query: median {fetched[len(fetched) // 2]},"

@@ -59,6 +59,7 @@ __all__ = [
     "find_pairs",
     "learned_keys",
     "match_keys",
+    "neighbour_keys",
     "normalize_address",
     "normalize_kana",
     "normalize_name",
@@ -70,6 +71,7 @@ __all__ = [
     "review_score",
     "search",
     "strip_prefecture",
+    "wildcard_key",
 ]
 
 
@@ -337,7 +339,7 @@ def _fold_kana_part(name: str) -> str:
 # (a whole 丁目 would be one block; a one-kana slip alone never makes an automatic match; a
 # full name alone is a block of every namesake in the city, 886 persons for a common name of
 # a city of 1.5 million: the name pairs records through ``NAME_FACT_PREFIXES`` instead).
-SEARCH_ONLY_PREFIXES = ("ac:", "nd:", "w:", "n:")
+SEARCH_ONLY_PREFIXES = ("ac:", "w:", "n:")
 # A full name with a second fact: the birth year, the birth month and day. Pairing only (the
 # search box does not look them up): a pair sharing a full name and neither of these (nor a
 # stronger key: birth date, phone, address) has birth dates more than a slip or an era offset
@@ -398,21 +400,16 @@ def _keys(prep: _Prep, readings: Readings | None = None) -> set[str]:
             fulls.add(coarse_kana(layer.given + layer.family))
     keys = {"n:" + f for f in fulls}
     keys |= _name_fact_keys(fulls, prep)
-    # 外字 written as 〓: each character of the name in turn as 〓 (a one-wildcard neighbourhood),
-    # so 〓橋花子 and 高橋花子 share w:〓橋花子. Search only: as pairing keys they would make
-    # blocks of every 〓藤花子 (佐藤, 伊藤, 加藤 …).
+    # 外字 written as 〓 first (〓橋花子): the kanji name with its first character as 〓, the one
+    # place a typed 〓 leaves nothing before it to narrow the search by (`wildcard_key`).
+    # Search only: as a pairing key it would make a block of every 〓藤花子 (佐藤, 伊藤 …).
     full = kj.full
     if 3 <= len(full) <= 12 and not is_kana(full):
-        keys.update("w:" + full[:i] + UNKNOWN + full[i + 1 :] for i in range(len(full)))
+        keys.add("w:" + UNKNOWN + full[1:])
     # Foreign residents without a shared birth date: every two words of the name by sound.
     if prep.latin or prep.reading_only:
         words = sorted({t for t in prep.sounds if len(t) >= 2})[:5]
         keys.update(f"r:{x}|{y}" for i, x in enumerate(words) for y in words[i + 1 :])
-    kana_full = coarse_kana(prep.kana.full)
-    if len(kana_full) >= 4:
-        # One-deletion neighbourhood: two readings one slip apart share a key.
-        keys.add("nd:" + kana_full)
-        keys.update("nd:" + kana_full[:i] + kana_full[i + 1 :] for i in range(len(kana_full)))
     if prep.birth:
         b = prep.birth.isoformat()
         keys.update(f"b:{b}:f:{f}" for f in families)
@@ -500,9 +497,10 @@ def match_keys(p: PersonFacts) -> set[str]:
     (``_name_fact_keys``); ``b:<date>:f:`` / ``b:<date>:g:`` birth date with family or given name;
     ``b:<date>:r:`` birth date with one word of a romaji or katakana name by sound; ``r:`` two
     words of such a name by sound; ``p:`` last 8 phone digits; ``a:<house>:<given>`` address
-    with given name; search only: ``ac:`` address prefixes, ``nd:`` the reading with each kana
-    deleted in turn (finds a reading one slip away) and ``w:`` the kanji name with each
-    character in turn as 〓 (外字).
+    with given name; search only: ``ac:`` address prefixes and ``w:`` the kanji name with its
+    first character as 〓 (外字). A name one slip from the typed one, or with a 〓 elsewhere, is
+    found through the ``n:`` keys of ``neighbour_keys`` and ``wildcard_key``, worked out when
+    searching.
     """
     return _keys(_prepare(p))
 
@@ -1351,6 +1349,9 @@ def query_keys(query: str, birth_date: datetime.date | None) -> set[str]:
     facts, kind = _query_facts(query, birth_date)
     prep = _prepare(facts)
     keys = _keys(prep)
+    if not prep.kanji.full.startswith(UNKNOWN):
+        # the 外字 key reaches namesakes but for the first character: only a typed 〓 needs it
+        keys = {k for k in keys if not k.startswith("w:")}
     if kind == "name" and birth_date:
         # The whole query may be only a family or only a given name.
         fulls, families, givens = _name_pieces(prep)
@@ -1372,6 +1373,69 @@ def query_keys(query: str, birth_date: datetime.date | None) -> set[str]:
     # The name-with-a-fact keys pair records; the search box finds namesakes by the name (``n:``)
     # and ranks them by the keys they share with the query, which these would not change.
     return {k[:KEY_MAX_LENGTH] for k in keys if not k.startswith(NAME_FACT_PREFIXES)}
+
+
+# The letters of a coarse reading (`coarse_kana` of every katakana, and the long-vowel mark
+# that follows a consonant): what a slip of one kana may put in or change.
+_COARSE_KANA = "".join(
+    sorted({coarse_kana(chr(c)) for c in range(ord("ァ"), ord("ヺ") + 1)} | {"ー"})
+)
+# A reading this short is one slip from too many others to be worth looking for them.
+_SLIP_MIN_LENGTH = 4
+
+
+def _one_slip(reading: str) -> set[str]:
+    """The readings one slip from this one: a kana left out, put in or changed, or two
+    neighbouring kana swapped."""
+    out = {reading[:i] + reading[i + 1 :] for i in range(len(reading))}
+    out.update(
+        reading[:i] + reading[i + 1] + reading[i] + reading[i + 2 :]
+        for i in range(len(reading) - 1)
+    )
+    for i in range(len(reading) + 1):
+        head, tail = reading[:i], reading[i:]
+        out.update(head + c + tail for c in _COARSE_KANA)
+        if tail:
+            out.update(head + c + tail[1:] for c in _COARSE_KANA)
+    out.discard(reading)
+    return out
+
+
+def neighbour_keys(query: str) -> set[str]:
+    """Full-name keys (``n:``) one slip from a name typed in the search box, to look up beside
+    ``query_keys``: the reading with a kana left out, put in, changed or two swapped (たかはし
+    はなご finds タカハシハナコ), and the kanji name with each character in turn as 〓 (高橋花子
+    finds 〓橋花子, a record written with a 外字).
+
+    Worked out when searching, not stored with every record (they were 12 of a record's 40
+    keys, and every import wrote them): most of these are nobody's key, and the caller looks
+    up only which are someone's. Search only; they never pair records."""
+    facts, kind = _query_facts(query, None)
+    if kind != "name":
+        return set()
+    prep = _prepare(facts)
+    keys: set[str] = set()
+    reading = coarse_kana(prep.kana.full)
+    if len(reading) >= _SLIP_MIN_LENGTH:
+        keys.update("n:" + r for r in _one_slip(reading) if len(r) >= _SLIP_MIN_LENGTH)
+    full = coarse_kana(prep.kanji.full)
+    if 3 <= len(full) <= 12 and not is_kana(full) and UNKNOWN not in full:
+        keys.update("n:" + full[:i] + UNKNOWN + full[i + 1 :] for i in range(len(full)))
+    return {k[:KEY_MAX_LENGTH] for k in keys} - _keys(prep)
+
+
+def wildcard_key(query: str) -> str | None:
+    """The full-name key of a kanji name typed with one 外字 as 〓 after its first character
+    (高〓花子), to be matched with the 〓 standing for any one character; None for any other
+    query. A 〓 first, or more than one, has no characters before it to narrow the search:
+    such a name is found through its reading or its birth date."""
+    facts, kind = _query_facts(query, None)
+    if kind != "name":
+        return None
+    full = coarse_kana(_prepare(facts).kanji.full)
+    if not 3 <= len(full) <= KEY_MAX_LENGTH - 2 or full.count(UNKNOWN) != 1 or full[0] == UNKNOWN:
+        return None
+    return "n:" + full
 
 
 def query_kind(query: str) -> str:

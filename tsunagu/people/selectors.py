@@ -20,6 +20,7 @@ from typing import Any, cast
 
 from django.db import connection, connections, transaction
 from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Length
 from django.utils import timezone
 
 from tsunagu.access.models import AccessLog
@@ -31,6 +32,7 @@ from tsunagu.core.bulk import text_in_clause
 from tsunagu.core.fiscal import wareki_date
 from tsunagu.core.history import HistoryEntry, changes
 from tsunagu.core.paging import cursor_page
+from tsunagu.core.text import UNKNOWN
 from tsunagu.core.widgets import CHOICES_SHOWN, Choices
 from tsunagu.people import matching
 from tsunagu.people.access import (
@@ -47,10 +49,10 @@ from tsunagu.people.services import PersonData
 MAX_CANDIDATES = 5000
 # A city-wide search ranks at most this many candidates: those sharing the most keys with the
 # query (then by id, the same cut every time). On the 1.5-million city a common name shares a
-# key (its 〓 forms, its reading one kana away) with thousands of records; the closest of them
-# share many keys, so the 20 ranked first and every result at review level were the same in 160
-# sampled name, kana and unspaced queries as when up to 5,000 were ranked, in a sixth of the
-# time (docs/performance.md).
+# key with thousands of records (namesakes; then names one kana away, counted after them); the
+# closest of them share many keys, so the 20 ranked first and every result at review level
+# were the same in 160 sampled name, kana and unspaced queries as when up to 5,000 were ranked,
+# in a sixth of the time (docs/performance.md).
 RANKED_CANDIDATES = 500
 
 
@@ -99,11 +101,14 @@ def person_search(
     joined = f"{what}、{when}" if what and when else what or when
     searched = f"{joined}、市内のすべての機関の記録から探しました"
     keys = matching.query_keys(query, birth_date)
-    if kind == "name" and text and " " not in text and not birth_date:
+    # someone's name one slip from the typed one (or matching its 〓)
+    near = _held_keys(matching.neighbour_keys(query)) | _wildcard_keys(matching.wildcard_key(query))
+    near -= keys
+    if kind == "name" and text and " " not in text and not birth_date and not near:
         own = _surname_search(user=user, query=text, channel=channel, limit=limit)
         if own is not None:
             return own
-    if not keys:
+    if not keys and not near:
         return SearchResult(
             hits=[],
             known_elsewhere=[],
@@ -112,7 +117,7 @@ def person_search(
         )
     # Candidates are ranked on their facts alone, read as values; only the few ranked are
     # loaded as records.
-    candidates = _candidates_listed(keys, municipality_id=municipality.pk)
+    candidates = _candidates_listed(keys, near, municipality_id=municipality.pk)
     ranked_ids = matching.search(query, birth_date, candidates, limit=limit * 3)
     # which of the ranked the user may see is decided on their holders alone; only the hits
     # shown and the strong matches named by their holder are loaded as records
@@ -171,23 +176,62 @@ def person_search(
     )
 
 
+def _held_keys(keys: Collection[str]) -> set[str]:
+    """Which of these keys some person holds (of any city: only the key strings are read),
+    from the (key, person) index alone: of a name's hundreds of one-slip neighbours, the few
+    that are someone's."""
+    if not keys:
+        return set()
+    table = PersonKey._meta.db_table
+    # on PostgreSQL the keys as one text parameter (`text_in_clause`)
+    condition, params = text_in_clause(connection, '"key"', sorted(keys))
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT DISTINCT "key" FROM "{table}" WHERE {condition}', params)  # noqa: S608
+        return {row[0] for row in cursor.fetchall()}
+
+
+# A name typed with a 〓 matches at most this many written names (高〓花子: 高橋花子, 高田花子 …).
+WILDCARD_KEYS = 50
+
+
+def _wildcard_keys(key: str | None) -> set[str]:
+    """The full-name keys some person holds that `key` (from `matching.wildcard_key`) matches
+    with its 〓 as any one character: a range of the (key, person) index, from the characters
+    before the 〓, filtered by the pattern."""
+    if key is None:
+        return set()
+    head, tail = key.split(UNKNOWN, 1)
+    # unscoped: which key strings match; no person is read
+    return set(
+        PersonKey.dangerously_unscoped.filter(key__startswith=head, key__endswith=tail)
+        .alias(length=Length("key"))
+        .filter(length=len(key))
+        .exclude(key=key)
+        .values_list("key", flat=True)
+        .distinct()
+        .order_by("key")[:WILDCARD_KEYS]
+    )
+
+
 def _candidates_listed(
-    keys: Collection[str], *, municipality_id: int
+    keys: Collection[str], near: Collection[str], *, municipality_id: int
 ) -> list[tuple[int, matching.PersonFacts]]:
     """The facts of the `RANKED_CANDIDATES` persons of the city sharing the most of these keys
-    (then by id, the same cut every time), in the records' list order (which breaks ties in
-    the ranking). The keys are counted per person from the (key, person) index alone, and the
-    persons then read a page at a time in that order, kept to the city as they are read: a
-    common name's thousands of namesakes are not each joined to their organization first (on
-    the 1.5-million city the candidates of 斎藤 凛 took 74 ms that way, now about 10)."""
+    (then the most of the `near` keys, a name one slip from the typed one, then by id: the same
+    cut every time), in the records' list order (which breaks ties in the ranking). The keys
+    are counted per person from the (key, person) index alone, and the persons then read a page
+    at a time in that order, kept to the city as they are read: a common name's thousands of
+    namesakes are not each joined to their organization first (on the 1.5-million city the
+    candidates of 斎藤 凛 took 74 ms that way, now about 10)."""
     # unscoped: the number of keys each person shares with the query; nothing of them is read
-    shared = (
-        PersonKey.dangerously_unscoped.filter(key__in=keys)
-        .values("person_id")
-        .annotate(shared=Count("*"))
-        .order_by("-shared", "person_id")
-        .values_list("person_id", flat=True)
-    )
+    held = PersonKey.dangerously_unscoped.filter(key__in={*keys, *near}).values("person_id")
+    if near:
+        held = held.annotate(
+            shared=Count("pk", filter=Q(key__in=keys)), near=Count("pk", filter=Q(key__in=near))
+        ).order_by("-shared", "-near", "person_id")
+    else:
+        held = held.annotate(shared=Count("*")).order_by("-shared", "person_id")
+    shared = held.values_list("person_id", flat=True)
     # unscoped: a city-wide search ranks every candidate of the city; only the records the
     # user may see are returned, of the others only the holder's name (person_search logs it)
     listed = Person.dangerously_unscoped.filter(

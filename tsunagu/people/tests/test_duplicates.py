@@ -410,3 +410,43 @@ def test_namesakes_of_one_year_born_on_unrelated_days_are_never_compared(
     assert found[frozenset((first.pk, slip.pk))] == "review"
     assert found[frozenset((first.pk, two_slips.pk))] == "review"
     assert unrelated.pk not in {pk for pair in found for pk in pair}
+
+
+def test_a_name_one_slip_away_or_with_a_gaiji_is_found_without_keys_stored_for_it(
+    counselor: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The names one slip from the typed one are worked out when searching (none is stored):
+    a kana left out, put in, changed or two swapped; a 外字 written as 〓 on either side."""
+    hanako = make(
+        counselor,
+        family_name="高橋",
+        given_name="花子",
+        family_name_kana="たかはし",
+        given_name_kana="はなこ",
+        birth_date=dt.date(1950, 3, 4),
+    )
+    gaiji = make(counselor, family_name="〓橋", given_name="桃子", birth_date=dt.date(1960, 1, 2))
+    stored = set(PersonKey.dangerously_unscoped.values_list("key", flat=True))
+    assert not any(k.startswith("nd:") for k in stored)
+    # of the 外字 keys, only the name with its first character as 〓
+    assert {k for k in stored if k.startswith("w:")} == {"w:〓橋花子", "w:〓橋桃子"}
+
+    def found(query: str) -> set[int]:
+        result = person_search(user=counselor, query=query, channel=AccessLog.Channel.WEB)
+        return {h.access.person.pk for h in result.hits}
+
+    slips = ["たかはしはなえ", "たかはしはな", "たかはしはなかこ", "たかはしなはこ"]
+    slips.append("たかはし はなえ")
+    for slip in slips:
+        assert hanako.pk in found(slip), slip
+    assert hanako.pk not in found("たかはしはなえみ")  # two slips
+    assert gaiji.pk in found("高橋 桃子")  # the stored name has the 外字
+    assert hanako.pk in found("高？花子")  # the typed name has it
+    assert hanako.pk not in found("高？桃子")
+    # a namesake of the typed reading ranks before a name one slip from it when the search
+    # has room for few candidates
+    exact = [
+        make(counselor, family_name_kana="たかはし", given_name_kana="はなえ") for _ in range(2)
+    ]
+    monkeypatch.setattr("tsunagu.people.selectors.RANKED_CANDIDATES", 2)
+    assert found("たかはしはなえ") == {p.pk for p in exact}

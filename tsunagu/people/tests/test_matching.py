@@ -25,6 +25,7 @@ from tsunagu.people.matching import (
     compare,
     find_pairs,
     match_keys,
+    neighbour_keys,
     normalize_address,
     normalize_kana,
     normalize_name,
@@ -32,6 +33,7 @@ from tsunagu.people.matching import (
     query_keys,
     search,
     strip_prefecture,
+    wildcard_key,
 )
 
 BIRTH = dt.date(1978, 6, 14)
@@ -537,6 +539,27 @@ def test_query_keys_hit_the_record_for_what_a_counselor_types() -> None:
         ("たかはしはなご", None),
     ]:
         assert query_keys(query, birth) & keys, query
+
+
+def test_a_name_one_slip_away_is_worked_out_when_searching_not_stored() -> None:
+    keys = match_keys(HANAKO)
+    assert not any(k.startswith("nd:") for k in keys)
+    assert {k for k in keys if k.startswith("w:")} == {"w:〓橋花子"}
+    assert len(keys) <= 30
+    slips = ["たかはしはなえ", "たかはしはな", "たかはしはなかこ", "たかはしなはこ", "ﾀｶﾊｼ ﾊﾅｴ"]
+    for query in slips:
+        assert neighbour_keys(query) & keys, query
+        assert not query_keys(query, None) & keys, query  # found only as a neighbour
+    assert not neighbour_keys("たかはしはなえみ") & keys  # two slips
+    assert not neighbour_keys("たかし") and not neighbour_keys("090-1234-5678")
+    gaiji = match_keys(replace(HANAKO, family_name="〓橋", family_name_kana=""))
+    assert neighbour_keys("高橋 花子") & gaiji
+    assert not neighbour_keys("高橋 花子") & keys  # never the typed name itself
+    assert wildcard_key("高？花子") == "n:高〓花子"
+    assert wildcard_key("〓橋花子") is None  # nothing before the 〓 to narrow the search
+    assert query_keys("〓橋 花子", None) & keys and not query_keys("石橋 花子", None) & keys
+    assert wildcard_key("高〓〓子") is None and wildcard_key("高橋花子") is None
+    assert wildcard_key("たかはし") is None and wildcard_key("本町1-2") is None
 
 
 # --------------------------------------------------------------------------- search
