@@ -102,7 +102,7 @@ def access_log_at_end() -> Iterator[None]:
         outer.extend(rows)
         return
     if connection.vendor == "postgresql":
-        # the write's deferred checks (its foreign keys: about 40 matching keys a person) run
+        # the write's deferred checks (its foreign keys) run
         # now, before the head is locked, instead of at the commit while it is held
         with connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")

@@ -261,11 +261,11 @@ class HouseholdMember(models.Model):
 class PersonKey(models.Model):
     """A blocking key of identity matching (`matching.match_keys`), indexed for candidate lookup."""
 
-    # about 40 keys a person, written by every import: two indexes besides the id, no more
+    # about 30 keys a person, written by every import: two indexes besides the id, no more
     # (the unique (person, key) serves a person's keys; the lookup index below serves a key's
     # block and a name prefix, so neither column needs an index of its own).
     # No foreign-key constraint in the database: a key is derived from its person and written
-    # with it, 40 at a time; the database's check of each key row cost a 10 MB import 15 s. A
+    # with it, 30 at a time; the database's check of each key row cost a 10 MB import 15 s. A
     # person is never deleted while its access log stands (PROTECT); retention's erasure
     # deletes the keys of those it anonymises. A lookup takes the persons from the person
     # table, so a key left without its person would never be a candidate.

@@ -241,7 +241,7 @@ def person_create_many(
         keys = known_keys.get(facts)
         return matching.match_keys(facts) if keys is None else keys
 
-    # about 40 keys a person: plain rows, no model instances, in key order (the lookup index
+    # about 30 keys a person: plain rows, no model instances, in key order (the lookup index
     # is by key: sorted, neighbouring keys go to the same index pages one after another)
     rows: list[tuple[int, str]] = [(p.pk, key) for p in persons for key in keys_of(p)]
     rows.sort(key=_by_key)
