@@ -1380,8 +1380,10 @@ def query_keys(query: str, birth_date: datetime.date | None) -> set[str]:
 _COARSE_KANA = "".join(
     sorted({coarse_kana(chr(c)) for c in range(ord("ァ"), ord("ヺ") + 1)} | {"ー"})
 )
-# A reading this short is one slip from too many others to be worth looking for them.
+# A reading this short is one slip from too many others to be worth looking for them; one
+# longer than a name is not looked for one slip away (its neighbours grow with its length).
 _SLIP_MIN_LENGTH = 4
+_SLIP_MAX_LENGTH = 24
 
 
 def _one_slip(reading: str) -> set[str]:
@@ -1416,7 +1418,7 @@ def neighbour_keys(query: str) -> set[str]:
     prep = _prepare(facts)
     keys: set[str] = set()
     reading = coarse_kana(prep.kana.full)
-    if len(reading) >= _SLIP_MIN_LENGTH:
+    if _SLIP_MIN_LENGTH <= len(reading) <= _SLIP_MAX_LENGTH:
         keys.update("n:" + r for r in _one_slip(reading) if len(r) >= _SLIP_MIN_LENGTH)
     full = coarse_kana(prep.kanji.full)
     if 3 <= len(full) <= 12 and not is_kana(full) and UNKNOWN not in full:

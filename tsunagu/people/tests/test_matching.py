@@ -552,6 +552,7 @@ def test_a_name_one_slip_away_is_worked_out_when_searching_not_stored() -> None:
         assert not query_keys(query, None) & keys, query  # found only as a neighbour
     assert not neighbour_keys("たかはしはなえみ") & keys  # two slips
     assert not neighbour_keys("たかし") and not neighbour_keys("090-1234-5678")
+    assert not neighbour_keys("あい" * 100)  # longer than a name: not looked for
     gaiji = match_keys(replace(HANAKO, family_name="〓橋", family_name_kana=""))
     assert neighbour_keys("高橋 花子") & gaiji
     assert not neighbour_keys("高橋 花子") & keys  # never the typed name itself
