@@ -1411,7 +1411,8 @@ def neighbour_keys(query: str) -> set[str]:
 
     Worked out when searching, not stored with every record (they were 12 of a record's 40
     keys, and every import wrote them): most of these are nobody's key, and the caller looks
-    up only which are someone's. Search only; they never pair records."""
+    up only which are someone's, and sets aside those it looks up as typed (``query_keys``).
+    Search only; they never pair records."""
     facts, kind = _query_facts(query, None)
     if kind != "name":
         return set()
@@ -1423,7 +1424,7 @@ def neighbour_keys(query: str) -> set[str]:
     full = coarse_kana(prep.kanji.full)
     if 3 <= len(full) <= 12 and not is_kana(full) and UNKNOWN not in full:
         keys.update("n:" + full[:i] + UNKNOWN + full[i + 1 :] for i in range(len(full)))
-    return {k[:KEY_MAX_LENGTH] for k in keys} - _keys(prep)
+    return {k[:KEY_MAX_LENGTH] for k in keys}
 
 
 def wildcard_key(query: str) -> str | None:

@@ -101,7 +101,7 @@ def person_search(
     joined = f"{what}、{when}" if what and when else what or when
     searched = f"{joined}、市内のすべての機関の記録から探しました"
     keys = matching.query_keys(query, birth_date)
-    # someone's name one slip from the typed one (or matching its 〓)
+    # someone's name one slip from the typed one (or matching its 〓), other than as typed
     near = _held_keys(matching.neighbour_keys(query)) | _wildcard_keys(matching.wildcard_key(query))
     near -= keys
     if kind == "name" and text and " " not in text and not birth_date and not near:
