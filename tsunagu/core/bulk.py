@@ -14,6 +14,7 @@ from itertools import batched
 from typing import Any
 
 from django.db import connections, models, router
+from django.db.models.fields import AutoFieldMixin
 
 # columns whose Python values the database drivers take as they are
 _PLAIN = (models.CharField, models.TextField, models.IntegerField, models.BooleanField)
@@ -78,6 +79,47 @@ def rows_insert(
     return written
 
 
+def instances_insert[M: models.Model](objs: Sequence[M], *, batch_size: int = 1000) -> list[M]:
+    """Insert new model instances as `bulk_create` does (auto-now times set, each instance
+    given its id and marked saved; no signals, no `save()`), returns them.
+
+    On PostgreSQL without SQL built per value: the ids are taken from the table's sequence in
+    one statement, then the rows go by `rows_insert`'s `COPY` (an import's 83,000 persons: the
+    ORM's statement building was most of their write's Python). Elsewhere `bulk_create`."""
+    if not objs:
+        return []
+    model = type(objs[0])
+    connection = connections[router.db_for_write(model)]
+    if connection.vendor != "postgresql":
+        # unscoped: the caller's new records, written as given (nothing is read)
+        return model._default_manager.bulk_create(objs, batch_size=batch_size)
+    pk = model._meta.pk
+    if pk is None or not isinstance(pk, AutoFieldMixin):
+        raise TypeError(f"{model.__name__} has no automatic id")
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [model._meta.db_table, pk.column, len(objs)],
+        )
+        ids = sorted(pk_value for (pk_value,) in cursor.fetchall())
+    for obj, pk_value in zip(objs, ids, strict=True):
+        if obj.pk is not None:
+            raise ValueError(f"{model.__name__} {obj.pk} is not new")
+        obj._prepare_related_fields_for_save(operation_name="instances_insert")
+        obj.pk = pk_value
+    rows_insert(
+        model,
+        [pk.name, *(f.name for f in fields)],
+        ([obj.pk, *(f.pre_save(obj, True) for f in fields)] for obj in objs),
+        batch_size=batch_size,
+    )
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = connection.alias
+    return list(objs)
+
+
 def _prepared(value: Any, field: models.Field[Any, Any] | None, connection: Any) -> Any:
     if isinstance(value, Enum):  # a choice: its code (drivers may take the name)
         return value.value
@@ -94,6 +136,17 @@ def in_clause(connection: Any, column: str, values: Sequence[Any]) -> tuple[str,
     if connection.vendor == "postgresql":
         return f"{column} = ANY(%s)", [list(values)]
     return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
+
+
+def int_in_clause(connection: Any, column: str, values: Sequence[int]) -> tuple[str, list[Any]]:
+    """`in_clause` for thousands of ids: on PostgreSQL one text parameter the server splits
+    (as `text_in_clause`); a value that is not an int is refused (TypeError)."""
+    if connection.vendor != "postgresql":
+        return in_clause(connection, column, values)
+    for value in values:
+        if type(value) is not int:
+            raise TypeError(f"not an id: {value!r}")
+    return f"{column} = ANY(string_to_array(%s, ',')::bigint[])", [",".join(map(str, values))]
 
 
 def text_in_clause(connection: Any, column: str, values: Sequence[str]) -> tuple[str, list[Any]]:

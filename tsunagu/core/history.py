@@ -28,7 +28,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 from simple_history.signals import pre_create_historical_record
 
-from tsunagu.core.bulk import in_clause
+from tsunagu.core.bulk import in_clause, instances_insert
 
 # sent with `ids` (of the historical rows just written, in order) after a bulk write with history
 history_rows_written = Signal()
@@ -68,8 +68,7 @@ def bulk_create_with_history[M: models.Model](
     the user, `+`, no change reason, the extra attributes such as the channel), but copied by
     the database from the rows just inserted (`INSERT … SELECT`, one statement per batch), not
     built as model instances; the history date is one time for the whole call."""
-    # unscoped: the caller's new records, written as given (nothing is read)
-    created: list[M] = model._default_manager.bulk_create(objs, batch_size=batch_size)
+    created = instances_insert(objs, batch_size=batch_size or 1000)
     ids = [o.pk for o in created]
     if not ids:
         return created

@@ -20,17 +20,19 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import multiprocessing
 import re
-import threading
 import unicodedata
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, connection, models, transaction
+from django.db import DatabaseError, connection, connections, models, transaction
 from django.tasks import task
 from django.utils import timezone
 
@@ -67,7 +69,7 @@ from tsunagu.imports.models import ImportJob, ImportKind
 from tsunagu.organizations.models import Organization
 from tsunagu.people import matching
 from tsunagu.people.models import Person, PersonLink, Sex
-from tsunagu.people.selectors import facts_read, key_blocks
+from tsunagu.people.selectors import key_candidates
 from tsunagu.people.services import (
     PersonData,
     person_create_many,
@@ -434,7 +436,7 @@ def _plan_facts(plan: PersonPlan) -> matching.PersonFacts:
 def _plan_keys(plan: PersonPlan) -> frozenset[str]:
     """The row's stored keys (`matching.match_keys`), worked out once."""
     if plan.keys is None:
-        plan.keys = frozenset(matching.match_keys(_plan_facts(plan)))
+        plan.keys = frozenset(matching.prepared_keys(_plan_prepared(plan)))
     return plan.keys
 
 
@@ -553,13 +555,12 @@ def known_persons_match(*, user: User, plans: Sequence[Plan]) -> KnownFound:
     # sharing its name and a second fact (birth year, or month and day) or a stronger
     # key, never every namesake of the city (`matching.NAME_FACT_PREFIXES`)
     keys = {plan.line: _pairing_keys(plan) for plan in new}
-    by_key = key_blocks(
-        keys=set().union(*keys.values()), municipality_id=organization.municipality_id
-    )
     # candidates are ranked on their facts read as values, each prepared once, a pair scored
     # without its reasons (`matching.review_score`); only the best match of a row is compared
     # in full and loaded as a record
-    candidates = facts_read(set().union(*by_key.values()) if by_key else set())
+    by_key, candidates = key_candidates(
+        keys=set().union(*keys.values()), municipality_id=organization.municipality_id
+    )
     # a pair whose birth dates alone cap it below review (most pairs of a common name and
     # birth year) is passed over before the record is prepared, as find-duplicates does
     marks = matching.PairingMarks()
@@ -948,7 +949,10 @@ def import_run(
     return report
 
 
-def _known_rows_find(*, user: User, plans: Sequence[Plan]) -> tuple[KnownFound, list[KnownPerson]]:
+KnownRows = tuple[KnownFound, list[KnownPerson]]
+
+
+def _known_rows_find(*, user: User, plans: Sequence[Plan]) -> KnownRows:
     """The new rows like a person the city knows (`known_persons_match`, not yet logged), and
     the rows like an earlier row of the file (`same_file_persons_find`)."""
     found = known_persons_match(user=user, plans=plans)
@@ -956,48 +960,115 @@ def _known_rows_find(*, user: User, plans: Sequence[Plan]) -> tuple[KnownFound, 
     return found, same
 
 
+class _KnownAnswer:
+    """What `_known_rows_find` answered: at hand, or coming from the process that checks the
+    rows beside the write (`result()` waits for it, then re-raises what failed there)."""
+
+    def __init__(self, receiving: Connection | None = None, child: BaseProcess | None = None):
+        self._receiving = receiving
+        self._child = child
+        self._outcome: tuple[str, object] | None = None
+
+    @classmethod
+    def at_hand(cls, rows: KnownRows) -> _KnownAnswer:
+        answer = cls()
+        answer._outcome = ("found", rows)
+        return answer
+
+    def _receive(self) -> tuple[str, object]:
+        if self._receiving is None:
+            raise RuntimeError("no process to receive from")
+        try:
+            kind, value = self._receiving.recv()
+        except EOFError:
+            kind, value = (
+                "failed",
+                RuntimeError(
+                    "同一人物の可能性がある行の確認が途中で止まりました（確認するプロセスが終了しました）"
+                ),
+            )
+        return str(kind), value
+
+    def snapshot_taken(self) -> None:
+        """Wait until the child has its snapshot of the city (or has failed before it)."""
+        kind, value = self._receive()
+        if kind != "snapshot":
+            self._outcome = (kind, value)
+
+    def result(self) -> KnownRows:
+        while self._outcome is None:
+            kind, value = self._receive()
+            if kind != "snapshot":
+                self._outcome = (kind, value)
+        kind, value = self._outcome
+        if kind == "failed":
+            raise value if isinstance(value, BaseException) else RuntimeError(str(value))
+        return cast(KnownRows, value)
+
+    def close(self) -> None:
+        if self._child is None:
+            return
+        if self._child.is_alive() and self._outcome is None:
+            self._child.terminate()  # the write failed: its answer is not needed
+        self._child.join()
+        if self._receiving is not None:
+            self._receiving.close()
+
+
+def _known_in_child(sending: Connection, user: User, plans: Sequence[Plan]) -> None:
+    """The forked process of `_known_beside_write`: its own connection, one read-only snapshot
+    taken at once (reported through the pipe), then the answer or what failed."""
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                cursor.execute("SELECT 1")  # the snapshot: the city before the write
+            sending.send(("snapshot", None))
+            rows = _known_rows_find(user=user, plans=plans)
+        sending.send(("found", rows))
+    except BaseException as exc:  # every failure is the parent's to raise
+        try:
+            sending.send(("failed", exc))
+        except Exception:  # an exception that cannot be pickled: its text
+            sending.send(("failed", RuntimeError(f"{type(exc).__name__}: {exc}")))
+    finally:
+        connection.close()
+        sending.close()
+
+
 @contextmanager
-def _known_beside_write(
-    *, user: User, plans: Sequence[Plan]
-) -> Iterator[Future[tuple[KnownFound, list[KnownPerson]]]]:
+def _known_beside_write(*, user: User, plans: Sequence[Plan]) -> Iterator[_KnownAnswer]:
     """`_known_rows_find` for the rows the block writes, its result ready after the block.
 
-    On PostgreSQL, outside any caller's transaction (the command line, the task worker), it
-    runs in a thread of its own with its own connection, in a read-only REPEATABLE READ
-    transaction whose snapshot is taken before the block starts: it sees the city as it was
-    before the import (never the import's own rows, even once they are committed), and its
-    Python runs while the write waits for the database. On the 1.5-million city, whose key
-    index is read from disk as it is written, a 10 MB import took 222 s without it and 175 s
-    with it; on a city whose database is all in memory it gains nothing (the write is then
-    the database's CPU, on the same two cores). Elsewhere (SQLite, inside a caller's
-    transaction, whose rows another connection cannot see) it is found first, as before. The
-    rows' keys are worked out once, before either starts, for both."""
+    On PostgreSQL, outside any caller's transaction (the command line), it runs in a process
+    of its own (forked, so it has the checked rows without copying them), with its own
+    connection, in a read-only REPEATABLE READ transaction whose snapshot is taken before the
+    block starts: it sees the city as it was before the import (never the import's own rows,
+    even once they are committed), and its Python runs on the second core while this one
+    writes (a thread would share one interpreter lock with the write's Python). Elsewhere
+    (SQLite, inside a caller's transaction such as the task worker's, whose rows another
+    connection cannot see) it is found first. The rows' keys are worked out once, before
+    either starts, for both."""
     for plan in plans:
         if isinstance(plan, PersonPlan) and plan.person is None:
             _plan_keys(plan)
     if not plans or connection.vendor != "postgresql" or connection.in_atomic_block:
-        done: Future[tuple[KnownFound, list[KnownPerson]]] = Future()
-        done.set_result(_known_rows_find(user=user, plans=plans))
-        yield done
+        yield _KnownAnswer.at_hand(_known_rows_find(user=user, plans=plans))
         return
-    snapshot = threading.Event()
-
-    def find() -> tuple[KnownFound, list[KnownPerson]]:
-        try:
-            with transaction.atomic():
-                with connection.cursor() as cursor:
-                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                    cursor.execute("SELECT 1")  # the snapshot: the city before the write
-                snapshot.set()
-                return _known_rows_find(user=user, plans=plans)
-        finally:
-            snapshot.set()
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-known") as pool:
-        future = pool.submit(find)
-        snapshot.wait()
-        yield future
+    fork = multiprocessing.get_context("fork")
+    receiving, sending = fork.Pipe(duplex=False)
+    connections.close_all()  # the child opens its own; a connection is never shared
+    child = fork.Process(
+        target=_known_in_child, args=(sending, user, plans), name="import-known", daemon=True
+    )
+    child.start()
+    sending.close()
+    answer = _KnownAnswer(receiving, child)
+    try:
+        answer.snapshot_taken()
+        yield answer
+    finally:
+        answer.close()
 
 
 def import_decode(*, data: bytes) -> tuple[str, str]:

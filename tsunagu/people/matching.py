@@ -67,6 +67,7 @@ __all__ = [
     "pair_match",
     "pairing_keys",
     "prepare",
+    "prepared_keys",
     "query_keys",
     "review_score",
     "search",
@@ -503,6 +504,11 @@ def match_keys(p: PersonFacts) -> set[str]:
     searching.
     """
     return _keys(_prepare(p))
+
+
+def prepared_keys(p: Prepared) -> set[str]:
+    """``match_keys`` of a record already prepared (``prepare``), not prepared again."""
+    return _keys(p)
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,9 +1,11 @@
 """An import from the command line finds the rows like a known person while it writes the rows
-(`imports.services._known_beside_write`): on PostgreSQL in a thread of its own, reading the city
-as it was before the import. Committed transactions, so that the thread's connection sees the
-city the test made."""
+(`imports.services._known_beside_write`): on PostgreSQL in a process of its own, reading the
+city as it was before the import. Committed transactions, so that the process's connection
+sees the city the test made."""
 
 from __future__ import annotations
+
+import os
 
 import pytest
 from django.db import connection
@@ -43,17 +45,22 @@ def test_the_rows_are_checked_against_the_city_before_the_import(
     if connection.vendor != "postgresql":
         pytest.skip("a second connection sees only committed rows on PostgreSQL")
     yamada = known_yamada(counselor)
-    threads: list[bool] = []
     original = services._known_rows_find
+    parent = os.getpid()
 
     def spied(**kwargs: object) -> object:
-        threads.append(connection.in_atomic_block)  # its own read-only transaction
+        # in the forked process (an assertion failing there fails the import here), in its
+        # own read-only transaction
+        assert os.getpid() != parent
+        assert connection.in_atomic_block
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW transaction_read_only")
+            assert cursor.fetchone() == ("on",)
         return original(**kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(services, "_known_rows_find", spied)
     report = _import(counselor)
     assert report.ok and report.created == 4, report.errors
-    assert threads == [True]
     assert [(k.line, k.person_id, k.first_line) for k in report.known] == [
         (2, yamada.pk, None),
         (4, None, 3),
@@ -67,7 +74,7 @@ def test_a_failure_to_check_the_rows_writes_nothing(
     counselor: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if connection.vendor != "postgresql":
-        pytest.skip("the thread runs on PostgreSQL only")
+        pytest.skip("the process runs on PostgreSQL only")
     known_yamada(counselor)
 
     def broken(**kwargs: object) -> object:
@@ -75,5 +82,23 @@ def test_a_failure_to_check_the_rows_writes_nothing(
 
     monkeypatch.setattr(services, "known_persons_match", broken)
     with pytest.raises(RuntimeError, match="went away"):
+        _import(counselor)
+    assert Person.dangerously_unscoped.count() == 1
+
+
+def test_a_checking_process_that_dies_writes_nothing(
+    counselor: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The process checking the rows ends without an answer (killed, out of memory): the
+    import fails with a Japanese message and nothing is written."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the process runs on PostgreSQL only")
+    known_yamada(counselor)
+
+    def dies(**kwargs: object) -> object:
+        os._exit(9)
+
+    monkeypatch.setattr(services, "known_persons_match", dies)
+    with pytest.raises(RuntimeError, match="確認が途中で止まりました"):
         _import(counselor)
     assert Person.dangerously_unscoped.count() == 1

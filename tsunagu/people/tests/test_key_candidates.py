@@ -1,4 +1,5 @@
-"""`selectors.key_blocks`: the persons holding each key, the city's only."""
+"""`selectors.key_candidates`: the persons holding each key, the city's only, with their
+facts."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ import pytest
 from django.db import connection
 
 from tsunagu.accounts.models import User
-from tsunagu.core.bulk import text_in_clause
+from tsunagu.core.bulk import int_in_clause, text_in_clause
 from tsunagu.people.models import Person, PersonKey
-from tsunagu.people.selectors import key_blocks
+from tsunagu.people.selectors import key_candidates
 from tsunagu.people.services import PersonData, person_create
 
 
@@ -26,6 +27,8 @@ def test_blocks_hold_the_city_s_persons_only(
         family_name_kana="タカハシ",
         given_name_kana="ハナコ",
         birth_date=dt.date(1931, 5, 2),
+        address="射水市太閤山1丁目2番地",
+        former_family_names=["髙橋"],
     )
     here = {person_create(user=u, data=data).pk for u in (counselor, receiver)}
     there = person_create(user=outsider, data=data)
@@ -38,10 +41,23 @@ def test_blocks_hold_the_city_s_persons_only(
         PersonKey.objects.visible_to(outsider).filter(person=there).values_list("key", flat=True)
     )
     assert keys
-    blocks = key_blocks(keys=[*keys, "n:だれもいない"], municipality_id=here_city)
+    blocks, candidates = key_candidates(keys=[*keys, "n:だれもいない"], municipality_id=here_city)
     assert set(blocks) == keys
     assert all(persons == here for persons in blocks.values())
-    assert key_blocks(keys=keys, municipality_id=there_city) == {key: {there.pk} for key in keys}
+    assert set(candidates) == here
+    organization, facts = candidates[min(here)]
+    assert organization == counselor.organization.pk
+    assert (facts.family_name, facts.given_name_kana, facts.address) == (
+        "高橋",
+        "ハナコ",
+        "射水市太閤山1丁目2番地",
+    )
+    assert facts.birth_date == dt.date(1931, 5, 2)  # a date, on SQLite too
+    assert facts.former_family_names == ("髙橋",)
+    blocks, candidates = key_candidates(keys=keys, municipality_id=there_city)
+    assert blocks == {key: {there.pk} for key in keys}
+    assert set(candidates) == {there.pk}
+    assert candidates[there.pk][0] == outsider.organization.pk
 
 
 def test_a_key_left_without_its_person_is_no_candidate(counselor: User) -> None:
@@ -57,8 +73,10 @@ def test_a_key_left_without_its_person_is_no_candidate(counselor: User) -> None:
     PersonKey.dangerously_unscoped.bulk_create(
         PersonKey(person_id=missing, key=key) for key in keys
     )
-    blocks = key_blocks(keys=keys, municipality_id=city)
+    blocks, candidates = key_candidates(keys=keys, municipality_id=city)
     assert blocks == {key: {person.pk, kept.pk} for key in keys}
+    assert set(candidates) == {person.pk, kept.pk}
+    assert candidates[kept.pk][1].former_family_names == ()
 
 
 def test_many_texts_are_one_parameter_and_a_separator_is_refused() -> None:
@@ -77,3 +95,18 @@ def test_many_texts_are_one_parameter_and_a_separator_is_refused() -> None:
     if connection.vendor == "postgresql":
         with pytest.raises(ValueError, match="separator"):
             text_in_clause(connection, '"key"', ["a\x1fb"])
+
+
+def test_many_ids_are_one_parameter_and_only_ids_are_taken() -> None:
+    """`int_in_clause`: thousands of ids as one parameter on PostgreSQL, matching as `IN`
+    would; anything but an int is refused there, so nothing but digits reaches the text."""
+    ids = list(range(1, 6001))
+    condition, params = int_in_clause(connection, '"id"', ids)
+    assert len(params) == (1 if connection.vendor == "postgresql" else len(ids))
+    rows = " UNION ALL ".join(f'SELECT {i} AS "id"' for i in (0, 1, 6000, 6001))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT * FROM ({rows}) AS v WHERE {condition}", params)  # noqa: S608
+        assert sorted(cursor.fetchall()) == [(1,), (6000,)]
+    if connection.vendor == "postgresql":
+        with pytest.raises(TypeError, match="not an id"):
+            int_in_clause(connection, '"id"', [1, "2) OR (1=1"])  # type: ignore[list-item]
