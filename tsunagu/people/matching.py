@@ -56,6 +56,7 @@ __all__ = [
     "Prepared",
     "Readings",
     "compare",
+    "contact_of",
     "find_pairs",
     "learned_keys",
     "match_keys",
@@ -237,16 +238,30 @@ def _name_layers(
     return _Layer(*kanji_parts), _Layer(*kana_parts)
 
 
+# A record's phone (digits) and address (without prefecture, town + house number, building),
+# normalised: `contact_of`.
+type Contact = tuple[str, str, str, str]
+
+
+def contact_of(phone: str, address: str) -> Contact:
+    """The normalised phone and address parts of a record, as ``prepare`` and
+    ``PairingMarks.add`` work them out (either hands them to the other: `contact`)."""
+    full, house, building = _address_parts(normalize_address(address)) if address else ("", "", "")
+    return normalize_phone(phone), full, house, building
+
+
 @lru_cache(maxsize=65536)
 def _prepare(p: PersonFacts) -> _Prep:
+    return _prepare_with(p, contact_of(p.phone, p.address))
+
+
+def _prepare_with(p: PersonFacts, contact: Contact) -> _Prep:
     kanji, kana = _name_layers(p.family_name, p.given_name, p.family_name_kana, p.given_name_kana)
     raw = _SPACE_RE.sub("", unicodedata.normalize("NFKC", p.family_name + p.given_name))
     former = tuple(
         f for f in (_fold_kana_part(normalize_name(x)) for x in p.former_family_names) if f
     )
-    full, house, building = (
-        _address_parts(normalize_address(p.address)) if p.address else ("", "", "")
-    )
+    phone, full, house, building = contact
     latin = is_latin(p.family_name + p.given_name)
     if latin:
         sound_text = p.family_name + " " + p.given_name
@@ -262,7 +277,7 @@ def _prepare(p: PersonFacts) -> _Prep:
         kanji_raw=raw,
         former=former,
         birth=p.birth_date,
-        phone=normalize_phone(p.phone),
+        phone=phone,
         postal="".join(c for c in unicodedata.normalize("NFKC", p.postal_code) if c.isdigit()),
         addr_full=full,
         addr_house=house,
@@ -1099,9 +1114,10 @@ def find_pairs[K: Hashable](
 Prepared = _Prep
 
 
-def prepare(facts: PersonFacts) -> Prepared:
-    """A record made ready for ``pair_match`` (not cached: the caller keeps what it needs)."""
-    return _prepare.__wrapped__(facts)
+def prepare(facts: PersonFacts, *, contact: Contact | None = None) -> Prepared:
+    """A record made ready for ``pair_match`` (not cached: the caller keeps what it needs);
+    `contact`: its ``contact_of``, when the caller has it already."""
+    return _prepare_with(facts, contact or contact_of(facts.phone, facts.address))
 
 
 def pair_match(a: Prepared, b: Prepared, readings: Readings, threshold: float) -> Match | None:
@@ -1181,18 +1197,20 @@ class PairingMarks:
         birth: datetime.date | None,
         phone: str,
         address: str,
-    ) -> None:
+    ) -> Contact:
+        """Add a person's marks; returns their ``contact_of`` (for ``prepare``)."""
         if pk >= len(self._birth):
             grow = [0] * (max(pk + 1, len(self._birth) * 5 // 4) - len(self._birth))
             for marks in (self._birth, self._phone, self._address, self._house):
                 marks.extend(grow)
-        full, house, _ = _address_parts(normalize_address(address)) if address else ("", "", "")
+        contact = contact_of(phone, address)
         ymd = birth.year * 10000 + birth.month * 100 + birth.day if birth else 0
         self._birth[pk] = ymd * 2 + is_latin(family + given)
-        self._phone[pk] = _mark(normalize_phone(phone)[-8:])
-        self._address[pk] = _mark(full)
-        self._house[pk] = _mark(house)
+        self._phone[pk] = _mark(contact[0][-8:])
+        self._address[pk] = _mark(contact[1])
+        self._house[pk] = _mark(contact[2])
         self._count += 1
+        return contact
 
     def __len__(self) -> int:
         return self._count
