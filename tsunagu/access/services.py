@@ -92,12 +92,6 @@ def access_log_at_end() -> Iterator[None]:
     a whole: a savepoint rolled back inside the block, its error caught there, would leave its
     rows held."""
     outer = _held.get()
-    if outer is None and connection.vendor == "postgresql" and connection.in_atomic_block:
-        # the write's foreign keys are checked as its rows are written, not deferred to the
-        # commit, while the head is held (nor to just before the append: an import's checks
-        # then run beside the process that looks for known persons, not after it)
-        with connection.cursor() as cursor:
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     rows: list[AccessLog] = []
     token = _held.set(rows)
     try:
@@ -107,6 +101,11 @@ def access_log_at_end() -> Iterator[None]:
     if outer is not None:
         outer.extend(rows)
         return
+    if connection.vendor == "postgresql":
+        # the write's deferred checks (its foreign keys) run
+        # now, before the head is locked, instead of at the commit while it is held
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     chain_append(rows)
 
 

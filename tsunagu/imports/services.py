@@ -931,8 +931,7 @@ def import_run(
         # without the importer's decisions (the command line), the rows that look like a known
         # person or an earlier row are found while the rows are written, and reported
         finding = links is None and kind == ImportKind.PERSONS
-        same: list[KnownPerson] | None = None
-        with _known_beside_write(user=user, plans=plans if finding else []) as known_found:
+        with _known_beside_write(user=user, plans=plans if finding else []) as known_rows:
             try:
                 # the rows' access-log entries join the city's chain as the write ends: its
                 # head is locked only from then until the commit, not while thousands of rows
@@ -942,28 +941,32 @@ def import_run(
                     _same_file_link(
                         user=user, persons=persons, same_as=same_as or {}, report=report
                     )
-                    if finding:  # while the city is still being looked through
-                        same = same_file_persons_find(plans=plans)
-                    known_found.result()  # the rows are not written if they cannot be checked
+                    known_rows.result()  # the rows are not written if they cannot be checked
             except _WriteFailed as exc:
                 report = ImportReport(kind=kind, total_rows=shape.total_rows)
                 errors = [exc.error]
         if finding:
-            known = known_found_log(user=user, found=known_found.result(), channel=channel)
-            # a row like a known person is reported as that only (`same_file_persons_find`'s
-            # `flagged`, applied to what it found for every row)
-            flagged = {k.line for k in known}
-            if same is None:
-                same = same_file_persons_find(plans=plans)
-            same = [k for k in same if k.line not in flagged]
+            found, same = known_rows.result()
+            known = known_found_log(user=user, found=found, channel=channel)
             report.known = sorted([*known, *same], key=lambda k: k.line)
     report.errors = errors_sorted(errors, shape.header.columns)[:MAX_ERRORS]
     return report
 
 
+KnownRows = tuple[KnownFound, list[KnownPerson]]
+
+
+def _known_rows_find(*, user: User, plans: Sequence[Plan]) -> KnownRows:
+    """The new rows like a person the city knows (`known_persons_match`, not yet logged), and
+    the rows like an earlier row of the file (`same_file_persons_find`)."""
+    found = known_persons_match(user=user, plans=plans)
+    same = same_file_persons_find(plans=plans, flagged={k.line for k in found.known})
+    return found, same
+
+
 class _KnownAnswer:
-    """What `known_persons_match` answered: at hand, or coming from the process that checks
-    the rows beside the write (`result()` waits for it, then re-raises what failed there)."""
+    """What `_known_rows_find` answered: at hand, or coming from the process that checks the
+    rows beside the write (`result()` waits for it, then re-raises what failed there)."""
 
     def __init__(self, receiving: Connection | None = None, child: BaseProcess | None = None):
         self._receiving = receiving
@@ -971,9 +974,9 @@ class _KnownAnswer:
         self._outcome: tuple[str, object] | None = None
 
     @classmethod
-    def at_hand(cls, found: KnownFound) -> _KnownAnswer:
+    def at_hand(cls, rows: KnownRows) -> _KnownAnswer:
         answer = cls()
-        answer._outcome = ("found", found)
+        answer._outcome = ("found", rows)
         return answer
 
     def _receive(self) -> tuple[str, object]:
@@ -996,7 +999,7 @@ class _KnownAnswer:
         if kind != "snapshot":
             self._outcome = (kind, value)
 
-    def result(self) -> KnownFound:
+    def result(self) -> KnownRows:
         while self._outcome is None:
             kind, value = self._receive()
             if kind != "snapshot":
@@ -1004,7 +1007,7 @@ class _KnownAnswer:
         kind, value = self._outcome
         if kind == "failed":
             raise value if isinstance(value, BaseException) else RuntimeError(str(value))
-        return cast(KnownFound, value)
+        return cast(KnownRows, value)
 
     def close(self) -> None:
         if self._child is None:
@@ -1025,8 +1028,8 @@ def _known_in_child(sending: Connection, user: User, plans: Sequence[Plan]) -> N
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                 cursor.execute("SELECT 1")  # the snapshot: the city before the write
             sending.send(("snapshot", None))
-            found = known_persons_match(user=user, plans=plans)
-        sending.send(("found", found))
+            rows = _known_rows_find(user=user, plans=plans)
+        sending.send(("found", rows))
     except BaseException as exc:  # every failure is the parent's to raise
         try:
             sending.send(("failed", exc))
@@ -1039,7 +1042,7 @@ def _known_in_child(sending: Connection, user: User, plans: Sequence[Plan]) -> N
 
 @contextmanager
 def _known_beside_write(*, user: User, plans: Sequence[Plan]) -> Iterator[_KnownAnswer]:
-    """`known_persons_match` for the rows the block writes, its result ready after the block.
+    """`_known_rows_find` for the rows the block writes, its result ready after the block.
 
     On PostgreSQL, outside any caller's transaction (the command line), it runs in a process
     of its own (forked, so it has the checked rows without copying them), with its own
@@ -1054,7 +1057,7 @@ def _known_beside_write(*, user: User, plans: Sequence[Plan]) -> Iterator[_Known
         if isinstance(plan, PersonPlan) and plan.person is None:
             _plan_keys(plan)
     if not plans or connection.vendor != "postgresql" or connection.in_atomic_block:
-        yield _KnownAnswer.at_hand(known_persons_match(user=user, plans=plans))
+        yield _KnownAnswer.at_hand(_known_rows_find(user=user, plans=plans))
         return
     fork = multiprocessing.get_context("fork")
     receiving, sending = fork.Pipe(duplex=False)

@@ -45,7 +45,7 @@ def test_the_rows_are_checked_against_the_city_before_the_import(
     if connection.vendor != "postgresql":
         pytest.skip("a second connection sees only committed rows on PostgreSQL")
     yamada = known_yamada(counselor)
-    original = services.known_persons_match
+    original = services._known_rows_find
     parent = os.getpid()
 
     def spied(**kwargs: object) -> object:
@@ -58,7 +58,7 @@ def test_the_rows_are_checked_against_the_city_before_the_import(
             assert cursor.fetchone() == ("on",)
         return original(**kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(services, "known_persons_match", spied)
+    monkeypatch.setattr(services, "_known_rows_find", spied)
     report = _import(counselor)
     assert report.ok and report.created == 4, report.errors
     assert [(k.line, k.person_id, k.first_line) for k in report.known] == [
