@@ -333,7 +333,11 @@ def _persons_check(
     existing = {
         p.external_id: p
         # unscoped: the importing organization's own records with these ids
-        for p in Person.dangerously_unscoped.filter(organization=organization, external_id__in=ids)
+        # (without the empty id: the unique index's own condition, which lets PostgreSQL use it
+        # instead of reading every record of a large organization)
+        for p in Person.dangerously_unscoped.filter(
+            organization=organization, external_id__in=ids
+        ).exclude(external_id="")
     }
     wanted = {line: pk for line, pk in (links or {}).items() if pk}
     link_targets = {
@@ -641,9 +645,9 @@ def _consultations_check(
 ) -> tuple[list[Plan], list[RowError]]:
     ids = {values["external_id"] for _, values in rows} - {""}
     imported = set(  # unscoped: the importing organization's own ids
-        Consultation.dangerously_unscoped.filter(
-            organization=organization, external_id__in=ids
-        ).values_list("external_id", flat=True)
+        Consultation.dangerously_unscoped.filter(organization=organization, external_id__in=ids)
+        .exclude(external_id="")  # the unique index's condition (as for persons)
+        .values_list("external_id", flat=True)
     )
     person_ids = {clean_id(values.get("person_external_id", "")) for _, values in rows} - {""}
     persons = {
@@ -651,7 +655,7 @@ def _consultations_check(
         # unscoped: the importing organization's own records with these ids
         for p in Person.dangerously_unscoped.filter(
             organization=organization, external_id__in=person_ids
-        )
+        ).exclude(external_id="")  # the unique index's condition (as above)
     }
     plans: list[Plan] = []
     errors: list[RowError] = []

@@ -166,9 +166,11 @@ def _refuse_taken_external_ids(organization: Organization, persons: Sequence[Per
     ids = [p.external_id for p in persons if p.external_id]
     # unscoped: the organization's own ids, checked for a clash; nothing is shown
     taken = set(
-        Person.dangerously_unscoped.filter(
-            organization=organization, external_id__in=ids
-        ).values_list("external_id", flat=True)
+        Person.dangerously_unscoped.filter(organization=organization, external_id__in=ids)
+        # the unique index's own condition: PostgreSQL then uses the index instead of reading
+        # every record of a large organization (0.1 s a batch of an import)
+        .exclude(external_id="")
+        .values_list("external_id", flat=True)
     )
     for index, person in enumerate(persons):
         if person.external_id in taken:
