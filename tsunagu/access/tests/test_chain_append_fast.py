@@ -80,3 +80,40 @@ def test_append_holds_the_lock_for_two_statements(counselor: User) -> None:
     assert work[0].startswith("SELECT id, last_hash") and "FOR UPDATE" in work[0]
     assert "UPDATE" in work[1] and "INSERT INTO" in work[1]
     assert chain_verify() is None
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(not POSTGRES, reason="the append by COPY is PostgreSQL's")
+def test_a_large_append_goes_by_copy_and_is_the_same_chain(
+    counselor: User, city: Municipality, other_city: Municipality, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From `COPY_ROWS` rows (an import's log at its end) the rows go by COPY, ids taken under
+    the lock: stored column by column as given, ids ascending in the chain's order, both
+    cities' heads moved, the chain verified; a small append after it goes on the same chain."""
+    from tsunagu.access import chain
+
+    here = counselor.organization
+    assert here is not None
+    there = Organization.objects.get(municipality=other_city)
+    chain_append(_rows(counselor, here, 0, 1))
+    chain_append(_rows(counselor, there, 1, 1))
+    monkeypatch.setattr(chain, "COPY_ROWS", 5)
+    large = [*_rows(counselor, here, 10, 6), *_rows(counselor, there, 20, 3)]
+    with CaptureQueriesContext(connection) as queries:
+        assert chain_append(large) == large
+    statements = [q["sql"] for q in queries.captured_queries]
+    # the ids from the sequence, no INSERT (the COPY itself is not among Django's statements)
+    assert any("nextval" in s for s in statements), statements
+    assert not any("INSERT INTO" in s for s in statements), statements
+    assert all(r.pk is not None and not r._state.adding for r in large)
+    stored = {r.pk: r for r in AccessLog.objects.filter(pk__in=[r.pk for r in large])}
+    for row in large:
+        assert [getattr(stored[row.pk], c) for c in _COLUMNS] == [getattr(row, c) for c in _COLUMNS]
+    ids = [r.pk for r in large]
+    assert ids == sorted(ids)
+    small = _rows(counselor, here, 30, 2)
+    chain_append(small)
+    assert min(r.pk for r in small) > max(ids)
+    assert AuditChainHead.objects.get(pk=municipal_chain(city.pk)).count == 9
+    assert AuditChainHead.objects.get(pk=municipal_chain(other_city.pk)).count == 4
+    assert chain_verify() is None
