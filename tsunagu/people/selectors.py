@@ -525,10 +525,8 @@ def _person_column(name: str) -> str:
     return f'p."{field.column}"'
 
 
-# the facts of `_facts_of`, then the organization; names from the models' metadata
-_CANDIDATE_COLUMNS = ", ".join(
-    _person_column(name) for name in ("id", *_FACT_FIELDS[1:-1], "organization")
-)
+# the facts of `_facts_of` but the 旧姓 (read as text), names from the models' metadata
+_CANDIDATE_COLUMNS = ", ".join(_person_column(name) for name in ("id", *_FACT_FIELDS[1:-1]))
 
 
 def _city_facts(ids: Collection[int], municipality_id: int) -> Candidates:
@@ -542,27 +540,16 @@ def _city_facts(ids: Collection[int], municipality_id: int) -> Candidates:
         with connection.cursor() as cursor:
             # unscoped: identity matching ranks candidates on their facts; nothing is shown here
             cursor.execute(
-                f'SELECT {_CANDIDATE_COLUMNS}, {json_text} FROM "{person_table}" p'  # noqa: S608
+                f"SELECT {_CANDIDATE_COLUMNS}, {json_text}, {_person_column('organization')}"  # noqa: S608
+                f' FROM "{person_table}" p'
                 f' JOIN "{organization_table}" o ON o."id" = p."organization_id"'
                 f' WHERE {condition} AND o."municipality_id" = %s',
                 [*params, municipality_id],
             )
-            for row in cursor.fetchall():
-                names = row[-1]
-                facts = matching.PersonFacts(
-                    family_name=row[1],
-                    given_name=row[2],
-                    family_name_kana=row[3],
-                    given_name_kana=row[4],
-                    birth_date=row[5],
-                    phone=row[6],
-                    postal_code=row[7],
-                    address=row[8],
-                    former_family_names=(
-                        () if not names or names == "[]" else tuple(json.loads(names))
-                    ),
-                )
-                read[row[0]] = (row[-2], facts)
+            for *row, names, organization_id in cursor.fetchall():
+                # the 旧姓 list parsed only when there is one (nearly never)
+                olds: list[str] = [] if not names or names == "[]" else json.loads(names)
+                read[row[0]] = (organization_id, _facts_of((*row, olds)))
     return read
 
 

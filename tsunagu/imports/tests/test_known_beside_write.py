@@ -6,6 +6,7 @@ sees the city the test made."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 import pytest
 from django.db import connection
@@ -70,35 +71,31 @@ def test_the_rows_are_checked_against_the_city_before_the_import(
     assert searched.count() == 1
 
 
-def test_a_failure_to_check_the_rows_writes_nothing(
-    counselor: User, monkeypatch: pytest.MonkeyPatch
+def _broken(**kwargs: object) -> object:
+    raise RuntimeError("the database went away")
+
+
+def _dies(**kwargs: object) -> object:
+    os._exit(9)  # killed, out of memory: no answer at all
+
+
+@pytest.mark.parametrize(
+    ("check", "message"),
+    [(_broken, "went away"), (_dies, "確認が途中で止まりました")],
+    ids=["fails", "dies"],
+)
+def test_a_check_that_fails_or_dies_writes_nothing(
+    counselor: User,
+    monkeypatch: pytest.MonkeyPatch,
+    check: Callable[..., object],
+    message: str,
 ) -> None:
+    """The process checking the rows raises (raised here as it is) or ends without an answer
+    (a Japanese message): either way the import fails and nothing is written."""
     if connection.vendor != "postgresql":
         pytest.skip("the process runs on PostgreSQL only")
     known_yamada(counselor)
-
-    def broken(**kwargs: object) -> object:
-        raise RuntimeError("the database went away")
-
-    monkeypatch.setattr(services, "known_persons_match", broken)
-    with pytest.raises(RuntimeError, match="went away"):
-        _import(counselor)
-    assert Person.dangerously_unscoped.count() == 1
-
-
-def test_a_checking_process_that_dies_writes_nothing(
-    counselor: User, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The process checking the rows ends without an answer (killed, out of memory): the
-    import fails with a Japanese message and nothing is written."""
-    if connection.vendor != "postgresql":
-        pytest.skip("the process runs on PostgreSQL only")
-    known_yamada(counselor)
-
-    def dies(**kwargs: object) -> object:
-        os._exit(9)
-
-    monkeypatch.setattr(services, "known_persons_match", dies)
-    with pytest.raises(RuntimeError, match="確認が途中で止まりました"):
+    monkeypatch.setattr(services, "known_persons_match", check)
+    with pytest.raises(RuntimeError, match=message):
         _import(counselor)
     assert Person.dangerously_unscoped.count() == 1
