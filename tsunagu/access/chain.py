@@ -35,7 +35,7 @@ from django.utils import timezone
 from simple_history.signals import post_create_historical_record
 
 from tsunagu.access.models import AccessLog, AuditChainHead, HistoryDigest, HistoryFieldSet
-from tsunagu.core.bulk import rows_insert
+from tsunagu.core.bulk import rows_insert, sequence_ids
 from tsunagu.core.history import HistoryChannel, history_rows_written
 from tsunagu.organizations.models import Organization
 
@@ -228,7 +228,13 @@ def _append_postgresql(
             [n for _, _, n in moved],
         ]
         if len(rows) >= COPY_ROWS:
-            ids = _copied(cursor, fields, values, len(rows))
+            ids = sequence_ids(AccessLog, len(rows))
+            names = [AccessLog._meta.pk.name, *(f.name for f in fields)]
+            rows_insert(
+                AccessLog,
+                names,
+                ([pk, *(values[f.attname][i] for f in fields)] for i, pk in enumerate(ids)),
+            )
             cursor.execute(move, heads_moved)
         else:
             cursor.execute(sql, [*heads_moved, *(values[f.attname] for f in fields)])
@@ -238,27 +244,6 @@ def _append_postgresql(
         row._state.adding = False
         row._state.db = connection.alias
     return True
-
-
-def _copied(
-    cursor: Any, fields: list[models.Field[Any, Any]], values: dict[str, list[Any]], n: int
-) -> list[int]:
-    """COPY the rows of `_append_postgresql` (their values by column) with ids taken from
-    the log's sequence, in order; returns the ids."""
-    log = AccessLog._meta.db_table
-    key = str(AccessLog._meta.pk.column)
-    cursor.execute(
-        "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-        [log, key, n],
-    )
-    ids = sorted(pk for (pk,) in cursor.fetchall())
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(str(c)) for c in [key, *(f.column for f in fields)])
-    # names from the model's metadata only; every value is data
-    with cursor.cursor.copy(f"COPY {quote(log)} ({columns}) FROM STDIN") as copy:
-        for i, pk in enumerate(ids):
-            copy.write_row([pk, *(values[f.attname][i] for f in fields)])
-    return ids
 
 
 @dataclass(frozen=True)

@@ -94,19 +94,12 @@ def instances_insert[M: models.Model](objs: Sequence[M], *, batch_size: int = 10
         # unscoped: the caller's new records, written as given (nothing is read)
         return model._default_manager.bulk_create(objs, batch_size=batch_size)
     pk = model._meta.pk
-    if pk is None or not isinstance(pk, AutoFieldMixin):
-        raise TypeError(f"{model.__name__} has no automatic id")
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [model._meta.db_table, pk.column, len(objs)],
-        )
-        ids = sorted(pk_value for (pk_value,) in cursor.fetchall())
-    for obj, pk_value in zip(objs, ids, strict=True):
+    for obj, pk_value in zip(objs, sequence_ids(model, len(objs)), strict=True):
         if obj.pk is not None:
             raise ValueError(f"{model.__name__} {obj.pk} is not new")
-        obj._prepare_related_fields_for_save(operation_name="instances_insert")
+        # as `bulk_create` does: a related record must be saved, its id taken (not in the stubs)
+        obj._prepare_related_fields_for_save(operation_name="instances_insert")  # type: ignore[attr-defined]
         obj.pk = pk_value
     rows_insert(
         model,
@@ -118,6 +111,21 @@ def instances_insert[M: models.Model](objs: Sequence[M], *, batch_size: int = 10
         obj._state.adding = False
         obj._state.db = connection.alias
     return list(objs)
+
+
+def sequence_ids(model: type[models.Model], n: int) -> list[int]:
+    """`n` new ids from the PostgreSQL sequence of the model's automatic id, ascending, in one
+    statement (where the rows' order matters, take them under the lock that orders them)."""
+    pk = model._meta.pk
+    if pk is None or not isinstance(pk, AutoFieldMixin):
+        raise TypeError(f"{model.__name__} has no automatic id")
+    connection = connections[router.db_for_write(model)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [model._meta.db_table, pk.column, n],
+        )
+        return sorted(pk_value for (pk_value,) in cursor.fetchall())
 
 
 def _prepared(value: Any, field: models.Field[Any, Any] | None, connection: Any) -> Any:
