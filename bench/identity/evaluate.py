@@ -218,7 +218,8 @@ def search_report(rows: list[dict[str, Any]], all_facts: list[PersonFacts]) -> N
             keys = query_keys(query, b) | neighbour_keys(query) | wildcard(wildcard_key(query))
             cand_ids = {j for k in keys for j in index.get(k, ()) if j != i}
             fetched.append(len(cand_ids))
-            top = search(query, b, ((j, all_facts[j]) for j in cand_ids), limit=5)
+            # in id order: ties keep one order whatever the process's string hashing
+            top = search(query, b, ((j, all_facts[j]) for j in sorted(cand_ids)), limit=5)
             hit = int(any(person[j] == person[i] for j, _ in top))
             results[label].append(hit)
             for kind in row["kinds"]:

@@ -16,6 +16,7 @@ A record whose system has a single name field may put the whole name in ``family
 
 from __future__ import annotations
 
+import calendar
 import datetime
 import math
 import re
@@ -388,17 +389,25 @@ def _name_pieces(prep: _Prep) -> tuple[set[str], set[str], set[str]]:
                 families.add(coarse_kana(f))
                 givens.add(coarse_kana(g))
     kj, kn = prep.kanji, prep.kana
-    if kj.split and kn.split:
-        if kj.family and kn.given:
-            fulls.add(coarse_kana(kj.family + kn.given))
-        if kn.family and kj.given:
-            fulls.add(coarse_kana(kn.family + kj.given))
     split_givens = {coarse_kana(g) for g in (kj.given, kn.given) if g}
     for old in prep.former:
         families.add(old)
         for g in split_givens:
             fulls.add(old + g)
     return fulls, families, givens
+
+
+def _mixed_fulls(prep: _Prep) -> set[str]:
+    """The full name with the 姓 from one script and the 名 from the other (青木ユキコ for
+    青木 幸子 / アオキ ユキコ), in key form."""
+    kj, kn = prep.kanji, prep.kana
+    if not (kj.split and kn.split):
+        return set()
+    return {
+        coarse_kana(family + given)
+        for family, given in ((kj.family, kn.given), (kn.family, kj.given))
+        if family and given
+    }
 
 
 def _keys(prep: _Prep, readings: Readings | None = None) -> set[str]:
@@ -414,7 +423,10 @@ def _keys(prep: _Prep, readings: Readings | None = None) -> set[str]:
     for layer in (kj, kn):
         if layer.split and layer.family and layer.given:
             fulls.add(coarse_kana(layer.given + layer.family))
-    keys = {"n:" + f for f in fulls}
+    # A record written with one part in each script (青木 ゆきこ) is found by its mixed full
+    # name from the search box; pairing reaches it through the birth date with the 姓 or the 名
+    # (`b:`), or a phone or an address, so the mixed names carry no name-with-a-fact keys.
+    keys = {"n:" + f for f in fulls | _mixed_fulls(prep)}
     keys |= _name_fact_keys(fulls, prep)
     # 外字 written as 〓 first (〓橋花子): the kanji name with its first character as 〓, the one
     # place a typed 〓 leaves nothing before it to narrow the search by (`wildcard_key`).
@@ -473,14 +485,12 @@ def _year_month_swapped(d: datetime.date) -> int | None:
     """The year of d with the year's last digit and the month's first swapped, when that is
     another valid date (the one slip of the pen that keeps neither the year nor the month and
     day), else None."""
-    text = f"{d.year:04d}{d.month:02d}{d.day:02d}"
-    if text[3] == text[4]:
+    last, first = d.year % 10, d.month // 10
+    month = last * 10 + d.month % 10
+    if last == first or not 1 <= month <= 12:  # most dates: the swap makes no month
         return None
-    try:
-        other = datetime.date(int(text[:3] + text[4]), int(text[3] + text[5]), d.day)
-    except ValueError:
-        return None
-    return other.year
+    year = d.year - last + first
+    return year if d.day <= calendar.monthrange(year, month)[1] else None
 
 
 def _reading_pieces(prep: _Prep, readings: Readings) -> tuple[set[str], set[str]]:
@@ -508,8 +518,8 @@ def match_keys(p: PersonFacts) -> set[str]:
     """Blocking keys of a record; two records of one person share at least one.
 
     Kinds: ``n:`` full name (kanji, kana, mixed, with 旧姓, also given name first, readings of a
-    kanji-only name; search only) and the same full names with a second fact, which pair
-    records: ``ny:<year>:`` birth year, ``nm:<MM-DD>:`` birth month and day
+    kanji-only name; search only) and the same full names but the mixed ones with a second
+    fact, which pair records: ``ny:<year>:`` birth year, ``nm:<MM-DD>:`` birth month and day
     (``_name_fact_keys``); ``b:<date>:f:`` / ``b:<date>:g:`` birth date with family or given name;
     ``b:<date>:r:`` birth date with one word of a romaji or katakana name by sound; ``r:`` two
     words of such a name by sound; ``p:`` last 8 phone digits; ``a:<house>:<given>`` address
