@@ -391,8 +391,6 @@ def _persons_check(
         except ValidationError as exc:
             for name, message in _messages(exc).items():
                 problems.setdefault(name if name in values else "", message)
-        for name, message in _too_long(Person, values, (*_PERSON_TEXT[:4], "address")).items():
-            problems.setdefault(name, message)
         if problems:
             errors.extend(RowError(line, name, message) for name, message in problems.items())
             continue

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields, replace
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import CharField
 from django.utils import timezone
 
 from tsunagu.access.models import AccessLog
@@ -64,6 +65,13 @@ _PERSON_DATA_FIELDS = tuple(f.name for f in fields(PersonData))
 # the codes of each choice, worked out once (Django works them out again on every use)
 _SEXES = frozenset(Sex.values)
 _CONTACT_METHODS = frozenset(ContactMethod.values)
+# each text field's length in the table: checked here with the other rules, so that a record
+# passing them needs no model validation of its own (`person_create_many` writes thousands)
+_MAX_LENGTHS = {
+    f.name: f.max_length or 0
+    for f in (Person._meta.get_field(name) for name in _PERSON_DATA_FIELDS)
+    if isinstance(f, CharField)
+}
 
 
 def person_data_validate(data: PersonData) -> PersonData:
@@ -110,8 +118,12 @@ def person_data_validate(data: PersonData) -> PersonData:
         errors["contact_method"] = "連絡方法の値が不正です"
     if cleaned.address_protection_until and not cleaned.address_protected:
         errors["address_protection_until"] = "住所秘匿の期限は住所秘匿のときだけ入力します"
-    if len(cleaned.external_id) > 64:
-        errors["external_id"] = "IDが長すぎます（64文字まで）"
+    if len(cleaned.external_id) > _MAX_LENGTHS["external_id"]:
+        errors["external_id"] = f"IDが長すぎます（{_MAX_LENGTHS['external_id']}文字まで）"
+    for name, limit in _MAX_LENGTHS.items():
+        length = len(getattr(cleaned, name))
+        if length > limit and name not in errors:
+            errors[name] = f"{limit:,}文字以内で入力してください（{length:,}文字あります）"
     if errors:
         raise ValidationError({k: [v] for k, v in errors.items()})
     return cleaned
@@ -218,8 +230,9 @@ def person_create_many(
     for index, data in enumerate(datas):
         person = Person(organization=organization, created_by=user)
         try:
+            # every rule of the record's own fields, its lengths and choices included: the
+            # model's validation would repeat them (a tenth of a large import's write)
             _apply(person, person_data_validate(data))
-            fields_validate(person)
         except ValidationError as exc:
             raise ItemInvalid(index, exc) from exc
         persons.append(person)
