@@ -120,15 +120,13 @@ def person_search(
     # Candidates are ranked on their facts alone, read as values; only the few ranked are
     # loaded as records.
     candidates = _candidates_listed(keys, near, municipality_id=municipality.pk)
-    ranked_ids = matching.search(query, birth_date, candidates, limit=limit * 3)
-    # which of the ranked the user may see is decided on their holders alone; only the hits
-    # shown and the strong matches named by their holder are loaded as records
-    # unscoped: the holder of each ranked candidate of the city; nothing of them is shown
-    holders = dict(
-        Person.dangerously_unscoped.filter(pk__in=[pk for pk, _ in ranked_ids]).values_list(
-            "pk", "organization_id"
-        )
+    ranked_ids = matching.search(
+        query, birth_date, ((pk, facts) for pk, facts, _ in candidates), limit=limit * 3
     )
+    # which of the ranked the user may see is decided on their holders alone (read with their
+    # facts); only the hits shown and the strong matches named by their holder are loaded
+    ranked = {pk for pk, _ in ranked_ids}
+    holders = {pk: holder for pk, _, holder in candidates if pk in ranked}
     bases = person_bases(user=user, holders=holders)
     shown_ids = [(pk, m) for pk, m in ranked_ids if pk in bases][:limit]
     known_ids = [
@@ -217,7 +215,7 @@ def _wildcard_keys(key: str | None) -> set[str]:
 
 def _candidates_listed(
     keys: Collection[str], near: Collection[str], *, municipality_id: int
-) -> list[tuple[int, matching.PersonFacts]]:
+) -> list[tuple[int, matching.PersonFacts, int]]:
     """The facts of the `RANKED_CANDIDATES` persons of the city sharing the most of these keys
     (then the most of the `near` keys, a name one slip from the typed one, then by id: the same
     cut every time), in the records' list order (which breaks ties in the ranking). The keys
@@ -245,7 +243,7 @@ def _candidates_listed(
     while True:
         page = list(shared[start : start + page_size])
         rows = _facts_listed(listed.filter(pk__in=page))
-        in_city = {pk for pk, _ in rows}
+        in_city = {row[0] for row in rows}
         chosen.extend(pk for pk in page if pk in in_city)
         if len(chosen) >= RANKED_CANDIDATES or len(page) < page_size:
             break
@@ -256,10 +254,14 @@ def _candidates_listed(
     return _facts_listed(listed.filter(pk__in=cut))
 
 
-def _facts_listed(persons: QuerySet[Person]) -> list[tuple[int, matching.PersonFacts]]:
-    """The persons' facts read as values in one query, in the queryset's order (which breaks
-    ties in the ranking): candidates are ranked on these, not on loaded records."""
-    return [(row[0], _facts_of(row)) for row in persons.values_list(*_FACT_FIELDS)]
+def _facts_listed(persons: QuerySet[Person]) -> list[tuple[int, matching.PersonFacts, int]]:
+    """The persons' facts and the id of the organization holding each, read as values in one
+    query, in the queryset's order (which breaks ties in the ranking): candidates are ranked on
+    these, not on loaded records."""
+    return [
+        (row[0], _facts_of(row), row[-1])
+        for row in persons.values_list(*_FACT_FIELDS, "organization_id")
+    ]
 
 
 def _records_ranked(
@@ -294,7 +296,7 @@ def _surname_search(
     facts = _facts_listed(visible.filter(pk__in=ids).order_by("pk")[:MAX_CANDIDATES])
     ranked_ids = [
         (pk, m)
-        for pk, m in matching.search(query, None, facts, limit=limit)
+        for pk, m in matching.search(query, None, ((pk, f) for pk, f, _ in facts), limit=limit)
         if any("姓" in r or "氏名" in r for r in m.reasons)
     ]
     ranked = _records_ranked(visible, ranked_ids)
