@@ -4,6 +4,11 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 
+def too_long(limit: int, length: int) -> str:
+    """The one message for a text longer than its column (forms of their own aside)."""
+    return f"{limit:,}文字以内で入力してください（{length:,}文字あります）"
+
+
 class ItemInvalid(Exception):
     """Item `index` of a batch was refused; `error` says why. Nothing of the batch is written."""
 

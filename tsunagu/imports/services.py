@@ -51,7 +51,7 @@ from tsunagu.core.fiscal import parse_wareki_date
 from tsunagu.core.lost_tasks import task_recovery
 from tsunagu.core.tasks import task_enqueue
 from tsunagu.core.text import nfkc
-from tsunagu.core.validation import ItemInvalid
+from tsunagu.core.validation import ItemInvalid, too_long
 from tsunagu.imports.csvfile import (
     MAX_ERRORS,
     Header,
@@ -272,7 +272,7 @@ def _too_long(
         value = values.get(name, "")
         limit = _max_length(model, name)
         if len(value) > limit:
-            out[name] = f"{limit:,}文字以内で入力してください（{len(value):,}文字あります）"
+            out[name] = too_long(limit, len(value))
     return out
 
 

@@ -23,7 +23,7 @@ from tsunagu.accounts.models import User
 from tsunagu.core.bulk import rows_insert
 from tsunagu.core.history import bulk_create_with_history, changed_by, refuse_stale
 from tsunagu.core.text import clean_text, is_reading, nfkc
-from tsunagu.core.validation import ItemInvalid, fields_validate
+from tsunagu.core.validation import ItemInvalid, fields_validate, too_long
 from tsunagu.organizations.models import Organization
 from tsunagu.people import matching
 from tsunagu.people.models import (
@@ -123,7 +123,7 @@ def person_data_validate(data: PersonData) -> PersonData:
     for name, limit in _MAX_LENGTHS.items():
         length = len(getattr(cleaned, name))
         if length > limit and name not in errors:
-            errors[name] = f"{limit:,}文字以内で入力してください（{length:,}文字あります）"
+            errors[name] = too_long(limit, length)
     if errors:
         raise ValidationError({k: [v] for k, v in errors.items()})
     return cleaned
