@@ -10,7 +10,7 @@ import os
 import traceback
 from bisect import bisect_right
 from collections import OrderedDict, defaultdict
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import reduce
@@ -222,42 +222,52 @@ def _candidates_listed(
     are counted per person from the (key, person) index alone, and the persons then read a page
     at a time in that order, kept to the city as they are read: a common name's thousands of
     namesakes are not each joined to their organization first (on the 1.5-million city the
-    candidates of 斎藤 凛 took 74 ms that way, now about 10)."""
-    # unscoped: the number of keys each person shares with the query; nothing of them is read
-    held = PersonKey.dangerously_unscoped.filter(key__in={*keys, *near}).values("person_id")
-    if near:
-        held = held.annotate(
-            shared=Count("pk", filter=Q(key__in=keys)), near=Count("pk", filter=Q(key__in=near))
-        ).order_by("-shared", "-near", "person_id")
-    else:
-        held = held.annotate(shared=Count("*")).order_by("-shared", "person_id")
-    shared = held.values_list("person_id", flat=True)
-    # unscoped: a city-wide search ranks every candidate of the city; only the records the
-    # user may see are returned, of the others only the holder's name (person_search logs it)
-    listed = Person.dangerously_unscoped.filter(
-        organization__municipality_id=municipality_id
-    ).order_by("family_name_kana", "given_name_kana", "pk")
+    candidates of 斎藤 凛 took 74 ms that way, now about 10). Plain statements, the keys and ids
+    each one parameter (as `key_candidates`): through the ORM, building them and reading a
+    page's 600 rows back took more of a search's time than the database did."""
     page_size = RANKED_CANDIDATES + RANKED_CANDIDATES // 5  # most of a page is the city's
     chosen: list[int] = []
     start = 0
     while True:
-        page = list(shared[start : start + page_size])
-        rows = _facts_listed(listed.filter(pk__in=page))
+        page = _sharing_most(keys, near, offset=start, limit=page_size)
+        rows = _city_fact_rows(page, municipality_id, listed=True)
         in_city = {row[0] for row in rows}
         chosen.extend(pk for pk in page if pk in in_city)
         if len(chosen) >= RANKED_CANDIDATES or len(page) < page_size:
             break
         start += page_size
-    cut = set(chosen[:RANKED_CANDIDATES])
+    cut = chosen[:RANKED_CANDIDATES]
     if start == 0:  # one page (a city of its own database): its rows are in list order
-        return [row for row in rows if row[0] in cut]
-    return _facts_listed(listed.filter(pk__in=cut))
+        kept = set(cut)
+        return [row for row in rows if row[0] in kept]
+    return _city_fact_rows(cut, municipality_id, listed=True)
+
+
+def _sharing_most(
+    keys: Collection[str], near: Collection[str], *, offset: int, limit: int
+) -> list[int]:
+    """The ids of the persons (of any city) holding the most of `keys`, then of `near` (the two
+    are disjoint, so the most of both), then by id; `limit` of them from `offset`."""
+    table = PersonKey._meta.db_table
+    condition, params = text_in_clause(connection, '"key"', sorted({*keys, *near}))
+    order = "COUNT(*) DESC"
+    if near and keys:
+        typed, typed_params = text_in_clause(connection, '"key"', sorted(keys))
+        order = f"SUM(CASE WHEN {typed} THEN 1 ELSE 0 END) DESC, {order}"
+        params += typed_params
+    with connection.cursor() as cursor:
+        # unscoped: the number of keys each person shares with the query; nothing of them is read
+        cursor.execute(
+            f'SELECT "person_id" FROM "{table}" WHERE {condition} GROUP BY "person_id"'  # noqa: S608
+            f' ORDER BY {order}, "person_id" LIMIT %s OFFSET %s',
+            [*params, limit, offset],
+        )
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _facts_listed(persons: QuerySet[Person]) -> list[tuple[int, matching.PersonFacts, int]]:
     """The persons' facts and the id of the organization holding each, read as values in one
-    query, in the queryset's order (which breaks ties in the ranking): candidates are ranked on
-    these, not on loaded records."""
+    query, in the queryset's order (which breaks ties in the ranking)."""
     return [
         (row[0], _facts_of(row), row[-1])
         for row in persons.values_list(*_FACT_FIELDS, "organization_id")
@@ -529,30 +539,48 @@ def _person_column(name: str) -> str:
 
 # the facts of `_facts_of` but the 旧姓 (read as text), names from the models' metadata
 _CANDIDATE_COLUMNS = ", ".join(_person_column(name) for name in ("id", *_FACT_FIELDS[1:-1]))
+# the persons' list order (`Person.Meta.ordering`'s fields), which breaks ties in the ranking
+_LIST_ORDER = ", ".join(
+    _person_column(name) for name in ("family_name_kana", "given_name_kana", "id")
+)
 
 
 def _city_facts(ids: Collection[int], municipality_id: int) -> Candidates:
     """(organization id, facts) of those of these persons who are the city's."""
     read: Candidates = {}
+    for some in batched(sorted(ids), KEY_LOOKUP_BATCH):
+        for pk, facts, organization_id in _city_fact_rows(some, municipality_id):
+            read[pk] = (organization_id, facts)
+    return read
+
+
+def _city_fact_rows(
+    ids: Sequence[int], municipality_id: int, *, listed: bool = False
+) -> list[tuple[int, matching.PersonFacts, int]]:
+    """(id, facts, organization id) of those of these persons who are the city's, in one
+    statement; `listed`: in the records' list order (ふりがな, then id)."""
+    if not ids:
+        return []
     person_table, organization_table = Person._meta.db_table, Organization._meta.db_table
     former = _person_column("former_family_names")
     json_text = f"{former}::text" if connection.vendor == "postgresql" else former
-    for some in batched(sorted(ids), KEY_LOOKUP_BATCH):
-        condition, params = int_in_clause(connection, 'p."id"', some)
-        with connection.cursor() as cursor:
-            # unscoped: identity matching ranks candidates on their facts; nothing is shown here
-            cursor.execute(
-                f"SELECT {_CANDIDATE_COLUMNS}, {json_text}, {_person_column('organization')}"  # noqa: S608
-                f' FROM "{person_table}" p'
-                f' JOIN "{organization_table}" o ON o."id" = p."organization_id"'
-                f' WHERE {condition} AND o."municipality_id" = %s',
-                [*params, municipality_id],
-            )
-            for *row, names, organization_id in cursor.fetchall():
-                # the 旧姓 list parsed only when there is one (nearly never)
-                olds: list[str] = [] if not names or names == "[]" else json.loads(names)
-                read[row[0]] = (organization_id, _facts_of((*row, olds)))
-    return read
+    condition, params = int_in_clause(connection, 'p."id"', ids)
+    order = f" ORDER BY {_LIST_ORDER}" if listed else ""
+    rows = []
+    with connection.cursor() as cursor:
+        # unscoped: identity matching ranks candidates on their facts; nothing is shown here
+        cursor.execute(
+            f"SELECT {_CANDIDATE_COLUMNS}, {json_text}, {_person_column('organization')}"  # noqa: S608
+            f' FROM "{person_table}" p'
+            f' JOIN "{organization_table}" o ON o."id" = p."organization_id"'
+            f' WHERE {condition} AND o."municipality_id" = %s{order}',
+            [*params, municipality_id],
+        )
+        for *row, names, organization_id in cursor.fetchall():
+            # the 旧姓 list parsed only when there is one (nearly never)
+            olds: list[str] = [] if not names or names == "[]" else json.loads(names)
+            rows.append((row[0], _facts_of((*row, olds)), organization_id))
+    return rows
 
 
 class _PreparedRecords:
