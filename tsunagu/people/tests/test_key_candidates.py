@@ -10,6 +10,7 @@ from django.db import connection
 
 from tsunagu.accounts.models import User
 from tsunagu.core.bulk import int_in_clause, text_in_clause
+from tsunagu.people import matching, selectors
 from tsunagu.people.models import Person, PersonKey
 from tsunagu.people.selectors import key_candidates
 from tsunagu.people.services import PersonData, person_create
@@ -110,3 +111,31 @@ def test_many_ids_are_one_parameter_and_only_ids_are_taken() -> None:
     if connection.vendor == "postgresql":
         with pytest.raises(TypeError, match="not an id"):
             int_in_clause(connection, '"id"', [1, "2) OR (1=1"])  # type: ignore[list-item]
+
+
+def test_search_candidates_page_past_another_city_s_and_come_in_list_order(
+    counselor: User, outsider: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`_candidates_listed`: the persons sharing the most keys come first whatever their city,
+    then by id; with room for two candidates the search reads past pages of the other city's
+    (one phone number, written first) to the city's own, and returns the first two of those in
+    the records' list order (ふりがな, then id), with their facts and holder."""
+    phone = "090-1111-2222"
+    for _ in range(3):
+        person_create(user=outsider, data=PersonData(family_name="高橋", phone=phone))
+    here = [
+        person_create(
+            user=counselor,
+            data=PersonData(family_name=family, family_name_kana=kana, phone=phone),
+        ).pk
+        for family, kana in (("高橋", "タカハシ"), ("青木", "アオキ"), ("青木", "アオキ"))
+    ]
+    monkeypatch.setattr(selectors, "RANKED_CANDIDATES", 2)
+    assert counselor.organization is not None
+    keys = matching.query_keys(phone, None)
+    rows = selectors._candidates_listed(
+        keys, set(), municipality_id=counselor.organization.municipality_id
+    )
+    assert [pk for pk, _, _ in rows] == [here[1], here[0]]
+    assert all(holder == counselor.organization.pk for _, _, holder in rows)
+    assert [facts.family_name_kana for _, facts, _ in rows] == ["アオキ", "タカハシ"]
