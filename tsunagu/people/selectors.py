@@ -265,13 +265,10 @@ def _sharing_most(
         return [row[0] for row in cursor.fetchall()]
 
 
-def _facts_listed(persons: QuerySet[Person]) -> list[tuple[int, matching.PersonFacts, int]]:
-    """The persons' facts and the id of the organization holding each, read as values in one
-    query, in the queryset's order (which breaks ties in the ranking)."""
-    return [
-        (row[0], _facts_of(row), row[-1])
-        for row in persons.values_list(*_FACT_FIELDS, "organization_id")
-    ]
+def _facts_listed(persons: QuerySet[Person]) -> list[tuple[int, matching.PersonFacts]]:
+    """The persons' facts read as values in one query, in the queryset's order (which breaks
+    ties in the ranking)."""
+    return [(row[0], _facts_of(row)) for row in persons.values_list(*_FACT_FIELDS)]
 
 
 def _records_ranked(
@@ -306,7 +303,7 @@ def _surname_search(
     facts = _facts_listed(visible.filter(pk__in=ids).order_by("pk")[:MAX_CANDIDATES])
     ranked_ids = [
         (pk, m)
-        for pk, m in matching.search(query, None, ((pk, f) for pk, f, _ in facts), limit=limit)
+        for pk, m in matching.search(query, None, facts, limit=limit)
         if any("姓" in r or "氏名" in r for r in m.reasons)
     ]
     ranked = _records_ranked(visible, ranked_ids)
@@ -539,9 +536,11 @@ def _person_column(name: str) -> str:
 
 # the facts of `_facts_of` but the 旧姓 (read as text), names from the models' metadata
 _CANDIDATE_COLUMNS = ", ".join(_person_column(name) for name in ("id", *_FACT_FIELDS[1:-1]))
-# the persons' list order (`Person.Meta.ordering`'s fields), which breaks ties in the ranking
+# the persons' list order (`Person.Meta.ordering`), which breaks ties in the ranking
 _LIST_ORDER = ", ".join(
-    _person_column(name) for name in ("family_name_kana", "given_name_kana", "id")
+    _person_column(Person._meta.pk.name if name == "pk" else name)
+    for name in Person._meta.ordering or ()
+    if isinstance(name, str)
 )
 
 
