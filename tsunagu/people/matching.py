@@ -1534,12 +1534,15 @@ def search[K: Hashable](
     phone = kind == "address" or bool(q.phone)
     address = kind == "address" or bool(q.addr_full or q.postal)
     birth = q.birth is not None
-    compared = [
-        (
-            cid,
-            cand
-            if phone and address and birth
-            else PersonFacts(
+    ids: list[K] = []
+    # the facts compared, as PersonFacts' fields in order → the candidates' places
+    alike: dict[
+        tuple[str, str, str, str, datetime.date | None, str, str, str, tuple[str, ...]], list[int]
+    ] = {}
+    for n, (cid, cand) in enumerate(candidates):
+        ids.append(cid)
+        alike.setdefault(
+            (
                 cand.family_name,
                 cand.given_name,
                 cand.family_name_kana,
@@ -1550,34 +1553,32 @@ def search[K: Hashable](
                 cand.address if address else "",
                 cand.former_family_names,
             ),
-        )
-        for cid, cand in candidates
-    ]
-    prepared = {facts: _prepare(facts) for _, facts in compared}
-    readings = Readings._from_preps(prepared.values()) if kind == "name" else None
+            [],
+        ).append(n)
+    prepared = {PersonFacts(*compared): places for compared, places in alike.items()}
+    preps = {facts: _prepare(facts) for facts in prepared}
+    readings = Readings._from_preps(preps.values()) if kind == "name" else None
     # Every candidate is scored without its reasons (they change neither score nor weight);
     # the reasons are written for the `limit` ranked first only.
     scored: dict[PersonFacts, tuple[float, float, bool | tuple[str, ...]]] = {}
     ranked: list[tuple[float, float, int, int, float, PersonFacts]] = []
-    for n, (_, facts) in enumerate(compared):
-        c = prepared[facts]
-        found = scored.get(facts)
-        if found is None:
-            found = scored[facts] = _search_score(q, turned, c, kind, readings)
+    for facts, places in prepared.items():
+        c = preps[facts]
+        found = scored[facts] = _search_score(q, turned, c, kind, readings)
         score, weight, _ = found
         if weight <= 0:
             continue
         # At an equal score the birth date typed decides: the same date, then one slip or era
         # away, then none recorded, then another date (a namesake born on another day).
         near = _BIRTH_ORDER.get(_birth_state(q.birth, c.birth)[0], 3) if q.birth else 0
-        ranked.append((-score, -weight, near, n, score, facts))
+        ranked.extend((-score, -weight, near, n, score, facts) for n in places)
     ranked.sort(key=lambda t: (t[0], t[1], t[2], t[3]))
     explained: dict[PersonFacts, tuple[str, ...]] = {}
     out: list[tuple[K, Match]] = []
     for _, _, _, n, score, facts in ranked[:limit]:
         reasons = explained.get(facts)
         if reasons is None:
-            c, how = prepared[facts], scored[facts][2]
+            c, how = preps[facts], scored[facts][2]
             if isinstance(how, tuple):
                 reasons = how
             elif how and turned is not None:
@@ -1586,7 +1587,7 @@ def search[K: Hashable](
             else:
                 reasons = _compare(q, c, readings=readings).reasons
             explained[facts] = reasons
-        out.append((compared[n][0], Match(round(score, 4), reasons)))
+        out.append((ids[n], Match(round(score, 4), reasons)))
     return out
 
 
