@@ -15,6 +15,7 @@ from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLogi
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.functional import LazyObject, empty
 
 from tsunagu.accounts.models import AccountEvent
 from tsunagu.accounts.selectors import has_confirmed_device, two_factor_required
@@ -33,6 +34,27 @@ def _is_session_request(request: HttpRequest) -> bool:
     return not request.path_info.startswith(API_PREFIX) and not request.path_info.startswith(
         settings.STATIC_URL
     )
+
+
+class SessionUserMiddleware:
+    """A page seen signed in reads its user hundreds of times (scoping, logging, the menu), and
+    Django and django-otp each wrap it in a lazy object that costs a Python call on every read.
+    For a session request the user is read anyway (the idle timeout, the second factor), so it
+    is read here once, with the second factor's state, and the object itself handed down."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if _is_session_request(request):
+            user: Any = getattr(request, "user", None)
+            while isinstance(user, LazyObject):
+                if user._wrapped is empty:
+                    user._setup()
+                user = user._wrapped
+            if user is not None:
+                request.user = user
+        return self.get_response(request)
 
 
 class IdleTimeoutMiddleware:

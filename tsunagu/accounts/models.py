@@ -5,7 +5,7 @@ import datetime as dt
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.sessions.base_session import AbstractBaseSession
-from django.db import models
+from django.db import connection, models
 from django.db.models import Q
 from django.utils import timezone
 
@@ -57,11 +57,16 @@ class User(AbstractUser):
 
     def active_roles(self, on: dt.date | None = None) -> set[str]:
         day = on or timezone.localdate()
-        return {
-            a.role
-            for a in self.role_assignments.all()
-            if a.start_date <= day and (a.end_date is None or a.end_date >= day)
-        }
+        # read on every page (the menu): a plain statement, which costs a tenth of the ORM's
+        # building of it (performance.md)
+        table = connection.ops.quote_name(RoleAssignment._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT role FROM {table} WHERE user_id = %s AND start_date <= %s"  # noqa: S608
+                " AND (end_date IS NULL OR end_date >= %s)",
+                [self.pk, day, day],
+            )
+            return {role for (role,) in cursor.fetchall()}
 
     def has_role(self, *roles: str) -> bool:
         return bool(self.active_roles() & set(roles))

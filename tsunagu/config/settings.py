@@ -137,9 +137,9 @@ TASK_LOST_HOURS = float(os.environ.get("TSUNAGU_TASK_LOST_HOURS", "6"))
 # how often a running `tsunagu db_worker` sweeps (besides once as it starts; 0: only then)
 TASK_SWEEP_MINUTES = float(os.environ.get("TSUNAGU_TASK_SWEEP_MINUTES", "5"))
 # Django's cache, one for every server and task process on this machine (files under the data
-# directory): the rate-limit counters (access/throttle.py, the public map's) must be counted
-# across processes, and the dashboard's figures and charts are counted and drawn once for all,
-# by the task worker. Several application servers need a cache server instead (performance.md).
+# directory): the dashboard's figures and charts are counted and drawn once for all, by the
+# task worker, and the public map's pages kept a minute. (Rate limits count in the database,
+# access/throttle.py.) Several application servers need a cache server instead (performance.md).
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
@@ -184,6 +184,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "tsunagu.accounts.middleware.SessionUserMiddleware",
     "tsunagu.accounts.middleware.IdleTimeoutMiddleware",
     "tsunagu.accounts.middleware.LoginRequiredMiddleware",
     "tsunagu.portal.middleware.StrictApiQueryMiddleware",

@@ -25,7 +25,14 @@ from conftest import PASSWORD, client_for
 from conftest import totp_code as code_for
 from tsunagu.accounts.backends import StaffBackend
 from tsunagu.accounts.middleware import LAST_ACTIVITY, SIGNED_IN_AT
-from tsunagu.accounts.models import AccountEvent, ApiToken, User, UserSession
+from tsunagu.accounts.models import (
+    AccountEvent,
+    ApiToken,
+    Role,
+    RoleAssignment,
+    User,
+    UserSession,
+)
 from tsunagu.accounts.tokens import api_token_create, api_token_user
 from tsunagu.organizations.models import Municipality
 
@@ -225,6 +232,42 @@ def test_a_session_ends_after_eight_hours_however_active(counselor: User, settin
     session.save()
     assert client.get("/people/").status_code == 302
     assert client.get("/people/").status_code == 302
+
+
+def test_a_page_holds_the_signed_in_user_itself_with_its_roles_of_the_day(
+    counselor: User,
+) -> None:
+    today = timezone.localdate()
+    RoleAssignment.objects.create(
+        user=counselor,
+        role=Role.MANAGER,
+        start_date=today - dt.timedelta(days=30),
+        end_date=today - dt.timedelta(days=1),
+    )
+    RoleAssignment.objects.create(
+        user=counselor, role=Role.ADMIN, start_date=today + dt.timedelta(days=1)
+    )
+    response = client_for(counselor).get("/people/")
+    # the user read once and handed down, not behind Django's and django-otp's lazy wrappers
+    user = response.wsgi_request.user
+    assert type(user) is User and user.pk == counselor.pk
+    assert user.is_verified()  # type: ignore[attr-defined]  # django-otp's, read with it
+    # a role ended yesterday or starting tomorrow is not held today: no 評価 in the menu
+    assert user.active_roles() == {Role.COUNSELOR}
+    assert 'href="/evaluation/"' not in response.content.decode()
+    yesterday, tomorrow = today - dt.timedelta(days=1), today + dt.timedelta(days=1)
+    assert Role.MANAGER in user.active_roles(on=yesterday) - user.active_roles(on=tomorrow)
+    assert Role.ADMIN in user.active_roles(on=tomorrow) - user.active_roles(on=yesterday)
+
+
+def test_an_expired_session_is_not_read(counselor: User) -> None:
+    client = client_for(counselor)
+    assert client.get("/people/").status_code == 200
+    UserSession.objects.filter(user=counselor).update(
+        expire_date=timezone.now() - dt.timedelta(seconds=1)
+    )
+    response = client.get("/people/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
 
 
 def test_the_page_carries_the_idle_timer(counselor: User) -> None:
