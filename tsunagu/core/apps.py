@@ -14,6 +14,12 @@ class CoreConfig(AppConfig):
         from django.db.models import fields
 
         fields.BLANK_CHOICE_LABEL = "（選んでください）"
+        from django.db import models
+
+        from tsunagu.core.bulk import AmongIds
+
+        models.IntegerField.register_lookup(AmongIds)
+        models.ForeignKey.register_lookup(AmongIds)
         post_migrate.connect(_partitions_ahead, sender=self, dispatch_uid="core_partitions_ahead")
 
 

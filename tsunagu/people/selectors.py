@@ -136,9 +136,10 @@ def person_search(
     ]
     # unscoped: the hits the user may see and, of the strong matches they may not, the
     # holder's name (logged below)
-    records = Person.dangerously_unscoped.select_related("organization").in_bulk(
-        [pk for pk, _ in shown_ids + known_ids]
+    found = Person.dangerously_unscoped.select_related("organization").filter(
+        pk__among_ids=[pk for pk, _ in shown_ids + known_ids]
     )
+    records = {p.pk: p for p in found.order_by()}
     # a record moved to another holder since its basis was read is left out
     loaded = {pk for pk, p in records.items() if p.organization_id == holders[pk]}
     hits = [
