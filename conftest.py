@@ -193,7 +193,7 @@ def _sequences_follow_written_back_rows() -> Iterator[None]:
 @pytest.fixture(scope="session", autouse=True)
 def _own_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """The cache's files in this test run's own folder: two runs from one checkout (SQLite and
-    PostgreSQL side by side) never share rate-limit counters or figures."""
+    PostgreSQL side by side) never share kept pages or figures."""
     from django.test import override_settings
 
     location = tmp_path_factory.mktemp("cache")
@@ -204,7 +204,8 @@ def _own_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def _fresh_cache(_own_cache: None) -> None:
-    """Rate-limit counters live in the cache: each test starts with none."""
+    """Kept public pages and the dashboard's figures live in the cache: each test starts with
+    none."""
     from django.core.cache import cache
 
     cache.clear()

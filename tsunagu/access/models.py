@@ -313,3 +313,22 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"{self.count}件 {self.last_hash[:12]}…"
+
+
+class RateCount(models.Model):
+    """The requests of one kind from one user (or, on the public map, one address) in the
+    current fixed window of a rate limit (`access.throttle`): one row per counted key, moved
+    on to the next window in place, so the table holds one row per active user or address and
+    rows of long-ended windows are purged. The key is kept as its SHA-256, so neither a user
+    nor an address can be read from the table."""
+
+    key = models.CharField("鍵（SHA-256）", max_length=64, primary_key=True)
+    window_start = models.BigIntegerField("区間の開始（UNIX時刻）", db_index=True)
+    count = models.PositiveIntegerField("回数")
+
+    class Meta:
+        verbose_name = "回数制限の計数"
+        verbose_name_plural = "回数制限の計数"
+
+    def __str__(self) -> str:
+        return f"{self.key[:12]}… {self.count}回"

@@ -10,20 +10,19 @@ loads, as on a closed network) the list is the page and works on its own.
 
 from __future__ import annotations
 
-import time
 import uuid
 from typing import cast
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import cache_page
 from django.views.decorators.http import require_GET
 
+from tsunagu.access.throttle import count_in_window
 from tsunagu.organizations.models import Municipality
 from tsunagu.resources import selectors
 from tsunagu.resources.forms import SearchForm
@@ -41,15 +40,7 @@ class _Throttled(Exception):
 def _throttle(request: HttpRequest) -> None:
     """Count one request of this client address; refuse past the per-minute limit."""
     limit: int = settings.PUBLIC_MAP_RATE_PER_MINUTE
-    now = int(time.time())
-    start = now - now % 60
-    key = f"throttle:public-map:{request.META.get('REMOTE_ADDR', '')}:{start}"
-    cache.add(key, 0, timeout=61)
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, timeout=61)
-        count = 1
+    count, _ = count_in_window(f"public-map:{request.META.get('REMOTE_ADDR', '')}")
     if count > limit:
         raise _Throttled
 
