@@ -316,6 +316,9 @@ def test_load_harness_runs_against_the_generated_city(live_server: Any, tmp_path
         assert db["queries"] > 0 and not db["db_error"], (name, db)
         # two requests' database work measured (drawn as the load draws them), a form sent once
         assert len(db["db_samples"]) == (1 if name == "consultation_create" else 2), (name, db)
+        # a write's commit is database work; a page that writes nothing commits nothing
+        assert 0 <= db["commit_ms"] <= db["db_ms"], (name, db)
+    assert report["database"]["consultation_create"]["commit_ms"] > 0
     # every operation the load run reached is a known one; how many it reaches in a few
     # seconds depends on the machine (on a saturated one, the first few), so not all are asked
     measured = {r["operation"] for r in report["results"]}
