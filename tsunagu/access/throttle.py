@@ -45,7 +45,8 @@ def count_in_window(key: str, window: int = 60) -> tuple[int, int]:
     digest = hashlib.sha256(key.encode()).hexdigest()
     table = _table()  # names from the model's metadata only; every value is a parameter
     outermost = not connection.in_atomic_block
-    with transaction.atomic(), connection.cursor() as cursor:
+    # its own transaction, or a part of the caller's (no savepoint: a count that fails fails it)
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         if outermost and connection.vendor == "postgresql":
             # a count lost in a crash costs nothing: its commit need not wait for the disk
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
