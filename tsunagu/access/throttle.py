@@ -52,7 +52,7 @@ def count_in_window(key: str, window: int = 60) -> tuple[int, int]:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
         cursor.execute(
             f"INSERT INTO {table} (key, window_start, count) VALUES (%s, %s, 1)"  # noqa: S608
-            f" ON CONFLICT (key) DO UPDATE SET count = CASE"
+            " ON CONFLICT (key) DO UPDATE SET count = CASE"
             f" WHEN {table}.window_start = excluded.window_start THEN {table}.count + 1"
             " ELSE 1 END, window_start = excluded.window_start RETURNING count",
             [digest, start],

@@ -151,14 +151,12 @@ class AccountStatus:
 
 
 def account_status(user: User) -> AccountStatus:
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     failures = failed_logins(user.username)
     return AccountStatus(
         user=user,
         locked=failures >= settings.AXES_FAILURE_LIMIT,
         failures=failures,
-        two_factor=TOTPDevice.objects.filter(user=user, confirmed=True).exists(),
+        two_factor=has_confirmed_device(user),
         sessions=user.sessions.filter(expire_date__gt=timezone.now()).count(),
         tokens=sum(1 for t in user.api_tokens.all() if t.is_live),
     )
